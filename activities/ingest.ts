@@ -1,0 +1,101 @@
+import { Context, ApplicationFailure } from '@temporalio/activity';
+import { z } from 'zod';
+import { ContractViolation, ingest } from '../src/data/ingest-engine';
+import { SourceUriError } from '../src/data/source-uri';
+import { loadSpec } from '../src/specs';
+import type { IngestStats } from '../src/quality/gate-report';
+import { ErrorTypes } from '../workflows/errors';
+import { batchKeys } from './batch-keys';
+import type { ActivityDeps } from './deps';
+import { callerRun } from './caller';
+import { throwIfCancelled, withHeartbeatKeepalive } from './heartbeat';
+import { parseInput } from './parse-input';
+
+export const IngestSourceInputSchema = z.object({
+  spec: z.string().min(1),
+  sourceUri: z.string().min(1).max(2048),
+  batchId: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ".", "_" and "-" only'),
+  chunkRows: z.number().int().min(1000).max(10_000_000).optional(),
+});
+export type IngestSourceInput = z.infer<typeof IngestSourceInputSchema>;
+
+/** The checkpoint an attempt heartbeats after each persisted chunk; the next attempt resumes from it. */
+const CheckpointSchema = z.object({
+  fingerprint: z.string(),
+  chunksDone: z.number().int().nonnegative(),
+  chunksTotal: z.number().int().nonnegative(),
+  rowsRead: z.number().int().nonnegative(),
+});
+
+/** A batch staged for the quality gates: small, no rows, only where they are and what they count. */
+export interface StagedBatch {
+  spec: string;
+  contract: string;
+  contractVersion: string;
+  batchId: string;
+  sourceUri: string;
+  fingerprint: string;
+  chunksTotal: number;
+  resumedFromChunk: number;
+  stats: IngestStats;
+  outputHash: string;
+  deadLetterHash: string;
+}
+
+export function createIngestActivities({ duck, artifacts, config, logger }: ActivityDeps) {
+  return {
+    /** Reads a source in checkpointed chunks, splitting rows into accepted Parquet and dead letters. */
+    async ingestSource(raw: IngestSourceInput): Promise<StagedBatch> {
+      const input = parseInput(IngestSourceInputSchema, raw);
+      const spec = loadSpec(input.spec);
+      const ctx = Context.current();
+      const checkpoint = CheckpointSchema.safeParse(ctx.info.heartbeatDetails);
+      const keys = batchKeys(spec.contract, input.batchId);
+      const log = logger.child({ workflowId: callerRun().workflowId, activityType: ctx.info.activityType, attempt: ctx.info.attempt });
+      if (checkpoint.success) log.info({ checkpoint: checkpoint.data }, 'resuming ingestion from checkpoint');
+      try {
+        const outcome = await withHeartbeatKeepalive(5_000, (beat) =>
+          ingest(
+            duck,
+            {
+              contract: spec.contract,
+              sourceUri: input.sourceUri,
+              dataDir: config.dataDir,
+              acceptedDir: artifacts.stagingDir(keys.dataset),
+              deadLetterDir: artifacts.stagingDir(keys.deadLetters),
+              workDir: artifacts.workDir(keys.dataset),
+              chunkRows: input.chunkRows ?? spec.chunkRows,
+              resumeFrom: checkpoint.success ? checkpoint.data : undefined,
+            },
+            { onChunk: beat, beforeChunk: throwIfCancelled, log: (message, meta) => log.info(meta, message) },
+          ),
+        );
+        return {
+          spec: spec.name,
+          contract: spec.contract.name,
+          contractVersion: spec.contract.version,
+          batchId: input.batchId,
+          sourceUri: input.sourceUri,
+          fingerprint: outcome.fingerprint,
+          chunksTotal: outcome.chunksTotal,
+          resumedFromChunk: outcome.resumedFromChunk,
+          stats: outcome.stats,
+          outputHash: outcome.outputHash,
+          deadLetterHash: outcome.deadLetterHash,
+        };
+      } catch (error) {
+        throw classify(error);
+      }
+    },
+  };
+}
+
+/** Turns the failures retrying cannot fix into non-retryable ones with a clear type. */
+function classify(error: unknown): unknown {
+  if (error instanceof ContractViolation) {
+    return ApplicationFailure.nonRetryable(error.message, ErrorTypes.DataContractViolation, { differences: error.differences });
+  }
+  if (error instanceof SourceUriError) return ApplicationFailure.nonRetryable(error.message, ErrorTypes.SourceNotFound);
+  return error;
+}
+

@@ -1,0 +1,70 @@
+import type { Command } from 'commander';
+import type { Client } from '@temporalio/client';
+import { progressQuery, type PipelineProgress } from '../../../workflows/messages';
+import { connectClient } from '../../temporal/client';
+import { workflowUiUrl } from '../../temporal/ui-links';
+import { action, table } from '../output';
+
+export function registerStatus(program: Command): void {
+  const cmd = program
+    .command('status <workflowId>')
+    .description("a pipeline run's status, stage, finished steps, live progress and Temporal UI link");
+  cmd.action(
+    action(cmd, async ({ config, print }, workflowId: string) => {
+      const client = await connectClient(config);
+      try {
+        const status = await runStatus(client, workflowId);
+        const url = workflowUiUrl(config.TEMPORAL_UI_URL, config.TEMPORAL_NAMESPACE, workflowId, status.runId);
+        print(formatStatus(workflowId, status, url), { workflowId, ...status, uiUrl: url });
+      } finally {
+        await client.connection.close();
+      }
+    }),
+  );
+}
+
+interface RunStatus {
+  runId: string;
+  status: string;
+  type: string;
+  startTime: string;
+  closeTime?: string;
+  progress?: PipelineProgress;
+  /** Heartbeat details of running activities: the live checkpoint (e.g. chunks done). */
+  pending: { activityType: string; attempt: number; checkpoint: unknown; lastFailure?: string }[];
+}
+
+async function runStatus(client: Client, workflowId: string): Promise<RunStatus> {
+  const handle = client.workflow.getHandle(workflowId);
+  const description = await handle.describe();
+  const progress = await handle.query(progressQuery).catch(() => undefined);
+  const converter = client.options.loadedDataConverter.payloadConverter;
+  const pending = (description.raw.pendingActivities ?? []).map((a) => ({
+    activityType: a.activityType?.name ?? '?',
+    attempt: a.attempt ?? 1,
+    checkpoint: a.heartbeatDetails?.payloads?.length ? converter.fromPayload(a.heartbeatDetails.payloads[0]!) : undefined,
+    lastFailure: a.lastFailure?.message ?? undefined,
+  }));
+  return {
+    runId: description.runId,
+    status: description.status.name,
+    type: description.type,
+    startTime: description.startTime.toISOString(),
+    closeTime: description.closeTime?.toISOString(),
+    progress,
+    pending,
+  };
+}
+
+function formatStatus(workflowId: string, s: RunStatus, url: string): string {
+  const lines = [`${workflowId} (${s.type}): ${s.status}${s.progress ? `, stage ${s.progress.stage}` : ''}`, `started ${s.startTime}${s.closeTime ? `, closed ${s.closeTime}` : ''}`];
+  if (s.progress?.steps.length) lines.push('', table(['step', 'outcome'], s.progress.steps.map((x) => [x.name, x.outcome])));
+  for (const p of s.pending) {
+    lines.push('', `running ${p.activityType} (attempt ${p.attempt}) checkpoint ${JSON.stringify(p.checkpoint ?? null)}${p.lastFailure ? `; last failure: ${p.lastFailure}` : ''}`);
+  }
+  if (s.progress?.error) lines.push('', `error: ${s.progress.error}`);
+  const artifacts = Object.entries(s.progress?.artifacts ?? {});
+  if (artifacts.length) lines.push('', ...artifacts.map(([k, v]) => `${k}: ${v}`));
+  lines.push('', `Temporal UI: ${url}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,17 @@
+import type { Command } from 'commander';
+import { createWorker } from '../../worker';
+import { action, commandLogger } from '../output';
+
+export function registerWorker(program: Command): void {
+  const cmd = program
+    .command('worker')
+    .description('run a worker that executes the pipelines (Ctrl-C or SIGTERM stops it gracefully)')
+    .option('--task-queue <name>', 'task queue to poll (default: TEMPORAL_TASK_QUEUE)');
+  cmd.action(
+    action(cmd, async ({ config }, opts: { taskQueue?: string }) => {
+      const logger = commandLogger(config);
+      const { run } = await createWorker(config, logger, { taskQueue: opts.taskQueue });
+      await run();
+    }),
+  );
+}

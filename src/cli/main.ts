@@ -1,0 +1,29 @@
+import { Command } from 'commander';
+import { registerAlerts } from './commands/alerts';
+import { registerDemo } from './commands/demo';
+import { registerIngest } from './commands/ingest';
+import { registerServer } from './commands/server';
+import { registerStatus } from './commands/status';
+import { registerWorker } from './commands/worker';
+
+/** mlpipe: the client scripts engineers, reviewers and operators use. */
+const program = new Command('mlpipe')
+  .description('Temporal ML Pipelines: training, feature and monitoring pipelines as durable Temporal workflows')
+  .option('--json', 'print machine-readable JSON instead of text')
+  .showHelpAfterError()
+  .exitOverride((error) => {
+    // commander's own usage errors (unknown option, missing argument) exit 2, like ours.
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  });
+
+registerServer(program);
+registerWorker(program);
+registerIngest(program);
+registerStatus(program);
+registerAlerts(program);
+registerDemo(program);
+
+program.parseAsync(process.argv).catch((error: Error) => {
+  console.error(`mlpipe: ${error.message}`);
+  process.exitCode = 1;
+});

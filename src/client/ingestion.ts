@@ -1,0 +1,62 @@
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { z } from 'zod';
+import type { Config } from '../config';
+import { loadSpec } from '../specs';
+import { formatZodError } from '../validation';
+import { PipelineKind, PipelineStage } from '../../workflows/search-attributes';
+import type { ingestionPipeline, IngestionInput } from '../../workflows/ingestion';
+
+/** What an engineer may ask for; validated before anything reaches Temporal. */
+export const StartIngestionSchema = z.object({
+  spec: z.string().min(1),
+  source: z.string().min(1).max(2048).optional(),
+  batch: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ".", "_" and "-" only (at most 100)').optional(),
+  asOf: z.iso.datetime({ offset: true }).optional(),
+  chunkRows: z.coerce.number().int().min(1000).max(10_000_000).optional(),
+  heartbeatTimeoutMs: z.coerce.number().int().min(1000).max(600_000).optional(),
+  taskQueue: z.string().min(1).optional(),
+});
+export type StartIngestion = z.input<typeof StartIngestionSchema>;
+
+export class InvalidRequestError extends Error {
+  override name = 'InvalidRequestError';
+}
+
+/** yyyymmdd-hhmm in UTC: the default batch id, readable in workflow ids. */
+export function timestampBatchId(now = new Date()): string {
+  const iso = now.toISOString();
+  return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 16).replace(':', '')}`;
+}
+
+export function ingestionWorkflowId(spec: string, batchId: string): string {
+  return `ingest/${spec}/${batchId}`;
+}
+
+/** Starts `ingestionPipeline` with a meaningful id, search attributes, a UI summary and a memo. */
+export async function startIngestion(client: Client, config: Config, request: StartIngestion): Promise<WorkflowHandleWithFirstExecutionRunId<typeof ingestionPipeline>> {
+  const parsed = StartIngestionSchema.safeParse(request);
+  if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
+  const r = parsed.data;
+  const spec = loadSpec(r.spec);
+  const batchId = r.batch ?? timestampBatchId();
+  const input: IngestionInput = {
+    spec: spec.name,
+    sourceUri: r.source ?? spec.defaultSource,
+    batchId,
+    asOf: r.asOf ? new Date(r.asOf).toISOString() : undefined,
+    chunkRows: r.chunkRows,
+    heartbeatTimeoutMs: r.heartbeatTimeoutMs,
+  };
+  return client.workflow.start<typeof ingestionPipeline>('ingestionPipeline', {
+    workflowId: ingestionWorkflowId(spec.name, batchId),
+    taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
+    args: [input],
+    typedSearchAttributes: [
+      { key: PipelineKind, value: 'ingestion' },
+      { key: PipelineStage, value: 'Starting' },
+    ],
+    staticSummary: `Ingest ${spec.name} batch ${batchId}`.slice(0, 200),
+    staticDetails: `Source: ${input.sourceUri}\nContract: ${spec.contract.name} ${spec.contract.version}\nSpec: ${spec.name} ${spec.version}`,
+    memo: { specVersion: spec.version, contractVersion: spec.contract.version, sourceUri: input.sourceUri },
+  }) as Promise<WorkflowHandleWithFirstExecutionRunId<typeof ingestionPipeline>>;
+}

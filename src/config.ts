@@ -1,0 +1,68 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { formatZodError } from './validation';
+
+const hostPort = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7233');
+const positiveInt = z.coerce.number().int().positive();
+const optionalPath = z.string().min(1).optional();
+
+/** Every setting the application reads from the environment; see the README's configuration table. */
+export const EnvSchema = z
+  .object({
+    TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('ml-pipelines'),
+    TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
+    TEMPORAL_API_KEY: z.string().min(1).optional(),
+    TEMPORAL_TLS_CERT_PATH: optionalPath,
+    TEMPORAL_TLS_KEY_PATH: optionalPath,
+    TEMPORAL_TLS_CA_PATH: optionalPath,
+    TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+    TEMPORAL_CONNECT_TIMEOUT_MS: positiveInt.default(10_000),
+    TEMPORAL_CLI_PATH: optionalPath,
+    MLPIPE_DATA_DIR: z.string().min(1).default('data'),
+    MLPIPE_DATABASE_URL: z
+      .string()
+      .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'expected sqlite:<file> or postgres://user:pass@host/db')
+      .optional(),
+    MLPIPE_WEBHOOK_URL: z.url().optional(),
+    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(4),
+    WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(20),
+    WORKER_MAX_CACHED_WORKFLOWS: positiveInt.default(200),
+    WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(10_000),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH'],
+        message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together (mTLS client pair)',
+      });
+    }
+  });
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config extends Env {
+  /** Absolute data directory: artifacts, dead letters, reports, the embedded databases. */
+  dataDir: string;
+  /** sqlite:<absolute file> by default, or the PostgreSQL URL. */
+  databaseUrl: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; an invalid value throws a ConfigError naming the variable and the problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const relevant = Object.fromEntries(
+    Object.keys(EnvSchema.shape).flatMap((key) => (env[key] === undefined || env[key] === '' ? [] : [[key, env[key]]])),
+  );
+  const parsed = EnvSchema.safeParse(relevant);
+  if (!parsed.success) throw new ConfigError(`invalid configuration: ${formatZodError(parsed.error)}`);
+  const dataDir = path.resolve(parsed.data.MLPIPE_DATA_DIR);
+  const databaseUrl = parsed.data.MLPIPE_DATABASE_URL ?? `sqlite:${path.join(dataDir, 'metadata.sqlite')}`;
+  return { ...parsed.data, dataDir, databaseUrl };
+}

@@ -1,0 +1,87 @@
+import path from 'node:path';
+import fs from 'node:fs/promises';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Config } from '../config';
+import { openDuckDb, queryRows, sqlString, withConnection } from '../data/duckdb';
+import { ArtifactStore } from '../data/artifact-store';
+import { resolveSourceUri } from '../data/source-uri';
+import { loadSpec } from '../specs';
+import { startIngestion } from '../client/ingestion';
+import { workflowUiUrl } from '../temporal/ui-links';
+import { describeFailure } from '../cli/failure-text';
+import { table } from '../cli/output';
+
+type Say = (text: string) => void;
+
+/**
+ * The main job on the embedded defaults: ingest the bundled 3M flights under their contract, then a
+ * nightly drop that silently lost 2% of its rows, which the volume gate stops with an alert.
+ */
+export async function runDemo(client: Client, config: Config, logger: Logger, say: Say): Promise<void> {
+  const spec = loadSpec('flights');
+  const asOf = '2001-07-02T00:00:00Z';
+  const ui = (id: string) => workflowUiUrl(config.TEMPORAL_UI_URL, config.TEMPORAL_NAMESPACE, id);
+
+  say(`\n1. Ingest ${spec.defaultSource} under contract ${spec.contract.name} ${spec.contract.version}`);
+  const good = await startIngestion(client, config, { spec: 'flights', batch: '2001-h1', asOf });
+  const r = await good.result();
+  say(`   ${r.rowsRead} rows read = ${r.rowsAccepted} accepted + ${r.rowsRejected} dead letters (source has ${r.sourceRows}), ${r.chunksTotal} checkpointed chunks`);
+  say(`   dataset ${r.datasetUri}  hash ${r.outputHash.slice(0, 16)}...`);
+  await showDeadLetters(config, r.deadLettersUri, say);
+  await showWarnings(config, r.reportUri, say);
+  say(`   Temporal UI: ${ui(good.workflowId)}`);
+
+  say('\n2. A nightly drop that silently lost 2% of its rows');
+  const dropped = await writeDroppedCopy(config, spec.defaultSource);
+  const bad = await startIngestion(client, config, { spec: 'flights', batch: '2001-h1-redelivered', source: dropped, asOf });
+  try {
+    await bad.result();
+    throw new Error('the 2%-short drop was published: the volume gate did not stop it');
+  } catch (error) {
+    if (!(error instanceof WorkflowFailedError)) throw error;
+    say(`   stopped, as it should be: ${describeFailure(error)}`);
+  }
+  say(`   Temporal UI: ${ui(bad.workflowId)}`);
+  say(`   see the alert with: npm run mlpipe -- alerts --limit 3`);
+  logger.debug('demo finished');
+}
+
+async function writeDroppedCopy(config: Config, sourceUri: string): Promise<string> {
+  const source = await resolveSourceUri(sourceUri, config.dataDir);
+  if (source.format !== 'parquet') throw new Error(`the demo expects a Parquet source, got ${sourceUri}`);
+  const [file] = source.files;
+  const rel = path.join('sources', 'flights-2pct-missing.parquet');
+  const out = path.join(config.dataDir, rel);
+  await fs.mkdir(path.dirname(out), { recursive: true });
+  const db = await openDuckDb();
+  await withConnection(db, (conn) =>
+    conn.run(`COPY (SELECT * EXCLUDE (file_row_number) FROM read_parquet(${sqlString(file!)}, file_row_number = true) WHERE file_row_number % 50 <> 7) TO ${sqlString(out)} (FORMAT parquet)`),
+  );
+  db.closeSync();
+  return rel;
+}
+
+async function showDeadLetters(config: Config, uri: string, say: Say): Promise<void> {
+  const files = await new ArtifactStore(config.dataDir).parquetFiles(new ArtifactStore(config.dataDir).resolve(uri));
+  if (!files.length) return say('   no dead letters');
+  const db = await openDuckDb();
+  const rows = await withConnection(db, (conn) =>
+    queryRows<{ source_row: number; reason: string; record: string }>(conn, `SELECT source_row, reason, record FROM read_parquet([${files.map(sqlString).join(', ')}]) ORDER BY source_row LIMIT 5`),
+  );
+  db.closeSync();
+  say('   dead letters (every rejected row, with its reason):');
+  say(indent(table(['source row', 'reason', 'record'], rows.map((x) => [x.source_row, x.reason, x.record]))));
+}
+
+async function showWarnings(config: Config, reportUri: string, say: Say): Promise<void> {
+  const file = new ArtifactStore(config.dataDir).resolve(reportUri);
+  const report = JSON.parse(await fs.readFile(file, 'utf8')) as { checks: { gate: string; subject: string; observed: string; expected: string; verdict: string; severity: string }[] };
+  const failed = report.checks.filter((c) => c.verdict === 'fail');
+  say(`   quality gates: ${report.checks.length} checks, ${failed.length} warnings (warnings do not stop the line):`);
+  if (failed.length) say(indent(table(['gate', 'subject', 'observed', 'expected'], failed.map((c) => [c.gate, c.subject, c.observed, c.expected]))));
+}
+
+function indent(text: string): string {
+  return text.split('\n').map((l) => `     ${l}`).join('\n');
+}

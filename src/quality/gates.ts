@@ -1,0 +1,56 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Contract } from '../specs/contract-schema';
+import { freshnessCheck, profileAccepted, segmentVolumeChecks, uniquenessCheck } from './data-gates';
+import { distributionChecks } from './distribution-gate';
+import { buildGateReport, type GateCheck, type GateReport, type IngestStats } from './gate-report';
+import { parquetRelation } from './sql';
+import {
+  completenessChecks,
+  reconciliationChecks,
+  referentialIntegrityChecks,
+  rejectRateCheck,
+  volumeCheck,
+} from './stats-gates';
+
+export interface GateInput {
+  conn: DuckDBConnection;
+  contract: Contract;
+  batchId: string;
+  /** Parquet files of the accepted rows; empty when ingestion accepted nothing. */
+  acceptedFiles: string[];
+  stats: IngestStats;
+  /** rowsAccepted of earlier published runs of the same contract, newest first. */
+  history: number[];
+  /** Parquet files of the last published batch, the baseline of the distribution gate. */
+  referenceFiles?: string[];
+  asOf: Date;
+}
+
+/**
+ * Runs every configured gate over a batch before it is published. Reconciliation always runs; any other gate
+ * runs only when the contract configures it (referential integrity: when it declares references).
+ * Data gates are SQL over the accepted Parquet; freshness and uniqueness share one scan.
+ */
+export async function evaluateGates(input: GateInput): Promise<GateReport> {
+  const { conn, contract, stats, asOf } = input;
+  const gates = contract.gates;
+  const accepted = parquetRelation(input.acceptedFiles, contract.columns);
+  const checks: GateCheck[] = [...reconciliationChecks(stats)];
+
+  if (gates.completeness) checks.push(...completenessChecks(gates.completeness, contract, stats));
+  if (gates.volume) checks.push(volumeCheck(gates.volume, stats, input.history));
+  if (gates.segmentVolume) checks.push(...(await segmentVolumeChecks(conn, accepted, gates.segmentVolume, contract)));
+  if (gates.freshness || gates.uniqueness) {
+    const profile = await profileAccepted(conn, accepted, contract, asOf);
+    if (gates.freshness) checks.push(freshnessCheck(gates.freshness, profile, asOf));
+    if (gates.uniqueness) checks.push(uniquenessCheck(gates.uniqueness, profile, contract));
+  }
+  if (gates.rejectRate) checks.push(rejectRateCheck(gates.rejectRate, stats));
+  checks.push(...referentialIntegrityChecks(contract, stats));
+  if (gates.distribution) {
+    const reference = input.referenceFiles?.length ? parquetRelation(input.referenceFiles, contract.columns) : null;
+    checks.push(...(await distributionChecks(conn, gates.distribution, contract, accepted, reference)));
+  }
+
+  return buildGateReport({ contract, batchId: input.batchId, asOf, checks });
+}

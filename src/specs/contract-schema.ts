@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+/**
+ * A data contract: what a source must look like before any row is trusted.
+ * Row-level rules (type, nullability, range, allowed set, length) send single rows to the dead letters;
+ * dataset-level rules are quality gates (see GatesSchema).
+ */
+export const ColumnTypeSchema = z.enum(['string', 'integer', 'double', 'boolean', 'timestamp', 'date']);
+export type ColumnType = z.infer<typeof ColumnTypeSchema>;
+
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier (letters, digits, _)');
+
+export const ColumnSchema = z
+  .object({
+    name: identifier,
+    type: ColumnTypeSchema,
+    description: z.string().default(''),
+    nullable: z.boolean().default(false),
+    /** Inclusive numeric bounds (for timestamps: ISO strings). */
+    min: z.union([z.number(), z.string()]).optional(),
+    max: z.union([z.number(), z.string()]).optional(),
+    allowed: z.array(z.string()).nonempty().optional(),
+    maxLength: z.number().int().positive().optional(),
+  })
+  .strict();
+export type Column = z.infer<typeof ColumnSchema>;
+
+export const SeveritySchema = z.enum(['blocking', 'warning']);
+export type Severity = z.infer<typeof SeveritySchema>;
+
+/** A reference table the contract's columns must point into (referential integrity). */
+export const ReferenceSchema = z
+  .object({
+    columns: z.array(identifier).nonempty(),
+    /** Artifact URI of the reference file (CSV or Parquet); `package:` URIs resolve inside node_modules. */
+    uri: z.string().min(1),
+    key: identifier,
+    severity: SeveritySchema.default('blocking'),
+    /** Share of rows whose value is missing from the reference that is still tolerated. */
+    maxMissingRate: z.number().min(0).max(1).default(0),
+  })
+  .strict();
+
+export const GatesSchema = z
+  .object({
+    completeness: z
+      .object({
+        severity: SeveritySchema.default('blocking'),
+        /** Maximum null share per column over all rows read; columns not listed use `default`. */
+        default: z.number().min(0).max(1).default(0.01),
+        columns: z.record(z.string(), z.number().min(0).max(1)).default({}),
+      })
+      .strict()
+      .optional(),
+    volume: z
+      .object({
+        severity: SeveritySchema.default('blocking'),
+        /** Accepted band around the trailing median of earlier runs of the same source. */
+        minRatio: z.number().positive().default(0.99),
+        maxRatio: z.number().positive().default(1.5),
+        lookback: z.number().int().positive().default(7),
+        minHistory: z.number().int().nonnegative().default(1),
+      })
+      .strict()
+      .optional(),
+    segmentVolume: z
+      .object({
+        severity: SeveritySchema.default('warning'),
+        /** Rows per day of the event time; a day below minRatio x the median day is flagged. */
+        minRatio: z.number().min(0).max(1).default(0.2),
+      })
+      .strict()
+      .optional(),
+    freshness: z
+      .object({
+        severity: SeveritySchema.default('blocking'),
+        /** The newest event must be at most this old against the run's as-of time. */
+        maxAgeHours: z.number().positive(),
+      })
+      .strict()
+      .optional(),
+    uniqueness: z
+      .object({
+        severity: SeveritySchema.default('blocking'),
+        maxDuplicateRate: z.number().min(0).max(1).default(0),
+      })
+      .strict()
+      .optional(),
+    rejectRate: z
+      .object({
+        severity: SeveritySchema.default('blocking'),
+        max: z.number().min(0).max(1).default(0.01),
+      })
+      .strict()
+      .optional(),
+    distribution: z
+      .object({
+        severity: SeveritySchema.default('warning'),
+        columns: z.array(identifier).nonempty(),
+        /** PSI above this against the last published batch of the same contract fails the check. */
+        maxPsi: z.number().positive().default(0.25),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type Gates = z.infer<typeof GatesSchema>;
+
+export const ContractSchema = z
+  .object({
+    name: identifier,
+    version: z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a semantic version like 1.0.0'),
+    description: z.string().default(''),
+    columns: z.array(ColumnSchema).nonempty(),
+    /** Columns that identify a row; duplicates are measured by the uniqueness gate. */
+    key: z.array(identifier).default([]),
+    eventTime: identifier,
+    references: z.array(ReferenceSchema).default([]),
+    gates: GatesSchema.default({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const names = new Set<string>();
+    for (const col of c.columns) {
+      if (names.has(col.name)) ctx.addIssue({ code: 'custom', message: `duplicate column ${col.name}` });
+      names.add(col.name);
+    }
+    const mustExist = [c.eventTime, ...c.key, ...c.references.flatMap((r) => r.columns), ...(c.gates.distribution?.columns ?? [])];
+    for (const name of mustExist) {
+      if (!names.has(name)) ctx.addIssue({ code: 'custom', message: `column ${name} is referenced but not declared` });
+    }
+    const event = c.columns.find((col) => col.name === c.eventTime);
+    if (event && event.type !== 'timestamp' && event.type !== 'date') {
+      ctx.addIssue({ code: 'custom', message: `event time column ${c.eventTime} must be a timestamp or date` });
+    }
+  });
+export type Contract = z.infer<typeof ContractSchema>;
+export type ContractInput = z.input<typeof ContractSchema>;

@@ -1,0 +1,84 @@
+import type { Kysely, Migration } from 'kysely';
+
+export type StoreDialect = 'sqlite' | 'postgres';
+
+/**
+ * Schema migrations, applied in key order by Kysely's Migrator. Never edit a released migration:
+ * add a new key instead, since stores in the field have already recorded the old ones as done.
+ *
+ * Counts are `bigint` (SQLite gives it INTEGER affinity, i.e. 64-bit). The dialect is needed only
+ * for the alerts id: SQLite's autoincrement rowid vs. a PostgreSQL identity column.
+ */
+export function migrations(dialect: StoreDialect): Record<string, Migration> {
+  return {
+    '0001_metadata': {
+      // Kysely<any>: a migration describes the schema as it was then, not today's table types.
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('run_stats')
+          .addColumn('subject', 'text', (col) => col.notNull())
+          .addColumn('batch_id', 'text', (col) => col.notNull())
+          .addColumn('pipeline_kind', 'text', (col) => col.notNull())
+          .addColumn('workflow_id', 'text', (col) => col.notNull())
+          .addColumn('run_id', 'text', (col) => col.notNull())
+          .addColumn('rows_read', 'bigint', (col) => col.notNull())
+          .addColumn('rows_accepted', 'bigint', (col) => col.notNull())
+          .addColumn('rows_rejected', 'bigint', (col) => col.notNull())
+          .addColumn('source_rows', 'bigint')
+          .addColumn('output_uri', 'text')
+          .addColumn('output_hash', 'text')
+          .addColumn('status', 'text', (col) => col.notNull())
+          .addColumn('created_at', 'text', (col) => col.notNull())
+          .addPrimaryKeyConstraint('run_stats_pk', ['subject', 'batch_id'])
+          .execute();
+        // Serves trailingAcceptedCounts / latestPublished: newest published runs of one subject.
+        await db.schema
+          .createIndex('run_stats_subject_status_created')
+          .on('run_stats')
+          .columns(['subject', 'status', 'created_at'])
+          .execute();
+
+        await db.schema
+          .createTable('lineage')
+          .addColumn('output_uri', 'text', (col) => col.primaryKey())
+          .addColumn('kind', 'text', (col) => col.notNull())
+          .addColumn('source_uri', 'text', (col) => col.notNull())
+          .addColumn('source_fingerprint', 'text')
+          .addColumn('contract_name', 'text')
+          .addColumn('contract_version', 'text')
+          .addColumn('rows_read', 'bigint', (col) => col.notNull())
+          .addColumn('rows_accepted', 'bigint', (col) => col.notNull())
+          .addColumn('rows_rejected', 'bigint', (col) => col.notNull())
+          .addColumn('output_hash', 'text', (col) => col.notNull())
+          .addColumn('workflow_id', 'text', (col) => col.notNull())
+          .addColumn('run_id', 'text', (col) => col.notNull())
+          .addColumn('created_at', 'text', (col) => col.notNull())
+          .addColumn('details', 'text', (col) => col.notNull())
+          .execute();
+        await db.schema.createIndex('lineage_created').on('lineage').column('created_at').execute();
+
+        await db.schema
+          .createTable('alerts')
+          .addColumn('id', dialect === 'postgres' ? 'bigint' : 'integer', (col) =>
+            dialect === 'postgres'
+              ? col.primaryKey().generatedByDefaultAsIdentity()
+              : col.primaryKey().autoIncrement(),
+          )
+          .addColumn('dedupe_key', 'text', (col) => col.notNull().unique())
+          .addColumn('severity', 'text', (col) => col.notNull())
+          .addColumn('code', 'text', (col) => col.notNull())
+          .addColumn('subject', 'text', (col) => col.notNull())
+          .addColumn('message', 'text', (col) => col.notNull())
+          .addColumn('observed', 'text')
+          .addColumn('expected', 'text')
+          .addColumn('workflow_id', 'text')
+          .addColumn('run_id', 'text')
+          .addColumn('ui_url', 'text')
+          .addColumn('created_at', 'text', (col) => col.notNull())
+          .addColumn('details', 'text', (col) => col.notNull())
+          .execute();
+        await db.schema.createIndex('alerts_created').on('alerts').column('created_at').execute();
+      },
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import type { Generated } from 'kysely';
+import { z } from 'zod';
+
+/*
+ * Storage representation shared by SQLite and PostgreSQL: timestamps are ISO-8601 UTC text
+ * (so text order is time order on both), JSON is text, counts are 64-bit integers read back as
+ * JS numbers. The zod codecs below turn the values repositories accept into that representation.
+ */
+
+export const RUN_STATUSES = ['published', 'failed'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const ALERT_SEVERITIES = ['critical', 'warning', 'info'] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+
+/** A row count; capped at 2^53 - 1 so it round-trips exactly as a JS number. */
+export const CountSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/** A Date or an ISO-8601 string with offset, normalised to `toISOString()` form. */
+export const TimestampSchema = z
+  .union([z.date(), z.iso.datetime({ offset: true })])
+  .transform((value) => new Date(value).toISOString());
+
+/** `created_at` of a new row: the given instant, else now. */
+export const CreatedAtSchema = TimestampSchema.default(() => new Date().toISOString());
+
+/** Free-form structured details, stored as JSON text. */
+export const DetailsSchema = z.record(z.string(), z.unknown()).default({});
+export type Details = z.output<typeof DetailsSchema>;
+
+export interface RunStatsTable {
+  subject: string;
+  batch_id: string;
+  pipeline_kind: string;
+  workflow_id: string;
+  run_id: string;
+  rows_read: number;
+  rows_accepted: number;
+  rows_rejected: number;
+  source_rows: number | null;
+  output_uri: string | null;
+  output_hash: string | null;
+  status: RunStatus;
+  created_at: string;
+}
+
+export interface LineageTable {
+  output_uri: string;
+  kind: string;
+  source_uri: string;
+  source_fingerprint: string | null;
+  contract_name: string | null;
+  contract_version: string | null;
+  rows_read: number;
+  rows_accepted: number;
+  rows_rejected: number;
+  output_hash: string;
+  workflow_id: string;
+  run_id: string;
+  created_at: string;
+  details: string;
+}
+
+export interface AlertsTable {
+  id: Generated<number>;
+  dedupe_key: string;
+  severity: AlertSeverity;
+  code: string;
+  subject: string;
+  message: string;
+  observed: string | null;
+  expected: string | null;
+  workflow_id: string | null;
+  run_id: string | null;
+  ui_url: string | null;
+  created_at: string;
+  details: string;
+}
+
+export interface Tables {
+  run_stats: RunStatsTable;
+  lineage: LineageTable;
+  alerts: AlertsTable;
+}

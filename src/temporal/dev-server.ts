@@ -1,0 +1,160 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Config } from '../config';
+import { provisionTemporalCli } from './cli-locator';
+import { connectionOptions } from './connection-options';
+import { ensureSearchAttributes, searchAttributeFlags } from './search-attributes';
+
+export interface RunningServer {
+  address: string;
+  uiUrl: string;
+  /** False when a server already answered and nothing was started. */
+  started: boolean;
+  pid?: number;
+  logFile?: string;
+  stop(): Promise<void>;
+}
+
+export interface ServerOptions {
+  /** Serve the web UI (on the port of TEMPORAL_UI_URL). */
+  ui: boolean;
+  /** Leave a started server running after this process exits. */
+  detach?: boolean;
+  /** How long to wait for a started server to answer. */
+  readyTimeoutMs?: number;
+  log: (line: string) => void;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
+
+/**
+ * The embedded Temporal server: uses TEMPORAL_ADDRESS if a server answers there; otherwise starts
+ * `temporal server start-dev` on that loopback address with a persistent SQLite file under the data
+ * directory and the project's search attributes (registered also on a database created earlier).
+ */
+export async function ensureServer(config: Config, options: ServerOptions): Promise<RunningServer> {
+  if (await answers(config, 2_000)) {
+    await registerAttributes(config, options.log);
+    return { address: config.TEMPORAL_ADDRESS, uiUrl: config.TEMPORAL_UI_URL, started: false, stop: async () => {} };
+  }
+  const [host, port] = splitAddress(config.TEMPORAL_ADDRESS);
+  if (!LOOPBACK.test(host)) {
+    throw new Error(`no Temporal server answers at ${config.TEMPORAL_ADDRESS}, and an embedded one can only be started on a loopback address`);
+  }
+  const uiPort = Number(new URL(config.TEMPORAL_UI_URL).port || 8233);
+  const dbFile = path.join(config.dataDir, 'temporal', 'dev-server.sqlite');
+  fs.mkdirSync(path.dirname(dbFile), { recursive: true });
+
+  const cli = await provisionTemporalCli(options.log);
+  const server = cli
+    ? await startCli(cli, { host, port, uiPort, dbFile, namespace: config.TEMPORAL_NAMESPACE }, options)
+    : await startWithSdkDownload({ host, port, uiPort, dbFile, namespace: config.TEMPORAL_NAMESPACE }, options);
+  try {
+    await waitUntilAnswers(config, options.readyTimeoutMs ?? 60_000);
+    await registerAttributes(config, options.log);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return { ...server, address: config.TEMPORAL_ADDRESS, uiUrl: config.TEMPORAL_UI_URL, started: true };
+}
+
+interface Listen {
+  host: string;
+  port: number;
+  uiPort: number;
+  dbFile: string;
+  namespace: string;
+}
+
+async function startCli(cli: string, listen: Listen, options: ServerOptions): Promise<Omit<RunningServer, 'address' | 'uiUrl' | 'started'>> {
+  const logFile = `${listen.dbFile.replace(/\.sqlite$/, '')}.log`;
+  const out = fs.openSync(logFile, 'a');
+  const args = [
+    'server', 'start-dev',
+    '--ip', listen.host,
+    '--port', String(listen.port),
+    '--db-filename', listen.dbFile,
+    '--namespace', listen.namespace,
+    '--log-level', 'warn',
+    ...(options.ui ? ['--ui-port', String(listen.uiPort)] : ['--headless']),
+    ...searchAttributeFlags(),
+  ];
+  options.log(`starting ${cli} ${args.join(' ')} (log: ${logFile})`);
+  const child: ChildProcess = spawn(cli, args, { stdio: ['ignore', out, out], detached: true });
+  fs.closeSync(out);
+  if (options.detach) child.unref();
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('exit', (code, signal) => options.log(`temporal dev server exited (${signal ?? code})`));
+  return {
+    pid: child.pid,
+    logFile,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Third route, for machines with internet: the SDK downloads and runs the dev server itself. */
+async function startWithSdkDownload(listen: Listen, options: ServerOptions): Promise<Omit<RunningServer, 'address' | 'uiUrl' | 'started'>> {
+  options.log('no temporal CLI found: asking the Temporal SDK to download the dev server (needs internet)');
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ip: listen.host,
+      port: listen.port,
+      ui: options.ui,
+      uiPort: listen.uiPort,
+      dbFilename: listen.dbFile,
+      namespace: listen.namespace,
+      searchAttributes: [],
+    },
+  });
+  return { stop: () => env.teardown() };
+}
+
+async function answers(config: Config, timeoutMs: number): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: timeoutMs });
+    await connection.workflowService.getSystemInfo({});
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close().catch(() => {});
+  }
+}
+
+async function waitUntilAnswers(config: Config, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await answers(config, 2_000)) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`the Temporal dev server did not answer at ${config.TEMPORAL_ADDRESS} within ${timeoutMs} ms`);
+}
+
+async function registerAttributes(config: Config, log: (line: string) => void): Promise<void> {
+  const connection = await Connection.connect(connectionOptions(config));
+  try {
+    const added = await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
+    if (added.length) log(`registered search attributes: ${added.join(', ')}`);
+  } catch (error) {
+    // A managed cluster may refuse operator calls; pipelines still run, only filtering is poorer.
+    log(`could not register search attributes (${(error as Error).message}); register them with 'temporal operator search-attribute create'`);
+  } finally {
+    await connection.close();
+  }
+}
+
+function splitAddress(address: string): [string, number] {
+  const at = address.lastIndexOf(':');
+  return [address.slice(0, at), Number(address.slice(at + 1))];
+}

@@ -1,0 +1,73 @@
+import path from 'node:path';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities } from '../activities';
+import type { Config } from './config';
+import { ArtifactStore } from './data/artifact-store';
+import { openDuckDb } from './data/duckdb';
+import { PinoTemporalLogger } from './logger';
+import { openMetadataStore } from './store/database';
+import { connectionOptions } from './temporal/connection-options';
+import { withTimeout } from './temporal/client';
+
+let runtimeInstalled = false;
+
+/** Routes SDK, workflow and activity logs into pino; must run before any connection exists. */
+export function installRuntime(logger: Logger): void {
+  if (runtimeInstalled) return;
+  Runtime.install({
+    logger: new PinoTemporalLogger(logger),
+    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+  });
+  runtimeInstalled = true;
+}
+
+export interface StartedWorker {
+  worker: Worker;
+  /** Runs until shutdown (SIGINT/SIGTERM or worker.shutdown()), then releases the stores. */
+  run(): Promise<void>;
+}
+
+/**
+ * Builds a worker: its dependencies (DuckDB, metadata store, artifact store), its activities and the
+ * workflow bundle. SIGINT/SIGTERM shut it down: in-flight activities get WORKER_SHUTDOWN_GRACE_MS,
+ * then are cancelled; the ingestion activity stops between chunks, with its checkpoint heartbeated.
+ */
+export async function createWorker(
+  config: Config,
+  logger: Logger,
+  overrides: Partial<Pick<WorkerOptions, 'taskQueue' | 'workflowBundle' | 'workflowsPath'>> = {},
+): Promise<StartedWorker> {
+  installRuntime(logger);
+  const connection = await withTimeout(NativeConnection.connect(connectionOptions(config)), config.TEMPORAL_CONNECT_TIMEOUT_MS, config.TEMPORAL_ADDRESS);
+  const store = await openMetadataStore(config.databaseUrl);
+  const duck = await openDuckDb({ tempDirectory: path.join(config.dataDir, 'duckdb-tmp') });
+  const artifacts = new ArtifactStore(config.dataDir);
+  const taskQueue = overrides.taskQueue ?? config.TEMPORAL_TASK_QUEUE;
+  const workflowSource = overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : { workflowsPath: overrides.workflowsPath ?? require.resolve('../workflows') };
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue,
+    ...workflowSource,
+    activities: createActivities({ config, logger, duck, store, artifacts }),
+    maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_MS,
+  });
+  logger.info({ taskQueue, namespace: config.TEMPORAL_NAMESPACE, address: config.TEMPORAL_ADDRESS, dataDir: config.dataDir }, 'worker ready');
+  return {
+    worker,
+    run: async () => {
+      try {
+        await worker.run();
+      } finally {
+        await store.close();
+        duck.closeSync();
+        await connection.close();
+        logger.info('worker stopped');
+      }
+    },
+  };
+}

@@ -1,0 +1,13 @@
+/**
+ * The failure vocabulary: the `type` of every ApplicationFailure a pipeline raises on purpose.
+ * All are non-retryable: retrying cannot fix bad data, a bad model or a person's decision.
+ */
+export const ErrorTypes = {
+  InvalidInput: 'InvalidInput',
+  DataContractViolation: 'DataContractViolation',
+  DataQualityGateFailed: 'DataQualityGateFailed',
+  ReconciliationFailed: 'ReconciliationFailed',
+  SourceNotFound: 'SourceNotFound',
+} as const;
+
+export const NON_RETRYABLE_ERROR_TYPES: string[] = Object.values(ErrorTypes);

@@ -1,0 +1,2 @@
+// The workflow bundle's entry point: only deterministic code is reachable from here.
+export { ingestionPipeline } from './ingestion';

@@ -1,0 +1,119 @@
+import { ApplicationFailure, proxyActivities, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
+import * as z from 'zod/mini';
+import type { Activities } from '../activities';
+import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from './errors';
+import { PipelineRun } from './pipeline-run';
+
+/** Small on purpose: this schema lives in every cached workflow (zod/mini keeps the bundle lean). */
+const IngestionInputSchema = z.object({
+  spec: z.string().check(z.minLength(1), z.maxLength(100)),
+  sourceUri: z.string().check(z.minLength(1), z.maxLength(2048)),
+  batchId: z.string().check(z.regex(/^[A-Za-z0-9._-]{1,100}$/)),
+  /** ISO time the freshness gate measures against; defaults to the workflow's start time. */
+  asOf: z.optional(z.iso.datetime()),
+  chunkRows: z.optional(z.number().check(z.int(), z.minimum(1000), z.maximum(10_000_000))),
+  /** How long the server waits for a heartbeat before retrying the ingestion elsewhere. */
+  heartbeatTimeoutMs: z.optional(z.number().check(z.int(), z.minimum(1000), z.maximum(600_000))),
+});
+export type IngestionInput = z.infer<typeof IngestionInputSchema>;
+
+export interface IngestionResult {
+  batchId: string;
+  datasetUri: string;
+  deadLettersUri: string;
+  reportUri: string;
+  outputHash: string;
+  rowsRead: number;
+  rowsAccepted: number;
+  rowsRejected: number;
+  sourceRows: number;
+  chunksTotal: number;
+  resumedFromChunk: number;
+  warnings: number;
+}
+
+const retry: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  maximumAttempts: 10,
+  nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
+};
+
+/**
+ * Ingest one batch of a source under its spec's contract: checkpointed chunked ingestion, quality gates,
+ * atomic publication. Bad data stops the run before publication, with an alert and the gate report.
+ */
+export async function ingestionPipeline(rawInput: IngestionInput): Promise<IngestionResult> {
+  const parsed = IngestionInputSchema.safeParse(rawInput);
+  if (!parsed.success) {
+    throw ApplicationFailure.nonRetryable(`invalid ingestion input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, ErrorTypes.InvalidInput);
+  }
+  const input = parsed.data;
+  const run = new PipelineRun('ingestion', `${input.spec}/${input.batchId}`);
+  const acts = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', retry });
+  const { ingestSource } = proxyActivities<Activities>({
+    startToCloseTimeout: '4 hours',
+    heartbeatTimeout: input.heartbeatTimeoutMs ?? 30_000,
+    retry,
+  });
+  const asOf = input.asOf ?? workflowInfo().startTime.toISOString();
+
+  const staged = await run.step(
+    'Ingesting',
+    `reading ${input.sourceUri} in checkpointed chunks`,
+    () => ingestSource.executeWithOptions({ summary: `ingest ${input.spec} batch ${input.batchId}` }, [{ spec: input.spec, sourceUri: input.sourceUri, batchId: input.batchId, chunkRows: input.chunkRows }]),
+    (s) => `${s.stats.rowsRead} rows read, ${s.stats.rowsAccepted} accepted, ${s.stats.rowsRejected} rejected in ${s.chunksTotal} chunks (resumed at ${s.resumedFromChunk})`,
+  );
+
+  const quality = await run.step(
+    'QualityGates',
+    `checking ${staged.stats.rowsAccepted} accepted rows against contract ${staged.contract} ${staged.contractVersion}`,
+    () => acts.checkQuality.executeWithOptions({ summary: `quality gates ${staged.contract} ${input.batchId}` }, [{ spec: input.spec, batchId: input.batchId, stats: staged.stats, asOf }]),
+    (q) => `${q.report.checks.length} checks, ${q.report.warnings} warnings`,
+  );
+  run.progress.artifacts.gateReport = quality.reportUri;
+
+  const published = await run.step(
+    'Publishing',
+    'publishing dataset and dead letters by rename',
+    () =>
+      acts.publishBatch.executeWithOptions({ summary: `publish ${staged.contract} ${input.batchId}` }, [
+        {
+          spec: input.spec,
+          batchId: input.batchId,
+          sourceUri: staged.sourceUri,
+          fingerprint: staged.fingerprint,
+          stats: staged.stats,
+          outputHash: staged.outputHash,
+          deadLetterHash: staged.deadLetterHash,
+          reportUri: quality.reportUri,
+        },
+      ]),
+    (p) => p.datasetUri,
+  );
+  run.progress.artifacts.dataset = published.datasetUri;
+  run.progress.artifacts.deadLetters = published.deadLettersUri;
+
+  if (quality.report.warnings > 0) {
+    const failed = quality.report.checks.filter((c) => c.verdict === 'fail').map((c) => `${c.gate}(${c.subject}): ${c.detail}`);
+    await run.alert('warning', 'DataQualityWarning', `${input.spec}/${input.batchId}: ${failed.length} warning(s): ${failed.slice(0, 5).join('; ')}`, {
+      details: { reportUri: quality.reportUri },
+    });
+  }
+  run.complete(`${staged.stats.rowsAccepted} rows published, ${staged.stats.rowsRejected} dead letters`);
+  return {
+    batchId: input.batchId,
+    datasetUri: published.datasetUri,
+    deadLettersUri: published.deadLettersUri,
+    reportUri: quality.reportUri,
+    outputHash: published.outputHash,
+    rowsRead: staged.stats.rowsRead,
+    rowsAccepted: staged.stats.rowsAccepted,
+    rowsRejected: staged.stats.rowsRejected,
+    sourceRows: staged.stats.sourceRows,
+    chunksTotal: staged.chunksTotal,
+    resumedFromChunk: staged.resumedFromChunk,
+    warnings: quality.report.warnings,
+  };
+}

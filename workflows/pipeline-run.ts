@@ -1,0 +1,85 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { progressQuery, type PipelineProgress } from './messages';
+import { PipelineKind, PipelineStage } from './search-attributes';
+
+const { notify } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
+});
+
+/**
+ * The bookkeeping every pipeline run shares: the progress query, the live stage in the UI and in the
+ * PipelineStage search attribute, and the rule that a failed step stops the run, raises an alert and
+ * fails the workflow with the step's name and reason.
+ */
+export class PipelineRun {
+  readonly progress: PipelineProgress;
+
+  constructor(kind: string, private readonly subject: string) {
+    this.progress = { kind, stage: 'Starting', steps: [], artifacts: {} };
+    setHandler(progressQuery, () => this.progress);
+    upsertSearchAttributes([
+      { key: PipelineKind, value: kind },
+      { key: PipelineStage, value: 'Starting' },
+    ]);
+  }
+
+  stage(name: string, details: string): void {
+    this.progress.stage = name;
+    upsertSearchAttributes([{ key: PipelineStage, value: name }]);
+    setCurrentDetails(`**${name}**: ${details}`);
+  }
+
+  /** Runs one step; on failure nothing after it runs. */
+  async step<T>(name: string, details: string, work: () => Promise<T>, outcome: (result: T) => string): Promise<T> {
+    this.stage(name, details);
+    try {
+      const result = await work();
+      this.progress.steps.push({ name, outcome: outcome(result) });
+      return result;
+    } catch (error) {
+      throw await this.fail(name, error);
+    }
+  }
+
+  async alert(severity: 'critical' | 'warning' | 'info', code: string, message: string, extra: { observed?: string; expected?: string; details?: Record<string, unknown> } = {}): Promise<void> {
+    try {
+      await notify({ severity, code, subject: this.subject, message, ...extra });
+    } catch {
+      // The alert outlet failing must not hide the pipeline's own outcome; its retries were logged.
+    }
+  }
+
+  private async fail(step: string, error: unknown): Promise<ApplicationFailure> {
+    const cause = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined;
+    const type = cause?.type ?? 'StepFailed';
+    const reason = cause?.message ?? (error instanceof Error ? error.message : String(error));
+    const message = `${step} failed: ${reason}`;
+    this.progress.stage = 'Failed';
+    this.progress.error = message;
+    this.progress.steps.push({ name: step, outcome: `FAILED (${type})` });
+    upsertSearchAttributes([{ key: PipelineStage, value: 'Failed' }]);
+    setCurrentDetails(`**Failed** at ${step}: ${reason}`);
+    await this.alert('critical', type, `${this.subject}: ${message}`, { details: { step, ...(detailsOf(cause) ?? {}) } });
+    return ApplicationFailure.create({ message, type, nonRetryable: true, details: cause?.details ? [...cause.details] : [], cause: error as Error });
+  }
+
+  complete(summary: string): void {
+    this.progress.stage = 'Completed';
+    upsertSearchAttributes([{ key: PipelineStage, value: 'Completed' }]);
+    setCurrentDetails(`**Completed**: ${summary}`);
+  }
+}
+
+function detailsOf(cause: ApplicationFailure | undefined): Record<string, unknown> | undefined {
+  const first = cause?.details?.[0];
+  return first && typeof first === 'object' ? (first as Record<string, unknown>) : undefined;
+}
