@@ -9,7 +9,9 @@ RUN apt-get update \
 WORKDIR /app
 COPY package.json package-lock.json ./
 # Full install: the app runs TypeScript through tsx, which is a devDependency.
-RUN npm ci --no-audit --no-fund \
+# npm ci rejects a lock file written where the registry served no other-platform optional packages
+# (@swc/core-darwin-*, ...); npm install from the same lock works then.
+RUN (npm ci --no-audit --no-fund || npm install --no-audit --no-fund --no-save) \
  && npm cache clean --force
 
 # --- runtime: no build tools ---------------------------------------------------------------

@@ -1,0 +1,69 @@
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
+import { startIngestion } from '../../src/client/ingestion';
+import { ArtifactStore } from '../../src/data/artifact-store';
+import { openMetadataStore } from '../../src/store/database';
+import type { GateReport } from '../../src/quality/gate-report';
+import { connect, startWorker, testConfig, uniqueTaskQueue } from './temporal';
+
+/**
+ * One test file's ingestion setup: its own data directory (so volume baselines never leak between
+ * files), its own task queue, an in-process worker, and helpers to run batches and inspect outcomes.
+ */
+export function ingestionHarness(name: string) {
+  const config = testConfig();
+  const taskQueue = uniqueTaskQueue(name);
+  const artifacts = new ArtifactStore(config.dataDir);
+  let client: Client;
+  let worker: { stop(): Promise<void> };
+
+  before(async () => {
+    client = await connect(config);
+    worker = await startWorker(config, taskQueue);
+  });
+  after(async () => {
+    await worker.stop();
+    await client.connection.close();
+  });
+
+  async function ingest(batch: string, source: string | undefined, asOf: string) {
+    const handle = await startIngestion(client, config, { spec: 'flights', batch, source, asOf, taskQueue, chunkRows: 20_000 });
+    return { handle, result: await handle.result() };
+  }
+
+  /** Runs an ingestion that must fail; returns the failure's type, message and gate report. */
+  async function ingestExpectingStop(batch: string, source: string, asOf: string) {
+    const handle = await startIngestion(client, config, { spec: 'flights', batch, source, asOf, taskQueue, chunkRows: 20_000 });
+    const error = await handle.result().then(
+      () => assert.fail(`batch ${batch} was published but should have been stopped`),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof WorkflowFailedError, `expected a workflow failure, got ${String(error)}`);
+    const cause = error.cause;
+    assert.ok(cause instanceof ApplicationFailure);
+    const details = (cause.details?.[0] ?? {}) as { report?: GateReport; differences?: { change: string; column: string; detail: string }[] };
+    // Nothing downstream ran: no dataset was published for the batch.
+    const published = artifacts.finalDir({ kind: 'datasets', name: 'flights', version: '1.0.0', partition: batch });
+    assert.equal(fs.existsSync(published), false, 'a stopped batch must not be published');
+    return { handle, type: cause.type, message: cause.message, ...details };
+  }
+
+  async function alertsFor(workflowId: string) {
+    const store = await openMetadataStore(config.databaseUrl);
+    try {
+      return (await store.alerts.listRecent({ limit: 100 })).filter((a) => a.workflowId === workflowId);
+    } finally {
+      await store.close();
+    }
+  }
+
+  return { config, artifacts, ingest, ingestExpectingStop, alertsFor };
+}
+
+/** The blocking checks of one gate that failed. */
+export function failing(report: GateReport | undefined, gate: string) {
+  assert.ok(report, 'the failure carries the gate report');
+  return report.checks.filter((c) => c.gate === gate && c.verdict === 'fail' && c.severity === 'blocking');
+}

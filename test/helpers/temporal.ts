@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { loadConfig, type Config } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { createWorker } from '../../src/worker';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/** Configuration for one test: the run's server, a data directory of its own. */
+export function testConfig(extra: Record<string, string> = {}): Config {
+  if (!process.env.TEMPORAL_ADDRESS) throw new Error('integration tests need the server npm test starts: run them with `npm test`');
+  const dataDir = fs.mkdtempSync(path.join(process.env.MLPIPE_TEST_TMP ?? os.tmpdir(), 'data-'));
+  return loadConfig({ ...process.env, MLPIPE_DATA_DIR: dataDir, MLPIPE_DATABASE_URL: '', ...extra });
+}
+
+export function uniqueTaskQueue(name: string): string {
+  return `test-${name}-${randomUUID().slice(0, 8)}`;
+}
+
+export async function connect(config: Config): Promise<Client> {
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflow bundle, built once per test file process (bundling takes seconds). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietBundlerLogger });
+  return bundle;
+}
+
+const noop = () => {};
+const quietBundlerLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: console.error };
+
+/** Starts an in-process worker on its own task queue; call stop() in `after`. */
+export async function startWorker(config: Config, taskQueue: string): Promise<{ stop(): Promise<void> }> {
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  const { worker, run } = await createWorker(config, logger, { taskQueue, workflowBundle: await workflowBundle() });
+  const running = run();
+  return {
+    stop: async () => {
+      worker.shutdown();
+      await running;
+    },
+  };
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Every JSON log line the process printed so far. */
+  logs: Record<string, unknown>[];
+  exited: Promise<number | null>;
+}
+
+/** A worker in a process of its own (`mlpipe worker`), so a test can SIGKILL it. */
+export function spawnWorker(config: Config, taskQueue: string, env: Record<string, string> = {}): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--task-queue', taskQueue], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS, MLPIPE_DATA_DIR: config.dataDir, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: Record<string, unknown>[] = [];
+  let buffered = '';
+  child.stdout!.on('data', (data: Buffer) => {
+    buffered += data.toString();
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        logs.push({ msg: line });
+      }
+    }
+  });
+  let stderr = '';
+  child.stderr!.on('data', (data: Buffer) => (stderr += data.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  exited.then((code) => {
+    if (code !== 0 && code !== null && stderr) console.error(`worker process exited ${code}: ${stderr.slice(-2000)}`);
+  });
+  return { child, logs, exited };
+}
+
+export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000, everyMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
