@@ -37,7 +37,13 @@ export async function startIngestion(client: Client, config: Config, request: St
   const parsed = StartIngestionSchema.safeParse(request);
   if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
   const r = parsed.data;
-  const spec = loadSpec(r.spec);
+  const spec = (() => {
+    try {
+      return loadSpec(r.spec);
+    } catch (error) {
+      throw new InvalidRequestError((error as Error).message);
+    }
+  })();
   const batchId = r.batch ?? timestampBatchId();
   const input: IngestionInput = {
     spec: spec.name,
