@@ -7,7 +7,6 @@ import type { IngestStats } from '../src/quality/gate-report';
 import { ErrorTypes } from '../workflows/errors';
 import { batchKeys } from './batch-keys';
 import type { ActivityDeps } from './deps';
-import { callerRun } from './caller';
 import { throwIfCancelled, withHeartbeatKeepalive } from './heartbeat';
 import { parseInput } from './parse-input';
 
@@ -42,7 +41,7 @@ export interface StagedBatch {
   deadLetterHash: string;
 }
 
-export function createIngestActivities({ duck, artifacts, config, logger }: ActivityDeps) {
+export function createIngestActivities({ duck, artifacts, config }: ActivityDeps) {
   return {
     /** Reads a source in checkpointed chunks, splitting rows into accepted Parquet and dead letters. */
     async ingestSource(raw: IngestSourceInput): Promise<StagedBatch> {
@@ -51,8 +50,9 @@ export function createIngestActivities({ duck, artifacts, config, logger }: Acti
       const ctx = Context.current();
       const checkpoint = CheckpointSchema.safeParse(ctx.info.heartbeatDetails);
       const keys = batchKeys(spec.contract, input.batchId);
-      const log = logger.child({ workflowId: callerRun().workflowId, activityType: ctx.info.activityType, attempt: ctx.info.attempt });
-      if (checkpoint.success) log.info({ checkpoint: checkpoint.data }, 'resuming ingestion from checkpoint');
+      // The SDK's activity logger tags every line with workflowId, runId, activityType and attempt.
+      const log = ctx.log;
+      if (checkpoint.success) log.info('resuming ingestion from checkpoint', { checkpoint: checkpoint.data });
       try {
         const outcome = await withHeartbeatKeepalive(5_000, (beat) =>
           ingest(
@@ -67,7 +67,7 @@ export function createIngestActivities({ duck, artifacts, config, logger }: Acti
               chunkRows: input.chunkRows ?? spec.chunkRows,
               resumeFrom: checkpoint.success ? checkpoint.data : undefined,
             },
-            { onChunk: beat, beforeChunk: throwIfCancelled, log: (message, meta) => log.info(meta, message) },
+            { onChunk: beat, beforeChunk: throwIfCancelled, log: (message, meta) => log.info(message, meta) },
           ),
         );
         return {

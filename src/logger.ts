@@ -11,8 +11,8 @@ export const REDACTED_KEYS = [
   'token',
   'secret',
   'authorization',
-  'key',
-  'crt',
+  'privateKey',
+  'clientCertPair',
   'TEMPORAL_API_KEY',
   'MLPIPE_DATABASE_URL',
   'MLPIPE_WEBHOOK_URL',
@@ -44,7 +44,9 @@ export class PinoTemporalLogger implements TemporalLogger {
   constructor(private readonly logger: PinoLogger) {}
 
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
-    this.logger[levels[level]]({ ...(meta ?? {}) }, message);
+    // The task token is an opaque blob: long, and of no use to a reader.
+    const { taskToken: _token, ...rest } = meta ?? {};
+    this.logger[levels[level]](rest, message);
   }
   trace(message: string, meta?: LogMetadata): void {
     this.log('TRACE', message, meta);

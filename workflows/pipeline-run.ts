@@ -1,4 +1,5 @@
 import {
+  log,
   ActivityFailure,
   ApplicationFailure,
   proxyActivities,
@@ -33,6 +34,7 @@ export class PipelineRun {
   }
 
   stage(name: string, details: string): void {
+    log.info(`stage ${name}: ${details}`, { stage: name, subject: this.subject });
     this.progress.stage = name;
     upsertSearchAttributes([{ key: PipelineStage, value: name }]);
     setCurrentDetails(`**${name}**: ${details}`);

@@ -63,7 +63,15 @@ async function interruptedRun(batch: string, interrupt: (w: WorkerProcess) => vo
   const result = await handle.result();
   second.child.kill('SIGTERM');
   await second.exited;
-  return { handle, result, exitCode, persistedAtInterrupt, before: chunksStarted(first, handle.workflowId), afterRestart: chunksStarted(second, handle.workflowId) };
+  return {
+    handle,
+    result,
+    exitCode,
+    persistedAtInterrupt,
+    before: chunksStarted(first, handle.workflowId),
+    afterRestart: chunksStarted(second, handle.workflowId),
+    logs: [...first.logs, ...second.logs],
+  };
 }
 
 function assertResumedExactly(run: Awaited<ReturnType<typeof interruptedRun>>) {
@@ -79,6 +87,17 @@ function assertResumedExactly(run: Awaited<ReturnType<typeof interruptedRun>>) {
   assert.deepEqual([...new Set([...run.before, ...run.afterRestart])].sort((a, b) => a - b), range(0, 30), 'no chunk skipped');
 }
 
+/** Worker logs are JSON lines that say which workflow run and activity wrote them. */
+function assertLogsCarryIds(logs: Record<string, unknown>[], workflowId: string) {
+  const activityLine = logs.find((l) => l.msg === 'chunk started' && l.workflowId === workflowId);
+  assert.equal(activityLine?.activityType, 'ingestSource');
+  assert.match(String(activityLine?.workflowRunId), /^[0-9a-f-]{36}$/);
+  const workflowLine = logs.find((l) => typeof l.msg === 'string' && l.msg.startsWith('stage Ingesting') && l.workflowId === workflowId);
+  assert.ok(workflowLine, 'the workflow logs its stages');
+  assert.match(String(workflowLine.runId), /^[0-9a-f-]{36}$/);
+  assert.equal(workflowLine.workflowType, 'ingestionPipeline');
+}
+
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
 }
@@ -88,6 +107,7 @@ describe('checkpointed ingestion survives its worker', () => {
     const run = await interruptedRun('killed', (w) => w.child.kill('SIGKILL'));
     assert.equal(run.exitCode, null, 'the first worker was killed');
     assertResumedExactly(run);
+    assertLogsCarryIds(run.logs, run.handle.workflowId);
     await saveHistory('ingestion-resumed-after-sigkill', run.handle);
   });
 
