@@ -8,7 +8,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Full install: the app runs TypeScript through tsx, which is a devDependency.
+# Full install (dev tools included); the app runs its TypeScript through tsx, a dependency.
 # npm ci rejects a lock file written where the registry served no other-platform optional packages
 # (@swc/core-darwin-*, ...); npm install from the same lock works then.
 RUN (npm ci --no-audit --no-fund || npm install --no-audit --no-fund --no-save) \
@@ -25,4 +25,4 @@ COPY . .
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
-CMD ["npx", "tsx", "src/cli/main.ts", "worker"]
+CMD ["node", "--import", "tsx", "src/cli/main.ts", "worker"]

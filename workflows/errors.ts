@@ -6,7 +6,6 @@ export const ErrorTypes = {
   InvalidInput: 'InvalidInput',
   DataContractViolation: 'DataContractViolation',
   DataQualityGateFailed: 'DataQualityGateFailed',
-  ReconciliationFailed: 'ReconciliationFailed',
   SourceNotFound: 'SourceNotFound',
 } as const;
 

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mlpipe } from '../helpers/cli';
-import { startWorker, testConfig, uniqueTaskQueue } from '../helpers/temporal';
+import { connect, startWorker, testConfig, uniqueTaskQueue } from '../helpers/temporal';
 import { freshAsOf, writeSource } from '../helpers/sources';
 
 /** The client scripts as engineers and operators run them: exit codes and one-line reasons. */
@@ -84,6 +84,24 @@ describe('mlpipe against the server', () => {
     const text = await mlpipe(['status', 'ingest/flights/cli-1'], withQueue);
     assert.match(text.stdout, /COMPLETED, stage Completed/);
     assert.match(text.stdout, /Temporal UI: http/);
+
+    // What an operator sees in the UI: the run's static summary and a summary on every activity.
+    const client = await connect(config);
+    try {
+      const handle = client.workflow.getHandle('ingest/flights/cli-1');
+      const description = await handle.describe();
+      assert.equal(await description.staticSummary(), 'Ingest flights batch cli-1');
+      assert.match((await description.staticDetails()) ?? '', /Contract: flights 1\.0\.0/);
+      const converter = client.options.loadedDataConverter.payloadConverter;
+      const summaries = ((await handle.fetchHistory()).events ?? [])
+        .filter((e) => e.activityTaskScheduledEventAttributes)
+        .map((e) => (e.userMetadata?.summary ? converter.fromPayload(e.userMetadata.summary) : undefined));
+      assert.deepEqual(summaries, ['ingest flights batch cli-1', 'quality gates flights cli-1', 'publish flights cli-1']);
+      assert.deepEqual(description.searchAttributes.PipelineKind, ['ingestion']);
+      assert.deepEqual(description.searchAttributes.PipelineStage, ['Completed']);
+    } finally {
+      await client.connection.close();
+    }
   });
 
   test('a source outside the data directory is refused with a one-line reason and exit 1', async () => {
