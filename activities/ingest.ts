@@ -7,6 +7,7 @@ import type { IngestStats } from '../src/quality/gate-report';
 import { ErrorTypes } from '../workflows/errors';
 import { batchKeys } from './batch-keys';
 import type { ActivityDeps } from './deps';
+import { callerRun } from './caller';
 import { throwIfCancelled, withHeartbeatKeepalive } from './heartbeat';
 import { parseInput } from './parse-input';
 
@@ -41,7 +42,7 @@ export interface StagedBatch {
   deadLetterHash: string;
 }
 
-export function createIngestActivities({ duck, artifacts, config }: ActivityDeps) {
+export function createIngestActivities({ duck, artifacts, config, logger }: ActivityDeps) {
   return {
     /** Reads a source in checkpointed chunks, splitting rows into accepted Parquet and dead letters. */
     async ingestSource(raw: IngestSourceInput): Promise<StagedBatch> {
@@ -50,9 +51,11 @@ export function createIngestActivities({ duck, artifacts, config }: ActivityDeps
       const ctx = Context.current();
       const checkpoint = CheckpointSchema.safeParse(ctx.info.heartbeatDetails);
       const keys = batchKeys(spec.contract, input.batchId);
-      // The SDK's activity logger tags every line with workflowId, runId, activityType and attempt.
-      const log = ctx.log;
-      if (checkpoint.success) log.info('resuming ingestion from checkpoint', { checkpoint: checkpoint.data });
+      // pino directly, not the SDK's activity logger: the SDK flushes its log buffer periodically, so
+      // a worker killed mid-chunk would lose exactly the lines that say where it was.
+      const { workflowId, runId } = callerRun();
+      const log = logger.child({ workflowId, workflowRunId: runId, activityType: ctx.info.activityType, attempt: ctx.info.attempt });
+      if (checkpoint.success) log.info({ checkpoint: checkpoint.data }, 'resuming ingestion from checkpoint');
       try {
         const outcome = await withHeartbeatKeepalive(5_000, (beat) =>
           ingest(
@@ -67,7 +70,7 @@ export function createIngestActivities({ duck, artifacts, config }: ActivityDeps
               chunkRows: input.chunkRows ?? spec.chunkRows,
               resumeFrom: checkpoint.success ? checkpoint.data : undefined,
             },
-            { onChunk: beat, beforeChunk: throwIfCancelled, log: (message, meta) => log.info(message, meta) },
+            { onChunk: beat, beforeChunk: throwIfCancelled, log: (message, meta) => log.info(meta, message) },
           ),
         );
         return {

@@ -289,7 +289,8 @@ export const benchmark: Benchmark = {
           unit: 'bytes',
           baseline: median(large.subject.map((r) => r.chunkRss![Math.round(r.chunkRss!.length / REPEAT) - 1]!.rssBytes)),
           ratio: median(growthWithin),
-          ratioNote: 'RSS after the last chunk / RSS after the first 3M rows, same run',
+          ratioNote: 'RSS after the last chunk / RSS after the first 3M rows, same run (median over samples)',
+          aim: { on: 'ratio', op: '<=', limit: MAX_RSS_GROWTH, text: `<= ${MAX_RSS_GROWTH}x (flat)` },
           ratioSamples: growthWithin,
         },
       );

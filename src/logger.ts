@@ -24,6 +24,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   const options: pino.LoggerOptions = {
     level,
     base: { service: 'mlpipe' },
+    // The SDK logs failures under `error`; without a serializer an Error prints as {}.
+    serializers: { error: pino.stdSerializers.err, err: pino.stdSerializers.err },
     redact: { paths: REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]), censor: '[redacted]' },
   };
   if (destination) return pino(options, destination);
@@ -31,7 +33,8 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   if (process.stdout.isTTY) {
     return pino({ ...options, transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } });
   }
-  return pino(options);
+  // Synchronous writes: a worker killed mid-run (OOM, SIGKILL) keeps every line it logged.
+  return pino(options, pino.destination({ dest: 1, sync: true }));
 }
 
 const levels: Record<LogLevel, pino.Level> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };

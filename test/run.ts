@@ -21,7 +21,7 @@ async function main(): Promise<number> {
     TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
     TEMPORAL_UI_URL: `http://127.0.0.1:${await freePort()}`,
     MLPIPE_DATA_DIR: path.join(root, 'server'),
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
   };
   const server = await ensureServer(loadConfig(env), { ui: false, log: (line) => console.error(`[server] ${line}`) });
   console.error(`[server] Temporal dev server at ${server.address}`);

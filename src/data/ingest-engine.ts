@@ -9,7 +9,7 @@ import { exists, sha256Files, writeFileAtomic } from './artifact-store';
 import { compareSchema, type SchemaDifference } from './schema-drift';
 import { describeParquet, landTextSource, parquetRowCounts, type PreparedSource } from './source-reader';
 import { resolveSourceUri, type SourceRef } from './source-uri';
-import { rowRuleSql, type RowRuleSql } from './row-rules';
+import { rowRuleSql, type ReferenceCheck, type RowRuleSql } from './row-rules';
 import { sourceFingerprint } from './fingerprint';
 
 /**
@@ -97,12 +97,14 @@ export async function ingest(db: DuckDBInstance, req: IngestRequest, hooks: Inge
 
     const plan = planChunks(prepared, req.chunkRows);
     const start = await resumePoint(req, fingerprint, plan.length);
-    const references = await loadReferences(conn, req);
+    const typedColumns = rowRuleSql(req.contract, prepared.text, new Map()).typedColumns;
+    const references = await loadReferences(conn, req, prepared, typedColumns);
     const rules = rowRuleSql(req.contract, prepared.text, references);
+    const joins = [...references.values()].some((r) => 'table' in r);
     for (let i = start; i < plan.length; i++) {
       await hooks.beforeChunk?.(i);
       hooks.log?.('chunk started', { chunk: i, chunksTotal: plan.length });
-      const manifest = await processChunk(conn, req, plan[i]!, rules, fingerprint, prepared.text);
+      const manifest = await processChunk(conn, req, plan[i]!, rules, fingerprint, prepared.text, joins);
       const rowsRead = plan[i]!.end + plan[i]!.fileOffset;
       hooks.log?.('chunk ingested', { chunk: i, rowsRead: manifest.rowsRead, accepted: manifest.rowsAccepted });
       hooks.onChunk({ fingerprint, chunksDone: i + 1, chunksTotal: plan.length, rowsRead });
@@ -172,20 +174,37 @@ async function readManifest(workDir: string, index: number): Promise<ChunkManife
   return parsed.success ? parsed.data : undefined;
 }
 
-async function loadReferences(conn: DuckDBConnection, req: IngestRequest): Promise<Map<string, string>> {
-  const tables = new Map<string, string>();
+/** Above this many distinct unknown values a literal list is unwieldy: the rule joins instead. */
+const MAX_LITERAL_UNKNOWN = 1000;
+
+/**
+ * Referential integrity in one pass over the whole source, before the chunks: the distinct values
+ * of each referencing column that the reference lacks. The chunk rule then tests membership in that
+ * (usually empty) list, so chunks need no join, and a join-free chunk keeps its row order for free.
+ */
+async function loadReferences(conn: DuckDBConnection, req: IngestRequest, prepared: PreparedSource, typedColumns: string): Promise<Map<string, ReferenceCheck>> {
+  const checks = new Map<string, ReferenceCheck>();
+  const files = `[${prepared.files.map((f) => sqlString(f.path)).join(', ')}]`;
   for (const [i, ref] of req.contract.references.entries()) {
     const source = await resolveSourceUri(ref.uri, req.dataDir);
     if (source.format === 'postgres' || source.format === 'jsonl') throw new Error(`reference ${ref.uri} must be a CSV or Parquet file`);
     const reader = source.format === 'csv' ? 'read_csv' : 'read_parquet';
-    const files = `[${source.files.map(sqlString).join(', ')}]`;
     const table = `ref_${i}`;
     await conn.run(
-      `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT DISTINCT CAST(${sqlIdent(ref.key)} AS VARCHAR) AS v FROM ${reader}(${files}) WHERE ${sqlIdent(ref.key)} IS NOT NULL`,
+      `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT DISTINCT CAST(${sqlIdent(ref.key)} AS VARCHAR) AS v FROM ${reader}([${source.files.map(sqlString).join(', ')}]) WHERE ${sqlIdent(ref.key)} IS NOT NULL`,
     );
-    for (const column of ref.columns) tables.set(column, table);
+    for (const column of ref.columns) {
+      const unknown = prepared.files.length
+        ? await queryRows<{ v: string }>(
+            conn,
+            `SELECT DISTINCT CAST(${sqlIdent(column)} AS VARCHAR) AS v FROM (SELECT ${typedColumns} FROM read_parquet(${files}))
+             WHERE ${sqlIdent(column)} IS NOT NULL AND CAST(${sqlIdent(column)} AS VARCHAR) NOT IN (SELECT v FROM ${table}) ORDER BY v LIMIT ${MAX_LITERAL_UNKNOWN + 1}`,
+          )
+        : [];
+      checks.set(column, unknown.length > MAX_LITERAL_UNKNOWN ? { table } : { unknown: unknown.map((u) => u.v) });
+    }
   }
-  return tables;
+  return checks;
 }
 
 async function processChunk(
@@ -195,39 +214,39 @@ async function processChunk(
   rules: RowRuleSql,
   fingerprint: string,
   text: boolean,
+  joins: boolean,
 ): Promise<ChunkManifest> {
   const cols = req.contract.columns.map((c) => sqlIdent(c.name));
-  // No materialised chunk table: each pass re-reads the chunk's row groups, which costs less than
-  // building the table, and the reason lists are only built for the rejected rows.
+  // No materialised chunk table: the accepted rows stream from the Parquet row groups straight into
+  // the output, and the reason lists are only built for the (rare) rejected rows.
   const rows = `(SELECT ${chunk.fileOffset} + file_row_number AS __row, ${rules.typedColumns}
        FROM read_parquet(${sqlString(chunk.file)}, file_row_number = true)
        WHERE file_row_number >= ${chunk.start} AND file_row_number < ${chunk.end})`;
   const name = chunkName(chunk.index);
-  // ORDER BY: the reference lookups are joins, which may reorder rows; the output must be the same
-  // bytes on every run (the content hash proves a retry or re-run changed nothing).
-  await copyAtomic(
-    conn,
-    `SELECT ${cols.join(', ')} FROM ${rows} WHERE NOT ${rules.rejected} ORDER BY __row`,
-    path.join(req.acceptedDir, `part-${name}.parquet`),
-  );
-  const [counts] = await queryRows<Record<string, number>>(
-    conn,
-    `SELECT count(*) AS rows_read, count(*) FILTER (WHERE NOT ${rules.rejected}) AS rows_accepted,
-            ${req.contract.columns.map((c, i) => `count(*) FILTER (WHERE ${sqlIdent(c.name)} IS NULL) AS null_${i}`).join(', ')}
-     FROM ${rows}`,
-  );
+  // A join (a reference rule with too many unknown values for a list) may reorder rows; the output
+  // must be the same bytes on every run, since the content hash proves a re-run changed nothing.
+  const order = joins ? ' ORDER BY __row' : '';
+  const accepted = await copyAtomic(conn, `SELECT ${cols.join(', ')} FROM ${rows} WHERE NOT ${rules.rejected}${order}`, path.join(req.acceptedDir, `part-${name}.parquet`));
+  const nullTyped = Object.fromEntries(req.contract.columns.map((c) => [c.name, accepted.nulls[c.name] ?? 0]));
   const ruleCounts: Record<string, number> = {};
-  if (counts!.rows_read! > counts!.rows_accepted!) {
+  let rejected = 0;
+  if (accepted.rows < chunk.end - chunk.start) {
     // The dead letter keeps the row as it arrived: raw text for text sources, typed values otherwise.
     const record = req.contract.columns.map((c) => `${sqlString(c.name)}: ${sqlIdent(text ? `${c.name}__raw` : c.name)}`).join(', ');
     await conn.run(`CREATE OR REPLACE TEMP TABLE rejected AS SELECT *, ${rules.reasons} AS __reasons FROM ${rows} WHERE ${rules.rejected}`);
-    await copyAtomic(
+    const dead = await copyAtomic(
       conn,
       `SELECT __row AS source_row, ${sqlString(chunk.file)} AS source_file, to_json({${record}}) AS record, __reasons AS reasons,
               array_to_string(list_transform(__reasons, r -> r.column || ' ' || r.rule || coalesce(' (' || r.value || ')', '')), '; ') AS reason
        FROM rejected ORDER BY __row`,
       path.join(req.deadLetterDir, `part-${name}.parquet`),
     );
+    rejected = dead.rows;
+    const [nulls] = await queryRows<Record<string, number>>(
+      conn,
+      `SELECT ${req.contract.columns.map((c, i) => `count(*) FILTER (WHERE ${sqlIdent(c.name)} IS NULL) AS null_${i}`).join(', ')} FROM rejected`,
+    );
+    req.contract.columns.forEach((c, i) => (nullTyped[c.name] = nullTyped[c.name]! + nulls![`null_${i}`]!));
     const perRule = await queryRows<{ k: string; n: number }>(
       conn,
       `SELECT r.column || ':' || r.rule AS k, count(DISTINCT __row) AS n FROM (SELECT __row, unnest(__reasons) AS r FROM rejected) GROUP BY 1`,
@@ -238,21 +257,36 @@ async function processChunk(
   const manifest: ChunkManifest = {
     index: chunk.index,
     fingerprint,
-    rowsRead: counts!.rows_read!,
-    rowsAccepted: counts!.rows_accepted!,
-    nullTyped: Object.fromEntries(req.contract.columns.map((c, i) => [c.name, counts![`null_${i}`]!])),
+    // Counted from what was written, not planned: the reconciliation gate compares the sum with the
+    // source's own row count, so a chunk that lost rows between reading and writing shows up there.
+    rowsRead: accepted.rows + rejected,
+    rowsAccepted: accepted.rows,
+    nullTyped,
     ruleCounts,
   };
   await writeFileAtomic(path.join(req.workDir, 'chunks', `${name}.json`), JSON.stringify(manifest));
   return manifest;
 }
 
+interface WrittenStats {
+  rows: number;
+  /** Null count per column of what was written (DuckDB's RETURN_STATS: no extra pass). */
+  nulls: Record<string, number>;
+}
+
 /** COPY to a temporary name, then rename: a crash mid-write never leaves a file that looks complete. */
-async function copyAtomic(conn: DuckDBConnection, select: string, file: string): Promise<void> {
+async function copyAtomic(conn: DuckDBConnection, select: string, file: string): Promise<WrittenStats> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp`;
-  await conn.run(`COPY (${select}) TO ${sqlString(tmp)} (FORMAT parquet)`);
+  const reader = await conn.runAndReadAll(`COPY (${select}) TO ${sqlString(tmp)} (FORMAT parquet, RETURN_STATS true)`);
   await fs.rename(tmp, file);
+  const [row] = reader.getRowObjectsJson() as { count: string; column_statistics: { key: string; value: { key: string; value: string }[] }[] }[];
+  const nulls: Record<string, number> = {};
+  for (const column of row?.column_statistics ?? []) {
+    const count = column.value.find((v) => v.key === 'null_count');
+    nulls[column.key.replace(/^"|"$/g, '').replace(/""/g, '"')] = Number(count?.value ?? 0);
+  }
+  return { rows: Number(row?.count ?? 0), nulls };
 }
 
 async function finish(conn: DuckDBConnection, req: IngestRequest, prepared: PreparedSource, plan: ChunkPlan[], fingerprint: string, resumedFromChunk: number): Promise<IngestOutcome> {

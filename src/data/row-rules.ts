@@ -63,15 +63,22 @@ interface Check {
 }
 
 /**
- * @param text true when the source columns are raw text (CSV, JSON lines, warehouse rows as text)
- * @param referenceTables column name -> temp table (single column `v`) of valid values
+ * How a column's referential-integrity rule is checked: against a table of valid values (a join,
+ * which may reorder rows), or, when a pre-pass has already found the source's unknown values, as a
+ * literal list of those (no join: usually an empty list, and the rule costs nothing).
  */
-export function rowRuleSql(contract: Contract, text: boolean, referenceTables: Map<string, string>): RowRuleSql {
+export type ReferenceCheck = { table: string } | { unknown: string[] };
+
+/**
+ * @param text true when the source columns are raw text (CSV, JSON lines, warehouse rows as text)
+ * @param references column name -> how its reference rule is checked
+ */
+export function rowRuleSql(contract: Contract, text: boolean, references: Map<string, ReferenceCheck>): RowRuleSql {
   const typedColumns = contract.columns
     .map((c) => (text ? `${parseText(c)} AS ${sqlIdent(c.name)}` : `${sqlIdent(c.name)}::${duckType(c)} AS ${sqlIdent(c.name)}`))
     .concat(text ? contract.columns.map((c) => `${raw(c)} AS ${sqlIdent(`${c.name}__raw`)}`) : [])
     .join(', ');
-  const checks = contract.columns.flatMap((c) => columnChecks(c, text, referenceTables.get(c.name)));
+  const checks = contract.columns.flatMap((c) => columnChecks(c, text, references.get(c.name)));
   // A comparison with NULL is NULL, not a rejection: nulls are the not_null rule's business.
   const conditions = checks.map((k) => `coalesce(${k.condition}, false)`);
   const reasons = checks.map(
@@ -93,7 +100,7 @@ function literal(c: Column, bound: number | string): string {
   return typeof bound === 'number' ? String(bound) : sqlString(bound);
 }
 
-function columnChecks(c: Column, text: boolean, referenceTable: string | undefined): Check[] {
+function columnChecks(c: Column, text: boolean, reference: ReferenceCheck | undefined): Check[] {
   const v = sqlIdent(c.name);
   const asText = `CAST(${v} AS VARCHAR)`;
   const rawText = text ? sqlIdent(`${c.name}__raw`) : asText;
@@ -106,8 +113,10 @@ function columnChecks(c: Column, text: boolean, referenceTable: string | undefin
   if (c.max !== undefined) checks.push(reason(c, 'range', `${v} > ${literal(c, c.max)}`, asText));
   if (c.allowed) checks.push(reason(c, 'allowed', `${v} NOT IN (${c.allowed.map(sqlString).join(', ')})`, asText));
   if (c.maxLength !== undefined) checks.push(reason(c, 'max_length', `length(${asText}) > ${c.maxLength}`, asText));
-  if (referenceTable) {
-    checks.push(reason(c, 'reference', `${v} IS NOT NULL AND ${asText} NOT IN (SELECT v FROM ${referenceTable})`, asText));
+  if (reference && 'table' in reference) {
+    checks.push(reason(c, 'reference', `${v} IS NOT NULL AND ${asText} NOT IN (SELECT v FROM ${reference.table})`, asText));
+  } else if (reference && reference.unknown.length > 0) {
+    checks.push(reason(c, 'reference', `${asText} IN (${reference.unknown.map(sqlString).join(', ')})`, asText));
   }
   return checks;
 }

@@ -77,13 +77,14 @@ async function landCsv(conn: DuckDBConnection, files: string[], landing: string,
 async function landJsonLines(conn: DuckDBConnection, files: string[], landing: string, malformed: string): Promise<void> {
   // Read lines as plain text so a malformed line is kept (as a dead letter) rather than skipped.
   // No ORDER BY anywhere: DuckDB keeps insertion order, which is the file's line order.
+  // starts_with, not json_type: DuckDB may evaluate both sides of AND, and json_type throws on bad JSON.
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE lines AS
        SELECT filename AS source_file, line
        FROM read_csv(${sqlFileList(files)}, columns = {'line': 'VARCHAR'}, header = false, delim = chr(30), quote = '', escape = '', auto_detect = false, filename = true)
        WHERE trim(line) <> ''`,
   );
-  await conn.run(`CREATE OR REPLACE TEMP TABLE good AS SELECT * FROM lines WHERE json_valid(line) AND json_type(line) = 'OBJECT'`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE good AS SELECT * FROM lines WHERE json_valid(line) AND starts_with(ltrim(line), '{')`);
   const keys = await queryRows<{ k: string }>(conn, `SELECT DISTINCT unnest(json_keys(line)) AS k FROM good ORDER BY k`);
   const select = keys.length
     ? keys.map(({ k }) => `json_extract_string(line, ${sqlString(`$."${k.replace(/"/g, '\\"')}"`)}) AS ${sqlIdent(k)}`).join(', ')
@@ -93,7 +94,7 @@ async function landJsonLines(conn: DuckDBConnection, files: string[], landing: s
     `COPY (SELECT NULL::BIGINT AS source_row, source_file, line AS record,
              [{'column': '*', 'rule': 'malformed', 'value': 'not a JSON object'}] AS reasons,
              '* malformed (not a JSON object)' AS reason
-           FROM lines WHERE NOT (json_valid(line) AND json_type(line) = 'OBJECT'))
+           FROM lines WHERE NOT (json_valid(line) AND starts_with(ltrim(line), '{')))
      TO ${sqlString(malformed)} (FORMAT parquet)`,
   );
 }

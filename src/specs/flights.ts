@@ -1,4 +1,5 @@
 import type { SpecInput } from './spec-schema';
+import { flightFeatures } from './flights-features';
 
 /**
  * The bundled example: 3M US domestic flights, January-June 2001 (vega-datasets).
@@ -37,4 +38,5 @@ export const flightsSpec: SpecInput = {
       distribution: { columns: ['delay', 'distance'], maxPsi: 0.25 },
     },
   },
+  featureSet: flightFeatures,
 };

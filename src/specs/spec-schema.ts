@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ContractSchema } from './contract-schema';
+import { FeatureSetSchema } from './feature-schema';
 
 /**
  * A pipeline spec: one place per model. The data contract comes first; the feature set, model, gates,
@@ -14,7 +15,9 @@ export const SpecSchema = z
     /** The source ingested when none is named (a URI the source readers understand). */
     defaultSource: z.string().min(1),
     /** Rows per checkpointed chunk during ingestion. */
-    chunkRows: z.number().int().positive().default(250_000),
+    chunkRows: z.number().int().positive().default(1_000_000),
+    /** The features training and serving share, computed over the contract's rows. */
+    featureSet: FeatureSetSchema.optional(),
   })
   .strict();
 export type Spec = z.infer<typeof SpecSchema>;

@@ -80,5 +80,22 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
         await db.schema.createIndex('alerts_created').on('alerts').column('created_at').execute();
       },
     },
+    '0002_online_features': {
+      // The embedded online feature store: latest feature values per entity, read by the prediction
+      // server. The primary key serves both the point lookup and listing one entity type.
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('online_features')
+          .addColumn('feature_set', 'text', (col) => col.notNull())
+          .addColumn('version', 'text', (col) => col.notNull())
+          .addColumn('entity_type', 'text', (col) => col.notNull())
+          .addColumn('entity_key', 'text', (col) => col.notNull())
+          .addColumn('values_json', 'text', (col) => col.notNull())
+          .addColumn('valid_from', 'text', (col) => col.notNull())
+          .addColumn('updated_at', 'text', (col) => col.notNull())
+          .addPrimaryKeyConstraint('online_features_pk', ['feature_set', 'version', 'entity_type', 'entity_key'])
+          .execute();
+      },
+    },
   };
 }

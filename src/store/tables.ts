@@ -77,8 +77,20 @@ export interface AlertsTable {
   details: string;
 }
 
+export interface OnlineFeaturesTable {
+  feature_set: string;
+  version: string;
+  entity_type: string;
+  entity_key: string;
+  /** Feature name -> number or null, as JSON. */
+  values_json: string;
+  valid_from: string;
+  updated_at: string;
+}
+
 export interface Tables {
   run_stats: RunStatsTable;
   lineage: LineageTable;
   alerts: AlertsTable;
+  online_features: OnlineFeaturesTable;
 }

@@ -81,7 +81,8 @@ export function spawnWorker(config: Config, taskQueue: string, env: Record<strin
   });
   let stderr = '';
   child.stderr!.on('data', (data: Buffer) => (stderr += data.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': it fires after stdout is drained, so no log line of a killed worker is lost.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   exited.then((code) => {
     if (code !== 0 && code !== null && stderr) console.error(`worker process exited ${code}: ${stderr.slice(-2000)}`);
   });

@@ -84,7 +84,7 @@ function assertResumedExactly(run: Awaited<ReturnType<typeof interruptedRun>>) {
   assert.deepEqual(run.afterRestart, range(result.resumedFromChunk, 30), 'the new worker read exactly the chunks not yet persisted');
   const reRead = run.before.filter((c) => run.afterRestart.includes(c));
   assert.ok(reRead.length <= 1, `at most one chunk read twice, got ${JSON.stringify(reRead)}`);
-  assert.deepEqual([...new Set([...run.before, ...run.afterRestart])].sort((a, b) => a - b), range(0, 30), 'no chunk skipped');
+  assert.deepEqual([...new Set([...run.before, ...run.afterRestart])].sort((a, b) => a - b), range(0, 30), `no chunk skipped: before ${run.before} after ${run.afterRestart} persisted ${run.persistedAtInterrupt}`);
 }
 
 /** Worker logs are JSON lines that say which workflow run and activity wrote them. */

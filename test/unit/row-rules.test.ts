@@ -80,7 +80,7 @@ const TEXT_ROWS: Record<string, Partial<RawRow>> = {
 };
 
 let db: DuckDBInstance;
-const references = new Map([['airport', 'ref_airport']]);
+const references = new Map([['airport', { table: 'ref_airport' }]]);
 
 before(async () => {
   db = await openDuckDb({ memoryLimit: '256MB', threads: 1 });
@@ -253,6 +253,25 @@ describe('rowRuleSql on raw text (text = true)', () => {
       [['name', 'max_length']],
     );
     assert.equal(reasons[0]!.value, 'x'.repeat(200));
+  });
+});
+
+describe('reference rules from a pre-computed list of unknown values', () => {
+  it('rejects exactly the listed values, without a join', async () => {
+    const rules = rowRuleSql(contract, false, new Map([['airport', { unknown: ['XXX'] }]]));
+    assert.doesNotMatch(rules.rejected, /SELECT/);
+    const rows = await withConnection(db, (conn) =>
+      queryRows<{ airport: string; bad: boolean; reasons: Reason[] }>(
+        conn,
+        `SELECT airport, ${rules.rejected} AS bad, ${rules.reasons} AS reasons FROM (SELECT 12 AS id, TIMESTAMP '2001-03-04 10:00:00' AS "at", 1.5 AS score, 'AB' AS code, 'al' AS name, airport, 3 AS qty, NULL AS comment FROM (VALUES ('ORD'), ('XXX')) t(airport)) ORDER BY airport`,
+      ),
+    );
+    assert.deepEqual(rows.map((r) => [r.airport, r.bad, r.reasons.map((x) => x.rule)]), [['ORD', false, []], ['XXX', true, ['reference']]]);
+  });
+
+  it('adds no rule when the pre-pass found no unknown value', () => {
+    const rules = rowRuleSql(contract, false, new Map([['airport', { unknown: [] }]]));
+    assert.doesNotMatch(rules.reasons, /'reference'/);
   });
 });
 

@@ -28,7 +28,7 @@ describe('the flights spec', () => {
     assert.equal(spec.name, 'flights');
     assert.equal(spec.version, '1.0.0');
     assert.equal(spec.defaultSource, 'package:vega-datasets/data/flights-3m.parquet');
-    assert.equal(spec.chunkRows, 250_000);
+    assert.equal(spec.chunkRows, 1_000_000);
     assert.deepEqual(
       spec.contract.columns.map((c) => [c.name, c.type, c.nullable]),
       [
