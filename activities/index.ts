@@ -1,5 +1,6 @@
 import { createAlertActivities } from './alerts';
 import type { ActivityDeps } from './deps';
+import { createFeatureActivities } from './features';
 import { createIngestActivities } from './ingest';
 import { createPublishActivities } from './publish';
 import { createQualityActivities } from './quality';
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createQualityActivities(deps),
     ...createPublishActivities(deps),
     ...createAlertActivities(deps),
+    ...createFeatureActivities(deps),
   };
 }
 

@@ -16,6 +16,7 @@ export const REDACTED_KEYS = [
   'TEMPORAL_API_KEY',
   'MLPIPE_DATABASE_URL',
   'MLPIPE_WEBHOOK_URL',
+  'MLPIPE_ONLINE_STORE_URL',
   'databaseUrl',
   'webhookUrl',
 ];

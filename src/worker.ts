@@ -7,6 +7,7 @@ import { ArtifactStore } from './data/artifact-store';
 import { openDuckDb } from './data/duckdb';
 import { PinoTemporalLogger } from './logger';
 import { openMetadataStore } from './store/database';
+import { openOnlineStore } from './features/online-store-factory';
 import { connectionOptions } from './temporal/connection-options';
 import { withTimeout } from './temporal/client';
 
@@ -43,6 +44,7 @@ export async function createWorker(
   const store = await openMetadataStore(config.databaseUrl);
   const duck = await openDuckDb({ tempDirectory: path.join(config.dataDir, 'duckdb-tmp') });
   const artifacts = new ArtifactStore(config.dataDir);
+  const online = openOnlineStore(config.MLPIPE_ONLINE_STORE_URL, store.db);
   const taskQueue = overrides.taskQueue ?? config.TEMPORAL_TASK_QUEUE;
   const workflowSource = overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : { workflowsPath: overrides.workflowsPath ?? require.resolve('../workflows') };
   const worker = await Worker.create({
@@ -50,7 +52,7 @@ export async function createWorker(
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue,
     ...workflowSource,
-    activities: createActivities({ config, logger, duck, store, artifacts }),
+    activities: createActivities({ config, logger, duck, store, artifacts, online }),
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
@@ -63,6 +65,7 @@ export async function createWorker(
       try {
         await worker.run();
       } finally {
+        await online.close();
         await store.close();
         duck.closeSync();
         await connection.close();

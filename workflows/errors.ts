@@ -7,6 +7,10 @@ export const ErrorTypes = {
   DataContractViolation: 'DataContractViolation',
   DataQualityGateFailed: 'DataQualityGateFailed',
   SourceNotFound: 'SourceNotFound',
+  FeatureInputRejected: 'FeatureInputRejected',
+  FeatureValidationFailed: 'FeatureValidationFailed',
+  FeatureDefinitionChanged: 'FeatureDefinitionChanged',
+  BackfillIncomplete: 'BackfillIncomplete',
 } as const;
 
 export const NON_RETRYABLE_ERROR_TYPES: string[] = Object.values(ErrorTypes);

@@ -9,6 +9,8 @@ export interface PipelineProgress {
   /** Artifact URIs the run produced so far. */
   artifacts: Record<string, string>;
   error?: string;
+  /** Fan-out runs (backfills): where each partition stands. */
+  partitions?: { total: number; alreadyDone: string[]; done: string[]; running: string[]; failed: { partition: string; reason: string }[] };
 }
 
 export const progressQuery = defineQuery<PipelineProgress>('progress');

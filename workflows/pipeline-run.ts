@@ -7,6 +7,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { progressQuery, type PipelineProgress } from './messages';
 import { PipelineKind, PipelineStage } from './search-attributes';
@@ -24,13 +25,10 @@ const { notify } = proxyActivities<Activities>({
 export class PipelineRun {
   readonly progress: PipelineProgress;
 
-  constructor(kind: string, private readonly subject: string) {
+  constructor(kind: string, private readonly subject: string, extra: SearchAttributeUpdatePair[] = []) {
     this.progress = { kind, stage: 'Starting', steps: [], artifacts: {} };
     setHandler(progressQuery, () => this.progress);
-    upsertSearchAttributes([
-      { key: PipelineKind, value: kind },
-      { key: PipelineStage, value: 'Starting' },
-    ]);
+    upsertSearchAttributes([{ key: PipelineKind, value: kind }, { key: PipelineStage, value: 'Starting' }, ...extra]);
   }
 
   stage(name: string, details: string): void {

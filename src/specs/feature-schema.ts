@@ -49,6 +49,11 @@ export const FeatureSchema = z
     fillMissing: z.number().optional(),
     /** Values outside are a validation failure (beyond `maxOutOfRangeShare`). */
     range: z.tuple([z.number(), z.number()]),
+    /**
+     * Compare the partition's distribution with the previous partition's (PSI, a warning). Off for
+     * features that differ from day to day by construction, such as the day of the week.
+     */
+    driftCheck: z.boolean().default(true),
     /** Largest tolerated share of nulls in a partition (an entity with no rows in its window). */
     maxNullShare: z.number().min(0).max(1).default(0),
     serving: ServingSchema.optional(),

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Dialect } from 'kysely';
 import { Pool, types } from 'pg';
 import { AlertsRepository } from './alerts';
+import { FeatureMetadataRepository } from './feature-metadata';
 import { LineageRepository } from './lineage';
 import { migrations, type StoreDialect } from './migrations';
 import { RunStatsRepository } from './run-stats';
@@ -14,6 +15,7 @@ export interface MetadataStore {
   runStats: RunStatsRepository;
   lineage: LineageRepository;
   alerts: AlertsRepository;
+  features: FeatureMetadataRepository;
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ export async function openMetadataStore(url: string): Promise<MetadataStore> {
     runStats: new RunStatsRepository(db),
     lineage: new LineageRepository(db),
     alerts: new AlertsRepository(db),
+    features: new FeatureMetadataRepository(db),
     close: () => db.destroy(),
   };
 }

@@ -97,5 +97,37 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0003_feature_metadata': {
+      // One row per computed feature partition (the backfill's "already done" list and the history
+      // the partition checks compare against), and the definition each feature-set version was
+      // first computed with (so a changed definition without a version bump is refused).
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('feature_partitions')
+          .addColumn('feature_set', 'text', (col) => col.notNull())
+          .addColumn('version', 'text', (col) => col.notNull())
+          .addColumn('partition', 'text', (col) => col.notNull())
+          .addColumn('status', 'text', (col) => col.notNull())
+          .addColumn('rows', 'bigint', (col) => col.notNull())
+          .addColumn('input_uri', 'text', (col) => col.notNull())
+          .addColumn('output_uri', 'text')
+          .addColumn('output_hash', 'text')
+          .addColumn('stats_json', 'text', (col) => col.notNull())
+          .addColumn('duration_ms', 'bigint', (col) => col.notNull())
+          .addColumn('workflow_id', 'text', (col) => col.notNull())
+          .addColumn('run_id', 'text', (col) => col.notNull())
+          .addColumn('created_at', 'text', (col) => col.notNull())
+          .addPrimaryKeyConstraint('feature_partitions_pk', ['feature_set', 'version', 'partition'])
+          .execute();
+        await db.schema
+          .createTable('feature_set_versions')
+          .addColumn('feature_set', 'text', (col) => col.notNull())
+          .addColumn('version', 'text', (col) => col.notNull())
+          .addColumn('definition_hash', 'text', (col) => col.notNull())
+          .addColumn('created_at', 'text', (col) => col.notNull())
+          .addPrimaryKeyConstraint('feature_set_versions_pk', ['feature_set', 'version'])
+          .execute();
+      },
+    },
   };
 }

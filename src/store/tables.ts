@@ -88,9 +88,35 @@ export interface OnlineFeaturesTable {
   updated_at: string;
 }
 
+export interface FeaturePartitionsTable {
+  feature_set: string;
+  version: string;
+  partition: string;
+  status: 'published' | 'failed';
+  rows: number;
+  input_uri: string;
+  output_uri: string | null;
+  output_hash: string | null;
+  /** Per-feature statistics (nulls, min, max, mean) and the checks, as JSON. */
+  stats_json: string;
+  duration_ms: number;
+  workflow_id: string;
+  run_id: string;
+  created_at: string;
+}
+
+export interface FeatureSetVersionsTable {
+  feature_set: string;
+  version: string;
+  definition_hash: string;
+  created_at: string;
+}
+
 export interface Tables {
   run_stats: RunStatsTable;
   lineage: LineageTable;
   alerts: AlertsTable;
   online_features: OnlineFeaturesTable;
+  feature_partitions: FeaturePartitionsTable;
+  feature_set_versions: FeatureSetVersionsTable;
 }

@@ -1,0 +1,191 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/activity';
+import { z } from 'zod';
+import { queryRows, sqlString, withConnection } from '../src/data/duckdb';
+import { sha256Files, type ArtifactKey } from '../src/data/artifact-store';
+import { definitionHash, entitiesWithFeatures, offlinePartitionSql, onlineSnapshotSql } from '../src/features/feature-sql';
+import { buildFeatureReport, summarizeFeatureFailures, type FeatureReport } from '../src/features/feature-report';
+import { checkPartitionInput, extractPartition, type ExtractedPartition } from '../src/features/partition-input';
+import { addDays, isPartition, startOfDayIso } from '../src/features/partition-dates';
+import { validateFeatures as judgeFeatures, type FeatureStats } from '../src/features/validate-features';
+import { FeatureDefinitionChangedError } from '../src/store/feature-metadata';
+import { loadSpec } from '../src/specs';
+import type { Spec } from '../src/specs/spec-schema';
+import type { FeatureSet } from '../src/specs/feature-schema';
+import { ErrorTypes } from '../workflows/errors';
+import type { ActivityDeps } from './deps';
+import { callerRun } from './caller';
+import { parseInput } from './parse-input';
+
+const PartitionInputSchema = z.object({
+  spec: z.string().min(1),
+  partition: z.string().refine(isPartition, 'a day as YYYY-MM-DD'),
+});
+export type PartitionInput = z.infer<typeof PartitionInputSchema>;
+
+const ExtractInputSchema = PartitionInputSchema.extend({ inputUri: z.string().startsWith('artifact:').optional() });
+const CheckInputSchema = PartitionInputSchema.extend({
+  extracted: z.object({ partitionRows: z.number(), historyRows: z.number(), historyDays: z.number(), newestEvent: z.string().nullable() }),
+});
+const RecordInputSchema = PartitionInputSchema.extend({
+  inputUri: z.string(),
+  outputUri: z.string(),
+  outputHash: z.string(),
+  rows: z.number().int().nonnegative(),
+  stats: z.record(z.string(), z.unknown()),
+  startedAt: z.iso.datetime(),
+});
+
+export interface ExtractedInput extends ExtractedPartition {
+  inputUri: string;
+}
+
+function featureSetOf(spec: Spec): FeatureSet {
+  if (!spec.featureSet) throw ApplicationFailure.nonRetryable(`spec ${spec.name} declares no feature set`, ErrorTypes.InvalidInput);
+  return spec.featureSet;
+}
+
+export function createFeatureActivities({ duck, artifacts, store, online }: ActivityDeps) {
+  const keyOf = (fs: FeatureSet, partition: string): ArtifactKey => ({ kind: 'features', name: fs.name, version: fs.version, partition });
+  const work = (fs: FeatureSet, partition: string) => artifacts.workDir(keyOf(fs, partition));
+  const load = (raw: unknown) => {
+    const input = parseInput(PartitionInputSchema, raw);
+    const spec = loadSpec(input.spec);
+    return { spec, fs: featureSetOf(spec), partition: input.partition };
+  };
+  const fail = (message: string, type: string, report: FeatureReport) => ApplicationFailure.nonRetryable(message, type, { report });
+
+  return {
+    /** The partitions among `partitions` already published for the spec's feature-set version. */
+    async publishedFeaturePartitions(raw: { spec: string; partitions: string[] }): Promise<string[]> {
+      const input = parseInput(z.object({ spec: z.string().min(1), partitions: z.array(z.string().refine(isPartition)).max(10_000) }), raw);
+      const set = featureSetOf(loadSpec(input.spec));
+      return store.features.publishedPartitions(set.name, set.version, input.partitions);
+    },
+
+    /** Copies the partition's day and its look-back window out of the latest published dataset. */
+    async extractFeatureInput(raw: z.input<typeof ExtractInputSchema>): Promise<ExtractedInput> {
+      const { spec, fs: set, partition } = load(raw);
+      const { inputUri: requested } = parseInput(ExtractInputSchema, raw);
+      const inputUri = requested ?? (await store.runStats.latestPublished(spec.contract.name))?.outputUri ?? undefined;
+      if (!inputUri) throw ApplicationFailure.nonRetryable(`no published ${spec.contract.name} dataset to compute features from: ingest one first`, ErrorTypes.FeatureInputRejected);
+      const files = await artifacts.parquetFiles(artifacts.resolve(inputUri));
+      if (files.length === 0) throw ApplicationFailure.nonRetryable(`input ${inputUri} has no Parquet files`, ErrorTypes.FeatureInputRejected);
+      await fs.mkdir(work(set, partition), { recursive: true });
+      const extracted = await withConnection(duck, (conn) => extractPartition(conn, set, spec.contract, files, partition, path.join(work(set, partition), 'extract.parquet')));
+      return { inputUri, ...extracted };
+    },
+
+    /** Stops a stale or degraded input before anything is computed or written. */
+    async checkFeatureInput(raw: z.input<typeof CheckInputSchema>): Promise<FeatureReport> {
+      const { fs: set, partition } = load(raw);
+      const { extracted } = parseInput(CheckInputSchema, raw);
+      const recent = await store.features.recentRowCounts(set.name, set.version, partition, 7);
+      const report = buildFeatureReport(set.name, set.version, partition, checkPartitionInput(set, partition, extracted, recent));
+      if (!report.passed) throw fail(`input of ${set.name} v${set.version} partition ${partition} rejected: ${summarizeFeatureFailures(report)}`, ErrorTypes.FeatureInputRejected, report);
+      return report;
+    },
+
+    /** Computes the offline rows of the day and the online snapshots valid from the next day. */
+    async computeFeatures(raw: PartitionInput): Promise<{ rows: number; definitionHash: string }> {
+      const { spec, fs: set, partition } = load(raw);
+      const hash = definitionHash(set);
+      try {
+        await store.features.registerDefinition(set.name, set.version, hash);
+      } catch (error) {
+        if (error instanceof FeatureDefinitionChangedError) throw ApplicationFailure.nonRetryable(error.message, ErrorTypes.FeatureDefinitionChanged);
+        throw error;
+      }
+      const dir = work(set, partition);
+      const source = `read_parquet(${sqlString(path.join(dir, 'extract.parquet'))})`;
+      const rows = await withConnection(duck, async (conn) => {
+        await conn.run(`COPY (${offlinePartitionSql(set, spec.contract, source, partition)}) TO ${sqlString(path.join(dir, 'offline.parquet'))} (FORMAT parquet)`);
+        for (const entity of entitiesWithFeatures(set)) {
+          await conn.run(`COPY (${onlineSnapshotSql(set, spec.contract, source, entity, addDays(partition, 1))}) TO ${sqlString(path.join(dir, `online-${entity}.parquet`))} (FORMAT parquet)`);
+        }
+        const [count] = await queryRows<{ n: number }>(conn, `SELECT count(*) AS n FROM read_parquet(${sqlString(path.join(dir, 'offline.parquet'))})`);
+        return count!.n;
+      });
+      return { rows, definitionHash: hash };
+    },
+
+    /** Blocking: nulls and ranges. Warning: distribution against the previous published partition. */
+    async validateFeatures(raw: PartitionInput): Promise<{ report: FeatureReport; stats: FeatureStats }> {
+      const { fs: set, partition } = load(raw);
+      const previous = await store.features.latestPublished(set.name, set.version);
+      const previousFiles = previous?.output_uri && previous.partition < partition ? await artifacts.parquetFiles(artifacts.resolve(previous.output_uri)) : [];
+      const { stats, checks } = await withConnection(duck, (conn) => judgeFeatures(conn, set, path.join(work(set, partition), 'offline.parquet'), previousFiles[0]));
+      const report = buildFeatureReport(set.name, set.version, partition, checks);
+      if (!report.passed) throw fail(`features of ${set.name} v${set.version} partition ${partition} failed validation: ${summarizeFeatureFailures(report)}`, ErrorTypes.FeatureValidationFailed, report);
+      return { report, stats };
+    },
+
+    /** Publishes the offline partition by rename: re-running a partition replaces it with the same bytes. */
+    async writeOfflinePartition(raw: PartitionInput): Promise<{ uri: string; hash: string }> {
+      const { fs: set, partition } = load(raw);
+      const key = keyOf(set, partition);
+      const staged = path.join(artifacts.stagingDir(key), 'part-00000.parquet');
+      await fs.mkdir(path.dirname(staged), { recursive: true });
+      await fs.copyFile(path.join(work(set, partition), 'offline.parquet'), staged);
+      await artifacts.publish(key);
+      return { uri: artifacts.uri(key), hash: await sha256Files(await artifacts.parquetFiles(artifacts.finalDir(key))) };
+    },
+
+    /** Upserts each entity's snapshot, valid from the start of the next day (never moving backwards). */
+    async updateOnlineStore(raw: PartitionInput): Promise<{ validFrom: string; written: Record<string, number> }> {
+      const { fs: set, partition } = load(raw);
+      const validFrom = startOfDayIso(addDays(partition, 1));
+      const written: Record<string, number> = {};
+      for (const entity of entitiesWithFeatures(set)) {
+        const file = path.join(work(set, partition), `online-${entity}.parquet`);
+        // Snapshots are small (one row per airport or route), so they pass through JavaScript.
+        const rows = await withConnection(duck, (conn) => queryRows<Record<string, string | number | null>>(conn, `SELECT * FROM read_parquet(${sqlString(file)})`));
+        written[entity] = await online.upsert(
+          set.name,
+          set.version,
+          entity,
+          rows.map(({ entity_key, ...values }) => ({ entityKey: String(entity_key), values: values as Record<string, number | null>, validFrom })),
+        );
+      }
+      return { validFrom, written };
+    },
+
+    /** Records the partition (the backfill's done-list and the input checks' history) and its lineage. */
+    async recordFeaturePartition(raw: z.input<typeof RecordInputSchema>): Promise<void> {
+      const input = parseInput(RecordInputSchema, raw);
+      const { spec, fs: set, partition } = load(raw);
+      const { workflowId, runId } = callerRun();
+      await store.features.recordPartition({
+        feature_set: set.name,
+        version: set.version,
+        partition,
+        status: 'published',
+        rows: input.rows,
+        input_uri: input.inputUri,
+        output_uri: input.outputUri,
+        output_hash: input.outputHash,
+        stats: input.stats,
+        duration_ms: Date.now() - Date.parse(input.startedAt),
+        workflow_id: workflowId,
+        run_id: runId,
+        created_at: new Date().toISOString(),
+      });
+      await store.lineage.record({
+        kind: 'features',
+        outputUri: input.outputUri,
+        sourceUri: input.inputUri,
+        contractName: spec.contract.name,
+        contractVersion: spec.contract.version,
+        rowsRead: input.rows,
+        rowsAccepted: input.rows,
+        rowsRejected: 0,
+        outputHash: input.outputHash,
+        workflowId,
+        runId,
+        details: { partition, featureSetVersion: set.version, definitionHash: definitionHash(set) },
+      });
+      await fs.rm(work(set, partition), { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { z } from 'zod';
+import type { Config } from '../config';
+import { loadSpec } from '../specs';
+import type { Spec } from '../specs/spec-schema';
+import { formatZodError } from '../validation';
+import { isPartition } from '../features/partition-dates';
+import { FeatureSet, Partition, PipelineKind, PipelineStage } from '../../workflows/search-attributes';
+import { featurePartitionWorkflowId, type featureBackfill, type featurePipeline } from '../../workflows/features';
+import { InvalidRequestError } from './ingestion';
+
+const day = z.string().refine(isPartition, 'expected a day as YYYY-MM-DD');
+
+export const FeatureRunSchema = z.object({
+  spec: z.string().min(1),
+  partition: day,
+  input: z.string().startsWith('artifact:', 'an artifact: dataset URI').optional(),
+  taskQueue: z.string().min(1).optional(),
+});
+
+export const BackfillSchema = z
+  .object({
+    spec: z.string().min(1),
+    from: day,
+    to: day,
+    concurrency: z.coerce.number().int().min(1).max(32).default(4),
+    input: z.string().startsWith('artifact:', 'an artifact: dataset URI').optional(),
+    taskQueue: z.string().min(1).optional(),
+  })
+  .refine((b) => b.from <= b.to, { message: '--from must not be after --to', path: ['from'] });
+
+function parse<T extends z.ZodType>(schema: T, request: unknown): z.infer<T> {
+  const parsed = schema.safeParse(request);
+  if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
+  return parsed.data;
+}
+
+/** The spec and its feature-set label (`name@version`), or a usage error. */
+export function featureSetOf(specName: string): { spec: Spec; label: string } {
+  let spec: Spec;
+  try {
+    spec = loadSpec(specName);
+  } catch (error) {
+    throw new InvalidRequestError((error as Error).message);
+  }
+  if (!spec.featureSet) throw new InvalidRequestError(`spec ${specName} declares no feature set`);
+  return { spec, label: `${spec.featureSet.name}@${spec.featureSet.version}` };
+}
+
+export function startFeaturePartition(client: Client, config: Config, request: z.input<typeof FeatureRunSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<typeof featurePipeline>> {
+  const r = parse(FeatureRunSchema, request);
+  const { spec, label } = featureSetOf(r.spec);
+  return client.workflow.start<typeof featurePipeline>('featurePipeline', {
+    workflowId: featurePartitionWorkflowId(label, r.partition),
+    taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
+    args: [{ spec: spec.name, featureSet: label, partition: r.partition, inputUri: r.input }],
+    typedSearchAttributes: [
+      { key: PipelineKind, value: 'features' },
+      { key: PipelineStage, value: 'Starting' },
+      { key: FeatureSet, value: label },
+      { key: Partition, value: r.partition },
+    ],
+    staticSummary: `Features ${label} ${r.partition}`,
+    memo: { specVersion: spec.version, featureSetVersion: spec.featureSet!.version },
+  });
+}
+
+export function backfillWorkflowId(label: string, from: string, to: string): string {
+  return `backfill/${label}/${from}_${to}`;
+}
+
+export function startBackfill(client: Client, config: Config, request: z.input<typeof BackfillSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<typeof featureBackfill>> {
+  const r = parse(BackfillSchema, request);
+  const { spec, label } = featureSetOf(r.spec);
+  return client.workflow.start<typeof featureBackfill>('featureBackfill', {
+    workflowId: backfillWorkflowId(label, r.from, r.to),
+    taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
+    args: [{ spec: spec.name, featureSet: label, from: r.from, to: r.to, maxConcurrency: r.concurrency, inputUri: r.input }],
+    typedSearchAttributes: [
+      { key: PipelineKind, value: 'feature-backfill' },
+      { key: PipelineStage, value: 'Starting' },
+      { key: FeatureSet, value: label },
+    ],
+    staticSummary: `Backfill ${label} ${r.from}..${r.to}`,
+    memo: { specVersion: spec.version, featureSetVersion: spec.featureSet!.version },
+  });
+}

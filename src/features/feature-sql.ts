@@ -1,0 +1,102 @@
+import crypto from 'node:crypto';
+import type { Contract } from '../specs/contract-schema';
+import type { Feature, FeatureSet } from '../specs/feature-schema';
+import { sqlIdent, sqlString } from '../data/duckdb';
+import { addDays } from './partition-dates';
+
+/**
+ * The SQL of a feature set, shared by the offline partition (training) and the online snapshot
+ * (serving), so the two can never compute a feature differently.
+ *
+ * Point-in-time rule, at day granularity: a row of day D gets entity aggregates over the days
+ * [D - window, D), i.e. strictly before its own day; the online snapshot written when partition D
+ * runs covers [D + 1 - window, D + 1) and is valid from D + 1. So the offline value of any row of day
+ * D equals what the online store held during day D.
+ */
+
+interface EntityGroup {
+  entity: string;
+  windowDays: number;
+  features: Feature[];
+}
+
+function groups(fs: FeatureSet): EntityGroup[] {
+  const byKey = new Map<string, EntityGroup>();
+  for (const f of fs.features.filter((x) => x.kind === 'entity')) {
+    const key = `${f.entity}|${f.windowDays}`;
+    const group = byKey.get(key) ?? { entity: f.entity!, windowDays: f.windowDays!, features: [] };
+    group.features.push(f);
+    byKey.set(key, group);
+  }
+  return [...byKey.values()];
+}
+
+export function maxWindowDays(fs: FeatureSet): number {
+  return Math.max(0, ...fs.features.map((f) => f.windowDays ?? 0));
+}
+
+const ts = (day: string) => `TIMESTAMP ${sqlString(`${day} 00:00:00`)}`;
+const keyColumn = (entity: string) => sqlIdent(`__key_${entity}`);
+
+function keyed(fs: FeatureSet, source: string): string {
+  return `SELECT *, ${fs.entities.map((e) => `CAST((${e.key}) AS VARCHAR) AS ${keyColumn(e.name)}`).join(', ')} FROM ${source}`;
+}
+
+/** Aggregates of one entity group over [until - window, until). */
+function groupAggregate(g: EntityGroup, eventTime: string, until: string): string {
+  const from = addDays(until, -g.windowDays);
+  return `SELECT ${keyColumn(g.entity)} AS k, ${g.features.map((f) => `${f.sql} AS ${sqlIdent(f.name)}`).join(', ')}
+          FROM keyed WHERE ${sqlIdent(eventTime)} >= ${ts(from)} AND ${sqlIdent(eventTime)} < ${ts(until)} AND ${keyColumn(g.entity)} IS NOT NULL
+          GROUP BY 1`;
+}
+
+function valueOf(f: Feature, alias: string): string {
+  const col = `${alias}.${sqlIdent(f.name)}`;
+  return f.fillMissing === undefined ? col : `coalesce(${col}, ${f.fillMissing})`;
+}
+
+/** The offline partition: every row of day `partition` with its features, in a fixed order. */
+export function offlinePartitionSql(fs: FeatureSet, contract: Contract, source: string, partition: string): string {
+  const gs = groups(fs);
+  const t = sqlIdent(contract.eventTime);
+  const columns = contract.columns.map((c) => `r.${sqlIdent(c.name)}`);
+  const features = fs.features.map((f) => {
+    if (f.kind === 'event') return `CAST((${f.sql}) AS DOUBLE) AS ${sqlIdent(f.name)}`;
+    const i = gs.findIndex((g) => g.features.includes(f));
+    return `CAST(${valueOf(f, `g${i}`)} AS DOUBLE) AS ${sqlIdent(f.name)}`;
+  });
+  // Event features are row expressions: evaluate them over the row's own columns (alias r).
+  return `WITH keyed AS (${keyed(fs, source)}),
+  ${gs.map((g, i) => `g${i} AS (${groupAggregate(g, contract.eventTime, partition)})`).join(',\n  ')}${gs.length ? ',' : ''}
+  r AS (SELECT * FROM keyed WHERE ${t} >= ${ts(partition)} AND ${t} < ${ts(addDays(partition, 1))})
+  SELECT ${columns.join(', ')}, ${features.join(', ')}
+  FROM r ${gs.map((g, i) => `LEFT JOIN g${i} ON g${i}.k = r.${keyColumn(g.entity)}`).join(' ')}
+  ORDER BY ${contract.columns.map((c) => `r.${sqlIdent(c.name)}`).join(', ')}`;
+}
+
+/** The online snapshot of one entity: its features over the windows ending at `validFrom`. */
+export function onlineSnapshotSql(fs: FeatureSet, contract: Contract, source: string, entity: string, validFrom: string): string {
+  const gs = groups(fs).filter((g) => g.entity === entity);
+  if (gs.length === 0) throw new Error(`entity ${entity} has no entity features`);
+  const keys = gs.map((_, i) => `SELECT k FROM g${i}`).join(' UNION ');
+  const features = gs.flatMap((g, i) => g.features.map((f) => `CAST(${valueOf(f, `g${i}`)} AS DOUBLE) AS ${sqlIdent(f.name)}`));
+  return `WITH keyed AS (${keyed(fs, source)}),
+  ${gs.map((g, i) => `g${i} AS (${groupAggregate(g, contract.eventTime, validFrom)})`).join(',\n  ')},
+  keys AS (${keys})
+  SELECT keys.k AS entity_key, ${features.join(', ')}
+  FROM keys ${gs.map((_, i) => `LEFT JOIN g${i} ON g${i}.k = keys.k`).join(' ')}
+  ORDER BY entity_key`;
+}
+
+export function entitiesWithFeatures(fs: FeatureSet): string[] {
+  return [...new Set(fs.features.filter((f) => f.kind === 'entity').map((f) => f.entity!))];
+}
+
+/** What identifies a definition: the computation, not the prose. */
+export function definitionHash(fs: FeatureSet): string {
+  const computation = {
+    entities: fs.entities.map((e) => ({ name: e.name, key: e.key })),
+    features: fs.features.map((f) => ({ name: f.name, kind: f.kind, entity: f.entity, windowDays: f.windowDays, sql: f.sql, fillMissing: f.fillMissing })),
+  };
+  return crypto.createHash('sha256').update(JSON.stringify(computation)).digest('hex');
+}

@@ -1,0 +1,88 @@
+import type { DuckDBConnection } from '../data/duckdb';
+import { queryRows, sqlFileList, sqlIdent, sqlString } from '../data/duckdb';
+import type { Contract } from '../specs/contract-schema';
+import type { FeatureSet } from '../specs/feature-schema';
+import { median } from '../quality/gate-math';
+import { addDays } from './partition-dates';
+import { maxWindowDays } from './feature-sql';
+import type { FeatureCheck } from './feature-report';
+
+export interface ExtractedPartition {
+  partitionRows: number;
+  historyRows: number;
+  /** Days before the partition, within the longest window, that have rows. */
+  historyDays: number;
+  /** Newest event time in the input dataset (ISO, naive time as UTC). */
+  newestEvent: string | null;
+}
+
+/** Copies the rows a partition needs (its day and the window before it) out of the input dataset. */
+export async function extractPartition(conn: DuckDBConnection, fs: FeatureSet, contract: Contract, inputFiles: string[], partition: string, out: string): Promise<ExtractedPartition> {
+  const t = sqlIdent(contract.eventTime);
+  const from = addDays(partition, -maxWindowDays(fs));
+  const until = addDays(partition, 1);
+  await conn.run(
+    `COPY (SELECT * FROM read_parquet(${sqlFileList(inputFiles)}) WHERE ${t} >= TIMESTAMP ${sqlString(from)} AND ${t} < TIMESTAMP ${sqlString(until)}
+           ORDER BY ${contract.columns.map((c) => sqlIdent(c.name)).join(', ')})
+     TO ${sqlString(out)} (FORMAT parquet)`,
+  );
+  const [counts] = await queryRows<{ partition_rows: number; history_rows: number; history_days: number }>(
+    conn,
+    `SELECT count(*) FILTER (WHERE ${t} >= TIMESTAMP ${sqlString(partition)}) AS partition_rows,
+            count(*) FILTER (WHERE ${t} < TIMESTAMP ${sqlString(partition)}) AS history_rows,
+            count(DISTINCT CAST(${t} AS DATE)) FILTER (WHERE ${t} < TIMESTAMP ${sqlString(partition)}) AS history_days
+     FROM read_parquet(${sqlString(out)})`,
+  );
+  const [newest] = await queryRows<{ newest: string | null }>(
+    conn,
+    `SELECT strftime(max(${t}), '%Y-%m-%dT%H:%M:%S.000Z') AS newest FROM read_parquet(${sqlFileList(inputFiles)})`,
+  );
+  return { partitionRows: counts!.partition_rows, historyRows: counts!.history_rows, historyDays: counts!.history_days, newestEvent: newest?.newest ?? null };
+}
+
+/**
+ * Is the input good enough to compute the partition? Stale: the input has not reached the end of
+ * the partition's day, or holds no rows for it. Degraded: too few rows against recent partitions,
+ * or windows with missing days (features would be computed on a partial week).
+ */
+export function checkPartitionInput(fs: FeatureSet, partition: string, extracted: ExtractedPartition, recentRows: number[]): FeatureCheck[] {
+  const v = fs.validation;
+  const checks: FeatureCheck[] = [];
+  const dayEnd = `${addDays(partition, 1)}T00:00:00.000Z`;
+  const reached = extracted.newestEvent !== null && extracted.newestEvent >= `${partition}T23:00:00.000Z`;
+  checks.push({
+    subject: 'input',
+    check: 'freshness',
+    observed: extracted.newestEvent ?? 'no rows',
+    expected: `events up to the end of ${partition} (${dayEnd})`,
+    verdict: reached && extracted.partitionRows > 0 ? 'pass' : 'fail',
+    severity: 'blocking',
+    detail: extracted.partitionRows === 0 ? `no rows for ${partition} in the input` : `newest input event ${extracted.newestEvent}, before the end of ${partition}`,
+  });
+  const needed = Math.min(v.minHistoryDays, maxWindowDays(fs));
+  checks.push({
+    subject: 'input',
+    check: 'history',
+    observed: `${extracted.historyDays} days`,
+    expected: `>= ${needed} days before ${partition}`,
+    verdict: extracted.historyDays >= needed ? 'pass' : 'fail',
+    severity: 'blocking',
+    detail: `${extracted.historyDays} of the ${needed} days before ${partition} have rows: windows would be incomplete`,
+  });
+  if (recentRows.length === 0) {
+    checks.push({ subject: 'input', check: 'rows', observed: String(extracted.partitionRows), expected: 'a baseline of earlier partitions', verdict: 'skipped', severity: 'blocking', detail: 'no earlier partition yet' });
+  } else {
+    const baseline = median(recentRows);
+    const floor = v.minRowsRatio * baseline;
+    checks.push({
+      subject: 'input',
+      check: 'rows',
+      observed: String(extracted.partitionRows),
+      expected: `>= ${v.minRowsRatio} x median ${baseline}`,
+      verdict: extracted.partitionRows >= floor ? 'pass' : 'fail',
+      severity: 'blocking',
+      detail: `${extracted.partitionRows} rows < ${v.minRowsRatio} x median ${baseline} of recent partitions`,
+    });
+  }
+  return checks;
+}

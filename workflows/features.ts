@@ -1,0 +1,147 @@
+import { ApplicationFailure, executeChild, proxyActivities, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
+import * as z from 'zod/mini';
+import type { Activities } from '../activities';
+import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from './errors';
+import { PipelineRun } from './pipeline-run';
+import { FeatureSet, Partition } from './search-attributes';
+
+const day = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/));
+const FeaturePipelineInputSchema = z.object({
+  spec: z.string().check(z.minLength(1), z.maxLength(100)),
+  /** `<name>@<version>`, for ids and search attributes; the activities take the definition from the spec. */
+  featureSet: z.string().check(z.minLength(1), z.maxLength(100)),
+  partition: day,
+  /** An `artifact:` dataset URI; default: the contract's latest published batch. */
+  inputUri: z.optional(z.string().check(z.maxLength(1000))),
+});
+export type FeaturePipelineInput = z.infer<typeof FeaturePipelineInputSchema>;
+
+const BackfillInputSchema = z.object({
+  spec: z.string().check(z.minLength(1), z.maxLength(100)),
+  featureSet: z.string().check(z.minLength(1), z.maxLength(100)),
+  from: day,
+  to: day,
+  maxConcurrency: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(32))),
+  inputUri: z.optional(z.string().check(z.maxLength(1000))),
+});
+export type BackfillInput = z.infer<typeof BackfillInputSchema>;
+
+export interface FeaturePipelineResult {
+  partition: string;
+  rows: number;
+  offlineUri: string;
+  offlineHash: string;
+  onlineValidFrom: string;
+  onlineWritten: Record<string, number>;
+  warnings: number;
+}
+
+export interface BackfillResult {
+  total: number;
+  alreadyDone: number;
+  computed: number;
+}
+
+const retry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES };
+const acts = proxyActivities<Activities>({ startToCloseTimeout: '15 minutes', retry });
+
+function parse<T>(schema: z.ZodMiniType<T>, raw: unknown, what: string): T {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid ${what}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, ErrorTypes.InvalidInput);
+  return parsed.data;
+}
+
+/** The workflow id of one partition: the same partition never runs twice at once. */
+export function featurePartitionWorkflowId(featureSet: string, partition: string): string {
+  return `features/${featureSet}/${partition}`;
+}
+
+/**
+ * One partition (a day) of a feature set, one activity per step: extract, check the input, compute,
+ * validate, write the offline partition, update the online store, record. A stale or degraded input
+ * or a broken feature stops the run before anything is written: the online store keeps its last good values.
+ */
+export async function featurePipeline(raw: FeaturePipelineInput): Promise<FeaturePipelineResult> {
+  const input = parse(FeaturePipelineInputSchema, raw, 'feature pipeline input');
+  const { spec, partition } = input;
+  const run = new PipelineRun('features', `${input.featureSet}/${partition}`, [
+    { key: FeatureSet, value: input.featureSet },
+    { key: Partition, value: partition },
+  ]);
+  const args = { spec, partition };
+  const summary = (what: string) => ({ summary: `${what} ${input.featureSet} ${partition}` });
+
+  const extracted = await run.step('Extracting', `rows of ${partition} and its look-back window`, () => acts.extractFeatureInput.executeWithOptions(summary('extract'), [{ ...args, inputUri: input.inputUri }]), (e) => `${e.partitionRows} rows on the day, ${e.historyRows} in the window (${e.historyDays} days), from ${e.inputUri}`);
+  await run.step('CheckingInput', 'freshness, history and volume of the input', () => acts.checkFeatureInput.executeWithOptions(summary('check input'), [{ ...args, extracted }]), () => 'input fresh and complete');
+  const computed = await run.step('Computing', 'point-in-time features', () => acts.computeFeatures.executeWithOptions(summary('compute'), [args]), (c) => `${c.rows} rows`);
+  const validated = await run.step('Validating', 'nulls, ranges, distribution', () => acts.validateFeatures.executeWithOptions(summary('validate'), [args]), (v) => `${v.report.checks.length} checks, ${v.report.warnings} warnings`);
+  const offline = await run.step('WritingOffline', 'publishing the offline partition', () => acts.writeOfflinePartition.executeWithOptions(summary('write offline'), [args]), (o) => o.uri);
+  run.progress.artifacts.offline = offline.uri;
+  const onlineResult = await run.step('UpdatingOnline', 'upserting entity snapshots', () => acts.updateOnlineStore.executeWithOptions(summary('update online'), [args]), (o) => `valid from ${o.validFrom}: ${JSON.stringify(o.written)}`);
+  await run.step(
+    'Recording',
+    'partition metadata and lineage',
+    () =>
+      acts.recordFeaturePartition.executeWithOptions(summary('record'), [
+        { ...args, inputUri: extracted.inputUri, outputUri: offline.uri, outputHash: offline.hash, rows: computed.rows, stats: { ...validated.stats, definitionHash: computed.definitionHash }, startedAt: workflowInfo().startTime.toISOString() },
+      ]),
+    () => 'recorded',
+  );
+  if (validated.report.warnings > 0) {
+    const failed = validated.report.checks.filter((c) => c.verdict === 'fail').map((c) => `${c.check}(${c.subject}): ${c.detail}`);
+    await run.alert('warning', 'FeatureDegraded', `${input.featureSet}/${partition}: ${failed.join('; ')}`, { details: { partition } });
+  }
+  run.complete(`${computed.rows} rows, online valid from ${onlineResult.validFrom}`);
+  return { partition, rows: computed.rows, offlineUri: offline.uri, offlineHash: offline.hash, onlineValidFrom: onlineResult.validFrom, onlineWritten: onlineResult.written, warnings: validated.report.warnings };
+}
+
+/**
+ * Computes a range of partitions as child workflows, at most `maxConcurrency` at once, skipping the
+ * ones already published: a backfill killed halfway and started again does not redo finished work.
+ * Partitions run in date order, so each one's distribution check sees its predecessor.
+ */
+export async function featureBackfill(raw: BackfillInput): Promise<BackfillResult> {
+  const input = parse(BackfillInputSchema, raw, 'backfill input');
+  if (input.from > input.to) throw ApplicationFailure.nonRetryable(`backfill range is empty: ${input.from} > ${input.to}`, ErrorTypes.InvalidInput);
+  const run = new PipelineRun('feature-backfill', `${input.featureSet}/${input.from}..${input.to}`, [{ key: FeatureSet, value: input.featureSet }]);
+  const partitions = daysBetween(input.from, input.to);
+  const alreadyDone = await run.step('Planning', `${partitions.length} partitions`, () => acts.publishedFeaturePartitions({ spec: input.spec, partitions }), (d) => `${d.length} already published`);
+  const state = { total: partitions.length, alreadyDone, done: [] as string[], running: [] as string[], failed: [] as { partition: string; reason: string }[] };
+  run.progress.partitions = state;
+  const queue = partitions.filter((p) => !alreadyDone.includes(p));
+
+  run.stage('Backfilling', `${queue.length} partitions, ${input.maxConcurrency ?? 4} at a time`);
+  const lane = async () => {
+    for (let partition = queue.shift(); partition !== undefined; partition = queue.shift()) {
+      state.running.push(partition);
+      try {
+        await executeChild(featurePipeline, {
+          workflowId: featurePartitionWorkflowId(input.featureSet, partition),
+          args: [{ spec: input.spec, featureSet: input.featureSet, partition, inputUri: input.inputUri }],
+          staticSummary: `Features ${input.featureSet} ${partition} (backfill)`,
+        });
+        state.done.push(partition);
+      } catch (error) {
+        state.failed.push({ partition, reason: error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error) });
+      } finally {
+        state.running.splice(state.running.indexOf(partition), 1);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: input.maxConcurrency ?? 4 }, lane));
+
+  if (state.failed.length > 0) {
+    const list = state.failed.map((f) => `${f.partition} (${f.reason})`).join('; ');
+    await run.alert('critical', 'BackfillIncomplete', `${input.featureSet}: ${state.failed.length} of ${partitions.length} partitions failed: ${list}`.slice(0, 3900));
+    throw ApplicationFailure.nonRetryable(`${state.failed.length} of ${partitions.length} partitions failed: ${list}`.slice(0, 2000), ErrorTypes.BackfillIncomplete, { failed: state.failed });
+  }
+  run.complete(`${state.done.length} computed, ${alreadyDone.length} already done`);
+  return { total: partitions.length, alreadyDone: alreadyDone.length, computed: state.done.length };
+}
+
+/** Every day from `from` to `to` (pure date arithmetic: deterministic in workflow code). */
+function daysBetween(from: string, to: string): string[] {
+  const days: string[] = [];
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
+  return days;
+}
