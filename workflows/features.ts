@@ -1,4 +1,5 @@
 import { ApplicationFailure, executeChild, proxyActivities, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import * as z from 'zod/mini';
 import type { Activities } from '../activities';
 import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from './errors';
@@ -144,4 +145,29 @@ function daysBetween(from: string, to: string): string[] {
   const days: string[] = [];
   for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
   return days;
+}
+
+const ScheduledRunInputSchema = z.object({
+  spec: z.string().check(z.minLength(1), z.maxLength(100)),
+  featureSet: z.string().check(z.minLength(1), z.maxLength(100)),
+  /** Compute the partition this many days before the scheduled time (1: yesterday). */
+  lagDays: z.number().check(z.int(), z.minimum(0), z.maximum(30)),
+});
+export type ScheduledRunInput = z.infer<typeof ScheduledRunInputSchema>;
+
+const ScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+/**
+ * What a Temporal Schedule starts: resolves "yesterday" from the scheduled time (not the actual start,
+ * so a run caught up after an outage computes the day it was meant for), then runs that partition.
+ */
+export async function scheduledFeatureRun(raw: ScheduledRunInput): Promise<FeaturePipelineResult> {
+  const input = parse(ScheduledRunInputSchema, raw, 'scheduled feature run input');
+  const scheduled = workflowInfo().typedSearchAttributes.get(ScheduledStartTime) ?? workflowInfo().startTime;
+  const partition = new Date(scheduled.getTime() - input.lagDays * 86_400_000).toISOString().slice(0, 10);
+  return executeChild(featurePipeline, {
+    workflowId: featurePartitionWorkflowId(input.featureSet, partition),
+    args: [{ spec: input.spec, featureSet: input.featureSet, partition }],
+    staticSummary: `Features ${input.featureSet} ${partition} (scheduled)`,
+  });
 }

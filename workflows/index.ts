@@ -1,3 +1,3 @@
 // The workflow bundle's entry point: only deterministic code is reachable from here.
 export { ingestionPipeline } from './ingestion';
-export { featurePipeline, featureBackfill } from './features';
+export { featurePipeline, featureBackfill, scheduledFeatureRun } from './features';

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { registerAlerts } from './commands/alerts';
 import { registerDemo } from './commands/demo';
+import { registerFeatures } from './commands/features';
+import { registerSchedule } from './commands/schedule';
 import { registerIngest } from './commands/ingest';
 import { registerServer } from './commands/server';
 import { registerStatus } from './commands/status';
@@ -19,6 +21,8 @@ const program = new Command('mlpipe')
 registerServer(program);
 registerWorker(program);
 registerIngest(program);
+registerFeatures(program);
+registerSchedule(program);
 registerStatus(program);
 registerAlerts(program);
 registerDemo(program);

@@ -62,6 +62,12 @@ function formatStatus(workflowId: string, s: RunStatus, url: string): string {
   for (const p of s.pending) {
     lines.push('', `running ${p.activityType} (attempt ${p.attempt}) checkpoint ${JSON.stringify(p.checkpoint ?? null)}${p.lastFailure ? `; last failure: ${p.lastFailure}` : ''}`);
   }
+  const parts = s.progress?.partitions;
+  if (parts) {
+    lines.push('', `partitions: ${parts.total} in all, ${parts.alreadyDone.length} already done, ${parts.done.length} done, ${parts.running.length} running, ${parts.failed.length} failed`);
+    if (parts.running.length) lines.push(`running: ${parts.running.join(', ')}`);
+    for (const f of parts.failed) lines.push(`failed: ${f.partition}: ${f.reason}`);
+  }
   if (s.progress?.error) lines.push('', `error: ${s.progress.error}`);
   const artifacts = Object.entries(s.progress?.artifacts ?? {});
   if (artifacts.length) lines.push('', ...artifacts.map(([k, v]) => `${k}: ${v}`));

@@ -1,0 +1,67 @@
+import type { Command } from 'commander';
+import { WorkflowFailedError } from '@temporalio/client';
+import { workflowUiUrl } from '../../temporal/ui-links';
+import { startBackfill, startFeaturePartition } from '../../client/features';
+import { InvalidRequestError } from '../../client/ingestion';
+import { describeFailure } from '../failure-text';
+import { withClient } from '../with-client';
+import { action, UsageError, type CommandContext } from '../output';
+
+const usage = (e: unknown) => (e instanceof InvalidRequestError ? new UsageError(e.message) : e);
+
+export function registerFeatures(program: Command): void {
+  const features = program.command('features').description('the feature pipeline: one partition, or a backfill of a range');
+
+  const run = features
+    .command('run')
+    .description('compute one partition (a day) of the spec\'s feature set')
+    .requiredOption('--spec <name>', 'spec whose feature set to compute, e.g. flights')
+    .requiredOption('--partition <day>', 'the day, YYYY-MM-DD')
+    .option('--input <uri>', 'artifact: URI of the input dataset (default: the latest published batch)')
+    .option('--no-wait', 'start the workflow and return');
+  run.action(
+    action(run, async (ctx, opts: { spec: string; partition: string; input?: string; wait: boolean }) => {
+      await withClient(ctx, async (client) => {
+        const handle = await startFeaturePartition(client, ctx.config, { spec: opts.spec, partition: opts.partition, input: opts.input }).catch((e) => {
+          throw usage(e);
+        });
+        await report(ctx, handle.workflowId, handle.firstExecutionRunId, opts.wait, () => handle.result(), (r) => `${r.rows} rows, offline ${r.offlineUri}, online valid from ${r.onlineValidFrom} ${JSON.stringify(r.onlineWritten)}, ${r.warnings} warnings`);
+      });
+    }),
+  );
+
+  const backfill = features
+    .command('backfill')
+    .description('compute every partition of a range as child workflows, skipping the ones already done')
+    .requiredOption('--spec <name>', 'spec whose feature set to compute')
+    .requiredOption('--from <day>', 'first day, YYYY-MM-DD')
+    .requiredOption('--to <day>', 'last day, YYYY-MM-DD')
+    .option('--concurrency <n>', 'partitions at once', '4')
+    .option('--input <uri>', 'artifact: URI of the input dataset (default: the latest published batch)')
+    .option('--no-wait', 'start the workflow and return');
+  backfill.action(
+    action(backfill, async (ctx, opts: { spec: string; from: string; to: string; concurrency: string; input?: string; wait: boolean }) => {
+      await withClient(ctx, async (client) => {
+        const handle = await startBackfill(client, ctx.config, { spec: opts.spec, from: opts.from, to: opts.to, concurrency: opts.concurrency, input: opts.input }).catch((e) => {
+          throw usage(e);
+        });
+        await report(ctx, handle.workflowId, handle.firstExecutionRunId, opts.wait, () => handle.result(), (r) => `${r.total} partitions: ${r.computed} computed, ${r.alreadyDone} already done`);
+      });
+    }),
+  );
+}
+
+
+/** Prints the started run, and with --wait its outcome; a failure becomes one line and exit 1. */
+async function report<R>(ctx: CommandContext, workflowId: string, runId: string, wait: boolean, result: () => Promise<R>, describe: (r: R) => string): Promise<void> {
+  const url = workflowUiUrl(ctx.config.TEMPORAL_UI_URL, ctx.config.TEMPORAL_NAMESPACE, workflowId, runId);
+  if (!wait) return ctx.print(`started ${workflowId}\nTemporal UI: ${url}`, { workflowId, uiUrl: url });
+  console.error(`started ${workflowId}, waiting (Temporal UI: ${url})`);
+  try {
+    const r = await result();
+    ctx.print(`${workflowId}: ${describe(r)}\nTemporal UI: ${url}`, { workflowId, uiUrl: url, ...r });
+  } catch (error) {
+    if (error instanceof WorkflowFailedError) throw new Error(`${workflowId} failed: ${describeFailure(error)} (${url})`);
+    throw error;
+  }
+}
