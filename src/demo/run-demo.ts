@@ -8,6 +8,11 @@ import { ArtifactStore } from '../data/artifact-store';
 import { resolveSourceUri } from '../data/source-uri';
 import { loadSpec } from '../specs';
 import { startIngestion } from '../client/ingestion';
+import { startBackfill } from '../client/features';
+import { openMetadataStore } from '../store/database';
+import { SqlOnlineStore } from '../features/sql-online-store';
+import { lookupEntity } from '../features/lookup';
+import { servingPolicies } from '../features/serving-policies';
 import { workflowUiUrl } from '../temporal/ui-links';
 import { describeFailure } from '../cli/failure-text';
 import { table } from '../cli/output';
@@ -15,8 +20,9 @@ import { table } from '../cli/output';
 type Say = (text: string) => void;
 
 /**
- * The main job on the embedded defaults: ingest the bundled 3M flights under their contract, then a
- * nightly drop that silently lost 2% of its rows, which the volume gate stops with an alert.
+ * The main job on the embedded defaults: ingest the bundled 3M flights under their contract, backfill
+ * two weeks of point-in-time features and read them back as serving would, then a nightly drop that
+ * silently lost 2% of its rows, which the volume gate stops with an alert.
  */
 export async function runDemo(client: Client, config: Config, logger: Logger, say: Say): Promise<void> {
   const spec = loadSpec('flights');
@@ -32,7 +38,14 @@ export async function runDemo(client: Client, config: Config, logger: Logger, sa
   await showWarnings(config, r.reportUri, say);
   say(`   Temporal UI: ${ui(good.workflowId)}`);
 
-  say('\n2. A nightly drop that silently lost 2% of its rows');
+  say('\n2. Backfill two weeks of point-in-time features (child workflows, 4 at a time)');
+  const backfill = await startBackfill(client, config, { spec: 'flights', from: '2001-01-08', to: '2001-01-21', concurrency: 4 });
+  const b = await backfill.result();
+  say(`   ${b.total} partitions: ${b.computed} computed, ${b.alreadyDone} already done (a re-run skips them)`);
+  say(`   Temporal UI: ${ui(backfill.workflowId)}`);
+  await showOnlineLookup(config, say);
+
+  say('\n3. A nightly drop that silently lost 2% of its rows');
   const dropped = await writeDroppedCopy(config, spec.defaultSource);
   const bad = await startIngestion(client, config, { spec: 'flights', batch: '2001-h1-redelivered', source: dropped, asOf });
   try {
@@ -45,6 +58,25 @@ export async function runDemo(client: Client, config: Config, logger: Logger, sa
   say(`   Temporal UI: ${ui(bad.workflowId)}`);
   say(`   see the alert with: npm run mlpipe -- alerts --limit 3`);
   logger.debug('demo finished');
+}
+
+/** What the prediction server will read: a flight's entity features, with their age and source. */
+async function showOnlineLookup(config: Config, say: Say): Promise<void> {
+  const fs = loadSpec('flights').featureSet!;
+  const store = await openMetadataStore(config.databaseUrl);
+  try {
+    const online = new SqlOnlineStore(store.db);
+    const at = new Date('2001-01-22T09:30:00Z');
+    say(`   online features for a flight ORD -> LAX at ${at.toISOString()}:`);
+    const rows: (string | number)[][] = [];
+    for (const [entity, key] of [['origin', 'ORD'], ['destination', 'LAX'], ['route', 'ORD-LAX']] as const) {
+      const r = await lookupEntity(online, fs.name, fs.version, entity, key, at, servingPolicies(fs, entity));
+      for (const [name, f] of Object.entries(r.features)) rows.push([`${entity} ${key}`, name, f.value === null ? 'null' : Number(f.value.toFixed(4)), f.source, `${r.ageHours?.toFixed(1)} h`]);
+    }
+    say(indent(table(['entity', 'feature', 'value', 'source', 'age'], rows)));
+  } finally {
+    await store.close();
+  }
 }
 
 async function writeDroppedCopy(config: Config, sourceUri: string): Promise<string> {
