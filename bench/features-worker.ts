@@ -1,0 +1,255 @@
+/**
+ * One step of the feature backfill benchmark, in a process of its own so its peak RSS
+ * (`process.resourceUsage().maxRSS`) is its own and not what an earlier step left behind.
+ *
+ *   node --import tsx bench/features-worker.ts '<task JSON>'
+ *
+ * Task kinds:
+ * - `ingest`:   a worker (as `mlpipe worker` builds it) and a client ingest flights-3m into a fresh data
+ *               directory on the benchmark's dev server; not measured, it prepares the input;
+ * - `backfill`: a fresh worker and a client run `featureBackfill` over the range (timed: start to
+ *               result). The worker bundles its workflow code at start-up like the real one; the
+ *               peak-RSS mark is then reset (`/proc/self/clear_refs`), so `maxRssBytes` is the peak
+ *               during the backfill and `processMaxRssBytes` the peak of the whole process;
+ * - `bare`:     the baseline: the same features computed once over the whole ingested dataset with
+ *               one DuckDB statement (`bareFeatureSql`), `openDuckDb()` settings, COPY to one Parquet file.
+ * The result is printed as one line `BENCH_RESULT <json>`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import type { Client } from '@temporalio/client';
+import { loadConfig, type Config } from '../src/config';
+import { createLogger } from '../src/logger';
+import { createWorker, type StartedWorker } from '../src/worker';
+import { connectClient } from '../src/temporal/client';
+import { startIngestion } from '../src/client/ingestion';
+import { startBackfill } from '../src/client/features';
+import { ArtifactStore } from '../src/data/artifact-store';
+import { openDuckDb, queryRows, sqlFileList, sqlString } from '../src/data/duckdb';
+
+export interface ServerEnv {
+  address: string;
+  dataDir: string;
+  taskQueue: string;
+}
+
+export interface IngestTask extends ServerEnv {
+  kind: 'ingest';
+  asOf: string;
+  batch: string;
+}
+
+export interface BackfillTask extends ServerEnv {
+  kind: 'backfill';
+  from: string;
+  to: string;
+  concurrency: number;
+}
+
+export interface BareTask {
+  kind: 'bare';
+  files: string[];
+  runDir: string;
+  from: string;
+  to: string;
+}
+
+export type WorkerTask = IngestTask | BackfillTask | BareTask;
+
+export interface IngestResult {
+  kind: 'ingest';
+  datasetUri: string;
+  files: string[];
+  rowsAccepted: number;
+  rowsRejected: number;
+  seconds: number;
+}
+
+export interface BackfillRunResult {
+  kind: 'backfill';
+  seconds: number;
+  total: number;
+  computed: number;
+  alreadyDone: number;
+  backfillWorkflowId: string;
+  /** Peak RSS from just before the backfill started to its end (the mark is reset first), bytes. */
+  maxRssBytes: number;
+  /** Whether the peak-RSS reset worked; if not, maxRssBytes is the whole process's peak. */
+  peakReset: boolean;
+  /** Peak RSS of the whole process, worker start-up (workflow bundling) included. */
+  processMaxRssBytes: number;
+  /** RSS once the worker is built and polling, before the backfill. */
+  rssBeforeBytes: number;
+  /** RSS sampled every 250 ms during the backfill. */
+  rssSeries: { ms: number; rssBytes: number }[];
+  workerStartSeconds: number;
+}
+
+export interface BareResult {
+  kind: 'bare';
+  seconds: number;
+  rows: number;
+  maxRssBytes: number;
+  rssBeforeBytes: number;
+  output: string;
+  outputBytes: number;
+}
+
+export type WorkerResult = IngestResult | BackfillRunResult | BareResult;
+
+/**
+ * The feature set of `src/specs/flights-features.ts`, written by hand as one statement over the whole
+ * input: daily counts per (entity, day), a 7-day window ending the day before (RANGE frame over the
+ * day), joined back to every row of [from, to] with the event features. Same output columns and row
+ * order (contract columns) as the pipeline's offline partitions, concatenated by day.
+ *
+ * Semantics matched with `offlinePartitionSql`: entity keys are the VARCHAR casts of the key
+ * expressions, rows with a NULL key are left out of the aggregates, the share is delayed/all over the
+ * window's rows (a NULL delay counts as not delayed) and NULL when the window is empty, the route
+ * count is 0 when the window is empty, and day D's window is [D-7, D).
+ */
+export function bareFeatureSql(files: string[], from: string, to: string): string {
+  const entity = (name: string, key: string) => `
+  ${name}_daily AS (
+    SELECT CAST((${key}) AS VARCHAR) AS k, d, count(*) AS n, count(*) FILTER (WHERE delay >= 15) AS late
+    FROM src WHERE CAST((${key}) AS VARCHAR) IS NOT NULL GROUP BY ALL),
+  ${name}_7d AS (
+    SELECT k, d, sum(n) OVER w AS n7, sum(late) OVER w AS late7 FROM ${name}_daily
+    WINDOW w AS (PARTITION BY k ORDER BY d RANGE BETWEEN INTERVAL 7 DAYS PRECEDING AND INTERVAL 1 DAY PRECEDING))`;
+  return `WITH src AS (SELECT *, CAST(date AS DATE) AS d FROM read_parquet(${sqlFileList(files)})),
+  ${entity('o', 'origin')},
+  ${entity('de', 'destination')},
+  ${entity('ro', "origin || '-' || destination")}
+  SELECT r.date, r.delay, r.distance, r.origin, r.destination,
+    CAST(o.late7 AS DOUBLE) / o.n7 AS origin_delay_share_7d,
+    CAST(de.late7 AS DOUBLE) / de.n7 AS dest_delay_share_7d,
+    CAST(coalesce(ro.n7, 0) AS DOUBLE) AS route_flights_7d,
+    CAST(hour(r.date) AS DOUBLE) AS hour_of_day,
+    CAST(isodow(r.date) AS DOUBLE) AS day_of_week,
+    CAST(ln(r.distance) AS DOUBLE) AS log_distance
+  FROM src r
+  LEFT JOIN o_7d o ON o.k = CAST(r.origin AS VARCHAR) AND o.d = r.d
+  LEFT JOIN de_7d de ON de.k = CAST(r.destination AS VARCHAR) AND de.d = r.d
+  LEFT JOIN ro_7d ro ON ro.k = CAST((r.origin || '-' || r.destination) AS VARCHAR) AND ro.d = r.d
+  WHERE r.d BETWEEN DATE ${sqlString(from)} AND DATE ${sqlString(to)}
+  ORDER BY r.date, r.delay, r.distance, r.origin, r.destination`;
+}
+
+function benchConfig(env: ServerEnv): Config {
+  return loadConfig({ TEMPORAL_ADDRESS: env.address, MLPIPE_DATA_DIR: env.dataDir, LOG_LEVEL: 'error' });
+}
+
+/** A worker built the way `mlpipe worker` builds it (workflow code bundled at start), plus a client. */
+async function startWorkerAndClient(env: ServerEnv): Promise<{ config: Config; client: Client; worker: StartedWorker; running: Promise<void> }> {
+  const config = benchConfig(env);
+  // Logs to stderr: stdout carries the result line.
+  const logger = createLogger('error', pino.destination({ dest: 2, sync: true }));
+  const worker = await createWorker(config, logger, { taskQueue: env.taskQueue });
+  const running = worker.run();
+  const client = await connectClient(config);
+  return { config, client, worker, running };
+}
+
+async function stop(w: { client: Client; worker: StartedWorker; running: Promise<void> }): Promise<void> {
+  w.worker.worker.shutdown();
+  await w.running;
+  await w.client.connection.close();
+}
+
+async function runIngest(task: IngestTask): Promise<IngestResult> {
+  const w = await startWorkerAndClient(task);
+  try {
+    const t0 = performance.now();
+    const handle = await startIngestion(w.client, w.config, { spec: 'flights', batch: task.batch, asOf: task.asOf, taskQueue: task.taskQueue });
+    const result = await handle.result();
+    const seconds = (performance.now() - t0) / 1000;
+    const artifacts = new ArtifactStore(w.config.dataDir);
+    const files = await artifacts.parquetFiles(artifacts.resolve(result.datasetUri));
+    return { kind: 'ingest', datasetUri: result.datasetUri, files, rowsAccepted: result.rowsAccepted, rowsRejected: result.rowsRejected, seconds };
+  } finally {
+    await stop(w);
+  }
+}
+
+/** Resets the kernel's peak-RSS mark (VmHWM, and with it getrusage's maxrss) to the current RSS. */
+function resetPeakRss(): boolean {
+  try {
+    fs.writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function runBackfill(task: BackfillTask): Promise<BackfillRunResult> {
+  const t = performance.now();
+  const w = await startWorkerAndClient(task);
+  const workerStartSeconds = (performance.now() - t) / 1000;
+  try {
+    const processMaxBefore = process.resourceUsage().maxRSS * 1024;
+    const rssBeforeBytes = process.memoryUsage.rss();
+    const peakReset = resetPeakRss();
+    const rssSeries: BackfillRunResult['rssSeries'] = [];
+    const t0 = performance.now();
+    const sampler = setInterval(() => rssSeries.push({ ms: Math.round(performance.now() - t0), rssBytes: process.memoryUsage.rss() }), 250);
+    let result;
+    let workflowId;
+    try {
+      const handle = await startBackfill(w.client, w.config, { spec: 'flights', from: task.from, to: task.to, concurrency: task.concurrency, taskQueue: task.taskQueue });
+      workflowId = handle.workflowId;
+      result = await handle.result();
+    } finally {
+      clearInterval(sampler);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const maxRssBytes = process.resourceUsage().maxRSS * 1024;
+    return {
+      kind: 'backfill',
+      seconds,
+      ...result,
+      backfillWorkflowId: workflowId,
+      maxRssBytes,
+      peakReset,
+      processMaxRssBytes: Math.max(processMaxBefore, maxRssBytes),
+      rssBeforeBytes,
+      rssSeries,
+      workerStartSeconds,
+    };
+  } finally {
+    await stop(w);
+  }
+}
+
+async function runBare(task: BareTask): Promise<BareResult> {
+  fs.mkdirSync(task.runDir, { recursive: true });
+  const db = await openDuckDb({ tempDirectory: path.join(task.runDir, 'duckdb-tmp') });
+  const conn = await db.connect();
+  const output = path.join(task.runDir, 'bare-features.parquet');
+  const rssBeforeBytes = process.memoryUsage.rss();
+  const t0 = performance.now();
+  await conn.run(`COPY (${bareFeatureSql(task.files, task.from, task.to)}) TO ${sqlString(output)} (FORMAT parquet)`);
+  const seconds = (performance.now() - t0) / 1000;
+  const maxRssBytes = process.resourceUsage().maxRSS * 1024;
+  const [row] = await queryRows<{ n: number }>(conn, `SELECT count(*) AS n FROM read_parquet(${sqlString(output)})`);
+  conn.closeSync();
+  return { kind: 'bare', seconds, rows: row!.n, maxRssBytes, rssBeforeBytes, output, outputBytes: fs.statSync(output).size };
+}
+
+async function main(): Promise<void> {
+  const arg = process.argv[2];
+  if (!arg) throw new Error('usage: features-worker.ts <task JSON>');
+  const task = JSON.parse(arg) as WorkerTask;
+  const result = task.kind === 'ingest' ? await runIngest(task) : task.kind === 'backfill' ? await runBackfill(task) : await runBare(task);
+  process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
+}
+
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (error) => {
+      console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+      process.exit(1);
+    },
+  );
+}
