@@ -100,8 +100,12 @@ interface PartitionTiming {
   queueMs: number;
   /** Workflow tasks: scheduled -> completed, summed (the workflow code's turns, including their queue wait). */
   workflowTaskMs: number;
+  /** Of which scheduled -> started: waiting for the worker to pick the task up. */
+  workflowTaskQueueMs: number;
   workflowTasks: number;
   events: number;
+  /** Alerts the partition raised (`code: message`), from the notify activities' inputs. */
+  alerts: string[];
 }
 
 const eventMs = (e: HistoryEvent) => tsToMs(e.eventTime);
@@ -114,13 +118,18 @@ export function partitionTiming(partition: string, events: HistoryEvent[]): Part
   const startedActivity = new Map<string, HistoryEvent>();
   const activities: ActivityTiming[] = [];
   let workflowTaskMs = 0;
+  let workflowTaskQueueMs = 0;
   let workflowTasks = 0;
   let wfTaskScheduled: number | undefined;
+  const alerts: string[] = [];
   for (const e of events) {
     switch (e.eventType) {
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: {
         scheduled.set(String(e.eventId), e);
+        const attrs = e.activityTaskScheduledEventAttributes!;
+        if (attrs.activityType?.name === 'notify') alerts.push(decodeAlert(attrs.input?.payloads?.[0]?.data));
         break;
+      }
       case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
         startedActivity.set(String(e.activityTaskStartedEventAttributes!.scheduledEventId), e);
         break;
@@ -142,6 +151,9 @@ export function partitionTiming(partition: string, events: HistoryEvent[]): Part
       case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
         wfTaskScheduled = eventMs(e);
         break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+        if (wfTaskScheduled !== undefined) workflowTaskQueueMs += eventMs(e) - wfTaskScheduled;
+        break;
       case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
         if (wfTaskScheduled !== undefined) workflowTaskMs += eventMs(e) - wfTaskScheduled;
         workflowTasks += 1;
@@ -157,9 +169,21 @@ export function partitionTiming(partition: string, events: HistoryEvent[]): Part
     activityMs,
     queueMs: activities.reduce((s, a) => s + a.queueMs, 0),
     workflowTaskMs,
+    workflowTaskQueueMs,
     workflowTasks,
     events: events.length,
+    alerts,
   };
+}
+
+/** `code: message` of a notify activity's input (the default JSON payload converter). */
+function decodeAlert(data: Uint8Array | null | undefined): string {
+  try {
+    const alert = JSON.parse(Buffer.from(data ?? []).toString('utf8')) as { code?: string; message?: string };
+    return `${alert.code}: ${alert.message}`;
+  } catch {
+    return 'undecodable alert';
+  }
 }
 
 async function fetchTimings(client: Client, partitions: string[], featureSet: string): Promise<PartitionTiming[]> {
@@ -292,6 +316,7 @@ function partitionTable(timings: PartitionTiming[]): DetailTable {
       ['overhead = wall - sum of activities', ...col((t) => t.wallMs - t.activityMs)],
       ['  of which activity queue wait (scheduled -> started)', ...col((t) => t.queueMs)],
       ['  of which workflow tasks (scheduled -> completed)', ...col((t) => t.workflowTaskMs)],
+      ['    of which workflow task queue wait (scheduled -> started)', ...col((t) => t.workflowTaskQueueMs)],
       ['activities per partition', ...col((t) => t.activities.length)],
       ['workflow tasks per partition', ...col((t) => t.workflowTasks)],
       ['history events per partition', ...col((t) => t.events)],

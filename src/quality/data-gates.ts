@@ -3,7 +3,8 @@ import type { Contract, Gates } from '../specs/contract-schema';
 import { maxCheck, skippedCheck } from './checks';
 import type { GateCheck } from './gate-report';
 import { formatNumber, median, rate } from './gate-math';
-import { queryRows, quoteIdent, toNumber } from './sql';
+import { queryRows, sqlIdent } from '../data/duckdb';
+import { toNumber } from './sql';
 
 /** Measures of the accepted rows that several gates share, taken in one scan. */
 export interface AcceptedProfile {
@@ -22,11 +23,11 @@ export async function profileAccepted(
   contract: Contract,
   asOf: Date,
 ): Promise<AcceptedProfile> {
-  const event = `CAST(max(${quoteIdent(contract.eventTime)}) AS TIMESTAMP)`;
+  const event = `CAST(max(${sqlIdent(contract.eventTime)}) AS TIMESTAMP)`;
   // Grouping by the key (rather than count(DISTINCT ...)) treats NULL key parts as equal values, and is the
   // faster plan on DuckDB; without a key the inner query is a single group.
   const keyed = contract.key.length > 0;
-  const groupBy = keyed ? `GROUP BY ${contract.key.map(quoteIdent).join(', ')}` : '';
+  const groupBy = keyed ? `GROUP BY ${contract.key.map(sqlIdent).join(', ')}` : '';
   const [row] = await queryRows(
     conn,
     `SELECT coalesce(sum(n), 0) AS n, ${keyed ? 'count(*)' : 'NULL'} AS distinct_keys,
@@ -86,7 +87,7 @@ export async function segmentVolumeChecks(
   config: NonNullable<Gates['segmentVolume']>,
   contract: Contract,
 ): Promise<GateCheck[]> {
-  const column = quoteIdent(contract.eventTime);
+  const column = sqlIdent(contract.eventTime);
   // One row per day: the aggregate is small even for years of data, so the median is taken in JS.
   const days = (
     await queryRows(

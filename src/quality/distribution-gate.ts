@@ -3,7 +3,8 @@ import type { Column, Contract, Gates } from '../specs/contract-schema';
 import { maxCheck, skippedCheck } from './checks';
 import type { GateCheck } from './gate-report';
 import { psiFromCounts } from './gate-math';
-import { queryRows, quoteIdent, toNumber } from './sql';
+import { queryRows, sqlIdent } from '../data/duckdb';
+import { toNumber } from './sql';
 
 type DistributionConfig = NonNullable<Gates['distribution']>;
 
@@ -65,7 +66,7 @@ async function columnCheck(
   if (!numeric && column.type !== 'string' && column.type !== 'boolean') {
     return skippedCheck(target, expected, `PSI needs a numeric or categorical column, ${column.name} is ${column.type}`);
   }
-  const name = quoteIdent(column.name);
+  const name = sqlIdent(column.name);
   const counts = numeric
     ? await numericCounts(conn, name, reference, current)
     : await categoryCounts(conn, name, reference, current);

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 
 export interface TestPostgres {
   /** postgres:// URL of an empty database on the throwaway cluster. */
@@ -101,4 +102,18 @@ function describe(error: unknown): string {
   const stderr = (error as { stderr?: unknown }).stderr;
   const message = error instanceof Error ? error.message : String(error);
   return typeof stderr === 'string' && stderr.trim() ? `${message}\n${stderr.trim()}` : message;
+}
+
+/** A new, empty database on a running test server: its URL (one per test, so tests never share state). */
+export async function createDatabase(serverUrl: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(`create database ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
 }

@@ -5,11 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { Client } from 'pg';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { migrations } from '../../src/store/migrations';
 import type { RunStatInput } from '../../src/store/run-stats';
-import { startPostgres, type TestPostgres } from '../helpers/postgres';
+import { createDatabase, startPostgres, type TestPostgres } from '../helpers/postgres';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const MIGRATION_NAMES = Object.keys(migrations('sqlite')).sort();
@@ -48,17 +47,8 @@ function postgresBackend(): Backend {
     },
     async freshUrl() {
       if (!server) throw new Error('postgres not started');
-      const name = `store_${++stores}`;
-      const client = new Client({ connectionString: server.url });
-      await client.connect();
-      try {
-        await client.query(`create database ${name}`);
-      } finally {
-        await client.end();
-      }
-      const url = new URL(server.url);
-      url.pathname = `/${name}`;
-      return url.toString();
+      const url = await createDatabase(server.url, `store_${++stores}`);
+      return url;
     },
     async stop() {
       await server?.stop();

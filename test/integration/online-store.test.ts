@@ -4,13 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { Client } from 'pg';
 import type { OnlineRow, OnlineStore } from '../../src/features/online-store';
 import { openOnlineStore } from '../../src/features/online-store-factory';
 import { RedisOnlineStore } from '../../src/features/redis-online-store';
 import { SqlOnlineStore } from '../../src/features/sql-online-store';
 import { openMetadataStore } from '../../src/store/database';
-import { startPostgres, type TestPostgres } from '../helpers/postgres';
+import { createDatabase, startPostgres, type TestPostgres } from '../helpers/postgres';
 import { startRedis, type TestRedis } from '../helpers/redis';
 
 /** A backend under test; every test gets an empty store so tests cannot see each other's rows. */
@@ -62,17 +61,8 @@ function postgresBackend(): Backend {
     },
     async open() {
       if (!server) throw new Error('postgres not started');
-      const name = `online_${++stores}`;
-      const client = new Client({ connectionString: server.url });
-      await client.connect();
-      try {
-        await client.query(`create database ${name}`);
-      } finally {
-        await client.end();
-      }
-      const url = new URL(server.url);
-      url.pathname = `/${name}`;
-      return sqlStore(url.toString());
+      const url = await createDatabase(server.url, `online_${++stores}`);
+      return sqlStore(url);
     },
     async stop() {
       await server?.stop();
