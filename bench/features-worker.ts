@@ -17,8 +17,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pino from 'pino';
 import type { Client } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
+import { DuckDBConnection } from '@duckdb/node-api';
 import { loadConfig, type Config } from '../src/config';
 import { createLogger } from '../src/logger';
 import { createWorker, type StartedWorker } from '../src/worker';
@@ -84,6 +87,12 @@ export interface BackfillRunResult {
   /** RSS sampled every 250 ms during the backfill. */
   rssSeries: { ms: number; rssBytes: number }[];
   workerStartSeconds: number;
+  /** CPU time of this process (worker, client, DuckDB threads) during the backfill, seconds. */
+  cpuSeconds: number;
+  /** Event-loop delay during the backfill (ms): how long ready callbacks (workflow activations, polls) waited. */
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+  /** DuckDB statement time (`DuckDBConnection.run`, which every query goes through) by the activity type that ran it. */
+  sqlByActivity: Record<string, { statements: number; ms: number }>;
 }
 
 export interface BareResult {
@@ -94,6 +103,7 @@ export interface BareResult {
   rssBeforeBytes: number;
   output: string;
   outputBytes: number;
+  cpuSeconds: number;
 }
 
 export type WorkerResult = IngestResult | BackfillRunResult | BareResult;
@@ -182,7 +192,37 @@ function resetPeakRss(): boolean {
   }
 }
 
+/**
+ * Times every DuckDB statement and books it to the activity type running it (the activity context
+ * follows the async call chain), so activity time splits into SQL and everything else without
+ * touching src/. The wrapper costs a clock read per statement.
+ */
+function timeStatementsByActivity(): Record<string, { statements: number; ms: number }> {
+  const byActivity: Record<string, { statements: number; ms: number }> = {};
+  const activityType = () => {
+    try {
+      return Context.current().info.activityType;
+    } catch {
+      return 'outside activities';
+    }
+  };
+  const original = DuckDBConnection.prototype.run;
+  DuckDBConnection.prototype.run = async function (this: DuckDBConnection, ...args: unknown[]) {
+    const start = performance.now();
+    try {
+      return await (original as (...a: unknown[]) => ReturnType<typeof original>).apply(this, args);
+    } finally {
+      const type = activityType();
+      const e = (byActivity[type] ??= { statements: 0, ms: 0 });
+      e.statements += 1;
+      e.ms += performance.now() - start;
+    }
+  } as typeof original;
+  return byActivity;
+}
+
 async function runBackfill(task: BackfillTask): Promise<BackfillRunResult> {
+  const sqlByActivity = timeStatementsByActivity();
   const t = performance.now();
   const w = await startWorkerAndClient(task);
   const workerStartSeconds = (performance.now() - t) / 1000;
@@ -191,6 +231,9 @@ async function runBackfill(task: BackfillTask): Promise<BackfillRunResult> {
     const rssBeforeBytes = process.memoryUsage.rss();
     const peakReset = resetPeakRss();
     const rssSeries: BackfillRunResult['rssSeries'] = [];
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const sampler = setInterval(() => rssSeries.push({ ms: Math.round(performance.now() - t0), rssBytes: process.memoryUsage.rss() }), 250);
     let result;
@@ -201,8 +244,10 @@ async function runBackfill(task: BackfillTask): Promise<BackfillRunResult> {
       result = await handle.result();
     } finally {
       clearInterval(sampler);
+      loop.disable();
     }
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     const maxRssBytes = process.resourceUsage().maxRSS * 1024;
     return {
       kind: 'backfill',
@@ -215,6 +260,9 @@ async function runBackfill(task: BackfillTask): Promise<BackfillRunResult> {
       rssBeforeBytes,
       rssSeries,
       workerStartSeconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      eventLoopDelayMs: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
+      sqlByActivity,
     };
   } finally {
     await stop(w);
@@ -227,13 +275,15 @@ async function runBare(task: BareTask): Promise<BareResult> {
   const conn = await db.connect();
   const output = path.join(task.runDir, 'bare-features.parquet');
   const rssBeforeBytes = process.memoryUsage.rss();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await conn.run(`COPY (${bareFeatureSql(task.files, task.from, task.to)}) TO ${sqlString(output)} (FORMAT parquet)`);
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   const maxRssBytes = process.resourceUsage().maxRSS * 1024;
   const [row] = await queryRows<{ n: number }>(conn, `SELECT count(*) AS n FROM read_parquet(${sqlString(output)})`);
   conn.closeSync();
-  return { kind: 'bare', seconds, rows: row!.n, maxRssBytes, rssBeforeBytes, output, outputBytes: fs.statSync(output).size };
+  return { kind: 'bare', seconds, rows: row!.n, maxRssBytes, rssBeforeBytes, output, outputBytes: fs.statSync(output).size, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 async function main(): Promise<void> {

@@ -17,7 +17,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
+import os from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { tsToMs } from '@temporalio/common/lib/time';
@@ -27,6 +28,7 @@ import { connectClient } from '../src/temporal/client';
 import { openDuckDb, queryRows, sqlString } from '../src/data/duckdb';
 import { loadSpec } from '../src/specs';
 import { partitionRange } from '../src/features/partition-dates';
+import { maxWindowDays } from '../src/features/feature-sql';
 import { featurePartitionWorkflowId } from '../workflows/features';
 import { freePort } from '../test/helpers/ports';
 import { median, type BenchContext, type Benchmark, type BenchmarkResult, type DetailTable, type Figure } from './report';
@@ -77,6 +79,20 @@ function runWorker<R>(ctx: BenchContext, task: WorkerTask): Promise<R> {
   });
 }
 
+/** CPU seconds a process has used so far (Linux /proc), or undefined where that cannot be read. */
+function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    return ticks / hz;
+  } catch {
+    return undefined;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Histories: per-partition wall time against the time spent in activities.
 
@@ -106,6 +122,9 @@ interface PartitionTiming {
   events: number;
   /** Alerts the partition raised (`code: message`), from the notify activities' inputs. */
   alerts: string[];
+  /** From the workflow's result: offline rows and online snapshot rows written per entity. */
+  rows: number;
+  onlineWritten: Record<string, number>;
 }
 
 const eventMs = (e: HistoryEvent) => tsToMs(e.eventTime);
@@ -173,7 +192,17 @@ export function partitionTiming(partition: string, events: HistoryEvent[]): Part
     workflowTasks,
     events: events.length,
     alerts,
+    ...decodeResult(closed.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0]?.data),
   };
+}
+
+function decodeResult(data: Uint8Array | null | undefined): { rows: number; onlineWritten: Record<string, number> } {
+  try {
+    const r = JSON.parse(Buffer.from(data ?? []).toString('utf8')) as { rows: number; onlineWritten: Record<string, number> };
+    return { rows: r.rows, onlineWritten: r.onlineWritten ?? {} };
+  } catch {
+    return { rows: NaN, onlineWritten: {} };
+  }
 }
 
 /** `code: message` of a notify activity's input (the default JSON payload converter). */
@@ -275,7 +304,7 @@ const quantile = (values: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN;
 };
 
-function activityTable(timings: PartitionTiming[], backfillSeconds: number): DetailTable {
+function activityTable(timings: PartitionTiming[], run: BackfillRunResult): DetailTable {
   const byType = new Map<string, { n: number; runMs: number[]; queueMs: number }>();
   for (const t of timings) {
     for (const a of t.activities) {
@@ -287,18 +316,33 @@ function activityTable(timings: PartitionTiming[], backfillSeconds: number): Det
     }
   }
   const total = timings.reduce((s, t) => s + t.activityMs, 0);
+  const sql = (type: string) => run.sqlByActivity[type] ?? { statements: 0, ms: 0 };
+  const sqlTotal = [...byType.keys()].reduce((s, type) => s + sql(type).ms, 0);
   const rows = [...byType.entries()].map(([type, e]) => {
     const sum = e.runMs.reduce((s, x) => s + x, 0);
-    return [type, e.n, (sum / 1000).toFixed(1), pct(sum, total), median(e.runMs).toFixed(0), quantile(e.runMs, 0.9).toFixed(0), (e.queueMs / 1000).toFixed(1)];
+    return [
+      type,
+      e.n,
+      (sum / 1000).toFixed(1),
+      pct(sum, total),
+      median(e.runMs).toFixed(0),
+      quantile(e.runMs, 0.9).toFixed(0),
+      (sql(type).ms / 1000).toFixed(1),
+      (sql(type).statements / e.n).toFixed(1),
+      ((sum - sql(type).ms) / 1000).toFixed(1),
+      (e.queueMs / 1000).toFixed(1),
+    ];
   });
-  rows.push(['all activities', timings.reduce((s, t) => s + t.activities.length, 0), (total / 1000).toFixed(1), '100%', '', '', (timings.reduce((s, t) => s + t.queueMs, 0) / 1000).toFixed(1)]);
+  const queue = timings.reduce((s, t) => s + t.queueMs, 0);
+  rows.push(['all activities', timings.reduce((s, t) => s + t.activities.length, 0), (total / 1000).toFixed(1), '100%', '', '', (sqlTotal / 1000).toFixed(1), '', ((total - sqlTotal) / 1000).toFixed(1), (queue / 1000).toFixed(1)]);
   return {
     title: `Activity time by type, summed over the ${timings.length} partitions`,
-    columns: ['activity', 'runs', 'sum s', 'share', 'median ms', 'p90 ms', 'queue wait s'],
+    columns: ['activity', 'runs', 'run s', 'share', 'median ms', 'p90 ms', 'DuckDB s', 'statements/run', 'other s', 'queue wait s'],
     rows,
     note:
-      `Run time = ActivityTaskStarted -> ActivityTaskCompleted; queue wait = ActivityTaskScheduled -> ActivityTaskStarted. ` +
-      `${CONCURRENCY} partitions run at once on ${'the'} machine's CPUs, so the summed run time (${(total / 1000).toFixed(0)} s) exceeds the backfill's wall time (${backfillSeconds.toFixed(0)} s).`,
+      'Run = ActivityTaskStarted -> ActivityTaskCompleted (server event times); queue wait = ActivityTaskScheduled -> ActivityTaskStarted. ' +
+      'DuckDB = time inside `DuckDBConnection.run` (every statement), measured in the worker; other = run - DuckDB: JavaScript, the SQLite metadata/online store, file copies and hashing, ' +
+      `and the completion's trip to the server. ${CONCURRENCY} partitions run at once, so the summed run time (${(total / 1000).toFixed(0)} s) exceeds the backfill's wall time (${run.seconds.toFixed(0)} s).`,
   };
 }
 
@@ -321,6 +365,50 @@ function partitionTable(timings: PartitionTiming[]): DetailTable {
       ['workflow tasks per partition', ...col((t) => t.workflowTasks)],
       ['history events per partition', ...col((t) => t.events)],
     ],
+  };
+}
+
+function cpuTable(run: BackfillRunResult, bare: BareResult[], serverCpuSeconds: number | undefined, load: [number, number]): DetailTable {
+  const cores = os.cpus().length;
+  const bareMid = [...bare].sort((a, b) => a.seconds - b.seconds)[Math.floor(bare.length / 2)]!;
+  const row = (what: string, cpu: number | undefined, wall: number) =>
+    [what, wall.toFixed(1), cpu === undefined ? 'n/a' : cpu.toFixed(1), cpu === undefined ? 'n/a' : (cpu / wall).toFixed(2), cpu === undefined ? 'n/a' : pct(cpu / wall, cores)];
+  return {
+    title: `CPU (the machine has ${cores} CPUs)`,
+    columns: ['process', 'wall s', 'CPU s', 'cores busy (avg)', 'of the machine'],
+    rows: [
+      row('backfill: worker + client process (JS, workflow threads, DuckDB)', run.cpuSeconds, run.seconds),
+      row('backfill: Temporal dev server (same interval)', serverCpuSeconds, run.seconds),
+      row('bare run (median sample)', bareMid.cpuSeconds, bareMid.seconds),
+    ],
+    note:
+      `Machine load average (1 min, every process on the machine, the benchmark's and others'): ${load[0].toFixed(1)} when the backfill started, ${load[1].toFixed(1)} when it ended. ` +
+      `Worker event-loop delay during the backfill: p50 ${run.eventLoopDelayMs.p50.toFixed(1)} ms, p99 ${run.eventLoopDelayMs.p99.toFixed(1)} ms, max ${run.eventLoopDelayMs.max.toFixed(0)} ms (time a ready callback, e.g. a task poll's answer, waited for the main thread).`,
+  };
+}
+
+function alertTable(timings: PartitionTiming[]): DetailTable {
+  const checks = new Map<string, { partitions: number; psi: number[] }>();
+  const codes = new Map<string, number>();
+  for (const t of timings) {
+    for (const a of t.alerts) {
+      const code = a.slice(0, a.indexOf(':'));
+      codes.set(code, (codes.get(code) ?? 0) + 1);
+      for (const m of a.matchAll(/(\w+)\((\w+)\): (?:PSI ([\d.]+))?/g)) {
+        const key = `${m[1]}(${m[2]})`;
+        const e = checks.get(key) ?? { partitions: 0, psi: [] };
+        e.partitions += 1;
+        if (m[3]) e.psi.push(Number(m[3]));
+        checks.set(key, e);
+      }
+    }
+  }
+  const withAlerts = timings.filter((t) => t.alerts.length > 0).length;
+  return {
+    title: `Alerts raised during the backfill: ${withAlerts} of ${timings.length} partitions (${[...codes.entries()].map(([c, n]) => `${n} ${c}`).join(', ') || 'none'})`,
+    columns: ['failed check', 'partitions', 'median PSI', 'max PSI'],
+    rows: [...checks.entries()].sort((a, b) => b[1].partitions - a[1].partitions).map(([k, e]) => [k, e.partitions, e.psi.length ? median(e.psi).toFixed(3) : '', e.psi.length ? Math.max(...e.psi).toFixed(3) : '']),
+    note: 'From the notify activities\' inputs in the histories. Each alert is one more activity (and workflow task) in the partition, counted in the activity table.',
   };
 }
 
@@ -390,7 +478,12 @@ export const benchmark: Benchmark = {
 
       await runBare(1);
       ctx.log(`backfill ${FROM}..${TO} (${partitions.length} partitions, ${CONCURRENCY} at a time)`);
+      const load0 = os.loadavg()[0]!;
+      const serverCpu0 = processCpuSeconds(server.pid);
       const backfill = await runWorker<BackfillRunResult>(ctx, { kind: 'backfill', ...env, from: FROM, to: TO, concurrency: CONCURRENCY });
+      const serverCpu1 = processCpuSeconds(server.pid);
+      const serverCpuSeconds = serverCpu0 === undefined || serverCpu1 === undefined ? undefined : serverCpu1 - serverCpu0;
+      const load1 = os.loadavg()[0]!;
       for (let rep = 2; rep <= ctx.reps; rep++) await runBare(rep);
 
       client = await (async () => connectClient(serverConfig))();
@@ -410,9 +503,6 @@ export const benchmark: Benchmark = {
       const wallOverActivities = timings.map((t) => t.wallMs / t.activityMs);
       const activityTotalMs = timings.reduce((s, t) => s + t.activityMs, 0);
       const wallTotalMs = timings.reduce((s, t) => s + t.wallMs, 0);
-      const byType = (type: string) => timings.reduce((s, t) => s + t.activities.filter((a) => a.type === type).reduce((x, a) => x + a.runMs, 0), 0);
-      const extractShare = byType('extractFeatureInput') / activityTotalMs;
-      const computeShare = byType('computeFeatures') / activityTotalMs;
       const retried = timings.flatMap((t) => t.activities.filter((a) => a.attempt > 1).map((a) => `${t.partition} ${a.type} attempt ${a.attempt}`));
 
       const figures: Figure[] = [
@@ -492,12 +582,14 @@ export const benchmark: Benchmark = {
           rows: order.map((s) => [s.scenario, s.rep, s.seconds.toFixed(2), `${(s.rows / s.seconds / 1e3).toFixed(0)}k`, `${(s.rss / MiB).toFixed(0)} MiB`]),
         },
         partitionTable(timings),
-        activityTable(timings, backfill.seconds),
+        activityTable(timings, backfill),
         rssTable(backfill),
+        cpuTable(backfill, bare, serverCpuSeconds, [load0, load1]),
+        alertTable(timings),
         {
           title: 'Where the time goes',
           columns: ['observation'],
-          rows: whereTimeGoes({ timings, backfill, bareSeconds, ratio, extractShare, computeShare, activityTotalMs, wallTotalMs }),
+          rows: whereTimeGoes({ timings, backfill, bareSeconds, ratio, serverCpuSeconds, load: [load0, load1] }),
         },
       ];
       return {
@@ -510,7 +602,7 @@ export const benchmark: Benchmark = {
           range: { from: FROM, to: TO, partitions: partitions.length, concurrency: CONCURRENCY },
           ingest: ingested,
           bare: bare.map(({ output, ...b }) => ({ ...b, output: path.basename(output) })),
-          backfill: { ...backfill, rssSeries: undefined, backfillServerMs },
+          backfill: { ...backfill, rssSeries: undefined, backfillServerMs, serverCpuSeconds, loadAverage: [load0, load1] },
           rssSeries: backfill.rssSeries.filter((_, i) => i % 4 === 0),
           verification: check,
           partitions: timings.map((t) => ({ ...t, activities: t.activities.map((a) => ({ type: a.type, runMs: a.runMs, queueMs: a.queueMs, attempt: a.attempt })) })),
@@ -531,32 +623,55 @@ function whereTimeGoes(x: {
   backfill: BackfillRunResult;
   bareSeconds: number;
   ratio: number;
-  extractShare: number;
-  computeShare: number;
-  activityTotalMs: number;
-  wallTotalMs: number;
+  serverCpuSeconds: number | undefined;
+  load: [number, number];
 }): string[][] {
-  const n = x.timings.length;
-  const perPartitionActivities = median(x.timings.map((t) => t.activityMs));
-  const overhead = median(x.timings.map((t) => t.wallMs - t.activityMs));
+  const { timings, backfill } = x;
+  const n = timings.length;
+  const med = (f: (t: PartitionTiming) => number) => median(timings.map(f));
+  const wall = med((t) => t.wallMs);
+  const acts = med((t) => t.activityMs);
+  const activityTotalMs = timings.reduce((s, t) => s + t.activityMs, 0);
+  const wallTotalMs = timings.reduce((s, t) => s + t.wallMs, 0);
+  const sqlTotalMs = Object.entries(backfill.sqlByActivity).filter(([k]) => k !== 'outside activities').reduce((s, [, v]) => s + v.ms, 0);
+  const typeMs = (type: string) => timings.reduce((s, t) => s + t.activities.filter((a) => a.type === type).reduce((y, a) => y + a.runMs, 0), 0);
+  const share = (type: string) => pct(typeMs(type), activityTotalMs);
+  const snapshotRows = med((t) => Object.values(t.onlineWritten).reduce((s, v) => s + v, 0));
+  const activitiesPer = med((t) => t.activities.length);
+  const cores = os.cpus().length;
+  const maxWindow = maxWindowDays(loadSpec('flights').featureSet!);
+  const busy = (backfill.cpuSeconds + (x.serverCpuSeconds ?? 0)) / backfill.seconds;
   return [
     [
-      `The backfill takes ${x.ratio.toFixed(1)}x the bare run. The bare run reads the dataset once and aggregates each day once; the backfill runs ${n} partitions, ` +
-        `each a child workflow of ${median(x.timings.map((t) => t.activities.length))} activities that each open a DuckDB connection and re-read Parquet: ` +
-        `a median partition spends ${perPartitionActivities.toFixed(0)} ms in activities and ${overhead.toFixed(0)} ms outside them (workflow tasks, activity dispatch, child start and completion).`,
+      `The backfill takes ${x.ratio.toFixed(1)}x the bare run. It is ${n} child workflows, ${CONCURRENCY} at a time, each running its steps one after the other: ` +
+        `${n} / ${CONCURRENCY} x the median partition wall time (${(wall / 1000).toFixed(2)} s) = ${((n / CONCURRENCY) * wall / 1000).toFixed(0)} s, against ${backfill.seconds.toFixed(0)} s measured. ` +
+        `So the wall time is set by the latency of one partition's chain of ${activitiesPer} activities and ${med((t) => t.workflowTasks)} workflow tasks, not by the machine's throughput: ` +
+        `the worker process and the dev server together kept ${busy.toFixed(2)} of the ${cores} CPUs busy on average.`,
     ],
     [
-      `extractFeatureInput is ${pct(x.extractShare, 1)} of all activity time: for every partition it scans the whole ingested dataset twice ` +
-        `(COPY of the day and its 7-day window, then max(date) over every file for the freshness check), so the backfill reads the 3M rows about ${2 * n} times; ` +
-        `every day's rows are also re-read as part of the next 7 partitions' windows. computeFeatures is ${pct(x.computeShare, 1)}: ` +
-        `one offline COPY plus one online snapshot COPY per entity (3), each re-aggregating the same 7-day window.`,
+      `Outside activities (${pct(wallTotalMs - activityTotalMs, wallTotalMs)} of partition wall time; median ${(wall - acts).toFixed(0)} ms per partition): ` +
+        `workflow tasks ${med((t) => t.workflowTaskMs).toFixed(0)} ms (of which ${med((t) => t.workflowTaskQueueMs).toFixed(0)} ms waiting to be picked up) and activity dispatch ${med((t) => t.queueMs).toFixed(0)} ms ` +
+        `(scheduled -> started, ${(med((t) => t.queueMs) / activitiesPer).toFixed(0)} ms per activity). Each step is a round trip worker -> server (persisted to SQLite) -> worker; ` +
+        `on a shared ${cores}-CPU machine (load average ${x.load[0].toFixed(1)} -> ${x.load[1].toFixed(1)}) each hop waits for a CPU, and the worker's event loop was delayed up to ${backfill.eventLoopDelayMs.max.toFixed(0)} ms ` +
+        `(p99 ${backfill.eventLoopDelayMs.p99.toFixed(0)} ms) by synchronous work in activities (better-sqlite3 calls, row conversion).`,
     ],
     [
-      `Orchestration outside activities totals ${((x.wallTotalMs - x.activityTotalMs) / 1000).toFixed(0)} s of the ${(x.wallTotalMs / 1000).toFixed(0)} s of partition wall time ` +
-        `(summed over partitions; ${CONCURRENCY} run at once). What would close the gap: fewer activities per partition (extract + check + compute + validate as one activity ` +
-        `on one connection, write-offline + update-online + record as another), the freshness check from the dataset's metadata (its newest event is known at ingestion) instead of a full scan, ` +
-        `larger partitions (a week or a month per child workflow, computed with the window SQL the bare run uses), and reading the 7-day window once per backfill ` +
-        `(daily entity aggregates computed once and reused by every partition) instead of once per partition.`,
+      `Inside activities (median ${acts.toFixed(0)} ms per partition; ${pct(sqlTotalMs, activityTotalMs)} of activity time is DuckDB statements): ` +
+        `extractFeatureInput ${share('extractFeatureInput')} (a sorted COPY of the day plus its 7-day window out of the whole dataset, then a count query, then max(date) over every input file for the freshness check, per partition), ` +
+        `computeFeatures ${share('computeFeatures')} (4 COPYs, the offline partition and one online snapshot per entity, each re-aggregating the same 7-day window), ` +
+        `validateFeatures ${share('validateFeatures')} (a stats scan plus 3 queries per drift-checked feature over this and the previous partition), ` +
+        `updateOnlineStore ${share('updateOnlineStore')} (a median ${snapshotRows.toFixed(0)} snapshot rows per partition read into JavaScript and upserted one entity at a time), ` +
+        `notify ${share('notify')} (the drift warnings, see the alerts table). Every day is read ${1 + maxWindow} times over the backfill (once as its partition, ${maxWindow} times in later windows).`,
+    ],
+    [
+      'What would close the gap: (1) fewer, larger steps per partition: extract + check + compute + validate as one activity on one DuckDB connection over the extracted window, ' +
+        'publish offline + online + record as a second, removing ~5 round trips and their dispatch/workflow-task latency per partition; ' +
+        '(2) larger partitions in a backfill: one child workflow per week or month computing its days with the window SQL of the bare run ' +
+        '(daily entity aggregates, RANGE window), so the 7-day window is read once per chunk rather than once per day; ' +
+        '(3) the input\'s newest event from the dataset\'s metadata (known at ingestion) rather than a max(date) scan per partition; ' +
+        '(4) a drift check that does not warn on most days: it compares with the latest published partition, which in a 4-lane backfill is often several days back, ' +
+        'on deciles of row-weighted airport shares (a few hubs are point masses), and each warning costs a notify activity; ' +
+        '(5) more lanes: the CPUs were not saturated, so concurrency above 4 (with WORKER_MAX_CONCURRENT_ACTIVITIES raised to match) would overlap more of the latency (not measured here).',
     ],
   ];
 }

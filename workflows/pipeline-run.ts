@@ -68,7 +68,8 @@ export class PipelineRun {
     this.progress.steps.push({ name: step, outcome: `FAILED (${type})` });
     upsertSearchAttributes([{ key: PipelineStage, value: 'Failed' }]);
     setCurrentDetails(`**Failed** at ${step}: ${reason}`);
-    await this.alert('critical', type, `${this.subject}: ${message}`, { details: { step, ...(detailsOf(cause) ?? {}) } });
+    const details = detailsOf(cause);
+    await this.alert('critical', type, `${this.subject}: ${message}`, { ...observedAgainstExpected(details), details: { step, ...(details ?? {}) } });
     return ApplicationFailure.create({ message, type, nonRetryable: true, details: cause?.details ? [...cause.details] : [], cause: error as Error });
   }
 
@@ -77,6 +78,28 @@ export class PipelineRun {
     upsertSearchAttributes([{ key: PipelineStage, value: 'Completed' }]);
     setCurrentDetails(`**Completed**: ${summary}`);
   }
+}
+
+/** From a gate or feature report: what each failed blocking check observed, against what it expected. */
+function observedAgainstExpected(details: Record<string, unknown> | undefined): { observed?: string; expected?: string } {
+  const checks = (details?.report as { checks?: ReportCheck[] } | undefined)?.checks ?? [];
+  const failed = checks.filter((c) => c.verdict === 'fail' && c.severity === 'blocking');
+  if (failed.length === 0) return {};
+  const name = (c: ReportCheck) => `${c.gate ?? c.check}(${c.subject})`;
+  return {
+    observed: failed.map((c) => `${name(c)}: ${c.observed}`).join('; ').slice(0, 1000),
+    expected: failed.map((c) => `${name(c)}: ${c.expected}`).join('; ').slice(0, 1000),
+  };
+}
+
+interface ReportCheck {
+  gate?: string;
+  check?: string;
+  subject: string;
+  observed: string;
+  expected: string;
+  verdict: string;
+  severity: string;
 }
 
 function detailsOf(cause: ApplicationFailure | undefined): Record<string, unknown> | undefined {

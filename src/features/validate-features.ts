@@ -1,7 +1,8 @@
 import type { DuckDBConnection } from '../data/duckdb';
 import { queryRows, sqlIdent, sqlString } from '../data/duckdb';
 import type { FeatureSet } from '../specs/feature-schema';
-import { formatNumber, psiFromCounts } from '../quality/gate-math';
+import { formatNumber } from '../quality/gate-math';
+import { psiFromCounts } from '../stats/psi';
 import type { FeatureCheck } from './feature-report';
 
 export interface FeatureStats {
@@ -64,7 +65,7 @@ export async function validateFeatures(conn: DuckDBConnection, fs: FeatureSet, f
   return { stats, checks };
 }
 
-/** PSI on the previous partition's deciles (same convention and smoothing as the data gates). */
+/** PSI on the previous partition's deciles (the project's one PSI convention, src/stats/psi.ts). */
 async function driftCheck(conn: DuckDBConnection, feature: string, file: string, previousFile: string | undefined, maxPsi: number): Promise<FeatureCheck> {
   const base = { subject: feature, check: 'distribution' as const, expected: `PSI <= ${maxPsi} against the previous partition`, severity: 'warning' as const };
   if (!previousFile) return { ...base, observed: 'n/a', verdict: 'skipped', detail: 'no previous partition' };
@@ -81,6 +82,6 @@ async function driftCheck(conn: DuckDBConnection, feature: string, file: string,
     for (const r of rows) out[r.b] = r.n;
     return out;
   };
-  const psi = psiFromCounts(await counts(previousFile), await counts(file));
+  const psi = psiFromCounts(Float64Array.from(await counts(previousFile)), Float64Array.from(await counts(file)));
   return { ...base, observed: formatNumber(psi), verdict: psi <= maxPsi ? 'pass' : 'fail', detail: `PSI ${formatNumber(psi)} > ${maxPsi} against the previous partition` };
 }

@@ -2,7 +2,7 @@ import type { DuckDBConnection, JS } from '@duckdb/node-api';
 import type { Column, Contract, Gates } from '../specs/contract-schema';
 import { maxCheck, skippedCheck } from './checks';
 import type { GateCheck } from './gate-report';
-import { psiFromCounts } from './gate-math';
+import { psiFromCounts } from '../stats/psi';
 import { queryRows, sqlIdent } from '../data/duckdb';
 import { toNumber } from './sql';
 
@@ -21,7 +21,7 @@ function sides(column: string, reference: string, current: string): string {
 /**
  * Counts per bin on each side. Edges are the reference quantiles (quantile_cont, linear interpolation); the
  * CASE takes the first edge >= v, which makes the bins right-closed, (e[i-1], e[i]]. Empty bins are handled by
- * psiFromCounts' smoothing (0.5 added to every bin on both sides). The edges are fetched first and bound as
+ * the project's one PSI convention (src/stats/psi.ts: an empty bin gets a share of 1e-4). The edges are fetched first and bound as
  * parameters: comparing against constants is several times faster than indexing a joined list per row.
  */
 async function numericCounts(conn: DuckDBConnection, column: string, reference: string, current: string) {
@@ -76,7 +76,7 @@ async function columnCheck(
   }
   return maxCheck(target, {
     label: 'PSI',
-    value: psiFromCounts(counts.reference, counts.current),
+    value: psiFromCounts(Float64Array.from(counts.reference), Float64Array.from(counts.current)),
     max: config.maxPsi,
     context: numeric ? `${BINS} reference-decile bins` : `${counts.reference.length} categories`,
   });

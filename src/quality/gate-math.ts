@@ -1,25 +1,5 @@
 /** Pure arithmetic behind the gates, kept apart from SQL so it can be checked by hand. */
 
-/** Added to every bin count on both sides before normalising, so an empty bin never yields ln(0) or a division by zero. */
-export const PSI_SMOOTHING = 0.5;
-
-/**
- * Population stability index of `current` against `reference`, given counts over the same bins:
- * PSI = sum (r_i - c_i) * ln(r_i / c_i), where r_i and c_i are the smoothed shares of bin i.
- */
-export function psiFromCounts(reference: readonly number[], current: readonly number[]): number {
-  if (reference.length !== current.length || reference.length === 0) {
-    throw new RangeError(`PSI needs two equally long, non-empty count lists (got ${reference.length} and ${current.length})`);
-  }
-  const shares = (counts: readonly number[]): number[] => {
-    const total = counts.reduce((sum, n) => sum + n + PSI_SMOOTHING, 0);
-    return counts.map((n) => (n + PSI_SMOOTHING) / total);
-  };
-  const r = shares(reference);
-  const c = shares(current);
-  return r.reduce((psi, ri, i) => psi + (ri - c[i]!) * Math.log(ri / c[i]!), 0);
-}
-
 /** Median with the two middle values averaged (matches DuckDB's median on an even count). */
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError('median of an empty list');

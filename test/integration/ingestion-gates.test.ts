@@ -34,6 +34,8 @@ describe('bad batches stop with a clear report, an alert, and nothing published'
     assert.equal(alerts.length, 1);
     assert.equal(alerts[0]!.code, 'DataQualityGateFailed');
     assert.match(alerts[0]!.uiUrl ?? '', /\/workflows\/ingest%2Fflights%2Fweek1-short/);
+    assert.match(alerts[0]!.observed ?? '', /^volume\(dataset\): /, 'the alert says what was observed');
+    assert.match(alerts[0]!.expected ?? '', /median/, 'and what was expected');
     await saveHistory('ingestion-volume-stop', stop.handle);
   });
 

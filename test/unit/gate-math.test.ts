@@ -1,32 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatNumber, median, psiFromCounts, rate, withinBand } from '../../src/quality/gate-math';
+import { formatNumber, median, rate, withinBand } from '../../src/quality/gate-math';
 import { buildGateReport, formatGateReport, summarizeFailures } from '../../src/quality/gate-report';
 import { completenessChecks, volumeCheck } from '../../src/quality/stats-gates';
 import { loadSpec } from '../../src/specs';
-
-describe('psiFromCounts', () => {
-  it('matches a hand-computed value', () => {
-    // Smoothed shares: reference [40.5, 60.5] / 101, current [60.5, 40.5] / 101.
-    // PSI = 2 x (20 / 101) x ln(60.5 / 40.5) = 0.158940...
-    assert.ok(Math.abs(psiFromCounts([40, 60], [60, 40]) - 0.15894) < 1e-5);
-  });
-
-  it('stays finite on empty bins thanks to the smoothing', () => {
-    // Shares [1/22, 21/22] vs [21/22, 1/22]: PSI = (20 / 11) x ln 21 = 5.5355...
-    assert.ok(Math.abs(psiFromCounts([0, 10], [10, 0]) - (20 / 11) * Math.log(21)) < 1e-12);
-  });
-
-  it('is 0 for identical counts and symmetric in its arguments', () => {
-    assert.equal(psiFromCounts([5, 10, 20], [5, 10, 20]), 0);
-    assert.ok(Math.abs(psiFromCounts([1, 9, 30], [7, 7, 7]) - psiFromCounts([7, 7, 7], [1, 9, 30])) < 1e-12);
-  });
-
-  it('rejects bins that do not line up', () => {
-    assert.throws(() => psiFromCounts([1, 2], [1, 2, 3]), RangeError);
-    assert.throws(() => psiFromCounts([], []), RangeError);
-  });
-});
 
 describe('median, rate, withinBand', () => {
   it('takes the middle value, averaging the two middle ones on an even count', () => {

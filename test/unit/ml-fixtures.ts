@@ -1,0 +1,48 @@
+/**
+ * Deterministic data for the ml-* tests. The generator is a 32-bit linear congruential generator
+ * (Numerical Recipes constants) because its integer arithmetic is trivially reproduced in Python,
+ * where the reference values were derived: s = (s * 1664525 + 1013904223) % 2**32; u = s / 2**32.
+ */
+export function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+export interface Synthetic {
+  columns: Float64Array[];
+  labels: Uint8Array;
+  /** The logit that generated the labels, on the raw (unstandardized) features. */
+  trueWeights: number[];
+  trueIntercept: number;
+}
+
+/**
+ * Six flight-like features (a departure hour, a log distance, shares and counts on different
+ * scales) with labels drawn from a known logistic model; `missingShare` of the first two features'
+ * values are NaN, after the label was drawn from the full value.
+ */
+export function syntheticFlights(rows: number, seed: number, missingShare = 0): Synthetic {
+  const next = lcg(seed);
+  const trueWeights = [0.12, -0.6, 2.5, 0.04, -1.2, 0.8];
+  const trueIntercept = -0.5;
+  const columns = trueWeights.map(() => new Float64Array(rows));
+  const labels = new Uint8Array(rows);
+  const [hour, logDistance, share, count, flag, centered] = columns as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  for (let i = 0; i < rows; i++) {
+    hour[i] = Math.floor(next() * 24);
+    logDistance[i] = 4 + 4 * next();
+    share[i] = next() * next();
+    count[i] = Math.floor(next() * 40);
+    flag[i] = next() < 0.3 ? 1 : 0;
+    centered[i] = 2 * next() - 1;
+    let logit = trueIntercept;
+    for (let j = 0; j < columns.length; j++) logit += trueWeights[j]! * columns[j]![i]!;
+    labels[i] = next() < 1 / (1 + Math.exp(-logit)) ? 1 : 0;
+    if (next() < missingShare) hour[i] = NaN;
+    if (next() < missingShare) logDistance[i] = NaN;
+  }
+  return { columns, labels, trueWeights, trueIntercept };
+}
