@@ -4,8 +4,10 @@ import { Context } from '@temporalio/activity';
  * Keeps heartbeating the last checkpoint while a long step (landing a big CSV, a slow query) runs,
  * so the server does not time the activity out, and so cancellation can reach it.
  */
-export async function withHeartbeatKeepalive<T>(intervalMs: number, work: (checkpoint: (details: unknown) => void) => Promise<T>): Promise<T> {
+export async function withHeartbeatKeepalive<T>(work: (checkpoint: (details: unknown) => void) => Promise<T>): Promise<T> {
   const ctx = Context.current();
+  // Three beats per heartbeat timeout: one lost or late beat never times the activity out.
+  const intervalMs = Math.min(5_000, Math.max(200, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3));
   let last: unknown = ctx.info.heartbeatDetails;
   const timer = setInterval(() => ctx.heartbeat(last), intervalMs);
   try {

@@ -57,7 +57,7 @@ export function createIngestActivities({ duck, artifacts, config, logger }: Acti
       const log = logger.child({ workflowId, workflowRunId: runId, activityType: ctx.info.activityType, attempt: ctx.info.attempt });
       if (checkpoint.success) log.info({ checkpoint: checkpoint.data }, 'resuming ingestion from checkpoint');
       try {
-        const outcome = await withHeartbeatKeepalive(5_000, (beat) =>
+        const outcome = await withHeartbeatKeepalive((beat) =>
           ingest(
             duck,
             {
