@@ -113,8 +113,8 @@ export function createFeatureActivities({ duck, artifacts, store, online }: Acti
     /** Blocking: nulls and ranges. Warning: distribution against the previous published partition. */
     async validateFeatures(raw: PartitionInput): Promise<{ report: FeatureReport; stats: FeatureStats }> {
       const { fs: set, partition } = load(raw);
-      const previous = await store.features.latestPublished(set.name, set.version);
-      const previousFiles = previous?.output_uri && previous.partition < partition ? await artifacts.parquetFiles(artifacts.resolve(previous.output_uri)) : [];
+      const previous = await store.features.previousPublished(set.name, set.version, partition);
+      const previousFiles = previous?.output_uri ? await artifacts.parquetFiles(artifacts.resolve(previous.output_uri)) : [];
       const { stats, checks } = await withConnection(duck, (conn) => judgeFeatures(conn, set, path.join(work(set, partition), 'offline.parquet'), previousFiles[0]));
       const report = buildFeatureReport(set.name, set.version, partition, checks);
       if (!report.passed) throw fail(`features of ${set.name} v${set.version} partition ${partition} failed validation: ${summarizeFeatureFailures(report)}`, ErrorTypes.FeatureValidationFailed, report);

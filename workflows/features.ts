@@ -99,7 +99,8 @@ export async function featurePipeline(raw: FeaturePipelineInput): Promise<Featur
 /**
  * Computes a range of partitions as child workflows, at most `maxConcurrency` at once, skipping the
  * ones already published: a backfill killed halfway and started again does not redo finished work.
- * Partitions run in date order, so each one's distribution check sees its predecessor.
+ * Partitions start in date order; with concurrency above 1 a partition's distribution check compares
+ * with the newest published partition before it, which may be a few days back.
  */
 export async function featureBackfill(raw: BackfillInput): Promise<BackfillResult> {
   const input = parse(BackfillInputSchema, raw, 'backfill input');

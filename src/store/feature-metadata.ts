@@ -51,13 +51,15 @@ export class FeatureMetadataRepository {
     return rows.map((r) => Number(r.rows));
   }
 
-  async latestPublished(featureSet: string, version: string): Promise<FeaturePartition | undefined> {
+  /** The newest published partition strictly before `partition`: the reference of its drift check. */
+  async previousPublished(featureSet: string, version: string, partition: string): Promise<FeaturePartition | undefined> {
     const row = await this.db
       .selectFrom('feature_partitions')
       .selectAll()
       .where('feature_set', '=', featureSet)
       .where('version', '=', version)
       .where('status', '=', 'published')
+      .where('partition', '<', partition)
       .orderBy('partition', 'desc')
       .executeTakeFirst();
     if (!row) return undefined;
