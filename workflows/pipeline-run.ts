@@ -52,7 +52,7 @@ export class PipelineRun {
 
   async alert(severity: 'critical' | 'warning' | 'info', code: string, message: string, extra: { observed?: string; expected?: string; details?: Record<string, unknown> } = {}): Promise<void> {
     try {
-      await notify({ severity, code, subject: this.subject, message, ...extra });
+      await notify.executeWithOptions({ summary: `alert: ${severity} ${code} ${this.subject}`.slice(0, 200) }, [{ severity, code, subject: this.subject, message, ...extra }]);
     } catch {
       // The alert outlet failing must not hide the pipeline's own outcome; its retries were logged.
     }
