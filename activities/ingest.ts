@@ -93,12 +93,19 @@ export function createIngestActivities({ duck, artifacts, config, logger }: Acti
   };
 }
 
+const DETERMINISTIC_DUCKDB_ERROR = /^(Invalid Input Error|Conversion Error|Parser Error|Binder Error|Invalid Error)/;
+
 /** Turns the failures retrying cannot fix into non-retryable ones with a clear type. */
 function classify(error: unknown): unknown {
   if (error instanceof ContractViolation) {
     return ApplicationFailure.nonRetryable(error.message, ErrorTypes.DataContractViolation, { differences: error.differences });
   }
   if (error instanceof SourceUriError) return ApplicationFailure.nonRetryable(error.message, ErrorTypes.SourceNotFound);
+  // DuckDB's verdicts on the bytes themselves (not a Parquet file, an unparseable CSV dialect) are the
+  // same on every attempt; I/O errors are not, and stay retryable.
+  if (error instanceof Error && DETERMINISTIC_DUCKDB_ERROR.test(error.message)) {
+    return ApplicationFailure.nonRetryable(`source cannot be read: ${error.message.split('\n')[0]}`, ErrorTypes.SourceUnreadable);
+  }
   return error;
 }
 

@@ -7,6 +7,7 @@ export const ErrorTypes = {
   DataContractViolation: 'DataContractViolation',
   DataQualityGateFailed: 'DataQualityGateFailed',
   SourceNotFound: 'SourceNotFound',
+  SourceUnreadable: 'SourceUnreadable',
   FeatureInputRejected: 'FeatureInputRejected',
   FeatureValidationFailed: 'FeatureValidationFailed',
   FeatureDefinitionChanged: 'FeatureDefinitionChanged',

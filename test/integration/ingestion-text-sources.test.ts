@@ -30,3 +30,20 @@ describe('text sources keep malformed lines as dead letters', () => {
     assert.equal(j.result.rowsAccepted, 3000);
   });
 });
+
+describe('unreadable sources fail at once, for good', () => {
+  test('a truncated Parquet file is SourceUnreadable, not retried', async () => {
+    const whole = await writeSource(config, 'whole.parquet', 'SELECT * FROM flights LIMIT 1000');
+    const bytes = fs.readFileSync(path.join(config.dataDir, whole));
+    fs.writeFileSync(path.join(config.dataDir, 'sources', 'truncated.parquet'), bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const started = Date.now();
+    const error = await ingest('truncated', 'sources/truncated.parquet', '2001-01-02T00:00:00Z').then(
+      () => assert.fail('a truncated file must not ingest'),
+      (e: Error) => e,
+    );
+    const cause = error.cause as Error & { type?: string };
+    assert.equal(cause.type, 'SourceUnreadable');
+    assert.match(cause.message, /source cannot be read: Invalid Input Error/);
+    assert.ok(Date.now() - started < 20_000, 'no retries with backoff');
+  });
+});
