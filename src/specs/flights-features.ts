@@ -1,7 +1,25 @@
 import type { z } from 'zod';
 import type { FeatureSetSchema } from './feature-schema';
 
-const delayedShare = 'avg(CASE WHEN delay >= 15 THEN 1.0 ELSE 0.0 END)';
+type FeatureInput = z.input<typeof FeatureSetSchema>['features'][number];
+
+/** An airport's share of flights 15+ minutes late over the previous 7 days. */
+function delayShare(entity: 'origin' | 'destination', name: string, which: string): FeatureInput {
+  return {
+    name,
+    description: `Share of flights ${which} in the previous 7 days that arrived 15+ minutes late`,
+    kind: 'entity',
+    entity,
+    windowDays: 7,
+    sql: 'avg(CASE WHEN delay >= 15 THEN 1.0 ELSE 0.0 END)',
+    range: [0, 1],
+    maxNullShare: 0.02,
+    // A sliding 7-day congestion share moves with the weather, day after day (PSI against the day before
+    // exceeds 0.25 on most days): that is drift for the monitoring pipeline, not a broken feature.
+    driftCheck: false,
+    serving: { maxStalenessHours: 48, toleranceHours: 72, default: 0.2 },
+  };
+}
 
 /**
  * Features for "will this flight arrive 15+ minutes late": congestion at both ends and on the route
@@ -17,34 +35,8 @@ export const flightFeatures: z.input<typeof FeatureSetSchema> = {
     { name: 'route', description: 'origin-destination pair', key: "origin || '-' || destination" },
   ],
   features: [
-    {
-      name: 'origin_delay_share_7d',
-      description: 'Share of flights departing this airport in the previous 7 days that arrived 15+ minutes late',
-      kind: 'entity',
-      entity: 'origin',
-      windowDays: 7,
-      sql: delayedShare,
-      range: [0, 1],
-      maxNullShare: 0.02,
-      // A sliding 7-day congestion share moves with the weather, day after day (PSI against the day before
-      // exceeds 0.25 on most days): that is drift for the monitoring pipeline, not a broken feature.
-      driftCheck: false,
-      serving: { maxStalenessHours: 48, toleranceHours: 72, default: 0.2 },
-    },
-    {
-      name: 'dest_delay_share_7d',
-      description: 'Share of flights arriving at this airport in the previous 7 days that arrived 15+ minutes late',
-      kind: 'entity',
-      entity: 'destination',
-      windowDays: 7,
-      sql: delayedShare,
-      range: [0, 1],
-      maxNullShare: 0.02,
-      // A sliding 7-day congestion share moves with the weather, day after day (PSI against the day before
-      // exceeds 0.25 on most days): that is drift for the monitoring pipeline, not a broken feature.
-      driftCheck: false,
-      serving: { maxStalenessHours: 48, toleranceHours: 72, default: 0.2 },
-    },
+    delayShare('origin', 'origin_delay_share_7d', 'departing this airport'),
+    delayShare('destination', 'dest_delay_share_7d', 'arriving at this airport'),
     {
       name: 'route_flights_7d',
       description: 'Flights on this route in the previous 7 days (0 for a new route)',
