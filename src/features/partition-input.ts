@@ -21,9 +21,9 @@ export async function extractPartition(conn: DuckDBConnection, fs: FeatureSet, c
   const t = sqlIdent(contract.eventTime);
   const from = addDays(partition, -maxWindowDays(fs));
   const until = addDays(partition, 1);
+  // No ORDER BY: the offline partition sorts its own output; this copy only narrows what later steps read.
   await conn.run(
-    `COPY (SELECT * FROM read_parquet(${sqlFileList(inputFiles)}) WHERE ${t} >= TIMESTAMP ${sqlString(from)} AND ${t} < TIMESTAMP ${sqlString(until)}
-           ORDER BY ${contract.columns.map((c) => sqlIdent(c.name)).join(', ')})
+    `COPY (SELECT * FROM read_parquet(${sqlFileList(inputFiles)}) WHERE ${t} >= TIMESTAMP ${sqlString(from)} AND ${t} < TIMESTAMP ${sqlString(until)})
      TO ${sqlString(out)} (FORMAT parquet)`,
   );
   const [counts] = await queryRows<{ partition_rows: number; history_rows: number; history_days: number }>(
@@ -33,11 +33,17 @@ export async function extractPartition(conn: DuckDBConnection, fs: FeatureSet, c
             count(DISTINCT CAST(${t} AS DATE)) FILTER (WHERE ${t} < TIMESTAMP ${sqlString(partition)}) AS history_days
      FROM read_parquet(${sqlString(out)})`,
   );
+  // The newest event from the Parquet row-group statistics: no scan of the whole input per partition.
   const [newest] = await queryRows<{ newest: string | null }>(
     conn,
-    `SELECT strftime(max(${t}), '%Y-%m-%dT%H:%M:%S.000Z') AS newest FROM read_parquet(${sqlFileList(inputFiles)})`,
+    `SELECT strftime(max(CAST(stats_max AS TIMESTAMP)), '%Y-%m-%dT%H:%M:%S.000Z') AS newest
+     FROM parquet_metadata(${sqlFileList(inputFiles)}) WHERE path_in_schema = ${sqlString(contract.eventTime)}`,
   );
-  return { partitionRows: counts!.partition_rows, historyRows: counts!.history_rows, historyDays: counts!.history_days, newestEvent: newest?.newest ?? null };
+  // Files written without statistics: scan after all.
+  const scanned = newest?.newest
+    ? newest
+    : (await queryRows<{ newest: string | null }>(conn, `SELECT strftime(max(${t}), '%Y-%m-%dT%H:%M:%S.000Z') AS newest FROM read_parquet(${sqlFileList(inputFiles)})`))[0];
+  return { partitionRows: counts!.partition_rows, historyRows: counts!.history_rows, historyDays: counts!.history_days, newestEvent: scanned?.newest ?? null };
 }
 
 /**
