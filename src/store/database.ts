@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Dialect } f
 import { Pool, types } from 'pg';
 import { AlertsRepository } from './alerts';
 import { FeatureMetadataRepository } from './feature-metadata';
+import { ModelRegistryRepository } from './model-registry';
 import { LineageRepository } from './lineage';
 import { migrations, type StoreDialect } from './migrations';
 import { RunStatsRepository } from './run-stats';
@@ -16,6 +17,7 @@ export interface MetadataStore {
   lineage: LineageRepository;
   alerts: AlertsRepository;
   features: FeatureMetadataRepository;
+  models: ModelRegistryRepository;
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export async function openMetadataStore(url: string): Promise<MetadataStore> {
     lineage: new LineageRepository(db),
     alerts: new AlertsRepository(db),
     features: new FeatureMetadataRepository(db),
+    models: new ModelRegistryRepository(db),
     close: () => db.destroy(),
   };
 }

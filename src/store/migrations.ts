@@ -129,5 +129,39 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0004_model_registry': {
+      // Model versions with their stage, and every decision about them (approve, reject, timeout,
+      // promote, rollback): who, when, what, why. registration_key makes registering idempotent.
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('model_versions')
+          .addColumn('model_name', 'text', (col) => col.notNull())
+          .addColumn('version', 'bigint', (col) => col.notNull())
+          .addColumn('registration_key', 'text', (col) => col.notNull())
+          .addColumn('stage', 'text', (col) => col.notNull())
+          .addColumn('artifact_uri', 'text', (col) => col.notNull())
+          .addColumn('metrics_json', 'text', (col) => col.notNull())
+          .addColumn('lineage_json', 'text', (col) => col.notNull())
+          .addColumn('workflow_id', 'text', (col) => col.notNull())
+          .addColumn('run_id', 'text', (col) => col.notNull())
+          .addColumn('created_at', 'text', (col) => col.notNull())
+          .addColumn('updated_at', 'text', (col) => col.notNull())
+          .addPrimaryKeyConstraint('model_versions_pk', ['model_name', 'version'])
+          .addUniqueConstraint('model_versions_registration', ['model_name', 'registration_key'])
+          .execute();
+        await db.schema
+          .createTable('model_decisions')
+          .addColumn('dedupe_key', 'text', (col) => col.primaryKey())
+          .addColumn('model_name', 'text', (col) => col.notNull())
+          .addColumn('version', 'bigint', (col) => col.notNull())
+          .addColumn('decision', 'text', (col) => col.notNull())
+          .addColumn('actor', 'text', (col) => col.notNull())
+          .addColumn('reason', 'text', (col) => col.notNull())
+          .addColumn('workflow_id', 'text', (col) => col.notNull())
+          .addColumn('created_at', 'text', (col) => col.notNull())
+          .execute();
+        await db.schema.createIndex('model_decisions_version').on('model_decisions').columns(['model_name', 'version', 'created_at']).execute();
+      },
+    },
   };
 }

@@ -112,6 +112,34 @@ export interface FeatureSetVersionsTable {
   created_at: string;
 }
 
+export const MODEL_STAGES = ['candidate', 'staging', 'production', 'archived', 'rejected'] as const;
+export type ModelStage = (typeof MODEL_STAGES)[number];
+
+export interface ModelVersionsTable {
+  model_name: string;
+  version: number;
+  registration_key: string;
+  stage: ModelStage;
+  artifact_uri: string;
+  metrics_json: string;
+  lineage_json: string;
+  workflow_id: string;
+  run_id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ModelDecisionsTable {
+  dedupe_key: string;
+  model_name: string;
+  version: number;
+  decision: string;
+  actor: string;
+  reason: string;
+  workflow_id: string;
+  created_at: string;
+}
+
 export interface Tables {
   run_stats: RunStatsTable;
   lineage: LineageTable;
@@ -119,4 +147,6 @@ export interface Tables {
   online_features: OnlineFeaturesTable;
   feature_partitions: FeaturePartitionsTable;
   feature_set_versions: FeatureSetVersionsTable;
+  model_versions: ModelVersionsTable;
+  model_decisions: ModelDecisionsTable;
 }

@@ -319,5 +319,30 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
         await store.lineage.record({ ...lineageEntry('file:///out/huge', '2024-01-01T00:00:00Z'), rowsRead: 1e12 });
         assert.equal((await store.lineage.get('file:///out/huge'))?.rowsRead, 1e12);
       }));
+
+    test('model registry: versions are numbered, registration is idempotent, promotion keeps one production version', async () => {
+      await withStore(async (store) => {
+        const reg = (key: string) =>
+          store.models.register({ modelName: 'flights', registrationKey: key, artifactUri: `artifact:models/flights/${key}`, metrics: { auc: 0.7 }, lineage: { featureSetVersion: '1' }, workflowId: `training/${key}`, runId: 'r' });
+        assert.deepEqual(await reg('a'), { version: 1, created: true });
+        assert.deepEqual(await reg('a'), { version: 1, created: false }, 'a retried registration is the same version');
+        assert.deepEqual(await reg('b'), { version: 2, created: true });
+        assert.equal((await store.models.get('flights', 2))?.stage, 'candidate');
+        assert.deepEqual((await store.models.get('flights', 1))?.lineage, { featureSetVersion: '1' });
+
+        const decide = (version: number, decision: 'approve' | 'promote' | 'rollback', key: string) => ({ dedupeKey: key, modelName: 'flights', version, decision, actor: 'alice', reason: 'better AUC', workflowId: 'training/a' });
+        assert.deepEqual(await store.models.promote(decide(1, 'promote', 'p1')), { previous: undefined });
+        assert.deepEqual(await store.models.promote(decide(2, 'promote', 'p2')), { previous: 1 });
+        assert.equal((await store.models.production('flights'))?.version, 2);
+        assert.equal((await store.models.get('flights', 1))?.stage, 'archived');
+        assert.deepEqual(await store.models.promote(decide(1, 'rollback', 'rb1')), { previous: 2 });
+        assert.deepEqual((await store.models.list('flights')).map((m) => [m.version, m.stage]), [[2, 'archived'], [1, 'production']]);
+
+        assert.equal(await store.models.recordDecision(decide(2, 'approve', 'ap2')), true);
+        assert.equal(await store.models.recordDecision(decide(2, 'approve', 'ap2')), false, 'a duplicate approval is recorded once');
+        assert.deepEqual((await store.models.decisions('flights', 2)).map((d) => d.decision).sort(), ['approve', 'promote']);
+        await assert.rejects(store.models.promote(decide(9, 'promote', 'p9')), /no version 9/);
+      });
+    });
   });
 }
