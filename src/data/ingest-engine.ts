@@ -89,14 +89,17 @@ const chunkName = (i: number) => String(i).padStart(5, '0');
 export async function ingest(db: DuckDBInstance, req: IngestRequest, hooks: IngestHooks): Promise<IngestOutcome> {
   const source = await resolveSourceUri(req.sourceUri, req.dataDir);
   const fingerprint = await sourceFingerprint(source);
-  await discardForeignStaging(req, fingerprint);
+  // Staged chunks belong to one source content *and* one chunk size: a re-run with another chunk size
+  // must not adopt manifests whose row ranges were cut differently.
+  const stagingKey = `${fingerprint}|chunkRows=${req.chunkRows}`;
+  await discardForeignStaging(req, stagingKey);
   return withConnection(db, async (conn) => {
     const prepared = await prepareSource(conn, source, req, fingerprint);
     const differences = compareSchema(req.contract, prepared.columns);
     if (differences.length) throw new ContractViolation(differences, req.contract);
 
     const plan = planChunks(prepared, req.chunkRows);
-    const start = await resumePoint(req, fingerprint, plan.length);
+    const start = await resumePoint(req, stagingKey, plan.length);
     const typedColumns = rowRuleSql(req.contract, prepared.text, new Map()).typedColumns;
     const references = await loadReferences(conn, req, prepared, typedColumns);
     const rules = rowRuleSql(req.contract, prepared.text, references);
@@ -104,22 +107,22 @@ export async function ingest(db: DuckDBInstance, req: IngestRequest, hooks: Inge
     for (let i = start; i < plan.length; i++) {
       await hooks.beforeChunk?.(i);
       hooks.log?.('chunk started', { chunk: i, chunksTotal: plan.length });
-      const manifest = await processChunk(conn, req, plan[i]!, rules, fingerprint, prepared.text, joins);
+      const manifest = await processChunk(conn, req, plan[i]!, rules, stagingKey, prepared.text, joins);
       const rowsRead = plan[i]!.end + plan[i]!.fileOffset;
       hooks.log?.('chunk ingested', { chunk: i, rowsRead: manifest.rowsRead, accepted: manifest.rowsAccepted });
-      hooks.onChunk({ fingerprint, chunksDone: i + 1, chunksTotal: plan.length, rowsRead });
+      hooks.onChunk({ fingerprint: stagingKey, chunksDone: i + 1, chunksTotal: plan.length, rowsRead });
     }
     return finish(conn, req, prepared, plan, fingerprint, start);
   });
 }
 
-/** A staging area left by a run over a different source (same batch id, new file) is thrown away. */
-async function discardForeignStaging(req: IngestRequest, fingerprint: string): Promise<void> {
-  const marker = path.join(req.workDir, 'fingerprint');
+/** A staging area left by a run over a different source or chunk size (same batch id) is thrown away. */
+async function discardForeignStaging(req: IngestRequest, stagingKey: string): Promise<void> {
+  const marker = path.join(req.workDir, 'staging-key');
   const previous = await fs.readFile(marker, 'utf8').catch(() => undefined);
-  if (previous === fingerprint) return;
+  if (previous === stagingKey) return;
   for (const dir of [req.acceptedDir, req.deadLetterDir, req.workDir]) await fs.rm(dir, { recursive: true, force: true });
-  await writeFileAtomic(marker, fingerprint);
+  await writeFileAtomic(marker, stagingKey);
 }
 
 async function prepareSource(conn: DuckDBConnection, source: SourceRef, req: IngestRequest, fingerprint: string): Promise<PreparedSource> {
