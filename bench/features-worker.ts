@@ -15,6 +15,7 @@
  *               one DuckDB statement (`bareFeatureSql`), `openDuckDb()` settings, COPY to one Parquet file.
  * The result is printed as one line `BENCH_RESULT <json>`.
  */
+import { runAsBenchWorker } from './child';
 import fs from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -286,20 +287,4 @@ async function runBare(task: BareTask): Promise<BareResult> {
   return { kind: 'bare', seconds, rows: row!.n, maxRssBytes, rssBeforeBytes, output, outputBytes: fs.statSync(output).size, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
-async function main(): Promise<void> {
-  const arg = process.argv[2];
-  if (!arg) throw new Error('usage: features-worker.ts <task JSON>');
-  const task = JSON.parse(arg) as WorkerTask;
-  const result = task.kind === 'ingest' ? await runIngest(task) : task.kind === 'backfill' ? await runBackfill(task) : await runBare(task);
-  process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
-}
-
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (error) => {
-      console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runAsBenchWorker<WorkerTask>('features-worker.ts', (task) => (task.kind === 'ingest' ? runIngest(task) : task.kind === 'backfill' ? runBackfill(task) : runBare(task)));

@@ -14,11 +14,12 @@
  * 4. the bare output is checked against the pipeline's offline partitions on sample days.
  * Aims (from the issue): at most 1.5x the bare time, peak worker RSS under 1 GiB.
  */
+import { runBenchChild } from './child';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { tsToMs } from '@temporalio/common/lib/time';
@@ -53,30 +54,8 @@ const SHARE_TOLERANCE = 1e-12;
 const WORKER_TIMEOUT_MS = 12 * 60_000;
 
 function runWorker<R>(ctx: BenchContext, task: WorkerTask): Promise<R> {
-  const worker = path.join(ctx.repoRoot, 'bench', 'features-worker.ts');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', worker, JSON.stringify(task)], {
-      cwd: ctx.repoRoot,
-      // No inherited configuration: the task says where the server and the data are.
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), WORKER_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const line = stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
-      if (code !== 0 || !line) {
-        reject(new Error(`features worker (${task.kind}) failed: ${signal ?? `exit ${code}`}\n${stderr.trim().slice(-4000)}`));
-        return;
-      }
-      resolve(JSON.parse(line.slice('BENCH_RESULT '.length)) as R);
-    });
-  });
+  // No inherited configuration: the task says where the server and the data are.
+  return runBenchChild<R>(ctx.repoRoot, 'features-worker.ts', task, WORKER_TIMEOUT_MS, { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR });
 }
 
 /** CPU seconds a process has used so far (Linux /proc), or undefined where that cannot be read. */

@@ -13,6 +13,7 @@
  * With `profile: true` every DuckDB statement is timed (by wrapping `DuckDBConnection.run`, which
  * every query of the engine goes through), so the time can be split by phase without touching src/.
  */
+import { runAsBenchWorker } from './child';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBConnection } from '@duckdb/node-api';
@@ -191,20 +192,4 @@ async function runIngest(task: IngestTask): Promise<WorkerResult> {
   };
 }
 
-async function main(): Promise<void> {
-  const arg = process.argv[2];
-  if (!arg) throw new Error('usage: ingestion-worker.ts <task JSON>');
-  const task = JSON.parse(arg) as WorkerTask;
-  const result = task.kind === 'bare' ? await runBare(task) : await runIngest(task);
-  process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);
-}
-
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (error) => {
-      console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runAsBenchWorker<WorkerTask>('ingestion-worker.ts', (task) => (task.kind === 'bare' ? runBare(task) : runIngest(task)));

@@ -8,9 +8,9 @@
  * Aims (from the issue): at most 2x the bare time, peak RSS under 1 GiB, and memory that does not
  * grow with the number of rows.
  */
+import { runBenchChild } from './child';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { resolveSourceUri } from '../src/data/source-uri';
 import { loadSpec } from '../src/specs';
 import { median, type BenchContext, type Benchmark, type BenchmarkResult, type DetailTable, type Figure } from './report';
@@ -34,28 +34,7 @@ interface Sample {
 }
 
 function runWorker(ctx: BenchContext, task: WorkerTask): Promise<WorkerResult> {
-  const worker = path.join(ctx.repoRoot, 'bench', 'ingestion-worker.ts');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', worker, JSON.stringify(task)], {
-      cwd: ctx.repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), WORKER_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const line = stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
-      if (code !== 0 || !line) {
-        reject(new Error(`ingestion worker (${task.kind}) failed: ${signal ?? `exit ${code}`}\n${stderr.trim()}`));
-        return;
-      }
-      resolve(JSON.parse(line.slice('BENCH_RESULT '.length)) as WorkerResult);
-    });
-  });
+  return runBenchChild<WorkerResult>(ctx.repoRoot, 'ingestion-worker.ts', task, WORKER_TIMEOUT_MS);
 }
 
 /** Bare and subject samples, alternating, each on a fresh run directory removed afterwards. */
