@@ -11,6 +11,11 @@ export class FeatureDefinitionChangedError extends Error {
 export class FeatureMetadataRepository {
   constructor(private readonly db: Kysely<Tables>) {}
 
+  /** The published partitions of one feature-set version: what every read here starts from. */
+  private published(featureSet: string, version: string) {
+    return this.db.selectFrom('feature_partitions').where('feature_set', '=', featureSet).where('version', '=', version).where('status', '=', 'published');
+  }
+
   /** Upsert: re-running a partition replaces its row. */
   async recordPartition(p: FeaturePartition): Promise<void> {
     const { stats, ...rest } = p;
@@ -25,25 +30,14 @@ export class FeatureMetadataRepository {
   /** The partitions of a version already published, among the given ones. */
   async publishedPartitions(featureSet: string, version: string, partitions: string[]): Promise<string[]> {
     if (partitions.length === 0) return [];
-    const rows = await this.db
-      .selectFrom('feature_partitions')
-      .select('partition')
-      .where('feature_set', '=', featureSet)
-      .where('version', '=', version)
-      .where('status', '=', 'published')
-      .where('partition', 'in', partitions)
-      .execute();
+    const rows = await this.published(featureSet, version).select('partition').where('partition', 'in', partitions).execute();
     return rows.map((r) => r.partition).sort();
   }
 
   /** Row counts of the latest published partitions before `partition`, newest first. */
   async recentRowCounts(featureSet: string, version: string, partition: string, limit: number): Promise<number[]> {
-    const rows = await this.db
-      .selectFrom('feature_partitions')
+    const rows = await this.published(featureSet, version)
       .select('rows')
-      .where('feature_set', '=', featureSet)
-      .where('version', '=', version)
-      .where('status', '=', 'published')
       .where('partition', '<', partition)
       .orderBy('partition', 'desc')
       .limit(limit)
@@ -53,12 +47,8 @@ export class FeatureMetadataRepository {
 
   /** The newest published partition strictly before `partition`: the reference of its drift check. */
   async previousPublished(featureSet: string, version: string, partition: string): Promise<FeaturePartition | undefined> {
-    const row = await this.db
-      .selectFrom('feature_partitions')
+    const row = await this.published(featureSet, version)
       .selectAll()
-      .where('feature_set', '=', featureSet)
-      .where('version', '=', version)
-      .where('status', '=', 'published')
       .where('partition', '<', partition)
       .orderBy('partition', 'desc')
       .executeTakeFirst();

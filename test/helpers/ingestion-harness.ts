@@ -1,12 +1,11 @@
-import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { startIngestion } from '../../src/client/ingestion';
 import { ArtifactStore } from '../../src/data/artifact-store';
 import { openMetadataStore } from '../../src/store/database';
 import type { GateReport } from '../../src/quality/gate-report';
-import { connect, startWorker, testConfig, uniqueTaskQueue } from './temporal';
+import { testConfig, uniqueTaskQueue, useWorker } from './temporal';
 
 /**
  * One test file's ingestion setup: its own data directory (so volume baselines never leak between
@@ -16,26 +15,16 @@ export function ingestionHarness(name: string) {
   const config = testConfig();
   const taskQueue = uniqueTaskQueue(name);
   const artifacts = new ArtifactStore(config.dataDir);
-  let client: Client;
-  let worker: { stop(): Promise<void> };
-
-  before(async () => {
-    client = await connect(config);
-    worker = await startWorker(config, taskQueue);
-  });
-  after(async () => {
-    await worker.stop();
-    await client.connection.close();
-  });
+  const temporal = useWorker(config, taskQueue);
 
   async function ingest(batch: string, source: string | undefined, asOf: string) {
-    const handle = await startIngestion(client, config, { spec: 'flights', batch, source, asOf, taskQueue, chunkRows: 20_000 });
+    const handle = await startIngestion(temporal.client, config, { spec: 'flights', batch, source, asOf, taskQueue, chunkRows: 20_000 });
     return { handle, result: await handle.result() };
   }
 
   /** Runs an ingestion that must fail; returns the failure's type, message and gate report. */
   async function ingestExpectingStop(batch: string, source: string, asOf: string) {
-    const handle = await startIngestion(client, config, { spec: 'flights', batch, source, asOf, taskQueue, chunkRows: 20_000 });
+    const handle = await startIngestion(temporal.client, config, { spec: 'flights', batch, source, asOf, taskQueue, chunkRows: 20_000 });
     const error = await handle.result().then(
       () => assert.fail(`batch ${batch} was published but should have been stopped`),
       (e: unknown) => e,

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { after, before } from 'node:test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,6 +48,29 @@ export async function startWorker(config: Config, taskQueue: string): Promise<{ 
     stop: async () => {
       worker.shutdown();
       await running;
+    },
+  };
+}
+
+/**
+ * For a test file: a client and an in-process worker on `taskQueue`, started before its tests and
+ * stopped after them. Read `client` inside tests or hooks (it exists once the `before` hook ran).
+ */
+export function useWorker(config: Config, taskQueue: string): { readonly client: Client } {
+  let client: Client | undefined;
+  let worker: { stop(): Promise<void> } | undefined;
+  before(async () => {
+    client = await connect(config);
+    worker = await startWorker(config, taskQueue);
+  });
+  after(async () => {
+    await worker?.stop();
+    await client?.connection.close();
+  });
+  return {
+    get client() {
+      if (!client) throw new Error('useWorker: the client exists once the before hook has run');
+      return client;
     },
   };
 }

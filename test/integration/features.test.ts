@@ -1,13 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { startIngestion } from '../../src/client/ingestion';
 import { startBackfill, startFeaturePartition } from '../../src/client/features';
 import { ArtifactStore } from '../../src/data/artifact-store';
 import { sqlString } from '../../src/data/duckdb';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { SqlOnlineStore } from '../../src/features/sql-online-store';
-import { connect, startWorker, testConfig, uniqueTaskQueue, waitFor } from '../helpers/temporal';
+import { testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
 import { freshAsOf, query, writeSource } from '../helpers/sources';
 import { saveHistory } from '../helpers/histories';
 import { progressQuery } from '../../workflows/messages';
@@ -17,26 +17,21 @@ const config = testConfig();
 const taskQueue = uniqueTaskQueue('features');
 const artifacts = new ArtifactStore(config.dataDir);
 const FS = 'flight_delay';
-let client: Client;
-let worker: { stop(): Promise<void> };
+const temporal = useWorker(config, taskQueue);
 let store: MetadataStore;
 
 before(async () => {
-  client = await connect(config);
-  worker = await startWorker(config, taskQueue);
   const source = await writeSource(config, 'jan.parquet', `SELECT * FROM flights WHERE date < TIMESTAMP '2001-01-22'`);
-  const ingestion = await startIngestion(client, config, { spec: 'flights', batch: 'jan', source, asOf: await freshAsOf(config, source), taskQueue });
+  const ingestion = await startIngestion(temporal.client, config, { spec: 'flights', batch: 'jan', source, asOf: await freshAsOf(config, source), taskQueue });
   await ingestion.result();
   store = await openMetadataStore(config.databaseUrl);
 });
 after(async () => {
   await store?.close();
-  await worker.stop();
-  await client.connection.close();
 });
 
 const online = () => new SqlOnlineStore(store.db);
-const runPartition = async (partition: string) => (await startFeaturePartition(client, config, { spec: 'flights', partition, taskQueue })).result();
+const runPartition = async (partition: string) => (await startFeaturePartition(temporal.client, config, { spec: 'flights', partition, taskQueue })).result();
 const offlineRows = (uri: string) =>
   query<Record<string, number | string>>(`SELECT * FROM read_parquet(${sqlString(`${artifacts.resolve(uri)}/*.parquet`)})`);
 
@@ -73,7 +68,7 @@ describe('feature partitions', () => {
 
   test('a stale input stops with a clear report and an alert, and the online store keeps its last good values', async () => {
     const before = await online().list(FS, '1', 'origin');
-    const handle = await startFeaturePartition(client, config, { spec: 'flights', partition: '2001-01-25', taskQueue });
+    const handle = await startFeaturePartition(temporal.client, config, { spec: 'flights', partition: '2001-01-25', taskQueue });
     const error = await handle.result().then(() => assert.fail('a partition past the input must not be computed'), (e: unknown) => e);
     assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure);
     assert.equal(error.cause.type, 'FeatureInputRejected');
@@ -98,13 +93,13 @@ describe('feature partitions', () => {
 describe('backfills', () => {
   test('a backfill killed halfway and restarted finishes without redoing finished partitions', async () => {
     const request = { spec: 'flights', from: '2001-01-08', to: '2001-01-21', concurrency: 2, taskQueue };
-    const first = await startBackfill(client, config, request);
+    const first = await startBackfill(temporal.client, config, request);
     await waitFor('4 published partitions', async () => (await store.features.publishedPartitions(FS, '1', days('2001-01-08', '2001-01-21'))).length >= 4, 120_000, 200);
     await first.terminate('simulated crash of the backfill');
     const finished = await store.features.publishedPartitions(FS, '1', days('2001-01-08', '2001-01-21'));
     const runsBefore = new Map((await store.db.selectFrom('feature_partitions').select(['partition', 'run_id']).execute()).map((r) => [r.partition, r.run_id]));
 
-    const second = await startBackfill(client, config, request);
+    const second = await startBackfill(temporal.client, config, request);
     const result = await second.result();
     assert.equal(result.total, 14);
     assert.ok(result.alreadyDone >= finished.length, `skipped ${result.alreadyDone}, ${finished.length} were finished`);

@@ -1,60 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { migrations } from '../../src/store/migrations';
 import type { RunStatInput } from '../../src/store/run-stats';
-import { createDatabase, startPostgres, type TestPostgres } from '../helpers/postgres';
+import { postgresBackend, sqliteBackend } from '../helpers/sql-backends';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const MIGRATION_NAMES = Object.keys(migrations('sqlite')).sort();
-
-/** A database engine under test; every test gets its own empty store so tests cannot see each other's rows. */
-interface Backend {
-  name: string;
-  start(): Promise<void>;
-  freshUrl(): Promise<string>;
-  stop(): Promise<void>;
-}
-
-function sqliteBackend(): Backend {
-  let dir = '';
-  let stores = 0;
-  return {
-    name: 'SQLite',
-    async start() {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlpipe-sqlite-'));
-    },
-    // A not-yet-existing subdirectory, so every test also checks the parent dir is created.
-    freshUrl: async () => `sqlite:${path.join(dir, `store-${++stores}`, 'metadata.db')}`,
-    async stop() {
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function postgresBackend(): Backend {
-  let server: TestPostgres | undefined;
-  let stores = 0;
-  return {
-    name: 'PostgreSQL',
-    async start() {
-      server = await startPostgres();
-    },
-    async freshUrl() {
-      if (!server) throw new Error('postgres not started');
-      const url = await createDatabase(server.url, `store_${++stores}`);
-      return url;
-    },
-    async stop() {
-      await server?.stop();
-    },
-  };
-}
 
 async function migrationNames(store: MetadataStore): Promise<string[]> {
   const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(store.db);

@@ -9,7 +9,7 @@ import { openOnlineStore } from '../../src/features/online-store-factory';
 import { RedisOnlineStore } from '../../src/features/redis-online-store';
 import { SqlOnlineStore } from '../../src/features/sql-online-store';
 import { openMetadataStore } from '../../src/store/database';
-import { createDatabase, startPostgres, type TestPostgres } from '../helpers/postgres';
+import { postgresBackend, sqliteBackend, type SqlBackend } from '../helpers/sql-backends';
 import { startRedis, type TestRedis } from '../helpers/redis';
 
 /** A backend under test; every test gets an empty store so tests cannot see each other's rows. */
@@ -36,38 +36,9 @@ async function sqlStore(metadataUrl: string): Promise<OnlineStore> {
   };
 }
 
-function sqliteBackend(): Backend {
-  let dir = '';
-  let stores = 0;
-  return {
-    name: 'SQLite',
-    async start() {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlpipe-online-'));
-    },
-    open: () => sqlStore(`sqlite:${path.join(dir, `store-${++stores}.db`)}`),
-    async stop() {
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function postgresBackend(): Backend {
-  let server: TestPostgres | undefined;
-  let stores = 0;
-  return {
-    name: 'PostgreSQL',
-    async start() {
-      server = await startPostgres();
-    },
-    async open() {
-      if (!server) throw new Error('postgres not started');
-      const url = await createDatabase(server.url, `online_${++stores}`);
-      return sqlStore(url);
-    },
-    async stop() {
-      await server?.stop();
-    },
-  };
+/** The metadata store's SQL engines, each holding the online store in a fresh database. */
+function sqlOnlineBackend(sql: SqlBackend): Backend {
+  return { name: sql.name, start: () => sql.start(), open: async () => sqlStore(await sql.freshUrl()), stop: () => sql.stop() };
 }
 
 function redisBackend(): Backend {
@@ -96,7 +67,7 @@ function redisBackend(): Backend {
 const FS = 'airport_delays';
 const row = (entityKey: string, validFrom: string, values: OnlineRow['values']): OnlineRow => ({ entityKey, values, validFrom });
 
-for (const backend of [sqliteBackend(), postgresBackend(), redisBackend()]) {
+for (const backend of [sqlOnlineBackend(sqliteBackend()), sqlOnlineBackend(postgresBackend()), redisBackend()]) {
   describe(`online store on ${backend.name}`, () => {
     before(() => backend.start());
     after(() => backend.stop());

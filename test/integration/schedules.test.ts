@@ -1,33 +1,26 @@
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApplicationFailure, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/client';
 import { mlpipe } from '../helpers/cli';
-import { connect, startWorker, testConfig, uniqueTaskQueue, waitFor } from '../helpers/temporal';
+import { testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
 
 /** `mlpipe schedule ...` manages a real Temporal Schedule that starts the daily feature run. */
 const config = testConfig();
 const taskQueue = uniqueTaskQueue('schedule');
 const env = { MLPIPE_DATA_DIR: config.dataDir, MLPIPE_DATABASE_URL: '', TEMPORAL_TASK_QUEUE: taskQueue };
 const ID = 'features/flight_delay@1';
-let client: Client;
-let worker: { stop(): Promise<void> };
-
-before(async () => {
-  client = await connect(config);
-  worker = await startWorker(config, taskQueue);
-});
+// Registered before useWorker's hooks, so it runs while the client is still connected.
 after(async () => {
-  await client.schedule.getHandle(ID).delete().catch(() => {});
-  await worker.stop();
-  await client.connection.close();
+  await temporal.client.schedule.getHandle(ID).delete().catch(() => {});
 });
+const temporal = useWorker(config, taskQueue);
 
 test('create, list, trigger, pause, unpause and delete a feature schedule', async () => {
   const created = await mlpipe(['schedule', 'create', '--spec', 'flights', '--cron', '0 3 * * *', '--catchup', '12h'], env);
   assert.equal(created.code, 0, created.stderr);
   assert.match(created.stdout, /created schedule features\/flight_delay@1/);
 
-  const description = await client.schedule.getHandle(ID).describe();
+  const description = await temporal.client.schedule.getHandle(ID).describe();
   assert.equal(description.policies.overlap, 'SKIP');
   assert.equal(description.policies.catchupWindow, 12 * 3600 * 1000);
   assert.equal(description.spec.calendars?.length, 1, 'the cron expression became one calendar spec');
@@ -40,9 +33,9 @@ test('create, list, trigger, pause, unpause and delete a feature schedule', asyn
 
   // A run started by the schedule computes "yesterday": far past the 2001 data, so it stops as stale.
   assert.equal((await mlpipe(['schedule', 'trigger', ID], env)).code, 0);
-  await waitFor('the triggered run', async () => (await client.schedule.getHandle(ID).describe()).info.recentActions.length > 0, 30_000, 200);
-  const started = (await client.schedule.getHandle(ID).describe()).info.recentActions[0]!.action.workflow;
-  const run = client.workflow.getHandle(started.workflowId, started.firstExecutionRunId);
+  await waitFor('the triggered run', async () => (await temporal.client.schedule.getHandle(ID).describe()).info.recentActions.length > 0, 30_000, 200);
+  const started = (await temporal.client.schedule.getHandle(ID).describe()).info.recentActions[0]!.action.workflow;
+  const run = temporal.client.workflow.getHandle(started.workflowId, started.firstExecutionRunId);
   await assert.rejects(run.result(), (e: Error) => {
     const child = e.cause as Error & { cause?: ApplicationFailure };
     assert.ok(child.cause instanceof ApplicationFailure);
@@ -52,9 +45,9 @@ test('create, list, trigger, pause, unpause and delete a feature schedule', asyn
   assert.equal((await run.describe()).type, 'scheduledFeatureRun');
 
   assert.equal((await mlpipe(['schedule', 'pause', ID], env)).code, 0);
-  assert.equal((await client.schedule.getHandle(ID).describe()).state.paused, true);
+  assert.equal((await temporal.client.schedule.getHandle(ID).describe()).state.paused, true);
   assert.equal((await mlpipe(['schedule', 'unpause', ID], env)).code, 0);
-  assert.equal((await client.schedule.getHandle(ID).describe()).state.paused, false);
+  assert.equal((await temporal.client.schedule.getHandle(ID).describe()).state.paused, false);
   assert.equal((await mlpipe(['schedule', 'delete', ID], env)).code, 0);
   const gone = await mlpipe(['schedule', 'pause', ID], env);
   assert.equal(gone.code, 1);
