@@ -1,5 +1,6 @@
 import type { SpecInput } from './spec-schema';
 import { flightFeatures } from './flights-features';
+import { flightDelayModel } from './flights-model';
 
 /**
  * The bundled example: 3M US domestic flights, January-June 2001 (vega-datasets).
@@ -39,4 +40,5 @@ export const flightsSpec: SpecInput = {
     },
   },
   featureSet: flightFeatures,
+  model: flightDelayModel,
 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ContractSchema } from './contract-schema';
 import { FeatureSetSchema } from './feature-schema';
+import { ModelSpecSchema } from './model-schema';
 
 /**
  * A pipeline spec: one place per model. The data contract comes first; the feature set, model, gates,
@@ -18,7 +19,25 @@ export const SpecSchema = z
     chunkRows: z.number().int().positive().default(1_000_000),
     /** The features training and serving share, computed over the contract's rows. */
     featureSet: FeatureSetSchema.optional(),
+    /** The model trained on the feature set: label, segments, gates, reviewers. */
+    model: ModelSpecSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((spec, ctx) => {
+    if (!spec.model) return;
+    if (!spec.featureSet) {
+      ctx.addIssue({ code: 'custom', message: 'a model needs a featureSet to train on', path: ['model'] });
+      return;
+    }
+    const columns = new Set(spec.contract.columns.map((c) => c.name));
+    for (const name of spec.model.servingInput) {
+      if (!columns.has(name)) ctx.addIssue({ code: 'custom', message: `servingInput column ${name} is not in contract ${spec.contract.name}`, path: ['model', 'servingInput'] });
+    }
+    if (!spec.model.servingInput.includes(spec.contract.eventTime)) ctx.addIssue({ code: 'custom', message: `servingInput must include the event time column ${spec.contract.eventTime}`, path: ['model', 'servingInput'] });
+    const known = new Set(spec.featureSet.features.map((f) => f.name));
+    for (const name of spec.model.features ?? []) {
+      if (!known.has(name)) ctx.addIssue({ code: 'custom', message: `model feature ${name} is not in feature set ${spec.featureSet.name}`, path: ['model', 'features'] });
+    }
+  });
 export type Spec = z.infer<typeof SpecSchema>;
 export type SpecInput = z.input<typeof SpecSchema>;
