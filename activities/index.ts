@@ -2,6 +2,10 @@ import { createAlertActivities } from './alerts';
 import type { ActivityDeps } from './deps';
 import { createFeatureActivities } from './features';
 import { createIngestActivities } from './ingest';
+import { createModelRegistryActivities } from './model-registry';
+import { createServingCheckActivities } from './serving-check';
+import { createTrainingDataActivities } from './training-data';
+import { createTrainingModelActivities } from './training-model';
 import { createPublishActivities } from './publish';
 import { createQualityActivities } from './quality';
 
@@ -13,6 +17,10 @@ export function createActivities(deps: ActivityDeps) {
     ...createPublishActivities(deps),
     ...createAlertActivities(deps),
     ...createFeatureActivities(deps),
+    ...createTrainingDataActivities(deps),
+    ...createTrainingModelActivities(deps),
+    ...createModelRegistryActivities(deps),
+    ...createServingCheckActivities(deps),
   };
 }
 

@@ -32,6 +32,10 @@ export const EnvSchema = z
     WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(20),
     WORKER_MAX_CACHED_WORKFLOWS: positiveInt.default(200),
     WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(10_000),
+    /** The port `mlpipe serve` listens on unless --port says otherwise. */
+    MLPIPE_SERVE_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+    /** A pause after each training checkpoint: lets a chaos test kill a worker between two of them. 0 in production. */
+    MLPIPE_TRAIN_ITERATION_PAUSE_MS: z.coerce.number().int().nonnegative().max(60_000).default(0),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {

@@ -12,6 +12,13 @@ export const ErrorTypes = {
   FeatureValidationFailed: 'FeatureValidationFailed',
   FeatureDefinitionChanged: 'FeatureDefinitionChanged',
   BackfillIncomplete: 'BackfillIncomplete',
+  TrainingDataIncomplete: 'TrainingDataIncomplete',
+  ModelQualityGateFailed: 'ModelQualityGateFailed',
+  BiasGateFailed: 'BiasGateFailed',
+  TrainingServingSkew: 'TrainingServingSkew',
+  ApprovalRejected: 'ApprovalRejected',
+  ApprovalTimedOut: 'ApprovalTimedOut',
+  ModelVersionNotFound: 'ModelVersionNotFound',
 } as const;
 
 export const NON_RETRYABLE_ERROR_TYPES: string[] = Object.values(ErrorTypes);

@@ -1,3 +1,5 @@
 // The workflow bundle's entry point: only deterministic code is reachable from here.
 export { ingestionPipeline } from './ingestion';
 export { featurePipeline, featureBackfill, scheduledFeatureRun } from './features';
+export { trainingPipeline } from './training';
+export { modelRollback } from './models';

@@ -3,7 +3,10 @@ import { registerAlerts } from './commands/alerts';
 import { registerDemo } from './commands/demo';
 import { registerFeatures } from './commands/features';
 import { registerSchedule } from './commands/schedule';
+import { registerServe } from './commands/serve';
 import { registerIngest } from './commands/ingest';
+import { registerModels } from './commands/models';
+import { registerTraining } from './commands/training';
 import { registerServer } from './commands/server';
 import { registerStatus } from './commands/status';
 import { registerWorker } from './commands/worker';
@@ -20,9 +23,12 @@ const program = new Command('mlpipe')
 
 registerServer(program);
 registerWorker(program);
+registerServe(program);
 registerIngest(program);
 registerFeatures(program);
 registerSchedule(program);
+registerTraining(program);
+registerModels(program);
 registerStatus(program);
 registerAlerts(program);
 registerDemo(program);

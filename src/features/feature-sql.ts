@@ -36,10 +36,29 @@ export function maxWindowDays(fs: FeatureSet): number {
 }
 
 const ts = (day: string) => `TIMESTAMP ${sqlString(`${day} 00:00:00`)}`;
-const keyColumn = (entity: string) => sqlIdent(`__key_${entity}`);
+
+/** The name of the column holding an entity's key in keyed rows. */
+export const entityKeyColumn = (entity: string) => `__key_${entity}`;
+const keyColumn = (entity: string) => sqlIdent(entityKeyColumn(entity));
+
+/**
+ * A select item computing an entity's key over a row's own columns, named by entityKeyColumn. The
+ * offline partition keys its rows with it, and the prediction server keys request rows with it.
+ */
+export function entityKeySql(entity: FeatureSet['entities'][number]): string {
+  return `CAST((${entity.key}) AS VARCHAR) AS ${keyColumn(entity.name)}`;
+}
+
+/**
+ * A select item computing an event feature over a row's own columns, named by the feature: the
+ * offline partition's expression, which the prediction server evaluates over request rows.
+ */
+export function eventFeatureSql(f: Feature): string {
+  return `CAST((${f.sql}) AS DOUBLE) AS ${sqlIdent(f.name)}`;
+}
 
 function keyed(fs: FeatureSet, source: string): string {
-  return `SELECT *, ${fs.entities.map((e) => `CAST((${e.key}) AS VARCHAR) AS ${keyColumn(e.name)}`).join(', ')} FROM ${source}`;
+  return `SELECT *, ${fs.entities.map(entityKeySql).join(', ')} FROM ${source}`;
 }
 
 /** Aggregates of one entity group over [until - window, until). */
@@ -61,7 +80,7 @@ export function offlinePartitionSql(fs: FeatureSet, contract: Contract, source: 
   const t = sqlIdent(contract.eventTime);
   const columns = contract.columns.map((c) => `r.${sqlIdent(c.name)}`);
   const features = fs.features.map((f) => {
-    if (f.kind === 'event') return `CAST((${f.sql}) AS DOUBLE) AS ${sqlIdent(f.name)}`;
+    if (f.kind === 'event') return eventFeatureSql(f);
     const i = gs.findIndex((g) => g.features.includes(f));
     return `CAST(${valueOf(f, `g${i}`)} AS DOUBLE) AS ${sqlIdent(f.name)}`;
   });

@@ -1,8 +1,20 @@
 import { SpecSchema, type Spec, type SpecInput } from './spec-schema';
 import { flightsSpec } from './flights';
+import { weatherSpec } from './weather';
 import { formatZodError } from '../validation';
 
-const registry: Record<string, SpecInput> = { flights: flightsSpec };
+const registry: Record<string, SpecInput> = { flights: flightsSpec, weather: weatherSpec };
+
+/**
+ * Adds a spec at run time (a variant with other gates, a team's own spec): validated first, and never
+ * replacing a bundled one. Workers see it only in their own process, so start workers after this.
+ */
+export function registerSpec(input: SpecInput): Spec {
+  const spec = parseSpec(input);
+  if (registry[spec.name]) throw new Error(`spec "${spec.name}" already exists`);
+  registry[spec.name] = input;
+  return spec;
+}
 
 export function specNames(): string[] {
   return Object.keys(registry).sort();

@@ -8,6 +8,7 @@ import { FeatureMetadataRepository } from './feature-metadata';
 import { ModelRegistryRepository } from './model-registry';
 import { LineageRepository } from './lineage';
 import { migrations, type StoreDialect } from './migrations';
+import { PredictionLogRepository } from './prediction-log';
 import { RunStatsRepository } from './run-stats';
 import type { Tables } from './tables';
 
@@ -18,6 +19,7 @@ export interface MetadataStore {
   alerts: AlertsRepository;
   features: FeatureMetadataRepository;
   models: ModelRegistryRepository;
+  predictions: PredictionLogRepository;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function openMetadataStore(url: string): Promise<MetadataStore> {
     alerts: new AlertsRepository(db),
     features: new FeatureMetadataRepository(db),
     models: new ModelRegistryRepository(db),
+    predictions: new PredictionLogRepository(db),
     close: () => db.destroy(),
   };
 }

@@ -7,7 +7,7 @@ export type StoreDialect = 'sqlite' | 'postgres';
  * add a new key instead, since stores in the field have already recorded the old ones as done.
  *
  * Counts are `bigint` (SQLite gives it INTEGER affinity, i.e. 64-bit). The dialect is needed only
- * for the alerts id: SQLite's autoincrement rowid vs. a PostgreSQL identity column.
+ * for generated ids (alerts, prediction log): SQLite's autoincrement rowid vs. a PostgreSQL identity column.
  */
 export function migrations(dialect: StoreDialect): Record<string, Migration> {
   return {
@@ -161,6 +161,31 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
           .addColumn('created_at', 'text', (col) => col.notNull())
           .execute();
         await db.schema.createIndex('model_decisions_version').on('model_decisions').columns(['model_name', 'version', 'created_at']).execute();
+      },
+    },
+    '0005_prediction_log': {
+      // Every prediction served (or replayed by the skew check, or batch-scored): the model version,
+      // the model inputs it saw and its score. Monitoring reads it by model and event-time window.
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('prediction_log')
+          .addColumn('id', dialect === 'postgres' ? 'bigint' : 'integer', (col) =>
+            dialect === 'postgres' ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement(),
+          )
+          .addColumn('request_id', 'text', (col) => col.notNull())
+          .addColumn('model_name', 'text', (col) => col.notNull())
+          .addColumn('model_version', 'bigint', (col) => col.notNull())
+          .addColumn('stage', 'text', (col) => col.notNull())
+          .addColumn('feature_set', 'text', (col) => col.notNull())
+          .addColumn('feature_set_version', 'text', (col) => col.notNull())
+          .addColumn('event_time', 'text', (col) => col.notNull())
+          .addColumn('entity_keys_json', 'text', (col) => col.notNull())
+          .addColumn('features_json', 'text', (col) => col.notNull())
+          .addColumn('score', 'double precision', (col) => col.notNull())
+          .addColumn('source', 'text', (col) => col.notNull())
+          .addColumn('created_at', 'text', (col) => col.notNull())
+          .execute();
+        await db.schema.createIndex('prediction_log_model_event').on('prediction_log').columns(['model_name', 'event_time']).execute();
       },
     },
   };

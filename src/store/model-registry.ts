@@ -6,6 +6,7 @@ export const RegisterModelSchema = z.object({
   modelName: z.string().min(1),
   /** Identifies the registering run (e.g. its workflow id): a retried registration returns the same version. */
   registrationKey: z.string().min(1),
+  /** Where the artifact lives; a `{version}` in it is replaced by the version number assigned. */
   artifactUri: z.string().min(1),
   metrics: z.record(z.string(), z.unknown()),
   /** Feature-set version, spec version, code version, training-data hash, window, retraining reason. */
@@ -75,7 +76,7 @@ export class ModelRegistryRepository {
           version,
           registration_key: r.registrationKey,
           stage: 'candidate',
-          artifact_uri: r.artifactUri,
+          artifact_uri: r.artifactUri.replaceAll('{version}', String(version)),
           metrics_json: JSON.stringify(r.metrics),
           lineage_json: JSON.stringify(r.lineage),
           workflow_id: r.workflowId,
@@ -132,7 +133,40 @@ export class ModelRegistryRepository {
       }
       await tx.updateTable('model_versions').set({ stage: 'production', updated_at: now }).where('model_name', '=', d.modelName).where('version', '=', d.version).execute();
       await insertDecision(tx, d, now);
-      return { previous: previous ? Number(previous.version) : undefined };
+      // A retried promotion finds itself in production: there is no previous version to report.
+      return { previous: previous && Number(previous.version) !== d.version ? Number(previous.version) : undefined };
+    });
+  }
+
+  /** Makes `version` the one staging version: an earlier staging version goes back to candidate. */
+  async deployToStaging(modelName: string, version: number): Promise<{ displaced: number[] }> {
+    return this.db.transaction().execute(async (tx) => {
+      const target = await tx.selectFrom('model_versions').select('stage').where('model_name', '=', modelName).where('version', '=', version).executeTakeFirst();
+      if (!target) throw new Error(`model ${modelName} has no version ${version}`);
+      if (target.stage !== 'candidate' && target.stage !== 'staging') throw new Error(`model ${modelName} v${version} is ${target.stage}: only a candidate can go to staging`);
+      const now = new Date().toISOString();
+      const others = await tx.selectFrom('model_versions').select('version').where('model_name', '=', modelName).where('stage', '=', 'staging').where('version', '!=', version).execute();
+      if (others.length) {
+        await tx.updateTable('model_versions').set({ stage: 'candidate', updated_at: now }).where('model_name', '=', modelName).where('stage', '=', 'staging').where('version', '!=', version).execute();
+      }
+      await tx.updateTable('model_versions').set({ stage: 'staging', updated_at: now }).where('model_name', '=', modelName).where('version', '=', version).execute();
+      return { displaced: others.map((o) => Number(o.version)) };
+    });
+  }
+
+  /** The newest version in a stage (there is at most one production and one staging version). */
+  async inStage(modelName: string, stage: ModelStage): Promise<ModelVersion | undefined> {
+    const row = await this.db.selectFrom('model_versions').selectAll().where('model_name', '=', modelName).where('stage', '=', stage).orderBy('version', 'desc').executeTakeFirst();
+    return row && toModel(row);
+  }
+
+  /** Adds keys to a version's lineage (e.g. the monitoring baseline set at promotion). */
+  async extendLineage(modelName: string, version: number, extra: Record<string, unknown>): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const row = await tx.selectFrom('model_versions').select('lineage_json').where('model_name', '=', modelName).where('version', '=', version).executeTakeFirst();
+      if (!row) throw new Error(`model ${modelName} has no version ${version}`);
+      const lineage = { ...(JSON.parse(row.lineage_json) as Record<string, unknown>), ...extra };
+      await tx.updateTable('model_versions').set({ lineage_json: JSON.stringify(lineage), updated_at: new Date().toISOString() }).where('model_name', '=', modelName).where('version', '=', version).execute();
     });
   }
 

@@ -140,6 +140,28 @@ export interface ModelDecisionsTable {
   created_at: string;
 }
 
+/** Who asked for a prediction: live traffic, the staging skew check's replay, or a batch job. */
+export const PREDICTION_SOURCES = ['serving', 'skew-check', 'batch'] as const;
+export type PredictionSource = (typeof PREDICTION_SOURCES)[number];
+
+export interface PredictionLogTable {
+  id: Generated<number>;
+  request_id: string;
+  model_name: string;
+  model_version: number;
+  stage: ModelStage;
+  feature_set: string;
+  feature_set_version: string;
+  event_time: string;
+  /** Entity name -> key (null when the row's key columns were null), as JSON. */
+  entity_keys_json: string;
+  /** Feature name -> the transformed model input, as JSON. */
+  features_json: string;
+  score: number;
+  source: PredictionSource;
+  created_at: string;
+}
+
 export interface Tables {
   run_stats: RunStatsTable;
   lineage: LineageTable;
@@ -149,4 +171,5 @@ export interface Tables {
   feature_set_versions: FeatureSetVersionsTable;
   model_versions: ModelVersionsTable;
   model_decisions: ModelDecisionsTable;
+  prediction_log: PredictionLogTable;
 }

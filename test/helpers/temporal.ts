@@ -54,24 +54,31 @@ export async function startWorker(config: Config, taskQueue: string): Promise<{ 
 
 /**
  * For a test file: a client and an in-process worker on `taskQueue`, started before its tests and
- * stopped after them. Read `client` inside tests or hooks (it exists once the `before` hook ran).
+ * stopped after them. Read `client` inside tests; in a before hook, await `ready()`.
  */
-export function useWorker(config: Config, taskQueue: string): { readonly client: Client } {
+export function useWorker(config: Config, taskQueue: string): { readonly client: Client; ready(): Promise<Client> } {
   let client: Client | undefined;
   let worker: { stop(): Promise<void> } | undefined;
-  before(async () => {
-    client = await connect(config);
-    worker = await startWorker(config, taskQueue);
-  });
+  let started: Promise<Client> | undefined;
+  const start = () =>
+    (started ??= (async () => {
+      client = await connect(config);
+      worker = await startWorker(config, taskQueue);
+      return client;
+    })());
+  // Node 20 may run a file's top-level before hooks concurrently: a hook of the test file that needs
+  // the client awaits ready() instead of racing this one.
+  before(start);
   after(async () => {
     await worker?.stop();
     await client?.connection.close();
   });
   return {
     get client() {
-      if (!client) throw new Error('useWorker: the client exists once the before hook has run');
+      if (!client) throw new Error('useWorker: the client exists once the before hook has run (await ready() in hooks)');
       return client;
     },
+    ready: start,
   };
 }
 

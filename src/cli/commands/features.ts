@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
-import { WorkflowFailedError } from '@temporalio/client';
-import { workflowUiUrl } from '../../temporal/ui-links';
 import { startBackfill, startFeaturePartition } from '../../client/features';
 import { InvalidRequestError } from '../../client/ingestion';
-import { describeFailure } from '../failure-text';
+import { reportRun } from '../run-report';
 import { withClient } from '../with-client';
-import { action, UsageError, type CommandContext } from '../output';
+import { action, UsageError } from '../output';
 
 const usage = (e: unknown) => (e instanceof InvalidRequestError ? new UsageError(e.message) : e);
 
@@ -25,7 +23,7 @@ export function registerFeatures(program: Command): void {
         const handle = await startFeaturePartition(client, ctx.config, { spec: opts.spec, partition: opts.partition, input: opts.input }).catch((e) => {
           throw usage(e);
         });
-        await report(ctx, handle.workflowId, handle.firstExecutionRunId, opts.wait, () => handle.result(), (r) => `${r.rows} rows, offline ${r.offlineUri}, online valid from ${r.onlineValidFrom} ${JSON.stringify(r.onlineWritten)}, ${r.warnings} warnings`);
+        await reportRun(ctx, handle.workflowId, handle.firstExecutionRunId, opts.wait, () => handle.result(), (r) => `${r.rows} rows, offline ${r.offlineUri}, online valid from ${r.onlineValidFrom} ${JSON.stringify(r.onlineWritten)}, ${r.warnings} warnings`);
       });
     }),
   );
@@ -45,23 +43,8 @@ export function registerFeatures(program: Command): void {
         const handle = await startBackfill(client, ctx.config, { spec: opts.spec, from: opts.from, to: opts.to, concurrency: opts.concurrency, input: opts.input }).catch((e) => {
           throw usage(e);
         });
-        await report(ctx, handle.workflowId, handle.firstExecutionRunId, opts.wait, () => handle.result(), (r) => `${r.total} partitions: ${r.computed} computed, ${r.alreadyDone} already done`);
+        await reportRun(ctx, handle.workflowId, handle.firstExecutionRunId, opts.wait, () => handle.result(), (r) => `${r.total} partitions: ${r.computed} computed, ${r.alreadyDone} already done`);
       });
     }),
   );
-}
-
-
-/** Prints the started run, and with --wait its outcome; a failure becomes one line and exit 1. */
-async function report<R>(ctx: CommandContext, workflowId: string, runId: string, wait: boolean, result: () => Promise<R>, describe: (r: R) => string): Promise<void> {
-  const url = workflowUiUrl(ctx.config.TEMPORAL_UI_URL, ctx.config.TEMPORAL_NAMESPACE, workflowId, runId);
-  if (!wait) return ctx.print(`started ${workflowId}\nTemporal UI: ${url}`, { workflowId, uiUrl: url });
-  console.error(`started ${workflowId}, waiting (Temporal UI: ${url})`);
-  try {
-    const r = await result();
-    ctx.print(`${workflowId}: ${describe(r)}\nTemporal UI: ${url}`, { workflowId, uiUrl: url, ...r });
-  } catch (error) {
-    if (error instanceof WorkflowFailedError) throw new Error(`${workflowId} failed: ${describeFailure(error)} (${url})`);
-    throw error;
-  }
 }

@@ -1,0 +1,191 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/activity';
+import { z } from 'zod';
+import type { ArtifactKey } from '../src/data/artifact-store';
+import { readMatrixFile, writeMatrixFile } from '../src/ml/matrix-file';
+import type { FeatureMatrix } from '../src/ml/feature-matrix';
+import { checkBias, type BiasCheck } from '../src/ml/bias-gate';
+import type { Evaluation } from '../src/ml/evaluation';
+import { codeVersion } from '../src/training/code-version';
+import { loadTrainingSpec } from '../src/training/training-spec';
+import { trainingWorkspace } from '../src/training/workspace';
+import { ErrorTypes } from '../workflows/errors';
+import type { ActivityDeps } from './deps';
+import { callerRun } from './caller';
+import { parseInput } from './parse-input';
+import { readSplit, trainingContext, type TrainingWindow } from './training-data';
+import { readArtifact, scoreRange } from './training-model';
+
+const VersionInputSchema = z.object({ spec: z.string().min(1), version: z.number().int().positive() });
+type VersionInput = z.infer<typeof VersionInputSchema>;
+const person = z.string().regex(/^[A-Za-z0-9._@-]{1,100}$/);
+
+const DecisionInputSchema = VersionInputSchema.extend({
+  decision: z.enum(['approve', 'reject', 'timeout']),
+  reviewer: z.string().min(1),
+  reason: z.string(),
+  at: z.string(),
+});
+const PromoteInputSchema = VersionInputSchema.extend({ approvedBy: person, comment: z.string().default('') });
+const RollbackInputSchema = z.object({ spec: z.string().min(1), toVersion: z.number().int().positive(), requestedBy: person, reason: z.string().min(1) });
+
+/** Where a registered version's files live: artifacts/models/<model>/<version>/<part>. */
+const versionKey = (modelName: string, version: number | string, part: 'artifact' | 'baseline'): ArtifactKey => ({ kind: 'models', name: modelName, version: String(version), partition: part });
+
+export function createModelRegistryActivities(deps: ActivityDeps) {
+  const { store, artifacts } = deps;
+  const modelOf = (specName: string) => loadTrainingSpec(specName);
+  const evaluationOf = async (modelName: string, version: number): Promise<Evaluation> => {
+    const dir = artifacts.finalDir(versionKey(modelName, version, 'artifact'));
+    return (JSON.parse(await fs.readFile(path.join(dir, 'evaluation.json'), 'utf8')) as { test: Evaluation }).test;
+  };
+
+  /** Stages the run's files and publishes them by rename under a path fixed by the version. */
+  async function publishFiles(key: ArtifactKey, files: Record<string, string>): Promise<string> {
+    const staging = artifacts.stagingDir(key);
+    await fs.rm(staging, { recursive: true, force: true });
+    await fs.mkdir(staging, { recursive: true });
+    for (const [name, from] of Object.entries(files)) await fs.copyFile(from, path.join(staging, name));
+    await artifacts.publish(key);
+    return artifacts.uri(key);
+  }
+
+  return {
+    /** The candidate becomes the model's next version (a retry gets the same one), with its files and lineage. */
+    async registerCandidate(raw: TrainingWindow & { initiatedBy: string; reason: string }): Promise<{ version: number; artifactUri: string }> {
+      const { t, window, ws } = trainingContext(deps, raw);
+      const { initiatedBy, reason } = parseInput(z.object({ initiatedBy: person, reason: z.string() }), raw);
+      const { workflowId, runId } = callerRun();
+      const artifact = await readArtifact(ws.model);
+      const { test, validation } = JSON.parse(await fs.readFile(ws.evaluation, 'utf8')) as { test: Evaluation; validation: Evaluation['overall'] };
+      const split = await readSplit(ws);
+      const { version } = await store.models.register({
+        modelName: t.model.name,
+        registrationKey: `${workflowId}/${runId}`,
+        artifactUri: artifacts.uri(versionKey(t.model.name, 0, 'artifact')).replace('/0/', '/{version}/'),
+        metrics: { test: test.overall, validation, segments: Object.fromEntries(test.segments.map((s) => [s.name, s.metrics ?? { rows: s.rows, note: s.note }])) },
+        lineage: {
+          spec: t.spec.name,
+          specVersion: t.spec.version,
+          featureSet: t.fs.name,
+          featureSetVersion: t.fs.version,
+          codeVersion: codeVersion(),
+          trainingDataHash: artifact.trainingDataHash,
+          window,
+          split: Object.fromEntries(Object.entries(split).map(([k, p]) => [k, { from: p.from, to: p.to, rows: p.rows }])),
+          hyperParameters: artifact.hyperParameters,
+          initiatedBy,
+          reason,
+        },
+        workflowId,
+        runId,
+      });
+      const artifactUri = await publishFiles(versionKey(t.model.name, version, 'artifact'), { 'model.json': ws.model, 'evaluation.json': ws.evaluation, 'split.json': ws.split });
+      return { version, artifactUri };
+    },
+
+    /** Hard gate: any segment's metric outside the spec's bounds rejects the version, on record. */
+    async checkBiasGate(raw: VersionInput): Promise<BiasCheck> {
+      const input = parseInput(VersionInputSchema, raw);
+      const { model } = modelOf(input.spec);
+      const result = checkBias(await evaluationOf(model.name, input.version), model.bias);
+      if (!result.passed) {
+        const { workflowId, runId } = callerRun();
+        await store.models.setStage(model.name, input.version, 'rejected');
+        await store.models.recordDecision({ dedupeKey: `${workflowId}/${runId}/bias`, modelName: model.name, version: input.version, decision: 'reject', actor: 'bias-gate', reason: result.summary, workflowId });
+        const checks = result.rows
+          .filter((r) => r.verdict === 'fail')
+          .map((r) => ({ check: r.metric, subject: r.segment, observed: r.value === null ? 'not measurable' : r.value.toFixed(4), expected: r.bound, verdict: 'fail', severity: 'blocking' }));
+        throw ApplicationFailure.nonRetryable(`${model.name} v${input.version} failed the bias gate: ${result.summary}`, ErrorTypes.BiasGateFailed, { bias: result, report: { checks } });
+      }
+      return result;
+    },
+
+    async deployToStaging(raw: VersionInput): Promise<{ displaced: number[] }> {
+      const input = parseInput(VersionInputSchema, raw);
+      return store.models.deployToStaging(modelOf(input.spec).model.name, input.version);
+    },
+
+    /** Who decided what, when and why, stored with the version; a rejected or timed-out version is marked rejected. */
+    async recordApprovalDecision(raw: z.input<typeof DecisionInputSchema>): Promise<void> {
+      const input = parseInput(DecisionInputSchema, raw);
+      const { model } = modelOf(input.spec);
+      const { workflowId, runId } = callerRun();
+      const reason = input.decision === 'timeout' ? `no decision before the deadline ${input.reason}` : input.reason;
+      await store.models.recordDecision({ dedupeKey: `${workflowId}/${runId}/approval`, modelName: model.name, version: input.version, decision: input.decision, actor: input.reviewer, reason, workflowId });
+      if (input.decision !== 'approve') await store.models.setStage(model.name, input.version, 'rejected');
+    },
+
+    /**
+     * Production now (the previous version archived, in one transaction), and the monitoring
+     * baseline: the test rows' model inputs, labels and scores, which drift is measured against.
+     */
+    async promoteModel(raw: z.input<typeof PromoteInputSchema>): Promise<{ previous?: number; baselineUri: string }> {
+      const input = parseInput(PromoteInputSchema, raw);
+      const { model } = modelOf(input.spec);
+      const { workflowId, runId } = callerRun();
+      const baselineUri = await writeBaseline(model.name, input.version);
+      await store.models.extendLineage(model.name, input.version, { monitoringBaseline: baselineUri });
+      const { previous } = await store.models.promote({
+        dedupeKey: `${workflowId}/${runId}/promote`,
+        modelName: model.name,
+        version: input.version,
+        decision: 'promote',
+        actor: input.approvedBy,
+        reason: input.comment || `approved by ${input.approvedBy}`,
+        workflowId,
+      });
+      return { ...(previous ? { previous } : {}), baselineUri };
+    },
+
+    /** An earlier version back in production; only a version that was in production, and only by a reviewer. */
+    async rollbackModel(raw: z.input<typeof RollbackInputSchema>): Promise<{ modelName: string; version: number; previous?: number }> {
+      const input = parseInput(RollbackInputSchema, raw);
+      const { model } = modelOf(input.spec);
+      if (!model.reviewers.includes(input.requestedBy)) throw ApplicationFailure.nonRetryable(`${input.requestedBy} is not a reviewer of ${model.name} (reviewers: ${model.reviewers.join(', ')})`, ErrorTypes.InvalidInput);
+      const target = await store.models.get(model.name, input.toVersion);
+      if (!target) throw ApplicationFailure.nonRetryable(`${model.name} has no version ${input.toVersion}`, ErrorTypes.ModelVersionNotFound);
+      const wasInProduction = (await store.models.decisions(model.name, input.toVersion)).some((d) => d.decision === 'promote' || d.decision === 'rollback');
+      if (!wasInProduction) throw ApplicationFailure.nonRetryable(`${model.name} v${input.toVersion} (${target.stage}) was never in production: promote it through a training run`, ErrorTypes.InvalidInput);
+      const { workflowId, runId } = callerRun();
+      const { previous } = await store.models.promote({ dedupeKey: `${workflowId}/${runId}/rollback`, modelName: model.name, version: input.toVersion, decision: 'rollback', actor: input.requestedBy, reason: input.reason, workflowId });
+      return { modelName: model.name, version: input.toVersion, ...(previous ? { previous } : {}) };
+    },
+  };
+
+  async function writeBaseline(modelName: string, version: number): Promise<string> {
+    const dir = artifacts.finalDir(versionKey(modelName, version, 'artifact'));
+    const registered = await store.models.get(modelName, version);
+    if (!registered) throw ApplicationFailure.nonRetryable(`${modelName} has no version ${version}`, ErrorTypes.ModelVersionNotFound);
+    const { workflowId, runId } = registered;
+    const ws = trainingWorkspace(artifacts, modelName, workflowId, runId);
+    const matrix = await readMatrixFile(ws.matrix);
+    const split = JSON.parse(await fs.readFile(path.join(dir, 'split.json'), 'utf8')) as { test: { start: number; end: number } };
+    const artifact = await readArtifact(path.join(dir, 'model.json'));
+    const baseline = withPrediction(matrix, split.test, scoreRange(artifact, matrix, split.test));
+    const key = versionKey(modelName, version, 'baseline');
+    await fs.rm(artifacts.stagingDir(key), { recursive: true, force: true });
+    await writeMatrixFile(path.join(artifacts.stagingDir(key), 'baseline.bin'), baseline);
+    await artifacts.publish(key);
+    return artifacts.uri(key);
+  }
+}
+
+/** Rows [start, end) of a matrix with the model's score as an extra column named `prediction`. */
+function withPrediction(m: FeatureMatrix, range: { start: number; end: number }, scores: Float64Array): FeatureMatrix {
+  const firstDay = m.dayIndex[range.start]!;
+  const lastDay = m.dayIndex[range.end - 1]!;
+  const dayIndex = new Uint16Array(range.end - range.start);
+  for (let i = range.start; i < range.end; i++) dayIndex[i - range.start] = m.dayIndex[i]! - firstDay;
+  return {
+    features: [...m.features, 'prediction'],
+    segments: m.segments,
+    rows: range.end - range.start,
+    columns: [...m.columns.map((c) => c.subarray(range.start, range.end)), scores],
+    labels: m.labels.subarray(range.start, range.end),
+    days: m.days.slice(firstDay, lastDay + 1),
+    dayIndex,
+    segmentMasks: m.segmentMasks.map((s) => s.subarray(range.start, range.end)),
+  };
+}

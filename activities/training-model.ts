@@ -1,0 +1,163 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { z } from 'zod';
+import { writeFileAtomic } from '../src/data/artifact-store';
+import { readMatrixFile } from '../src/ml/matrix-file';
+import type { FeatureMatrix } from '../src/ml/feature-matrix';
+import { Standardizer } from '../src/ml/standardizer';
+import { train, type Checkpoint } from '../src/ml/logistic-regression';
+import { ModelArtifactSchema, scoreColumns, type ModelArtifact } from '../src/ml/model-artifact';
+import { fitBaseline, predictBaseline } from '../src/ml/baseline';
+import { evaluateRows, type Evaluation } from '../src/ml/evaluation';
+import { comparePromotion, type PromotionComparison } from '../src/ml/promotion-gate';
+import { codeVersion } from '../src/training/code-version';
+import { ErrorTypes } from '../workflows/errors';
+import type { ActivityDeps } from './deps';
+import { callerRun } from './caller';
+import { withHeartbeatKeepalive, throwIfCancelled } from './heartbeat';
+import { readSplit, requireMatrix, trainingContext, type SplitPart, type TrainingWindow } from './training-data';
+
+const CheckpointSchema = z.object({
+  iteration: z.number().int().nonnegative(),
+  weights: z.array(z.number()),
+  intercept: z.number(),
+  loss: z.number(),
+});
+
+/** Scores of rows [start, end) by a model, reading the model's features from the matrix by name. */
+export function scoreRange(artifact: ModelArtifact, matrix: FeatureMatrix, range: { start: number; end: number }): Float64Array {
+  const columns = artifact.features.map((name) => {
+    const j = matrix.features.indexOf(name);
+    if (j < 0) throw new Error(`the matrix has no feature ${name}`);
+    return matrix.columns[j]!.subarray(range.start, range.end);
+  });
+  return scoreColumns(artifact, columns, range.end - range.start);
+}
+
+export async function readArtifact(file: string): Promise<ModelArtifact> {
+  return ModelArtifactSchema.parse(JSON.parse(await fs.readFile(file, 'utf8')));
+}
+
+export function createTrainingModelActivities(deps: ActivityDeps) {
+  const { config, logger, store, artifacts } = deps;
+
+  /** The later of the heartbeat's checkpoint and the file's: either may be the newer after a crash. */
+  async function lastCheckpoint(file: string): Promise<Checkpoint | undefined> {
+    const fromHeartbeat = CheckpointSchema.safeParse(Context.current().info.heartbeatDetails);
+    const fromFile = CheckpointSchema.safeParse(await fs.readFile(file, 'utf8').then(JSON.parse, () => undefined));
+    const candidates = [fromHeartbeat, fromFile].filter((c) => c.success).map((c) => c.data!);
+    return candidates.sort((a, b) => b.iteration - a.iteration)[0];
+  }
+
+  return {
+    /**
+     * Fits the standardizer and the model on the train split. Every iteration's weights are
+     * persisted to the workspace and sent as heartbeat details before the next one starts, so a
+     * retry after a crash resumes from the last iteration instead of starting over.
+     */
+    async trainModel(raw: TrainingWindow): Promise<{ iterations: number; loss: number; converged: boolean; resumedFrom?: number }> {
+      const { t, ws } = trainingContext(deps, raw);
+      await requireMatrix(ws);
+      const matrix = await readMatrixFile(ws.matrix);
+      const { train: part } = await readSplit(ws);
+      const rows = part.end - part.start;
+      const columns = matrix.columns.map((c) => c.subarray(part.start, part.end));
+      const standardizer = Standardizer.fit(columns, rows);
+      const data = { columns: standardizer.transform(columns, rows), labels: matrix.labels.subarray(part.start, part.end) };
+      const { workflowId, runId } = callerRun();
+      const log = logger.child({ workflowId, runId, activityType: 'trainModel', model: t.model.name });
+      let resumeFrom = await lastCheckpoint(ws.checkpoint);
+      if (resumeFrom) log.info({ iteration: resumeFrom.iteration }, `resuming training from iteration ${resumeFrom.iteration}`);
+
+      const result = await withHeartbeatKeepalive(async (beat) => {
+        const onCheckpoint = async (checkpoint: Checkpoint) => {
+          await writeFileAtomic(ws.checkpoint, JSON.stringify(checkpoint));
+          beat(checkpoint);
+          log.info({ iteration: checkpoint.iteration, loss: checkpoint.loss }, `checkpoint at iteration ${checkpoint.iteration}`);
+          if (config.MLPIPE_TRAIN_ITERATION_PAUSE_MS > 0) await sleep(config.MLPIPE_TRAIN_ITERATION_PAUSE_MS);
+          throwIfCancelled();
+        };
+        try {
+          return await train(data, t.model.hyperParameters, { resumeFrom, onCheckpoint });
+        } catch (error) {
+          // A checkpoint that does not fit this data (it cannot, in a per-run workspace, unless a file was
+          // tampered with) is dropped: training from scratch is slower, never wrong.
+          if (!resumeFrom || !/checkpoint/.test((error as Error).message)) throw error;
+          log.warn({ err: error }, 'checkpoint rejected; training from scratch');
+          resumeFrom = undefined;
+          return train(data, t.model.hyperParameters, { onCheckpoint });
+        }
+      });
+
+      const artifact: ModelArtifact = ModelArtifactSchema.parse({
+        kind: 'logistic-regression',
+        features: matrix.features,
+        standardizer: standardizer.toJSON(),
+        weights: result.weights,
+        intercept: result.intercept,
+        threshold: t.model.threshold,
+        trainedAt: new Date().toISOString(),
+        hyperParameters: t.model.hyperParameters,
+        trainingDataHash: await fs.readFile(ws.matrixHash, 'utf8'),
+        featureSetVersion: t.fs.version,
+        specVersion: t.spec.version,
+        codeVersion: codeVersion(),
+      });
+      await writeFileAtomic(ws.model, JSON.stringify(artifact, null, 2));
+      return { iterations: result.iterations, loss: result.loss, converged: result.converged, ...(resumeFrom ? { resumedFrom: resumeFrom.iteration } : {}) };
+    },
+
+    /** AUC, log loss, precision/recall at the spec's threshold and calibration, overall and per segment. */
+    async evaluateModel(raw: TrainingWindow): Promise<{ test: Evaluation; validation: Evaluation['overall'] }> {
+      const { ws } = trainingContext(deps, raw);
+      const matrix = await readMatrixFile(ws.matrix);
+      const split = await readSplit(ws);
+      const artifact = await readArtifact(ws.model);
+      const evaluate = (name: string, part: SplitPart) => evaluateRows(matrix, part, scoreRange(artifact, matrix, part), artifact.threshold, { split: name, from: part.from, to: part.to });
+      const test = evaluate('test', split.test);
+      const validation = evaluate('validation', split.validation).overall;
+      const withMetrics = ModelArtifactSchema.parse({ ...artifact, metrics: test.overall });
+      await writeFileAtomic(ws.model, JSON.stringify(withMetrics, null, 2));
+      await writeFileAtomic(ws.evaluation, JSON.stringify({ test, validation }, null, 2));
+      return { test, validation };
+    },
+
+    /**
+     * The candidate against production on the same test rows, or, for a first model, against the
+     * naive base-rate model. Failing the spec's criteria stops the run with the comparison table.
+     */
+    async compareWithProduction(raw: TrainingWindow): Promise<PromotionComparison> {
+      const { t, ws } = trainingContext(deps, raw);
+      const matrix = await readMatrixFile(ws.matrix);
+      const split = await readSplit(ws);
+      const candidate = await readArtifact(ws.model);
+      const meta = { split: 'test', from: split.test.from, to: split.test.to };
+      const evaluateScores = (scores: Float64Array) => evaluateRows(matrix, split.test, scores, candidate.threshold, meta);
+      const candidateEval = evaluateScores(scoreRange(candidate, matrix, split.test));
+      const production = await store.models.production(t.model.name);
+      let comparison: PromotionComparison;
+      if (production) {
+        const incumbent = await readArtifact(path.join(artifacts.resolve(production.artifactUri), 'model.json'));
+        const missing = incumbent.features.filter((f) => !matrix.features.includes(f));
+        if (missing.length) {
+          throw ApplicationFailure.nonRetryable(`production v${production.version} uses features this run does not have (${missing.join(', ')}): they cannot be compared on the same rows`, ErrorTypes.ModelQualityGateFailed);
+        }
+        comparison = comparePromotion(candidateEval, { kind: 'production', version: production.version, evaluation: evaluateScores(scoreRange(incumbent, matrix, split.test)) }, t.model.promotion);
+      } else {
+        const baseline = fitBaseline(matrix.labels.subarray(split.train.start, split.train.end));
+        comparison = comparePromotion(candidateEval, { kind: 'baseline', evaluation: evaluateScores(predictBaseline(baseline, split.test.rows)) }, t.model.promotion);
+      }
+      if (!comparison.passed) {
+        const checks = comparison.rows
+          .filter((r) => r.verdict === 'fail')
+          .map((r) => ({ check: r.metric, subject: r.scope, observed: `${fmt(r.candidate)} vs ${fmt(r.reference)}`, expected: r.required, verdict: 'fail', severity: 'blocking' }));
+        throw ApplicationFailure.nonRetryable(`candidate does not beat ${comparison.against}: ${comparison.summary}`, ErrorTypes.ModelQualityGateFailed, { comparison, report: { checks } });
+      }
+      return comparison;
+    },
+  };
+}
+
+const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(4));

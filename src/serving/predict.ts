@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { scoreRows } from '../ml/model-artifact';
+import type { ModelStage, PredictionSource } from '../store/tables';
+import { formatZodError } from '../validation';
+import { assembleFeatures } from './assemble-features';
+import type { ServingDeps } from './deps';
+import type { FeatureSource } from './entity-features';
+import { HttpError } from './errors';
+import { ModelLoader } from './model-loader';
+import { PredictEnvelopeSchema } from './request-schema';
+import { servedModels } from './served-models';
+
+export interface Prediction {
+  /** Probability of the positive class. */
+  score: number;
+  /** score >= the artifact's threshold. */
+  positive: boolean;
+  /** The model inputs as scored (after the training transform). */
+  features: Record<string, number>;
+  featureSources: Record<string, FeatureSource>;
+}
+
+export interface PredictResponse {
+  requestId: string;
+  model: string;
+  version: number;
+  /** The answering version's stage now (a version asked for by number may be in any stage). */
+  stage: ModelStage;
+  predictions: Prediction[];
+}
+
+/** Who asks: live traffic, or the staging skew check (whose rows monitoring leaves out). */
+export type RequestSource = Extract<PredictionSource, 'serving' | 'skew-check'>;
+
+/**
+ * Builds the predict operation: validate the request against the model's contract, pick the
+ * registry version, assemble features, score, and log every prediction before answering.
+ */
+export function createPredictor(deps: ServingDeps): (body: unknown, source: RequestSource) => Promise<PredictResponse> {
+  const models = servedModels();
+  const loader = new ModelLoader(deps.store.models, deps.artifacts);
+
+  return async (body, source) => {
+    const envelope = parse(PredictEnvelopeSchema, body);
+    const served = models.get(envelope.model);
+    if (!served) throw new HttpError(404, `unknown model ${envelope.model} (served: ${[...models.keys()].join(', ') || 'none'})`);
+    const request = parse(served.requestSchema, body);
+    const { version, artifact } = await loader.load(served, request);
+    const rows = await assembleFeatures(deps.duck, deps.online, served, request.rows);
+    const scores = scoreRows(artifact, rows.map((r) => r.features));
+    const requestId = request.requestId ?? randomUUID();
+
+    const entries = rows.map((row, i) => ({
+      requestId,
+      modelName: version.modelName,
+      modelVersion: version.version,
+      stage: version.stage,
+      featureSet: served.featureSet.name,
+      featureSetVersion: served.featureSet.version,
+      eventTime: row.eventTime,
+      entityKeys: row.entityKeys,
+      features: row.features,
+      score: scores[i]!,
+      source,
+    }));
+    try {
+      await deps.store.predictions.append(entries);
+    } catch (error) {
+      // Monitoring judges the model by this log: a prediction that is not logged is not served.
+      deps.logger.error({ err: error, requestId, model: version.modelName }, 'prediction log append failed');
+      throw new HttpError(503, 'the prediction log is unavailable: predictions are not served unlogged', { cause: error });
+    }
+
+    return {
+      requestId,
+      model: version.modelName,
+      version: version.version,
+      stage: version.stage,
+      predictions: rows.map((row, i) => ({
+        score: scores[i]!,
+        positive: scores[i]! >= artifact.threshold,
+        features: row.features,
+        featureSources: row.featureSources,
+      })),
+    };
+  };
+}
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new HttpError(400, `invalid request: ${formatZodError(parsed.error)}`);
+  return parsed.data;
+}

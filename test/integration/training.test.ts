@@ -1,0 +1,227 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { WorkflowFailedError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { approvalView, decide, pendingApprovals, startRollback, startTraining } from '../../src/client/training';
+import { ArtifactStore } from '../../src/data/artifact-store';
+import { readMatrixFile } from '../../src/ml/matrix-file';
+import { registerSpec } from '../../src/specs';
+import { flightsSpec } from '../../src/specs/flights';
+import { openMetadataStore, type MetadataStore } from '../../src/store/database';
+import { approveSignal, rejectSignal, type ApprovalView } from '../../workflows/approval-messages';
+import { progressQuery } from '../../workflows/messages';
+import type { trainingPipeline } from '../../workflows/training';
+import { testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
+import { publishFlightFeatures } from '../helpers/training-data';
+import { saveHistory } from '../helpers/histories';
+
+/**
+ * The training pipeline on two weeks of real flight features, against a real server: the human gate
+ * (approve, reject, timeout, refused decisions), the quality and bias gates, a feature store outage,
+ * promotion with the skew check, and rollback.
+ */
+const FROM = '2001-01-08';
+const TO = '2001-01-21';
+const MODEL = 'flight-delay';
+
+// Variants of the bundled spec, registered before the worker starts (same model, other gates).
+registerSpec({ ...flightsSpec, name: 'flights-any-gain', model: { ...flightsSpec.model!, promotion: { ...flightsSpec.model!.promotion, minImprovement: 0 } } });
+registerSpec({ ...flightsSpec, name: 'flights-strict-parity', model: { ...flightsSpec.model!, promotion: { ...flightsSpec.model!.promotion, minImprovement: 0 }, bias: [{ metric: 'auc', min: 0.99 }] } });
+
+const config = testConfig();
+const taskQueue = uniqueTaskQueue('training');
+const artifacts = new ArtifactStore(config.dataDir);
+const temporal = useWorker(config, taskQueue);
+let store: MetadataStore;
+let runs = 0;
+
+before(async () => {
+  await publishFlightFeatures(await temporal.ready(), config, taskQueue, FROM, TO);
+  store = await openMetadataStore(config.databaseUrl);
+});
+after(async () => {
+  await store?.close();
+});
+
+function train(options: { spec?: string; by?: string; approvalTimeout?: string } = {}): Promise<WorkflowHandle<typeof trainingPipeline>> {
+  return startTraining(temporal.client, config, {
+    spec: options.spec ?? 'flights',
+    from: FROM,
+    to: TO,
+    initiatedBy: options.by ?? 'ana',
+    approvalTimeout: options.approvalTimeout,
+    runId: `test-${++runs}`,
+    taskQueue,
+  });
+}
+
+async function awaitingApproval(handle: WorkflowHandle): Promise<ApprovalView> {
+  await waitFor(`${handle.workflowId} to wait for approval`, async () => (await handle.query(progressQuery)).stage === 'AwaitingApproval' || (await handle.describe()).status.name !== 'RUNNING', 120_000, 250);
+  const view = await approvalView(temporal.client, handle.workflowId);
+  assert.equal(view.status, 'waiting', `${handle.workflowId} waits for approval`);
+  return view;
+}
+
+async function failure(handle: WorkflowHandle): Promise<{ type?: string; message: string }> {
+  const error = await handle.result().then(
+    () => assert.fail('the run should have failed'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof WorkflowFailedError);
+  const cause = error.cause as { type?: string; message: string };
+  return { type: cause.type, message: cause.message };
+}
+
+async function activityTypes(handle: WorkflowHandle): Promise<string[]> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+}
+
+async function refusal(client: Client, workflowId: string, request: Parameters<typeof decide>[2]): Promise<string> {
+  const error = await decide(client, workflowId, request).then(
+    () => assert.fail('the decision should have been refused'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof WorkflowUpdateFailedError, `an Update failure, got ${String(error)}`);
+  return String((error.cause as Error | undefined)?.message ?? error.message);
+}
+
+describe('training pipeline', () => {
+  test('a rejected candidate is recorded with the reviewer and reason, and never reaches production', async () => {
+    const handle = await train();
+    assert.match(await refusal(temporal.client, handle.workflowId, { decision: 'approve', reviewer: 'ben' }), /not waiting for approval/);
+    const view = await awaitingApproval(handle);
+    assert.equal(view.modelName, MODEL);
+    assert.equal(view.version, 1);
+    assert.deepEqual(view.reviewers, ['ana', 'ben', 'chen']);
+    assert.ok((view.evaluation as { test: { overall: { auc: number } } }).test.overall.auc > 0.55, 'the evaluation is in the query');
+    assert.equal((view.comparison as { against: string }).against, 'baseline');
+    assert.ok((await pendingApprovals(temporal.client, MODEL)).some((p) => p.workflowId === handle.workflowId), 'mlpipe pending lists it');
+
+    assert.match(await refusal(temporal.client, handle.workflowId, { decision: 'approve', reviewer: 'mallory' }), /mallory is not a reviewer/);
+    assert.match(await refusal(temporal.client, handle.workflowId, { decision: 'approve', reviewer: 'ana' }), /four eyes/);
+    await handle.signal(approveSignal, { reviewer: 'ana' }); // the initiator, by signal: ignored too
+    await handle.signal(rejectSignal, { reviewer: 'ben', reason: 'evening flights look miscalibrated' });
+    const failed = await failure(handle);
+    assert.equal(failed.type, 'ApprovalRejected');
+    assert.match(failed.message, /rejected by ben: evening flights look miscalibrated/);
+    const version = await store.models.get(MODEL, 1);
+    assert.equal(version?.stage, 'rejected');
+    const decisions = await store.models.decisions(MODEL, 1);
+    assert.deepEqual(decisions.map((d) => [d.decision, d.actor, d.reason]), [['reject', 'ben', 'evening flights look miscalibrated']]);
+    assert.equal(await store.models.production(MODEL), undefined);
+    const final = await approvalView(temporal.client, handle.workflowId);
+    assert.ok(final.ignoredSignals?.some((s) => s.reviewer === 'ana' && /four eyes/.test(s.why)), 'the ignored signal is visible');
+  });
+
+  test('without a decision before the deadline the run is rejected as ApprovalTimedOut, with an alert', async () => {
+    const handle = await train({ approvalTimeout: '3s' });
+    const failed = await failure(handle);
+    assert.equal(failed.type, 'ApprovalTimedOut');
+    const version = await store.models.get(MODEL, 2);
+    assert.equal(version?.stage, 'rejected');
+    assert.deepEqual((await store.models.decisions(MODEL, 2)).map((d) => [d.decision, d.actor]), [['timeout', 'deadline']]);
+    const alerts = await store.alerts.listRecent({ limit: 50 });
+    assert.ok(alerts.some((a) => a.code === 'ApprovalTimedOut' && a.workflowId === handle.workflowId), 'an alert was raised');
+  });
+
+  test('an approved candidate passes the skew check, is promoted, and gets a monitoring baseline; duplicate approvals are harmless', async () => {
+    const handle = await train();
+    const view = await awaitingApproval(handle);
+    const skew = view.skew as { rows: number; maxAbsDifference: number };
+    assert.ok(skew.rows >= 20, `the skew check replayed ${skew.rows} rows`);
+    assert.ok(skew.maxAbsDifference <= 1e-9, `serving and batch scores agree (${skew.maxAbsDifference})`);
+    const decision = await decide(temporal.client, handle.workflowId, { decision: 'approve', reviewer: 'ben', comment: 'beats the base rate on every segment' });
+    assert.equal(decision.reviewer, 'ben');
+    await handle.signal(approveSignal, { reviewer: 'chen' });
+    await handle.signal(approveSignal, { reviewer: 'ben' });
+    const result = await handle.result();
+    assert.equal(result.version, 3);
+    assert.equal(result.approvedBy, 'ben');
+    const production = await store.models.production(MODEL);
+    assert.equal(production?.version, 3);
+    const decisions = await store.models.decisions(MODEL, 3);
+    assert.deepEqual(decisions.map((d) => [d.decision, d.actor]), [['approve', 'ben'], ['promote', 'ben']]);
+    assert.equal(decisions[0]!.reason, 'beats the base rate on every segment');
+    const lineage = production!.lineage as Record<string, unknown>;
+    assert.equal(lineage.featureSetVersion, '1');
+    assert.equal(lineage.specVersion, '1.0.0');
+    assert.match(String(lineage.codeVersion), /^0\.1\.0\+[0-9a-f]{12}$/);
+    assert.match(String(lineage.trainingDataHash), /^[0-9a-f]{64}$/);
+    const baseline = await readMatrixFile(path.join(artifacts.resolve(result.baselineUri), 'baseline.bin'));
+    assert.ok(baseline.features.includes('prediction') && baseline.rows > 1000, 'the baseline holds the test rows and their scores');
+    const model = JSON.parse(fs.readFileSync(path.join(artifacts.resolve(result.artifactUri), 'model.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(model.trainingDataHash, lineage.trainingDataHash);
+    const logged = await store.predictions.count({ modelName: MODEL, source: 'skew-check' });
+    assert.ok(logged >= skew.rows, 'the skew check went through the logged serving path');
+    const view2 = await approvalView(temporal.client, handle.workflowId);
+    assert.equal(view2.decision?.reviewer, 'ben', 'the first decision stands');
+    assert.equal(view2.ignoredSignals?.length, 2);
+    await saveHistory('training-approved', handle);
+  });
+
+  test('a candidate no better than production stops at the quality gate with the comparison, and nothing after it runs', async () => {
+    const handle = await train();
+    const failed = await failure(handle);
+    assert.equal(failed.type, 'ModelQualityGateFailed');
+    assert.match(failed.message, /Comparing failed: candidate does not beat production/);
+    const types = await activityTypes(handle);
+    assert.ok(types.includes('compareWithProduction'));
+    assert.ok(!types.includes('registerCandidate'), 'nothing is registered');
+    assert.equal((await store.models.list(MODEL)).length, 3);
+    const alerts = await store.alerts.listRecent({ limit: 50 });
+    const alert = alerts.find((a) => a.workflowId === handle.workflowId && a.code === 'ModelQualityGateFailed');
+    assert.ok(alert?.observed && alert.expected, 'the alert says observed against expected');
+  });
+
+  test('a candidate below a segment-parity bound is stopped at the bias gate and marked rejected', async () => {
+    const handle = await train({ spec: 'flights-strict-parity' });
+    const failed = await failure(handle);
+    assert.equal(failed.type, 'BiasGateFailed');
+    assert.match(failed.message, /BiasGate failed: .*hub_origin/);
+    assert.ok(!(await activityTypes(handle)).includes('deployToStaging'));
+    const rejected = (await store.models.list(MODEL)).find((m) => m.workflowId === handle.workflowId);
+    assert.equal(rejected?.stage, 'rejected');
+    assert.deepEqual((await store.models.decisions(MODEL, rejected!.version)).map((d) => [d.decision, d.actor]), [['reject', 'bias-gate']]);
+  });
+
+  test('rollback restores the previous production version and records who and why', async () => {
+    const handle = await train({ spec: 'flights-any-gain', by: 'chen' });
+    await awaitingApproval(handle);
+    await handle.signal(approveSignal, { reviewer: 'ana', comment: 'same data, same model' });
+    const promoted = await handle.result();
+    assert.equal(promoted.previousVersion, 3);
+    assert.equal((await store.models.get(MODEL, 3))?.stage, 'archived');
+    const rollback = await startRollback(temporal.client, config, { spec: 'flights', toVersion: 3, requestedBy: 'ben', reason: 'v' + promoted.version + ' misbehaves in the evening', taskQueue });
+    const result = await rollback.result();
+    assert.deepEqual(result, { modelName: MODEL, version: 3, previous: promoted.version });
+    assert.equal((await store.models.production(MODEL))?.version, 3);
+    assert.equal((await store.models.get(MODEL, promoted.version))?.stage, 'archived');
+    const decisions = await store.models.decisions(MODEL, 3);
+    assert.deepEqual(decisions.at(-1) && [decisions.at(-1)!.decision, decisions.at(-1)!.actor], ['rollback', 'ben']);
+    const refused = await startRollback(temporal.client, config, { spec: 'flights', toVersion: 1, requestedBy: 'ben', reason: 'try the rejected one', taskQueue });
+    const error = await refused.result().catch((e: unknown) => e);
+    assert.ok(error instanceof WorkflowFailedError);
+    assert.match(String((error.cause as Error).message), /never in production/);
+  });
+
+  test('the feature store unavailable during extraction: retried with backoff, then the run fails with an alert and nothing after extraction runs', async () => {
+    const features = path.join(config.dataDir, 'artifacts', 'features');
+    fs.renameSync(features, `${features}.away`);
+    try {
+      const handle = await train();
+      const failed = await failure(handle);
+      assert.match(failed.message, /Extracting failed: feature store unavailable/);
+      const history = await handle.fetchHistory();
+      const attempts = (history.events ?? []).flatMap((e) => (e.activityTaskFailedEventAttributes ? [] : e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 1] : []));
+      assert.equal(Math.max(...attempts), 5, 'five attempts before giving up');
+      const types = await activityTypes(handle);
+      assert.deepEqual(types.filter((t) => t !== 'notify'), ['planTraining', 'extractTrainingWindow']);
+      const alerts = await store.alerts.listRecent({ limit: 50 });
+      assert.ok(alerts.some((a) => a.workflowId === handle.workflowId && a.severity === 'critical'));
+    } finally {
+      fs.renameSync(`${features}.away`, features);
+    }
+  });
+});
