@@ -16,13 +16,18 @@ import { servingPolicies } from '../features/serving-policies';
 import { workflowUiUrl } from '../temporal/ui-links';
 import { describeFailure } from '../cli/failure-text';
 import { table } from '../cli/output';
+import { trainingDemo } from './training-demo';
 
 type Say = (text: string) => void;
 
+/** The demo's training window: every day of January-February with a full week of history before it. */
+const TRAINING_WINDOW = { from: '2001-01-08', to: '2001-02-28' };
+
 /**
  * The main job on the embedded defaults: ingest the bundled 3M flights under their contract, backfill
- * two weeks of point-in-time features and read them back as serving would, then a nightly drop that
- * silently lost 2% of its rows, which the volume gate stops with an alert.
+ * January-February point-in-time features and read them back as serving would, train, review,
+ * approve and serve the flight-delay model, then a nightly drop that silently lost 2% of its rows,
+ * which the volume gate stops with an alert.
  */
 export async function runDemo(client: Client, config: Config, logger: Logger, say: Say): Promise<void> {
   const spec = loadSpec('flights');
@@ -38,14 +43,17 @@ export async function runDemo(client: Client, config: Config, logger: Logger, sa
   await showWarnings(config, r.reportUri, say);
   say(`   Temporal UI: ${ui(good.workflowId)}`);
 
-  say('\n2. Backfill two weeks of point-in-time features (child workflows, 4 at a time)');
-  const backfill = await startBackfill(client, config, { spec: 'flights', from: '2001-01-08', to: '2001-01-21', concurrency: 4 });
+  say('\n2. Backfill January-February point-in-time features (child workflows, 4 at a time)');
+  const backfill = await startBackfill(client, config, { spec: 'flights', ...TRAINING_WINDOW, concurrency: 4 });
   const b = await backfill.result();
   say(`   ${b.total} partitions: ${b.computed} computed, ${b.alreadyDone} already done (a re-run skips them)`);
   say(`   Temporal UI: ${ui(backfill.workflowId)}`);
   await showOnlineLookup(config, say);
 
-  say('\n3. A nightly drop that silently lost 2% of its rows');
+  say('\n3. Train the flight-delay model on January-February: gates, staging skew check, a reviewer\'s approval, production');
+  await trainingDemo(client, config, logger, say, TRAINING_WINDOW);
+
+  say('\n4. A nightly drop that silently lost 2% of its rows');
   const dropped = await writeDroppedCopy(config, spec.defaultSource);
   const bad = await startIngestion(client, config, { spec: 'flights', batch: '2001-h1-redelivered', source: dropped, asOf });
   try {
@@ -66,7 +74,7 @@ async function showOnlineLookup(config: Config, say: Say): Promise<void> {
   const store = await openMetadataStore(config.databaseUrl);
   try {
     const online = new SqlOnlineStore(store.db);
-    const at = new Date('2001-01-22T09:30:00Z');
+    const at = new Date('2001-03-01T09:30:00Z');
     say(`   online features for a flight ORD -> LAX at ${at.toISOString()}:`);
     const rows: (string | number)[][] = [];
     for (const [entity, key] of [['origin', 'ORD'], ['destination', 'LAX'], ['route', 'ORD-LAX']] as const) {
