@@ -79,10 +79,10 @@ export function createFeatureActivities({ duck, artifacts, store, online }: Acti
 
     /** Stops a stale or degraded input before anything is computed or written. */
     async checkFeatureInput(raw: z.input<typeof CheckInputSchema>): Promise<FeatureReport> {
-      const { fs: set, partition } = load(raw);
+      const { spec, fs: set, partition } = load(raw);
       const { extracted } = parseInput(CheckInputSchema, raw);
       const recent = await store.features.recentRowCounts(set.name, set.version, partition, 7);
-      const report = buildFeatureReport(set.name, set.version, partition, checkPartitionInput(set, partition, extracted, recent));
+      const report = buildFeatureReport(set.name, set.version, partition, checkPartitionInput(set, spec.contract, partition, extracted, recent));
       if (!report.passed) throw fail(`input of ${set.name} v${set.version} partition ${partition} rejected: ${summarizeFeatureFailures(report)}`, ErrorTypes.FeatureInputRejected, report);
       return report;
     },

@@ -51,16 +51,18 @@ export async function extractPartition(conn: DuckDBConnection, fs: FeatureSet, c
  * the partition's day, or holds no rows for it. Degraded: too few rows against recent partitions,
  * or windows with missing days (features would be computed on a partial week).
  */
-export function checkPartitionInput(fs: FeatureSet, partition: string, extracted: ExtractedPartition, recentRows: number[]): FeatureCheck[] {
+export function checkPartitionInput(fs: FeatureSet, contract: Contract, partition: string, extracted: ExtractedPartition, recentRows: number[]): FeatureCheck[] {
   const v = fs.validation;
   const checks: FeatureCheck[] = [];
-  const dayEnd = `${addDays(partition, 1)}T00:00:00.000Z`;
-  const reached = extracted.newestEvent !== null && extracted.newestEvent >= `${partition}T23:00:00.000Z`;
+  // A date event time stamps the whole day at its midnight: any row of the day shows it was delivered.
+  const daily = contract.columns.find((c) => c.name === contract.eventTime)?.type === 'date';
+  const reachedAt = daily ? `${partition}T00:00:00.000Z` : `${partition}T23:00:00.000Z`;
+  const reached = extracted.newestEvent !== null && extracted.newestEvent >= reachedAt;
   checks.push({
     subject: 'input',
     check: 'freshness',
     observed: extracted.newestEvent ?? 'no rows',
-    expected: `events up to the end of ${partition} (${dayEnd})`,
+    expected: daily ? `events of ${partition} (dates, stamped at ${reachedAt})` : `events up to the end of ${partition} (${addDays(partition, 1)}T00:00:00.000Z)`,
     verdict: reached && extracted.partitionRows > 0 ? 'pass' : 'fail',
     severity: 'blocking',
     detail: extracted.partitionRows === 0 ? `no rows for ${partition} in the input` : `newest input event ${extracted.newestEvent}, before the end of ${partition}`,

@@ -113,6 +113,7 @@ describe('training pipeline', () => {
     assert.equal(await store.models.production(MODEL), undefined);
     const final = await approvalView(temporal.client, handle.workflowId);
     assert.ok(final.ignoredSignals?.some((s) => s.reviewer === 'ana' && /four eyes/.test(s.why)), 'the ignored signal is visible');
+    await saveHistory('training-rejected', handle);
   });
 
   test('without a decision before the deadline the run is rejected as ApprovalTimedOut, with an alert', async () => {
@@ -196,6 +197,7 @@ describe('training pipeline', () => {
     const rollback = await startRollback(temporal.client, config, { spec: 'flights', toVersion: 3, requestedBy: 'ben', reason: 'v' + promoted.version + ' misbehaves in the evening', taskQueue });
     const result = await rollback.result();
     assert.deepEqual(result, { modelName: MODEL, version: 3, previous: promoted.version });
+    await saveHistory('model-rollback', rollback);
     assert.equal((await store.models.production(MODEL))?.version, 3);
     assert.equal((await store.models.get(MODEL, promoted.version))?.stage, 'archived');
     const decisions = await store.models.decisions(MODEL, 3);

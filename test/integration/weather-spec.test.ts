@@ -112,4 +112,12 @@ describe('the weather spec', () => {
       for (const value of Object.values(row.values)) assert.equal(typeof value, 'number');
     }
   });
+
+  test('computes the last day of the file: a date stamped at midnight is the whole day, not a day still filling', async () => {
+    const [from, to] = ['2015-12-29', '2015-12-31'];
+    const result = await (await startBackfill(temporal.client, config, { spec: 'weather', from, to, concurrency: 3, taskQueue })).result();
+    assert.deepEqual(result, { total: 3, alreadyDone: 0, computed: 3 });
+    const online = await new SqlOnlineStore(store.db).list(FS, '1', 'location');
+    assert.deepEqual(online.map((r) => r.validFrom), ['2016-01-01T00:00:00.000Z', '2016-01-01T00:00:00.000Z'], 'serving has the week up to the newest day');
+  });
 });
