@@ -26,10 +26,17 @@ export function action<A extends unknown[]>(command: Command, run: (ctx: Command
       await run({ config, json, print: (human, data) => console.log(json ? JSON.stringify(data, null, 2) : human) }, ...args);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      console.error(`mlpipe ${command.name()}: ${message.split('\n')[0]}`);
+      console.error(`mlpipe ${commandPath(command)}: ${message.split('\n')[0]}`);
       process.exitCode = error instanceof UsageError || error instanceof ConfigError ? 2 : 1;
     }
   };
+}
+
+/** "models show", not "show": the words the user typed, so a subcommand's error names its command. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 export function commandLogger(config: Config) {

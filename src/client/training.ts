@@ -63,8 +63,12 @@ export function trainingWorkflowId(modelName: string, run: string): string {
   return `training/${modelName}/${run}`;
 }
 
-/** Starts `trainingPipeline` on the spec's default window unless --from/--to say otherwise. */
-export function startTraining(client: Client, config: Config, request: StartTraining): Promise<WorkflowHandleWithFirstExecutionRunId<typeof trainingPipeline>> {
+/**
+ * Starts `trainingPipeline` on the spec's default window unless --from/--to say otherwise. Async, like
+ * the other request functions here, so an invalid request rejects the promise instead of throwing
+ * before the caller's `.catch` is attached.
+ */
+export async function startTraining(client: Client, config: Config, request: StartTraining): Promise<WorkflowHandleWithFirstExecutionRunId<typeof trainingPipeline>> {
   const r = parse(StartTrainingSchema, request);
   const spec = modelSpecOf(r.spec);
   const input: TrainingInput = {
@@ -112,7 +116,7 @@ export const DecideSchema = z.discriminatedUnion('decision', [
 ]);
 
 /** A reviewer's decision through the `decide` Update: the answer is the decision, or the refusal as an error. */
-export function decide(client: Client, workflowId: string, request: z.input<typeof DecideSchema>): Promise<ApprovalDecision> {
+export async function decide(client: Client, workflowId: string, request: z.input<typeof DecideSchema>): Promise<ApprovalDecision> {
   const r = parse(DecideSchema, request);
   return client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [r] });
 }
@@ -125,7 +129,7 @@ export const RollbackSchema = z.object({
   taskQueue: z.string().min(1).optional(),
 });
 
-export function startRollback(client: Client, config: Config, request: z.input<typeof RollbackSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<typeof modelRollback>> {
+export async function startRollback(client: Client, config: Config, request: z.input<typeof RollbackSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<typeof modelRollback>> {
   const r = parse(RollbackSchema, request);
   const spec = modelSpecOf(r.spec);
   return client.workflow.start<typeof modelRollback>('modelRollback', {
