@@ -64,6 +64,11 @@ export interface BenchmarkResult {
   details?: DetailTable[];
   /** Anything else worth keeping in the JSON (raw samples, settings). */
   data?: Record<string, unknown>;
+  /**
+   * Set on a section kept from an earlier run when a filtered run re-ran other sections: the machine,
+   * date and commit it was measured on (the file's header describes the latest run).
+   */
+  ranOn?: MachineInfo;
 }
 
 export interface BenchContext {
@@ -197,7 +202,9 @@ export function renderMarkdown(machine: MachineInfo, results: BenchmarkResult[])
     '',
   );
   for (const r of results) {
-    out.push(`## ${r.name}`, '', r.description, '');
+    out.push(`## ${r.name}`, '');
+    if (r.ranOn) out.push(`*Not re-run by the latest (filtered) run: measured ${r.ranOn.date}${r.ranOn.gitCommit ? ` at commit ${r.ranOn.gitCommit.slice(0, 12)}${r.ranOn.gitDirty ? ' (uncommitted changes)' : ''}` : ''}.*`, '');
+    out.push(r.description, '');
     out.push(markdownTable(['figure', 'value', 'baseline', 'ratio', 'aim', 'verdict'], r.figures.map(figureRow)), '');
     const notes = r.figures.filter((f) => f.note || f.ratioNote);
     if (notes.length) {

@@ -8,12 +8,14 @@
  *   npm run bench -- --reps=5          more repetitions
  *   npm run bench -- --strict          exit 1 when a figure misses its aim
  *
- * Failing an aim is reported, not an error, unless --strict; a benchmark that crashes is an error.
+ * A filtered run replaces its own sections of latest.json/latest.md and keeps the others, each marked
+ * with the date and commit it was measured on. Failing an aim is reported, not an error, unless
+ * --strict; a benchmark that crashes is an error.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { judge, machineInfo, renderText, writeResults, type Benchmark, type BenchmarkResult } from './report';
+import { judge, machineInfo, renderText, writeResults, type Benchmark, type BenchmarkResult, type MachineInfo } from './report';
 
 const BENCH_DIR = __dirname;
 const REPO_ROOT = path.resolve(BENCH_DIR, '..');
@@ -49,6 +51,19 @@ async function load(file: string): Promise<Benchmark> {
   const mod = (await import(file)) as { benchmark?: Benchmark };
   if (!mod.benchmark || typeof mod.benchmark.run !== 'function') throw new Error(`${path.basename(file)} does not export a \`benchmark\``);
   return mod.benchmark;
+}
+
+/**
+ * The sections of the current latest.json that this run does not re-run, stamped with the run they
+ * come from; sections of benchmarks that no longer exist are dropped.
+ */
+function keptSections(benchmarks: Benchmark[], rerun: Benchmark[]): BenchmarkResult[] {
+  const file = path.join(RESULTS_DIR, 'latest.json');
+  if (!fs.existsSync(file)) return [];
+  const previous = JSON.parse(fs.readFileSync(file, 'utf8')) as { machine: MachineInfo; benchmarks: BenchmarkResult[] };
+  return previous.benchmarks
+    .filter((r) => benchmarks.some((b) => b.name === r.name) && !rerun.some((b) => b.name === r.name))
+    .map((r) => ({ ...r, ranOn: r.ranOn ?? previous.machine }));
 }
 
 async function main(): Promise<number> {
@@ -90,7 +105,9 @@ async function main(): Promise<number> {
     }
   }
 
-  const written = writeResults(RESULTS_DIR, machine, results);
+  const sections = [...results, ...keptSections(benchmarks, selected)];
+  const inOrder = benchmarks.flatMap((b) => sections.filter((r) => r.name === b.name));
+  const written = writeResults(RESULTS_DIR, machine, inOrder);
   console.log(renderText(results));
   console.log(`\nwrote ${path.relative(REPO_ROOT, written.json)} and ${path.relative(REPO_ROOT, written.markdown)}`);
   const missed = results.flatMap((r) => r.figures.filter((f) => f.verdict === 'fail').map((f) => `${r.name}: ${f.name}`));

@@ -1,4 +1,4 @@
-import { ApplicationFailure, condition, log, proxyActivities, setHandler, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
+import { ApplicationFailure, condition, log, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import * as z from 'zod/mini';
 import type { Activities } from '../activities';
@@ -87,6 +87,8 @@ export async function trainingPipeline(rawInput: TrainingInput): Promise<Trainin
   const registered = await run.step('Registering', 'registering the candidate', () => records.registerCandidate.executeWithOptions({ summary: `register ${subject}` }, [{ ...window, initiatedBy: input.initiatedBy, reason: input.reason ?? `manual run by ${input.initiatedBy}` }]), (r) => `${plan.modelName} v${r.version} (${r.artifactUri})`);
   approval.view.version = registered.version;
   run.progress.artifacts.model = registered.artifactUri;
+  // The UI's memo tab: which version this run registered and where its files are.
+  upsertMemo({ modelVersion: registered.version, artifactUri: registered.artifactUri, trainingDataHash: matrix.sha256 });
   const version = { spec: input.spec, version: registered.version };
   const bias = await run.step('BiasGate', 'segment parity bounds', () => checks.checkBiasGate.executeWithOptions({ summary: `bias gate ${plan.modelName} v${registered.version}` }, [version]), (b) => b.summary);
   approval.view.bias = bias;
@@ -107,6 +109,7 @@ export async function trainingPipeline(rawInput: TrainingInput): Promise<Trainin
 
   const promoted = await run.step('Promoting', `v${registered.version} to production, approved by ${decision.reviewer}`, () => records.promoteModel.executeWithOptions({ summary: `promote ${plan.modelName} v${registered.version}` }, [{ ...version, approvedBy: decision.reviewer, comment: decision.reason }]), (p) => `production v${registered.version}${p.previous ? `, v${p.previous} archived` : ''}; baseline ${p.baselineUri}`);
   run.progress.artifacts.baseline = promoted.baselineUri;
+  upsertMemo({ baselineUri: promoted.baselineUri });
   run.complete(`${plan.modelName} v${registered.version} in production (test AUC ${evaluation.test.overall.auc.toFixed(4)}), approved by ${decision.reviewer}`);
   log.info('training complete', { model: plan.modelName, version: registered.version, checks: validated.checks.length, trainingDataHash: matrix.sha256, iterations: trained.iterations });
   return {

@@ -1,0 +1,721 @@
+/**
+ * Training benchmark: `trainingPipeline` (workflows/training.ts) on the January-February feature
+ * matrix of flights-3m, against the same data steps and model fit called directly without Temporal.
+ *
+ * The parent (this module) starts a Temporal dev server on a free port with a fresh data directory;
+ * every step runs in a child process of its own (bench/training-worker.ts), so its peak RSS is its own:
+ * 1. ingest flights-3m and backfill the window's feature partitions (not measured: it prepares the
+ *    input), then keep a copy of the data directory;
+ * 2. bare baseline and pipeline, alternating: bare #1, pipeline #1, bare #2, pipeline #2, ... Before each
+ *    pipeline run the data directory is restored from the copy, so every run trains the model's first
+ *    version against the base-rate baseline, as the first did (on the same directory a second run would
+ *    be compared with the first one, promoted, and stop at the quality gate);
+ * 3. from the server's history of each run: each activity's run time, the wall time before and after
+ *    the human wait, and the orchestration overhead (wall time outside activities);
+ * 4. each run's model is checked against the bare fit (same matrix hash, same weights).
+ * The issue sets no aims for training: every figure is reported, only the check is judged.
+ */
+import { runBenchChild } from './child';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { tsToMs } from '@temporalio/common/lib/time';
+import { loadConfig } from '../src/config';
+import { ensureServer, type RunningServer } from '../src/temporal/dev-server';
+import { connectClient } from '../src/temporal/client';
+import { partitionRange } from '../src/features/partition-dates';
+import { loadTrainingSpec } from '../src/training/training-spec';
+import { freePort } from '../test/helpers/ports';
+import { median, type BenchContext, type Benchmark, type BenchmarkResult, type DetailTable, type Figure } from './report';
+import { BARE_STEPS, type BareResult, type BareStep, type PipelineRunResult, type SetupResult, type WorkerTask } from './training-worker';
+
+const MiB = 2 ** 20;
+const SPEC = 'flights';
+/** The spec's default window: the January-February matrix (the 7 days before it are the first feature window's history). */
+const FROM = '2001-01-08';
+const TO = '2001-02-28';
+const AS_OF = '2001-07-02T00:00:00Z';
+const BACKFILL_CONCURRENCY = 4;
+const INITIATED_BY = 'bench';
+const REVIEWER = 'ben';
+/** Weights of the bare fit and the pipeline's model may differ by no more than this (they should be bit-identical). */
+const WEIGHT_TOLERANCE = 1e-12;
+const WORKER_TIMEOUT_MS = 20 * 60_000;
+
+/** Which bare steps do the work of a pipeline activity (the others have no bare counterpart). */
+const BARE_COUNTERPART: Record<string, BareStep[]> = {
+  extractTrainingWindow: ['extract'],
+  transformTrainingData: ['transform'],
+  assembleFeatureMatrix: ['assemble'],
+  splitByTime: ['split'],
+  trainModel: ['load', 'standardize', 'train'],
+  evaluateModel: ['evaluate'],
+};
+const TRAINING_STEPS: BareStep[] = BARE_COUNTERPART.trainModel!;
+
+function runWorker<R>(ctx: BenchContext, task: WorkerTask): Promise<R> {
+  // No inherited configuration: the task says where the server and the data are.
+  return runBenchChild<R>(ctx.repoRoot, 'training-worker.ts', task, WORKER_TIMEOUT_MS, { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR });
+}
+
+/** CPU seconds a process has used so far (Linux /proc), or undefined where that cannot be read. */
+function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    return ticks / hz;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run's history: activity run times, wall time either side of the human wait.
+
+const EventType = temporal.api.enums.v1.EventType;
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+const eventMs = (e: HistoryEvent) => tsToMs(e.eventTime);
+
+interface ActivityTiming {
+  type: string;
+  attempt: number;
+  /** Server times, ms. */
+  scheduled: number;
+  started: number;
+  closed: number;
+  /** Started -> completed: the activity's own run time. */
+  runMs: number;
+  /** Scheduled -> started: waiting in the task queue for a poller / a free slot. */
+  queueMs: number;
+  /** The activity's result (JSON payload), for the rows and iterations it reports. */
+  result: unknown;
+}
+
+interface Phase {
+  /** Server times, ms. */
+  from: number;
+  to: number;
+  wallMs: number;
+  activities: ActivityTiming[];
+  activityMs: number;
+  queueMs: number;
+  /** Workflow tasks: scheduled -> completed, summed (the workflow code's turns, including their queue wait). */
+  workflowTaskMs: number;
+  workflowTasks: number;
+}
+
+interface RunTiming {
+  /** WorkflowExecutionStarted -> the workflow task that started the approval timer completed. */
+  beforeApproval: Phase;
+  /** The approval's arrival (first event after the timer started) -> WorkflowExecutionCompleted. */
+  afterApproval: Phase;
+  /** The two phases together: the run with the human wait left out. */
+  both: Omit<Phase, 'from' | 'to'>;
+  /** The human wait: between the two phases. */
+  waitMs: number;
+  events: number;
+}
+
+function decodePayload(data: Uint8Array | null | undefined): unknown {
+  try {
+    return JSON.parse(Buffer.from(data ?? []).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Splits the run's history at the human wait. The wait starts when the workflow task that started the
+ * approval deadline's timer (the run's only timer) completed, and ends at the first event after it
+ * (the workflow task that carries the reviewer's decision).
+ */
+function runTiming(events: HistoryEvent[]): RunTiming {
+  const find = (type: temporal.api.enums.v1.EventType) => {
+    const i = events.findIndex((e) => e.eventType === type);
+    if (i < 0) throw new Error(`the history has no ${EventType[type]}: did the run fail?`);
+    return i;
+  };
+  const timer = find(EventType.EVENT_TYPE_TIMER_STARTED);
+  const waitStart = events.slice(0, timer).reverse().find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+  if (!waitStart) throw new Error('no workflow task completed before the approval timer');
+  const before = phase(events.slice(0, timer + 1), eventMs(events[find(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)]!), eventMs(waitStart));
+  const after = phase(events.slice(timer + 1), eventMs(events[timer + 1]!), eventMs(events[find(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)]!));
+  const both = {
+    wallMs: before.wallMs + after.wallMs,
+    activities: [...before.activities, ...after.activities],
+    activityMs: before.activityMs + after.activityMs,
+    queueMs: before.queueMs + after.queueMs,
+    workflowTaskMs: before.workflowTaskMs + after.workflowTaskMs,
+    workflowTasks: before.workflowTasks + after.workflowTasks,
+  };
+  return { beforeApproval: before, afterApproval: after, both, waitMs: after.from - before.to, events: events.length };
+}
+
+function phase(events: HistoryEvent[], from: number, to: number): Phase {
+  const scheduled = new Map<string, HistoryEvent>();
+  const started = new Map<string, HistoryEvent>();
+  const activities: ActivityTiming[] = [];
+  let workflowTaskMs = 0;
+  let workflowTasks = 0;
+  let taskScheduled: number | undefined;
+  for (const e of events) {
+    switch (e.eventType) {
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        scheduled.set(String(e.eventId), e);
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+        started.set(String(e.activityTaskStartedEventAttributes!.scheduledEventId), e);
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: {
+        const attrs = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
+        const id = String(attrs!.scheduledEventId);
+        const s = scheduled.get(id)!;
+        const st = started.get(id)!;
+        activities.push({
+          type: s.activityTaskScheduledEventAttributes!.activityType!.name!,
+          attempt: st.activityTaskStartedEventAttributes!.attempt ?? 1,
+          scheduled: eventMs(s),
+          started: eventMs(st),
+          closed: eventMs(e),
+          runMs: eventMs(e) - eventMs(st),
+          queueMs: eventMs(st) - eventMs(s),
+          result: decodePayload(e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data),
+        });
+        break;
+      }
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+        taskScheduled = eventMs(e);
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+        if (taskScheduled !== undefined) workflowTaskMs += eventMs(e) - taskScheduled;
+        workflowTasks += 1;
+        taskScheduled = undefined;
+        break;
+    }
+  }
+  return {
+    from,
+    to,
+    wallMs: to - from,
+    activities,
+    activityMs: activities.reduce((s, a) => s + a.runMs, 0),
+    queueMs: activities.reduce((s, a) => s + a.queueMs, 0),
+    workflowTaskMs,
+    workflowTasks,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One pipeline run, and its model against the bare fit.
+
+interface TrainResultShape {
+  iterations: number;
+  loss: number;
+  converged: boolean;
+}
+interface SplitShape {
+  train: { rows: number; from: string; to: string };
+  validation: { rows: number; from: string; to: string };
+  test: { rows: number; from: string; to: string };
+}
+interface MatrixShape {
+  rows: number;
+  features: string[];
+  bytes: number;
+}
+
+interface PipelineSample {
+  rep: number;
+  run: PipelineRunResult;
+  timing: RunTiming;
+  /** The trainModel activity. */
+  training: ActivityTiming;
+  /** Differences from the bare fit that ran just before it; empty when they agree. */
+  mismatches: string[];
+  maxWeightDiff: number;
+  serverCpuSeconds?: number;
+  loadAverage: [number, number];
+}
+
+function resultOf<T>(timing: RunTiming, type: string): T {
+  return activityOf(timing, type).result as T;
+}
+
+function activityOf(timing: RunTiming, type: string): ActivityTiming {
+  const a = timing.both.activities.find((x) => x.type === type);
+  if (!a) throw new Error(`the run has no ${type} activity`);
+  return a;
+}
+
+/** The run's model (in its workspace, read before the data directory is restored for the next run) against a bare fit. */
+function compareWithBare(run: PipelineRunResult, bare: BareResult): { mismatches: string[]; maxWeightDiff: number } {
+  const model = JSON.parse(fs.readFileSync(run.workspace.model, 'utf8')) as { weights: number[]; intercept: number; metrics?: { auc: number } };
+  const hash = fs.readFileSync(run.workspace.matrixHash, 'utf8').trim();
+  const mismatches: string[] = [];
+  if (hash !== bare.matrixSha256) mismatches.push(`matrix sha256 ${hash.slice(0, 12)} (pipeline) vs ${bare.matrixSha256.slice(0, 12)} (bare)`);
+  if (model.weights.length !== bare.weights.length) mismatches.push(`${model.weights.length} weights (pipeline) vs ${bare.weights.length} (bare)`);
+  const maxWeightDiff = Math.max(...model.weights.map((w, j) => Math.abs(w - (bare.weights[j] ?? NaN))), Math.abs(model.intercept - bare.intercept));
+  if (!(maxWeightDiff <= WEIGHT_TOLERANCE)) mismatches.push(`weights differ by up to ${maxWeightDiff.toExponential(2)}`);
+  if (model.metrics?.auc !== bare.testAuc) mismatches.push(`test AUC ${model.metrics?.auc} (pipeline) vs ${bare.testAuc} (bare)`);
+  return { mismatches, maxWeightDiff };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
+const secs = (ms: number) => (ms / 1000).toFixed(2);
+const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`;
+const sumSteps = (b: BareResult, steps: readonly BareStep[]) => steps.reduce((s, step) => s + b.stepSeconds[step], 0);
+const medianStep = (bare: BareResult[], steps: readonly BareStep[]) => median(bare.map((b) => sumSteps(b, steps)));
+const overheadMs = (t: RunTiming) => t.both.wallMs - t.both.activityMs;
+
+function activityTable(samples: PipelineSample[], bare: BareResult[]): DetailTable {
+  const order = samples[0]!.timing.both.activities.map((a) => a.type);
+  for (const s of samples) {
+    const types = s.timing.both.activities.map((a) => a.type);
+    if (types.join() !== order.join()) throw new Error(`run #${s.rep} ran other activities (${types.join(', ')}) than run #${samples[0]!.rep} (${order.join(', ')})`);
+  }
+  const at = (i: number) => samples.map((s) => s.timing.both.activities[i]!);
+  const total = median(samples.map((s) => s.timing.both.activityMs));
+  const rows = order.map((type, i) => {
+    const runs = at(i).map((a) => a.runMs);
+    const run = median(runs);
+    const counterpart = BARE_COUNTERPART[type];
+    const bareMs = counterpart ? medianStep(bare, counterpart) * 1000 : undefined;
+    const retried = at(i).filter((a) => a.attempt > 1).length;
+    return [
+      i + 1,
+      type + (retried ? ` (retried in ${retried} runs)` : ''),
+      median(at(i).map((a) => a.queueMs)).toFixed(0),
+      run.toFixed(0),
+      runs.map((r) => r.toFixed(0)).join(', '),
+      pct(run, total),
+      bareMs === undefined ? '' : `${bareMs.toFixed(0)} (${counterpart!.join(' + ')})`,
+      bareMs === undefined ? '' : `${(run / bareMs).toFixed(2)}x`,
+    ];
+  });
+  rows.splice(samples[0]!.timing.beforeApproval.activities.length, 0, ['', '(human wait: excluded)', '', '', '', '', '', '']);
+  rows.push(['', 'all activities', median(samples.map((s) => s.timing.both.queueMs)).toFixed(0), total.toFixed(0), samples.map((s) => s.timing.both.activityMs.toFixed(0)).join(', '), '100%', '', '']);
+  return {
+    title: `Activities of a run, in order (median of ${samples.length} runs, server event times, ms)`,
+    columns: ['#', 'activity', 'queue wait', 'run', 'run, each run', 'share', 'bare ms (median)', 'run / bare'],
+    rows,
+    note:
+      'Run = ActivityTaskStarted -> ActivityTaskCompleted; queue wait = ActivityTaskScheduled -> ActivityTaskStarted. ' +
+      'Every activity after assembling reads the matrix file again (split, train, evaluate, compare); the bare run reads it once, counted against training (load). ' +
+      'Validation, comparison, registry, bias gate, staging, the skew check (a prediction server on a loopback port), the decision record and promotion have no bare counterpart.',
+  };
+}
+
+function overheadTable(samples: PipelineSample[]): DetailTable {
+  const row = (name: string, p: Omit<Phase, 'from' | 'to'>) => {
+    const overhead = p.wallMs - p.activityMs;
+    return [name, p.wallMs.toFixed(0), p.activityMs.toFixed(0), overhead.toFixed(0), (overhead / p.activities.length).toFixed(0), p.queueMs.toFixed(0), p.workflowTaskMs.toFixed(0), (overhead - p.queueMs - p.workflowTaskMs).toFixed(0), p.activities.length, p.workflowTasks];
+  };
+  return {
+    title: 'Orchestration overhead (server event times, ms)',
+    columns: ['run, phase', 'wall', 'activities', 'overhead', 'per activity', 'activity queue wait', 'workflow tasks', 'other', 'activities', 'workflow tasks'],
+    rows: samples.flatMap((s) => [
+      row(`#${s.rep} start -> AwaitingApproval`, s.timing.beforeApproval),
+      row(`#${s.rep} approval -> completed`, s.timing.afterApproval),
+      row(`#${s.rep} both (human wait excluded)`, s.timing.both),
+    ]),
+    note:
+      'Overhead = wall - sum of activity run times. Activity queue wait = scheduled -> started; workflow tasks = scheduled -> completed (the workflow code\'s turns, with their own queue wait); ' +
+      `other = the rest (a completion's trip to the server and the next task's dispatch). ${samples[0]!.timing.events} history events in a run. ` +
+      `The human wait (${samples.map((s) => secs(s.timing.waitMs)).join(', ')} s: the benchmark approves as soon as it sees the stage) is left out of every figure.`,
+  };
+}
+
+/**
+ * Inside the training step, from the worker's checkpoint log lines (one after each accepted Newton
+ * iteration, after its checkpoint file write and heartbeat) against the bare fit's checkpoint callbacks.
+ */
+function trainingTable(samples: PipelineSample[], bare: BareResult[]): DetailTable {
+  const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]!);
+  const parts = (s: PipelineSample) => {
+    const cp = s.run.checkpointTimes;
+    if (cp.length === 0) throw new Error(`run #${s.rep}: no trainModel checkpoint log line was captured`);
+    return [cp[0]! - s.training.started, cp.at(-1)! - cp[0]!, median(gaps(cp)), s.training.closed - cp.at(-1)!, s.training.runMs];
+  };
+  const bareParts = (b: BareResult) => {
+    const cp = b.checkpointMs;
+    const setup = (b.stepSeconds.load + b.stepSeconds.standardize) * 1000;
+    return [setup + cp[0]!, cp.at(-1)! - cp[0]!, median(gaps(cp)), b.stepSeconds.train * 1000 - cp.at(-1)!, setup + b.stepSeconds.train * 1000];
+  };
+  const pipeline = samples.map(parts);
+  const bareRuns = bare.map(bareParts);
+  const iterations = samples[0]!.run.checkpointTimes.length;
+  const labels = [
+    'started -> first checkpoint: read the matrix, standardize, iteration 1',
+    `iterations 2..${iterations}, in the pipeline each with a checkpoint file write and a heartbeat`,
+    '  per iteration (median)',
+    "last checkpoint -> completed: the convergence test (one more Newton step, tried and discarded); in the pipeline also the model artifact and the completion's trip to the server",
+    'total',
+  ];
+  return {
+    title: 'Inside the training step (ms)',
+    columns: ['part', ...samples.map((s) => `pipeline #${s.rep}`), 'pipeline median', 'bare median', 'ratio'],
+    rows: labels.map((label, k) => {
+      const p = median(pipeline.map((x) => x[k]!));
+      const b = median(bareRuns.map((x) => x[k]!));
+      return [label, ...pipeline.map((x) => x[k]!.toFixed(0)), p.toFixed(0), b.toFixed(0), `${(p / b).toFixed(2)}x`];
+    }),
+    note:
+      "Pipeline: the worker's clock at its checkpoint log lines against the server's ActivityTaskStarted/Completed times (one machine, one clock, ms resolution). " +
+      'Bare: `train()`\'s checkpoint callbacks, and the load and standardize steps before it.',
+  };
+}
+
+function rssTable(samples: PipelineSample[]): DetailTable {
+  // Every stage any run was seen in, in run order: a stage one run skipped between two polls goes
+  // right after the stage that preceded it in the run that saw it.
+  const stages: string[] = [];
+  for (const s of samples) {
+    s.run.rssByStage.forEach(({ stage }, i) => {
+      if (!stages.includes(stage)) stages.splice(i === 0 ? 0 : stages.indexOf(s.run.rssByStage[i - 1]!.stage) + 1, 0, stage);
+    });
+  }
+  return {
+    title: 'Worker RSS by stage (sampled every 100 ms)',
+    columns: ['run', 'before the run', ...stages, 'peak (kernel)'],
+    rows: samples.map((s) => [
+      `#${s.rep}`,
+      mib(s.run.rssBeforeBytes),
+      ...stages.map((stage) => {
+        const seen = s.run.rssByStage.find((x) => x.stage === stage);
+        return seen ? mib(seen.maxRssBytes) : '';
+      }),
+      mib(s.run.maxRssBytes),
+    ]),
+    note: 'The largest RSS sampled while the run was last seen (by polling its search attributes) in each stage; a stage shorter than a poll may be missed.',
+  };
+}
+
+/** What the figures say, as sentences computed from the runs. */
+function whereTimeGoes(samples: PipelineSample[], bare: BareResult[]): string[][] {
+  const med = (f: (s: PipelineSample) => number) => median(samples.map(f));
+  const wallMs = med((s) => s.timing.both.wallMs);
+  const activityMs = med((s) => s.timing.both.activityMs);
+  const overhead = med((s) => overheadMs(s.timing));
+  const activities = samples[0]!.timing.both.activities.length;
+  const workflowTasks = samples[0]!.timing.both.workflowTasks;
+  const runMs = (type: string) => med((s) => activityOf(s.timing, type).runMs);
+  const types = samples[0]!.timing.both.activities.map((a) => a.type);
+  const medianStepMs = median(types.map(runMs));
+  const shortSteps = types.filter((type) => runMs(type) < overhead / activities);
+  const preTypes = samples[0]!.timing.beforeApproval.activities.map((a) => a.type);
+  const withBare = preTypes.filter((type) => BARE_COUNTERPART[type]);
+  const withoutBare = preTypes.filter((type) => !BARE_COUNTERPART[type]);
+  const bareTotals = bare.map((b) => b.seconds);
+  const preRatio = median(samples.map((s, i) => s.timing.beforeApproval.wallMs / 1000 / bare[i]!.seconds));
+  const peak = [...samples].sort((a, b) => a.run.maxRssBytes - b.run.maxRssBytes)[Math.floor(samples.length / 2)]!.run;
+  const peakStage = [...peak.rssByStage].sort((a, b) => b.maxRssBytes - a.maxRssBytes)[0];
+  const growth = peak.maxRssBytes - peak.rssBeforeBytes;
+  const bareGrowth = median(bare.map((b) => b.maxRssBytes - b.rssBeforeBytes));
+  const loads = samples.flatMap((s) => s.loadAverage);
+  const matrix = resultOf<MatrixShape>(samples[0]!.timing, 'assembleFeatureMatrix');
+  return [
+    [
+      `Activities take ${pct(activityMs, wallMs)} of a run's wall time (human wait excluded; medians of ${samples.length} runs). The other ${secs(overhead)} s, ${(overhead / activities).toFixed(0)} ms per activity, ` +
+        `is mostly workflow tasks (${workflowTasks} per run, ${(med((s) => s.timing.both.workflowTaskMs) / workflowTasks).toFixed(0)} ms each from scheduled to completed: the server hands the worker an activity's completion, the workflow code runs to its next step, the server persists the commands) ` +
+        `and activity dispatch (${(med((s) => s.timing.both.queueMs) / activities).toFixed(0)} ms per activity from scheduled to started). ` +
+        `The median step runs ${medianStepMs.toFixed(0)} ms; ${shortSteps.length ? `${shortSteps.length} of the ${activities} steps (${shortSteps.join(', ')}) run shorter than their share of the overhead` : 'every step runs longer than its share of the overhead'}.`,
+    ],
+    [
+      `To AwaitingApproval a run takes ${preRatio.toFixed(2)}x the bare end-to-end run. The steps with a bare counterpart (${withBare.join(', ')}) ran ${secs(withBare.reduce((s, type) => s + runMs(type), 0))} s against ${medianStep(bare, withBare.flatMap((type) => BARE_COUNTERPART[type]!)).toFixed(2)} s bare (medians); ` +
+        `the steps without one ${secs(withoutBare.reduce((s, type) => s + runMs(type), 0))} s, mostly compareWithProduction (${runMs('compareWithProduction').toFixed(0)} ms: the matrix read again, the test split scored by the candidate and by the baseline) ` +
+        `and checkServingSkew (${runMs('checkServingSkew').toFixed(0)} ms: a prediction server started on a loopback port, a sample replayed through it); and orchestration ${secs(med((s) => s.timing.beforeApproval.wallMs - s.timing.beforeApproval.activityMs))} s. ` +
+        `splitByTime, trainModel, evaluateModel and compareWithProduction each read the ${mib(matrix.bytes)} matrix file again, where the bare run reads it once.`,
+    ],
+    [
+      `The worker's peak RSS (median run: ${mib(peak.maxRssBytes)}) is the idle worker's ${mib(peak.rssBeforeBytes)} (Node, tsx, the Temporal worker with its workflow bundle, DuckDB, the metadata store) plus ${mib(growth)} at its busiest` +
+        (peakStage ? ` (its highest sample was taken while the run was in ${peakStage.stage})` : '') +
+        `; a bare run grows by a median ${mib(bareGrowth)} over its ${mib(median(bare.map((b) => b.rssBeforeBytes)))} at start (Node, tsx, DuckDB open). ` +
+        (Math.abs(growth - bareGrowth) <= 0.15 * bareGrowth
+          ? 'So the peak ratio is the idle worker: the work itself costs about the same memory on both sides.'
+          : `So the work itself costs ${mib(Math.abs(growth - bareGrowth))} ${growth > bareGrowth ? 'more' : 'less'} in the worker than bare, on top of the idle worker.`),
+    ],
+    [
+      `The machine was shared: the 1-minute load average was ${Math.min(...loads).toFixed(1)}..${Math.max(...loads).toFixed(1)} on ${os.cpus().length} CPUs during the runs, and the bare runs took ${Math.min(...bareTotals).toFixed(2)}..${Math.max(...bareTotals).toFixed(2)} s end to end. ` +
+        'A ratio within that spread of 1 says "no measurable difference" rather than a direction.',
+    ],
+  ];
+}
+
+export const benchmark: Benchmark = {
+  name: 'training',
+  description:
+    `Training pipeline of flight-delay (src/specs/flights-model.ts) on the January-February feature matrix: \`trainingPipeline\` on spec ${SPEC}, window ${FROM}..${TO} ` +
+    `(${partitionRange(FROM, TO).length} daily feature partitions), started by \`${INITIATED_BY}\`, approved through the \`decide\` Update by \`${REVIEWER}\` as soon as it awaits approval, ` +
+    `on an embedded dev server, worker and client in one fresh Node process per run, each run on a copy of the same data directory (so each trains the first version); ` +
+    `against a bare run in a fresh process doing the same data steps and fit directly: ` +
+    `the activities' SQL (extract, transform, matrix) on one DuckDB connection with \`openDuckDb()\` settings, the matrix file written and read back, the time split, ` +
+    `the standardizer and \`train()\` with the spec's hyper-parameters, and the evaluation of the test and validation splits. Bare and pipeline runs alternate. ` +
+    `Input: flights-3m ingested and its feature partitions backfilled first (not timed); both sides read the published partitions.`,
+
+  async run(ctx: BenchContext): Promise<BenchmarkResult> {
+    const started = performance.now();
+    const t = loadTrainingSpec(SPEC);
+    const serverLog: string[] = [];
+    const serverConfig = loadConfig({
+      TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+      TEMPORAL_UI_URL: `http://127.0.0.1:${await freePort()}`,
+      MLPIPE_DATA_DIR: path.join(ctx.tmpDir, 'server'),
+    });
+    ctx.log(`starting a dev server at ${serverConfig.TEMPORAL_ADDRESS}`);
+    const server: RunningServer = await ensureServer(serverConfig, { ui: false, log: (line) => serverLog.push(line) });
+    // The server runs detached: if the harness exits early (Ctrl-C), stop it rather than leave it behind.
+    const stopOnExit = () => {
+      try {
+        if (server.started && server.pid) process.kill(server.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    };
+    process.once('exit', stopOnExit);
+    let client: Client | undefined;
+    try {
+      if (!server.started) throw new Error(`a server already answered at ${serverConfig.TEMPORAL_ADDRESS}: refusing to benchmark against it`);
+      client = await connectClient(serverConfig);
+      const dataDir = path.join(ctx.tmpDir, 'data');
+      const prepared = path.join(ctx.tmpDir, 'data-prepared');
+      const env = { address: serverConfig.TEMPORAL_ADDRESS, dataDir, taskQueue: `bench-training-${randomUUID().slice(0, 8)}` };
+      const window = { spec: SPEC, from: FROM, to: TO };
+
+      ctx.log(`ingesting flights-3m and backfilling ${FROM}..${TO} (not timed)`);
+      const setup = await runWorker<SetupResult>(ctx, { kind: 'setup', ...env, ...window, asOf: AS_OF, concurrency: BACKFILL_CONCURRENCY });
+      ctx.log(`ingested ${setup.rowsAccepted} rows in ${setup.ingestSeconds.toFixed(1)} s; ${setup.partitionsComputed} partitions in ${setup.backfillSeconds.toFixed(1)} s`);
+      fs.cpSync(dataDir, prepared, { recursive: true });
+
+      const bare: BareResult[] = [];
+      const samples: PipelineSample[] = [];
+      for (let rep = 1; rep <= ctx.reps; rep++) {
+        const runDir = path.join(ctx.tmpDir, 'bare', String(rep));
+        const b = await runWorker<BareResult>(ctx, { kind: 'bare', ...window, dataDir, runDir });
+        fs.rmSync(runDir, { recursive: true, force: true });
+        bare.push(b);
+        ctx.log(`bare     #${rep}: ${b.seconds.toFixed(2)} s (training ${sumSteps(b, TRAINING_STEPS).toFixed(2)} s, ${b.iterations} iterations), peak RSS ${mib(b.maxRssBytes)}`);
+
+        fs.rmSync(dataDir, { recursive: true, force: true });
+        fs.cpSync(prepared, dataDir, { recursive: true });
+        const load0 = os.loadavg()[0]!;
+        const serverCpu0 = processCpuSeconds(server.pid);
+        const run = await runWorker<PipelineRunResult>(ctx, { kind: 'pipeline', ...env, ...window, runId: `bench-${rep}`, initiatedBy: INITIATED_BY, reviewer: REVIEWER });
+        const serverCpu1 = processCpuSeconds(server.pid);
+        const timing = runTiming((await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events ?? []);
+        const training = activityOf(timing, 'trainModel');
+        samples.push({
+          rep,
+          run,
+          timing,
+          training,
+          ...compareWithBare(run, b),
+          serverCpuSeconds: serverCpu0 === undefined || serverCpu1 === undefined ? undefined : serverCpu1 - serverCpu0,
+          loadAverage: [load0, os.loadavg()[0]!],
+        });
+        ctx.log(
+          `pipeline #${rep}: ${secs(timing.beforeApproval.wallMs)} s to AwaitingApproval, ${secs(timing.afterApproval.wallMs)} s after the approval; ` +
+            `training ${secs(training.runMs)} s; overhead ${secs(overheadMs(timing))} s; peak RSS ${mib(run.maxRssBytes)}`,
+        );
+      }
+
+      const first = samples[0]!.timing;
+      const trained = resultOf<TrainResultShape>(first, 'trainModel');
+      const matrix = resultOf<MatrixShape>(first, 'assembleFeatureMatrix');
+      const split = resultOf<SplitShape>(first, 'splitByTime');
+      const iterations = samples.map((s) => resultOf<TrainResultShape>(s.timing, 'trainModel').iterations);
+      /** Per-run values and their ratios to the bare run just before each. */
+      const paired = (pipeline: (s: PipelineSample) => number, baseline: (b: BareResult) => number) => {
+        const values = samples.map(pipeline);
+        const baselines = bare.map(baseline);
+        const ratios = values.map((v, i) => v / baselines[i]!);
+        return { value: median(values), samples: values, baseline: median(baselines), baselineSamples: baselines, ratio: median(ratios), ratioSamples: ratios };
+      };
+      const trainTime = paired((s) => s.training.runMs / 1000, (b) => sumSteps(b, TRAINING_STEPS));
+      const work = split.train.rows * trained.iterations;
+      const throughput = paired((s) => work / (s.training.runMs / 1000), (b) => work / sumSteps(b, TRAINING_STEPS));
+      const preWall = paired((s) => s.timing.beforeApproval.wallMs / 1000, (b) => b.seconds);
+      const postWall = samples.map((s) => s.timing.afterApproval.wallMs / 1000);
+      const activitySeconds = samples.map((s) => s.timing.both.activityMs / 1000);
+      const overheads = samples.map((s) => overheadMs(s.timing) / 1000);
+      const rss = paired((s) => s.run.maxRssBytes, (b) => b.maxRssBytes);
+      const cpu = paired((s) => s.run.cpuSeconds.beforeApproval + s.run.cpuSeconds.afterApproval, (b) => b.cpuSeconds);
+      const mismatches = samples.flatMap((s) => s.mismatches.map((m) => `run #${s.rep}: ${m}`));
+      const perRun = (values: number[], digits = 2) => values.map((v) => v.toFixed(digits)).join(', ');
+      const activities = first.both.activities.length;
+      const serverCpu = samples.map((s) => s.serverCpuSeconds).filter((c): c is number => c !== undefined);
+      const retried = samples.flatMap((s) => s.timing.both.activities.filter((a) => a.attempt > 1).map((a) => `#${s.rep} ${a.type} attempt ${a.attempt}`));
+
+      const figures: Figure[] = [
+        {
+          name: 'feature matrix',
+          value: matrix.rows,
+          unit: 'rows',
+          note:
+            `${matrix.rows} labelled rows x ${matrix.features.length} features (${matrix.features.join(', ')}), ${mib(matrix.bytes)} matrix file, ${partitionRange(FROM, TO).length} days; ` +
+            `split by day: train ${split.train.from}..${split.train.to} ${split.train.rows} rows, validation ${split.validation.from}..${split.validation.to} ${split.validation.rows}, test ${split.test.from}..${split.test.to} ${split.test.rows} ` +
+            `(the approval view's evaluation: ${samples[0]!.run.approval.testRows} test rows, AUC ${samples[0]!.run.approval.testAuc.toFixed(4)}); the same in every run and bare run (see the last figure)`,
+        },
+        {
+          name: 'training step: trainModel run time',
+          unit: 's',
+          ...trainTime,
+          ratioNote: `median of per-run ratios, each run's trainModel run time (ActivityTaskStarted -> Completed) / the bare training time (read the matrix file, fit and apply the standardizer, \`train()\`) of the bare run just before it; per-run ratios ${perRun(trainTime.ratioSamples)}`,
+          note: `${trained.iterations} Newton iterations on ${split.train.rows} train rows (${trained.converged ? 'converged' : 'did not converge'}, loss ${trained.loss.toFixed(6)}); \`train()\` alone took a median ${median(bare.map((b) => b.stepSeconds.train)).toFixed(2)} s bare; see "Inside the training step"`,
+        },
+        {
+          name: 'training iterations',
+          value: median(iterations),
+          unit: '',
+          baseline: median(bare.map((b) => b.iterations)),
+          note: `every run: ${iterations.join(', ')}; bare: ${bare.map((b) => b.iterations).join(', ')}; hyper-parameters ${JSON.stringify(t.model.hyperParameters)}`,
+        },
+        {
+          name: 'training throughput',
+          unit: 'rows/s',
+          ...throughput,
+          ratio: trainTime.ratio,
+          ratioSamples: trainTime.ratioSamples,
+          ratioNote: 'the training time ratio (same rows and iterations on both sides)',
+          note: `train rows x iterations / training seconds: ${split.train.rows} x ${trained.iterations} = ${(work / 1e6).toFixed(2)}M row-iterations`,
+        },
+        {
+          name: 'pipeline wall: start -> AwaitingApproval',
+          unit: 's',
+          ...preWall,
+          ratioNote: `median of per-run ratios to the bare run just before it, end to end (${BARE_STEPS.join(', ')}); the pipeline does more: validation, the comparison, registry, bias gate, staging and the skew check; per-run ratios ${perRun(preWall.ratioSamples)}`,
+          note:
+            `server history, WorkflowExecutionStarted -> completion of the workflow task that entered AwaitingApproval; ${first.beforeApproval.activities.length} activities; per run ${perRun(preWall.samples)} s; ` +
+            `client view ${perRun(samples.map((s) => (s.run.client.awaitingSeenAt - s.run.client.startedAt) / 1000))} s (startTraining() to the stage seen by polling every 100 ms); ` +
+            `worker start-up (bundling included) took ${perRun(samples.map((s) => s.run.workerStartSeconds), 1)} s before it, not counted`,
+        },
+        {
+          name: 'pipeline wall: approval -> completed',
+          value: median(postWall),
+          unit: 's',
+          samples: postWall,
+          note:
+            `server history, the workflow task carrying the decision -> WorkflowExecutionCompleted; ${first.afterApproval.activities.length} activities (${first.afterApproval.activities.map((a) => a.type).join(', ')}); per run ${perRun(postWall)} s; ` +
+            `client view: decide() answered in ${samples.map((s) => s.run.client.decidedAt - s.run.client.decideAt).join(', ')} ms, result() ${perRun(samples.map((s) => (s.run.client.resultAt - s.run.client.decideAt) / 1000))} s after decide() was called`,
+        },
+        {
+          name: 'sum of activity run times',
+          value: median(activitySeconds),
+          unit: 's',
+          samples: activitySeconds,
+          note: `${activities} activities per run; per run ${perRun(activitySeconds)} s, of which after the approval ${perRun(samples.map((s) => s.timing.afterApproval.activityMs / 1000))} s; training is ${pct(median(samples.map((s) => s.training.runMs)), median(activitySeconds) * 1000)} of it${retried.length ? `; retried: ${retried.join(', ')}` : '; no activity retried'}`,
+        },
+        {
+          name: 'orchestration overhead',
+          value: median(overheads),
+          unit: 's',
+          samples: overheads,
+          ratio: median(samples.map((s) => s.timing.both.wallMs / s.timing.both.activityMs)),
+          ratioSamples: samples.map((s) => s.timing.both.wallMs / s.timing.both.activityMs),
+          ratioNote: 'wall time (human wait excluded) / sum of activity run times, median over runs',
+          note:
+            `wall (human wait excluded) - sum of activity run times, per run ${samples.map((s) => `${secs(s.timing.both.wallMs)} - ${secs(s.timing.both.activityMs)} = ${secs(overheadMs(s.timing))} s`).join('; ')}; ` +
+            `${pct(median(overheads), median(samples.map((s) => s.timing.both.wallMs / 1000)))} of the wall time; before the approval ${perRun(samples.map((s) => (s.timing.beforeApproval.wallMs - s.timing.beforeApproval.activityMs) / 1000))} s`,
+        },
+        {
+          name: 'orchestration overhead per activity',
+          value: (median(overheads) * 1000) / activities,
+          unit: 'ms',
+          samples: overheads.map((o) => (o * 1000) / activities),
+          note: `over ${activities} activities and ${first.both.workflowTasks} workflow tasks per run; of it, per activity, activity queue wait ${(median(samples.map((s) => s.timing.both.queueMs)) / activities).toFixed(0)} ms and workflow tasks ${(median(samples.map((s) => s.timing.both.workflowTaskMs)) / activities).toFixed(0)} ms (medians)`,
+        },
+        {
+          name: 'peak worker RSS',
+          unit: 'bytes',
+          ...rss,
+          ratioNote: 'median of per-run ratios, pipeline peak RSS / peak RSS of the bare run just before it (whole process: Node, tsx, DuckDB, and for the pipeline the Temporal worker and client)',
+          note:
+            (samples.every((s) => s.run.peakReset)
+              ? `peak from the start of the run to its end (kernel high-water mark reset once the worker was up), per run ${samples.map((s) => mib(s.run.maxRssBytes)).join(', ')}; with worker start-up and workflow bundling ${samples.map((s) => mib(s.run.processMaxRssBytes)).join(', ')}`
+              : 'whole-process peak (the high-water mark could not be reset), worker start-up and workflow bundling included') +
+            `; RSS before the work: pipeline a median ${mib(median(samples.map((s) => s.run.rssBeforeBytes)))} (the idle worker), bare ${mib(median(bare.map((b) => b.rssBeforeBytes)))} (DuckDB open)`,
+        },
+        {
+          name: 'CPU time',
+          unit: 's',
+          ...cpu,
+          ratioNote: 'median of per-run ratios, CPU seconds of the worker + client process from start to result (human wait included, the process idles in it) / CPU seconds of the bare run just before it',
+          note:
+            `worker + client process per run ${perRun(cpu.samples, 1)} s, of which after the approval ${perRun(samples.map((s) => s.run.cpuSeconds.afterApproval), 1)} s` +
+            (serverCpu.length ? `; the Temporal dev server used ${perRun(serverCpu, 1)} s over each pipeline child's whole life (worker start-up and the human wait included)` : ''),
+        },
+        {
+          name: 'bare model = pipeline model',
+          value: mismatches.length,
+          unit: 'mismatches',
+          aim: { on: 'value', op: '<=', limit: 0, text: 'verified (0 mismatches)' },
+          note:
+            (mismatches.length === 0 ? 'verified: ' : `NOT verified (${mismatches.join('; ')}): `) +
+            `each run against the bare run just before it: matrix sha256, ${t.features.length} weights and the intercept within ${WEIGHT_TOLERANCE} (max difference ${Math.max(...samples.map((s) => s.maxWeightDiff)).toExponential(1)}), test AUC equal`,
+        },
+      ];
+
+      const details: DetailTable[] = [
+        {
+          title: 'All samples, in the order they ran',
+          columns: ['scenario', 'rep', 'end to end s (pipeline: to AwaitingApproval)', 'after the approval s', 'training s', 'activities s', 'overhead s', 'peak RSS'],
+          rows: bare.flatMap((b, i) => {
+            const s = samples[i]!;
+            return [
+              ['bare', i + 1, b.seconds.toFixed(2), '', sumSteps(b, TRAINING_STEPS).toFixed(2), '', '', mib(b.maxRssBytes)],
+              ['pipeline', s.rep, secs(s.timing.beforeApproval.wallMs), secs(s.timing.afterApproval.wallMs), secs(s.training.runMs), secs(s.timing.both.activityMs), secs(overheadMs(s.timing)), mib(s.run.maxRssBytes)],
+            ];
+          }),
+        },
+        activityTable(samples, bare),
+        overheadTable(samples),
+        trainingTable(samples, bare),
+        {
+          title: 'Bare run, by step (seconds)',
+          columns: ['step', ...bare.map((_, i) => `#${i + 1}`), 'median'],
+          rows: [
+            ...BARE_STEPS.map((step) => [step, ...bare.map((b) => b.stepSeconds[step].toFixed(3)), median(bare.map((b) => b.stepSeconds[step])).toFixed(3)]),
+            ['total', ...bare.map((b) => b.seconds.toFixed(2)), median(bare.map((b) => b.seconds)).toFixed(2)],
+          ],
+        },
+        rssTable(samples),
+        { title: 'Where the time goes', columns: ['observation'], rows: whereTimeGoes(samples, bare) },
+      ];
+      return {
+        name: 'training',
+        description: this.description,
+        seconds: (performance.now() - started) / 1000,
+        figures,
+        details,
+        data: {
+          window: { spec: SPEC, from: FROM, to: TO, days: partitionRange(FROM, TO).length },
+          setup,
+          pipeline: samples.map(({ timing, training: _training, ...s }) => ({
+            ...s,
+            waitMs: timing.waitMs,
+            events: timing.events,
+            phases: [timing.beforeApproval, timing.afterApproval].map(({ activities: acts, ...p }) => ({ ...p, activities: acts.map(({ result: _result, ...a }) => a) })),
+          })),
+          bare: bare.map(({ weights: _weights, ...b }) => b),
+        },
+      };
+    } catch (error) {
+      if (serverLog.length) ctx.log(`dev server log:\n${serverLog.slice(-20).join('\n')}`);
+      throw error;
+    } finally {
+      await client?.connection.close().catch(() => {});
+      await server.stop();
+      process.removeListener('exit', stopOnExit);
+    }
+  },
+};
