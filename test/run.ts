@@ -1,7 +1,8 @@
 /**
  * `npm test`: starts one Temporal dev server for the whole run (headless, fresh SQLite file, free
  * port), then runs every test file with Node's test runner against it, then stops the server.
- * Integration tests read TEMPORAL_ADDRESS and put each test on its own task queue.
+ * Integration tests read TEMPORAL_ADDRESS, claim a namespace per test file (test/helpers/namespaces.ts)
+ * and put each test on its own task queue.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { ensureServer } from '../src/temporal/dev-server';
 import { freePort } from './helpers/ports';
+import { TEST_NAMESPACES } from './helpers/namespaces';
 
 const SUITES = ['test/unit', 'test/integration', 'test/replay'];
 
@@ -23,7 +25,7 @@ async function main(): Promise<number> {
     MLPIPE_DATA_DIR: path.join(root, 'server'),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
   };
-  const server = await ensureServer(loadConfig(env), { ui: false, log: (line) => console.error(`[server] ${line}`) });
+  const server = await ensureServer(loadConfig(env), { ui: false, extraNamespaces: TEST_NAMESPACES, log: (line) => console.error(`[server] ${line}`) });
   console.error(`[server] Temporal dev server at ${server.address}`);
   const files = SUITES.flatMap((dir) =>
     fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort().map((f) => path.join(dir, f)) : [],

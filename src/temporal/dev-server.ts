@@ -25,6 +25,8 @@ export interface ServerOptions {
   detach?: boolean;
   /** How long to wait for a started server to answer. */
   readyTimeoutMs?: number;
+  /** More namespaces to create at start, with the search attributes (the test suite gives each test file one). */
+  extraNamespaces?: string[];
   log: (line: string) => void;
 }
 
@@ -79,6 +81,7 @@ async function startCli(cli: string, listen: Listen, options: ServerOptions): Pr
     '--port', String(listen.port),
     '--db-filename', listen.dbFile,
     '--namespace', listen.namespace,
+    ...(options.extraNamespaces ?? []).flatMap((namespace) => ['--namespace', namespace]),
     '--log-level', 'warn',
     ...(options.ui ? ['--ui-port', String(listen.uiPort)] : ['--headless']),
     ...searchAttributeFlags(),

@@ -9,12 +9,14 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createWorker } from '../../src/worker';
+import { claimTestNamespace } from './namespaces';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /** Configuration for one test: the run's server, a data directory of its own. */
 export function testConfig(extra: Record<string, string> = {}): Config {
   if (!process.env.TEMPORAL_ADDRESS) throw new Error('integration tests need the server npm test starts: run them with `npm test`');
+  claimTestNamespace();
   const dataDir = fs.mkdtempSync(path.join(process.env.MLPIPE_TEST_TMP ?? os.tmpdir(), 'data-'));
   return loadConfig({ ...process.env, MLPIPE_DATA_DIR: dataDir, MLPIPE_DATABASE_URL: '', ...extra });
 }

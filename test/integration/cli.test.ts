@@ -79,7 +79,7 @@ describe('mlpipe against the server', () => {
     assert.equal(s.status, 'COMPLETED');
     assert.equal(s.progress.stage, 'Completed');
     assert.deepEqual(s.progress.steps.map((x: { name: string }) => x.name), ['Ingesting', 'QualityGates', 'Publishing']);
-    assert.match(s.uiUrl, /\/namespaces\/default\/workflows\/ingest%2Fflights%2Fcli-1\//);
+    assert.ok(s.uiUrl.includes(`/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/ingest%2Fflights%2Fcli-1/`), s.uiUrl);
 
     const text = await mlpipe(['status', 'ingest/flights/cli-1'], withQueue);
     assert.match(text.stdout, /COMPLETED, stage Completed/);

@@ -30,7 +30,8 @@ test('uses a server that already answers at TEMPORAL_ADDRESS and starts nothing'
 test('registers the search attributes on a database created earlier without them, and keeps it', async () => {
   const dataDir = testConfig().dataDir;
   const address = `127.0.0.1:${await freePort()}`;
-  const config = loadConfig({ ...process.env, TEMPORAL_ADDRESS: address, MLPIPE_DATA_DIR: dataDir, TEMPORAL_UI_URL: `http://127.0.0.1:${await freePort()}` });
+  // Its own server: the plain dev server's one namespace, not the test file's.
+  const config = loadConfig({ ...process.env, TEMPORAL_NAMESPACE: 'default', TEMPORAL_ADDRESS: address, MLPIPE_DATA_DIR: dataDir, TEMPORAL_UI_URL: `http://127.0.0.1:${await freePort()}` });
   const dbFile = path.join(dataDir, 'temporal', 'dev-server.sqlite');
   fs.mkdirSync(path.dirname(dbFile), { recursive: true });
 
