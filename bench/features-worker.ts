@@ -19,24 +19,13 @@ import { runAsBenchWorker } from './child';
 import fs from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import pino from 'pino';
-import type { Client } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
 import { DuckDBConnection } from '@duckdb/node-api';
-import { loadConfig, type Config } from '../src/config';
-import { createLogger } from '../src/logger';
-import { createWorker, type StartedWorker } from '../src/worker';
-import { connectClient } from '../src/temporal/client';
 import { startIngestion } from '../src/client/ingestion';
 import { startBackfill } from '../src/client/features';
 import { ArtifactStore } from '../src/data/artifact-store';
 import { openDuckDb, queryRows, sqlFileList, sqlString } from '../src/data/duckdb';
-
-export interface ServerEnv {
-  address: string;
-  dataDir: string;
-  taskQueue: string;
-}
+import { cpuSecondsSince, peakRssBytes, quietLogger, resetPeakRss, withWorkerAndClient, type ServerEnv } from './worker-harness';
 
 export interface IngestTask extends ServerEnv {
   kind: 'ingest';
@@ -147,30 +136,8 @@ export function bareFeatureSql(files: string[], from: string, to: string): strin
   ORDER BY r.date, r.delay, r.distance, r.origin, r.destination`;
 }
 
-function benchConfig(env: ServerEnv): Config {
-  return loadConfig({ TEMPORAL_ADDRESS: env.address, MLPIPE_DATA_DIR: env.dataDir, LOG_LEVEL: 'error' });
-}
-
-/** A worker built the way `mlpipe worker` builds it (workflow code bundled at start), plus a client. */
-async function startWorkerAndClient(env: ServerEnv): Promise<{ config: Config; client: Client; worker: StartedWorker; running: Promise<void> }> {
-  const config = benchConfig(env);
-  // Logs to stderr: stdout carries the result line.
-  const logger = createLogger('error', pino.destination({ dest: 2, sync: true }));
-  const worker = await createWorker(config, logger, { taskQueue: env.taskQueue });
-  const running = worker.run();
-  const client = await connectClient(config);
-  return { config, client, worker, running };
-}
-
-async function stop(w: { client: Client; worker: StartedWorker; running: Promise<void> }): Promise<void> {
-  w.worker.worker.shutdown();
-  await w.running;
-  await w.client.connection.close();
-}
-
-async function runIngest(task: IngestTask): Promise<IngestResult> {
-  const w = await startWorkerAndClient(task);
-  try {
+function runIngest(task: IngestTask): Promise<IngestResult> {
+  return withWorkerAndClient(task, quietLogger(), async (w) => {
     const t0 = performance.now();
     const handle = await startIngestion(w.client, w.config, { spec: 'flights', batch: task.batch, asOf: task.asOf, taskQueue: task.taskQueue });
     const result = await handle.result();
@@ -178,19 +145,7 @@ async function runIngest(task: IngestTask): Promise<IngestResult> {
     const artifacts = new ArtifactStore(w.config.dataDir);
     const files = await artifacts.parquetFiles(artifacts.resolve(result.datasetUri));
     return { kind: 'ingest', datasetUri: result.datasetUri, files, rowsAccepted: result.rowsAccepted, rowsRejected: result.rowsRejected, seconds };
-  } finally {
-    await stop(w);
-  }
-}
-
-/** Resets the kernel's peak-RSS mark (VmHWM, and with it getrusage's maxrss) to the current RSS. */
-function resetPeakRss(): boolean {
-  try {
-    fs.writeFileSync('/proc/self/clear_refs', '5');
-    return true;
-  } catch {
-    return false;
-  }
+  });
 }
 
 /**
@@ -224,11 +179,8 @@ function timeStatementsByActivity(): Record<string, { statements: number; ms: nu
 
 async function runBackfill(task: BackfillTask): Promise<BackfillRunResult> {
   const sqlByActivity = timeStatementsByActivity();
-  const t = performance.now();
-  const w = await startWorkerAndClient(task);
-  const workerStartSeconds = (performance.now() - t) / 1000;
-  try {
-    const processMaxBefore = process.resourceUsage().maxRSS * 1024;
+  return withWorkerAndClient(task, quietLogger(), async (w) => {
+    const processMaxBefore = peakRssBytes();
     const rssBeforeBytes = process.memoryUsage.rss();
     const peakReset = resetPeakRss();
     const rssSeries: BackfillRunResult['rssSeries'] = [];
@@ -248,8 +200,8 @@ async function runBackfill(task: BackfillTask): Promise<BackfillRunResult> {
       loop.disable();
     }
     const seconds = (performance.now() - t0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
-    const maxRssBytes = process.resourceUsage().maxRSS * 1024;
+    const cpuSeconds = cpuSecondsSince(cpu0);
+    const maxRssBytes = peakRssBytes();
     return {
       kind: 'backfill',
       seconds,
@@ -260,14 +212,12 @@ async function runBackfill(task: BackfillTask): Promise<BackfillRunResult> {
       processMaxRssBytes: Math.max(processMaxBefore, maxRssBytes),
       rssBeforeBytes,
       rssSeries,
-      workerStartSeconds,
-      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      workerStartSeconds: w.startSeconds,
+      cpuSeconds,
       eventLoopDelayMs: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
       sqlByActivity,
     };
-  } finally {
-    await stop(w);
-  }
+  });
 }
 
 async function runBare(task: BareTask): Promise<BareResult> {
@@ -280,11 +230,11 @@ async function runBare(task: BareTask): Promise<BareResult> {
   const t0 = performance.now();
   await conn.run(`COPY (${bareFeatureSql(task.files, task.from, task.to)}) TO ${sqlString(output)} (FORMAT parquet)`);
   const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const maxRssBytes = process.resourceUsage().maxRSS * 1024;
+  const cpuSeconds = cpuSecondsSince(cpu0);
+  const maxRssBytes = peakRssBytes();
   const [row] = await queryRows<{ n: number }>(conn, `SELECT count(*) AS n FROM read_parquet(${sqlString(output)})`);
   conn.closeSync();
-  return { kind: 'bare', seconds, rows: row!.n, maxRssBytes, rssBeforeBytes, output, outputBytes: fs.statSync(output).size, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  return { kind: 'bare', seconds, rows: row!.n, maxRssBytes, rssBeforeBytes, output, outputBytes: fs.statSync(output).size, cpuSeconds };
 }
 
 if (require.main === module) runAsBenchWorker<WorkerTask>('features-worker.ts', (task) => (task.kind === 'ingest' ? runIngest(task) : task.kind === 'backfill' ? runBackfill(task) : runBare(task)));

@@ -14,24 +14,17 @@
  * 4. the bare output is checked against the pipeline's offline partitions on sample days.
  * Aims (from the issue): at most 1.5x the bare time, peak worker RSS under 1 GiB.
  */
-import { runBenchChild } from './child';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { execFileSync } from 'node:child_process';
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
-import { tsToMs } from '@temporalio/common/lib/time';
-import { loadConfig } from '../src/config';
-import { ensureServer, type RunningServer } from '../src/temporal/dev-server';
-import { connectClient } from '../src/temporal/client';
 import { openDuckDb, queryRows, sqlString } from '../src/data/duckdb';
 import { loadSpec } from '../src/specs';
 import { partitionRange } from '../src/features/partition-dates';
 import { maxWindowDays } from '../src/features/feature-sql';
 import { featurePartitionWorkflowId } from '../workflows/features';
-import { freePort } from '../test/helpers/ports';
+import { EventType, eventMs, runServerWorker, taskTimings, withDevServer, type HistoryEvent, type TaskTimings } from './harness';
 import { median, type BenchContext, type Benchmark, type BenchmarkResult, type DetailTable, type Figure } from './report';
 import type { BackfillRunResult, BareResult, IngestResult, WorkerTask } from './features-worker';
 
@@ -54,50 +47,15 @@ const SHARE_TOLERANCE = 1e-12;
 const WORKER_TIMEOUT_MS = 12 * 60_000;
 
 function runWorker<R>(ctx: BenchContext, task: WorkerTask): Promise<R> {
-  // No inherited configuration: the task says where the server and the data are.
-  return runBenchChild<R>(ctx.repoRoot, 'features-worker.ts', task, WORKER_TIMEOUT_MS, { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR });
-}
-
-/** CPU seconds a process has used so far (Linux /proc), or undefined where that cannot be read. */
-function processCpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
-    const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    return ticks / hz;
-  } catch {
-    return undefined;
-  }
+  return runServerWorker<R>(ctx, 'features-worker.ts', task, WORKER_TIMEOUT_MS);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Histories: per-partition wall time against the time spent in activities.
 
-const EventType = temporal.api.enums.v1.EventType;
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-
-interface ActivityTiming {
-  type: string;
-  attempt: number;
-  /** Scheduled -> started: waiting in the task queue for a poller / a free slot. */
-  queueMs: number;
-  /** Started -> completed (or failed): the activity's own run time. */
-  runMs: number;
-}
-
-interface PartitionTiming {
+interface PartitionTiming extends TaskTimings {
   partition: string;
   wallMs: number;
-  activities: ActivityTiming[];
-  activityMs: number;
-  queueMs: number;
-  /** Workflow tasks: scheduled -> completed, summed (the workflow code's turns, including their queue wait). */
-  workflowTaskMs: number;
-  /** Of which scheduled -> started: waiting for the worker to pick the task up. */
-  workflowTaskQueueMs: number;
-  workflowTasks: number;
   events: number;
   /** Alerts the partition raised (`code: message`), from the notify activities' inputs. */
   alerts: string[];
@@ -106,69 +64,17 @@ interface PartitionTiming {
   onlineWritten: Record<string, number>;
 }
 
-const eventMs = (e: HistoryEvent) => tsToMs(e.eventTime);
-
 export function partitionTiming(partition: string, events: HistoryEvent[]): PartitionTiming {
   const started = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
   const closed = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
   if (!started || !closed) throw new Error(`the history of ${partition} has no start or no completion: did the partition fail?`);
-  const scheduled = new Map<string, HistoryEvent>();
-  const startedActivity = new Map<string, HistoryEvent>();
-  const activities: ActivityTiming[] = [];
-  let workflowTaskMs = 0;
-  let workflowTaskQueueMs = 0;
-  let workflowTasks = 0;
-  let wfTaskScheduled: number | undefined;
-  const alerts: string[] = [];
-  for (const e of events) {
-    switch (e.eventType) {
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: {
-        scheduled.set(String(e.eventId), e);
-        const attrs = e.activityTaskScheduledEventAttributes!;
-        if (attrs.activityType?.name === 'notify') alerts.push(decodeAlert(attrs.input?.payloads?.[0]?.data));
-        break;
-      }
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-        startedActivity.set(String(e.activityTaskStartedEventAttributes!.scheduledEventId), e);
-        break;
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: {
-        const attrs = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
-        const id = String(attrs!.scheduledEventId);
-        const s = scheduled.get(id)!;
-        const st = startedActivity.get(id)!;
-        activities.push({
-          type: s.activityTaskScheduledEventAttributes!.activityType!.name!,
-          attempt: st.activityTaskStartedEventAttributes!.attempt ?? 1,
-          queueMs: eventMs(st) - eventMs(s),
-          runMs: eventMs(e) - eventMs(st),
-        });
-        break;
-      }
-      case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
-        wfTaskScheduled = eventMs(e);
-        break;
-      case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
-        if (wfTaskScheduled !== undefined) workflowTaskQueueMs += eventMs(e) - wfTaskScheduled;
-        break;
-      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-        if (wfTaskScheduled !== undefined) workflowTaskMs += eventMs(e) - wfTaskScheduled;
-        workflowTasks += 1;
-        wfTaskScheduled = undefined;
-        break;
-    }
-  }
-  const activityMs = activities.reduce((s, a) => s + a.runMs, 0);
+  const alerts = events
+    .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes!.activityType?.name === 'notify')
+    .map((e) => decodeAlert(e.activityTaskScheduledEventAttributes!.input?.payloads?.[0]?.data));
   return {
     partition,
     wallMs: eventMs(closed) - eventMs(started),
-    activities,
-    activityMs,
-    queueMs: activities.reduce((s, a) => s + a.queueMs, 0),
-    workflowTaskMs,
-    workflowTaskQueueMs,
-    workflowTasks,
+    ...taskTimings(events),
     events: events.length,
     alerts,
     ...decodeResult(closed.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0]?.data),
@@ -425,28 +331,9 @@ export const benchmark: Benchmark = {
     const spec = loadSpec('flights');
     const featureSet = `${spec.featureSet!.name}@${spec.featureSet!.version}`;
     const partitions = partitionRange(FROM, TO);
-    const serverLog: string[] = [];
-    const serverConfig = loadConfig({
-      TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
-      TEMPORAL_UI_URL: `http://127.0.0.1:${await freePort()}`,
-      MLPIPE_DATA_DIR: path.join(ctx.tmpDir, 'server'),
-    });
-    ctx.log(`starting a dev server at ${serverConfig.TEMPORAL_ADDRESS}`);
-    const server: RunningServer = await ensureServer(serverConfig, { ui: false, log: (line) => serverLog.push(line) });
-    // The server runs detached: if the harness exits early (Ctrl-C), stop it rather than leave it behind.
-    const stopOnExit = () => {
-      try {
-        if (server.started && server.pid) process.kill(server.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    };
-    process.once('exit', stopOnExit);
-    let client: Client | undefined;
-    try {
-      if (!server.started) throw new Error(`a server already answered at ${serverConfig.TEMPORAL_ADDRESS}: refusing to benchmark against it`);
+    return withDevServer(ctx, async (server) => {
       const dataDir = path.join(ctx.tmpDir, 'data');
-      const env = { address: serverConfig.TEMPORAL_ADDRESS, dataDir, taskQueue: `bench-features-${randomUUID().slice(0, 8)}` };
+      const env = { address: server.config.TEMPORAL_ADDRESS, dataDir, taskQueue: `bench-features-${randomUUID().slice(0, 8)}` };
 
       ctx.log('ingesting flights-3m (not timed)');
       const ingested = await runWorker<IngestResult>(ctx, { kind: 'ingest', ...env, batch: 'bench', asOf: AS_OF });
@@ -467,14 +354,14 @@ export const benchmark: Benchmark = {
       await runBare(1);
       ctx.log(`backfill ${FROM}..${TO} (${partitions.length} partitions, ${CONCURRENCY} at a time)`);
       const load0 = os.loadavg()[0]!;
-      const serverCpu0 = processCpuSeconds(server.pid);
+      const serverCpu0 = server.cpuSeconds();
       const backfill = await runWorker<BackfillRunResult>(ctx, { kind: 'backfill', ...env, from: FROM, to: TO, concurrency: CONCURRENCY });
-      const serverCpu1 = processCpuSeconds(server.pid);
+      const serverCpu1 = server.cpuSeconds();
       const serverCpuSeconds = serverCpu0 === undefined || serverCpu1 === undefined ? undefined : serverCpu1 - serverCpu0;
       const load1 = os.loadavg()[0]!;
       for (let rep = 2; rep <= ctx.reps; rep++) await runBare(rep);
 
-      client = await connectClient(serverConfig);
+      const client = await server.client();
       ctx.log('reading the partitions\' histories and verifying the bare output');
       const timings = await fetchTimings(client, partitions, featureSet);
       const backfillServerMs = await backfillWall(client, backfill.backfillWorkflowId);
@@ -607,14 +494,7 @@ export const benchmark: Benchmark = {
           partitions: timings.map((t) => ({ ...t, activities: t.activities.map((a) => ({ type: a.type, runMs: a.runMs, queueMs: a.queueMs, attempt: a.attempt })) })),
         },
       };
-    } catch (error) {
-      if (serverLog.length) ctx.log(`dev server log:\n${serverLog.slice(-20).join('\n')}`);
-      throw error;
-    } finally {
-      await client?.connection.close().catch(() => {});
-      await server.stop();
-      process.removeListener('exit', stopOnExit);
-    }
+    });
   },
 };
 

@@ -19,12 +19,9 @@
 import { runAsBenchWorker } from './child';
 import fs from 'node:fs';
 import path from 'node:path';
-import pino from 'pino';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { loadConfig, type Config } from '../src/config';
+import type pino from 'pino';
+import type { WorkflowHandle } from '@temporalio/client';
 import { createLogger } from '../src/logger';
-import { createWorker, type StartedWorker } from '../src/worker';
-import { connectClient } from '../src/temporal/client';
 import { startIngestion } from '../src/client/ingestion';
 import { startBackfill } from '../src/client/features';
 import { approvalView, decide, startTraining } from '../src/client/training';
@@ -42,12 +39,7 @@ import { DAY, LABEL, extractionSql, matrixSql, segmentColumn, transformedSql } f
 import { loadTrainingSpec } from '../src/training/training-spec';
 import { trainingWorkspace, type TrainingWorkspace } from '../src/training/workspace';
 import { PipelineStage } from '../workflows/search-attributes';
-
-export interface ServerEnv {
-  address: string;
-  dataDir: string;
-  taskQueue: string;
-}
+import { cpuSecondsSince, peakRssBytes, quietLogger, resetPeakRss, withWorkerAndClient, type ServerEnv } from './worker-harness';
 
 export interface Window {
   spec: string;
@@ -137,27 +129,8 @@ export interface BareResult {
   cpuSeconds: number;
 }
 
-/** A worker built the way `mlpipe worker` builds it (workflow code bundled at start), plus a client. */
-async function startWorkerAndClient(env: ServerEnv, logger: pino.Logger): Promise<{ config: Config; client: Client; worker: StartedWorker; running: Promise<void> }> {
-  const config = loadConfig({ TEMPORAL_ADDRESS: env.address, MLPIPE_DATA_DIR: env.dataDir });
-  const worker = await createWorker(config, logger, { taskQueue: env.taskQueue });
-  const running = worker.run();
-  const client = await connectClient(config);
-  return { config, client, worker, running };
-}
-
-async function stop(w: { client: Client; worker: StartedWorker; running: Promise<void> }): Promise<void> {
-  w.worker.worker.shutdown();
-  await w.running;
-  await w.client.connection.close();
-}
-
-/** Errors only, to stderr: stdout carries the result line. */
-const quietLogger = () => createLogger('error', pino.destination({ dest: 2, sync: true }));
-
-async function runSetup(task: SetupTask): Promise<SetupResult> {
-  const w = await startWorkerAndClient(task, quietLogger());
-  try {
+function runSetup(task: SetupTask): Promise<SetupResult> {
+  return withWorkerAndClient(task, quietLogger(), async (w) => {
     let t0 = performance.now();
     const ingestion = await startIngestion(w.client, w.config, { spec: task.spec, batch: 'bench', asOf: task.asOf, taskQueue: task.taskQueue });
     const ingested = await ingestion.result();
@@ -167,25 +140,8 @@ async function runSetup(task: SetupTask): Promise<SetupResult> {
     const filled = await backfill.result();
     if (filled.computed + filled.alreadyDone !== partitionRange(task.from, task.to).length) throw new Error(`the backfill published ${filled.computed + filled.alreadyDone} of ${filled.total} partitions`);
     return { kind: 'setup', rowsAccepted: ingested.rowsAccepted, rowsRejected: ingested.rowsRejected, ingestSeconds, partitionsComputed: filled.computed, backfillSeconds: (performance.now() - t0) / 1000 };
-  } finally {
-    await stop(w);
-  }
+  });
 }
-
-/** Resets the kernel's peak-RSS mark (VmHWM, and with it getrusage's maxrss) to the current RSS. */
-function resetPeakRss(): boolean {
-  try {
-    fs.writeFileSync('/proc/self/clear_refs', '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const cpuSeconds = (since: NodeJS.CpuUsage) => {
-  const cpu = process.cpuUsage(since);
-  return (cpu.user + cpu.system) / 1e6;
-};
 
 /**
  * The worker logs at info, as `mlpipe worker` does by default; its JSON lines are read here rather than
@@ -225,55 +181,53 @@ async function untilAwaitingApproval(handle: WorkflowHandle, onStage: (stage: st
 
 async function runPipeline(task: PipelineTask): Promise<PipelineRunResult> {
   const checkpointTimes: number[] = [];
-  const t = performance.now();
-  const w = await startWorkerAndClient(task, checkpointCapturingLogger(checkpointTimes));
-  const workerStartSeconds = (performance.now() - t) / 1000;
-  // RSS is sampled into the stage the run was last seen in.
-  let stage = 'Starting';
-  const rssByStage = new Map<string, number>();
-  const sampler = setInterval(() => rssByStage.set(stage, Math.max(rssByStage.get(stage) ?? 0, process.memoryUsage.rss())), 100);
-  try {
-    const processMaxBefore = process.resourceUsage().maxRSS * 1024;
-    const rssBeforeBytes = process.memoryUsage.rss();
-    const peakReset = resetPeakRss();
-    const cpu0 = process.cpuUsage();
-    const startedAt = Date.now();
-    const handle = await startTraining(w.client, w.config, { spec: task.spec, from: task.from, to: task.to, initiatedBy: task.initiatedBy, runId: task.runId, taskQueue: task.taskQueue });
-    await untilAwaitingApproval(handle, (s) => (stage = s));
-    const awaitingSeenAt = Date.now();
-    const cpuBeforeApproval = cpuSeconds(cpu0);
-    const evaluation = (await approvalView(w.client, handle.workflowId)).evaluation as { test: { rows: number; overall: { auc: number } } };
+  return withWorkerAndClient(task, checkpointCapturingLogger(checkpointTimes), async (w) => {
+    // RSS is sampled into the stage the run was last seen in.
+    let stage = 'Starting';
+    const rssByStage = new Map<string, number>();
+    const sampler = setInterval(() => rssByStage.set(stage, Math.max(rssByStage.get(stage) ?? 0, process.memoryUsage.rss())), 100);
+    try {
+      const processMaxBefore = peakRssBytes();
+      const rssBeforeBytes = process.memoryUsage.rss();
+      const peakReset = resetPeakRss();
+      const cpu0 = process.cpuUsage();
+      const startedAt = Date.now();
+      const handle = await startTraining(w.client, w.config, { spec: task.spec, from: task.from, to: task.to, initiatedBy: task.initiatedBy, runId: task.runId, taskQueue: task.taskQueue });
+      await untilAwaitingApproval(handle, (s) => (stage = s));
+      const awaitingSeenAt = Date.now();
+      const cpuBeforeApproval = cpuSecondsSince(cpu0);
+      const evaluation = (await approvalView(w.client, handle.workflowId)).evaluation as { test: { rows: number; overall: { auc: number } } };
 
-    stage = 'after the decision';
-    const cpu1 = process.cpuUsage();
-    const decideAt = Date.now();
-    await decide(w.client, handle.workflowId, { decision: 'approve', reviewer: task.reviewer, comment: 'benchmark run' });
-    const decidedAt = Date.now();
-    const result = await handle.result();
-    const resultAt = Date.now();
-    const cpuAfterApproval = cpuSeconds(cpu1);
-    const maxRssBytes = process.resourceUsage().maxRSS * 1024;
-    return {
-      kind: 'pipeline',
-      workflowId: handle.workflowId,
-      runId: handle.firstExecutionRunId,
-      workspace: trainingWorkspace(new ArtifactStore(w.config.dataDir), result.modelName, handle.workflowId, handle.firstExecutionRunId),
-      version: result.version,
-      client: { startedAt, awaitingSeenAt, decideAt, decidedAt, resultAt },
-      approval: { testRows: evaluation.test.rows, testAuc: evaluation.test.overall.auc },
-      checkpointTimes,
-      maxRssBytes,
-      peakReset,
-      processMaxRssBytes: Math.max(processMaxBefore, maxRssBytes),
-      rssBeforeBytes,
-      rssByStage: [...rssByStage.entries()].map(([s, bytes]) => ({ stage: s, maxRssBytes: bytes })),
-      workerStartSeconds,
-      cpuSeconds: { beforeApproval: cpuBeforeApproval, afterApproval: cpuAfterApproval },
-    };
-  } finally {
-    clearInterval(sampler);
-    await stop(w);
-  }
+      stage = 'after the decision';
+      const cpu1 = process.cpuUsage();
+      const decideAt = Date.now();
+      await decide(w.client, handle.workflowId, { decision: 'approve', reviewer: task.reviewer, comment: 'benchmark run' });
+      const decidedAt = Date.now();
+      const result = await handle.result();
+      const resultAt = Date.now();
+      const cpuAfterApproval = cpuSecondsSince(cpu1);
+      const maxRssBytes = peakRssBytes();
+      return {
+        kind: 'pipeline',
+        workflowId: handle.workflowId,
+        runId: handle.firstExecutionRunId,
+        workspace: trainingWorkspace(new ArtifactStore(w.config.dataDir), result.modelName, handle.workflowId, handle.firstExecutionRunId),
+        version: result.version,
+        client: { startedAt, awaitingSeenAt, decideAt, decidedAt, resultAt },
+        approval: { testRows: evaluation.test.rows, testAuc: evaluation.test.overall.auc },
+        checkpointTimes,
+        maxRssBytes,
+        peakReset,
+        processMaxRssBytes: Math.max(processMaxBefore, maxRssBytes),
+        rssBeforeBytes,
+        rssByStage: [...rssByStage.entries()].map(([s, bytes]) => ({ stage: s, maxRssBytes: bytes })),
+        workerStartSeconds: w.startSeconds,
+        cpuSeconds: { beforeApproval: cpuBeforeApproval, afterApproval: cpuAfterApproval },
+      };
+    } finally {
+      clearInterval(sampler);
+    }
+  });
 }
 
 async function runBare(task: BareTask): Promise<BareResult> {
@@ -330,7 +284,7 @@ async function runBare(task: BareTask): Promise<BareResult> {
     evaluate('validation', split.validation);
     return evaluate('test', split.test);
   });
-  const cpu = cpuSeconds(cpu0);
+  const cpu = cpuSecondsSince(cpu0);
   return {
     kind: 'bare',
     stepSeconds,
@@ -346,7 +300,7 @@ async function runBare(task: BareTask): Promise<BareResult> {
     intercept: model.intercept,
     testAuc: test.overall.auc,
     checkpointMs,
-    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    maxRssBytes: peakRssBytes(),
     rssBeforeBytes,
     cpuSeconds: cpu,
   };

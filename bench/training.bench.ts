@@ -15,21 +15,14 @@
  * 4. each run's model is checked against the bare fit (same matrix hash, same weights).
  * The issue sets no aims for training: every figure is reported, only the check is judged.
  */
-import { runBenchChild } from './child';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { tsToMs } from '@temporalio/common/lib/time';
-import { loadConfig } from '../src/config';
-import { ensureServer, type RunningServer } from '../src/temporal/dev-server';
-import { connectClient } from '../src/temporal/client';
 import { partitionRange } from '../src/features/partition-dates';
 import { loadTrainingSpec } from '../src/training/training-spec';
-import { freePort } from '../test/helpers/ports';
+import { EventType, eventMs, runServerWorker, taskTimings, withDevServer, type ActivityTiming, type HistoryEvent } from './harness';
 import { median, type BenchContext, type Benchmark, type BenchmarkResult, type DetailTable, type Figure } from './report';
 import { BARE_STEPS, type BareResult, type BareStep, type PipelineRunResult, type SetupResult, type WorkerTask } from './training-worker';
 
@@ -58,45 +51,11 @@ const BARE_COUNTERPART: Record<string, BareStep[]> = {
 const TRAINING_STEPS: BareStep[] = BARE_COUNTERPART.trainModel!;
 
 function runWorker<R>(ctx: BenchContext, task: WorkerTask): Promise<R> {
-  // No inherited configuration: the task says where the server and the data are.
-  return runBenchChild<R>(ctx.repoRoot, 'training-worker.ts', task, WORKER_TIMEOUT_MS, { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR });
-}
-
-/** CPU seconds a process has used so far (Linux /proc), or undefined where that cannot be read. */
-function processCpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
-    const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    return ticks / hz;
-  } catch {
-    return undefined;
-  }
+  return runServerWorker<R>(ctx, 'training-worker.ts', task, WORKER_TIMEOUT_MS);
 }
 
 // ---------------------------------------------------------------------------------------------
 // The run's history: activity run times, wall time either side of the human wait.
-
-const EventType = temporal.api.enums.v1.EventType;
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-const eventMs = (e: HistoryEvent) => tsToMs(e.eventTime);
-
-interface ActivityTiming {
-  type: string;
-  attempt: number;
-  /** Server times, ms. */
-  scheduled: number;
-  started: number;
-  closed: number;
-  /** Started -> completed: the activity's own run time. */
-  runMs: number;
-  /** Scheduled -> started: waiting in the task queue for a poller / a free slot. */
-  queueMs: number;
-  /** The activity's result (JSON payload), for the rows and iterations it reports. */
-  result: unknown;
-}
 
 interface Phase {
   /** Server times, ms. */
@@ -121,14 +80,6 @@ interface RunTiming {
   /** The human wait: between the two phases. */
   waitMs: number;
   events: number;
-}
-
-function decodePayload(data: Uint8Array | null | undefined): unknown {
-  try {
-    return JSON.parse(Buffer.from(data ?? []).toString('utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -159,59 +110,8 @@ function runTiming(events: HistoryEvent[]): RunTiming {
 }
 
 function phase(events: HistoryEvent[], from: number, to: number): Phase {
-  const scheduled = new Map<string, HistoryEvent>();
-  const started = new Map<string, HistoryEvent>();
-  const activities: ActivityTiming[] = [];
-  let workflowTaskMs = 0;
-  let workflowTasks = 0;
-  let taskScheduled: number | undefined;
-  for (const e of events) {
-    switch (e.eventType) {
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-        scheduled.set(String(e.eventId), e);
-        break;
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-        started.set(String(e.activityTaskStartedEventAttributes!.scheduledEventId), e);
-        break;
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: {
-        const attrs = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
-        const id = String(attrs!.scheduledEventId);
-        const s = scheduled.get(id)!;
-        const st = started.get(id)!;
-        activities.push({
-          type: s.activityTaskScheduledEventAttributes!.activityType!.name!,
-          attempt: st.activityTaskStartedEventAttributes!.attempt ?? 1,
-          scheduled: eventMs(s),
-          started: eventMs(st),
-          closed: eventMs(e),
-          runMs: eventMs(e) - eventMs(st),
-          queueMs: eventMs(st) - eventMs(s),
-          result: decodePayload(e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data),
-        });
-        break;
-      }
-      case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
-        taskScheduled = eventMs(e);
-        break;
-      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-        if (taskScheduled !== undefined) workflowTaskMs += eventMs(e) - taskScheduled;
-        workflowTasks += 1;
-        taskScheduled = undefined;
-        break;
-    }
-  }
-  return {
-    from,
-    to,
-    wallMs: to - from,
-    activities,
-    activityMs: activities.reduce((s, a) => s + a.runMs, 0),
-    queueMs: activities.reduce((s, a) => s + a.queueMs, 0),
-    workflowTaskMs,
-    workflowTasks,
-  };
+  const { activities, activityMs, queueMs, workflowTaskMs, workflowTasks } = taskTimings(events);
+  return { from, to, wallMs: to - from, activities, activityMs, queueMs, workflowTaskMs, workflowTasks };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -466,30 +366,11 @@ export const benchmark: Benchmark = {
   async run(ctx: BenchContext): Promise<BenchmarkResult> {
     const started = performance.now();
     const t = loadTrainingSpec(SPEC);
-    const serverLog: string[] = [];
-    const serverConfig = loadConfig({
-      TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
-      TEMPORAL_UI_URL: `http://127.0.0.1:${await freePort()}`,
-      MLPIPE_DATA_DIR: path.join(ctx.tmpDir, 'server'),
-    });
-    ctx.log(`starting a dev server at ${serverConfig.TEMPORAL_ADDRESS}`);
-    const server: RunningServer = await ensureServer(serverConfig, { ui: false, log: (line) => serverLog.push(line) });
-    // The server runs detached: if the harness exits early (Ctrl-C), stop it rather than leave it behind.
-    const stopOnExit = () => {
-      try {
-        if (server.started && server.pid) process.kill(server.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    };
-    process.once('exit', stopOnExit);
-    let client: Client | undefined;
-    try {
-      if (!server.started) throw new Error(`a server already answered at ${serverConfig.TEMPORAL_ADDRESS}: refusing to benchmark against it`);
-      client = await connectClient(serverConfig);
+    return withDevServer(ctx, async (server) => {
+      const client = await server.client();
       const dataDir = path.join(ctx.tmpDir, 'data');
       const prepared = path.join(ctx.tmpDir, 'data-prepared');
-      const env = { address: serverConfig.TEMPORAL_ADDRESS, dataDir, taskQueue: `bench-training-${randomUUID().slice(0, 8)}` };
+      const env = { address: server.config.TEMPORAL_ADDRESS, dataDir, taskQueue: `bench-training-${randomUUID().slice(0, 8)}` };
       const window = { spec: SPEC, from: FROM, to: TO };
 
       ctx.log(`ingesting flights-3m and backfilling ${FROM}..${TO} (not timed)`);
@@ -509,9 +390,9 @@ export const benchmark: Benchmark = {
         fs.rmSync(dataDir, { recursive: true, force: true });
         fs.cpSync(prepared, dataDir, { recursive: true });
         const load0 = os.loadavg()[0]!;
-        const serverCpu0 = processCpuSeconds(server.pid);
+        const serverCpu0 = server.cpuSeconds();
         const run = await runWorker<PipelineRunResult>(ctx, { kind: 'pipeline', ...env, ...window, runId: `bench-${rep}`, initiatedBy: INITIATED_BY, reviewer: REVIEWER });
-        const serverCpu1 = processCpuSeconds(server.pid);
+        const serverCpu1 = server.cpuSeconds();
         const timing = runTiming((await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events ?? []);
         const training = activityOf(timing, 'trainModel');
         samples.push({
@@ -709,13 +590,6 @@ export const benchmark: Benchmark = {
           bare: bare.map(({ weights: _weights, ...b }) => b),
         },
       };
-    } catch (error) {
-      if (serverLog.length) ctx.log(`dev server log:\n${serverLog.slice(-20).join('\n')}`);
-      throw error;
-    } finally {
-      await client?.connection.close().catch(() => {});
-      await server.stop();
-      process.removeListener('exit', stopOnExit);
-    }
+    });
   },
 };

@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
  * Everything is written under _staging first and published by rename.
  */
 export interface ArtifactKey {
-  kind: 'datasets' | 'dead-letters' | 'reports' | 'features' | 'models';
+  kind: 'datasets' | 'dead-letters' | 'reports' | 'features' | 'models' | 'monitoring';
   name: string;
   version: string;
   partition: string;

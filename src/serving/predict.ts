@@ -60,6 +60,7 @@ export function createPredictor(deps: ServingDeps): (body: unknown, source: Requ
       featureSetVersion: served.featureSet.version,
       eventTime: row.eventTime,
       entityKeys: row.entityKeys,
+      request: request.rows[i]!,
       features: row.features,
       score: scores[i]!,
       source,

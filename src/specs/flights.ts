@@ -41,4 +41,13 @@ export const flightsSpec: SpecInput = {
   },
   featureSet: flightFeatures,
   model: flightDelayModel,
+  monitoring: {
+    // A flight's arrival delay is known once it lands: the same day.
+    labelDelayHours: 24,
+    drift: { methods: {}, thresholds: {}, datasetShare: 0.5 },
+    performance: { metric: 'auc', maxDrop: 0.03, minLabelled: 500 },
+    retrainOn: { datasetDrift: true, degradation: true, predictionDrift: false },
+    // Retrain on the same length of history as the first model (January-February: 52 days).
+    retrainDays: 52,
+  },
 };

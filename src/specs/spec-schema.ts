@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ContractSchema } from './contract-schema';
 import { FeatureSetSchema } from './feature-schema';
 import { ModelSpecSchema } from './model-schema';
+import { MonitoringSpecSchema } from './monitoring-schema';
 
 /**
  * A pipeline spec: one place per model. The data contract comes first; the feature set, model, gates,
@@ -21,9 +22,12 @@ export const SpecSchema = z
     featureSet: FeatureSetSchema.optional(),
     /** The model trained on the feature set: label, segments, gates, reviewers. */
     model: ModelSpecSchema.optional(),
+    /** How the production model is watched: label delay, drift and degradation thresholds, retraining trigger. */
+    monitoring: MonitoringSpecSchema.optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {
+    if (spec.monitoring && !spec.model) ctx.addIssue({ code: 'custom', message: 'monitoring needs a model to watch', path: ['monitoring'] });
     if (!spec.model) return;
     if (!spec.featureSet) {
       ctx.addIssue({ code: 'custom', message: 'a model needs a featureSet to train on', path: ['model'] });

@@ -180,6 +180,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
           .addColumn('feature_set_version', 'text', (col) => col.notNull())
           .addColumn('event_time', 'text', (col) => col.notNull())
           .addColumn('entity_keys_json', 'text', (col) => col.notNull())
+          .addColumn('request_json', 'text', (col) => col.notNull())
           .addColumn('features_json', 'text', (col) => col.notNull())
           .addColumn('score', 'double precision', (col) => col.notNull())
           .addColumn('source', 'text', (col) => col.notNull())

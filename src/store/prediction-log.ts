@@ -14,6 +14,8 @@ export const PredictionLogEntrySchema = z.object({
   /** The row's event time: the axis monitoring windows are cut on. */
   eventTime: TimestampSchema,
   entityKeys: z.record(z.string(), z.string().nullable()),
+  /** The request row as received (the spec's servingInput columns): monitoring joins labels on it. */
+  request: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
   /** The transformed model inputs, exactly what was scored (zod numbers are finite). */
   features: z.record(z.string(), z.number()),
   score: z.number().min(0).max(1),
@@ -90,6 +92,7 @@ function toRow(e: z.output<typeof PredictionLogEntrySchema>): Omit<PredictionLog
     feature_set_version: e.featureSetVersion,
     event_time: e.eventTime,
     entity_keys_json: JSON.stringify(e.entityKeys),
+    request_json: JSON.stringify(e.request),
     features_json: JSON.stringify(e.features),
     score: e.score,
     source: e.source,
@@ -108,6 +111,7 @@ function fromRow(row: Selectable<PredictionLogTable>): PredictionLogEntry {
     featureSetVersion: row.feature_set_version,
     eventTime: row.event_time,
     entityKeys: JSON.parse(row.entity_keys_json) as PredictionLogEntry['entityKeys'],
+    request: JSON.parse(row.request_json) as PredictionLogEntry['request'],
     features: JSON.parse(row.features_json) as PredictionLogEntry['features'],
     score: Number(row.score),
     source: row.source,

@@ -155,6 +155,7 @@ export interface PredictionLogTable {
   event_time: string;
   /** Entity name -> key (null when the row's key columns were null), as JSON. */
   entity_keys_json: string;
+  request_json: string;
   /** Feature name -> the transformed model input, as JSON. */
   features_json: string;
   score: number;

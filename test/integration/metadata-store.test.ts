@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import { sql } from 'kysely';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { migrations } from '../../src/store/migrations';
 import type { RunStatInput } from '../../src/store/run-stats';
-import { postgresBackend, sqliteBackend } from '../helpers/sql-backends';
+import { describeOnSqlBackends } from '../helpers/sql-backends';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 const MIGRATION_NAMES = Object.keys(migrations('sqlite')).sort();
@@ -85,219 +85,205 @@ const alert = (dedupeKey: string, createdAt: string) => ({
   createdAt,
 });
 
-for (const backend of [sqliteBackend(), postgresBackend()]) {
-  describe(`metadata store on ${backend.name}`, () => {
-    before(() => backend.start());
-    after(() => backend.stop());
-
-    async function withStore(body: (store: MetadataStore) => Promise<void>): Promise<void> {
-      const store = await openMetadataStore(await backend.freshUrl());
-      try {
-        await body(store);
-      } finally {
-        await store.close();
-      }
+describeOnSqlBackends('metadata store', ({ backend, withStore }) => {
+  test('migrations are idempotent: reopening keeps data and records each migration once', async () => {
+    const url = await backend.freshUrl();
+    const first = await openMetadataStore(url);
+    await first.runStats.record(stat({ subject: 'flights', batchId: '2024-01-01' }));
+    // A second open while the first is still open, as a CLI does next to a running worker.
+    const second = await openMetadataStore(url);
+    await first.close();
+    try {
+      assert.deepEqual(await migrationNames(second), MIGRATION_NAMES);
+      assert.equal((await second.runStats.latestPublished('flights'))?.batchId, '2024-01-01');
+    } finally {
+      await second.close();
     }
+  });
 
-    test('migrations are idempotent: reopening keeps data and records each migration once', async () => {
-      const url = await backend.freshUrl();
-      const first = await openMetadataStore(url);
-      await first.runStats.record(stat({ subject: 'flights', batchId: '2024-01-01' }));
-      // A second open while the first is still open, as a CLI does next to a running worker.
-      const second = await openMetadataStore(url);
-      await first.close();
-      try {
-        assert.deepEqual(await migrationNames(second), MIGRATION_NAMES);
-        assert.equal((await second.runStats.latestPublished('flights'))?.batchId, '2024-01-01');
-      } finally {
-        await second.close();
-      }
-    });
+  test('processes opening a new store at the same moment all succeed and migrate once', async () => {
+    const url = await backend.freshUrl();
+    const openers = [1, 2, 3, 4].map(() => spawnOpener(url));
+    await Promise.all(openers.map((opener) => opener.ready));
+    for (const opener of openers) opener.go();
+    await Promise.all(openers.map((opener) => opener.done));
+    const store = await openMetadataStore(url);
+    try {
+      assert.deepEqual(await migrationNames(store), MIGRATION_NAMES);
+    } finally {
+      await store.close();
+    }
+  });
 
-    test('processes opening a new store at the same moment all succeed and migrate once', async () => {
-      const url = await backend.freshUrl();
-      const openers = [1, 2, 3, 4].map(() => spawnOpener(url));
-      await Promise.all(openers.map((opener) => opener.ready));
-      for (const opener of openers) opener.go();
-      await Promise.all(openers.map((opener) => opener.done));
-      const store = await openMetadataStore(url);
-      try {
-        assert.deepEqual(await migrationNames(store), MIGRATION_NAMES);
-      } finally {
-        await store.close();
-      }
-    });
+  test('run stats: re-recording a batch replaces its row', () =>
+    withStore(async (store) => {
+      await store.runStats.record(stat({ subject: 'flights', batchId: 'b1', status: 'failed', rowsAccepted: 0 }));
+      await store.runStats.record(stat({ subject: 'flights', batchId: 'b1', runId: 'run-2', rowsAccepted: 120 }));
+      assert.equal(await runStatRows(store, 'flights'), 1);
+      const latest = await store.runStats.latestPublished('flights');
+      assert.equal(latest?.rowsAccepted, 120);
+      assert.equal(latest?.runId, 'run-2');
+    }));
 
-    test('run stats: re-recording a batch replaces its row', () =>
-      withStore(async (store) => {
-        await store.runStats.record(stat({ subject: 'flights', batchId: 'b1', status: 'failed', rowsAccepted: 0 }));
-        await store.runStats.record(stat({ subject: 'flights', batchId: 'b1', runId: 'run-2', rowsAccepted: 120 }));
-        assert.equal(await runStatRows(store, 'flights'), 1);
-        const latest = await store.runStats.latestPublished('flights');
-        assert.equal(latest?.rowsAccepted, 120);
-        assert.equal(latest?.runId, 'run-2');
-      }));
+  test('run stats: trailing counts are newest first, published only, without the excluded batch', () =>
+    withStore(async (store) => {
+      const runs: RunStatInput[] = [
+        stat({ subject: 'flights', batchId: 'b4', rowsAccepted: 40, createdAt: '2024-01-02T22:00:00Z' }),
+        stat({ subject: 'flights', batchId: 'b1', rowsAccepted: 10, createdAt: '2024-01-01T00:00:00Z' }),
+        stat({ subject: 'flights', batchId: 'b5', rowsAccepted: 50, createdAt: new Date('2024-01-05T00:00:00Z') }),
+        stat({ subject: 'flights', batchId: 'b3', rowsAccepted: 30, createdAt: '2024-01-02T21:00:00Z', status: 'failed' }),
+        // 2024-01-02T20:00Z: as raw text it would sort after b4, so this checks timestamps are normalised.
+        stat({ subject: 'flights', batchId: 'b2', rowsAccepted: 20, createdAt: '2024-01-03T01:00:00+05:00' }),
+        stat({ subject: 'weather', batchId: 'b9', rowsAccepted: 999, createdAt: '2024-02-01T00:00:00Z' }),
+      ];
+      for (const run of runs) await store.runStats.record(run);
 
-    test('run stats: trailing counts are newest first, published only, without the excluded batch', () =>
-      withStore(async (store) => {
-        const runs: RunStatInput[] = [
-          stat({ subject: 'flights', batchId: 'b4', rowsAccepted: 40, createdAt: '2024-01-02T22:00:00Z' }),
-          stat({ subject: 'flights', batchId: 'b1', rowsAccepted: 10, createdAt: '2024-01-01T00:00:00Z' }),
-          stat({ subject: 'flights', batchId: 'b5', rowsAccepted: 50, createdAt: new Date('2024-01-05T00:00:00Z') }),
-          stat({ subject: 'flights', batchId: 'b3', rowsAccepted: 30, createdAt: '2024-01-02T21:00:00Z', status: 'failed' }),
-          // 2024-01-02T20:00Z: as raw text it would sort after b4, so this checks timestamps are normalised.
-          stat({ subject: 'flights', batchId: 'b2', rowsAccepted: 20, createdAt: '2024-01-03T01:00:00+05:00' }),
-          stat({ subject: 'weather', batchId: 'b9', rowsAccepted: 999, createdAt: '2024-02-01T00:00:00Z' }),
-        ];
-        for (const run of runs) await store.runStats.record(run);
+      assert.deepEqual(await store.runStats.trailingAcceptedCounts('flights', 3, 'b5'), [40, 20, 10]);
+      assert.deepEqual(await store.runStats.trailingAcceptedCounts('flights', 2, 'b4'), [50, 20]);
+      assert.deepEqual(await store.runStats.trailingAcceptedCounts('flights', 10, 'none'), [50, 40, 20, 10]);
+      assert.deepEqual(await store.runStats.trailingAcceptedCounts('nobody', 3, 'b1'), []);
 
-        assert.deepEqual(await store.runStats.trailingAcceptedCounts('flights', 3, 'b5'), [40, 20, 10]);
-        assert.deepEqual(await store.runStats.trailingAcceptedCounts('flights', 2, 'b4'), [50, 20]);
-        assert.deepEqual(await store.runStats.trailingAcceptedCounts('flights', 10, 'none'), [50, 40, 20, 10]);
-        assert.deepEqual(await store.runStats.trailingAcceptedCounts('nobody', 3, 'b1'), []);
+      const latest = await store.runStats.latestPublished('flights');
+      assert.equal(latest?.batchId, 'b5');
+      assert.equal(latest?.createdAt, '2024-01-05T00:00:00.000Z');
+      assert.equal((await store.runStats.latestPublished('flights', 'b5'))?.batchId, 'b4');
+      assert.equal(await store.runStats.latestPublished('nobody'), undefined);
+    }));
 
-        const latest = await store.runStats.latestPublished('flights');
-        assert.equal(latest?.batchId, 'b5');
-        assert.equal(latest?.createdAt, '2024-01-05T00:00:00.000Z');
-        assert.equal((await store.runStats.latestPublished('flights', 'b5'))?.batchId, 'b4');
-        assert.equal(await store.runStats.latestPublished('nobody'), undefined);
-      }));
+  test('run stats: invalid counts are rejected before reaching the database', () =>
+    withStore(async (store) => {
+      await assert.rejects(store.runStats.record(stat({ subject: 'flights', batchId: 'b1', rowsRead: -1 })));
+      await assert.rejects(store.runStats.record(stat({ subject: 'flights', batchId: 'b1', rowsRead: 1.5 })));
+      await assert.rejects(
+        store.runStats.record(stat({ subject: 'flights', batchId: 'b1', rowsRead: Number.MAX_SAFE_INTEGER + 1 })),
+      );
+      assert.equal(await runStatRows(store, 'flights'), 0);
+    }));
 
-    test('run stats: invalid counts are rejected before reaching the database', () =>
-      withStore(async (store) => {
-        await assert.rejects(store.runStats.record(stat({ subject: 'flights', batchId: 'b1', rowsRead: -1 })));
-        await assert.rejects(store.runStats.record(stat({ subject: 'flights', batchId: 'b1', rowsRead: 1.5 })));
-        await assert.rejects(
-          store.runStats.record(stat({ subject: 'flights', batchId: 'b1', rowsRead: Number.MAX_SAFE_INTEGER + 1 })),
-        );
-        assert.equal(await runStatRows(store, 'flights'), 0);
-      }));
+  test('lineage: recording an output URI again replaces its entry', () =>
+    withStore(async (store) => {
+      await store.lineage.record({ ...lineageEntry('file:///out/a', '2024-01-01T00:00:00Z'), details: { gate: 'ok' } });
+      await store.lineage.record({
+        ...lineageEntry('file:///out/a', '2024-01-03T00:00:00Z'),
+        outputHash: 'sha256:out-2',
+        contractVersion: null,
+        details: { gates: ['volume', 'freshness'], retries: 2 },
+      });
+      await store.lineage.record(lineageEntry('file:///out/b', '2024-01-02T00:00:00Z'));
 
-    test('lineage: recording an output URI again replaces its entry', () =>
-      withStore(async (store) => {
-        await store.lineage.record({ ...lineageEntry('file:///out/a', '2024-01-01T00:00:00Z'), details: { gate: 'ok' } });
-        await store.lineage.record({
-          ...lineageEntry('file:///out/a', '2024-01-03T00:00:00Z'),
-          outputHash: 'sha256:out-2',
-          contractVersion: null,
-          details: { gates: ['volume', 'freshness'], retries: 2 },
-        });
-        await store.lineage.record(lineageEntry('file:///out/b', '2024-01-02T00:00:00Z'));
+      const entry = await store.lineage.get('file:///out/a');
+      assert.equal(entry?.outputHash, 'sha256:out-2');
+      assert.equal(entry?.contractVersion, null);
+      assert.deepEqual(entry?.details, { gates: ['volume', 'freshness'], retries: 2 });
+      assert.deepEqual(
+        (await store.lineage.list(10)).map((e) => e.outputUri),
+        ['file:///out/a', 'file:///out/b'],
+      );
+      assert.deepEqual(
+        (await store.lineage.list(1)).map((e) => e.outputUri),
+        ['file:///out/a'],
+      );
+      assert.equal(await store.lineage.get('file:///out/missing'), undefined);
+    }));
 
-        const entry = await store.lineage.get('file:///out/a');
-        assert.equal(entry?.outputHash, 'sha256:out-2');
-        assert.equal(entry?.contractVersion, null);
-        assert.deepEqual(entry?.details, { gates: ['volume', 'freshness'], retries: 2 });
-        assert.deepEqual(
-          (await store.lineage.list(10)).map((e) => e.outputUri),
-          ['file:///out/a', 'file:///out/b'],
-        );
-        assert.deepEqual(
-          (await store.lineage.list(1)).map((e) => e.outputUri),
-          ['file:///out/a'],
-        );
-        assert.equal(await store.lineage.get('file:///out/missing'), undefined);
-      }));
+  test('alerts: raising the same dedupe key twice stores one alert and reports the original id', () =>
+    withStore(async (store) => {
+      const first = await store.alerts.raise(alert('flights:2024-01-01:volume', '2024-01-01T00:00:00Z'));
+      const retry = await store.alerts.raise({
+        ...alert('flights:2024-01-01:volume', '2024-01-01T00:05:00Z'),
+        message: 'a retry must not overwrite the original',
+      });
+      const other = await store.alerts.raise(alert('flights:2024-01-02:volume', '2024-01-02T00:00:00Z'));
 
-    test('alerts: raising the same dedupe key twice stores one alert and reports the original id', () =>
-      withStore(async (store) => {
-        const first = await store.alerts.raise(alert('flights:2024-01-01:volume', '2024-01-01T00:00:00Z'));
-        const retry = await store.alerts.raise({
-          ...alert('flights:2024-01-01:volume', '2024-01-01T00:05:00Z'),
-          message: 'a retry must not overwrite the original',
-        });
-        const other = await store.alerts.raise(alert('flights:2024-01-02:volume', '2024-01-02T00:00:00Z'));
+      assert.equal(first.inserted, true);
+      assert.deepEqual(retry, { inserted: false, id: first.id });
+      assert.equal(other.inserted, true);
+      assert.notEqual(other.id, first.id);
+      const stored = await store.alerts.listRecent({ limit: 10 });
+      assert.equal(stored.length, 2);
+      assert.equal(stored.find((a) => a.id === first.id)?.message, 'volume gate failed (flights:2024-01-01:volume)');
+    }));
 
-        assert.equal(first.inserted, true);
-        assert.deepEqual(retry, { inserted: false, id: first.id });
-        assert.equal(other.inserted, true);
-        assert.notEqual(other.id, first.id);
-        const stored = await store.alerts.listRecent({ limit: 10 });
-        assert.equal(stored.length, 2);
-        assert.equal(stored.find((a) => a.id === first.id)?.message, 'volume gate failed (flights:2024-01-01:volume)');
-      }));
+  test('alerts: listRecent is newest first and honours limit and since', () =>
+    withStore(async (store) => {
+      await store.alerts.raise(alert('t2', '2024-01-02T00:00:00Z'));
+      await store.alerts.raise({
+        ...alert('t3', '2024-01-03T00:00:00Z'),
+        severity: 'warning',
+        observed: '812 rows',
+        expected: '>= 990 rows',
+        workflowId: 'wf-3',
+        runId: 'run-3',
+        uiUrl: 'http://127.0.0.1:8233/namespaces/default/workflows/wf-3/run-3',
+        details: { ratio: 0.82 },
+      });
+      await store.alerts.raise(alert('t1', '2024-01-01T00:00:00Z'));
 
-    test('alerts: listRecent is newest first and honours limit and since', () =>
-      withStore(async (store) => {
-        await store.alerts.raise(alert('t2', '2024-01-02T00:00:00Z'));
-        await store.alerts.raise({
-          ...alert('t3', '2024-01-03T00:00:00Z'),
+      const keys = async (options: Parameters<MetadataStore['alerts']['listRecent']>[0]) =>
+        (await store.alerts.listRecent(options)).map((a) => a.dedupeKey);
+      assert.deepEqual(await keys({ limit: 10 }), ['t3', 't2', 't1']);
+      assert.deepEqual(await keys({ limit: 2 }), ['t3', 't2']);
+      assert.deepEqual(await keys({ limit: 10, since: '2024-01-02T00:00:00Z' }), ['t3', 't2']);
+      assert.deepEqual(await keys({ limit: 10, since: new Date('2024-01-02T00:00:01Z') }), ['t3']);
+
+      const [newest] = await store.alerts.listRecent({ limit: 1 });
+      assert.deepEqual(
+        { ...newest, id: typeof newest?.id },
+        {
+          id: 'number',
+          dedupeKey: 't3',
           severity: 'warning',
+          code: 'DataQualityGateFailed',
+          subject: 'flights',
+          message: 'volume gate failed (t3)',
           observed: '812 rows',
           expected: '>= 990 rows',
           workflowId: 'wf-3',
           runId: 'run-3',
           uiUrl: 'http://127.0.0.1:8233/namespaces/default/workflows/wf-3/run-3',
+          createdAt: '2024-01-03T00:00:00.000Z',
           details: { ratio: 0.82 },
-        });
-        await store.alerts.raise(alert('t1', '2024-01-01T00:00:00Z'));
+        },
+      );
+    }));
 
-        const keys = async (options: Parameters<MetadataStore['alerts']['listRecent']>[0]) =>
-          (await store.alerts.listRecent(options)).map((a) => a.dedupeKey);
-        assert.deepEqual(await keys({ limit: 10 }), ['t3', 't2', 't1']);
-        assert.deepEqual(await keys({ limit: 2 }), ['t3', 't2']);
-        assert.deepEqual(await keys({ limit: 10, since: '2024-01-02T00:00:00Z' }), ['t3', 't2']);
-        assert.deepEqual(await keys({ limit: 10, since: new Date('2024-01-02T00:00:01Z') }), ['t3']);
+  test('counts up to 1e12 and beyond 2^31 round-trip as JS numbers', () =>
+    withStore(async (store) => {
+      const big = { rowsRead: 1e12, rowsAccepted: 999_999_999_999, rowsRejected: 1, sourceRows: Number.MAX_SAFE_INTEGER };
+      await store.runStats.record(stat({ subject: 'huge', batchId: 'b1', ...big }));
+      const latest = await store.runStats.latestPublished('huge');
+      assert.deepEqual(
+        { rowsRead: latest?.rowsRead, rowsAccepted: latest?.rowsAccepted, rowsRejected: latest?.rowsRejected, sourceRows: latest?.sourceRows },
+        big,
+      );
+      assert.deepEqual(await store.runStats.trailingAcceptedCounts('huge', 1, 'none'), [999_999_999_999]);
 
-        const [newest] = await store.alerts.listRecent({ limit: 1 });
-        assert.deepEqual(
-          { ...newest, id: typeof newest?.id },
-          {
-            id: 'number',
-            dedupeKey: 't3',
-            severity: 'warning',
-            code: 'DataQualityGateFailed',
-            subject: 'flights',
-            message: 'volume gate failed (t3)',
-            observed: '812 rows',
-            expected: '>= 990 rows',
-            workflowId: 'wf-3',
-            runId: 'run-3',
-            uiUrl: 'http://127.0.0.1:8233/namespaces/default/workflows/wf-3/run-3',
-            createdAt: '2024-01-03T00:00:00.000Z',
-            details: { ratio: 0.82 },
-          },
-        );
-      }));
+      await store.lineage.record({ ...lineageEntry('file:///out/huge', '2024-01-01T00:00:00Z'), rowsRead: 1e12 });
+      assert.equal((await store.lineage.get('file:///out/huge'))?.rowsRead, 1e12);
+    }));
 
-    test('counts up to 1e12 and beyond 2^31 round-trip as JS numbers', () =>
-      withStore(async (store) => {
-        const big = { rowsRead: 1e12, rowsAccepted: 999_999_999_999, rowsRejected: 1, sourceRows: Number.MAX_SAFE_INTEGER };
-        await store.runStats.record(stat({ subject: 'huge', batchId: 'b1', ...big }));
-        const latest = await store.runStats.latestPublished('huge');
-        assert.deepEqual(
-          { rowsRead: latest?.rowsRead, rowsAccepted: latest?.rowsAccepted, rowsRejected: latest?.rowsRejected, sourceRows: latest?.sourceRows },
-          big,
-        );
-        assert.deepEqual(await store.runStats.trailingAcceptedCounts('huge', 1, 'none'), [999_999_999_999]);
+  test('model registry: versions are numbered, registration is idempotent, promotion keeps one production version', async () => {
+    await withStore(async (store) => {
+      const reg = (key: string) =>
+        store.models.register({ modelName: 'flights', registrationKey: key, artifactUri: `artifact:models/flights/${key}`, metrics: { auc: 0.7 }, lineage: { featureSetVersion: '1' }, workflowId: `training/${key}`, runId: 'r' });
+      assert.deepEqual(await reg('a'), { version: 1, created: true });
+      assert.deepEqual(await reg('a'), { version: 1, created: false }, 'a retried registration is the same version');
+      assert.deepEqual(await reg('b'), { version: 2, created: true });
+      assert.equal((await store.models.get('flights', 2))?.stage, 'candidate');
+      assert.deepEqual((await store.models.get('flights', 1))?.lineage, { featureSetVersion: '1' });
 
-        await store.lineage.record({ ...lineageEntry('file:///out/huge', '2024-01-01T00:00:00Z'), rowsRead: 1e12 });
-        assert.equal((await store.lineage.get('file:///out/huge'))?.rowsRead, 1e12);
-      }));
+      const decide = (version: number, decision: 'approve' | 'promote' | 'rollback', key: string) => ({ dedupeKey: key, modelName: 'flights', version, decision, actor: 'alice', reason: 'better AUC', workflowId: 'training/a' });
+      assert.deepEqual(await store.models.promote(decide(1, 'promote', 'p1')), { previous: undefined });
+      assert.deepEqual(await store.models.promote(decide(2, 'promote', 'p2')), { previous: 1 });
+      assert.equal((await store.models.production('flights'))?.version, 2);
+      assert.equal((await store.models.get('flights', 1))?.stage, 'archived');
+      assert.deepEqual(await store.models.promote(decide(1, 'rollback', 'rb1')), { previous: 2 });
+      assert.deepEqual((await store.models.list('flights')).map((m) => [m.version, m.stage]), [[2, 'archived'], [1, 'production']]);
 
-    test('model registry: versions are numbered, registration is idempotent, promotion keeps one production version', async () => {
-      await withStore(async (store) => {
-        const reg = (key: string) =>
-          store.models.register({ modelName: 'flights', registrationKey: key, artifactUri: `artifact:models/flights/${key}`, metrics: { auc: 0.7 }, lineage: { featureSetVersion: '1' }, workflowId: `training/${key}`, runId: 'r' });
-        assert.deepEqual(await reg('a'), { version: 1, created: true });
-        assert.deepEqual(await reg('a'), { version: 1, created: false }, 'a retried registration is the same version');
-        assert.deepEqual(await reg('b'), { version: 2, created: true });
-        assert.equal((await store.models.get('flights', 2))?.stage, 'candidate');
-        assert.deepEqual((await store.models.get('flights', 1))?.lineage, { featureSetVersion: '1' });
-
-        const decide = (version: number, decision: 'approve' | 'promote' | 'rollback', key: string) => ({ dedupeKey: key, modelName: 'flights', version, decision, actor: 'alice', reason: 'better AUC', workflowId: 'training/a' });
-        assert.deepEqual(await store.models.promote(decide(1, 'promote', 'p1')), { previous: undefined });
-        assert.deepEqual(await store.models.promote(decide(2, 'promote', 'p2')), { previous: 1 });
-        assert.equal((await store.models.production('flights'))?.version, 2);
-        assert.equal((await store.models.get('flights', 1))?.stage, 'archived');
-        assert.deepEqual(await store.models.promote(decide(1, 'rollback', 'rb1')), { previous: 2 });
-        assert.deepEqual((await store.models.list('flights')).map((m) => [m.version, m.stage]), [[2, 'archived'], [1, 'production']]);
-
-        assert.equal(await store.models.recordDecision(decide(2, 'approve', 'ap2')), true);
-        assert.equal(await store.models.recordDecision(decide(2, 'approve', 'ap2')), false, 'a duplicate approval is recorded once');
-        assert.deepEqual((await store.models.decisions('flights', 2)).map((d) => d.decision).sort(), ['approve', 'promote']);
-        await assert.rejects(store.models.promote(decide(9, 'promote', 'p9')), /no version 9/);
-      });
+      assert.equal(await store.models.recordDecision(decide(2, 'approve', 'ap2')), true);
+      assert.equal(await store.models.recordDecision(decide(2, 'approve', 'ap2')), false, 'a duplicate approval is recorded once');
+      assert.deepEqual((await store.models.decisions('flights', 2)).map((d) => d.decision).sort(), ['approve', 'promote']);
+      await assert.rejects(store.models.promote(decide(9, 'promote', 'p9')), /no version 9/);
     });
   });
-}
+});

@@ -1,26 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkBias } from '../../src/ml/bias-gate';
-import type { Evaluation, SegmentEvaluation } from '../../src/ml/evaluation';
 import type { ModelMetrics } from '../../src/ml/metrics';
+import { evaluationFixture } from './ml-fixtures';
 
-function metrics(overrides: Partial<ModelMetrics> = {}): ModelMetrics {
-  return { rows: 1000, baseRate: 0.2, auc: 0.7, logLoss: 0.45, accuracy: 0.8, precision: 0.5, recall: 0.4, threshold: 0.5, ece: 0.02, ...overrides };
-}
-
-function evaluation(segments: Record<string, Partial<ModelMetrics> | string>, overall: Partial<ModelMetrics> = {}): Evaluation {
-  return {
-    split: 'test',
-    from: '2024-03-01',
-    to: '2024-03-10',
-    rows: 1000,
-    overall: metrics(overall),
-    calibration: [],
-    segments: Object.entries(segments).map(([name, m]): SegmentEvaluation =>
-      typeof m === 'string' ? { name, rows: 12, positives: 0, note: m } : { name, rows: 300, positives: 60, metrics: metrics(m) },
-    ),
-  };
-}
+/** The test split's evaluation with these segments (the bias gate's subject) and overall metrics. */
+const evaluation = (segments: Record<string, Partial<ModelMetrics> | string>, overall: Partial<ModelMetrics> = {}) => evaluationFixture(overall, segments);
 
 describe('bias gate', () => {
   it('passes when every segment is within every bound', () => {

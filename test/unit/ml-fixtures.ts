@@ -1,3 +1,6 @@
+import type { Evaluation, SegmentEvaluation } from '../../src/ml/evaluation';
+import type { ModelMetrics } from '../../src/ml/metrics';
+
 /**
  * Deterministic data for the ml-* tests. The generator is a 32-bit linear congruential generator
  * (Numerical Recipes constants) because its integer arithmetic is trivially reproduced in Python,
@@ -45,4 +48,28 @@ export function syntheticFlights(rows: number, seed: number, missingShare = 0): 
     if (next() < missingShare) logDistance[i] = NaN;
   }
   return { columns, labels, trueWeights, trueIntercept };
+}
+
+/** Plausible metrics of a model on a 1000-row split, `overrides` on top. */
+export function metricsFixture(overrides: Partial<ModelMetrics> = {}): ModelMetrics {
+  return { rows: 1000, baseRate: 0.2, auc: 0.7, logLoss: 0.45, accuracy: 0.8, precision: 0.5, recall: 0.4, threshold: 0.5, ece: 0.02, ...overrides };
+}
+
+/**
+ * A hand-made evaluation of a 1000-row test split (2024-03-01..10) for the gate tests: `overall`
+ * metrics, and per segment either its metrics (300 rows, 60 positives) or, as a string, the note of
+ * a segment that could not be evaluated (12 rows, 0 positives).
+ */
+export function evaluationFixture(overall: Partial<ModelMetrics> = {}, segments: Record<string, Partial<ModelMetrics> | string> = {}): Evaluation {
+  return {
+    split: 'test',
+    from: '2024-03-01',
+    to: '2024-03-10',
+    rows: 1000,
+    overall: metricsFixture(overall),
+    calibration: [],
+    segments: Object.entries(segments).map(([name, m]): SegmentEvaluation =>
+      typeof m === 'string' ? { name, rows: 12, positives: 0, note: m } : { name, rows: 300, positives: 60, metrics: metricsFixture(m) },
+    ),
+  };
 }

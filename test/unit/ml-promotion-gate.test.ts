@@ -1,27 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Evaluation, SegmentEvaluation } from '../../src/ml/evaluation';
-import type { ModelMetrics } from '../../src/ml/metrics';
+import type { Evaluation } from '../../src/ml/evaluation';
 import { comparePromotion } from '../../src/ml/promotion-gate';
 import type { ModelSpec } from '../../src/specs/model-schema';
-
-function metrics(overrides: Partial<ModelMetrics> = {}): ModelMetrics {
-  return { rows: 1000, baseRate: 0.2, auc: 0.7, logLoss: 0.45, accuracy: 0.8, precision: 0.5, recall: 0.4, threshold: 0.5, ece: 0.02, ...overrides };
-}
-
-function evaluation(overall: Partial<ModelMetrics>, segments: Record<string, Partial<ModelMetrics> | string> = {}): Evaluation {
-  return {
-    split: 'test',
-    from: '2024-03-01',
-    to: '2024-03-10',
-    rows: 1000,
-    overall: metrics(overall),
-    calibration: [],
-    segments: Object.entries(segments).map(([name, m]): SegmentEvaluation =>
-      typeof m === 'string' ? { name, rows: 12, positives: 0, note: m } : { name, rows: 300, positives: 60, metrics: metrics(m) },
-    ),
-  };
-}
+import { evaluationFixture as evaluation } from './ml-fixtures';
 
 const CRITERIA: ModelSpec['promotion'] = { metric: 'auc', minImprovement: 0.002, maxSegmentDegradation: 0.01, minLiftOverBaseline: 0.05 };
 const production = (e: Evaluation) => ({ kind: 'production' as const, version: 3, evaluation: e });

@@ -1,0 +1,191 @@
+/**
+ * The parent side of the benchmarks that run pipelines on Temporal (features, training): a dev server
+ * of their own and its CPU time, the worker processes that talk to it, and the timings read back from
+ * the server's histories. The worker side is bench/worker-harness.ts (kept apart: a worker process
+ * should not load the dev server's modules, nor the parent the Temporal worker's).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { tsToMs } from '@temporalio/common/lib/time';
+import { loadConfig, type Config } from '../src/config';
+import { ensureServer } from '../src/temporal/dev-server';
+import { connectClient } from '../src/temporal/client';
+import { freePort } from '../test/helpers/ports';
+import { runBenchChild } from './child';
+import type { BenchContext } from './report';
+
+/**
+ * Runs one task of a bench worker script (see `runBenchChild`) with no inherited configuration: the
+ * task says where the server and the data are.
+ */
+export function runServerWorker<R>(ctx: BenchContext, script: string, task: { kind: string }, timeoutMs: number): Promise<R> {
+  return runBenchChild<R>(ctx.repoRoot, script, task, timeoutMs, { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR });
+}
+
+/** CPU seconds a process has used so far (Linux /proc), or undefined where that cannot be read. */
+export function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    return ticks / hz;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What `withDevServer` hands the benchmark. */
+export interface BenchServer {
+  /** The server's configuration: TEMPORAL_ADDRESS is where it listens. */
+  config: Config;
+  /** CPU seconds the server process has used so far, or undefined where that cannot be read. */
+  cpuSeconds(): number | undefined;
+  /** A client of the server, connected on the first call; closed before the server stops. */
+  client(): Promise<Client>;
+}
+
+/**
+ * Starts a Temporal dev server on free ports with a fresh data directory (`<tmpDir>/server`), runs
+ * `work` against it, and stops it, also when the harness exits early. Refuses to run against a server
+ * that was already answering at the address. When `work` fails, the server's last log lines are logged.
+ */
+export async function withDevServer<T>(ctx: BenchContext, work: (server: BenchServer) => Promise<T>): Promise<T> {
+  const serverLog: string[] = [];
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+    TEMPORAL_UI_URL: `http://127.0.0.1:${await freePort()}`,
+    MLPIPE_DATA_DIR: path.join(ctx.tmpDir, 'server'),
+  });
+  ctx.log(`starting a dev server at ${config.TEMPORAL_ADDRESS}`);
+  const server = await ensureServer(config, { ui: false, log: (line) => serverLog.push(line) });
+  // The server runs detached: if the harness exits early (Ctrl-C), stop it rather than leave it behind.
+  const stopOnExit = () => {
+    try {
+      if (server.started && server.pid) process.kill(server.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', stopOnExit);
+  let client: Promise<Client> | undefined;
+  try {
+    if (!server.started) throw new Error(`a server already answered at ${config.TEMPORAL_ADDRESS}: refusing to benchmark against it`);
+    return await work({ config, cpuSeconds: () => processCpuSeconds(server.pid), client: () => (client ??= connectClient(config)) });
+  } catch (error) {
+    if (serverLog.length) ctx.log(`dev server log:\n${serverLog.slice(-20).join('\n')}`);
+    throw error;
+  } finally {
+    await client?.then((c) => c.connection.close()).catch(() => {});
+    await server.stop();
+    process.removeListener('exit', stopOnExit);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Histories: activity and workflow-task timings from the server's events.
+
+export const EventType = temporal.api.enums.v1.EventType;
+export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+export const eventMs = (e: HistoryEvent) => tsToMs(e.eventTime);
+
+/** A JSON payload (the default payload converter), or undefined when there is none or it is not JSON. */
+export function decodePayload(data: Uint8Array | null | undefined): unknown {
+  try {
+    return JSON.parse(Buffer.from(data ?? []).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ActivityTiming {
+  type: string;
+  attempt: number;
+  /** Server times, ms. */
+  scheduled: number;
+  started: number;
+  closed: number;
+  /** Started -> completed (or failed, timed out): the activity's own run time. */
+  runMs: number;
+  /** Scheduled -> started: waiting in the task queue for a poller / a free slot. */
+  queueMs: number;
+  /** The activity's result (JSON payload), for what it reports; undefined unless it completed. */
+  result: unknown;
+}
+
+export interface TaskTimings {
+  /** Every activity attempt that closed in the events, in the order they closed. */
+  activities: ActivityTiming[];
+  /** Sum of the activities' run times. */
+  activityMs: number;
+  /** Sum of the activities' queue waits. */
+  queueMs: number;
+  /** Workflow tasks: scheduled -> completed, summed (the workflow code's turns, including their queue wait). */
+  workflowTaskMs: number;
+  /** Of which scheduled -> started: waiting for the worker to pick the task up. */
+  workflowTaskQueueMs: number;
+  workflowTasks: number;
+}
+
+/** The activities and workflow tasks of a stretch of history, timed by the server's event times. */
+export function taskTimings(events: HistoryEvent[]): TaskTimings {
+  const scheduled = new Map<string, HistoryEvent>();
+  const started = new Map<string, HistoryEvent>();
+  const activities: ActivityTiming[] = [];
+  let workflowTaskMs = 0;
+  let workflowTaskQueueMs = 0;
+  let workflowTasks = 0;
+  let taskScheduled: number | undefined;
+  for (const e of events) {
+    switch (e.eventType) {
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        scheduled.set(String(e.eventId), e);
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+        started.set(String(e.activityTaskStartedEventAttributes!.scheduledEventId), e);
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: {
+        const attrs = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
+        const id = String(attrs!.scheduledEventId);
+        const s = scheduled.get(id)!;
+        const st = started.get(id)!;
+        activities.push({
+          type: s.activityTaskScheduledEventAttributes!.activityType!.name!,
+          attempt: st.activityTaskStartedEventAttributes!.attempt ?? 1,
+          scheduled: eventMs(s),
+          started: eventMs(st),
+          closed: eventMs(e),
+          runMs: eventMs(e) - eventMs(st),
+          queueMs: eventMs(st) - eventMs(s),
+          result: decodePayload(e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data),
+        });
+        break;
+      }
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+        taskScheduled = eventMs(e);
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+        if (taskScheduled !== undefined) workflowTaskQueueMs += eventMs(e) - taskScheduled;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+        if (taskScheduled !== undefined) workflowTaskMs += eventMs(e) - taskScheduled;
+        workflowTasks += 1;
+        taskScheduled = undefined;
+        break;
+    }
+  }
+  return {
+    activities,
+    activityMs: activities.reduce((s, a) => s + a.runMs, 0),
+    queueMs: activities.reduce((s, a) => s + a.queueMs, 0),
+    workflowTaskMs,
+    workflowTaskQueueMs,
+    workflowTasks,
+  };
+}

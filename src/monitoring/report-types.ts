@@ -1,0 +1,53 @@
+import type { ColumnDriftResult, DatasetDrift } from '../stats/column-drift';
+import type { ModelMetrics } from '../ml/metrics';
+
+/** Reference-against-current counts over shared bin edges (edges.length = counts + 1). */
+export interface HistogramPair {
+  edges: number[];
+  reference: number[];
+  current: number[];
+}
+
+export interface ColumnDriftReport extends ColumnDriftResult {
+  histogram: HistogramPair;
+  /** Reference and current mean: a person reads a shift faster from these than from a statistic. */
+  referenceMean: number;
+  currentMean: number;
+}
+
+export interface DailyPerformance {
+  day: string;
+  predictions: number;
+  labelled: number;
+  /** Null when the day's labels are all of one class or not there yet. */
+  auc: number | null;
+  meanScore: number;
+  positiveRate: number | null;
+}
+
+/** An alert as the report lists it: what, which metric, observed against the threshold. */
+export interface ReportAlert {
+  code: string;
+  subject: string;
+  message: string;
+  observed: string;
+  expected: string;
+}
+
+/** Everything one monitoring run found, written as JSON and rendered as a self-contained HTML page. */
+export interface MonitoringReport {
+  model: string;
+  version: number;
+  featureSetVersion: string;
+  window: { from: string; to: string };
+  generatedAt: string;
+  workflowId: string;
+  runId: string;
+  uiUrl?: string;
+  predictions: { total: number; serving: number; batch: number; labelled: number; awaitingLabels: number };
+  /** Where labels exist; absent when none have arrived. */
+  performance?: { overall: ModelMetrics; reference: ModelMetrics; byDay: DailyPerformance[]; judged: boolean };
+  drift: { reference: string; referenceRows: number; currentRows: number; columns: ColumnDriftReport[]; dataset: DatasetDrift; prediction?: ColumnDriftReport };
+  alerts: ReportAlert[];
+  decision: { retrain: boolean; reasons: string[]; childWorkflowId?: string };
+}
