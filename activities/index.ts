@@ -3,6 +3,7 @@ import type { ActivityDeps } from './deps';
 import { createFeatureActivities } from './features';
 import { createIngestActivities } from './ingest';
 import { createModelRegistryActivities } from './model-registry';
+import { createMonitoringActivities } from './monitoring';
 import { createServingCheckActivities } from './serving-check';
 import { createTrainingDataActivities } from './training-data';
 import { createTrainingModelActivities } from './training-model';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTrainingModelActivities(deps),
     ...createModelRegistryActivities(deps),
     ...createServingCheckActivities(deps),
+    ...createMonitoringActivities(deps),
   };
 }
 

@@ -119,7 +119,7 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
 
     /**
      * Production now (the previous version archived, in one transaction), and the monitoring
-     * baseline: the test rows' model inputs, labels and scores, which drift is measured against.
+     * baseline: the training window's model inputs, labels and scores, which drift is measured against.
      */
     async promoteModel(raw: z.input<typeof PromoteInputSchema>): Promise<{ previous?: number; baselineUri: string }> {
       const input = parseInput(PromoteInputSchema, raw);
@@ -161,9 +161,11 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
     const { workflowId, runId } = registered;
     const ws = trainingWorkspace(artifacts, modelName, workflowId, runId);
     const matrix = await readMatrixFile(ws.matrix);
-    const split = JSON.parse(await fs.readFile(path.join(dir, 'split.json'), 'utf8')) as { test: { start: number; end: number } };
     const artifact = await readArtifact(path.join(dir, 'model.json'));
-    const baseline = withPrediction(matrix, split.test, scoreRange(artifact, matrix, split.test));
+    // The whole window, not the test split alone: a few test days would make every full week look like
+    // drift (day of week, weekday traffic). These are the inputs the model was built on.
+    const all = { start: 0, end: matrix.rows };
+    const baseline = withPrediction(matrix, all, scoreRange(artifact, matrix, all));
     const key = versionKey(modelName, version, 'baseline');
     await fs.rm(artifacts.stagingDir(key), { recursive: true, force: true });
     await writeMatrixFile(path.join(artifacts.stagingDir(key), 'baseline.bin'), baseline);

@@ -19,6 +19,7 @@ export const ErrorTypes = {
   ApprovalRejected: 'ApprovalRejected',
   ApprovalTimedOut: 'ApprovalTimedOut',
   ModelVersionNotFound: 'ModelVersionNotFound',
+  NoProductionModel: 'NoProductionModel',
 } as const;
 
 export const NON_RETRYABLE_ERROR_TYPES: string[] = Object.values(ErrorTypes);

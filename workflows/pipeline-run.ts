@@ -50,9 +50,11 @@ export class PipelineRun {
     }
   }
 
-  async alert(severity: 'critical' | 'warning' | 'info', code: string, message: string, extra: { observed?: string; expected?: string; details?: Record<string, unknown> } = {}): Promise<void> {
+  /** One alert per (run, code, subject): give alerts of one code a subject each (a feature, a segment). */
+  async alert(severity: 'critical' | 'warning' | 'info', code: string, message: string, extra: { subject?: string; observed?: string; expected?: string; details?: Record<string, unknown> } = {}): Promise<void> {
+    const subject = extra.subject ?? this.subject;
     try {
-      await notify.executeWithOptions({ summary: `alert: ${severity} ${code} ${this.subject}`.slice(0, 200) }, [{ severity, code, subject: this.subject, message, ...extra }]);
+      await notify.executeWithOptions({ summary: `alert: ${severity} ${code} ${subject}`.slice(0, 200) }, [{ severity, code, message, ...extra, subject }]);
     } catch {
       // The alert outlet failing must not hide the pipeline's own outcome; its retries were logged.
     }

@@ -3,7 +3,7 @@ import { escapeHtml, formatCount, formatNumber, formatPercent } from './html-tex
 import type { DailyPerformance, HistogramPair } from './report-types';
 
 export const REFERENCE_COLOR = '#5b7899';
-export const CURRENT_COLOR = '#e8743b';
+const CURRENT_COLOR = '#e8743b';
 
 /** Coordinates with one decimal: sharp enough on screen, and the markup stays small. */
 const px = (v: number) => v.toFixed(1);

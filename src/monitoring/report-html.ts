@@ -42,9 +42,8 @@ function header(r: MonitoringReport): string {
 <p class="subtitle">Monitoring of ${escapeHtml(r.window.from)} to ${escapeHtml(r.window.to)}</p>
 <dl class="facts">
 <div><dt>Feature set version</dt><dd>${escapeHtml(r.featureSetVersion)}</dd></div>
-<div><dt>Window</dt><dd>${escapeHtml(r.window.from)} → ${escapeHtml(r.window.to)}</dd></div>
 <div><dt>Generated</dt><dd>${escapeHtml(r.generatedAt)}</dd></div>
-<div><dt>Run</dt><dd><code>${escapeHtml(r.workflowId)}</code>${link ? `<br>${link}` : ''}</dd></div>
+<div class="wide"><dt>Workflow</dt><dd><code>${escapeHtml(r.workflowId)}</code>${link ? `<br>${link}` : ''}</dd></div>
 </dl>
 ${verdict(r)}
 </header>`;
@@ -161,6 +160,9 @@ function performance(r: MonitoringReport): string {
   if (!r.performance) return '<section><h2>Performance</h2><p class="muted">No labels have arrived for this window: performance is not judged.</p></section>';
   const { overall, reference, byDay, judged } = r.performance;
   const note = judged ? '' : `<p class="note">Too few labelled predictions (${formatCount(r.predictions.labelled)}) to judge performance; shown for information.</p>`;
+  const missing = byDay.some((d) => d.auc === null)
+    ? '<p class="muted">Hollow markers on the axis: days without an AUC (no labels yet, or labels of one class only).</p>'
+    : '';
   const rows = METRIC_ROWS.map(([key, label, better]) => {
     const change = overall[key] - reference[key];
     const worse = (better === 'higher' && change < 0) || (better === 'lower' && change > 0);
@@ -173,7 +175,7 @@ function performance(r: MonitoringReport): string {
     (d) => `<tr><td>${escapeHtml(d.day)}</td><td class="num">${formatCount(d.predictions)}</td><td class="num">${formatCount(d.labelled)}</td><td class="num">${d.auc === null ? '–' : formatNumber(d.auc)}</td><td class="num">${formatNumber(d.meanScore)}</td><td class="num">${d.positiveRate === null ? '–' : formatPercent(d.positiveRate)}</td></tr>`,
   );
   return `<section><h2>Performance</h2>${note}
-<h3>AUC per day</h3>${performanceSvg(byDay, reference.auc)}
+<h3>AUC per day</h3>${performanceSvg(byDay, reference.auc)}${missing}
 <h3>Window against reference (threshold ${formatNumber(overall.threshold)})</h3>
 <table class="metrics"><thead><tr><th>Metric</th><th class="num">Reference</th><th class="num">This window</th><th class="num">Change</th></tr></thead><tbody>${rows.join('')}</tbody></table>
 <details><summary>Per-day numbers</summary><table class="days"><thead><tr><th>Day</th><th class="num">Predictions</th><th class="num">Labelled</th><th class="num">AUC</th><th class="num">Mean score</th><th class="num">Positive rate</th></tr></thead><tbody>${days.join('')}</tbody></table></details>
@@ -190,7 +192,7 @@ h1 { margin: 0; font-size: 24px; } h2 { margin: 0 0 10px; font-size: 18px; } h3 
 .version { color: var(--muted); font-weight: 400; } .subtitle { margin: 2px 0 12px; color: var(--muted); }
 code { font: 12.5px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .facts { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); gap: 8px 24px; margin: 0 0 14px; }
-.facts dt { color: var(--muted); font-size: 12px; } .facts dd { margin: 0; word-break: break-all; }
+.facts dt { color: var(--muted); font-size: 12px; } .facts dd { margin: 0; overflow-wrap: anywhere; } .facts .wide { grid-column: span 2; }
 .verdict { margin: 0; border-left: 6px solid; } .verdict h2 { margin-bottom: 4px; } .verdict p, .verdict ul { margin: 4px 0; }
 .verdict.retrain { border-color: var(--bad); background: var(--bad-bg); } .verdict.warn { border-color: #d97706; background: var(--warn-bg); } .verdict.ok { border-color: var(--good); background: var(--good-bg); }
 .chips { margin-top: 8px; display: flex; flex-wrap: wrap; gap: 6px; }
@@ -209,7 +211,7 @@ tr.drifted td { background: var(--bad-bg); }
 .histograms { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 12px; }
 figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 8px; } figure.drifted { border-color: var(--bad); }
 figcaption { margin-bottom: 4px; }
-svg { max-width: 100%; height: auto; display: block; }
+svg { width: 100%; height: auto; display: block; }
 svg text { font: 11px system-ui, sans-serif; fill: var(--ink); } svg .tick, svg .muted { fill: var(--muted); } svg .legend { font-size: 11px; }
 svg .axis { stroke: #8a96a3; } svg .grid { stroke: #eef1f4; } svg .missing { fill: #fff; stroke: var(--muted); }
 svg .reference-line { stroke: ${REFERENCE_COLOR}; stroke-width: 1.5; stroke-dasharray: 6 4; } svg .reference-label { fill: ${REFERENCE_COLOR}; font-weight: 600; }

@@ -78,7 +78,7 @@ describe('monitoring report in Chromium', () => {
       assert.deepEqual(drifted, SAMPLE_DRIFTED);
       for (const flag of await page.locator('table.feature-drift tr.drifted .flag').allInnerTexts()) assert.equal(flag, 'yes');
       // A drifted row stands out: its background differs from a stable row's.
-      const background = (selector: string) => page.locator(selector).first().evaluate((td) => getComputedStyle(td).backgroundColor);
+      const background = (selector: string) => page.locator(selector).first().evaluate((td) => td.ownerDocument.defaultView.getComputedStyle(td).backgroundColor);
       assert.notEqual(await background('tr.drifted td'), await background('tr.stable td'));
       assert.equal(await page.locator('table.prediction-drift tbody tr.drifted').count(), 1);
 

@@ -1,0 +1,273 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { z } from 'zod';
+import { queryRows, sqlIdent, sqlString, withConnection } from '../src/data/duckdb';
+import { writeFileAtomic } from '../src/data/artifact-store';
+import { readMatrixFromDuckDB } from '../src/data/read-matrix';
+import { addDays, isPartition, partitionRange } from '../src/features/partition-dates';
+import { readMatrixFile, writeMatrixFile } from '../src/ml/matrix-file';
+import type { FeatureMatrix } from '../src/ml/feature-matrix';
+import { auc, evaluate, type ModelMetrics } from '../src/ml/metrics';
+import { computeDrift } from '../src/monitoring/drift';
+import { LABELLED_SEGMENT, MONITOR_DAY, MONITOR_LABEL, requestColumnTypes, requestLabelsSql, windowMatrixSql } from '../src/monitoring/monitoring-sql';
+import { renderReportHtml } from '../src/monitoring/report-html';
+import type { ColumnDriftReport, DailyPerformance, MonitoringReport } from '../src/monitoring/report-types';
+import type { DatasetDrift } from '../src/stats/column-drift';
+import { connectClient } from '../src/temporal/client';
+import { workflowUiUrl } from '../src/temporal/ui-links';
+import { segmentColumn } from '../src/training/training-sql';
+import { loadTrainingSpec, type TrainingSpec } from '../src/training/training-spec';
+import { ErrorTypes } from '../workflows/errors';
+import type { ActivityDeps } from './deps';
+import { callerRun } from './caller';
+import { parseInput } from './parse-input';
+import { readArtifact, scoreRange } from './training-model';
+
+const WindowSchema = z
+  .object({ spec: z.string().min(1), from: z.string().refine(isPartition, 'a day as YYYY-MM-DD'), to: z.string().refine(isPartition, 'a day as YYYY-MM-DD') })
+  .refine((w) => w.from <= w.to, 'from must not be after to');
+export type MonitoringWindow = z.infer<typeof WindowSchema>;
+
+interface ServedPrediction {
+  eventTime: string;
+  day: string;
+  score: number;
+  modelVersion: number;
+  request: Record<string, unknown>;
+}
+
+interface LabelledServed {
+  day: string;
+  score: number;
+  label: 0 | 1 | null;
+  /** The label should be there by now (event time + label delay <= the data's newest event). */
+  due: boolean;
+}
+
+export interface CollectedPredictions {
+  modelName: string;
+  version: number;
+  featureSetVersion: string;
+  threshold: number;
+  batchRows: number;
+  servingRows: number;
+  /** Days of the window with a published feature partition (batch-scored). */
+  scoredDays: number;
+  /** Days without one: nothing to batch-score there (yet). */
+  unscoredDays: string[];
+}
+
+export interface PerformanceSummary {
+  labelled: number;
+  judged: boolean;
+  overall?: ModelMetrics;
+  reference: ModelMetrics;
+  byDay: DailyPerformance[];
+}
+
+export type DriftSummary =
+  | { computed: true; reference: string; referenceRows: number; currentRows: number; columns: ColumnDriftReport[]; dataset: DatasetDrift; prediction?: ColumnDriftReport }
+  | { computed: false; reason: string };
+
+export function createMonitoringActivities(deps: ActivityDeps) {
+  const { duck, store, artifacts, config } = deps;
+  let client: Promise<Client> | undefined;
+
+  const context = (raw: unknown) => {
+    const window = parseInput(WindowSchema, raw);
+    let t: TrainingSpec;
+    try {
+      t = loadTrainingSpec(window.spec);
+    } catch (error) {
+      throw ApplicationFailure.nonRetryable((error as Error).message, ErrorTypes.InvalidInput);
+    }
+    if (!t.spec.monitoring) throw ApplicationFailure.nonRetryable(`spec ${t.spec.name} declares no monitoring settings`, ErrorTypes.InvalidInput);
+    const { workflowId, runId } = callerRun();
+    const dir = artifacts.workDir({ kind: 'monitoring', name: t.model.name, version: 'runs', partition: `${workflowId}.${runId}`.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200) });
+    const file = (name: string) => path.join(dir, name);
+    return { t, monitoring: t.spec.monitoring, window, dir, current: file('current.bin'), served: file('served.json'), labelled: file('served-labelled.json') };
+  };
+  const production = async (t: TrainingSpec) => {
+    const version = await store.models.production(t.model.name);
+    if (!version) throw ApplicationFailure.nonRetryable(`${t.model.name} has no production version to monitor`, ErrorTypes.NoProductionModel);
+    return version;
+  };
+  const readJson = async <T>(file: string): Promise<T> => JSON.parse(await fs.readFile(file, 'utf8')) as T;
+
+  return {
+    /** The spec's monitoring thresholds, for the workflow to compare against (it cannot read specs itself). */
+    async monitoringSettings(raw: { spec: string }) {
+      const { spec } = parseInput(z.object({ spec: z.string().min(1) }), raw);
+      const t = (() => {
+        try {
+          return loadTrainingSpec(spec);
+        } catch (error) {
+          throw ApplicationFailure.nonRetryable((error as Error).message, ErrorTypes.InvalidInput);
+        }
+      })();
+      const m = t.spec.monitoring;
+      if (!m) throw ApplicationFailure.nonRetryable(`spec ${spec} declares no monitoring settings`, ErrorTypes.InvalidInput);
+      return { retrainOn: m.retrainOn, datasetShare: m.drift.datasetShare, performance: m.performance, retrainDays: m.retrainDays, labelDelayHours: m.labelDelayHours };
+    },
+
+    /**
+     * The window's predictions: the production model batch-scores every published feature row of the
+     * window (kept as a matrix of model inputs and scores, tagged with the model and feature-set
+     * version), and the serving log adds what clients were answered in the window.
+     */
+    async collectPredictions(raw: MonitoringWindow): Promise<CollectedPredictions> {
+      const { t, window, dir, current, served } = context(raw);
+      const version = await production(t);
+      const artifact = await readArtifact(path.join(artifacts.resolve(version.artifactUri), 'model.json'));
+      const days = partitionRange(window.from, window.to);
+      const published = new Set(await store.features.publishedPartitions(t.fs.name, t.fs.version, days));
+      const files: string[] = [];
+      for (const d of days.filter((x) => published.has(x))) {
+        const found = await artifacts.parquetFiles(artifacts.finalDir({ kind: 'features', name: t.fs.name, version: t.fs.version, partition: d }));
+        if (found.length === 0) throw ApplicationFailure.retryable(`feature store unavailable: published partition ${t.fs.name}@${t.fs.version}/${d} has no readable file`, 'FeatureStoreUnavailable');
+        files.push(...found);
+      }
+      await fs.mkdir(dir, { recursive: true });
+      let batchRows = 0;
+      if (files.length > 0) {
+        const matrix = await withConnection(duck, (conn) =>
+          readMatrixFromDuckDB(conn, windowMatrixSql(t, files), { features: t.features, label: MONITOR_LABEL, day: MONITOR_DAY, segments: [...t.model.segments.map((s) => segmentColumn(s.name)), LABELLED_SEGMENT] }),
+        );
+        matrix.segments = [...t.model.segments.map((s) => s.name), LABELLED_SEGMENT];
+        const scores = scoreRange(artifact, matrix, { start: 0, end: matrix.rows });
+        await writeMatrixFile(current, { ...matrix, features: [...matrix.features, 'prediction'], columns: [...matrix.columns, scores] });
+        batchRows = matrix.rows;
+      } else {
+        await fs.rm(current, { force: true });
+      }
+      const logged = await store.predictions.list({ modelName: t.model.name, from: `${window.from}T00:00:00.000Z`, to: `${addDays(window.to, 1)}T00:00:00.000Z`, source: 'serving' });
+      const servedRows: ServedPrediction[] = logged.map((e) => ({ eventTime: e.eventTime, day: e.eventTime.slice(0, 10), score: e.score, modelVersion: e.modelVersion, request: e.request }));
+      await writeFileAtomic(served, JSON.stringify(servedRows));
+      return {
+        modelName: t.model.name,
+        version: version.version,
+        featureSetVersion: t.fs.version,
+        threshold: artifact.threshold,
+        batchRows,
+        servingRows: servedRows.length,
+        scoredDays: published.size,
+        unscoredDays: days.filter((d) => !published.has(d)),
+      };
+    },
+
+    /**
+     * Labels that arrived later: each served prediction is matched to its row in the latest published
+     * dataset. One with no row yet is awaiting its label while its label delay has not passed (counted,
+     * never dropped) and missing after.
+     */
+    async joinLabels(raw: MonitoringWindow): Promise<{ asOf: string | null; batchLabelled: number; servingLabelled: number; awaiting: number; missing: number }> {
+      const { t, monitoring, dir, current, served, labelled } = context(raw);
+      const rows = await readJson<ServedPrediction[]>(served);
+      const dataset = await store.runStats.latestPublished(t.spec.contract.name);
+      const datasetFiles = dataset?.outputUri ? await artifacts.parquetFiles(artifacts.resolve(dataset.outputUri)) : [];
+      const { labels, asOf } = await withConnection(duck, async (conn) => {
+        if (datasetFiles.length === 0) return { labels: new Map<number, boolean | null>(), asOf: null };
+        const [newest] = await queryRows<{ asOf: string | null }>(conn, `SELECT strftime(max(${sqlIdent(t.spec.contract.eventTime)}), '%Y-%m-%dT%H:%M:%S') AS asOf FROM read_parquet([${datasetFiles.map(sqlString).join(', ')}])`);
+        if (rows.length === 0) return { labels: new Map<number, boolean | null>(), asOf: newest?.asOf ?? null };
+        const requests = path.join(dir, 'requests.jsonl');
+        await fs.writeFile(requests, rows.map((r, idx) => JSON.stringify({ idx, ...r.request })).join('\n'));
+        const types = Object.entries(requestColumnTypes(t)).map(([name, type]) => `${sqlString(name)}: ${sqlString(type)}`);
+        await conn.run(`CREATE OR REPLACE TEMP TABLE requests AS SELECT * FROM read_json(${sqlString(requests)}, format = 'newline_delimited', columns = {'idx': 'BIGINT', ${types.join(', ')}})`);
+        const found = await queryRows<{ idx: number; label: boolean | null }>(conn, requestLabelsSql(t, datasetFiles));
+        return { labels: new Map(found.map((f) => [Number(f.idx), f.label])), asOf: newest?.asOf ?? null };
+      });
+      const horizon = asOf ? Date.parse(`${asOf}Z`) : -Infinity;
+      const joined: LabelledServed[] = rows.map((r, idx) => {
+        const label = labels.get(idx);
+        return { day: r.day, score: r.score, label: label === undefined || label === null ? null : label ? 1 : 0, due: Date.parse(r.eventTime) + monitoring.labelDelayHours * 3_600_000 <= horizon };
+      });
+      await writeFileAtomic(labelled, JSON.stringify(joined));
+      const batch = await readMatrixFile(current).catch(() => undefined);
+      const mask = batch?.segmentMasks[batch.segments.indexOf(LABELLED_SEGMENT)];
+      return {
+        asOf,
+        batchLabelled: mask ? mask.reduce((n, v) => n + v, 0) : 0,
+        servingLabelled: joined.filter((j) => j.label !== null).length,
+        awaiting: joined.filter((j) => j.label === null && !j.due).length,
+        missing: joined.filter((j) => j.label === null && j.due).length,
+      };
+    },
+
+    /** Performance where labels exist, overall and per day, against the model's own test-split metrics. */
+    async computePerformance(raw: MonitoringWindow): Promise<PerformanceSummary> {
+      const { t, monitoring, current, labelled } = context(raw);
+      const version = await production(t);
+      const reference = (version.metrics as { test: ModelMetrics }).test;
+      const batch = await readMatrixFile(current).catch(() => undefined);
+      const served = (await readJson<LabelledServed[]>(labelled)).filter((s) => s.label !== null);
+      const labels: number[] = [];
+      const scores: number[] = [];
+      const days: string[] = [];
+      if (batch) {
+        const mask = batch.segmentMasks[batch.segments.indexOf(LABELLED_SEGMENT)]!;
+        const prediction = batch.columns[batch.features.indexOf('prediction')]!;
+        for (let i = 0; i < batch.rows; i++) {
+          if (!mask[i]) continue;
+          labels.push(batch.labels[i]!);
+          scores.push(prediction[i]!);
+          days.push(batch.days[batch.dayIndex[i]!]!);
+        }
+      }
+      for (const s of served) {
+        labels.push(s.label!);
+        scores.push(s.score);
+        days.push(s.day);
+      }
+      const both = (l: Uint8Array) => l.includes(0) && l.includes(1);
+      const y = Uint8Array.from(labels);
+      const p = Float64Array.from(scores);
+      const byDay = [...new Set(days)].sort().map((day): DailyPerformance => {
+        const idx = days.flatMap((d, i) => (d === day ? [i] : []));
+        const dy = Uint8Array.from(idx, (i) => y[i]!);
+        const dp = Float64Array.from(idx, (i) => p[i]!);
+        return { day, predictions: idx.length, labelled: idx.length, auc: both(dy) ? auc(dy, dp) : null, meanScore: dp.reduce((a, b) => a + b, 0) / dp.length, positiveRate: dy.reduce((a, b) => a + b, 0) / dy.length };
+      });
+      const judged = y.length >= monitoring.performance.minLabelled && both(y);
+      return { labelled: y.length, judged, ...(both(y) ? { overall: evaluate(y, p, reference.threshold) } : {}), reference, byDay };
+    },
+
+    /** Drift of every model input and of the predictions, the window against the baseline set at promotion. */
+    async computeWindowDrift(raw: MonitoringWindow): Promise<DriftSummary> {
+      const { t, monitoring, current } = context(raw);
+      const version = await production(t);
+      const baselineUri = version.lineage.monitoringBaseline;
+      if (typeof baselineUri !== 'string') return { computed: false, reason: `${t.model.name} v${version.version} has no monitoring baseline` };
+      const currentMatrix: FeatureMatrix | undefined = await readMatrixFile(current).catch(() => undefined);
+      if (!currentMatrix || currentMatrix.rows === 0) return { computed: false, reason: 'no batch-scored rows in the window (no published feature partition)' };
+      const reference = await readMatrixFile(path.join(artifacts.resolve(baselineUri), 'baseline.bin'));
+      const drift = computeDrift({ reference, current: currentMatrix, columns: t.features, settings: monitoring.drift });
+      return { computed: true, reference: baselineUri, referenceRows: reference.rows, currentRows: currentMatrix.rows, ...drift };
+    },
+
+    /** Retraining runs of the model still running: none may start while one is in flight. */
+    async retrainingsInFlight(raw: { model: string }): Promise<string[]> {
+      const { model } = parseInput(z.object({ model: z.string().regex(/^[a-z][a-z0-9-]*$/) }), raw);
+      client ??= connectClient(config);
+      const found: string[] = [];
+      for await (const execution of (await client).workflow.list({ query: `WorkflowId STARTS_WITH 'retrain/${model}/' AND ExecutionStatus = 'Running'` })) found.push(execution.workflowId);
+      return found;
+    },
+
+    /** The report as JSON and as one self-contained HTML page, published under the model, window and run. */
+    async writeMonitoringReport(raw: { window: MonitoringWindow; report: Omit<MonitoringReport, 'workflowId' | 'runId' | 'uiUrl' | 'generatedAt'> }): Promise<{ reportUri: string; htmlPath: string }> {
+      const { t, window } = context(raw.window);
+      const { workflowId, runId } = callerRun();
+      const report: MonitoringReport = { ...raw.report, workflowId, runId, uiUrl: workflowUiUrl(config.TEMPORAL_UI_URL, config.TEMPORAL_NAMESPACE, workflowId, runId), generatedAt: new Date().toISOString() };
+      const key = { kind: 'monitoring' as const, name: t.model.name, version: `${window.from}_${window.to}`, partition: runId };
+      const staging = artifacts.stagingDir(key);
+      await fs.rm(staging, { recursive: true, force: true });
+      await fs.mkdir(staging, { recursive: true });
+      await fs.writeFile(path.join(staging, 'report.json'), JSON.stringify(report, null, 2));
+      await fs.writeFile(path.join(staging, 'report.html'), renderReportHtml(report));
+      await artifacts.publish(key);
+      return { reportUri: artifacts.uri(key), htmlPath: path.join(artifacts.finalDir(key), 'report.html') };
+    },
+  };
+}

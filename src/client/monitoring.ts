@@ -1,0 +1,40 @@
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { z } from 'zod';
+import type { Config } from '../config';
+import { formatZodError } from '../validation';
+import { isPartition } from '../features/partition-dates';
+import { ModelName, PipelineKind, PipelineStage } from '../../workflows/search-attributes';
+import type { monitoringPipeline } from '../../workflows/monitoring';
+import { InvalidRequestError } from './ingestion';
+import { modelSpecOf } from './training';
+
+const day = z.string().refine(isPartition, 'expected a day as YYYY-MM-DD');
+
+export const StartMonitoringSchema = z
+  .object({ spec: z.string().min(1), from: day, to: day, taskQueue: z.string().min(1).optional() })
+  .refine((r) => r.from <= r.to, { message: '--from must not be after --to', path: ['from'] });
+
+export function monitoringWorkflowId(model: string, from: string, to: string): string {
+  return `monitoring/${model}/${from}_${to}`;
+}
+
+/** Starts `monitoringPipeline` for one window of the spec's production model. */
+export async function startMonitoring(client: Client, config: Config, request: z.input<typeof StartMonitoringSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<typeof monitoringPipeline>> {
+  const parsed = StartMonitoringSchema.safeParse(request);
+  if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
+  const r = parsed.data;
+  const spec = modelSpecOf(r.spec);
+  if (!spec.monitoring) throw new InvalidRequestError(`spec ${spec.name} declares no monitoring settings`);
+  return client.workflow.start<typeof monitoringPipeline>('monitoringPipeline', {
+    workflowId: monitoringWorkflowId(spec.model.name, r.from, r.to),
+    taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
+    args: [{ spec: spec.name, from: r.from, to: r.to }],
+    typedSearchAttributes: [
+      { key: PipelineKind, value: 'monitoring' },
+      { key: PipelineStage, value: 'Starting' },
+      { key: ModelName, value: spec.model.name },
+    ],
+    staticSummary: `Monitor ${spec.model.name} on ${r.from}..${r.to}`,
+    memo: { specVersion: spec.version },
+  });
+}

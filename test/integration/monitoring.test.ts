@@ -1,0 +1,129 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startIngestion } from '../../src/client/ingestion';
+import { startBackfill } from '../../src/client/features';
+import { startMonitoring } from '../../src/client/monitoring';
+import { startTraining } from '../../src/client/training';
+import { ArtifactStore } from '../../src/data/artifact-store';
+import { openDuckDb } from '../../src/data/duckdb';
+import { openOnlineStore } from '../../src/features/online-store-factory';
+import { createLogger } from '../../src/logger';
+import { startServing } from '../../src/serving/server';
+import { openMetadataStore, type MetadataStore } from '../../src/store/database';
+import { approveSignal } from '../../workflows/approval-messages';
+import { progressQuery } from '../../workflows/messages';
+import { testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
+import { freshAsOf, query, writeSource } from '../helpers/sources';
+import { sqlString } from '../../src/data/duckdb';
+
+/**
+ * The monitoring pipeline against a model trained on 2001-01-08..21: a normal next week triggers no
+ * retraining; a week with injected drift (distances doubled, only hub departures) triggers exactly one
+ * retraining child however often monitoring runs; served predictions whose labels land later are scored
+ * once they do.
+ */
+const HUBS = "('ATL', 'ORD', 'DFW', 'LAX', 'PHX', 'DEN', 'LAS', 'DTW', 'IAH', 'MSP')";
+const config = testConfig();
+const taskQueue = uniqueTaskQueue('monitoring');
+const artifacts = new ArtifactStore(config.dataDir);
+const temporal = useWorker(config, taskQueue);
+let store: MetadataStore;
+
+async function ingest(batch: string, select: string): Promise<void> {
+  const source = await writeSource(config, `${batch}.parquet`, select);
+  await (await startIngestion(temporal.client, config, { spec: 'flights', batch, source, asOf: await freshAsOf(config, source), taskQueue })).result();
+}
+async function backfill(from: string, to: string): Promise<void> {
+  await (await startBackfill(temporal.client, config, { spec: 'flights', from, to, concurrency: 4, taskQueue })).result();
+}
+const monitor = async (from: string, to: string) => (await startMonitoring(temporal.client, config, { spec: 'flights', from, to, taskQueue })).result();
+
+/** Real flights up to `until`, with the days from `driftFrom` on changed: hub departures only, distances doubled. */
+const flightsUntil = (until: string, driftFrom?: string) =>
+  driftFrom
+    ? `SELECT * REPLACE (CASE WHEN date >= TIMESTAMP '${driftFrom}' THEN least(distance * 2, 6000) ELSE distance END AS distance) FROM flights
+       WHERE date < TIMESTAMP '${until}' AND (date < TIMESTAMP '${driftFrom}' OR origin IN ${HUBS})`
+    : `SELECT * FROM flights WHERE date < TIMESTAMP '${until}'`;
+
+before(async () => {
+  await temporal.ready();
+  await ingest('upto-0121', flightsUntil('2001-01-22'));
+  await backfill('2001-01-08', '2001-01-21');
+  const training = await startTraining(temporal.client, config, { spec: 'flights', from: '2001-01-08', to: '2001-01-21', initiatedBy: 'ana', runId: 'monitored', taskQueue });
+  await waitFor('approval', async () => (await training.query(progressQuery)).stage === 'AwaitingApproval', 180_000, 250);
+  await training.signal(approveSignal, { reviewer: 'ben' });
+  await training.result();
+  store = await openMetadataStore(config.databaseUrl);
+});
+after(async () => {
+  await store?.close();
+});
+
+describe('monitoring', () => {
+  test('a normal week: nothing drifts enough, no retraining; the report is written and linked', async () => {
+    await ingest('upto-0128', flightsUntil('2001-01-29'));
+    await backfill('2001-01-22', '2001-01-28');
+    const result = await monitor('2001-01-22', '2001-01-28');
+    assert.equal(result.datasetDrift, false, `drifted: ${result.driftedFeatures.join(', ')}`);
+    assert.equal(result.retraining.started, false);
+    const html = fs.readFileSync(path.join(artifacts.resolve(result.reportUri), 'report.html'), 'utf8');
+    assert.match(html, /flight-delay/);
+    const report = JSON.parse(fs.readFileSync(path.join(artifacts.resolve(result.reportUri), 'report.json'), 'utf8'));
+    assert.equal(report.drift.columns.length, 6, 'every feature is judged');
+    assert.ok(report.predictions.batch > 50_000, `the week was batch-scored (${report.predictions.batch})`);
+    assert.ok(report.performance.overall.auc > 0.5);
+  });
+
+  test('a week with injected drift starts exactly one retraining child, however often monitoring runs', async () => {
+    await ingest('upto-0204-drifted', flightsUntil('2001-02-05', '2001-01-29'));
+    await backfill('2001-01-29', '2001-02-04');
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push(await monitor('2001-01-29', '2001-02-04'));
+    for (const r of results) {
+      assert.equal(r.datasetDrift, true);
+      assert.ok(r.driftedFeatures.includes('log_distance'), `log_distance drifted (${r.driftedFeatures.join(', ')})`);
+    }
+    assert.deepEqual(results.map((r) => r.retraining.started), [true, false, false]);
+    const child = temporal.client.workflow.getHandle('retrain/flight-delay/2001-01-29_2001-02-04');
+    const description = await child.describe();
+    assert.equal(description.type, 'trainingPipeline');
+    assert.match(String((description.memo as { reason?: string } | undefined)?.reason), /dataset drift: .*log_distance/);
+    for (const r of results.slice(1)) assert.match(r.retraining.why, /already retrained for this window|already in flight/);
+    const alerts = await store.alerts.listRecent({ limit: 200 });
+    const drift = alerts.find((a) => a.code === 'FeatureDrift' && a.subject === 'flight-delay/log_distance');
+    assert.ok(drift, 'an alert names the drifted feature');
+    assert.match(drift.message, /2001-01-29\.\.2001-02-04/);
+    assert.ok(drift.observed && drift.expected, 'observed against threshold');
+  });
+
+  test('predictions served before their labels arrive are counted as awaiting, then scored once the labels land', async () => {
+    const rows = await query<{ date: string; origin: string; destination: string; distance: number }>(
+      // As the drifted delivery will carry them: hub departures, distances doubled.
+      `SELECT strftime(date, '%Y-%m-%dT%H:%M:%S') AS date, origin, destination, least(distance * 2, 6000) AS distance FROM read_parquet(${sqlString(path.resolve('node_modules/vega-datasets/data/flights-3m.parquet'))})
+       WHERE date >= TIMESTAMP '2001-02-05' AND date < TIMESTAMP '2001-02-06' AND origin IN ${HUBS} ORDER BY date, origin, destination LIMIT 40`,
+    );
+    const duck = await openDuckDb();
+    const online = openOnlineStore(undefined, store.db);
+    const server = await startServing({ logger: createLogger('warn'), store, online, duck, artifacts }, { host: '127.0.0.1', port: 0 });
+    try {
+      const response = await fetch(`${server.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'flight-delay', rows }) });
+      assert.equal(response.status, 200, await response.clone().text());
+    } finally {
+      await server.close();
+      duck.closeSync();
+    }
+    const before = await monitor('2001-02-05', '2001-02-05');
+    const first = JSON.parse(fs.readFileSync(path.join(artifacts.resolve(before.reportUri), 'report.json'), 'utf8'));
+    assert.equal(first.predictions.serving, 40);
+    assert.equal(first.predictions.awaitingLabels, 40, 'no label yet, and none due: counted as awaiting');
+    assert.equal(first.predictions.labelled, 0);
+
+    await ingest('upto-0206', flightsUntil('2001-02-07', '2001-01-29'));
+    const afterLabels = await monitor('2001-02-05', '2001-02-05');
+    const second = JSON.parse(fs.readFileSync(path.join(artifacts.resolve(afterLabels.reportUri), 'report.json'), 'utf8'));
+    assert.equal(second.predictions.labelled, 40, 'every served prediction found its label');
+    assert.equal(second.predictions.awaitingLabels, 0);
+  });
+});
