@@ -6,7 +6,8 @@
  *    read once, the least any drift computation does), then `computeDrift`, timed, with the rise of the
  *    peak RSS over the RSS it started from;
  * 3. per column, `columnDrift` (the method computeDrift chose) and `histogramPair` alone, timed, and the
- *    peak RSS each adds, with a GC before each so one column's garbage is not charged to the next.
+ *    peak RSS they add, with a GC before each column so one column's garbage is not charged to the
+ *    next; then `columnDrift` with each other method that applies to the column, for per-method costs.
  *
  *   node --import tsx bench/drift-worker.ts '<task JSON>'
  *
@@ -20,9 +21,10 @@ import { runAsBenchWorker } from './child';
 import { openDuckDb, sqlString } from '../src/data/duckdb';
 import { readMatrixFromDuckDB } from '../src/data/read-matrix';
 import type { FeatureMatrix } from '../src/ml/feature-matrix';
-import { computeDrift, PREDICTION_COLUMN, type DriftInput } from '../src/monitoring/drift';
+import { computeDrift, PREDICTION_COLUMN, type DriftInput, type DriftResult } from '../src/monitoring/drift';
 import { histogramPair } from '../src/monitoring/histogram';
-import { columnDrift, type DriftMethod } from '../src/stats/column-drift';
+import type { ColumnDriftReport } from '../src/monitoring/report-types';
+import { columnDrift, type DatasetDrift, type DriftMethod } from '../src/stats/column-drift';
 
 export interface MeasureTask {
   kind: 'measure';
@@ -43,14 +45,12 @@ export interface DriftSample {
   addedAfterBytes: number;
 }
 
-export interface ColumnSample {
+export interface ColumnTiming {
   column: string;
-  method: DriftMethod;
-  drifted: boolean;
-  statistic: number;
-  testSeconds: number;
+  /** columnDrift alone with each method that applies to the column (the chosen one among them). */
+  methodSeconds: Partial<Record<DriftMethod, number>>;
   histogramSeconds: number;
-  /** Peak RSS of the test and histogram over the RSS before them (after a GC), bytes. */
+  /** Peak RSS of the chosen method's test and the histogram over the RSS before them (after a GC), bytes. */
   addedPeakBytes: number;
 }
 
@@ -70,8 +70,10 @@ export interface MeasureResult {
   bareSeconds: number[];
   drift: DriftSample[];
   /** One entry per rep, columns in computeDrift's order (features, then the prediction). */
-  columns: ColumnSample[][];
-  dataset: { drifted: boolean; driftedColumns: number; columns: number; driftedShare: number };
+  columns: ColumnTiming[][];
+  /** The last run's verdicts, histograms left out. */
+  verdicts: Omit<ColumnDriftReport, 'histogram'>[];
+  dataset: DatasetDrift;
 }
 
 // A forced GC before each mark makes it the live memory, not the previous phase's garbage.
@@ -111,7 +113,46 @@ function columnMeans(matrices: FeatureMatrix[]): number[] {
   );
 }
 
+/** computeDrift's reports in its order: the features, then the prediction. */
+const reportsOf = (r: DriftResult) => [...r.columns, ...(r.prediction ? [r.prediction] : [])];
+
 const bytesOf = (m: FeatureMatrix) => m.columns.reduce((s, c) => s + c.byteLength, 0) + m.labels.byteLength + m.dayIndex.byteLength;
+
+/** Chi-square on raw values only where they are few (hours, weekdays): on a continuous column each value would be a category. */
+const MAX_CHI_SQUARE_VALUES = 50;
+const NUMERIC_METHODS: DriftMethod[] = ['wasserstein', 'ks', 'psi', 'jensen-shannon'];
+
+function fewValues(values: Float64Array): boolean {
+  const seen = new Set<number>();
+  for (let i = 0; i < values.length && seen.size <= MAX_CHI_SQUARE_VALUES; i++) seen.add(values[i]!);
+  return seen.size <= MAX_CHI_SQUARE_VALUES;
+}
+
+/**
+ * One column as computeDrift judges it (its chosen method, then the histogram), timed, with the peak
+ * RSS it adds; then every other method that applies to the column, timed, for the per-method costs.
+ */
+function columnSample(report: ColumnDriftReport, reference: FeatureMatrix, current: FeatureMatrix, onPeak: (bytes: number) => void): ColumnTiming {
+  const sample = { kind: 'numeric', reference: reference.columns[reference.features.indexOf(report.column)]!, current: current.columns[current.features.indexOf(report.column)]! } as const;
+  const base = settled();
+  resetPeakRss();
+  const testSeconds = timed(() => columnDrift(report.column, sample, { method: report.method, threshold: report.threshold })).seconds;
+  const histogramSeconds = timed(() => histogramPair(sample.reference, sample.current)).seconds;
+  const peak = peakRss();
+  onPeak(peak);
+  const methodSeconds: Partial<Record<DriftMethod, number>> = { [report.method]: testSeconds };
+  const others = [...NUMERIC_METHODS, ...(fewValues(sample.reference) ? (['chi-square'] as const) : [])].filter((m) => m !== report.method);
+  for (const method of others) {
+    gc();
+    methodSeconds[method] = timed(() => columnDrift(report.column, sample, { method })).seconds;
+  }
+  return {
+    column: report.column,
+    methodSeconds,
+    histogramSeconds,
+    addedPeakBytes: peak - base,
+  };
+}
 
 async function measure(task: MeasureTask): Promise<MeasureResult> {
   const start = settled();
@@ -132,9 +173,9 @@ async function measure(task: MeasureTask): Promise<MeasureResult> {
   const input: DriftInput = { reference, current, columns: task.features, settings: task.settings };
   const bareSeconds: number[] = [];
   const drift: DriftSample[] = [];
-  const columns: ColumnSample[][] = [];
+  const columns: ColumnTiming[][] = [];
   let peakReset = true;
-  let result: ReturnType<typeof computeDrift> | undefined;
+  let result: DriftResult | undefined;
   for (let rep = 0; rep < task.reps; rep++) {
     gc();
     bareSeconds.push(timed(() => columnMeans([reference, current])).seconds);
@@ -147,28 +188,7 @@ async function measure(task: MeasureTask): Promise<MeasureResult> {
     drift.push({ seconds: run.seconds, addedPeakBytes: peak - before, addedAfterBytes: rss() - before });
     result = run.value;
 
-    const reports = [...result.columns, ...(result.prediction ? [result.prediction] : [])];
-    columns.push(
-      reports.map((report) => {
-        const ref = reference.columns[reference.features.indexOf(report.column)]!;
-        const cur = current.columns[current.features.indexOf(report.column)]!;
-        const base = settled();
-        resetPeakRss();
-        const test = timed(() => columnDrift(report.column, { kind: 'numeric', reference: ref, current: cur }, { method: report.method, threshold: report.threshold }));
-        const histogram = timed(() => histogramPair(ref, cur));
-        const peakColumn = peakRss();
-        peakProcessBytes = Math.max(peakProcessBytes, peakColumn);
-        return {
-          column: report.column,
-          method: report.method,
-          drifted: test.value.drifted,
-          statistic: test.value.statistic,
-          testSeconds: test.seconds,
-          histogramSeconds: histogram.seconds,
-          addedPeakBytes: peakColumn - base,
-        };
-      }),
-    );
+    columns.push(reportsOf(result).map((report) => columnSample(report, reference, current, (bytes) => (peakProcessBytes = Math.max(peakProcessBytes, bytes)))));
   }
   return {
     kind: 'measure',
@@ -183,6 +203,7 @@ async function measure(task: MeasureTask): Promise<MeasureResult> {
     bareSeconds,
     drift,
     columns,
+    verdicts: reportsOf(result!).map(({ histogram: _, ...verdict }) => verdict),
     dataset: result!.dataset,
   };
 }
