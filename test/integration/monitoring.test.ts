@@ -17,6 +17,7 @@ import { progressQuery } from '../../workflows/messages';
 import { testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
 import { freshAsOf, query, writeSource } from '../helpers/sources';
 import { sqlString } from '../../src/data/duckdb';
+import { mlpipe } from '../helpers/cli';
 
 /**
  * The monitoring pipeline against a model trained on 2001-01-08..21: a normal next week triggers no
@@ -125,5 +126,19 @@ describe('monitoring', () => {
     const second = JSON.parse(fs.readFileSync(path.join(artifacts.resolve(afterLabels.reportUri), 'report.json'), 'utf8'));
     assert.equal(second.predictions.labelled, 40, 'every served prediction found its label');
     assert.equal(second.predictions.awaitingLabels, 0);
+  });
+
+  test('mlpipe status with no argument shows the health of every model', async () => {
+    const r = await mlpipe(['status', '--json'], { MLPIPE_DATA_DIR: config.dataDir });
+    assert.equal(r.code, 0, r.stderr);
+    const rows = JSON.parse(r.stdout) as { model: string; production?: number; features?: { partition: string; fresh: boolean | null }; lastMonitoring?: { workflowId: string; summary: string }; alerts7d: number }[];
+    const flights = rows.find((x) => x.model === 'flight-delay');
+    assert.ok(flights, 'the flights model has a row');
+    assert.equal(flights.production, 1);
+    assert.equal(flights.features?.partition, '2001-02-04');
+    assert.match(flights.lastMonitoring?.workflowId ?? '', /^monitoring\/flight-delay\//);
+    assert.ok(flights.alerts7d > 0, 'the drift alerts count');
+    const text = await mlpipe(['status'], { MLPIPE_DATA_DIR: config.dataDir });
+    assert.match(text.stdout, /flight-delay \(flights\)\s+v1/);
   });
 });

@@ -4,15 +4,26 @@ import { progressQuery, type PipelineProgress } from '../../../workflows/message
 import { connectClient } from '../../temporal/client';
 import { workflowUiUrl } from '../../temporal/ui-links';
 import { action, table } from '../output';
+import { modelHealth, type ModelHealth } from '../health';
+import { openMetadataStore } from '../../store/database';
 
 export function registerStatus(program: Command): void {
   const cmd = program
-    .command('status <workflowId>')
-    .description("a pipeline run's status, stage, finished steps, live progress and Temporal UI link");
+    .command('status [workflowId]')
+    .description("without an id: every model's health (production version, feature freshness, last monitoring, alerts, pending approvals, retrainings); with one: a run's status, stage, steps, live progress and Temporal UI link");
   cmd.action(
-    action(cmd, async ({ config, print }, workflowId: string) => {
+    action(cmd, async ({ config, print }, workflowId: string | undefined) => {
       const client = await connectClient(config);
       try {
+        if (!workflowId) {
+          const store = await openMetadataStore(config.databaseUrl);
+          try {
+            const health = await modelHealth(client, store, config);
+            return print(formatHealth(health), health);
+          } finally {
+            await store.close();
+          }
+        }
         const status = await runStatus(client, workflowId);
         const url = workflowUiUrl(config.TEMPORAL_UI_URL, config.TEMPORAL_NAMESPACE, workflowId, status.runId);
         print(formatStatus(workflowId, status, url), { workflowId, ...status, uiUrl: url });
@@ -23,6 +34,22 @@ export function registerStatus(program: Command): void {
   );
 }
 
+function formatHealth(rows: ModelHealth[]): string {
+  if (rows.length === 0) return 'no spec declares a model';
+  return table(
+    ['model', 'production', 'features (lag vs SLA)', 'last monitoring', 'alerts 7d', 'pending approvals', 'retraining'],
+    rows.map((h) => [
+      `${h.model} (${h.spec})`,
+      h.production ? `v${h.production}` : 'none',
+      h.features ? `${h.features.partition} (${h.features.lagHours === null ? '?' : `${h.features.lagHours.toFixed(1)} h`} / ${h.features.slaHours} h${h.features.fresh === false ? ', STALE' : ''})` : 'none published',
+      h.lastMonitoring ? `${h.lastMonitoring.workflowId}: ${h.lastMonitoring.summary}` : 'never',
+      h.alerts7d,
+      h.pendingApprovals.join(', ') || '-',
+      h.runningRetrainings.join(', ') || '-',
+    ]),
+  );
+}
+
 interface RunStatus {
   runId: string;
   status: string;
@@ -30,6 +57,8 @@ interface RunStatus {
   startTime: string;
   closeTime?: string;
   progress?: PipelineProgress;
+  /** The run's memo: spec version, and the report or artifact paths the run recorded. */
+  memo: Record<string, unknown>;
   /** Heartbeat details of running activities: the live checkpoint (e.g. chunks done). */
   pending: { activityType: string; attempt: number; checkpoint: unknown; lastFailure?: string }[];
 }
@@ -52,6 +81,7 @@ async function runStatus(client: Client, workflowId: string): Promise<RunStatus>
     startTime: description.startTime.toISOString(),
     closeTime: description.closeTime?.toISOString(),
     progress,
+    memo: (description.memo ?? {}) as Record<string, unknown>,
     pending,
   };
 }
@@ -69,7 +99,7 @@ function formatStatus(workflowId: string, s: RunStatus, url: string): string {
     for (const f of parts.failed) lines.push(`failed: ${f.partition}: ${f.reason}`);
   }
   if (s.progress?.error) lines.push('', `error: ${s.progress.error}`);
-  const artifacts = Object.entries(s.progress?.artifacts ?? {});
+  const artifacts = Object.entries({ ...(s.progress?.artifacts ?? {}), ...Object.fromEntries(Object.entries(s.memo).filter(([k]) => /Uri$|Path$/.test(k))) });
   if (artifacts.length) lines.push('', ...artifacts.map(([k, v]) => `${k}: ${v}`));
   lines.push('', `Temporal UI: ${url}`);
   return lines.join('\n');
