@@ -17,6 +17,7 @@ import { workflowUiUrl } from '../temporal/ui-links';
 import { describeFailure } from '../cli/failure-text';
 import { table } from '../cli/output';
 import { trainingDemo } from './training-demo';
+import { monitoringDemo } from './monitoring-demo';
 
 type Say = (text: string) => void;
 
@@ -26,7 +27,8 @@ const TRAINING_WINDOW = { from: '2001-01-08', to: '2001-02-28' };
 /**
  * The main job on the embedded defaults: ingest the bundled 3M flights under their contract, backfill
  * January-February point-in-time features and read them back as serving would, train, review,
- * approve and serve the flight-delay model, then a nightly drop that silently lost 2% of its rows,
+ * approve and serve the flight-delay model, monitor it on March-June (drift, report, retraining child),
+ * then a nightly drop that silently lost 2% of its rows,
  * which the volume gate stops with an alert.
  */
 export async function runDemo(client: Client, config: Config, logger: Logger, say: Say): Promise<void> {
@@ -53,7 +55,10 @@ export async function runDemo(client: Client, config: Config, logger: Logger, sa
   say('\n3. Train the flight-delay model on January-February: gates, staging skew check, a reviewer\'s approval, production');
   await trainingDemo(client, config, logger, say, TRAINING_WINDOW);
 
-  say('\n4. A nightly drop that silently lost 2% of its rows');
+  say('\n4. Monitor the January-February model on March-June: drift, the report, a retraining child');
+  await monitoringDemo(client, config, say, { from: '2001-03-01', to: '2001-06-30' });
+
+  say('\n5. A nightly drop that silently lost 2% of its rows');
   const dropped = await writeDroppedCopy(config, spec.defaultSource);
   const bad = await startIngestion(client, config, { spec: 'flights', batch: '2001-h1-redelivered', source: dropped, asOf });
   try {
