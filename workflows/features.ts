@@ -1,10 +1,9 @@
 import { ApplicationFailure, executeChild, proxyActivities, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import * as z from 'zod/mini';
 import type { Activities } from '../activities';
 import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from './errors';
 import { PipelineRun } from './pipeline-run';
-import { FeatureSet, Partition } from './search-attributes';
+import { FeatureSet, Partition, ScheduledStartTime } from './search-attributes';
 
 const day = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/));
 const FeaturePipelineInputSchema = z.object({
@@ -156,7 +155,6 @@ const ScheduledRunInputSchema = z.object({
 });
 export type ScheduledRunInput = z.infer<typeof ScheduledRunInputSchema>;
 
-const ScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
 /**
  * What a Temporal Schedule starts: resolves "yesterday" from the scheduled time (not the actual start,

@@ -3,4 +3,4 @@ export { ingestionPipeline } from './ingestion';
 export { featurePipeline, featureBackfill, scheduledFeatureRun } from './features';
 export { trainingPipeline } from './training';
 export { modelRollback } from './models';
-export { monitoringPipeline } from './monitoring';
+export { monitoringPipeline, scheduledMonitoringRun } from './monitoring';

@@ -1,11 +1,13 @@
 import {
   ApplicationFailure,
+  executeChild,
   ParentClosePolicy,
   WorkflowIdReusePolicy,
   proxyActivities,
   startChild,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import * as z from 'zod/mini';
@@ -13,7 +15,7 @@ import type { Activities } from '../activities';
 import type { ReportAlert } from '../src/monitoring/report-types';
 import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from './errors';
 import { PipelineRun } from './pipeline-run';
-import { ModelName, PipelineKind, PipelineStage } from './search-attributes';
+import { ModelName, PipelineKind, PipelineStage, ScheduledStartTime } from './search-attributes';
 import type { trainingPipeline } from './training';
 
 const day = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/));
@@ -44,6 +46,34 @@ const acts = proxyActivities<Activities>({
 const LOWER_IS_BETTER = new Set(['logLoss', 'ece']);
 const DAY_MS = 86_400_000;
 const addDays = (d: string, n: number) => new Date(Date.parse(`${d}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
+
+const ScheduledMonitoringSchema = z.object({
+  spec: z.string().check(z.minLength(1), z.maxLength(100)),
+  model: z.string().check(z.regex(/^[a-z][a-z0-9-]*$/)),
+  /** The window: this many days, ending `lagDays` before the scheduled time (labels need time to land). */
+  windowDays: z.number().check(z.int(), z.minimum(1), z.maximum(366)),
+  lagDays: z.number().check(z.int(), z.minimum(0), z.maximum(30)),
+});
+export type ScheduledMonitoringInput = z.infer<typeof ScheduledMonitoringSchema>;
+
+/** What a Temporal Schedule starts: the monitoring run of the window that ended `lagDays` before its scheduled time. */
+export async function scheduledMonitoringRun(raw: ScheduledMonitoringInput): Promise<MonitoringResult> {
+  const parsed = ScheduledMonitoringSchema.safeParse(raw);
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid scheduled monitoring input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, ErrorTypes.InvalidInput);
+  const input = parsed.data;
+  const scheduled = workflowInfo().typedSearchAttributes.get(ScheduledStartTime) ?? workflowInfo().startTime;
+  const to = addDays(scheduled.toISOString().slice(0, 10), -(input.lagDays + 1));
+  const from = addDays(to, -(input.windowDays - 1));
+  return executeChild(monitoringPipeline, {
+    workflowId: `monitoring/${input.model}/${from}_${to}`,
+    args: [{ spec: input.spec, from, to }],
+    typedSearchAttributes: [
+      { key: PipelineKind, value: 'monitoring' },
+      { key: ModelName, value: input.model },
+    ],
+    staticSummary: `Monitor ${input.model} on ${from}..${to} (scheduled)`,
+  });
+}
 
 export function retrainWorkflowId(model: string, from: string, to: string): string {
   return `retrain/${model}/${from}_${to}`;

@@ -10,4 +10,7 @@ export const PipelineStage = defineSearchAttributeKey('PipelineStage', SearchAtt
 export const FeatureSet = defineSearchAttributeKey('FeatureSet', SearchAttributeType.KEYWORD);
 export const Partition = defineSearchAttributeKey('Partition', SearchAttributeType.KEYWORD);
 
+/** Set by Temporal on runs a Schedule starts: the time the run was due (not when it started). */
+export const ScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
 export const ALL_SEARCH_ATTRIBUTES = [PipelineKind, ModelName, PipelineStage, FeatureSet, Partition];

@@ -5,12 +5,17 @@ import type { Duration } from '@temporalio/common';
 import { formatZodError } from '../validation';
 import { FeatureSet, PipelineKind } from '../../workflows/search-attributes';
 import type { scheduledFeatureRun } from '../../workflows/features';
+import type { scheduledMonitoringRun } from '../../workflows/monitoring';
+import { ModelName } from '../../workflows/search-attributes';
+import { modelSpecOf } from './training';
 import { featureSetOf } from './features';
 import { InvalidRequestError } from './ingestion';
 
 export const CreateScheduleSchema = z.object({
   spec: z.string().min(1),
-  kind: z.enum(['features']).default('features'),
+  kind: z.enum(['features', 'monitoring']).default('features'),
+  /** Monitoring: the window length in days. */
+  windowDays: z.coerce.number().int().min(1).max(366).default(7),
   cron: z.string().min(9).max(100).default('0 2 * * *'),
   /** How far back a schedule catches up missed runs after an outage, e.g. 1d, 12h. */
   catchup: z.string().regex(/^\d+[smhd]$/, 'a duration like 30m, 12h or 1d').default('1d'),
@@ -27,10 +32,11 @@ export function featureScheduleId(label: string): string {
  * A Temporal Schedule for the daily feature partition: no cron box needed. Overlap SKIP (a slow run
  * is never doubled), a catch-up window for outages.
  */
-export async function createFeatureSchedule(client: Client, config: Config, request: z.input<typeof CreateScheduleSchema>): Promise<string> {
+export async function createSchedule(client: Client, config: Config, request: z.input<typeof CreateScheduleSchema>): Promise<string> {
   const parsed = CreateScheduleSchema.safeParse(request);
   if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
   const r = parsed.data;
+  if (r.kind === 'monitoring') return createMonitoringSchedule(client, config, r);
   const { spec, label } = featureSetOf(r.spec);
   const scheduleId = featureScheduleId(label);
   await client.schedule.create({
@@ -47,6 +53,35 @@ export async function createFeatureSchedule(client: Client, config: Config, requ
         { key: FeatureSet, value: label },
       ],
       staticSummary: `Scheduled features ${label}`,
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: r.catchup as Duration },
+    state: { paused: r.paused, note: r.paused ? 'created paused' : undefined },
+  });
+  return scheduleId;
+}
+
+/**
+ * A Temporal Schedule for recurring monitoring: each run watches the last `windowDays` days that ended
+ * `lagDays` before its scheduled time. Overlap SKIP and a catch-up window, as for features.
+ */
+async function createMonitoringSchedule(client: Client, config: Config, r: z.output<typeof CreateScheduleSchema>): Promise<string> {
+  const spec = modelSpecOf(r.spec);
+  if (!spec.monitoring) throw new InvalidRequestError(`spec ${spec.name} declares no monitoring settings`);
+  const scheduleId = `monitoring/${spec.model.name}`;
+  await client.schedule.create({
+    scheduleId,
+    spec: { cronExpressions: [r.cron] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'scheduledMonitoringRun',
+      workflowId: `scheduled/monitoring/${spec.model.name}`,
+      taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
+      args: [{ spec: spec.name, model: spec.model.name, windowDays: r.windowDays, lagDays: r.lagDays }] as Parameters<typeof scheduledMonitoringRun>,
+      typedSearchAttributes: [
+        { key: PipelineKind, value: 'monitoring' },
+        { key: ModelName, value: spec.model.name },
+      ],
+      staticSummary: `Scheduled monitoring ${spec.model.name}`,
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: r.catchup as Duration },
     state: { paused: r.paused, note: r.paused ? 'created paused' : undefined },

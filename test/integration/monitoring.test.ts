@@ -18,6 +18,7 @@ import { testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temp
 import { freshAsOf, query, writeSource } from '../helpers/sources';
 import { sqlString } from '../../src/data/duckdb';
 import { mlpipe } from '../helpers/cli';
+import { saveHistory } from '../helpers/histories';
 
 /**
  * The monitoring pipeline against a model trained on 2001-01-08..21: two weeks that repeat the training
@@ -84,7 +85,11 @@ describe('monitoring', () => {
     await ingest('upto-0211-drifted', driftedFrom0205('2001-02-12'));
     await backfill('2001-02-05', '2001-02-11');
     const results = [];
-    for (let i = 0; i < 3; i++) results.push(await monitor('2001-02-05', '2001-02-11'));
+    for (let i = 0; i < 3; i++) {
+      const handle = await startMonitoring(temporal.client, config, { spec: 'flights', from: '2001-02-05', to: '2001-02-11', taskQueue });
+      results.push(await handle.result());
+      if (i === 0) await saveHistory('monitoring-retrain-started', handle);
+    }
     for (const r of results) {
       assert.equal(r.datasetDrift, true);
       assert.ok(r.driftedFeatures.includes('log_distance'), `log_distance drifted (${r.driftedFeatures.join(', ')})`);

@@ -9,9 +9,11 @@ const config = testConfig();
 const taskQueue = uniqueTaskQueue('schedule');
 const env = { MLPIPE_DATA_DIR: config.dataDir, MLPIPE_DATABASE_URL: '', TEMPORAL_TASK_QUEUE: taskQueue };
 const ID = 'features/flight_delay@1';
+const MONITORING_ID = 'monitoring/flight-delay';
 // Registered before useWorker's hooks, so it runs while the client is still connected.
 after(async () => {
   await temporal.client.schedule.getHandle(ID).delete().catch(() => {});
+  await temporal.client.schedule.getHandle(MONITORING_ID).delete().catch(() => {});
 });
 const temporal = useWorker(config, taskQueue);
 
@@ -52,4 +54,28 @@ test('create, list, trigger, pause, unpause and delete a feature schedule', asyn
   const gone = await mlpipe(['schedule', 'pause', ID], env);
   assert.equal(gone.code, 1);
   assert.match(gone.stderr, /not found/i);
+});
+
+test('a monitoring schedule runs the monitoring pipeline over the window before its scheduled time', async () => {
+  const created = await mlpipe(['schedule', 'create', '--spec', 'flights', '--kind', 'monitoring', '--window-days', '7', '--lag-days', '2'], env);
+  assert.equal(created.code, 0, created.stderr);
+  assert.match(created.stdout, /created schedule monitoring\/flight-delay/);
+  const description = await temporal.client.schedule.getHandle(MONITORING_ID).describe();
+  assert.equal(description.action.type === 'startWorkflow' && description.action.workflowType, 'scheduledMonitoringRun');
+
+  // Triggered now: the window is the 7 days ending 3 days ago; with no production model it stops, saying so.
+  assert.equal((await mlpipe(['schedule', 'trigger', MONITORING_ID], env)).code, 0);
+  await waitFor('the triggered run', async () => (await temporal.client.schedule.getHandle(MONITORING_ID).describe()).info.recentActions.length > 0, 30_000, 200);
+  const started = (await temporal.client.schedule.getHandle(MONITORING_ID).describe()).info.recentActions[0]!.action.workflow;
+  const run = temporal.client.workflow.getHandle(started.workflowId, started.firstExecutionRunId);
+  const today = new Date();
+  const day = (offset: number) => new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + offset)).toISOString().slice(0, 10);
+  await assert.rejects(run.result(), (e: Error) => {
+    const child = e.cause as Error & { cause?: ApplicationFailure; execution?: { workflowId: string } };
+    assert.equal(child.execution?.workflowId, `monitoring/flight-delay/${day(-9)}_${day(-3)}`);
+    assert.ok(child.cause instanceof ApplicationFailure);
+    assert.equal(child.cause.type, 'NoProductionModel');
+    return true;
+  });
+  assert.equal((await mlpipe(['schedule', 'delete', MONITORING_ID], env)).code, 0);
 });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
-import { createFeatureSchedule, describeSchedule, listSchedules } from '../../client/schedules';
+import { createSchedule, describeSchedule, listSchedules } from '../../client/schedules';
 import { InvalidRequestError } from '../../client/ingestion';
 import { withClient } from '../with-client';
 import { action, table, UsageError } from '../output';
@@ -12,15 +12,16 @@ export function registerSchedule(program: Command): void {
     .command('create')
     .description('schedule the daily feature partition of a spec (overlap: skip; catches up after outages)')
     .requiredOption('--spec <name>', 'spec whose feature set to compute')
-    .option('--kind <kind>', 'what to schedule', 'features')
+    .option('--kind <kind>', 'what to schedule: features (the daily partition) or monitoring (the production model)', 'features')
+    .option('--window-days <n>', 'monitoring: the window length in days', '7')
     .option('--cron <expr>', 'when, as a cron expression (UTC)', '0 2 * * *')
     .option('--catchup <duration>', 'how far back missed runs are caught up, e.g. 1d', '1d')
     .option('--lag-days <n>', 'compute the partition this many days before the scheduled time', '1')
     .option('--paused', 'create it paused');
   create.action(
-    action(create, async (ctx, opts: { spec: string; kind: string; cron: string; catchup: string; lagDays: string; paused?: boolean }) =>
+    action(create, async (ctx, opts: { spec: string; kind: string; cron: string; catchup: string; lagDays: string; windowDays: string; paused?: boolean }) =>
       withClient(ctx, async (client) => {
-        const id = await createFeatureSchedule(client, ctx.config, { spec: opts.spec, kind: opts.kind as 'features', cron: opts.cron, catchup: opts.catchup, lagDays: opts.lagDays, paused: Boolean(opts.paused) }).catch((e) => {
+        const id = await createSchedule(client, ctx.config, { spec: opts.spec, kind: opts.kind as 'features', cron: opts.cron, catchup: opts.catchup, lagDays: opts.lagDays, windowDays: opts.windowDays, paused: Boolean(opts.paused) }).catch((e) => {
           throw e instanceof InvalidRequestError ? new UsageError(e.message) : e;
         });
         ctx.print(`created schedule ${id} (${opts.cron}${opts.paused ? ', paused' : ''})`, { scheduleId: id });
