@@ -18,7 +18,7 @@ export interface FeatureTransform {
 }
 
 /** The model's features in model order (the spec's list, else the whole feature set). */
-export function modelFeatureNames(fs: FeatureSet, model: ModelSpec): string[] {
+function modelFeatureNames(fs: FeatureSet, model: ModelSpec): string[] {
   return model.features ?? fs.features.map((f) => f.name);
 }
 

@@ -21,12 +21,3 @@ export function loadTrainingSpec(name: string): TrainingSpec {
   const transforms = featureTransforms(spec.featureSet, spec.model);
   return { spec, fs: spec.featureSet, model: spec.model, transforms, features: transforms.map((t) => t.name) };
 }
-
-/** The spec whose model has this registry name. */
-export function trainingSpecOfModel(modelName: string, specNames: string[]): TrainingSpec | undefined {
-  for (const name of specNames) {
-    const spec = loadSpec(name);
-    if (spec.model?.name === modelName) return loadTrainingSpec(name);
-  }
-  return undefined;
-}
