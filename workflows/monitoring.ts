@@ -138,7 +138,7 @@ export async function monitoringPipeline(rawInput: MonitoringInput): Promise<Mon
           version: collected.version,
           featureSetVersion: collected.featureSetVersion,
           window: { from: window.from, to: window.to },
-          predictions: { total: collected.batchRows + collected.servingRows, serving: collected.servingRows, batch: collected.batchRows, labelled: labels.batchLabelled + labels.servingLabelled, awaitingLabels: labels.awaiting },
+          predictions: { total: collected.batchRows + collected.servingRows, serving: collected.servingRows, batch: collected.batchRows, labelled: labels.batchLabelled + labels.servingLabelled, awaitingLabels: labels.awaiting, missingLabels: labels.missing },
           ...(performance.overall ? { performance: { overall: performance.overall, reference: performance.reference, byDay: performance.byDay, judged: performance.judged } } : {}),
           drift: drift.computed ? { reference: drift.reference, referenceRows: drift.referenceRows, currentRows: drift.currentRows, columns: drift.columns, dataset: drift.dataset, ...(drift.prediction ? { prediction: drift.prediction } : {}) } : { reference: 'none', referenceRows: 0, currentRows: 0, columns: [], dataset: { drifted: false, driftedColumns: 0, columns: 0, driftedShare: 0 } },
           alerts,

@@ -97,6 +97,7 @@ function predictions(r: MonitoringReport): string {
     ['Batch', p.batch],
     ['Labelled', p.labelled],
     ['Awaiting labels', p.awaitingLabels],
+    ['Labels overdue', p.missingLabels],
   ];
   return `<section><h2>Predictions</h2><div class="cards">${cards
     .map(([label, n]) => `<div class="card"><div class="number">${formatCount(n)}</div><div class="label">${label}</div></div>`)

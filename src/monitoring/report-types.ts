@@ -44,7 +44,8 @@ export interface MonitoringReport {
   workflowId: string;
   runId: string;
   uiUrl?: string;
-  predictions: { total: number; serving: number; batch: number; labelled: number; awaitingLabels: number };
+  /** awaitingLabels: not labelled yet, within the label delay; missingLabels: past it, still without one. */
+  predictions: { total: number; serving: number; batch: number; labelled: number; awaitingLabels: number; missingLabels: number };
   /** Where labels exist; absent when none have arrived. */
   performance?: { overall: ModelMetrics; reference: ModelMetrics; byDay: DailyPerformance[]; judged: boolean };
   drift: { reference: string; referenceRows: number; currentRows: number; columns: ColumnDriftReport[]; dataset: DatasetDrift; prediction?: ColumnDriftReport };

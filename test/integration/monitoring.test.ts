@@ -128,6 +128,7 @@ describe('monitoring', () => {
     assert.equal(first.predictions.serving, 40);
     assert.equal(first.predictions.awaitingLabels, 40, 'no label yet, and none due: counted as awaiting');
     assert.equal(first.predictions.labelled, 0);
+    assert.equal(first.predictions.missingLabels, 0);
 
     await ingest('upto-0213', driftedFrom0205('2001-02-14'));
     const afterLabels = await monitor('2001-02-12', '2001-02-12');
