@@ -47,7 +47,7 @@ export function featureSetOf(specName: string): { spec: Spec; label: string } {
   return { spec, label: `${spec.featureSet.name}@${spec.featureSet.version}` };
 }
 
-export function startFeaturePartition(client: Client, config: Config, request: z.input<typeof FeatureRunSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<typeof featurePipeline>> {
+export async function startFeaturePartition(client: Client, config: Config, request: z.input<typeof FeatureRunSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<typeof featurePipeline>> {
   const r = parse(FeatureRunSchema, request);
   const { spec, label } = featureSetOf(r.spec);
   return client.workflow.start<typeof featurePipeline>('featurePipeline', {
@@ -69,7 +69,7 @@ export function backfillWorkflowId(label: string, from: string, to: string): str
   return `backfill/${label}/${from}_${to}`;
 }
 
-export function startBackfill(client: Client, config: Config, request: z.input<typeof BackfillSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<typeof featureBackfill>> {
+export async function startBackfill(client: Client, config: Config, request: z.input<typeof BackfillSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<typeof featureBackfill>> {
   const r = parse(BackfillSchema, request);
   const { spec, label } = featureSetOf(r.spec);
   return client.workflow.start<typeof featureBackfill>('featureBackfill', {

@@ -39,8 +39,22 @@ export async function parquetRowCounts(conn: DuckDBConnection, files: string[]):
   return out;
 }
 
+/**
+ * A text source with nothing to compare with the contract: no bytes at all, or JSON lines of which
+ * no line is an object (so no column is known). Retrying cannot help.
+ */
+export class SourceContentError extends Error {
+  override name = 'SourceContentError';
+}
+
 /** Lands a text or warehouse source under `dir`; idempotent (a retry lands it again from scratch). */
 export async function landTextSource(conn: DuckDBConnection, source: SourceRef, dir: string): Promise<PreparedSource> {
+  if (source.format !== 'postgres') {
+    // DuckDB reads a zero-byte file as one column "column0" (or, for JSON lines, no column at all),
+    // which the contract check would report as a renamed column: say what it is instead.
+    const sizes = await Promise.all(source.files.map((f) => fs.stat(f).then((s) => s.size)));
+    if (sizes.every((size) => size === 0)) throw new SourceContentError(`${source.uri} is empty (0 bytes)`);
+  }
   await fs.mkdir(dir, { recursive: true });
   const landing = path.join(dir, 'landing.parquet');
   const malformed = path.join(dir, 'landing-malformed.parquet');
@@ -50,7 +64,7 @@ export async function landTextSource(conn: DuckDBConnection, source: SourceRef, 
     return { text: true, columns, files: counts, malformedRows: 0 };
   }
   if (source.format === 'csv') await landCsv(conn, source.files, landing, malformed);
-  else if (source.format === 'jsonl') await landJsonLines(conn, source.files, landing, malformed);
+  else if (source.format === 'jsonl') await landJsonLines(conn, source.uri, source.files, landing, malformed);
   else throw new Error(`landTextSource does not take ${source.format} sources`);
   const columns = (await describeParquet(conn, [landing])).map((c) => ({ name: c.name, type: 'TEXT' }));
   const [bad] = await queryRows<{ n: number }>(conn, `SELECT count(*) AS n FROM read_parquet(${sqlString(malformed)})`);
@@ -74,7 +88,7 @@ async function landCsv(conn: DuckDBConnection, files: string[], landing: string,
   );
 }
 
-async function landJsonLines(conn: DuckDBConnection, files: string[], landing: string, malformed: string): Promise<void> {
+async function landJsonLines(conn: DuckDBConnection, uri: string, files: string[], landing: string, malformed: string): Promise<void> {
   // Read lines as plain text so a malformed line is kept (as a dead letter) rather than skipped.
   // No ORDER BY anywhere: DuckDB keeps insertion order, which is the file's line order.
   // starts_with, not json_type: DuckDB may evaluate both sides of AND, and json_type throws on bad JSON.
@@ -86,6 +100,12 @@ async function landJsonLines(conn: DuckDBConnection, files: string[], landing: s
   );
   await conn.run(`CREATE OR REPLACE TEMP TABLE good AS SELECT * FROM lines WHERE json_valid(line) AND starts_with(ltrim(line), '{')`);
   const keys = await queryRows<{ k: string }>(conn, `SELECT DISTINCT unnest(json_keys(line)) AS k FROM good ORDER BY k`);
+  if (keys.length === 0) {
+    // Without one object there is no column to check against the contract, and the placeholder
+    // column would read as a renamed one: refuse the file, saying why.
+    const [count] = await queryRows<{ lines: number; objects: number }>(conn, `SELECT (SELECT count(*) FROM lines) AS lines, (SELECT count(*) FROM good) AS objects`);
+    throw new SourceContentError(`${uri} has no JSON object with a key on any of its ${count!.lines} non-blank lines (${count!.objects} empty objects)`);
+  }
   const select = keys.length
     ? keys.map(({ k }) => `json_extract_string(line, ${sqlString(`$."${k.replace(/"/g, '\\"')}"`)}) AS ${sqlIdent(k)}`).join(', ')
     : `NULL::VARCHAR AS "(no keys)"`;

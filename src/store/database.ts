@@ -57,8 +57,26 @@ function sqliteDialect(url: string): Dialect {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const database = new Database(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
   // WAL lets readers (CLI) proceed while a writer (worker) commits; the mode persists in the file.
-  database.pragma('journal_mode = WAL');
+  switchToWal(database);
   return new SqliteDialect({ database });
+}
+
+/**
+ * Switching to WAL needs the file to itself, and SQLite does not always wait for it (no busy handler on
+ * that path): while another process migrates a new file, the switch fails at once as "database is
+ * locked". So it is retried, for as long as any other statement would wait.
+ */
+function switchToWal(database: Database.Database): void {
+  const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      database.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (!/database is locked/.test((error as Error).message) || Date.now() > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
 }
 
 function postgresDialect(url: string): Dialect {

@@ -51,7 +51,7 @@ describe('mlpipe without a server', () => {
 
   test('an unknown option or a missing argument exits 2', async () => {
     assert.equal((await mlpipe(['ingest', '--spec', 'flights', '--bogus'])).code, 2);
-    assert.equal((await mlpipe(['status'])).code, 2);
+    assert.equal((await mlpipe(['review'])).code, 2);
   });
 });
 

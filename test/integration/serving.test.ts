@@ -156,6 +156,7 @@ describe('prediction server', () => {
           featureSetVersion: '1',
           eventTime: '2001-03-01T08:30:00.000Z',
           entityKeys: { origin: 'ORD', destination: 'LAX', route: 'ORD-LAX' },
+          request: { date: '2001-03-01T08:30:00', origin: 'ORD', destination: 'LAX', distance: 1745 },
           features: Object.fromEntries(FEATURES.map((f, j) => [f, x[j]])),
           score: answer.body.predictions[0].score,
           source: 'serving',
