@@ -2,6 +2,7 @@ import { Context, ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { ContractViolation, ingest } from '../src/data/ingest-engine';
 import { SourceUriError } from '../src/data/source-uri';
+import { SourceContentError } from '../src/data/source-reader';
 import { loadSpec } from '../src/specs';
 import type { IngestStats } from '../src/quality/gate-report';
 import { ErrorTypes } from '../workflows/errors';
@@ -101,11 +102,24 @@ function classify(error: unknown): unknown {
     return ApplicationFailure.nonRetryable(error.message, ErrorTypes.DataContractViolation, { differences: error.differences });
   }
   if (error instanceof SourceUriError) return ApplicationFailure.nonRetryable(error.message, ErrorTypes.SourceNotFound);
+  if (error instanceof SourceContentError) return ApplicationFailure.nonRetryable(`source cannot be read: ${error.message}`, ErrorTypes.SourceUnreadable);
   // DuckDB's verdicts on the bytes themselves (not a Parquet file, an unparseable CSV dialect) are the
   // same on every attempt; I/O errors are not, and stay retryable.
   if (error instanceof Error && DETERMINISTIC_DUCKDB_ERROR.test(error.message)) {
-    return ApplicationFailure.nonRetryable(`source cannot be read: ${error.message.split('\n')[0]}`, ErrorTypes.SourceUnreadable);
+    return ApplicationFailure.nonRetryable(`source cannot be read: ${duckDbReason(error.message)}`, ErrorTypes.SourceUnreadable);
   }
   return error;
 }
 
+/**
+ * The first line of a DuckDB error, and for a CSV error (whose first line only says "CSV Error on
+ * Line: N") the line after it that says what is wrong; never the offending line itself, which may be
+ * megabytes long.
+ */
+function duckDbReason(message: string): string {
+  const lines = message.split('\n').map((l) => l.trim());
+  const first = lines[0]!;
+  if (!/CSV Error on Line/.test(first)) return first;
+  const why = lines.slice(1).find((l) => l !== '' && !l.startsWith('Original Line'));
+  return why ? `${first}: ${why.slice(0, 300)}` : first;
+}

@@ -1,0 +1,217 @@
+/**
+ * Orchestration overhead per activity: what one activity call costs in Temporal when the activity does
+ * nothing. On a dev server of its own (bench/harness.ts withDevServer), a worker process
+ * (bench/roundtrip-worker.ts) runs a bench-only workflow (bench/roundtrip-workflows.ts `noopChain`,
+ * bundled on its own; workflows/ is untouched) that calls a no-op activity N times one after the other,
+ * on a task queue of its own. Regular-activity runs alternate with local-activity runs of the same
+ * no-op (the baseline: no activity task through the server per call, only the workflow task that
+ * records the markers). From each history: every activity's scheduled -> completed, its queue wait
+ * (scheduled -> started), the cycle between two consecutive completions (what each call adds to the
+ * workflow's wall time), and every workflow task's scheduled -> completed; from the client, the
+ * workflow's start -> result wall time over N.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventType, eventMs, runServerWorker, withDevServer, type HistoryEvent } from './harness';
+import { median, type BenchContext, type Benchmark, type BenchmarkResult, type DetailTable, type Figure } from './report';
+import type { RoundtripResult, RoundtripTask } from './roundtrip-worker';
+
+const CALLS = 100;
+const WARMUP_CALLS = 20;
+const WORKER_TIMEOUT_MS = 10 * 60_000;
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+interface HistoryTiming {
+  /** Per activity, scheduled -> completed, ms. */
+  roundTripMs: number[];
+  /** Per activity, scheduled -> started, ms. */
+  queueMs: number[];
+  /** Per activity, started -> completed, ms. */
+  runMs: number[];
+  /** Completed(i-1) -> completed(i), ms (from the second activity on). */
+  cycleMs: number[];
+  /** Per workflow task, scheduled -> completed, ms. */
+  workflowTaskMs: number[];
+  /** Per workflow task, scheduled -> started, ms. */
+  workflowTaskQueueMs: number[];
+  /** WorkflowExecutionStarted -> WorkflowExecutionCompleted, ms. */
+  executionMs: number;
+  events: number;
+  activities: number;
+  markers: number;
+}
+
+function historyTiming(events: HistoryEvent[]): HistoryTiming {
+  const t: HistoryTiming = { roundTripMs: [], queueMs: [], runMs: [], cycleMs: [], workflowTaskMs: [], workflowTaskQueueMs: [], executionMs: NaN, events: events.length, activities: 0, markers: 0 };
+  const scheduled = new Map<string, number>();
+  const started = new Map<string, number>();
+  let taskScheduled: number | undefined;
+  let lastCompleted: number | undefined;
+  let executionStarted: number | undefined;
+  for (const e of events) {
+    switch (e.eventType) {
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+        executionStarted = eventMs(e);
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+        t.executionMs = eventMs(e) - executionStarted!;
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        scheduled.set(String(e.eventId), eventMs(e));
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+        started.set(String(e.activityTaskStartedEventAttributes!.scheduledEventId), eventMs(e));
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: {
+        const id = String(e.activityTaskCompletedEventAttributes!.scheduledEventId);
+        const s = scheduled.get(id)!;
+        const st = started.get(id)!;
+        t.roundTripMs.push(eventMs(e) - s);
+        t.queueMs.push(st - s);
+        t.runMs.push(eventMs(e) - st);
+        if (lastCompleted !== undefined) t.cycleMs.push(eventMs(e) - lastCompleted);
+        lastCompleted = eventMs(e);
+        t.activities += 1;
+        break;
+      }
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+        throw new Error(`a no-op activity failed: ${EventType[e.eventType]}`);
+      case EventType.EVENT_TYPE_MARKER_RECORDED:
+        t.markers += 1;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+        taskScheduled = eventMs(e);
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+        if (taskScheduled !== undefined) t.workflowTaskQueueMs.push(eventMs(e) - taskScheduled);
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+        if (taskScheduled !== undefined) t.workflowTaskMs.push(eventMs(e) - taskScheduled);
+        taskScheduled = undefined;
+        break;
+    }
+  }
+  return t;
+}
+
+interface RunSample {
+  rep: number;
+  activityKind: 'activity' | 'local';
+  workflowId: string;
+  calls: number;
+  wallMs: number;
+  timing: HistoryTiming;
+}
+
+const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '');
+
+export const benchmark: Benchmark = {
+  name: 'roundtrip',
+  description:
+    `Orchestration overhead per activity on the embedded dev server (fresh, its own data directory): a bench-only workflow (bench/roundtrip-workflows.ts, bundled apart from workflows/, own task queue) ` +
+    `calls a no-op activity ${CALLS} times one after the other; a worker process with default worker options (bench/roundtrip-worker.ts) runs it after a warm-up of ${WARMUP_CALLS} calls of each kind. ` +
+    `Baseline, alternating with it: the same ${CALLS} calls of the no-op as a local activity (run inside the workflow task's worker, recorded as markers: no activity task through the server). ` +
+    `Round trip = the activity's ScheduledEvent -> CompletedEvent (server times); cycle = CompletedEvent(i-1) -> CompletedEvent(i), what each call adds to the workflow (includes the workflow task that schedules the next call); ` +
+    `wall per call = client start -> result over ${CALLS}.`,
+  async run(ctx: BenchContext): Promise<BenchmarkResult> {
+    const started = Date.now();
+    return withDevServer(ctx, async (server) => {
+      const taskQueue = `bench-roundtrip-${randomUUID().slice(0, 8)}`;
+      const runs: RoundtripTask['runs'] = [];
+      for (let rep = 1; rep <= ctx.reps; rep++) {
+        for (const activityKind of ['local', 'activity'] as const) runs.push({ workflowId: `${taskQueue}-${activityKind}-${rep}`, calls: CALLS, activityKind });
+      }
+      ctx.log(`worker: ${runs.length} runs of ${CALLS} no-op calls on ${taskQueue}`);
+      const task: RoundtripTask = { kind: 'roundtrip', address: server.config.TEMPORAL_ADDRESS, taskQueue, warmupCalls: WARMUP_CALLS, runs };
+      const result = await runServerWorker<RoundtripResult>(ctx, 'roundtrip-worker.ts', task, WORKER_TIMEOUT_MS);
+      const client = await server.client();
+      const samples: RunSample[] = [];
+      for (const [i, run] of result.runs.entries()) {
+        const events = (await client.workflow.getHandle(run.workflowId).fetchHistory()).events ?? [];
+        const timing = historyTiming(events);
+        if (run.activityKind === 'activity' && timing.activities !== run.calls) throw new Error(`${run.workflowId}: ${timing.activities} activities completed, expected ${run.calls}`);
+        if (run.activityKind === 'local' && timing.markers !== run.calls) throw new Error(`${run.workflowId}: ${timing.markers} local-activity markers, expected ${run.calls}`);
+        samples.push({ rep: Math.floor(i / 2) + 1, activityKind: run.activityKind, workflowId: run.workflowId, calls: run.calls, wallMs: run.wallMs, timing });
+        ctx.log(
+          `${run.workflowId}: ${fmt(run.wallMs / run.calls)} ms per call (client), ${timing.workflowTaskMs.length} workflow tasks` +
+            (timing.activities ? `, round trip median ${fmt(median(timing.roundTripMs))} ms, p90 ${fmt(percentile(timing.roundTripMs, 90))} ms` : ''),
+        );
+      }
+
+      const regular = samples.filter((s) => s.activityKind === 'activity');
+      const local = samples.filter((s) => s.activityKind === 'local');
+      const all = (f: (t: HistoryTiming) => number[], of = regular) => of.flatMap((s) => f(s.timing));
+      const perRun = (f: (t: HistoryTiming) => number[], stat: (v: number[]) => number, of = regular) => of.map((s) => stat(f(s.timing)));
+      const p90 = (v: number[]) => percentile(v, 90);
+      const wallPerCall = (s: RunSample) => s.wallMs / s.calls;
+      const pooled = (name: string, f: (t: HistoryTiming) => number[], note: string, of = regular): Figure[] => [
+        { name: `${name}: median`, value: median(all(f, of)), unit: 'ms', samples: perRun(f, median, of), note: `${note}; median over all ${all(f, of).length} of every run (samples: per-run medians)` },
+        { name: `${name}: p90`, value: percentile(all(f, of), 90), unit: 'ms', samples: perRun(f, p90, of), note: 'samples: per-run p90s' },
+      ];
+      const figures: Figure[] = [
+        {
+          name: 'wall per call',
+          value: median(regular.map(wallPerCall)),
+          unit: 'ms',
+          samples: regular.map(wallPerCall),
+          baseline: median(local.map(wallPerCall)),
+          baselineSamples: local.map(wallPerCall),
+          ratio: median(regular.map((s, i) => wallPerCall(s) / wallPerCall(local[i]!))),
+          ratioSamples: regular.map((s, i) => wallPerCall(s) / wallPerCall(local[i]!)),
+          ratioNote: 'regular activity / local activity, per call, median of per-repetition ratios',
+          note: `client start -> result of a ${CALLS}-call workflow, over ${CALLS} (includes starting and completing the workflow)`,
+        },
+        ...pooled('activity round trip (scheduled -> completed)', (t) => t.roundTripMs, 'server event times'),
+        ...pooled('activity queue wait (scheduled -> started)', (t) => t.queueMs, 'waiting for the worker\'s activity poller'),
+        ...pooled('cycle per call (completed -> next completed)', (t) => t.cycleMs, 'the round trip plus the workflow task that schedules the next call'),
+        ...pooled('workflow task (scheduled -> completed)', (t) => t.workflowTaskMs, 'every workflow task of the regular runs'),
+        {
+          name: 'workflow task queue wait (scheduled -> started): median',
+          value: median(all((t) => t.workflowTaskQueueMs)),
+          unit: 'ms',
+          samples: perRun((t) => t.workflowTaskQueueMs, median),
+          note: 'regular runs',
+        },
+        ...pooled('local-activity workflow task (scheduled -> completed)', (t) => t.workflowTaskMs, 'local runs: the worker may record several local activities per workflow task', local),
+      ];
+      const details: DetailTable[] = [
+        {
+          title: 'Runs (in the order taken)',
+          columns: ['#', 'kind', 'calls', 'client wall s', 'ms per call', 'history events', 'workflow tasks', 'round trip median ms', 'round trip p90 ms', 'cycle median ms', 'workflow task median ms', 'workflow task p90 ms'],
+          rows: samples.map((s) => [
+            s.rep,
+            s.activityKind === 'activity' ? 'activity' : 'local activity',
+            s.calls,
+            fmt(s.wallMs / 1000),
+            fmt(wallPerCall(s)),
+            s.timing.events,
+            s.timing.workflowTaskMs.length,
+            fmt(median(s.timing.roundTripMs)),
+            fmt(percentile(s.timing.roundTripMs, 90)),
+            fmt(median(s.timing.cycleMs)),
+            fmt(median(s.timing.workflowTaskMs)),
+            fmt(percentile(s.timing.workflowTaskMs, 90)),
+          ]),
+          note: `Workflow bundle built in ${fmt(result.bundleSeconds)} s (not measured). Server CPU over the benchmark: ${fmt(server.cpuSeconds() ?? NaN, 1)} s.`,
+        },
+      ];
+      return {
+        name: 'roundtrip',
+        description: benchmark.description,
+        seconds: (Date.now() - started) / 1000,
+        figures,
+        details,
+        data: {
+          calls: CALLS,
+          warmupCalls: WARMUP_CALLS,
+          runs: samples.map((s) => ({ rep: s.rep, kind: s.activityKind, workflowId: s.workflowId, wallMs: s.wallMs, ...s.timing })),
+        },
+      };
+    });
+  },
+};

@@ -1,0 +1,82 @@
+/**
+ * The server side of the serving benchmark, in a process of its own (so the load generator does not
+ * share its event loop, and its CPU time is its own):
+ *
+ *   node --import tsx bench/serving-server.ts '{"kind":"predict","dataDir":"..."}'   the prediction server
+ *   node --import tsx bench/serving-server.ts '{"kind":"trivial"}'                   bare Fastify
+ *
+ * `predict` opens the stores the way `mlpipe serve` does (metadata store and online store in the data
+ * directory's SQLite file, DuckDB, the artifact store) and starts `startServing` with a logger at
+ * warn (no line per request). `trivial` is Fastify with the same body limit answering POST /predict
+ * with one fixed prediction per row after parsing the body: the HTTP and JSON cost without the prediction work.
+ * Both print `LISTENING <url>` once up, and on SIGTERM close (in-flight requests finish), then print
+ * `BENCH_RESULT <json>` with the process's CPU seconds and peak RSS, and exit.
+ */
+import path from 'node:path';
+import Fastify from 'fastify';
+import pino from 'pino';
+import { ArtifactStore } from '../src/data/artifact-store';
+import { openDuckDb } from '../src/data/duckdb';
+import { openOnlineStore } from '../src/features/online-store-factory';
+import { createLogger } from '../src/logger';
+import { BODY_LIMIT_BYTES } from '../src/serving/app';
+import { startServing } from '../src/serving/server';
+import { openMetadataStore } from '../src/store/database';
+import { RESULT_PREFIX } from './child';
+
+export const LISTENING_PREFIX = 'LISTENING ';
+
+export type ServerTask = { kind: 'predict'; dataDir: string } | { kind: 'trivial' };
+
+export interface ServerResult {
+  cpuSeconds: number;
+  peakRssBytes: number;
+}
+
+const stopped = () => new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+
+async function main(task: ServerTask): Promise<ServerResult> {
+  const logger = createLogger('warn', pino.destination({ dest: 2, sync: true }));
+  if (task.kind === 'trivial') {
+    const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES });
+    // One fixed answer per row sent, so the load generator counts the answer as complete.
+    app.post('/predict', async (request) => {
+      const body = request.body as { requestId?: string; rows?: unknown[] };
+      return { requestId: body.requestId ?? 'trivial', predictions: (body.rows ?? []).map(() => ({ score: 0.5 })) };
+    });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    process.stdout.write(`${LISTENING_PREFIX}${url}\n`);
+    await stopped();
+    await app.close();
+  } else {
+    const databaseUrl = `sqlite:${path.join(task.dataDir, 'metadata.sqlite')}`;
+    const store = await openMetadataStore(databaseUrl);
+    const duck = await openDuckDb({ tempDirectory: path.join(task.dataDir, 'duckdb-tmp') });
+    const online = openOnlineStore(undefined, store.db);
+    try {
+      const server = await startServing({ logger, store, duck, online, artifacts: new ArtifactStore(task.dataDir) }, { host: '127.0.0.1', port: 0 });
+      process.stdout.write(`${LISTENING_PREFIX}${server.url}\n`);
+      await stopped();
+      await server.close();
+    } finally {
+      await online.close();
+      await store.close();
+      duck.closeSync();
+    }
+  }
+  const cpu = process.cpuUsage();
+  return { cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+}
+
+if (require.main === module) {
+  main(JSON.parse(process.argv[2] ?? '{}') as ServerTask).then(
+    (result) => {
+      process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
+      process.exit(0);
+    },
+    (error) => {
+      console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+      process.exit(1);
+    },
+  );
+}
