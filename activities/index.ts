@@ -4,6 +4,7 @@ import { createFeatureActivities } from './features';
 import { createIngestActivities } from './ingest';
 import { createModelRegistryActivities } from './model-registry';
 import { createMonitoringActivities } from './monitoring';
+import { createProbeActivities } from './probe';
 import { createServingCheckActivities } from './serving-check';
 import { createTrainingDataActivities } from './training-data';
 import { createTrainingModelActivities } from './training-model';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createModelRegistryActivities(deps),
     ...createServingCheckActivities(deps),
     ...createMonitoringActivities(deps),
+    ...createProbeActivities(deps),
   };
 }
 

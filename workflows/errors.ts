@@ -20,6 +20,7 @@ export const ErrorTypes = {
   ApprovalTimedOut: 'ApprovalTimedOut',
   ModelVersionNotFound: 'ModelVersionNotFound',
   NoProductionModel: 'NoProductionModel',
+  SourceUnavailable: 'SourceUnavailable',
 } as const;
 
 export const NON_RETRYABLE_ERROR_TYPES: string[] = Object.values(ErrorTypes);

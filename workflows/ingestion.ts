@@ -1,4 +1,4 @@
-import { ApplicationFailure, proxyActivities, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, patched, proxyActivities, sleep, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
 import * as z from 'zod/mini';
 import type { Activities } from '../activities';
 import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from './errors';
@@ -14,6 +14,14 @@ const IngestionInputSchema = z.object({
   chunkRows: z.optional(z.number().check(z.int(), z.minimum(1000), z.maximum(10_000_000))),
   /** How long the server waits for a heartbeat before retrying the ingestion elsewhere. */
   heartbeatTimeoutMs: z.optional(z.number().check(z.int(), z.minimum(1000), z.maximum(600_000))),
+  /** When a source keeps failing: attempts before the circuit opens, the wait between probes, and how long it may stay open. */
+  circuitBreaker: z.optional(
+    z.object({
+      openAfterAttempts: z.number().check(z.int(), z.minimum(1), z.maximum(100)),
+      probeEveryMs: z.number().check(z.int(), z.minimum(100), z.maximum(24 * 3_600_000)),
+      maxOpenMs: z.number().check(z.int(), z.minimum(1000), z.maximum(30 * 24 * 3_600_000)),
+    }),
+  ),
 });
 export type IngestionInput = z.infer<typeof IngestionInputSchema>;
 
@@ -59,10 +67,14 @@ export async function ingestionPipeline(rawInput: IngestionInput): Promise<Inges
   });
   const asOf = input.asOf ?? workflowInfo().startTime.toISOString();
 
+  const ingestArgs = { spec: input.spec, sourceUri: input.sourceUri, batchId: input.batchId, chunkRows: input.chunkRows };
   const staged = await run.step(
     'Ingesting',
     `reading ${input.sourceUri} in checkpointed chunks`,
-    () => ingestSource.executeWithOptions({ summary: `ingest ${input.spec} batch ${input.batchId}` }, [{ spec: input.spec, sourceUri: input.sourceUri, batchId: input.batchId, chunkRows: input.chunkRows }]),
+    () =>
+      patched('source-circuit-breaker')
+        ? ingestBehindBreaker(run, input, ingestArgs)
+        : ingestSource.executeWithOptions({ summary: `ingest ${input.spec} batch ${input.batchId}` }, [ingestArgs]),
     (s) => `${s.stats.rowsRead} rows read, ${s.stats.rowsAccepted} accepted, ${s.stats.rowsRejected} rejected in ${s.chunksTotal} chunks (resumed at ${s.resumedFromChunk})`,
   );
 
@@ -116,4 +128,53 @@ export async function ingestionPipeline(rawInput: IngestionInput): Promise<Inges
     resumedFromChunk: staged.resumedFromChunk,
     warnings: quality.report.warnings,
   };
+}
+
+const DEFAULT_BREAKER = { openAfterAttempts: 4, probeEveryMs: 60_000, maxOpenMs: 24 * 3_600_000 };
+
+/**
+ * A source that keeps failing trips a circuit breaker: after `openAfterAttempts` attempts (with
+ * exponential backoff) the pipeline stops calling it, raises one alert, and probes it on a durable
+ * timer until it answers, then ingests again, resuming from the chunks already persisted. Failures
+ * retrying cannot fix (bad data, a missing file) never open the circuit: they fail the run at once.
+ */
+async function ingestBehindBreaker(run: PipelineRun, input: IngestionInput, args: Parameters<Activities['ingestSource']>[0]) {
+  const breaker = input.circuitBreaker ?? DEFAULT_BREAKER;
+  const { ingestSource } = proxyActivities<Activities>({
+    startToCloseTimeout: '4 hours',
+    heartbeatTimeout: input.heartbeatTimeoutMs ?? 30_000,
+    retry: { ...retry, maximumAttempts: breaker.openAfterAttempts },
+  });
+  const { probeSource } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } });
+  let alerted = false;
+  for (;;) {
+    try {
+      return await ingestSource.executeWithOptions({ summary: `ingest ${input.spec} batch ${input.batchId}` }, [args]);
+    } catch (error) {
+      const cause = error instanceof ActivityFailure ? error.cause : undefined;
+      if (cause instanceof ApplicationFailure && (cause.nonRetryable || NON_RETRYABLE_ERROR_TYPES.includes(cause.type ?? ''))) throw error;
+      const reason = cause?.message ?? (error as Error).message;
+      const openedAt = Date.now();
+      run.stage('CircuitOpen', `${input.sourceUri} failed ${breaker.openAfterAttempts} times (${reason}): probing every ${breaker.probeEveryMs / 1000} s`);
+      if (!alerted) {
+        alerted = true;
+        await run.alert('warning', 'SourceUnavailable', `${input.spec}/${input.batchId}: source ${input.sourceUri} keeps failing; circuit open, probing every ${breaker.probeEveryMs / 1000} s`, {
+          observed: `${breaker.openAfterAttempts} failed attempts: ${reason}`.slice(0, 1000),
+          expected: 'the source answers',
+        });
+      }
+      for (;;) {
+        if (Date.now() - openedAt >= breaker.maxOpenMs) {
+          throw ApplicationFailure.nonRetryable(`source ${input.sourceUri} unavailable for ${breaker.maxOpenMs / 1000} s: ${reason}`, ErrorTypes.SourceUnavailable);
+        }
+        await sleep(breaker.probeEveryMs);
+        const answers = await probeSource.executeWithOptions({ summary: `probe ${input.sourceUri}` }, [{ sourceUri: input.sourceUri }]).then(
+          () => true,
+          () => false,
+        );
+        if (answers) break;
+      }
+      run.stage('Ingesting', `${input.sourceUri} answers again: resuming from the persisted chunks`);
+    }
+  }
 }
