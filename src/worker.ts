@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
+import { heartbeatKeepaliveInterceptor } from '../activities/heartbeat';
 import { createActivities } from '../activities';
 import type { Config } from './config';
 import { ArtifactStore } from './data/artifact-store';
@@ -57,6 +58,7 @@ export async function createWorker(
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_MS,
+    interceptors: { activity: [heartbeatKeepaliveInterceptor] },
   });
   logger.info({ taskQueue, namespace: config.TEMPORAL_NAMESPACE, address: config.TEMPORAL_ADDRESS, dataDir: config.dataDir }, 'worker ready');
   return {

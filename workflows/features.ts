@@ -43,7 +43,8 @@ export interface BackfillResult {
 }
 
 const retry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES };
-const acts = proxyActivities<Activities>({ startToCloseTimeout: '15 minutes', retry });
+// The heartbeat timeout retries a dead worker's step within half a minute (activities heartbeat while they run).
+const acts = proxyActivities<Activities>({ startToCloseTimeout: '15 minutes', heartbeatTimeout: '30 seconds', retry });
 
 function parse<T>(schema: z.ZodMiniType<T>, raw: unknown, what: string): T {
   const parsed = schema.safeParse(raw);

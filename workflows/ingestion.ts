@@ -59,7 +59,7 @@ export async function ingestionPipeline(rawInput: IngestionInput): Promise<Inges
   }
   const input = parsed.data;
   const run = new PipelineRun('ingestion', `${input.spec}/${input.batchId}`);
-  const acts = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', retry });
+  const acts = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '30 seconds', retry });
   const { ingestSource } = proxyActivities<Activities>({
     startToCloseTimeout: '4 hours',
     heartbeatTimeout: input.heartbeatTimeoutMs ?? 30_000,
@@ -145,7 +145,7 @@ async function ingestBehindBreaker(run: PipelineRun, input: IngestionInput, args
     heartbeatTimeout: input.heartbeatTimeoutMs ?? 30_000,
     retry: { ...retry, maximumAttempts: breaker.openAfterAttempts },
   });
-  const { probeSource } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } });
+  const { probeSource } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', heartbeatTimeout: '30 seconds', retry: { maximumAttempts: 1 } });
   let alerted = false;
   for (;;) {
     try {

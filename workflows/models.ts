@@ -15,6 +15,7 @@ export type RollbackInput = z.infer<typeof RollbackInputSchema>;
 
 const { rollbackModel } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
 });
 

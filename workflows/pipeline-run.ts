@@ -14,6 +14,7 @@ import { PipelineKind, PipelineStage } from './search-attributes';
 
 const { notify } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 

@@ -42,9 +42,10 @@ function retryFor(maximumAttempts: number, maximumInterval: Duration): ActivityO
 }
 
 /** Each step's own policy: data steps ride out a flaky store; decisions and records must get through. */
-const data = proxyActivities<Activities>({ startToCloseTimeout: '30 minutes', retry: retryFor(5, '1 minute') });
-const records = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: retryFor(10, '30 seconds') });
-const checks = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', retry: retryFor(3, '30 seconds') });
+// The heartbeat timeout retries a dead worker's step within half a minute (activities heartbeat while they run).
+const data = proxyActivities<Activities>({ startToCloseTimeout: '30 minutes', heartbeatTimeout: '30 seconds', retry: retryFor(5, '1 minute') });
+const records = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', heartbeatTimeout: '30 seconds', retry: retryFor(10, '30 seconds') });
+const checks = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '30 seconds', retry: retryFor(3, '30 seconds') });
 
 /**
  * The training pipeline: 12 steps, each one activity with its own retry policy, and a person's
