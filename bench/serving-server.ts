@@ -22,7 +22,7 @@ import { createLogger } from '../src/logger';
 import { BODY_LIMIT_BYTES } from '../src/serving/app';
 import { startServing } from '../src/serving/server';
 import { openMetadataStore } from '../src/store/database';
-import { RESULT_PREFIX } from './child';
+import { runAsBenchWorker } from './child';
 
 export const LISTENING_PREFIX = 'LISTENING ';
 
@@ -68,15 +68,4 @@ async function main(task: ServerTask): Promise<ServerResult> {
   return { cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
 }
 
-if (require.main === module) {
-  main(JSON.parse(process.argv[2] ?? '{}') as ServerTask).then(
-    (result) => {
-      process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`);
-      process.exit(0);
-    },
-    (error) => {
-      console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runAsBenchWorker<ServerTask>('bench/serving-server.ts', main);

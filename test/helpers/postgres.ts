@@ -4,6 +4,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { sqlString } from '../../src/data/duckdb';
+import { FLIGHTS, query } from './sources';
 
 export interface TestPostgres {
   /** postgres:// URL of an empty database on the throwaway cluster. */
@@ -116,4 +118,30 @@ export async function createDatabase(serverUrl: string, name: string): Promise<s
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+export interface FlightRow {
+  date: string;
+  delay: number;
+  distance: number;
+  origin: string;
+  destination: string;
+}
+
+/** A `flights` table holding the first `count` real flights (after `edit`), as a warehouse would. */
+export async function seedFlightsTable(url: string, count: number, edit: (rows: FlightRow[]) => void = () => {}): Promise<void> {
+  const rows = await query<FlightRow>(`SELECT strftime(date, '%Y-%m-%d %H:%M:%S') AS date, delay, distance, origin, destination FROM read_parquet(${sqlString(FLIGHTS)}) LIMIT ${count}`);
+  edit(rows);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('CREATE TABLE flights (date timestamp, delay integer, distance integer, origin text, destination text)');
+    for (let i = 0; i < rows.length; i += 500) {
+      const batch = rows.slice(i, i + 500);
+      const values = batch.map((_, j) => `($${j * 5 + 1}, $${j * 5 + 2}, $${j * 5 + 3}, $${j * 5 + 4}, $${j * 5 + 5})`).join(', ');
+      await client.query(`INSERT INTO flights VALUES ${values}`, batch.flatMap((r) => [r.date, r.delay, r.distance, r.origin, r.destination]));
+    }
+  } finally {
+    await client.end();
+  }
 }

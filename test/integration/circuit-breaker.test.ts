@@ -1,15 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import type { WorkflowHandle } from '@temporalio/client';
 import { openMetadataStore } from '../../src/store/database';
 import type { ingestionPipeline, IngestionInput } from '../../workflows/ingestion';
 import { progressQuery } from '../../workflows/messages';
 import { flakyProxy, type FlakyProxy } from '../helpers/flaky-proxy';
-import { startPostgres, type TestPostgres } from '../helpers/postgres';
-import { FLIGHTS, query } from '../helpers/sources';
+import { seedFlightsTable, startPostgres, type TestPostgres } from '../helpers/postgres';
 import { testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
-import { sqlString } from '../../src/data/duckdb';
 import { saveHistory } from '../helpers/histories';
 
 /**
@@ -26,21 +23,7 @@ let proxy: FlakyProxy;
 
 before(async () => {
   postgres = await startPostgres();
-  const client = new pg.Client({ connectionString: postgres.url });
-  await client.connect();
-  try {
-    await client.query('CREATE TABLE flights (date timestamp, delay integer, distance integer, origin text, destination text)');
-    const rows = await query<{ date: string; delay: number; distance: number; origin: string; destination: string }>(
-      `SELECT strftime(date, '%Y-%m-%d %H:%M:%S') AS date, delay, distance, origin, destination FROM read_parquet(${sqlString(FLIGHTS)}) LIMIT ${ROWS}`,
-    );
-    for (let i = 0; i < rows.length; i += 500) {
-      const batch = rows.slice(i, i + 500);
-      const values = batch.map((_, j) => `($${j * 5 + 1}, $${j * 5 + 2}, $${j * 5 + 3}, $${j * 5 + 4}, $${j * 5 + 5})`).join(', ');
-      await client.query(`INSERT INTO flights VALUES ${values}`, batch.flatMap((r) => [r.date, r.delay, r.distance, r.origin, r.destination]));
-    }
-  } finally {
-    await client.end();
-  }
+  await seedFlightsTable(postgres.url, ROWS);
   proxy = await flakyProxy(Number(new URL(postgres.url).port));
 });
 after(async () => {

@@ -1,9 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { ingestionHarness } from '../helpers/ingestion-harness';
-import { startPostgres, type TestPostgres } from '../helpers/postgres';
-import { query, FLIGHTS } from '../helpers/sources';
+import { seedFlightsTable, startPostgres, type TestPostgres } from '../helpers/postgres';
+import { query } from '../helpers/sources';
 import { sqlString } from '../../src/data/duckdb';
 
 /** The warehouse case: a PostgreSQL table streamed through a server-side cursor, checked row by row. */
@@ -13,22 +12,9 @@ const ROWS = 4_000;
 
 before(async () => {
   postgres = await startPostgres();
-  const client = new pg.Client({ connectionString: postgres.url });
-  await client.connect();
-  try {
-    await client.query('CREATE TABLE flights (date timestamp, delay integer, distance integer, origin text, destination text)');
-    const rows = await query<{ date: string; delay: number; distance: number; origin: string; destination: string }>(
-      `SELECT strftime(date, '%Y-%m-%d %H:%M:%S') AS date, delay, distance, origin, destination FROM read_parquet(${sqlString(FLIGHTS)}) LIMIT ${ROWS}`,
-    );
+  await seedFlightsTable(postgres.url, ROWS, (rows) => {
     rows[10]!.origin = 'QQQ'; // one row a warehouse would happily hold, and the contract refuses
-    for (let i = 0; i < rows.length; i += 500) {
-      const batch = rows.slice(i, i + 500);
-      const values = batch.map((_, j) => `($${j * 5 + 1}, $${j * 5 + 2}, $${j * 5 + 3}, $${j * 5 + 4}, $${j * 5 + 5})`).join(', ');
-      await client.query(`INSERT INTO flights VALUES ${values}`, batch.flatMap((r) => [r.date, r.delay, r.distance, r.origin, r.destination]));
-    }
-  } finally {
-    await client.end();
-  }
+  });
 });
 after(async () => postgres?.stop());
 
