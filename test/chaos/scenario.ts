@@ -68,7 +68,9 @@ function workerEnv(config: Config, extra: Record<string, string> = {}): Record<s
 }
 
 async function prepareSource(config: Config, options: ChaosOptions): Promise<{ source: string; asOf: string }> {
-  const source = await writeSource(config, 'flights.parquet', `SELECT * FROM flights WHERE date < TIMESTAMP '${options.sourceUntil}' ORDER BY date`);
+  // A total order: ties on the date alone would let two writes of the same rows differ in order, and
+  // the two runs' ingestion hashes with them.
+  const source = await writeSource(config, 'flights.parquet', `SELECT * FROM flights WHERE date < TIMESTAMP '${options.sourceUntil}' ORDER BY ALL`);
   return { source, asOf: await freshAsOf(config, source) };
 }
 
