@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Context, ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { ContractViolation, ingest } from '../src/data/ingest-engine';
@@ -71,7 +72,14 @@ export function createIngestActivities({ duck, artifacts, config, logger }: Acti
               chunkRows: input.chunkRows ?? spec.chunkRows,
               resumeFrom: checkpoint.success ? checkpoint.data : undefined,
             },
-            { onChunk: beat, beforeChunk: throwIfCancelled, log: (message, meta) => log.info(meta, message) },
+            {
+              onChunk: beat,
+              beforeChunk: async () => {
+                if (config.MLPIPE_INGEST_CHUNK_PAUSE_MS > 0) await sleep(config.MLPIPE_INGEST_CHUNK_PAUSE_MS);
+                throwIfCancelled();
+              },
+              log: (message, meta) => log.info(meta, message),
+            },
           ),
         );
         return {

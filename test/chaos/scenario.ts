@@ -26,7 +26,7 @@ export interface ChaosOptions {
   kills: PlanOptions['kills'];
   serverRestartPhase?: Phase;
   maxDelayMs: number;
-  /** MLPIPE_TRAIN_ITERATION_PAUSE_MS of the chaos run's workers: a window between two iterations. */
+  /** MLPIPE_TRAIN_ITERATION_PAUSE_MS and MLPIPE_INGEST_CHUNK_PAUSE_MS of the chaos run's workers: a window between two iterations or chunks. */
   trainPauseMs: number;
   phaseTimeoutMs: number;
   /** Work directory (deleted afterwards unless keep). */
@@ -128,7 +128,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const client = new Client({ connection, namespace: NAMESPACE });
     const inputs = inputsFor(await prepareSource(config, options));
     const taskQueue = uniqueTaskQueue('chaos');
-    const worker = new WorkerSupervisor(config, taskQueue, workerEnv(config, { MLPIPE_TRAIN_ITERATION_PAUSE_MS: String(options.trainPauseMs) }), (l) => log(`[chaos] ${l}`));
+    const worker = new WorkerSupervisor(config, taskQueue, workerEnv(config, { MLPIPE_TRAIN_ITERATION_PAUSE_MS: String(options.trainPauseMs), MLPIPE_INGEST_CHUNK_PAUSE_MS: String(options.trainPauseMs) }), (l) => log(`[chaos] ${l}`));
     supervisors.push(worker);
     worker.start();
     const injected: InjectedFault[] = [];
