@@ -8,7 +8,7 @@ import type { FeatureMatrix } from '../src/ml/feature-matrix';
 import { checkBias, type BiasCheck } from '../src/ml/bias-gate';
 import type { Evaluation } from '../src/ml/evaluation';
 import { codeVersion } from '../src/training/code-version';
-import { loadTrainingSpec } from '../src/training/training-spec';
+import { trainingSpecOrFail } from './training-spec-input';
 import { trainingWorkspace } from '../src/training/workspace';
 import { ErrorTypes } from '../workflows/errors';
 import type { ActivityDeps } from './deps';
@@ -35,7 +35,7 @@ const versionKey = (modelName: string, version: number | string, part: 'artifact
 
 export function createModelRegistryActivities(deps: ActivityDeps) {
   const { store, artifacts } = deps;
-  const modelOf = (specName: string) => loadTrainingSpec(specName);
+  const modelOf = trainingSpecOrFail;
   const evaluationOf = async (modelName: string, version: number): Promise<Evaluation> => {
     const dir = artifacts.finalDir(versionKey(modelName, version, 'artifact'));
     return (JSON.parse(await fs.readFile(path.join(dir, 'evaluation.json'), 'utf8')) as { test: Evaluation }).test;

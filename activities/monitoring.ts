@@ -18,7 +18,9 @@ import type { DatasetDrift } from '../src/stats/column-drift';
 import { connectClient } from '../src/temporal/client';
 import { workflowUiUrl } from '../src/temporal/ui-links';
 import { segmentColumn } from '../src/training/training-sql';
-import { loadTrainingSpec, type TrainingSpec } from '../src/training/training-spec';
+import type { TrainingSpec } from '../src/training/training-spec';
+import { runKey } from '../src/training/workspace';
+import { trainingSpecOrFail } from './training-spec-input';
 import { ErrorTypes } from '../workflows/errors';
 import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
@@ -71,23 +73,24 @@ export type DriftSummary =
   | { computed: true; reference: string; referenceRows: number; currentRows: number; columns: ColumnDriftReport[]; dataset: DatasetDrift; prediction?: ColumnDriftReport }
   | { computed: false; reason: string };
 
+/** A spec whose model is monitored, or a non-retryable InvalidInput. */
+function monitoredSpec(name: string): { t: TrainingSpec; monitoring: NonNullable<TrainingSpec['spec']['monitoring']> } {
+  const t = trainingSpecOrFail(name);
+  if (!t.spec.monitoring) throw ApplicationFailure.nonRetryable(`spec ${name} declares no monitoring settings`, ErrorTypes.InvalidInput);
+  return { t, monitoring: t.spec.monitoring };
+}
+
 export function createMonitoringActivities(deps: ActivityDeps) {
   const { duck, store, artifacts, config } = deps;
   let client: Promise<Client> | undefined;
 
   const context = (raw: unknown) => {
     const window = parseInput(WindowSchema, raw);
-    let t: TrainingSpec;
-    try {
-      t = loadTrainingSpec(window.spec);
-    } catch (error) {
-      throw ApplicationFailure.nonRetryable((error as Error).message, ErrorTypes.InvalidInput);
-    }
-    if (!t.spec.monitoring) throw ApplicationFailure.nonRetryable(`spec ${t.spec.name} declares no monitoring settings`, ErrorTypes.InvalidInput);
+    const { t, monitoring } = monitoredSpec(window.spec);
     const { workflowId, runId } = callerRun();
-    const dir = artifacts.workDir({ kind: 'monitoring', name: t.model.name, version: 'runs', partition: `${workflowId}.${runId}`.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200) });
+    const dir = artifacts.workDir({ kind: 'monitoring', name: t.model.name, version: 'runs', partition: runKey(workflowId, runId) });
     const file = (name: string) => path.join(dir, name);
-    return { t, monitoring: t.spec.monitoring, window, dir, current: file('current.bin'), served: file('served.json'), labelled: file('served-labelled.json') };
+    return { t, monitoring, window, dir, current: file('current.bin'), served: file('served.json'), labelled: file('served-labelled.json') };
   };
   const production = async (t: TrainingSpec) => {
     const version = await store.models.production(t.model.name);
@@ -100,15 +103,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
     /** The spec's monitoring thresholds, for the workflow to compare against (it cannot read specs itself). */
     async monitoringSettings(raw: { spec: string }) {
       const { spec } = parseInput(z.object({ spec: z.string().min(1) }), raw);
-      const t = (() => {
-        try {
-          return loadTrainingSpec(spec);
-        } catch (error) {
-          throw ApplicationFailure.nonRetryable((error as Error).message, ErrorTypes.InvalidInput);
-        }
-      })();
-      const m = t.spec.monitoring;
-      if (!m) throw ApplicationFailure.nonRetryable(`spec ${spec} declares no monitoring settings`, ErrorTypes.InvalidInput);
+      const m = monitoredSpec(spec).monitoring;
       return { retrainOn: m.retrainOn, datasetShare: m.drift.datasetShare, performance: m.performance, retrainDays: m.retrainDays, labelDelayHours: m.labelDelayHours };
     },
 

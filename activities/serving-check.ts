@@ -6,7 +6,7 @@ import { scoreColumns } from '../src/ml/model-artifact';
 import { addDays } from '../src/features/partition-dates';
 import { startServing } from '../src/serving/server';
 import { skewSample } from '../src/training/skew-sample';
-import { loadTrainingSpec } from '../src/training/training-spec';
+import { trainingSpecOrFail } from './training-spec-input';
 import { ErrorTypes } from '../workflows/errors';
 import type { ActivityDeps } from './deps';
 import { parseInput } from './parse-input';
@@ -35,7 +35,7 @@ export function createServingCheckActivities(deps: ActivityDeps) {
      */
     async checkServingSkew(raw: { spec: string; version: number }): Promise<SkewCheckResult> {
       const input = parseInput(z.object({ spec: z.string().min(1), version: z.number().int().positive() }), raw);
-      const t = loadTrainingSpec(input.spec);
+      const t = trainingSpecOrFail(input.spec);
       const staged = await store.models.inStage(t.model.name, 'staging');
       if (staged?.version !== input.version) throw ApplicationFailure.nonRetryable(`${t.model.name} v${input.version} is not the staging version (staging: ${staged ? `v${staged.version}` : 'none'})`, ErrorTypes.InvalidInput);
       const artifact = await readArtifact(path.join(artifacts.resolve(staged.artifactUri), 'model.json'));

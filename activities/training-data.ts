@@ -10,7 +10,8 @@ import { splitDays } from '../src/ml/time-split';
 import { isPartition, partitionRange } from '../src/features/partition-dates';
 import { checkTrainingWindow, failedChecks, type TrainingDataCheck } from '../src/training/training-data-checks';
 import { DAY, LABEL, extractionSql, matrixSql, segmentColumn, transformedSql } from '../src/training/training-sql';
-import { loadTrainingSpec, NotATrainingSpecError, type TrainingSpec } from '../src/training/training-spec';
+import type { TrainingSpec } from '../src/training/training-spec';
+import { trainingSpecOrFail } from './training-spec-input';
 import { trainingWorkspace, type TrainingWorkspace } from '../src/training/workspace';
 import { ErrorTypes } from '../workflows/errors';
 import type { ActivityDeps } from './deps';
@@ -38,13 +39,7 @@ export interface TrainingSplit {
 /** The spec, the window and this run's workspace, or a non-retryable error for a bad argument. */
 export function trainingContext(deps: ActivityDeps, raw: unknown): { t: TrainingSpec; window: TrainingWindow; ws: TrainingWorkspace } {
   const window = parseInput(TrainingWindowSchema, raw);
-  let t: TrainingSpec;
-  try {
-    t = loadTrainingSpec(window.spec);
-  } catch (error) {
-    if (error instanceof NotATrainingSpecError || /unknown spec|invalid spec/.test((error as Error).message)) throw ApplicationFailure.nonRetryable((error as Error).message, ErrorTypes.InvalidInput);
-    throw error;
-  }
+  const t = trainingSpecOrFail(window.spec);
   const { workflowId, runId } = callerRun();
   return { t, window, ws: trainingWorkspace(deps.artifacts, t.model.name, workflowId, runId) };
 }

@@ -135,7 +135,8 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
       const candidate = await readArtifact(ws.model);
       const meta = { split: 'test', from: split.test.from, to: split.test.to };
       const evaluateScores = (scores: Float64Array) => evaluateRows(matrix, split.test, scores, candidate.threshold, meta);
-      const candidateEval = evaluateScores(scoreRange(candidate, matrix, split.test));
+      // The Evaluating step already scored the candidate on these rows.
+      const candidateEval = (JSON.parse(await fs.readFile(ws.evaluation, 'utf8')) as { test: Evaluation }).test;
       const production = await store.models.production(t.model.name);
       let comparison: PromotionComparison;
       if (production) {

@@ -13,6 +13,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import * as z from 'zod/mini';
 import type { Activities } from '../activities';
 import type { ReportAlert } from '../src/monitoring/report-types';
+import { addDays } from '../src/features/partition-dates';
 import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from './errors';
 import { PipelineRun } from './pipeline-run';
 import { ModelName, PipelineKind, PipelineStage, ScheduledStartTime } from './search-attributes';
@@ -45,8 +46,6 @@ const acts = proxyActivities<Activities>({
 
 /** Lower is better for these; for the others a drop is a fall in value. */
 const LOWER_IS_BETTER = new Set(['logLoss', 'ece']);
-const DAY_MS = 86_400_000;
-const addDays = (d: string, n: number) => new Date(Date.parse(`${d}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 
 const ScheduledMonitoringSchema = z.object({
   spec: z.string().check(z.minLength(1), z.maxLength(100)),

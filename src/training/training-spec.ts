@@ -13,11 +13,9 @@ export interface TrainingSpec {
   features: string[];
 }
 
-export class NotATrainingSpecError extends Error {}
-
 export function loadTrainingSpec(name: string): TrainingSpec {
   const spec = loadSpec(name);
-  if (!spec.featureSet || !spec.model) throw new NotATrainingSpecError(`spec ${name} declares no ${spec.featureSet ? 'model' : 'feature set'} to train`);
+  if (!spec.featureSet || !spec.model) throw new Error(`spec ${name} declares no ${spec.featureSet ? 'model' : 'feature set'} to train`);
   const transforms = featureTransforms(spec.featureSet, spec.model);
   return { spec, fs: spec.featureSet, model: spec.model, transforms, features: transforms.map((t) => t.name) };
 }
