@@ -24,6 +24,9 @@ async function main(): Promise<number> {
     TEMPORAL_UI_URL: `http://127.0.0.1:${await freePort()}`,
     MLPIPE_DATA_DIR: path.join(root, 'server'),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+    // On a loaded machine (2 CPUs, two test files at once, each with workers and DuckDB) the server can
+    // take longer than the 10 s default to answer a first connection; that is not what tests are about.
+    TEMPORAL_CONNECT_TIMEOUT_MS: process.env.TEMPORAL_CONNECT_TIMEOUT_MS ?? '60000',
   };
   const server = await ensureServer(loadConfig(env), { ui: false, extraNamespaces: TEST_NAMESPACES, log: (line) => console.error(`[server] ${line}`) });
   console.error(`[server] Temporal dev server at ${server.address}`);

@@ -23,7 +23,6 @@ export function formatReport(r: ChaosReport): string {
     ['training resumes', r.trainingResumes.length ? `${r.trainingResumes.length} (from iterations ${r.trainingResumes.join(', ')})` : '0'],
     ['training iterations redone', String(r.trainingIterationsRedone)],
     ['activities retried', `${h.activitiesRetried} (${h.extraActivityAttempts} extra attempts: ${retried}); undisturbed ${r.referenceHistory.activitiesRetried}`],
-    ['stranded activities released', `${r.strandedActivitiesReleased} (attempts held by a killed worker with no heartbeat timeout: without release each waits out its 10-30 min start-to-close timeout)`],
     ['workflow tasks redone', `${h.workflowTasksRedone} (undisturbed ${r.referenceHistory.workflowTasksRedone})`],
     ['duration', `undisturbed ${r.seconds.reference.toFixed(0)} s, chaos ${r.seconds.chaos.toFixed(0)} s`],
   ];

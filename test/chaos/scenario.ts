@@ -9,9 +9,8 @@ import { compareOutputs, type Comparison } from './compare';
 import { injectPhaseFaults, planFaults, type Fault, type InjectedFault, type Phase, type PlanOptions } from './faults';
 import { historyStats, type HistoryStats } from './histories';
 import { collectOutputs, type RunOutputs } from './outputs';
-import { runPipelines, type PipelineInputs, type PipelineRun } from './pipelines';
+import { runPipelines, type PipelineInputs } from './pipelines';
 import { createPrng } from './prng';
-import { releaseStrandedActivities } from './reaper';
 import { ChaosServer } from './server';
 import { WorkerSupervisor } from './supervisor';
 
@@ -42,8 +41,6 @@ export interface ChaosReport {
   serverRestarts: number;
   workerProcesses: number;
   unexpectedWorkerExits: number;
-  /** Attempts of activities without a heartbeat timeout that a killed worker held, failed by id so they retry now. */
-  strandedActivitiesReleased: number;
   reference: RunOutputs;
   chaos: RunOutputs;
   comparison: Comparison;
@@ -143,23 +140,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     };
     started = Date.now();
     log('chaos run: ingestion, backfill, training, with faults');
-    let reaping = true;
-    let released = 0;
-    const reaper = (async () => {
-      while (reaping) {
-        if (worker.deadPids.size) released += await releaseStrandedActivities(client, worker.deadPids, log).catch(() => 0);
-        await new Promise((r) => setTimeout(r, 1_000));
-      }
-    })();
-    let run: PipelineRun;
-    try {
-      run = await runPipelines(client, config, taskQueue, inputs, async (phase, progress, finished) => {
-        injected.push(...(await injectPhaseFaults(plan.filter((f) => f.phase === phase), progress, finished, actions)));
-      });
-    } finally {
-      reaping = false;
-      await reaper;
-    }
+    const run = await runPipelines(client, config, taskQueue, inputs, async (phase, progress, finished) => {
+      injected.push(...(await injectPhaseFaults(plan.filter((f) => f.phase === phase), progress, finished, actions)));
+    });
     const chaosSeconds = (Date.now() - started) / 1000;
     await worker.stop();
     const chaos = await collectOutputs(config.dataDir, config.databaseUrl, run);
@@ -172,7 +155,6 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       kills: worker.kills,
       serverRestarts: server.restarts,
       workerProcesses: worker.processes,
-      strandedActivitiesReleased: released,
       unexpectedWorkerExits: worker.unexpectedExits,
       reference,
       chaos,

@@ -26,7 +26,7 @@ export function uniqueTaskQueue(name: string): string {
 }
 
 export async function connect(config: Config): Promise<Client> {
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS, connectTimeout: config.TEMPORAL_CONNECT_TIMEOUT_MS });
   return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatReport, verdict } from './report';
-import { runChaos } from './scenario';
+import { formatReport, verdict } from '../chaos/report';
+import { runChaos } from '../chaos/scenario';
 
 /**
  * The short, seeded chaos run (`npm run chaos` is the long one): ingestion of three weeks of flights in
