@@ -10,7 +10,7 @@ import { PinoTemporalLogger } from './logger';
 import { openMetadataStore } from './store/database';
 import { openOnlineStore } from './features/online-store-factory';
 import { connectionOptions } from './temporal/connection-options';
-import { withTimeout } from './temporal/client';
+import { tlsHint, withTimeout } from './temporal/client';
 
 let runtimeInstalled = false;
 
@@ -41,7 +41,8 @@ export async function createWorker(
   overrides: Partial<Pick<WorkerOptions, 'taskQueue' | 'workflowBundle' | 'workflowsPath'>> = {},
 ): Promise<StartedWorker> {
   installRuntime(logger);
-  const connection = await withTimeout(NativeConnection.connect(connectionOptions(config)), config.TEMPORAL_CONNECT_TIMEOUT_MS, config.TEMPORAL_ADDRESS);
+  const options = connectionOptions(config);
+  const connection = await withTimeout(NativeConnection.connect(options), config.TEMPORAL_CONNECT_TIMEOUT_MS, config.TEMPORAL_ADDRESS, tlsHint(options));
   const store = await openMetadataStore(config.databaseUrl);
   const duck = await openDuckDb({ tempDirectory: path.join(config.dataDir, 'duckdb-tmp') });
   const artifacts = new ArtifactStore(config.dataDir);

@@ -7,7 +7,8 @@ import type { Config } from '../config';
  */
 export function connectionOptions(config: Config) {
   const mtls = config.TEMPORAL_TLS_CERT_PATH && config.TEMPORAL_TLS_KEY_PATH;
-  const tlsWanted = Boolean(mtls || config.TEMPORAL_API_KEY || config.TEMPORAL_TLS_CA_PATH);
+  // Any TLS setting turns TLS on: a server name alone (its CA in the default trust store) must not mean plaintext.
+  const tlsWanted = Boolean(mtls || config.TEMPORAL_API_KEY || config.TEMPORAL_TLS_CA_PATH || config.TEMPORAL_TLS_SERVER_NAME);
   const tls = tlsWanted
     ? {
         serverNameOverride: config.TEMPORAL_TLS_SERVER_NAME,
