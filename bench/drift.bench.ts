@@ -43,6 +43,7 @@ function figures(m: MeasureResult): Figure[] {
   return [
     {
       name: 'computeDrift: wall time',
+      headline: true,
       value: median(seconds),
       unit: 's',
       baseline: median(m.bareSeconds),
@@ -66,6 +67,7 @@ function figures(m: MeasureResult): Figure[] {
     },
     {
       name: 'memory added by computeDrift (peak)',
+      headline: true,
       value: median(added),
       unit: 'bytes',
       aim: { on: 'value', op: '<=', limit: m.matrixBytes, text: `< the matrices' ${mib(m.matrixBytes)} (not rows x columns)` },

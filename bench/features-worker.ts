@@ -1,12 +1,13 @@
 /**
- * One step of the feature backfill benchmark, in a process of its own so its peak RSS
- * (`process.resourceUsage().maxRSS`) is its own and not what an earlier step left behind.
+ * One step of the feature backfill benchmarks (bench/features.bench.ts, bench/backfill-load.bench.ts),
+ * in a process of its own so its peak RSS (`process.resourceUsage().maxRSS`) is its own and not what
+ * an earlier step left behind.
  *
  *   node --import tsx bench/features-worker.ts '<task JSON>'
  *
  * Task kinds:
- * - `ingest`:   a worker (as `mlpipe worker` builds it) and a client ingest flights-3m into a fresh data
- *               directory on the benchmark's dev server; not measured, it prepares the input;
+ * - `ingest`:   a worker (as `mlpipe worker` builds it) and a client ingest the spec's source into a
+ *               fresh data directory on the benchmark's dev server; not measured, it prepares the input;
  * - `backfill`: a fresh worker and a client run `featureBackfill` over the range (timed: start to
  *               result). The worker bundles its workflow code at start-up like the real one; the
  *               peak-RSS mark is then reset (`/proc/self/clear_refs`), so `maxRssBytes` is the peak
@@ -29,12 +30,14 @@ import { cpuSecondsSince, peakRssBytes, quietLogger, resetPeakRss, withWorkerAnd
 
 export interface IngestTask extends ServerEnv {
   kind: 'ingest';
+  spec: string;
   asOf: string;
   batch: string;
 }
 
 export interface BackfillTask extends ServerEnv {
   kind: 'backfill';
+  spec: string;
   from: string;
   to: string;
   concurrency: number;
@@ -139,7 +142,7 @@ export function bareFeatureSql(files: string[], from: string, to: string): strin
 function runIngest(task: IngestTask): Promise<IngestResult> {
   return withWorkerAndClient(task, quietLogger(), async (w) => {
     const t0 = performance.now();
-    const handle = await startIngestion(w.client, w.config, { spec: 'flights', batch: task.batch, asOf: task.asOf, taskQueue: task.taskQueue });
+    const handle = await startIngestion(w.client, w.config, { spec: task.spec, batch: task.batch, asOf: task.asOf, taskQueue: task.taskQueue });
     const result = await handle.result();
     const seconds = (performance.now() - t0) / 1000;
     const artifacts = new ArtifactStore(w.config.dataDir);
@@ -192,7 +195,7 @@ async function runBackfill(task: BackfillTask): Promise<BackfillRunResult> {
     let result;
     let workflowId;
     try {
-      const handle = await startBackfill(w.client, w.config, { spec: 'flights', from: task.from, to: task.to, concurrency: task.concurrency, taskQueue: task.taskQueue });
+      const handle = await startBackfill(w.client, w.config, { spec: task.spec, from: task.from, to: task.to, concurrency: task.concurrency, taskQueue: task.taskQueue });
       workflowId = handle.workflowId;
       result = await handle.result();
     } finally {

@@ -336,7 +336,7 @@ export const benchmark: Benchmark = {
       const env = { address: server.config.TEMPORAL_ADDRESS, dataDir, taskQueue: `bench-features-${randomUUID().slice(0, 8)}` };
 
       ctx.log('ingesting flights-3m (not timed)');
-      const ingested = await runWorker<IngestResult>(ctx, { kind: 'ingest', ...env, batch: 'bench', asOf: AS_OF });
+      const ingested = await runWorker<IngestResult>(ctx, { kind: 'ingest', spec: 'flights', ...env, batch: 'bench', asOf: AS_OF });
       ctx.log(`ingested ${ingested.rowsAccepted} rows (${ingested.rowsRejected} dead letters) in ${ingested.seconds.toFixed(1)} s: ${ingested.datasetUri}`);
 
       const bare: BareResult[] = [];
@@ -355,7 +355,7 @@ export const benchmark: Benchmark = {
       ctx.log(`backfill ${FROM}..${TO} (${partitions.length} partitions, ${CONCURRENCY} at a time)`);
       const load0 = os.loadavg()[0]!;
       const serverCpu0 = server.cpuSeconds();
-      const backfill = await runWorker<BackfillRunResult>(ctx, { kind: 'backfill', ...env, from: FROM, to: TO, concurrency: CONCURRENCY });
+      const backfill = await runWorker<BackfillRunResult>(ctx, { kind: 'backfill', spec: 'flights', ...env, from: FROM, to: TO, concurrency: CONCURRENCY });
       const serverCpu1 = server.cpuSeconds();
       const serverCpuSeconds = serverCpu0 === undefined || serverCpu1 === undefined ? undefined : serverCpu1 - serverCpu0;
       const load1 = os.loadavg()[0]!;
@@ -391,6 +391,7 @@ export const benchmark: Benchmark = {
         },
         {
           name: 'backfill: wall time',
+          headline: true,
           value: backfill.seconds,
           unit: 's',
           baseline: bareSeconds,
@@ -439,6 +440,7 @@ export const benchmark: Benchmark = {
         },
         {
           name: 'orchestration overhead per partition',
+          headline: true,
           value: median(overheads),
           unit: 'ms',
           ratio: median(wallOverActivities),

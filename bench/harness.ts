@@ -189,3 +189,34 @@ export function taskTimings(events: HistoryEvent[]): TaskTimings {
     workflowTasks,
   };
 }
+
+/** A run's wall time and what its activities and workflow tasks took. */
+export interface WorkflowTiming extends TaskTimings {
+  /** WorkflowExecutionStarted -> WorkflowExecutionCompleted, server times. */
+  wallMs: number;
+  events: number;
+}
+
+/** The timings of a completed run's whole history; throws if the run did not complete. */
+export function workflowTiming(events: HistoryEvent[]): WorkflowTiming {
+  const started = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
+  const completed = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+  if (!started || !completed) throw new Error('the history has no start or no completion: did the run fail?');
+  return { wallMs: eventMs(completed) - eventMs(started), events: events.length, ...taskTimings(events) };
+}
+
+/** An activity a run scheduled, with its arguments (JSON payloads). */
+export interface ActivityCall {
+  type: string;
+  args: unknown[];
+}
+
+/** The activities a history scheduled, in order, with the arguments they were scheduled with (once each, however often retried). */
+export function activityCalls(events: HistoryEvent[]): ActivityCall[] {
+  return events
+    .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+    .map((e) => {
+      const attrs = e.activityTaskScheduledEventAttributes!;
+      return { type: attrs.activityType!.name!, args: (attrs.input?.payloads ?? []).map((p) => decodePayload(p.data)) };
+    });
+}

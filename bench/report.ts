@@ -45,6 +45,8 @@ export interface Figure {
   /** Per-sample ratios, when the ratio is a median of paired ratios. */
   ratioSamples?: number[];
   note?: string;
+  /** One of the section's few figures that the report's summary lists. */
+  headline?: boolean;
 }
 
 /** A free-form table a benchmark adds to the report (a profile, a per-chunk series, ...). */
@@ -174,16 +176,21 @@ export function formatBytes(n: number): string {
 
 const escapeCell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+const verdictText = (f: Figure) => (f.verdict === 'pass' ? 'pass' : f.verdict === 'fail' ? '**FAIL**' : '-');
+const ratioText = (f: Figure) => (f.ratio === undefined ? '' : `${f.ratio.toFixed(2)}x`);
+
 function figureRow(f: Figure): string[] {
-  const verdict = f.verdict === 'pass' ? 'pass' : f.verdict === 'fail' ? '**FAIL**' : '-';
-  return [
-    f.name,
-    formatValue(f.value, f.unit),
-    formatValue(f.baseline, f.unit),
-    f.ratio === undefined ? '' : `${f.ratio.toFixed(2)}x`,
-    f.aim?.text ?? '',
-    verdict,
-  ];
+  return [f.name, formatValue(f.value, f.unit), formatValue(f.baseline, f.unit), ratioText(f), f.aim?.text ?? '', verdictText(f)];
+}
+
+/**
+ * Every section's headline figures in one table. Sections kept from a run that predates the flag carry
+ * none and add no rows; with no headline figure at all there is no summary.
+ */
+function summary(results: BenchmarkResult[]): string[] {
+  const rows = results.flatMap((r) => r.figures.filter((f) => f.headline).map((f) => [r.name, f.name, formatValue(f.value, f.unit), formatValue(f.baseline, f.unit), ratioText(f), verdictText(f)]));
+  if (rows.length === 0) return [];
+  return ['## Summary', '', markdownTable(['benchmark', 'figure', 'value', 'baseline', 'ratio', 'verdict'], rows), '', 'Each section below says what its baseline and ratio are.', ''];
 }
 
 function markdownTable(columns: string[], rows: (string | number)[][]): string {
@@ -200,6 +207,7 @@ export function renderMarkdown(machine: MachineInfo, results: BenchmarkResult[])
     '',
     'Values are medians of the samples (all samples are in latest.json). The machine is shared: compare ratios, not absolute times.',
     '',
+    ...summary(results),
   );
   for (const r of results) {
     out.push(`## ${r.name}`, '');

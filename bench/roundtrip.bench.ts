@@ -156,6 +156,7 @@ export const benchmark: Benchmark = {
       const figures: Figure[] = [
         {
           name: 'wall per call',
+          headline: true,
           value: median(regular.map(wallPerCall)),
           unit: 'ms',
           samples: regular.map(wallPerCall),

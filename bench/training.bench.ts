@@ -449,6 +449,7 @@ export const benchmark: Benchmark = {
         },
         {
           name: 'training step: trainModel run time',
+          headline: true,
           unit: 's',
           ...trainTime,
           ratioNote: `median of per-run ratios, each run's trainModel run time (ActivityTaskStarted -> Completed) / the bare training time (read the matrix file, fit and apply the standardizer, \`train()\`) of the bare run just before it; per-run ratios ${perRun(trainTime.ratioSamples)}`,
@@ -472,6 +473,7 @@ export const benchmark: Benchmark = {
         },
         {
           name: 'pipeline wall: start -> AwaitingApproval',
+          headline: true,
           unit: 's',
           ...preWall,
           ratioNote: `median of per-run ratios to the bare run just before it, end to end (${BARE_STEPS.join(', ')}); the pipeline does more: validation, the comparison, registry, bias gate, staging and the skew check; per-run ratios ${perRun(preWall.ratioSamples)}`,
@@ -510,6 +512,7 @@ export const benchmark: Benchmark = {
         },
         {
           name: 'orchestration overhead per activity',
+          headline: true,
           value: (median(overheads) * 1000) / activities,
           unit: 'ms',
           samples: overheads.map((o) => (o * 1000) / activities),

@@ -1,0 +1,89 @@
+/**
+ * Ingestion pipeline benchmark: `ingestionPipeline` (workflows/ingestion.ts) on flights-3m, against
+ * the same activity calls made directly in one process, without Temporal.
+ *
+ * The parent (this module) starts a Temporal dev server on a free port with a fresh data directory; each
+ * repetition is a pair of fresh child processes (bench/pipeline-worker.ts), so each one's peak RSS is
+ * its own:
+ * 1. a worker and a client run the pipeline on a fresh data directory (batch `bench-<rep>`: a fresh
+ *    metadata store, so nothing is skipped as already ingested and the quality gates see a first batch);
+ * 2. the bare replay: the activity calls of that run's history (ingest the source, the quality gates,
+ *    publish, the data-quality alert), with the same arguments, in the same order, on another fresh
+ *    data directory;
+ * 3. from the server's history of each run: its wall time against the sum of its activities' run times.
+ * The issue sets no aims for the pipeline: every figure is reported. How `ingest()` itself compares with a
+ * bare DuckDB COPY is the `ingestion` benchmark's subject.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { loadSpec } from '../src/specs';
+import { withDevServer } from './harness';
+import { measurePair, pipelineDetails, pipelineFigures, sampleData, type PipelineSample } from './pipeline-replay';
+import type { BenchContext, Benchmark, BenchmarkResult, Figure } from './report';
+
+const SPEC = 'flights';
+/** The freshness gate measures the data's age against this: the file's last day is 2001-07-01. */
+const AS_OF = '2001-07-02T00:00:00Z';
+
+interface IngestionShape {
+  rowsRead: number;
+  rowsAccepted: number;
+  rowsRejected: number;
+  chunksTotal: number;
+  warnings: number;
+  outputHash: string;
+}
+
+const counts = (s: PipelineSample) => {
+  const { rowsRead, rowsAccepted, rowsRejected, chunksTotal, warnings, outputHash } = s.run.result as IngestionShape;
+  return JSON.stringify([rowsRead, rowsAccepted, rowsRejected, chunksTotal, warnings, outputHash]);
+};
+
+export const benchmark: Benchmark = {
+  name: 'ingestion-pipeline',
+  description:
+    `Ingestion pipeline of ${loadSpec(SPEC).defaultSource}: \`ingestionPipeline\` on spec ${SPEC} (checkpointed ingestion, quality gates, publication, the data-quality alert), ` +
+    'started by `startIngestion` on an embedded dev server, worker and client in one fresh Node process per run, each run on a fresh data directory with its own batch id; ' +
+    'against a bare replay in a fresh process: the activity calls of that run\'s history made directly, same arguments and order, on the worker\'s dependencies ' +
+    '(DuckDB with `openDuckDb()` settings, the SQLite metadata store), on another fresh data directory, no Temporal. Pipeline and replay alternate.',
+
+  async run(ctx: BenchContext): Promise<BenchmarkResult> {
+    const started = performance.now();
+    return withDevServer(ctx, async (server) => {
+      const client = await server.client();
+      const taskQueue = `bench-ingestion-${randomUUID().slice(0, 8)}`;
+      const samples: PipelineSample[] = [];
+      for (let rep = 1; rep <= ctx.reps; rep++) {
+        const dataDir = path.join(ctx.tmpDir, 'runs', `pipeline-${rep}`);
+        const bareDir = path.join(ctx.tmpDir, 'runs', `bare-${rep}`);
+        try {
+          const task = { kind: 'ingestion' as const, address: server.config.TEMPORAL_ADDRESS, dataDir, taskQueue, spec: SPEC, batch: `bench-${rep}`, asOf: AS_OF };
+          samples.push(await measurePair(ctx, client, rep, task, bareDir));
+        } finally {
+          fs.rmSync(dataDir, { recursive: true, force: true });
+          fs.rmSync(bareDir, { recursive: true, force: true });
+        }
+      }
+
+      const ingested = samples[0]!.run.result as IngestionShape;
+      const figures: Figure[] = [
+        {
+          name: 'rows ingested per run',
+          value: ingested.rowsRead,
+          unit: 'rows',
+          note: `accepted ${ingested.rowsAccepted}, dead letters ${ingested.rowsRejected}, ${ingested.chunksTotal} chunks, ${ingested.warnings} quality warning(s); the same counts and output hash in every run: ${samples.every((s) => counts(s) === counts(samples[0]!)) ? 'yes' : 'NO'}`,
+        },
+        ...pipelineFigures('ingestion pipeline', samples),
+      ];
+      return {
+        name: 'ingestion-pipeline',
+        description: this.description,
+        seconds: (performance.now() - started) / 1000,
+        figures,
+        details: pipelineDetails(samples),
+        data: { spec: SPEC, asOf: AS_OF, samples: sampleData(samples) },
+      };
+    });
+  },
+};

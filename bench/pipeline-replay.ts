@@ -1,0 +1,216 @@
+/**
+ * The parent side of the benchmarks that time one pipeline run per repetition against a bare replay
+ * of its own activity calls (bench/ingestion-pipeline.bench.ts, bench/monitoring.bench.ts): running a
+ * pair, and the figures and tables every such benchmark reports. Both sides run in a fresh child
+ * process of bench/pipeline-worker.ts. The pipeline's times are the server's (its history), the
+ * replay's the replaying process's clock.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { activityCalls, runServerWorker, workflowTiming, type WorkflowTiming } from './harness';
+import { median, type BenchContext, type DetailTable, type Figure } from './report';
+import type { IngestionTask, MonitoringTask, PipelineRunResult, ReplayResult, ReplayTask } from './pipeline-worker';
+
+const MiB = 2 ** 20;
+const WORKER_TIMEOUT_MS = 10 * 60_000;
+
+export interface PipelineSample {
+  rep: number;
+  run: PipelineRunResult;
+  timing: WorkflowTiming;
+  bare: ReplayResult;
+  /** The machine's 1-minute load average before the pipeline run and after the replay. */
+  loadAverage: [number, number];
+}
+
+/**
+ * One repetition: the pipeline run, then the bare replay of the activity calls its history scheduled,
+ * on `replayDataDir`, as a run of the same workflow id with run id `bare-<rep>`.
+ */
+export async function measurePair(ctx: BenchContext, client: Client, rep: number, task: IngestionTask | MonitoringTask, replayDataDir: string): Promise<PipelineSample> {
+  const load0 = os.loadavg()[0]!;
+  const run = await runServerWorker<PipelineRunResult>(ctx, 'pipeline-worker.ts', task, WORKER_TIMEOUT_MS);
+  const events = (await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events ?? [];
+  const timing = workflowTiming(events);
+  const callsFile = path.join(ctx.tmpDir, `activity-calls-${rep}.json`);
+  fs.writeFileSync(callsFile, JSON.stringify(activityCalls(events)));
+  const replay: ReplayTask = { kind: 'replay', dataDir: replayDataDir, address: task.address, callsFile, execution: { workflowId: run.workflowId, runId: `bare-${rep}` } };
+  const bare = await runServerWorker<ReplayResult>(ctx, 'pipeline-worker.ts', replay, WORKER_TIMEOUT_MS);
+  ctx.log(
+    `#${rep}: pipeline ${secs(timing.wallMs)} s (activities ${secs(timing.activityMs)} s, overhead ${secs(timing.wallMs - timing.activityMs)} s, ${timing.activities.length} activities), ` +
+      `bare replay ${bare.seconds.toFixed(2)} s; peak RSS ${mib(run.maxRssBytes)} / ${mib(bare.maxRssBytes)}`,
+  );
+  return { rep, run, timing, bare, loadAverage: [load0, os.loadavg()[0]!] };
+}
+
+/** The samples for latest.json, without the activities' results (the tables have compared them). */
+export function sampleData(samples: PipelineSample[]) {
+  return samples.map((s) => ({
+    ...s,
+    timing: { ...s.timing, activities: s.timing.activities.map(({ result: _result, ...a }) => a) },
+    bare: { ...s.bare, steps: s.bare.steps.map(({ result: _result, ...b }) => b) },
+  }));
+}
+
+const secs = (ms: number) => (ms / 1000).toFixed(2);
+const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`;
+const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
+const perRun = (values: number[], digits = 2) => values.map((v) => v.toFixed(digits)).join(', ');
+const overheadMs = (t: WorkflowTiming) => t.wallMs - t.activityMs;
+
+/** Per-run values, the bare replays', and the per-run ratios, with their medians. */
+function paired(samples: PipelineSample[], pipeline: (s: PipelineSample) => number, bare: (b: ReplayResult) => number) {
+  const values = samples.map(pipeline);
+  const baselines = samples.map((s) => bare(s.bare));
+  const ratios = values.map((v, i) => v / baselines[i]!);
+  return { value: median(values), samples: values, baseline: median(baselines), baselineSamples: baselines, ratio: median(ratios), ratioSamples: ratios };
+}
+
+/** Wall time, activity time, orchestration overhead (in all, per activity), peak RSS and CPU of the runs. */
+export function pipelineFigures(label: string, samples: PipelineSample[]): Figure[] {
+  const first = samples[0]!.timing;
+  const activities = first.activities.length;
+  const wall = paired(samples, (s) => s.timing.wallMs / 1000, (b) => b.seconds);
+  const activityTime = paired(samples, (s) => s.timing.activityMs / 1000, (b) => b.seconds);
+  const overheads = samples.map((s) => overheadMs(s.timing) / 1000);
+  const wallOverActivities = samples.map((s) => s.timing.wallMs / s.timing.activityMs);
+  const rss = paired(samples, (s) => s.run.maxRssBytes, (b) => b.maxRssBytes);
+  const cpu = paired(samples, (s) => s.run.cpuSeconds, (b) => b.cpuSeconds);
+  const retried = samples.flatMap((s) => s.timing.activities.filter((a) => a.attempt > 1).map((a) => `#${s.rep} ${a.type} attempt ${a.attempt}`));
+  const medianOf = (f: (t: WorkflowTiming) => number) => median(samples.map((s) => f(s.timing)));
+  return [
+    {
+      name: `${label}: wall time`,
+      unit: 's',
+      ...wall,
+      headline: true,
+      ratioNote: `median of per-run ratios, the run's wall time / the bare replay of its activity calls (the sum of the calls) right after it; per-run ratios ${perRun(wall.ratioSamples)}`,
+      note:
+        `server history, WorkflowExecutionStarted -> WorkflowExecutionCompleted, per run ${perRun(wall.samples)} s; client view (start call -> result) ${perRun(samples.map((s) => s.run.clientSeconds))} s; ` +
+        `worker start-up (bundling included) took ${perRun(samples.map((s) => s.run.workerStartSeconds), 1)} s before it, not counted`,
+    },
+    {
+      name: `${label}: sum of activity run times`,
+      unit: 's',
+      ...activityTime,
+      ratioNote: 'median of per-run ratios, the sum of the run\'s activity run times (ActivityTaskStarted -> Completed, every attempt) / the bare replay\'s: what running a call as an activity adds to the call itself (the result\'s trip to the server, heartbeats, the worker\'s other work)',
+      note: `${activities} activities per run (${first.activities.map((a) => a.type).join(', ')}); per run ${perRun(activityTime.samples)} s${retried.length ? `; retried: ${retried.join(', ')}` : '; no activity retried'}`,
+    },
+    {
+      name: `${label}: orchestration overhead`,
+      value: median(overheads),
+      unit: 's',
+      samples: overheads,
+      headline: true,
+      ratio: median(wallOverActivities),
+      ratioSamples: wallOverActivities,
+      ratioNote: 'wall time / sum of activity run times, median over runs',
+      note:
+        `wall - sum of activity run times, per run ${samples.map((s) => `${secs(s.timing.wallMs)} - ${secs(s.timing.activityMs)} = ${secs(overheadMs(s.timing))} s`).join('; ')}; ` +
+        `${pct(median(overheads), wall.value)} of the wall time`,
+    },
+    {
+      name: `${label}: orchestration overhead per activity`,
+      value: (median(overheads) * 1000) / activities,
+      unit: 'ms',
+      samples: overheads.map((o) => (o * 1000) / activities),
+      headline: true,
+      note:
+        `over ${activities} activities and ${first.workflowTasks} workflow tasks per run; of it, per activity, activity queue wait ${(medianOf((t) => t.queueMs) / activities).toFixed(0)} ms ` +
+        `and workflow tasks ${(medianOf((t) => t.workflowTaskMs) / activities).toFixed(0)} ms (medians; see "Orchestration overhead")`,
+    },
+    {
+      name: `${label}: peak worker RSS`,
+      unit: 'bytes',
+      ...rss,
+      ratioNote: 'median of per-run ratios, the pipeline process\'s peak RSS / the bare replay process\'s (whole process: Node, tsx, DuckDB, the metadata store; for the pipeline also the Temporal worker with its workflow bundle, and the client)',
+      note:
+        (samples.every((s) => s.run.peakReset && s.bare.peakReset)
+          ? 'peak over the run (kernel high-water mark reset once the worker, or the replay\'s dependencies, were up)'
+          : 'whole-process peak (the high-water mark could not be reset)') +
+        `; RSS before the work: pipeline a median ${mib(median(samples.map((s) => s.run.rssBeforeBytes)))} (the idle worker), bare ${mib(median(samples.map((s) => s.bare.rssBeforeBytes)))}`,
+    },
+    {
+      name: `${label}: CPU time`,
+      unit: 's',
+      ...cpu,
+      ratioNote: 'median of per-run ratios, CPU seconds of the pipeline process (worker + client) from start to result / those of the bare replay',
+      note: `per run ${perRun(cpu.samples)} s; bare ${perRun(cpu.baselineSamples)} s; the dev server's own CPU is not counted`,
+    },
+  ];
+}
+
+/**
+ * The samples, each activity against its bare call, and where the orchestration overhead goes;
+ * `activityNote` says what the benchmark knows of its own activities' bare calls.
+ */
+export function pipelineDetails(samples: PipelineSample[], activityNote?: string): DetailTable[] {
+  return [
+    {
+      title: 'All samples, in the order they ran (seconds)',
+      columns: ['rep', 'pipeline wall', 'activities', 'overhead', 'client view', 'bare replay', 'pipeline peak RSS', 'bare peak RSS', 'load average'],
+      rows: samples.map((s) => [
+        s.rep,
+        secs(s.timing.wallMs),
+        secs(s.timing.activityMs),
+        secs(overheadMs(s.timing)),
+        s.run.clientSeconds.toFixed(2),
+        s.bare.seconds.toFixed(2),
+        mib(s.run.maxRssBytes),
+        mib(s.bare.maxRssBytes),
+        s.loadAverage.map((l) => l.toFixed(1)).join(' -> '),
+      ]),
+      note:
+        `Each pipeline run is followed by the bare replay of its own activity calls. Load average: the machine's 1-minute load (every process on it) before the run and after its replay, on ${os.cpus().length} CPUs; ` +
+        'where it exceeds the CPUs, both sides wait for a CPU, and a ratio within the spread of the per-run ratios says "no measurable difference" rather than a direction.',
+    },
+    activityTable(samples, activityNote),
+    overheadTable(samples),
+  ];
+}
+
+function activityTable(samples: PipelineSample[], extraNote = ''): DetailTable {
+  const order = samples[0]!.timing.activities.map((a) => a.type);
+  for (const s of samples) {
+    const types = s.timing.activities.map((a) => a.type);
+    if (types.join() !== order.join()) throw new Error(`run #${s.rep} ran other activities (${types.join(', ')}) than run #${samples[0]!.rep} (${order.join(', ')})`);
+    const replayed = s.bare.steps.map((b) => b.type);
+    if (replayed.join() !== types.join()) throw new Error(`the replay of run #${s.rep} made other calls (${replayed.join(', ')}) than the run's activities (${types.join(', ')})`);
+  }
+  const total = median(samples.map((s) => s.timing.activityMs));
+  const rows = order.map((type, i) => {
+    const at = samples.map((s) => s.timing.activities[i]!);
+    const bare = samples.map((s) => s.bare.steps[i]!);
+    const runs = at.map((a) => a.runMs);
+    const run = median(runs);
+    const bareMs = median(bare.map((b) => b.ms));
+    const same = samples.filter((_, k) => JSON.stringify(at[k]!.result) === JSON.stringify(bare[k]!.result)).length;
+    return [i + 1, type, median(at.map((a) => a.queueMs)).toFixed(0), run.toFixed(0), runs.map((r) => r.toFixed(0)).join(', '), pct(run, total), bareMs.toFixed(0), `${(run / bareMs).toFixed(2)}x`, `${same} of ${samples.length}`];
+  });
+  rows.push(['', 'all activities', median(samples.map((s) => s.timing.queueMs)).toFixed(0), total.toFixed(0), samples.map((s) => s.timing.activityMs.toFixed(0)).join(', '), '100%', (median(samples.map((s) => s.bare.seconds)) * 1000).toFixed(0), '', '']);
+  return {
+    title: `Activities of a run, in order (median of ${samples.length} runs, ms)`,
+    columns: ['#', 'activity', 'queue wait', 'run', 'run, each run', 'share', 'bare call', 'run / bare', 'same result as bare'],
+    rows,
+    note:
+      'Run = ActivityTaskStarted -> ActivityTaskCompleted and queue wait = ActivityTaskScheduled -> ActivityTaskStarted (server event times); bare call = the same call with the same arguments made directly by the replay process (its clock). ' +
+      'Same result = the activity\'s result in the history equals the bare call\'s (as JSON), in how many runs; results that name their run (a report\'s URI, an alert\'s id) differ by design.' +
+      (extraNote ? ` ${extraNote}` : ''),
+  };
+}
+
+function overheadTable(samples: PipelineSample[]): DetailTable {
+  return {
+    title: 'Orchestration overhead (server event times, ms)',
+    columns: ['run', 'wall', 'activities', 'overhead', 'per activity', 'activity queue wait', 'workflow tasks', 'other', 'activities', 'workflow tasks', 'history events'],
+    rows: samples.map(({ rep, timing: t }) => {
+      const overhead = overheadMs(t);
+      return [`#${rep}`, t.wallMs.toFixed(0), t.activityMs.toFixed(0), overhead.toFixed(0), (overhead / t.activities.length).toFixed(0), t.queueMs.toFixed(0), t.workflowTaskMs.toFixed(0), (overhead - t.queueMs - t.workflowTaskMs).toFixed(0), t.activities.length, t.workflowTasks, t.events];
+    }),
+    note:
+      "Overhead = wall - sum of activity run times. Activity queue wait = scheduled -> started; workflow tasks = scheduled -> completed (the workflow code's turns, with their own queue wait); " +
+      "other = the rest (a completion's trip to the server and the next task's dispatch, the gap between the run's start and its first workflow task).",
+  };
+}
