@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
 import { connectClient } from '../../temporal/client';
-import { ensureServer } from '../../temporal/dev-server';
-import { createWorker } from '../../worker';
-import { runDemo } from '../../demo/run-demo';
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
@@ -21,6 +18,8 @@ export function registerDemo(program: Command): void {
       const logFile = path.join(config.dataDir, 'demo.log');
       fs.mkdirSync(config.dataDir, { recursive: true });
       const logger = createLogger(config.LOG_LEVEL, pino.destination({ dest: logFile, sync: true }));
+      // Loaded here, not at the top, like `mlpipe server` and `mlpipe worker`: other commands need none of them.
+      const [{ ensureServer }, { createWorker }, { runDemo }] = await Promise.all([import('../../temporal/dev-server'), import('../../worker'), import('../../demo/run-demo')]);
       const server = await ensureServer(config, { ui: true, detach: opts.keep, log: (line) => console.error(line) });
       say(`Worker logs: ${logFile}`);
       say(`Temporal server: ${server.address} (${server.started ? 'started by the demo' : 'already running'}); web UI ${server.uiUrl}`);

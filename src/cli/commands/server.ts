@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { ensureServer } from '../../temporal/dev-server';
 import { action } from '../output';
 
 export function registerServer(program: Command): void {
@@ -10,6 +9,8 @@ export function registerServer(program: Command): void {
     .option('--detach', 'leave the server running in the background and return');
   cmd.action(
     action(cmd, async ({ config, print }, opts: { headless?: boolean; detach?: boolean }) => {
+      // Loaded here: the embedded server's modules (the SDK's test environment) are slow to load for other commands.
+      const { ensureServer } = await import('../../temporal/dev-server');
       const server = await ensureServer(config, { ui: !opts.headless, detach: opts.detach, log: (line) => console.error(line) });
       const what = server.started ? `started (pid ${server.pid}, log ${server.logFile})` : 'already running: nothing started';
       print(`Temporal server at ${server.address} ${what}\nWeb UI: ${server.uiUrl}`, { ...server, stop: undefined });

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { createWorker } from '../../worker';
 import { action, commandLogger } from '../output';
 
 export function registerWorker(program: Command): void {
@@ -10,6 +9,8 @@ export function registerWorker(program: Command): void {
   cmd.action(
     action(cmd, async ({ config }, opts: { taskQueue?: string }) => {
       const logger = commandLogger(config);
+      // Loaded here, not at the top: the worker's modules take seconds to load, which every other command would pay.
+      const { createWorker } = await import('../../worker');
       const { run } = await createWorker(config, logger, { taskQueue: opts.taskQueue });
       await run();
     }),
