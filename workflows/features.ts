@@ -1,11 +1,11 @@
 import { ApplicationFailure, executeChild, proxyActivities, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
 import * as z from 'zod/mini';
 import type { Activities } from '../activities';
+import { day } from './day-schema';
 import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from './errors';
 import { PipelineRun } from './pipeline-run';
 import { FeatureSet, Partition, ScheduledStartTime } from './search-attributes';
 
-const day = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/));
 const FeaturePipelineInputSchema = z.object({
   spec: z.string().check(z.minLength(1), z.maxLength(100)),
   /** `<name>@<version>`, for ids and search attributes; the activities take the definition from the spec. */

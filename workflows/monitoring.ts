@@ -14,12 +14,12 @@ import * as z from 'zod/mini';
 import type { Activities } from '../activities';
 import type { ReportAlert } from '../src/monitoring/report-types';
 import { addDays } from '../src/features/partition-dates';
+import { day } from './day-schema';
 import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from './errors';
 import { PipelineRun } from './pipeline-run';
 import { ModelName, PipelineKind, PipelineStage, ScheduledStartTime } from './search-attributes';
 import type { trainingPipeline } from './training';
 
-const day = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/));
 const MonitoringInputSchema = z.object({
   spec: z.string().check(z.minLength(1), z.maxLength(100)),
   from: day,

@@ -3,11 +3,11 @@ import type { Duration } from '@temporalio/common';
 import * as z from 'zod/mini';
 import type { Activities } from '../activities';
 import { approvalQuery, approveSignal, decideUpdate, rejectSignal, type ApprovalDecision, type ApprovalView, type DecideRequest } from './approval-messages';
+import { day } from './day-schema';
 import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from './errors';
 import { PipelineRun } from './pipeline-run';
 import { ModelName } from './search-attributes';
 
-const day = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/));
 const person = z.string().check(z.regex(/^[A-Za-z0-9._@-]{1,100}$/));
 const HOUR_MS = 3_600_000;
 
