@@ -13,7 +13,8 @@ import { auc, evaluate, type ModelMetrics } from '../src/ml/metrics';
 import { computeDrift } from '../src/monitoring/drift';
 import { LABELLED_SEGMENT, MONITOR_DAY, MONITOR_LABEL, requestColumnTypes, requestLabelsSql, windowMatrixSql } from '../src/monitoring/monitoring-sql';
 import { renderReportHtml } from '../src/monitoring/report-html';
-import type { ColumnDriftReport, DailyPerformance, MonitoringReport } from '../src/monitoring/report-types';
+import type { ColumnDriftReport, DailyPerformance, MonitoringReport, SegmentPerformance } from '../src/monitoring/report-types';
+import { segmentPerformance } from '../src/monitoring/segment-performance';
 import type { DatasetDrift } from '../src/stats/column-drift';
 import { connectClient } from '../src/temporal/client';
 import { workflowUiUrl } from '../src/temporal/ui-links';
@@ -67,6 +68,8 @@ export interface PerformanceSummary {
   overall?: ModelMetrics;
   reference: ModelMetrics;
   byDay: DailyPerformance[];
+  /** Per model segment, on labelled batch-scored rows (served predictions carry no segment). */
+  bySegment: SegmentPerformance[];
 }
 
 export type DriftSummary =
@@ -194,7 +197,8 @@ export function createMonitoringActivities(deps: ActivityDeps) {
     async computePerformance(raw: MonitoringWindow): Promise<PerformanceSummary> {
       const { t, monitoring, current, labelled } = context(raw);
       const version = await production(t);
-      const reference = (version.metrics as { test: ModelMetrics }).test;
+      const metrics = version.metrics as { test: ModelMetrics; segments?: Record<string, { auc?: number }> };
+      const reference = metrics.test;
       const batch = await readMatrixFile(current).catch(() => undefined);
       const served = (await readJson<LabelledServed[]>(labelled)).filter((s) => s.label !== null);
       const labels: number[] = [];
@@ -225,7 +229,8 @@ export function createMonitoringActivities(deps: ActivityDeps) {
         return { day, predictions: idx.length, labelled: idx.length, auc: both(dy) ? auc(dy, dp) : null, meanScore: dp.reduce((a, b) => a + b, 0) / dp.length, positiveRate: dy.reduce((a, b) => a + b, 0) / dy.length };
       });
       const judged = y.length >= monitoring.performance.minLabelled && both(y);
-      return { labelled: y.length, judged, ...(both(y) ? { overall: evaluate(y, p, reference.threshold) } : {}), reference, byDay };
+      const bySegment = batch ? segmentPerformance(batch, LABELLED_SEGMENT, 'prediction', metrics.segments ?? {}) : [];
+      return { labelled: y.length, judged, ...(both(y) ? { overall: evaluate(y, p, reference.threshold) } : {}), reference, byDay, bySegment };
     },
 
     /** Drift of every model input and of the predictions, the window against the baseline set at promotion. */

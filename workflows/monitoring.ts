@@ -139,7 +139,7 @@ export async function monitoringPipeline(rawInput: MonitoringInput): Promise<Mon
           featureSetVersion: collected.featureSetVersion,
           window: { from: window.from, to: window.to },
           predictions: { total: collected.batchRows + collected.servingRows, serving: collected.servingRows, batch: collected.batchRows, labelled: labels.batchLabelled + labels.servingLabelled, awaitingLabels: labels.awaiting, missingLabels: labels.missing },
-          ...(performance.overall ? { performance: { overall: performance.overall, reference: performance.reference, byDay: performance.byDay, judged: performance.judged } } : {}),
+          ...(performance.overall ? { performance: { overall: performance.overall, reference: performance.reference, byDay: performance.byDay, judged: performance.judged, bySegment: performance.bySegment } } : {}),
           drift: drift.computed ? { reference: drift.reference, referenceRows: drift.referenceRows, currentRows: drift.currentRows, columns: drift.columns, dataset: drift.dataset, ...(drift.prediction ? { prediction: drift.prediction } : {}) } : { reference: 'none', referenceRows: 0, currentRows: 0, columns: [], dataset: { drifted: false, driftedColumns: 0, columns: 0, driftedShare: 0 } },
           alerts,
           decision: { retrain: retraining.started, reasons: reasons.length ? reasons : [retraining.why], ...(retraining.workflowId ? { childWorkflowId: retraining.workflowId } : {}) },

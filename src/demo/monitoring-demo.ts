@@ -27,6 +27,8 @@ export async function monitoringDemo(client: Client, config: Config, say: Say, w
   const report = JSON.parse(await fs.readFile(path.join(dir, 'report.json'), 'utf8')) as MonitoringReport;
   say(`   ${handle.workflowId}: ${report.predictions.batch} predictions batch-scored with v${result.version}, ${report.predictions.serving} served, ${report.predictions.labelled} labelled`);
   if (report.performance) say(`   AUC ${report.performance.overall.auc.toFixed(4)} on the window against ${report.performance.reference.auc.toFixed(4)} on the model's test split`);
+  const segments = report.performance?.bySegment ?? [];
+  if (segments.length) say(`   per segment: ${segments.map((g) => `${g.name} ${g.auc?.toFixed(4) ?? '-'} (test ${g.referenceAuc?.toFixed(4) ?? '-'})`).join(', ')}`);
   say(indent(table(['feature', 'method', 'statistic', 'threshold', 'drifted', 'mean then -> now'], [...report.drift.columns, ...(report.drift.prediction ? [report.drift.prediction] : [])].map((c) => [c.column, c.method, c.statistic.toFixed(4), c.threshold, c.drifted ? 'YES' : 'no', `${c.referenceMean.toFixed(3)} -> ${c.currentMean.toFixed(3)}`]))));
   say(`   dataset drift: ${report.drift.dataset.drifted ? 'yes' : 'no'} (${report.drift.dataset.driftedColumns} of ${report.drift.dataset.columns} features)`);
   if (result.retraining.started && result.retraining.workflowId) {

@@ -7,7 +7,7 @@ import type { DriftMethod } from '../stats/column-drift';
 import type { ModelMetrics } from '../ml/metrics';
 import { escapeHtml, formatCount, formatNumber, formatPValue, formatPercent } from './html-text';
 import { REFERENCE_COLOR, histogramSvg, performanceSvg } from './report-charts';
-import type { ColumnDriftReport, MonitoringReport } from './report-types';
+import type { ColumnDriftReport, MonitoringReport, SegmentPerformance } from './report-types';
 
 export function renderReportHtml(report: MonitoringReport): string {
   const title = `${report.model} v${report.version} monitoring, ${report.window.from} to ${report.window.to}`;
@@ -157,6 +157,18 @@ const METRIC_ROWS: ReadonlyArray<[keyof ModelMetrics, string, 'higher' | 'lower'
   ['rows', 'Rows', 'neutral'],
 ];
 
+/** AUC per model segment against the test split: a segment can fall while the whole holds. */
+function segments(bySegment: SegmentPerformance[]): string {
+  if (bySegment.length === 0) return '';
+  const rows = bySegment.map((s) => {
+    const change = s.auc !== null && s.referenceAuc !== null ? s.auc - s.referenceAuc : null;
+    const delta = change === null ? '–' : `<span class="${change < 0 ? 'worse' : 'better'}">${change > 0 ? '+' : change < 0 ? '−' : '±'}${formatNumber(Math.abs(change))}</span>`;
+    return `<tr><td>${escapeHtml(s.name)}</td><td class="num">${formatCount(s.labelled)}</td><td class="num">${s.referenceAuc === null ? '–' : formatNumber(s.referenceAuc)}</td><td class="num">${s.auc === null ? '–' : formatNumber(s.auc)}</td><td class="num">${delta}</td></tr>`;
+  });
+  return `<h3>AUC per segment (labelled batch-scored rows)</h3>
+<table class="segments"><thead><tr><th>Segment</th><th class="num">Labelled</th><th class="num">Reference</th><th class="num">This window</th><th class="num">Change</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
 function performance(r: MonitoringReport): string {
   if (!r.performance) return '<section><h2>Performance</h2><p class="muted">No labels have arrived for this window: performance is not judged.</p></section>';
   const { overall, reference, byDay, judged } = r.performance;
@@ -179,6 +191,7 @@ function performance(r: MonitoringReport): string {
 <h3>AUC per day</h3>${performanceSvg(byDay, reference.auc)}${missing}
 <h3>Window against reference (threshold ${formatNumber(overall.threshold)})</h3>
 <table class="metrics"><thead><tr><th>Metric</th><th class="num">Reference</th><th class="num">This window</th><th class="num">Change</th></tr></thead><tbody>${rows.join('')}</tbody></table>
+${segments(r.performance.bySegment ?? [])}
 <details><summary>Per-day numbers</summary><table class="days"><thead><tr><th>Day</th><th class="num">Predictions</th><th class="num">Labelled</th><th class="num">AUC</th><th class="num">Mean score</th><th class="num">Positive rate</th></tr></thead><tbody>${days.join('')}</tbody></table></details>
 </section>`;
 }

@@ -25,6 +25,16 @@ export interface DailyPerformance {
   positiveRate: number | null;
 }
 
+/** A model segment's AUC in the window (labelled batch-scored rows) beside its AUC on the test split. */
+export interface SegmentPerformance {
+  name: string;
+  labelled: number;
+  positives: number;
+  /** Null when the segment's labelled rows are all of one class (or there are none). */
+  auc: number | null;
+  referenceAuc: number | null;
+}
+
 /** An alert as the report lists it: what, which metric, observed against the threshold. */
 export interface ReportAlert {
   code: string;
@@ -47,7 +57,7 @@ export interface MonitoringReport {
   /** awaitingLabels: not labelled yet, within the label delay; missingLabels: past it, still without one. */
   predictions: { total: number; serving: number; batch: number; labelled: number; awaitingLabels: number; missingLabels: number };
   /** Where labels exist; absent when none have arrived. */
-  performance?: { overall: ModelMetrics; reference: ModelMetrics; byDay: DailyPerformance[]; judged: boolean };
+  performance?: { overall: ModelMetrics; reference: ModelMetrics; byDay: DailyPerformance[]; judged: boolean; bySegment?: SegmentPerformance[] };
   drift: { reference: string; referenceRows: number; currentRows: number; columns: ColumnDriftReport[]; dataset: DatasetDrift; prediction?: ColumnDriftReport };
   alerts: ReportAlert[];
   decision: { retrain: boolean; reasons: string[]; childWorkflowId?: string };

@@ -96,6 +96,12 @@ describe('monitoring report in Chromium', () => {
       assert.equal(await chart.locator('circle').count(), report.performance!.byDay.length);
       assert.ok((await chart.locator('polyline').count()) >= 1);
 
+      // Per segment: one row each; a fall below the reference reads as worse, a segment without labels as a dash.
+      const segmentRows = await page.locator('table.segments tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+      assert.deepEqual(segmentRows.map((r) => r[0]), report.performance!.bySegment!.map((s) => s.name));
+      assert.equal(await page.locator('table.segments tbody tr:first-child .worse').count(), 1);
+      assert.deepEqual(segmentRows[2]!.slice(3), ['–', '–']);
+
       assert.deepEqual(errors, []);
       assert.deepEqual(requests, [url], 'the page fetched something besides itself');
 

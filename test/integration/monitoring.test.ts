@@ -79,6 +79,14 @@ describe('monitoring', () => {
     assert.equal(report.drift.columns.length, 6, 'every feature is judged');
     assert.ok(report.predictions.batch > 50_000, `the week was batch-scored (${report.predictions.batch})`);
     assert.ok(report.performance.overall.auc > 0.5);
+    // Per segment: every model segment, each judged on its labelled batch rows against its test-split AUC.
+    const segments = report.performance.bySegment as { name: string; labelled: number; auc: number | null; referenceAuc: number | null }[];
+    assert.deepEqual(segments.map((s) => s.name).sort(), ['hub_origin', 'long_haul', 'other_origin', 'short_haul']);
+    const labelled = (name: string) => segments.find((s) => s.name === name)!.labelled;
+    assert.equal(report.predictions.serving, 0, 'nothing served in this window: every labelled row is a batch row');
+    assert.equal(labelled('hub_origin') + labelled('other_origin'), report.predictions.labelled, 'hub and other partition the labelled rows');
+    assert.equal(labelled('short_haul') + labelled('long_haul'), labelled('hub_origin') + labelled('other_origin'), 'so do short and long haul');
+    for (const s of segments) assert.ok(s.auc !== null && s.auc > 0.5 && s.referenceAuc !== null, `${s.name}: AUC ${s.auc} against ${s.referenceAuc}`);
   });
 
   test('a week with injected drift starts exactly one retraining child, however often monitoring runs', async () => {
