@@ -18,18 +18,14 @@
  * In the pipeline runs the peak-RSS mark is reset once the worker is up (workflow bundling excluded);
  * in the replay once the dependencies are open. The result is printed as one line `BENCH_RESULT <json>`.
  */
+import { openActivityDeps } from '../activities/open-deps';
 import { runAsBenchWorker } from './child';
 import fs from 'node:fs';
-import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
 import { heartbeatKeepaliveInterceptor } from '../activities/heartbeat';
 import { loadConfig } from '../src/config';
-import { ArtifactStore } from '../src/data/artifact-store';
-import { openDuckDb } from '../src/data/duckdb';
-import { openOnlineStore } from '../src/features/online-store-factory';
-import { openMetadataStore } from '../src/store/database';
 import { startIngestion } from '../src/client/ingestion';
 import { startMonitoring } from '../src/client/monitoring';
 import type { ActivityCall } from './harness';
@@ -123,12 +119,10 @@ function runPipeline(task: IngestionTask | MonitoringTask, start: (w: WorkerAndC
 
 async function runReplay(task: ReplayTask): Promise<ReplayResult> {
   const calls = JSON.parse(fs.readFileSync(task.callsFile, 'utf8')) as ActivityCall[];
-  // The worker's dependencies, opened as `createWorker` (src/worker.ts) opens them.
+  // The worker's dependencies, opened by the same function as `createWorker` (src/worker.ts) uses.
   const config = loadConfig({ MLPIPE_DATA_DIR: task.dataDir, TEMPORAL_ADDRESS: task.address });
-  const store = await openMetadataStore(config.databaseUrl);
-  const duck = await openDuckDb({ tempDirectory: path.join(config.dataDir, 'duckdb-tmp') });
-  const online = openOnlineStore(config.MLPIPE_ONLINE_STORE_URL, store.db);
-  const activities = createActivities({ config, logger: quietLogger(), duck, store, artifacts: new ArtifactStore(config.dataDir), online }) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const opened = await openActivityDeps(config, quietLogger());
+  const activities = createActivities(opened.deps) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   try {
     return await measured(async () => {
       const steps: ReplayResult['steps'] = [];
@@ -143,9 +137,7 @@ async function runReplay(task: ReplayTask): Promise<ReplayResult> {
       return { kind: 'replay' as const, steps, seconds: steps.reduce((s, x) => s + x.ms, 0) / 1000 };
     });
   } finally {
-    await online.close();
-    await store.close();
-    duck.closeSync();
+    await opened.close();
   }
 }
 

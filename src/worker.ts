@@ -1,14 +1,10 @@
-import path from 'node:path';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { heartbeatKeepaliveInterceptor } from '../activities/heartbeat';
 import { createActivities } from '../activities';
+import { openActivityDeps } from '../activities/open-deps';
 import type { Config } from './config';
-import { ArtifactStore } from './data/artifact-store';
-import { openDuckDb } from './data/duckdb';
 import { PinoTemporalLogger } from './logger';
-import { openMetadataStore } from './store/database';
-import { openOnlineStore } from './features/online-store-factory';
 import { connectionOptions } from './temporal/connection-options';
 import { tlsHint, withTimeout } from './temporal/client';
 
@@ -43,10 +39,7 @@ export async function createWorker(
   installRuntime(logger);
   const options = connectionOptions(config);
   const connection = await withTimeout(NativeConnection.connect(options), config.TEMPORAL_CONNECT_TIMEOUT_MS, config.TEMPORAL_ADDRESS, tlsHint(options));
-  const store = await openMetadataStore(config.databaseUrl);
-  const duck = await openDuckDb({ tempDirectory: path.join(config.dataDir, 'duckdb-tmp') });
-  const artifacts = new ArtifactStore(config.dataDir);
-  const online = openOnlineStore(config.MLPIPE_ONLINE_STORE_URL, store.db);
+  const opened = await openActivityDeps(config, logger);
   const taskQueue = overrides.taskQueue ?? config.TEMPORAL_TASK_QUEUE;
   const workflowSource = overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : { workflowsPath: overrides.workflowsPath ?? require.resolve('../workflows') };
   const worker = await Worker.create({
@@ -54,7 +47,7 @@ export async function createWorker(
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue,
     ...workflowSource,
-    activities: createActivities({ config, logger, duck, store, artifacts, online }),
+    activities: createActivities(opened.deps),
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
@@ -68,9 +61,7 @@ export async function createWorker(
       try {
         await worker.run();
       } finally {
-        await online.close();
-        await store.close();
-        duck.closeSync();
+        await opened.close();
         await connection.close();
         logger.info('worker stopped');
       }

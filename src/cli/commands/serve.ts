@@ -1,11 +1,7 @@
-import path from 'node:path';
+import { openActivityDeps } from '../../../activities/open-deps';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { ArtifactStore } from '../../data/artifact-store';
-import { openDuckDb } from '../../data/duckdb';
-import { openOnlineStore } from '../../features/online-store-factory';
 import { startServing } from '../../serving/server';
-import { openMetadataStore } from '../../store/database';
 import { formatZodError } from '../../validation';
 import { action, commandLogger, UsageError } from '../output';
 
@@ -26,12 +22,9 @@ export function registerServe(program: Command): void {
       const parsed = OptionsSchema.safeParse(raw);
       if (!parsed.success) throw new UsageError(formatZodError(parsed.error));
       const logger = commandLogger(config);
-      const store = await openMetadataStore(config.databaseUrl);
-      const duck = await openDuckDb({ tempDirectory: path.join(config.dataDir, 'duckdb-tmp') });
-      const online = openOnlineStore(config.MLPIPE_ONLINE_STORE_URL, store.db);
+      const opened = await openActivityDeps(config, logger);
       try {
-        const deps = { logger, store, duck, online, artifacts: new ArtifactStore(config.dataDir) };
-        const server = await startServing(deps, { host: parsed.data.host, port: parsed.data.port ?? config.MLPIPE_SERVE_PORT });
+        const server = await startServing(opened.deps, { host: parsed.data.host, port: parsed.data.port ?? config.MLPIPE_SERVE_PORT });
         print(`prediction server listening at ${server.url}`, { url: server.url });
         await new Promise<void>((resolve) => {
           for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
@@ -39,9 +32,7 @@ export function registerServe(program: Command): void {
         // In-flight requests finish (and are logged) before the stores close under them.
         await server.close();
       } finally {
-        await online.close();
-        await store.close();
-        duck.closeSync();
+        await opened.close();
       }
     }),
   );
