@@ -1,4 +1,5 @@
 import { ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleSummary } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import { z } from 'zod';
 import type { Config } from '../config';
 import type { Duration } from '@temporalio/common';
@@ -38,26 +39,17 @@ export async function createSchedule(client: Client, config: Config, request: z.
   const r = parsed.data;
   if (r.kind === 'monitoring') return createMonitoringSchedule(client, config, r);
   const { spec, label } = featureSetOf(r.spec);
-  const scheduleId = featureScheduleId(label);
-  await client.schedule.create({
-    scheduleId,
-    spec: { cronExpressions: [r.cron] },
-    action: {
-      type: 'startWorkflow',
-      workflowType: 'scheduledFeatureRun',
-      workflowId: `scheduled/${label}`,
-      taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
-      args: [{ spec: spec.name, featureSet: label, lagDays: r.lagDays }] as Parameters<typeof scheduledFeatureRun>,
-      typedSearchAttributes: [
-        { key: PipelineKind, value: 'features' },
-        { key: FeatureSet, value: label },
-      ],
-      staticSummary: `Scheduled features ${label}`,
-    },
-    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: r.catchup as Duration },
-    state: { paused: r.paused, note: r.paused ? 'created paused' : undefined },
+  return createPipelineSchedule(client, config, r, {
+    scheduleId: featureScheduleId(label),
+    workflowType: 'scheduledFeatureRun',
+    workflowId: `scheduled/${label}`,
+    args: [{ spec: spec.name, featureSet: label, lagDays: r.lagDays }] as Parameters<typeof scheduledFeatureRun>,
+    searchAttributes: [
+      { key: PipelineKind, value: 'features' },
+      { key: FeatureSet, value: label },
+    ],
+    summary: `Scheduled features ${label}`,
   });
-  return scheduleId;
 }
 
 /**
@@ -67,26 +59,46 @@ export async function createSchedule(client: Client, config: Config, request: z.
 async function createMonitoringSchedule(client: Client, config: Config, r: z.output<typeof CreateScheduleSchema>): Promise<string> {
   const spec = modelSpecOf(r.spec);
   if (!spec.monitoring) throw new InvalidRequestError(`spec ${spec.name} declares no monitoring settings`);
-  const scheduleId = `monitoring/${spec.model.name}`;
+  return createPipelineSchedule(client, config, r, {
+    scheduleId: `monitoring/${spec.model.name}`,
+    workflowType: 'scheduledMonitoringRun',
+    workflowId: `scheduled/monitoring/${spec.model.name}`,
+    args: [{ spec: spec.name, model: spec.model.name, windowDays: r.windowDays, lagDays: r.lagDays }] as Parameters<typeof scheduledMonitoringRun>,
+    searchAttributes: [
+      { key: PipelineKind, value: 'monitoring' },
+      { key: ModelName, value: spec.model.name },
+    ],
+    summary: `Scheduled monitoring ${spec.model.name}`,
+  });
+}
+
+/** What differs between the kinds of schedule; cron, task queue, overlap, catch-up and pause are the request's. */
+interface ScheduledAction {
+  scheduleId: string;
+  workflowType: string;
+  workflowId: string;
+  args: unknown[];
+  searchAttributes: SearchAttributePair[];
+  summary: string;
+}
+
+async function createPipelineSchedule(client: Client, config: Config, r: z.output<typeof CreateScheduleSchema>, a: ScheduledAction): Promise<string> {
   await client.schedule.create({
-    scheduleId,
+    scheduleId: a.scheduleId,
     spec: { cronExpressions: [r.cron] },
     action: {
       type: 'startWorkflow',
-      workflowType: 'scheduledMonitoringRun',
-      workflowId: `scheduled/monitoring/${spec.model.name}`,
+      workflowType: a.workflowType,
+      workflowId: a.workflowId,
       taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
-      args: [{ spec: spec.name, model: spec.model.name, windowDays: r.windowDays, lagDays: r.lagDays }] as Parameters<typeof scheduledMonitoringRun>,
-      typedSearchAttributes: [
-        { key: PipelineKind, value: 'monitoring' },
-        { key: ModelName, value: spec.model.name },
-      ],
-      staticSummary: `Scheduled monitoring ${spec.model.name}`,
+      args: a.args,
+      typedSearchAttributes: a.searchAttributes,
+      staticSummary: a.summary,
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: r.catchup as Duration },
     state: { paused: r.paused, note: r.paused ? 'created paused' : undefined },
   });
-  return scheduleId;
+  return a.scheduleId;
 }
 
 export async function listSchedules(client: Client): Promise<ScheduleSummary[]> {
