@@ -222,8 +222,11 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       const both = (l: Uint8Array) => l.includes(0) && l.includes(1);
       const y = Uint8Array.from(labels);
       const p = Float64Array.from(scores);
-      const byDay = [...new Set(days)].sort().map((day): DailyPerformance => {
-        const idx = days.flatMap((d, i) => (d === day ? [i] : []));
+      // Row indices per day in one pass: a window of months has millions of labelled rows.
+      const rowsOfDay = new Map<string, number[]>();
+      days.forEach((d, i) => (rowsOfDay.get(d) ?? rowsOfDay.set(d, []).get(d)!).push(i));
+      const byDay = [...rowsOfDay.keys()].sort().map((day): DailyPerformance => {
+        const idx = rowsOfDay.get(day)!;
         const dy = Uint8Array.from(idx, (i) => y[i]!);
         const dp = Float64Array.from(idx, (i) => p[i]!);
         return { day, predictions: idx.length, labelled: idx.length, auc: both(dy) ? auc(dy, dp) : null, meanScore: dp.reduce((a, b) => a + b, 0) / dp.length, positiveRate: dy.reduce((a, b) => a + b, 0) / dy.length };
@@ -249,7 +252,11 @@ export function createMonitoringActivities(deps: ActivityDeps) {
     /** Retraining runs of the model still running: none may start while one is in flight. */
     async retrainingsInFlight(raw: { model: string }): Promise<string[]> {
       const { model } = parseInput(z.object({ model: z.string().regex(/^[a-z][a-z0-9-]*$/) }), raw);
-      client ??= connectClient(config);
+      // A failed connection is not kept: the activity's next attempt connects afresh.
+      client ??= connectClient(config).catch((error: unknown) => {
+        client = undefined;
+        throw error;
+      });
       const found: string[] = [];
       for await (const execution of (await client).workflow.list({ query: `WorkflowId STARTS_WITH 'retrain/${model}/' AND ExecutionStatus = 'Running'` })) found.push(execution.workflowId);
       return found;
