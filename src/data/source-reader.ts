@@ -106,9 +106,7 @@ async function landJsonLines(conn: DuckDBConnection, uri: string, files: string[
     const [count] = await queryRows<{ lines: number; objects: number }>(conn, `SELECT (SELECT count(*) FROM lines) AS lines, (SELECT count(*) FROM good) AS objects`);
     throw new SourceContentError(`${uri} has no JSON object with a key on any of its ${count!.lines} non-blank lines (${count!.objects} empty objects)`);
   }
-  const select = keys.length
-    ? keys.map(({ k }) => `json_extract_string(line, ${sqlString(`$."${k.replace(/"/g, '\\"')}"`)}) AS ${sqlIdent(k)}`).join(', ')
-    : `NULL::VARCHAR AS "(no keys)"`;
+  const select = keys.map(({ k }) => `json_extract_string(line, ${sqlString(`$."${k.replace(/"/g, '\\"')}"`)}) AS ${sqlIdent(k)}`).join(', ');
   await conn.run(`COPY (SELECT ${select} FROM good) TO ${sqlString(landing)} (FORMAT parquet)`);
   await conn.run(
     `COPY (SELECT NULL::BIGINT AS source_row, source_file, line AS record,
