@@ -1,3 +1,4 @@
+import { PREDICTION_COLUMN } from '../src/monitoring/drift';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
@@ -181,7 +182,7 @@ function withPrediction(m: FeatureMatrix, range: { start: number; end: number },
   const dayIndex = new Uint16Array(range.end - range.start);
   for (let i = range.start; i < range.end; i++) dayIndex[i - range.start] = m.dayIndex[i]! - firstDay;
   return {
-    features: [...m.features, 'prediction'],
+    features: [...m.features, PREDICTION_COLUMN],
     segments: m.segments,
     rows: range.end - range.start,
     columns: [...m.columns.map((c) => c.subarray(range.start, range.end)), scores],

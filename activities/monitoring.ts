@@ -6,11 +6,12 @@ import { z } from 'zod';
 import { queryRows, sqlIdent, sqlString, withConnection } from '../src/data/duckdb';
 import { writeFileAtomic } from '../src/data/artifact-store';
 import { readMatrixFromDuckDB } from '../src/data/read-matrix';
-import { addDays, isPartition, partitionRange } from '../src/features/partition-dates';
+import { addDays, partitionRange } from '../src/features/partition-dates';
 import { readMatrixFile, writeMatrixFile } from '../src/ml/matrix-file';
 import type { FeatureMatrix } from '../src/ml/feature-matrix';
 import { auc, evaluate, type ModelMetrics } from '../src/ml/metrics';
-import { computeDrift } from '../src/monitoring/drift';
+import { computeDrift, PREDICTION_COLUMN } from '../src/monitoring/drift';
+import { TrainingWindowSchema, type TrainingWindow } from './training-data';
 import { LABELLED_SEGMENT, MONITOR_DAY, MONITOR_LABEL, requestColumnTypes, requestLabelsSql, windowMatrixSql } from '../src/monitoring/monitoring-sql';
 import { renderReportHtml } from '../src/monitoring/report-html';
 import type { ColumnDriftReport, DailyPerformance, MonitoringReport, SegmentPerformance } from '../src/monitoring/report-types';
@@ -28,10 +29,8 @@ import { callerRun } from './caller';
 import { parseInput } from './parse-input';
 import { readArtifact, scoreRange } from './training-model';
 
-const WindowSchema = z
-  .object({ spec: z.string().min(1), from: z.string().refine(isPartition, 'a day as YYYY-MM-DD'), to: z.string().refine(isPartition, 'a day as YYYY-MM-DD') })
-  .refine((w) => w.from <= w.to, 'from must not be after to');
-export type MonitoringWindow = z.infer<typeof WindowSchema>;
+/** A monitoring window is validated as a training window is: a spec and two days, in order. */
+export type MonitoringWindow = TrainingWindow;
 
 interface ServedPrediction {
   eventTime: string;
@@ -88,7 +87,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
   let client: Promise<Client> | undefined;
 
   const context = (raw: unknown) => {
-    const window = parseInput(WindowSchema, raw);
+    const window = parseInput(TrainingWindowSchema, raw);
     const { t, monitoring } = monitoredSpec(window.spec);
     const { workflowId, runId } = callerRun();
     const dir = artifacts.workDir({ kind: 'monitoring', name: t.model.name, version: 'runs', partition: runKey(workflowId, runId) });
@@ -135,7 +134,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
         );
         matrix.segments = [...t.model.segments.map((s) => s.name), LABELLED_SEGMENT];
         const scores = scoreRange(artifact, matrix, { start: 0, end: matrix.rows });
-        await writeMatrixFile(current, { ...matrix, features: [...matrix.features, 'prediction'], columns: [...matrix.columns, scores] });
+        await writeMatrixFile(current, { ...matrix, features: [...matrix.features, PREDICTION_COLUMN], columns: [...matrix.columns, scores] });
         batchRows = matrix.rows;
       } else {
         await fs.rm(current, { force: true });
@@ -206,7 +205,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       const days: string[] = [];
       if (batch) {
         const mask = batch.segmentMasks[batch.segments.indexOf(LABELLED_SEGMENT)]!;
-        const prediction = batch.columns[batch.features.indexOf('prediction')]!;
+        const prediction = batch.columns[batch.features.indexOf(PREDICTION_COLUMN)]!;
         for (let i = 0; i < batch.rows; i++) {
           if (!mask[i]) continue;
           labels.push(batch.labels[i]!);
@@ -232,7 +231,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
         return { day, predictions: idx.length, labelled: idx.length, auc: both(dy) ? auc(dy, dp) : null, meanScore: dp.reduce((a, b) => a + b, 0) / dp.length, positiveRate: dy.reduce((a, b) => a + b, 0) / dy.length };
       });
       const judged = y.length >= monitoring.performance.minLabelled && both(y);
-      const bySegment = batch ? segmentPerformance(batch, LABELLED_SEGMENT, 'prediction', metrics.segments ?? {}) : [];
+      const bySegment = batch ? segmentPerformance(batch, LABELLED_SEGMENT, PREDICTION_COLUMN, metrics.segments ?? {}) : [];
       return { labelled: y.length, judged, ...(both(y) ? { overall: evaluate(y, p, reference.threshold) } : {}), reference, byDay, bySegment };
     },
 
