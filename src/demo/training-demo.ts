@@ -38,7 +38,7 @@ export async function trainingDemo(client: Client, config: Config, logger: Logge
       say('   (a re-run trains the same model on the same data; the quality gate refuses a candidate no better than production)');
     }
   } else {
-    const pending = await pendingApprovals(client, 'flight-delay');
+    const pending = await pendingListing(client, handle.workflowId);
     say(`\n   mlpipe pending: ${pending.length} run(s) waiting for a reviewer`);
     say(indent(table(['workflow', 'model'], pending.map((p) => [p.workflowId, p.modelName ?? '']))));
     say(`\n   mlpipe review ${handle.workflowId}:`);
@@ -56,6 +56,16 @@ export async function trainingDemo(client: Client, config: Config, logger: Logge
     say(`   ${result.modelName} v${result.version} promoted to production; monitoring baseline ${result.baselineUri}`);
   }
   await servePrediction(config, logger, say);
+}
+
+/** `mlpipe pending` once it lists this run: visibility indexes the AwaitingApproval stage a moment after the workflow reaches it. */
+async function pendingListing(client: Client, workflowId: string): Promise<Awaited<ReturnType<typeof pendingApprovals>>> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const pending = await pendingApprovals(client, 'flight-delay');
+    if (pending.some((p) => p.workflowId === workflowId) || Date.now() > deadline) return pending;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 async function untilApprovalOrEnd(handle: Awaited<ReturnType<typeof startTraining>>): Promise<string> {

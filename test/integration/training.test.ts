@@ -97,7 +97,8 @@ describe('training pipeline', () => {
     assert.deepEqual(view.reviewers, ['ana', 'ben', 'chen']);
     assert.ok((view.evaluation as { test: { overall: { auc: number } } }).test.overall.auc > 0.55, 'the evaluation is in the query');
     assert.equal((view.comparison as { against: string }).against, 'baseline');
-    assert.ok((await pendingApprovals(temporal.client, MODEL)).some((p) => p.workflowId === handle.workflowId), 'mlpipe pending lists it');
+    // Visibility is eventually consistent: the AwaitingApproval search attribute is indexed shortly after the query shows the stage.
+    await waitFor('mlpipe pending to list it', async () => (await pendingApprovals(temporal.client, MODEL)).some((p) => p.workflowId === handle.workflowId), 30_000, 250);
 
     assert.match(await refusal(temporal.client, handle.workflowId, { decision: 'approve', reviewer: 'mallory' }), /mallory is not a reviewer/);
     assert.match(await refusal(temporal.client, handle.workflowId, { decision: 'approve', reviewer: 'ana' }), /four eyes/);
