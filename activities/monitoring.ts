@@ -9,13 +9,14 @@ import { readMatrixFromDuckDB } from '../src/data/read-matrix';
 import { addDays, partitionRange } from '../src/features/partition-dates';
 import { readMatrixFile, writeMatrixFile } from '../src/ml/matrix-file';
 import type { FeatureMatrix } from '../src/ml/feature-matrix';
-import { auc, evaluate, type ModelMetrics } from '../src/ml/metrics';
+import { evaluate, type ModelMetrics } from '../src/ml/metrics';
 import { computeDrift, PREDICTION_COLUMN } from '../src/monitoring/drift';
 import { TrainingWindowSchema, type TrainingWindow } from './training-data';
 import { LABELLED_SEGMENT, MONITOR_DAY, MONITOR_LABEL, requestColumnTypes, requestLabelsSql, windowMatrixSql } from '../src/monitoring/monitoring-sql';
 import { renderReportHtml } from '../src/monitoring/report-html';
 import type { ColumnDriftReport, DailyPerformance, MonitoringReport, SegmentPerformance } from '../src/monitoring/report-types';
 import { segmentPerformance } from '../src/monitoring/segment-performance';
+import { WindowPredictions } from '../src/monitoring/window-predictions';
 import type { DatasetDrift } from '../src/stats/column-drift';
 import { connectClient } from '../src/temporal/client';
 import { workflowUiUrl } from '../src/temporal/ui-links';
@@ -92,14 +93,29 @@ export function createMonitoringActivities(deps: ActivityDeps) {
     const { workflowId, runId } = callerRun();
     const dir = artifacts.workDir({ kind: 'monitoring', name: t.model.name, version: 'runs', partition: runKey(workflowId, runId) });
     const file = (name: string) => path.join(dir, name);
-    return { t, monitoring, window, dir, current: file('current.bin'), served: file('served.json'), labelled: file('served-labelled.json') };
+    return { t, monitoring, window, dir, current: file('current.bin'), served: file('served.json'), labelled: file('served-labelled.json'), scoredBy: file('scored-by.json') };
   };
+  const readJson = async <T>(file: string): Promise<T> => JSON.parse(await fs.readFile(file, 'utf8')) as T;
   const production = async (t: TrainingSpec) => {
     const version = await store.models.production(t.model.name);
     if (!version) throw ApplicationFailure.nonRetryable(`${t.model.name} has no production version to monitor`, ErrorTypes.NoProductionModel);
     return version;
   };
-  const readJson = async <T>(file: string): Promise<T> => JSON.parse(await fs.readFile(file, 'utf8')) as T;
+  /**
+   * The version that scored the window, as collectPredictions recorded it: performance and drift judge
+   * that version even when another is promoted mid-run. A run collected by a worker from before the
+   * record existed has no file and falls back to the current production version.
+   */
+  const scoringVersion = async (t: TrainingSpec, scoredBy: string) => {
+    const recorded = await readJson<{ version: number }>(scoredBy).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (!recorded) return production(t);
+    const version = await store.models.get(t.model.name, recorded.version);
+    if (!version) throw ApplicationFailure.nonRetryable(`${t.model.name} v${recorded.version}, which scored this window, is not in the registry`, ErrorTypes.NoProductionModel);
+    return version;
+  };
 
   return {
     /** The spec's monitoring thresholds, for the workflow to compare against (it cannot read specs itself). */
@@ -115,7 +131,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
      * version), and the serving log adds what clients were answered in the window.
      */
     async collectPredictions(raw: MonitoringWindow): Promise<CollectedPredictions> {
-      const { t, window, dir, current, served } = context(raw);
+      const { t, window, dir, current, served, scoredBy } = context(raw);
       const version = await production(t);
       const artifact = await readArtifact(path.join(artifacts.resolve(version.artifactUri), 'model.json'));
       const days = partitionRange(window.from, window.to);
@@ -142,6 +158,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       const logged = await store.predictions.list({ modelName: t.model.name, from: `${window.from}T00:00:00.000Z`, to: `${addDays(window.to, 1)}T00:00:00.000Z`, source: 'serving' });
       const servedRows: ServedPrediction[] = logged.map((e) => ({ eventTime: e.eventTime, day: e.eventTime.slice(0, 10), score: e.score, modelVersion: e.modelVersion, request: e.request }));
       await writeFileAtomic(served, JSON.stringify(servedRows));
+      await writeFileAtomic(scoredBy, JSON.stringify({ version: version.version }));
       return {
         modelName: t.model.name,
         version: version.version,
@@ -194,42 +211,23 @@ export function createMonitoringActivities(deps: ActivityDeps) {
 
     /** Performance where labels exist, overall and per day, against the model's own test-split metrics. */
     async computePerformance(raw: MonitoringWindow): Promise<PerformanceSummary> {
-      const { t, monitoring, current, labelled } = context(raw);
-      const version = await production(t);
+      const { t, monitoring, current, labelled, scoredBy } = context(raw);
+      const version = await scoringVersion(t, scoredBy);
       const metrics = version.metrics as { test: ModelMetrics; segments?: Record<string, { auc?: number }> };
       const reference = metrics.test;
       const batch = await readMatrixFile(current).catch(() => undefined);
-      const served = (await readJson<LabelledServed[]>(labelled)).filter((s) => s.label !== null);
-      const labels: number[] = [];
-      const scores: number[] = [];
-      const days: string[] = [];
+      const served = await readJson<LabelledServed[]>(labelled);
+      const predictions = new WindowPredictions();
       if (batch) {
         const mask = batch.segmentMasks[batch.segments.indexOf(LABELLED_SEGMENT)]!;
         const prediction = batch.columns[batch.features.indexOf(PREDICTION_COLUMN)]!;
-        for (let i = 0; i < batch.rows; i++) {
-          if (!mask[i]) continue;
-          labels.push(batch.labels[i]!);
-          scores.push(prediction[i]!);
-          days.push(batch.days[batch.dayIndex[i]!]!);
-        }
+        for (let i = 0; i < batch.rows; i++) predictions.add(batch.days[batch.dayIndex[i]!]!, prediction[i]!, mask[i] ? (batch.labels[i] as 0 | 1) : null);
       }
-      for (const s of served) {
-        labels.push(s.label!);
-        scores.push(s.score);
-        days.push(s.day);
-      }
+      for (const s of served) predictions.add(s.day, s.score, s.label);
       const both = (l: Uint8Array) => l.includes(0) && l.includes(1);
-      const y = Uint8Array.from(labels);
-      const p = Float64Array.from(scores);
-      // Row indices per day in one pass: a window of months has millions of labelled rows.
-      const rowsOfDay = new Map<string, number[]>();
-      days.forEach((d, i) => (rowsOfDay.get(d) ?? rowsOfDay.set(d, []).get(d)!).push(i));
-      const byDay = [...rowsOfDay.keys()].sort().map((day): DailyPerformance => {
-        const idx = rowsOfDay.get(day)!;
-        const dy = Uint8Array.from(idx, (i) => y[i]!);
-        const dp = Float64Array.from(idx, (i) => p[i]!);
-        return { day, predictions: idx.length, labelled: idx.length, auc: both(dy) ? auc(dy, dp) : null, meanScore: dp.reduce((a, b) => a + b, 0) / dp.length, positiveRate: dy.reduce((a, b) => a + b, 0) / dy.length };
-      });
+      const y = Uint8Array.from(predictions.labels);
+      const p = Float64Array.from(predictions.scores);
+      const byDay = predictions.byDay();
       const judged = y.length >= monitoring.performance.minLabelled && both(y);
       const bySegment = batch ? segmentPerformance(batch, LABELLED_SEGMENT, PREDICTION_COLUMN, metrics.segments ?? {}) : [];
       return { labelled: y.length, judged, ...(both(y) ? { overall: evaluate(y, p, reference.threshold) } : {}), reference, byDay, bySegment };
@@ -237,8 +235,8 @@ export function createMonitoringActivities(deps: ActivityDeps) {
 
     /** Drift of every model input and of the predictions, the window against the baseline set at promotion. */
     async computeWindowDrift(raw: MonitoringWindow): Promise<DriftSummary> {
-      const { t, monitoring, current } = context(raw);
-      const version = await production(t);
+      const { t, monitoring, current, scoredBy } = context(raw);
+      const version = await scoringVersion(t, scoredBy);
       const baselineUri = version.lineage.monitoringBaseline;
       if (typeof baselineUri !== 'string') return { computed: false, reason: `${t.model.name} v${version.version} has no monitoring baseline` };
       const currentMatrix: FeatureMatrix | undefined = await readMatrixFile(current).catch(() => undefined);

@@ -17,11 +17,14 @@ export interface ColumnDriftReport extends ColumnDriftResult {
 
 export interface DailyPerformance {
   day: string;
+  /** Every prediction of the day, batch-scored or served, labelled or not. */
   predictions: number;
   labelled: number;
   /** Null when the day's labels are all of one class or not there yet. */
   auc: number | null;
+  /** Over every prediction of the day. */
   meanScore: number;
+  /** Share of positive labels among the labelled; null when none is labelled yet. */
   positiveRate: number | null;
 }
 

@@ -19,6 +19,9 @@ import { freshAsOf, query, writeSource } from '../helpers/sources';
 import { sqlString } from '../../src/data/duckdb';
 import { mlpipe } from '../helpers/cli';
 import { saveHistory } from '../helpers/histories';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createMonitoringActivities } from '../../activities/monitoring';
+import { openActivityDeps } from '../../activities/open-deps';
 
 /**
  * The monitoring pipeline against a model trained on 2001-01-08..21: two weeks that repeat the training
@@ -143,6 +146,36 @@ describe('monitoring', () => {
     const second = JSON.parse(fs.readFileSync(path.join(artifacts.resolve(afterLabels.reportUri), 'report.json'), 'utf8'));
     assert.equal(second.predictions.labelled, 40, 'every served prediction found its label');
     assert.equal(second.predictions.awaitingLabels, 0);
+  });
+
+  test('a version promoted mid-run does not change what the run judges: performance and drift use the version that scored the window', async () => {
+    const window = { spec: 'flights', from: '2001-01-22', to: '2001-02-04' };
+    const v1 = (await store.models.get('flight-delay', 1))!;
+    const opened = await openActivityDeps(config, createLogger('warn'));
+    const activities = createMonitoringActivities(opened.deps);
+    const env = new MockActivityEnvironment({ workflowExecution: { workflowId: 'monitoring/flight-delay/promotion-race', runId: 'race-1' } });
+    // Each step as its own activity call, in one run's context (the steps share the run's work directory).
+    const call = <T>(step: () => Promise<T>) => env.run(step) as Promise<T>;
+    try {
+      const collected = await call(() => activities.collectPredictions(window));
+      assert.equal(collected.version, 1);
+      await call(() => activities.joinLabels(window));
+      // Between Collecting and Performance another version is promoted, with other metrics and no monitoring baseline.
+      const { version: v2 } = await store.models.register({ modelName: 'flight-delay', registrationKey: 'promotion-race', artifactUri: v1.artifactUri, metrics: { test: { ...(v1.metrics.test as object), auc: 0.99 } }, lineage: {}, workflowId: 'race', runId: 'race' });
+      await store.models.promote({ dedupeKey: 'race-promote', modelName: 'flight-delay', version: v2, decision: 'promote', actor: 'test', reason: 'promoted mid-run', workflowId: 'race' });
+      const performance = await call(() => activities.computePerformance(window));
+      assert.equal(performance.reference.auc, (v1.metrics.test as { auc: number }).auc, 'judged against v1, which scored the window');
+      // Per day: every prediction counted, the labelled ones among them.
+      const total = collected.batchRows + collected.servingRows;
+      assert.equal(performance.byDay.reduce((n, d) => n + d.predictions, 0), total, 'the days count every prediction of the window');
+      assert.equal(performance.byDay.reduce((n, d) => n + d.labelled, 0), performance.labelled);
+      const drift = await call(() => activities.computeWindowDrift(window));
+      assert.ok(drift.computed, `drift against v1's baseline, which v2 lacks (${drift.computed ? '' : drift.reason})`);
+      assert.equal(drift.reference, v1.lineage.monitoringBaseline);
+    } finally {
+      await store.models.promote({ dedupeKey: 'race-restore', modelName: 'flight-delay', version: 1, decision: 'rollback', actor: 'test', reason: 'restore v1 after the race test', workflowId: 'race' });
+      await opened.close();
+    }
   });
 
   test('mlpipe status with no argument shows the health of every model', async () => {
