@@ -14,6 +14,7 @@ import * as z from 'zod/mini';
 import type { Activities } from '../activities';
 import type { ReportAlert } from '../src/monitoring/report-types';
 import { addDays } from '../src/features/partition-dates';
+import { degradedSegments } from '../src/monitoring/segment-degradation';
 import { day } from './day-schema';
 import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from './errors';
 import { PipelineRun } from './pipeline-run';
@@ -35,6 +36,8 @@ export interface MonitoringResult {
   datasetDrift: boolean;
   driftedFeatures: string[];
   degraded: boolean;
+  /** Model segments whose AUC fell beyond the spec's segment bound (absent in runs from before segments were judged). */
+  degradedSegments?: string[];
   retraining: { started: boolean; workflowId?: string; why: string };
 }
 
@@ -126,6 +129,13 @@ export async function monitoringPipeline(rawInput: MonitoringInput): Promise<Mon
       if (settings.retrainOn.degradation) reasons.push(`degradation: ${metric} ${now.toFixed(4)} vs ${then.toFixed(4)} (max drop ${settings.performance.maxDrop})`);
     }
   }
+  // A segment can fall while the whole holds. Settings recorded before the bound existed have none: no segment is judged.
+  const segmentBound = settings.performance.segmentAucMaxDrop;
+  const fallenSegments = segmentBound === undefined ? [] : degradedSegments(performance.bySegment ?? [], segmentBound, settings.performance.minLabelled);
+  for (const f of fallenSegments) {
+    alerts.push({ code: 'SegmentDegraded', subject: `${plan.modelName}/${f.segment}`, message: `${plan.modelName} v${collected.version} AUC on segment ${f.segment} fell in ${window.from}..${window.to}`, observed: `AUC ${f.auc.toFixed(4)} on ${f.labelled} labelled rows of the segment`, expected: `within ${segmentBound} of ${f.referenceAuc.toFixed(4)} (test split)` });
+    if (settings.retrainOn.degradation) reasons.push(`degradation of segment ${f.segment}: AUC ${f.auc.toFixed(4)} vs ${f.referenceAuc.toFixed(4)} (max drop ${segmentBound})`);
+  }
 
   const retraining = reasons.length === 0 ? { started: false, why: 'no trigger crossed' } : await retrain(run, window, plan.modelName, settings.retrainDays, reasons);
 
@@ -155,8 +165,9 @@ export async function monitoringPipeline(rawInput: MonitoringInput): Promise<Mon
   for (const a of alerts) {
     await run.alert(a.code === 'ModelDegraded' ? 'critical' : 'warning', a.code, `${a.message} (report ${report.htmlPath})`, { subject: a.subject, observed: a.observed, expected: a.expected, details: { window, reportUri: report.reportUri, version: collected.version } });
   }
-  run.complete(`${driftedFeatures.length} drifted feature(s)${degraded ? ', degraded' : ''}; ${retraining.started ? `retraining ${retraining.workflowId}` : retraining.why}`);
-  return { modelName: plan.modelName, version: collected.version, reportUri: report.reportUri, datasetDrift: drift.computed && drift.dataset.drifted, driftedFeatures, degraded, retraining };
+  const segmentNote = fallenSegments.length ? `, segment(s) degraded: ${fallenSegments.map((f) => f.segment).join(', ')}` : '';
+  run.complete(`${driftedFeatures.length} drifted feature(s)${degraded ? ', degraded' : ''}${segmentNote}; ${retraining.started ? `retraining ${retraining.workflowId}` : retraining.why}`);
+  return { modelName: plan.modelName, version: collected.version, reportUri: report.reportUri, datasetDrift: drift.computed && drift.dataset.drifted, driftedFeatures, degraded, degradedSegments: fallenSegments.map((f) => f.segment), retraining };
 }
 
 /**

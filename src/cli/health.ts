@@ -72,7 +72,7 @@ async function lastMonitoring(client: Client, model: string): Promise<Pick<Model
     let summary = status.toLowerCase();
     if (status === 'COMPLETED') {
       const r = (await client.workflow.getHandle(execution.workflowId, execution.runId).result()) as MonitoringResult;
-      summary = `${r.driftedFeatures.length ? `drift in ${r.driftedFeatures.join(', ')}` : 'no drift'}${r.degraded ? ', degraded' : ''}; ${r.retraining.started ? `retraining ${r.retraining.workflowId}` : 'no retraining'}`;
+      summary = `${r.driftedFeatures.length ? `drift in ${r.driftedFeatures.join(', ')}` : 'no drift'}${r.degraded ? ', degraded' : ''}${r.degradedSegments?.length ? `, degraded on ${r.degradedSegments.join(', ')}` : ''}; ${r.retraining.started ? `retraining ${r.retraining.workflowId}` : 'no retraining'}`;
     }
     return { lastMonitoring: { workflowId: execution.workflowId, status, summary } };
   }

@@ -28,6 +28,12 @@ export const MonitoringSpecSchema = z
         maxDrop: z.number().nonnegative(),
         /** Fewer labelled predictions than this: performance is not judged (too noisy). */
         minLabelled: z.number().int().positive().default(500),
+        /**
+         * A model segment's AUC below its test-split AUC by more than this is degradation too
+         * (SegmentDegraded), judged on segments with at least minLabelled labelled rows. Unset: segments
+         * are reported, not judged.
+         */
+        segmentAucMaxDrop: z.number().nonnegative().optional(),
       })
       .strict(),
     /** What starts a retraining child workflow. */

@@ -148,6 +148,33 @@ describe('monitoring', () => {
     assert.equal(second.predictions.awaitingLabels, 0);
   });
 
+  test('a segment whose delays stop following the model raises SegmentDegraded; a segment without labelled rows is not judged', async () => {
+    // The week after, hub departures as before, but late exactly when they leave before noon: the
+    // opposite of what the model learned (delays build up through the day), so it ranks them backwards.
+    const scrambled = `SELECT * REPLACE (least(distance * 2, 6000) AS distance, CASE WHEN hour(date) < 12 THEN 30 ELSE 0 END AS delay) FROM flights
+      WHERE date >= TIMESTAMP '2001-02-14' AND date < TIMESTAMP '2001-02-21' AND origin IN ${HUBS}`;
+    await ingest('upto-0220-scrambled', `${driftedFrom0205('2001-02-14')} UNION ALL ${scrambled}`);
+    await backfill('2001-02-14', '2001-02-20');
+    const handle = await startMonitoring(temporal.client, config, { spec: 'flights', from: '2001-02-14', to: '2001-02-20', taskQueue });
+    const result = await handle.result();
+    await saveHistory('monitoring-segment-degraded', handle);
+    const report = JSON.parse(fs.readFileSync(path.join(artifacts.resolve(result.reportUri), 'report.json'), 'utf8'));
+    const segments = report.performance.bySegment as { name: string; labelled: number; auc: number | null; referenceAuc: number }[];
+    const hub = segments.find((g) => g.name === 'hub_origin')!;
+    assert.ok(hub.auc !== null && hub.referenceAuc - hub.auc > 0.05, `hub AUC ${hub.auc} against ${hub.referenceAuc}`);
+    assert.ok(result.degradedSegments?.includes('hub_origin'), `degraded: ${result.degradedSegments?.join(', ')}`);
+    assert.equal(segments.find((g) => g.name === 'other_origin')!.labelled, 0, 'the week has hub departures only');
+    assert.ok(!result.degradedSegments?.includes('other_origin'), 'a segment without labelled rows is not judged');
+    const alerts = await store.alerts.listRecent({ limit: 200 });
+    for (const name of result.degradedSegments!) {
+      const alert = alerts.find((a) => a.code === 'SegmentDegraded' && a.subject === `flight-delay/${name}` && a.workflowId === `monitoring/flight-delay/2001-02-14_2001-02-20`);
+      assert.ok(alert, `an alert names segment ${name}`);
+      assert.match(alert.message, /2001-02-14\.\.2001-02-20/);
+      assert.ok(alert.observed && alert.expected, 'observed against the bound');
+    }
+    assert.ok((report.decision.reasons as string[]).some((r) => /degradation of segment hub_origin/.test(r)), `retraining reasons: ${report.decision.reasons}`);
+  });
+
   test('a version promoted mid-run does not change what the run judges: performance and drift use the version that scored the window', async () => {
     const window = { spec: 'flights', from: '2001-01-22', to: '2001-02-04' };
     const v1 = (await store.models.get('flight-delay', 1))!;
@@ -185,7 +212,7 @@ describe('monitoring', () => {
     const flights = rows.find((x) => x.model === 'flight-delay');
     assert.ok(flights, 'the flights model has a row');
     assert.equal(flights.production, 1);
-    assert.equal(flights.features?.partition, '2001-02-11');
+    assert.equal(flights.features?.partition, '2001-02-20');
     assert.match(flights.lastMonitoring?.workflowId ?? '', /^monitoring\/flight-delay\//);
     assert.ok(flights.alerts7d > 0, 'the drift alerts count');
     const text = await mlpipe(['status'], { MLPIPE_DATA_DIR: config.dataDir });

@@ -23,7 +23,7 @@ export function registerMonitor(program: Command): void {
         });
         await reportRun(ctx, handle.workflowId, handle.firstExecutionRunId, opts.wait, () => handle.result(), (r) =>
           [
-            `${r.modelName} v${r.version}: ${r.driftedFeatures.length ? `drift in ${r.driftedFeatures.join(', ')}` : 'no feature drifted'}${r.datasetDrift ? ' (dataset drift)' : ''}${r.degraded ? '; performance degraded' : ''}`,
+            `${r.modelName} v${r.version}: ${r.driftedFeatures.length ? `drift in ${r.driftedFeatures.join(', ')}` : 'no feature drifted'}${r.datasetDrift ? ' (dataset drift)' : ''}${r.degraded ? '; performance degraded' : ''}${r.degradedSegments?.length ? `; degraded on segment(s) ${r.degradedSegments.join(', ')}` : ''}`,
             `retraining: ${r.retraining.started ? `started ${r.retraining.workflowId}` : r.retraining.why}`,
             `report: ${r.reportUri}`,
           ].join('\n'),
