@@ -25,6 +25,7 @@ import type { TrainingSpec } from '../src/training/training-spec';
 import { runKey } from '../src/training/workspace';
 import { trainingSpecOrFail } from './training-spec-input';
 import { ErrorTypes } from '../workflows/errors';
+import { runningRetrainingsQuery } from '../workflows/monitoring';
 import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
 import { parseInput } from './parse-input';
@@ -255,7 +256,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
         throw error;
       });
       const found: string[] = [];
-      for await (const execution of (await client).workflow.list({ query: `WorkflowId STARTS_WITH 'retrain/${model}/' AND ExecutionStatus = 'Running'` })) found.push(execution.workflowId);
+      for await (const execution of (await client).workflow.list({ query: runningRetrainingsQuery(model) })) found.push(execution.workflowId);
       return found;
     },
 

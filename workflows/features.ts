@@ -4,6 +4,7 @@ import type { Activities } from '../activities';
 import { day } from './day-schema';
 import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from './errors';
 import { PipelineRun } from './pipeline-run';
+import { parseWorkflowInput } from './parse-input';
 import { FeatureSet, Partition, ScheduledStartTime } from './search-attributes';
 
 const FeaturePipelineInputSchema = z.object({
@@ -46,12 +47,6 @@ const retry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2,
 // The heartbeat timeout retries a dead worker's step within half a minute (activities heartbeat while they run).
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '15 minutes', heartbeatTimeout: '30 seconds', retry });
 
-function parse<T>(schema: z.ZodMiniType<T>, raw: unknown, what: string): T {
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid ${what}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, ErrorTypes.InvalidInput);
-  return parsed.data;
-}
-
 /** The workflow id of one partition: the same partition never runs twice at once. */
 export function featurePartitionWorkflowId(featureSet: string, partition: string): string {
   return `features/${featureSet}/${partition}`;
@@ -63,7 +58,7 @@ export function featurePartitionWorkflowId(featureSet: string, partition: string
  * or a broken feature stops the run before anything is written: the online store keeps its last good values.
  */
 export async function featurePipeline(raw: FeaturePipelineInput): Promise<FeaturePipelineResult> {
-  const input = parse(FeaturePipelineInputSchema, raw, 'feature pipeline input');
+  const input = parseWorkflowInput(FeaturePipelineInputSchema, raw, 'feature pipeline input');
   const { spec, partition } = input;
   const run = new PipelineRun('features', `${input.featureSet}/${partition}`, [
     { key: FeatureSet, value: input.featureSet },
@@ -103,7 +98,7 @@ export async function featurePipeline(raw: FeaturePipelineInput): Promise<Featur
  * with the newest published partition before it, which may be a few days back.
  */
 export async function featureBackfill(raw: BackfillInput): Promise<BackfillResult> {
-  const input = parse(BackfillInputSchema, raw, 'backfill input');
+  const input = parseWorkflowInput(BackfillInputSchema, raw, 'backfill input');
   if (input.from > input.to) throw ApplicationFailure.nonRetryable(`backfill range is empty: ${input.from} > ${input.to}`, ErrorTypes.InvalidInput);
   const run = new PipelineRun('feature-backfill', `${input.featureSet}/${input.from}..${input.to}`, [{ key: FeatureSet, value: input.featureSet }]);
   const partitions = daysBetween(input.from, input.to);
@@ -162,7 +157,7 @@ export type ScheduledRunInput = z.infer<typeof ScheduledRunInputSchema>;
  * so a run caught up after an outage computes the day it was meant for), then runs that partition.
  */
 export async function scheduledFeatureRun(raw: ScheduledRunInput): Promise<FeaturePipelineResult> {
-  const input = parse(ScheduledRunInputSchema, raw, 'scheduled feature run input');
+  const input = parseWorkflowInput(ScheduledRunInputSchema, raw, 'scheduled feature run input');
   const scheduled = workflowInfo().typedSearchAttributes.get(ScheduledStartTime) ?? workflowInfo().startTime;
   const partition = new Date(scheduled.getTime() - input.lagDays * 86_400_000).toISOString().slice(0, 10);
   return executeChild(featurePipeline, {

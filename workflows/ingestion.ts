@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import type { Activities } from '../activities';
 import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from './errors';
 import { PipelineRun } from './pipeline-run';
+import { parseWorkflowInput } from './parse-input';
 
 /** Small on purpose: this schema lives in every cached workflow (zod/mini keeps the bundle lean). */
 const IngestionInputSchema = z.object({
@@ -53,18 +54,9 @@ const retry: RetryPolicy = {
  * atomic publication. Bad data stops the run before publication, with an alert and the gate report.
  */
 export async function ingestionPipeline(rawInput: IngestionInput): Promise<IngestionResult> {
-  const parsed = IngestionInputSchema.safeParse(rawInput);
-  if (!parsed.success) {
-    throw ApplicationFailure.nonRetryable(`invalid ingestion input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, ErrorTypes.InvalidInput);
-  }
-  const input = parsed.data;
+  const input = parseWorkflowInput(IngestionInputSchema, rawInput, 'ingestion input');
   const run = new PipelineRun('ingestion', `${input.spec}/${input.batchId}`);
   const acts = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '30 seconds', retry });
-  const { ingestSource } = proxyActivities<Activities>({
-    startToCloseTimeout: '4 hours',
-    heartbeatTimeout: input.heartbeatTimeoutMs ?? 30_000,
-    retry,
-  });
   const asOf = input.asOf ?? workflowInfo().startTime.toISOString();
 
   const ingestArgs = { spec: input.spec, sourceUri: input.sourceUri, batchId: input.batchId, chunkRows: input.chunkRows };
@@ -74,7 +66,7 @@ export async function ingestionPipeline(rawInput: IngestionInput): Promise<Inges
     () =>
       patched('source-circuit-breaker')
         ? ingestBehindBreaker(run, input, ingestArgs)
-        : ingestSource.executeWithOptions({ summary: `ingest ${input.spec} batch ${input.batchId}` }, [ingestArgs]),
+        : ingestSourceActivity(input, retry.maximumAttempts!).executeWithOptions({ summary: `ingest ${input.spec} batch ${input.batchId}` }, [ingestArgs]),
     (s) => `${s.stats.rowsRead} rows read, ${s.stats.rowsAccepted} accepted, ${s.stats.rowsRejected} rejected in ${s.chunksTotal} chunks (resumed at ${s.resumedFromChunk})`,
   );
 
@@ -130,6 +122,11 @@ export async function ingestionPipeline(rawInput: IngestionInput): Promise<Inges
   };
 }
 
+/** The checkpointed ingestion activity: hours long, heartbeating every chunk, with `maximumAttempts` attempts. */
+function ingestSourceActivity(input: IngestionInput, maximumAttempts: number) {
+  return proxyActivities<Activities>({ startToCloseTimeout: '4 hours', heartbeatTimeout: input.heartbeatTimeoutMs ?? 30_000, retry: { ...retry, maximumAttempts } }).ingestSource;
+}
+
 const DEFAULT_BREAKER = { openAfterAttempts: 4, probeEveryMs: 60_000, maxOpenMs: 24 * 3_600_000 };
 
 /**
@@ -140,11 +137,7 @@ const DEFAULT_BREAKER = { openAfterAttempts: 4, probeEveryMs: 60_000, maxOpenMs:
  */
 async function ingestBehindBreaker(run: PipelineRun, input: IngestionInput, args: Parameters<Activities['ingestSource']>[0]) {
   const breaker = input.circuitBreaker ?? DEFAULT_BREAKER;
-  const { ingestSource } = proxyActivities<Activities>({
-    startToCloseTimeout: '4 hours',
-    heartbeatTimeout: input.heartbeatTimeoutMs ?? 30_000,
-    retry: { ...retry, maximumAttempts: breaker.openAfterAttempts },
-  });
+  const ingestSource = ingestSourceActivity(input, breaker.openAfterAttempts);
   const { probeSource } = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', heartbeatTimeout: '30 seconds', retry: { maximumAttempts: 1 } });
   let alerted = false;
   for (;;) {

@@ -1,8 +1,9 @@
-import { ApplicationFailure, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import * as z from 'zod/mini';
 import type { Activities } from '../activities';
-import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from './errors';
+import { NON_RETRYABLE_ERROR_TYPES } from './errors';
 import { PipelineRun } from './pipeline-run';
+import { parseWorkflowInput } from './parse-input';
 import { ModelName } from './search-attributes';
 
 const RollbackInputSchema = z.object({
@@ -25,9 +26,7 @@ const { rollbackModel } = proxyActivities<Activities>({
  * the UI next to the training runs and survives a crashed client.
  */
 export async function modelRollback(rawInput: RollbackInput): Promise<{ modelName: string; version: number; previous?: number }> {
-  const parsed = RollbackInputSchema.safeParse(rawInput);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid rollback input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, ErrorTypes.InvalidInput);
-  const input = parsed.data;
+  const input = parseWorkflowInput(RollbackInputSchema, rawInput, 'rollback input');
   const run = new PipelineRun('rollback', `${input.spec} -> v${input.toVersion}`);
   const result = await run.step('RollingBack', `v${input.toVersion} back to production, requested by ${input.requestedBy}`, () => rollbackModel.executeWithOptions({ summary: `rollback ${input.spec} to v${input.toVersion}` }, [input]), (r) => `${r.modelName} v${r.version} in production${r.previous ? `, v${r.previous} archived` : ''}`);
   upsertSearchAttributes([{ key: ModelName, value: result.modelName }]);

@@ -1,5 +1,4 @@
 import {
-  ApplicationFailure,
   executeChild,
   ParentClosePolicy,
   WorkflowIdReusePolicy,
@@ -16,8 +15,9 @@ import type { ReportAlert } from '../src/monitoring/report-types';
 import { addDays } from '../src/features/partition-dates';
 import { degradedSegments } from '../src/monitoring/segment-degradation';
 import { day } from './day-schema';
-import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from './errors';
+import { NON_RETRYABLE_ERROR_TYPES } from './errors';
 import { PipelineRun } from './pipeline-run';
+import { invalidInput, parseWorkflowInput } from './parse-input';
 import { ModelName, PipelineKind, PipelineStage, ScheduledStartTime } from './search-attributes';
 import type { trainingPipeline } from './training';
 
@@ -61,14 +61,12 @@ export type ScheduledMonitoringInput = z.infer<typeof ScheduledMonitoringSchema>
 
 /** What a Temporal Schedule starts: the monitoring run of the window that ended `lagDays` before its scheduled time. */
 export async function scheduledMonitoringRun(raw: ScheduledMonitoringInput): Promise<MonitoringResult> {
-  const parsed = ScheduledMonitoringSchema.safeParse(raw);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid scheduled monitoring input: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, ErrorTypes.InvalidInput);
-  const input = parsed.data;
+  const input = parseWorkflowInput(ScheduledMonitoringSchema, raw, 'scheduled monitoring input');
   const scheduled = workflowInfo().typedSearchAttributes.get(ScheduledStartTime) ?? workflowInfo().startTime;
   const to = addDays(scheduled.toISOString().slice(0, 10), -(input.lagDays + 1));
   const from = addDays(to, -(input.windowDays - 1));
   return executeChild(monitoringPipeline, {
-    workflowId: `monitoring/${input.model}/${from}_${to}`,
+    workflowId: monitoringWorkflowId(input.model, from, to),
     args: [{ spec: input.spec, from, to }],
     typedSearchAttributes: [
       { key: PipelineKind, value: 'monitoring' },
@@ -78,8 +76,17 @@ export async function scheduledMonitoringRun(raw: ScheduledMonitoringInput): Pro
   });
 }
 
+export function monitoringWorkflowId(model: string, from: string, to: string): string {
+  return `monitoring/${model}/${from}_${to}`;
+}
+
 export function retrainWorkflowId(model: string, from: string, to: string): string {
   return `retrain/${model}/${from}_${to}`;
+}
+
+/** The visibility query for a model's retraining runs still running (model names are [a-z0-9-]). */
+export function runningRetrainingsQuery(model: string): string {
+  return `WorkflowId STARTS_WITH 'retrain/${model}/' AND ExecutionStatus = 'Running'`;
 }
 
 /**
@@ -89,11 +96,8 @@ export function retrainWorkflowId(model: string, from: string, to: string): stri
  * one retraining child when the spec's trigger is crossed (never two for a window, none while one runs).
  */
 export async function monitoringPipeline(rawInput: MonitoringInput): Promise<MonitoringResult> {
-  const parsed = MonitoringInputSchema.safeParse(rawInput);
-  if (!parsed.success || parsed.data.from > parsed.data.to) {
-    throw ApplicationFailure.nonRetryable(`invalid monitoring input: ${parsed.success ? 'from is after to' : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, ErrorTypes.InvalidInput);
-  }
-  const window = parsed.data;
+  const window = parseWorkflowInput(MonitoringInputSchema, rawInput, 'monitoring input');
+  if (window.from > window.to) throw invalidInput('monitoring input', 'from is after to');
   const run = new PipelineRun('monitoring', `${window.spec} ${window.from}..${window.to}`);
   const plan = await run.step('Planning', `reading spec ${window.spec}`, () => acts.planTraining.executeWithOptions({ summary: `plan ${window.spec}` }, [window]), (p) => `model ${p.modelName}`);
   upsertSearchAttributes([{ key: ModelName, value: plan.modelName }]);

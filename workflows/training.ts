@@ -6,6 +6,7 @@ import { approvalQuery, approveSignal, decideUpdate, rejectSignal, type Approval
 import { day } from './day-schema';
 import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from './errors';
 import { PipelineRun } from './pipeline-run';
+import { invalidInput, parseWorkflowInput } from './parse-input';
 import { ModelName } from './search-attributes';
 
 const person = z.string().check(z.regex(/^[A-Za-z0-9._@-]{1,100}$/));
@@ -53,12 +54,8 @@ const checks = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', 
  * after it runs, an alert is raised, and the workflow fails naming the step and the reason.
  */
 export async function trainingPipeline(rawInput: TrainingInput): Promise<TrainingResult> {
-  const parsed = TrainingInputSchema.safeParse(rawInput);
-  if (!parsed.success || parsed.data.from > parsed.data.to) {
-    const why = parsed.success ? 'from is after to' : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw ApplicationFailure.nonRetryable(`invalid training input: ${why}`, ErrorTypes.InvalidInput);
-  }
-  const input = parsed.data;
+  const input = parseWorkflowInput(TrainingInputSchema, rawInput, 'training input');
+  if (input.from > input.to) throw invalidInput('training input', 'from is after to');
   const approval = new ApprovalGate(input.initiatedBy);
   const run = new PipelineRun('training', `${input.spec} ${input.from}..${input.to}`);
   const { trainModel } = proxyActivities<Activities>({

@@ -5,7 +5,7 @@ import { openDuckDb, queryRows, sqlFileList, sqlIdent, withConnection } from '..
 import { addDays } from '../features/partition-dates';
 import { loadSpec, specNames } from '../specs';
 import type { MetadataStore } from '../store/database';
-import type { MonitoringResult } from '../../workflows/monitoring';
+import { runningRetrainingsQuery, type MonitoringResult } from '../../workflows/monitoring';
 
 /** One line of `mlpipe status`: a model and everything that feeds or watches it. */
 export interface ModelHealth {
@@ -53,7 +53,7 @@ export async function modelHealth(client: Client, store: MetadataStore, config: 
       ...(await lastMonitoring(client, model)),
       alerts7d: recentAlerts.filter((a) => a.subject.startsWith(`${model}`) || a.subject.startsWith(`${name} `) || a.subject.startsWith(`${name}/`)).length,
       pendingApprovals: await ids(client, `PipelineKind = 'training' AND ModelName = '${model}' AND PipelineStage = 'AwaitingApproval' AND ExecutionStatus = 'Running'`),
-      runningRetrainings: await ids(client, `WorkflowId STARTS_WITH 'retrain/${model}/' AND ExecutionStatus = 'Running'`),
+      runningRetrainings: await ids(client, runningRetrainingsQuery(model)),
     });
   }
   return out;

@@ -4,7 +4,7 @@ import type { Config } from '../config';
 import { formatZodError } from '../validation';
 import { isPartition } from '../features/partition-dates';
 import { ModelName, PipelineKind, PipelineStage } from '../../workflows/search-attributes';
-import type { monitoringPipeline } from '../../workflows/monitoring';
+import { monitoringWorkflowId, type monitoringPipeline } from '../../workflows/monitoring';
 import { InvalidRequestError } from './ingestion';
 import { modelSpecOf } from './training';
 
@@ -14,8 +14,11 @@ export const StartMonitoringSchema = z
   .object({ spec: z.string().min(1), from: day, to: day, taskQueue: z.string().min(1).optional() })
   .refine((r) => r.from <= r.to, { message: '--from must not be after --to', path: ['from'] });
 
-export function monitoringWorkflowId(model: string, from: string, to: string): string {
-  return `monitoring/${model}/${from}_${to}`;
+/** The spec of a monitored model, or a clear refusal. */
+export function monitoredSpecOf(specName: string): ReturnType<typeof modelSpecOf> & { monitoring: NonNullable<ReturnType<typeof modelSpecOf>['monitoring']> } {
+  const spec = modelSpecOf(specName);
+  if (!spec.monitoring) throw new InvalidRequestError(`spec ${spec.name} declares no monitoring settings`);
+  return spec as ReturnType<typeof monitoredSpecOf>;
 }
 
 /** Starts `monitoringPipeline` for one window of the spec's production model. */
@@ -23,8 +26,7 @@ export async function startMonitoring(client: Client, config: Config, request: z
   const parsed = StartMonitoringSchema.safeParse(request);
   if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
   const r = parsed.data;
-  const spec = modelSpecOf(r.spec);
-  if (!spec.monitoring) throw new InvalidRequestError(`spec ${spec.name} declares no monitoring settings`);
+  const spec = monitoredSpecOf(r.spec);
   return client.workflow.start<typeof monitoringPipeline>('monitoringPipeline', {
     workflowId: monitoringWorkflowId(spec.model.name, r.from, r.to),
     taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,

@@ -8,7 +8,7 @@ import { FeatureSet, PipelineKind } from '../../workflows/search-attributes';
 import type { scheduledFeatureRun } from '../../workflows/features';
 import type { scheduledMonitoringRun } from '../../workflows/monitoring';
 import { ModelName } from '../../workflows/search-attributes';
-import { modelSpecOf } from './training';
+import { monitoredSpecOf } from './monitoring';
 import { featureSetOf } from './features';
 import { InvalidRequestError } from './ingestion';
 
@@ -57,8 +57,7 @@ export async function createSchedule(client: Client, config: Config, request: z.
  * `lagDays` before its scheduled time. Overlap SKIP and a catch-up window, as for features.
  */
 async function createMonitoringSchedule(client: Client, config: Config, r: z.output<typeof CreateScheduleSchema>): Promise<string> {
-  const spec = modelSpecOf(r.spec);
-  if (!spec.monitoring) throw new InvalidRequestError(`spec ${spec.name} declares no monitoring settings`);
+  const spec = monitoredSpecOf(r.spec);
   return createPipelineSchedule(client, config, r, {
     scheduleId: `monitoring/${spec.model.name}`,
     workflowType: 'scheduledMonitoringRun',
