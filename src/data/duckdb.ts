@@ -1,4 +1,4 @@
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBResultReader, type DuckDBValue } from '@duckdb/node-api';
 
 export type { DuckDBConnection };
 
@@ -29,7 +29,11 @@ export async function withConnection<T>(db: DuckDBInstance, fn: (conn: DuckDBCon
 
 /** Runs a query and returns its rows as JSON-safe objects (BIGINT as numbers, timestamps as strings). */
 export async function queryRows<T = Record<string, unknown>>(conn: DuckDBConnection, sql: string, params?: Record<string, DuckDBValue>): Promise<T[]> {
-  const reader = await conn.runAndReadAll(sql, params);
+  return rowsOf<T>(await conn.runAndReadAll(sql, params));
+}
+
+/** A read result's rows as JSON-safe objects, as queryRows returns them. */
+export function rowsOf<T = Record<string, unknown>>(reader: DuckDBResultReader): T[] {
   return reader.getRowObjectsJS().map((row) => normalizeRow(row)) as T[];
 }
 

@@ -18,12 +18,13 @@ const SourceHeaderSchema = z.enum(['serving', 'skew-check']).default('serving');
  */
 export function buildServingApp(deps: ServingDeps) {
   const app = Fastify({ loggerInstance: deps.logger, bodyLimit: BODY_LIMIT_BYTES });
-  const predict = createPredictor(deps);
+  const predictor = createPredictor(deps);
+  app.addHook('onClose', async () => predictor.close());
 
   app.post('/predict', async (request) => {
     const source = SourceHeaderSchema.safeParse(request.headers['x-mlpipe-source']);
     if (!source.success) throw new HttpError(400, 'x-mlpipe-source must be serving or skew-check');
-    return predict(request.body, source.data);
+    return predictor.predict(request.body, source.data);
   });
 
   app.get('/healthz', async (request, reply) => {

@@ -1,4 +1,4 @@
-import type { DuckDBInstance } from '@duckdb/node-api';
+import type { PreparedStatementPool } from '../data/duckdb-statement-pool';
 import type { OnlineStore } from '../features/online-store';
 import { transformValue } from '../ml/feature-transform';
 import { lookupEntityFeatures, type FeatureSource, type ServedFeature } from './entity-features';
@@ -20,8 +20,8 @@ export interface AssembledRow {
  * Event features and entity keys from the row (DuckDB, the offline SQL), entity features from the
  * online store as of the row's event time, then the same transform training applied.
  */
-export async function assembleFeatures(duck: DuckDBInstance, online: OnlineStore, served: ServedModel, rows: readonly RequestRow[]): Promise<AssembledRow[]> {
-  const eventRows = await computeEventRows(duck, served, rows);
+export async function assembleFeatures(statements: PreparedStatementPool, online: OnlineStore, served: ServedModel, rows: readonly RequestRow[]): Promise<AssembledRow[]> {
+  const eventRows = await computeEventRows(statements, served, rows);
   return Promise.all(
     eventRows.map(async (row) => {
       const fromEntities = await lookupEntityFeatures(online, served, row.entityKeys, row.eventTime);

@@ -1,5 +1,6 @@
-import type { DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
-import { queryRows, sqlIdent, withConnection } from '../data/duckdb';
+import type { DuckDBValue } from '@duckdb/node-api';
+import { sqlIdent } from '../data/duckdb';
+import type { PreparedStatementPool } from '../data/duckdb-statement-pool';
 import { duckType } from '../data/row-rules';
 import { entityKeyColumn, entityKeySql, eventFeatureSql } from '../features/feature-sql';
 import type { RequestRow } from './request-schema';
@@ -22,7 +23,7 @@ const EVENT_MS = '__event_ms';
  * Each value is bound as a parameter and cast to its contract column's DuckDB type, the types the
  * offline rows have; nothing from the request is spliced into the SQL text.
  */
-export async function computeEventRows(duck: DuckDBInstance, served: ServedModel, rows: readonly RequestRow[]): Promise<EventRow[]> {
+export async function computeEventRows(statements: PreparedStatementPool, served: ServedModel, rows: readonly RequestRow[]): Promise<EventRow[]> {
   const columns = served.inputColumns;
   const params: Record<string, DuckDBValue> = {};
   const tuples = rows.map((row, i) => {
@@ -41,7 +42,8 @@ export async function computeEventRows(duck: DuckDBInstance, served: ServedModel
     ...served.eventFeatures.map(eventFeatureSql),
   ];
   const sql = `SELECT ${select.join(', ')} FROM (VALUES ${tuples.join(', ')}) AS input(${names}) ORDER BY ${sqlIdent(ROW)}`;
-  const result = await withConnection(duck, (conn) => queryRows(conn, sql, params));
+  // The SQL text depends on the model and the row count only (values are parameters): its statement is reused.
+  const result = await statements.query(sql, params);
   return result.map((r) => ({
     eventTime: new Date(r[EVENT_MS] as number),
     entityKeys: Object.fromEntries(served.entities.map((e) => [e.name, r[entityKeyColumn(e.name)] as string | null])),

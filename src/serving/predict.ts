@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { scoreRows } from '../ml/model-artifact';
 import type { ModelStage, PredictionSource } from '../store/tables';
 import { formatZodError } from '../validation';
+import { PreparedStatementPool } from '../data/duckdb-statement-pool';
 import { assembleFeatures } from './assemble-features';
 import type { ServingDeps } from './deps';
 import type { FeatureSource } from './entity-features';
@@ -37,17 +38,24 @@ export type RequestSource = Extract<PredictionSource, 'serving' | 'skew-check'>;
  * Builds the predict operation: validate the request against the model's contract, pick the
  * registry version, assemble features, score, and log every prediction before answering.
  */
-export function createPredictor(deps: ServingDeps): (body: unknown, source: RequestSource) => Promise<PredictResponse> {
+export interface Predictor {
+  predict(body: unknown, source: RequestSource): Promise<PredictResponse>;
+  /** Closes the DuckDB connections the predictor keeps; the deps stay open (the caller's). */
+  close(): void;
+}
+
+export function createPredictor(deps: ServingDeps): Predictor {
   const models = servedModels();
   const loader = new ModelLoader(deps.store.models, deps.artifacts);
+  const statements = new PreparedStatementPool(deps.duck);
 
-  return async (body, source) => {
+  const predict = async (body: unknown, source: RequestSource): Promise<PredictResponse> => {
     const envelope = parse(PredictEnvelopeSchema, body);
     const served = models.get(envelope.model);
     if (!served) throw new HttpError(404, `unknown model ${envelope.model} (served: ${[...models.keys()].join(', ') || 'none'})`);
     const request = parse(served.requestSchema, body);
     const { version, artifact } = await loader.load(served, request);
-    const rows = await assembleFeatures(deps.duck, deps.online, served, request.rows);
+    const rows = await assembleFeatures(statements, deps.online, served, request.rows);
     const scores = scoreRows(artifact, rows.map((r) => r.features));
     const requestId = request.requestId ?? randomUUID();
 
@@ -86,6 +94,7 @@ export function createPredictor(deps: ServingDeps): (body: unknown, source: Requ
       })),
     };
   };
+  return { predict, close: () => statements.close() };
 }
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {

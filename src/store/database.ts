@@ -10,6 +10,7 @@ import { LineageRepository } from './lineage';
 import { migrations, type StoreDialect } from './migrations';
 import { PredictionLogRepository } from './prediction-log';
 import { RunStatsRepository } from './run-stats';
+import { cacheStatements } from './sqlite-statement-cache';
 import type { Tables } from './tables';
 
 export interface MetadataStore {
@@ -58,6 +59,7 @@ function sqliteDialect(url: string): Dialect {
   const database = new Database(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });
   // WAL lets readers (CLI) proceed while a writer (worker) commits; the mode persists in the file.
   switchToWal(database);
+  cacheStatements(database);
   return new SqliteDialect({ database });
 }
 
