@@ -3,20 +3,17 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { queryRows, sqlString, withConnection } from '../src/data/duckdb';
-import { sha256Files, type ArtifactKey } from '../src/data/artifact-store';
-import { definitionHash, entitiesWithFeatures, offlinePartitionSql, onlineSnapshotSql } from '../src/features/feature-sql';
+import { entitiesWithFeatures, offlinePartitionSql, onlineSnapshotSql } from '../src/features/feature-sql';
 import { buildFeatureReport, summarizeFeatureFailures, type FeatureReport } from '../src/features/feature-report';
 import { checkPartitionInput, extractPartition, type ExtractedPartition } from '../src/features/partition-input';
 import { addDays, isPartition, startOfDayIso } from '../src/features/partition-dates';
 import { validateFeatures as judgeFeatures, type FeatureStats } from '../src/features/validate-features';
-import { FeatureDefinitionChangedError } from '../src/store/feature-metadata';
 import { loadSpec } from '../src/specs';
-import type { Spec } from '../src/specs/spec-schema';
 import type { FeatureSet } from '../src/specs/feature-schema';
 import { ErrorTypes } from '../workflows/errors';
 import type { ActivityDeps } from './deps';
-import { callerRun } from './caller';
 import { parseInput } from './parse-input';
+import { featureInput, featureKey, featureSetOf, publishOfflinePartition, recordFeaturePartition, registerFeatureDefinition, toOnlineRows } from './feature-steps';
 
 const PartitionInputSchema = z.object({
   spec: z.string().min(1),
@@ -41,14 +38,9 @@ export interface ExtractedInput extends ExtractedPartition {
   inputUri: string;
 }
 
-function featureSetOf(spec: Spec): FeatureSet {
-  if (!spec.featureSet) throw ApplicationFailure.nonRetryable(`spec ${spec.name} declares no feature set`, ErrorTypes.InvalidInput);
-  return spec.featureSet;
-}
-
-export function createFeatureActivities({ duck, artifacts, store, online }: ActivityDeps) {
-  const keyOf = (fs: FeatureSet, partition: string): ArtifactKey => ({ kind: 'features', name: fs.name, version: fs.version, partition });
-  const work = (fs: FeatureSet, partition: string) => artifacts.workDir(keyOf(fs, partition));
+export function createFeatureActivities(deps: ActivityDeps) {
+  const { duck, artifacts, store, online } = deps;
+  const work = (fs: FeatureSet, partition: string) => artifacts.workDir(featureKey(fs, partition));
   const load = (raw: unknown) => {
     const input = parseInput(PartitionInputSchema, raw);
     const spec = loadSpec(input.spec);
@@ -68,10 +60,7 @@ export function createFeatureActivities({ duck, artifacts, store, online }: Acti
     async extractFeatureInput(raw: z.input<typeof ExtractInputSchema>): Promise<ExtractedInput> {
       const { spec, fs: set, partition } = load(raw);
       const { inputUri: requested } = parseInput(ExtractInputSchema, raw);
-      const inputUri = requested ?? (await store.runStats.latestPublished(spec.contract.name))?.outputUri ?? undefined;
-      if (!inputUri) throw ApplicationFailure.nonRetryable(`no published ${spec.contract.name} dataset to compute features from: ingest one first`, ErrorTypes.FeatureInputRejected);
-      const files = await artifacts.parquetFiles(artifacts.resolve(inputUri));
-      if (files.length === 0) throw ApplicationFailure.nonRetryable(`input ${inputUri} has no Parquet files`, ErrorTypes.FeatureInputRejected);
+      const { inputUri, files } = await featureInput(deps, spec, requested);
       await fs.mkdir(work(set, partition), { recursive: true });
       const extracted = await withConnection(duck, (conn) => extractPartition(conn, set, spec.contract, files, partition, path.join(work(set, partition), 'extract.parquet')));
       return { inputUri, ...extracted };
@@ -82,7 +71,7 @@ export function createFeatureActivities({ duck, artifacts, store, online }: Acti
       const { spec, fs: set, partition } = load(raw);
       const { extracted } = parseInput(CheckInputSchema, raw);
       const recent = await store.features.recentRowCounts(set.name, set.version, partition, 7);
-      const report = buildFeatureReport(set.name, set.version, partition, checkPartitionInput(set, spec.contract, partition, extracted, recent));
+      const report = buildFeatureReport(set.name, set.version, partition, checkPartitionInput(set, spec.contract, partition, extracted, recent.map((r) => r.rows)));
       if (!report.passed) throw fail(`input of ${set.name} v${set.version} partition ${partition} rejected: ${summarizeFeatureFailures(report)}`, ErrorTypes.FeatureInputRejected, report);
       return report;
     },
@@ -90,13 +79,7 @@ export function createFeatureActivities({ duck, artifacts, store, online }: Acti
     /** Computes the offline rows of the day and the online snapshots valid from the next day. */
     async computeFeatures(raw: PartitionInput): Promise<{ rows: number; definitionHash: string }> {
       const { spec, fs: set, partition } = load(raw);
-      const hash = definitionHash(set);
-      try {
-        await store.features.registerDefinition(set.name, set.version, hash);
-      } catch (error) {
-        if (error instanceof FeatureDefinitionChangedError) throw ApplicationFailure.nonRetryable(error.message, ErrorTypes.FeatureDefinitionChanged);
-        throw error;
-      }
+      const hash = await registerFeatureDefinition(deps, set);
       const dir = work(set, partition);
       const source = `read_parquet(${sqlString(path.join(dir, 'extract.parquet'))})`;
       const rows = await withConnection(duck, async (conn) => {
@@ -124,12 +107,7 @@ export function createFeatureActivities({ duck, artifacts, store, online }: Acti
     /** Publishes the offline partition by rename: re-running a partition replaces it with the same bytes. */
     async writeOfflinePartition(raw: PartitionInput): Promise<{ uri: string; hash: string }> {
       const { fs: set, partition } = load(raw);
-      const key = keyOf(set, partition);
-      const staged = path.join(artifacts.stagingDir(key), 'part-00000.parquet');
-      await fs.mkdir(path.dirname(staged), { recursive: true });
-      await fs.copyFile(path.join(work(set, partition), 'offline.parquet'), staged);
-      await artifacts.publish(key);
-      return { uri: artifacts.uri(key), hash: await sha256Files(await artifacts.parquetFiles(artifacts.finalDir(key))) };
+      return publishOfflinePartition(deps, set, partition, path.join(work(set, partition), 'offline.parquet'));
     },
 
     /** Upserts each entity's snapshot, valid from the start of the next day (never moving backwards). */
@@ -141,12 +119,7 @@ export function createFeatureActivities({ duck, artifacts, store, online }: Acti
         const file = path.join(work(set, partition), `online-${entity}.parquet`);
         // Snapshots are small (one row per airport or route), so they pass through JavaScript.
         const rows = await withConnection(duck, (conn) => queryRows<Record<string, string | number | null>>(conn, `SELECT * FROM read_parquet(${sqlString(file)})`));
-        written[entity] = await online.upsert(
-          set.name,
-          set.version,
-          entity,
-          rows.map(({ entity_key, ...values }) => ({ entityKey: String(entity_key), values: values as Record<string, number | null>, validFrom })),
-        );
+        written[entity] = await online.upsert(set.name, set.version, entity, toOnlineRows(rows, validFrom));
       }
       return { validFrom, written };
     },
@@ -155,36 +128,7 @@ export function createFeatureActivities({ duck, artifacts, store, online }: Acti
     async recordFeaturePartition(raw: z.input<typeof RecordInputSchema>): Promise<void> {
       const input = parseInput(RecordInputSchema, raw);
       const { spec, fs: set, partition } = load(raw);
-      const { workflowId, runId } = callerRun();
-      await store.features.recordPartition({
-        feature_set: set.name,
-        version: set.version,
-        partition,
-        status: 'published',
-        rows: input.rows,
-        input_uri: input.inputUri,
-        output_uri: input.outputUri,
-        output_hash: input.outputHash,
-        stats: input.stats,
-        duration_ms: Date.now() - Date.parse(input.startedAt),
-        workflow_id: workflowId,
-        run_id: runId,
-        created_at: new Date().toISOString(),
-      });
-      await store.lineage.record({
-        kind: 'features',
-        outputUri: input.outputUri,
-        sourceUri: input.inputUri,
-        contractName: spec.contract.name,
-        contractVersion: spec.contract.version,
-        rowsRead: input.rows,
-        rowsAccepted: input.rows,
-        rowsRejected: 0,
-        outputHash: input.outputHash,
-        workflowId,
-        runId,
-        details: { partition, featureSetVersion: set.version, definitionHash: definitionHash(set) },
-      });
+      await recordFeaturePartition(deps, spec, set, partition, input);
       await fs.rm(work(set, partition), { recursive: true, force: true });
     },
   };

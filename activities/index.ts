@@ -1,6 +1,7 @@
 import { createAlertActivities } from './alerts';
 import type { ActivityDeps } from './deps';
 import { createFeatureActivities } from './features';
+import { createFeatureRangeActivities } from './feature-range';
 import { createIngestActivities } from './ingest';
 import { createModelRegistryActivities } from './model-registry';
 import { createMonitoringActivities } from './monitoring';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPublishActivities(deps),
     ...createAlertActivities(deps),
     ...createFeatureActivities(deps),
+    ...createFeatureRangeActivities(deps),
     ...createTrainingDataActivities(deps),
     ...createTrainingModelActivities(deps),
     ...createModelRegistryActivities(deps),

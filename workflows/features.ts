@@ -17,12 +17,30 @@ const FeaturePipelineInputSchema = z.object({
 });
 export type FeaturePipelineInput = z.infer<typeof FeaturePipelineInputSchema>;
 
+/** As activities/feature-range.ts MAX_RANGE_DAYS (workflow code cannot import activity code). */
+const MAX_DAYS_PER_RUN = 62;
+
+const FeatureRangeInputSchema = z.object({
+  spec: z.string().check(z.minLength(1), z.maxLength(100)),
+  featureSet: z.string().check(z.minLength(1), z.maxLength(100)),
+  days: z.array(day).check(z.minLength(1), z.maxLength(MAX_DAYS_PER_RUN)),
+  inputUri: z.optional(z.string().check(z.maxLength(1000))),
+});
+export type FeatureRangeInput = z.infer<typeof FeatureRangeInputSchema>;
+
+/** Per day of a range: its rows once published, or why it was refused (the failure its own run would have had). */
+export interface FeatureRangeResult {
+  days: ({ day: string; rows: number } | { day: string; failed: string })[];
+}
+
 const BackfillInputSchema = z.object({
   spec: z.string().check(z.minLength(1), z.maxLength(100)),
   featureSet: z.string().check(z.minLength(1), z.maxLength(100)),
   from: day,
   to: day,
   maxConcurrency: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(32))),
+  /** Days computed by one run (featureRangePipeline); 1 (the default): one featurePipeline per day. */
+  daysPerRun: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(MAX_DAYS_PER_RUN))),
   inputUri: z.optional(z.string().check(z.maxLength(1000))),
 });
 export type BackfillInput = z.infer<typeof BackfillInputSchema>;
@@ -91,6 +109,49 @@ export async function featurePipeline(raw: FeaturePipelineInput): Promise<Featur
   return { partition, rows: computed.rows, offlineUri: offline.uri, offlineHash: offline.hash, onlineValidFrom: onlineResult.validFrom, onlineWritten: onlineResult.written, warnings: validated.report.warnings };
 }
 
+/** The workflow id of a range of partitions computed together (a backfill's run of days). */
+export function featureRangeWorkflowId(featureSet: string, from: string, to: string): string {
+  return `features/${featureSet}/${from}_${to}`;
+}
+
+/**
+ * Several partitions (days of a backfill) in two activities: compute every day in one statement, each
+ * checked as its own partition would be, then publish the days that passed. A day that fails is
+ * reported with the reason its own run would have failed with, and the others are published. Meant
+ * for history: a day's own featurePipeline shows each step, and is what schedules run.
+ */
+export async function featureRangePipeline(raw: FeatureRangeInput): Promise<FeatureRangeResult> {
+  const input = parseWorkflowInput(FeatureRangeInputSchema, raw, 'feature range input');
+  const [from, to] = [input.days[0]!, input.days[input.days.length - 1]!];
+  const run = new PipelineRun('features', `${input.featureSet}/${from}..${to}`, [{ key: FeatureSet, value: input.featureSet }]);
+  const summary = (what: string) => ({ summary: `${what} ${input.featureSet} ${from}..${to} (${input.days.length} days)` });
+  const computed = await run.step(
+    'Computing',
+    `${input.days.length} days in one statement, each checked as its own partition`,
+    () => acts.computeFeatureRange.executeWithOptions(summary('compute'), [{ spec: input.spec, days: input.days, inputUri: input.inputUri }]),
+    (c) => `${c.days.filter((d) => d.computed).length} computed, ${c.days.filter((d) => !d.computed).length} refused`,
+  );
+  const ok = computed.days.flatMap((d) => (d.computed ? [d] : []));
+  if (ok.length > 0) {
+    await run.step(
+      'Publishing',
+      'offline partitions, online snapshot, partition records',
+      () =>
+        acts.publishFeatureRange.executeWithOptions(summary('publish'), [
+          { spec: input.spec, computed: input.days, inputUri: computed.inputUri, startedAt: workflowInfo().startTime.toISOString(), days: ok.map((d) => ({ day: d.day, rows: d.rows, stats: { ...d.stats } })) },
+        ]),
+      (p) => `${p.days.length} partitions published; online ${JSON.stringify(p.onlineWritten)}`,
+    );
+  }
+  const degraded = ok.filter((d) => d.warnings.length > 0);
+  if (degraded.length > 0) {
+    await run.alert('warning', 'FeatureDegraded', `${input.featureSet}: ${degraded.map((d) => `${d.day}: ${d.warnings.join('; ')}`).join(' | ')}`.slice(0, 3900), { details: { partitions: degraded.map((d) => d.day) } });
+  }
+  const refused = computed.days.flatMap((d) => (d.computed ? [] : [d]));
+  run.complete(`${ok.length} of ${input.days.length} partitions published${refused.length ? `; refused: ${refused.map((d) => d.day).join(', ')}` : ''}`);
+  return { days: computed.days.map((d) => (d.computed ? { day: d.day, rows: d.rows } : { day: d.day, failed: `${d.type}: ${d.reason}` })) };
+}
+
 /**
  * Computes a range of partitions as child workflows, at most `maxConcurrency` at once, skipping the
  * ones already published: a backfill killed halfway and started again does not redo finished work.
@@ -107,7 +168,8 @@ export async function featureBackfill(raw: BackfillInput): Promise<BackfillResul
   run.progress.partitions = state;
   const queue = partitions.filter((p) => !alreadyDone.includes(p));
 
-  run.stage('Backfilling', `${queue.length} partitions, ${input.maxConcurrency ?? 4} at a time`);
+  const perRun = input.daysPerRun ?? 1;
+  run.stage('Backfilling', `${queue.length} partitions, ${input.maxConcurrency ?? 4} runs at a time${perRun > 1 ? `, up to ${perRun} days per run` : ''}`);
   const lane = async () => {
     for (let partition = queue.shift(); partition !== undefined; partition = queue.shift()) {
       state.running.push(partition);
@@ -125,7 +187,29 @@ export async function featureBackfill(raw: BackfillInput): Promise<BackfillResul
       }
     }
   };
-  await Promise.all(Array.from({ length: input.maxConcurrency ?? 4 }, lane));
+  // Several days per run: each lane takes the next days of the queue (in date order) as one range.
+  const rangeLane = async () => {
+    for (let days = queue.splice(0, perRun); days.length > 0; days = queue.splice(0, perRun)) {
+      state.running.push(...days);
+      try {
+        const result = await executeChild(featureRangePipeline, {
+          workflowId: featureRangeWorkflowId(input.featureSet, days[0]!, days[days.length - 1]!),
+          args: [{ spec: input.spec, featureSet: input.featureSet, days, inputUri: input.inputUri }],
+          staticSummary: `Features ${input.featureSet} ${days[0]}..${days[days.length - 1]} (backfill)`,
+        });
+        for (const d of result.days) {
+          if ('failed' in d) state.failed.push({ partition: d.day, reason: d.failed });
+          else state.done.push(d.day);
+        }
+      } catch (error) {
+        const reason = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+        for (const partition of days) state.failed.push({ partition, reason });
+      } finally {
+        state.running = state.running.filter((p) => !days.includes(p));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: input.maxConcurrency ?? 4 }, perRun > 1 ? rangeLane : lane));
 
   if (state.failed.length > 0) {
     const list = state.failed.map((f) => `${f.partition} (${f.reason})`).join('; ');

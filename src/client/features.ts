@@ -24,6 +24,8 @@ export const BackfillSchema = z
     from: day,
     to: day,
     concurrency: z.coerce.number().int().min(1).max(32).default(4),
+    /** Days per child run: 1 runs each day's featurePipeline; more compute that many days in one statement. */
+    daysPerRun: z.coerce.number().int().min(1).max(62).default(1),
     input: z.string().startsWith('artifact:', 'an artifact: dataset URI').optional(),
     taskQueue: z.string().min(1).optional(),
   })
@@ -75,7 +77,7 @@ export async function startBackfill(client: Client, config: Config, request: z.i
   return client.workflow.start<typeof featureBackfill>('featureBackfill', {
     workflowId: backfillWorkflowId(label, r.from, r.to),
     taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
-    args: [{ spec: spec.name, featureSet: label, from: r.from, to: r.to, maxConcurrency: r.concurrency, inputUri: r.input }],
+    args: [{ spec: spec.name, featureSet: label, from: r.from, to: r.to, maxConcurrency: r.concurrency, daysPerRun: r.daysPerRun, inputUri: r.input }],
     typedSearchAttributes: [
       { key: PipelineKind, value: 'feature-backfill' },
       { key: PipelineStage, value: 'Starting' },

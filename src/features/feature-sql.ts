@@ -119,3 +119,72 @@ export function definitionHash(fs: FeatureSet): string {
   };
   return crypto.createHash('sha256').update(JSON.stringify(computation)).digest('hex');
 }
+
+/**
+ * Many partitions in one statement (a backfill's days): the same aggregates over the same windows as
+ * the per-day SQL above, for every listed day at once. `days(__range_day)` holds the days; each row of
+ * the input joins the days whose window it falls in, so the window is read once per statement, not
+ * once per day.
+ */
+export const RANGE_DAY_COLUMN = '__range_day';
+const rangeDay = sqlIdent(RANGE_DAY_COLUMN);
+
+function daysRelation(days: readonly string[]): string {
+  if (days.length === 0) throw new Error('a range needs at least one day');
+  return `SELECT unnest([${days.map(ts).join(', ')}]) AS ${rangeDay}`;
+}
+
+/** Aggregates of one entity group for every day D of `days`, over [D + shift - window, D + shift). */
+function rangeGroupAggregate(g: EntityGroup, eventTime: string, shiftDays: number): string {
+  const t = `keyed.${sqlIdent(eventTime)}`;
+  return `SELECT days.${rangeDay} AS d, ${keyColumn(g.entity)} AS k, ${g.features.map((f) => `${f.sql} AS ${sqlIdent(f.name)}`).join(', ')}
+          FROM days JOIN keyed ON ${t} >= days.${rangeDay} + INTERVAL (${shiftDays - g.windowDays}) DAY AND ${t} < days.${rangeDay} + INTERVAL (${shiftDays}) DAY
+          WHERE ${keyColumn(g.entity)} IS NOT NULL
+          GROUP BY 1, 2`;
+}
+
+/**
+ * The offline rows of every day in `days`, each with its day in RANGE_DAY_COLUMN and no order:
+ * a partition is its day's rows ordered as offlinePartitionSql orders them (offlineRangeOrder).
+ */
+export function offlineRangeSql(fs: FeatureSet, contract: Contract, source: string, days: readonly string[]): string {
+  const gs = groups(fs);
+  const t = sqlIdent(contract.eventTime);
+  const columns = contract.columns.map((c) => `r.${sqlIdent(c.name)}`);
+  const features = fs.features.map((f) => {
+    if (f.kind === 'event') return eventFeatureSql(f);
+    const i = gs.findIndex((g) => g.features.includes(f));
+    return `CAST(${valueOf(f, `g${i}`)} AS DOUBLE) AS ${sqlIdent(f.name)}`;
+  });
+  return `WITH keyed AS (${keyed(fs, source)}),
+  days AS (${daysRelation(days)}),
+  ${gs.map((g, i) => `g${i} AS (${rangeGroupAggregate(g, contract.eventTime, 0)})`).join(',\n  ')}${gs.length ? ',' : ''}
+  r AS (SELECT keyed.*, days.${rangeDay} FROM keyed JOIN days ON keyed.${t} >= days.${rangeDay} AND keyed.${t} < days.${rangeDay} + INTERVAL 1 DAY)
+  SELECT r.${rangeDay}, ${columns.join(', ')}, ${features.join(', ')}
+  FROM r ${gs.map((g, i) => `LEFT JOIN g${i} ON g${i}.d = r.${rangeDay} AND g${i}.k = r.${keyColumn(g.entity)}`).join(' ')}`;
+}
+
+/** The ORDER BY of a partition's rows, over a relation of offlineRangeSql's columns. */
+export function offlineRangeOrder(contract: Contract): string {
+  return contract.columns.map((c) => sqlIdent(c.name)).join(', ');
+}
+
+/**
+ * The online snapshot one entity holds after the partitions of `days` ran one by one: per key, its
+ * snapshot of the newest day whose windows (ending at that day + 1) hold the key, with that day + 1
+ * in `valid_from` (YYYY-MM-DD).
+ */
+export function onlineRangeSnapshotSql(fs: FeatureSet, contract: Contract, source: string, entity: string, days: readonly string[]): string {
+  const gs = groups(fs).filter((g) => g.entity === entity);
+  if (gs.length === 0) throw new Error(`entity ${entity} has no entity features`);
+  const keys = gs.map((_, i) => `SELECT d, k FROM g${i}`).join(' UNION ');
+  const features = gs.flatMap((g, i) => g.features.map((f) => `CAST(${valueOf(f, `g${i}`)} AS DOUBLE) AS ${sqlIdent(f.name)}`));
+  return `WITH keyed AS (${keyed(fs, source)}),
+  days AS (${daysRelation(days)}),
+  ${gs.map((g, i) => `g${i} AS (${rangeGroupAggregate(g, contract.eventTime, 1)})`).join(',\n  ')},
+  keys AS (${keys})
+  SELECT keys.k AS entity_key, strftime(keys.d + INTERVAL 1 DAY, '%Y-%m-%d') AS valid_from, ${features.join(', ')}
+  FROM keys ${gs.map((_, i) => `LEFT JOIN g${i} ON g${i}.d = keys.d AND g${i}.k = keys.k`).join(' ')}
+  QUALIFY row_number() OVER (PARTITION BY keys.k ORDER BY keys.d DESC) = 1
+  ORDER BY entity_key`;
+}

@@ -33,17 +33,44 @@ export async function extractPartition(conn: DuckDBConnection, fs: FeatureSet, c
             count(DISTINCT CAST(${t} AS DATE)) FILTER (WHERE ${t} < TIMESTAMP ${sqlString(partition)}) AS history_days
      FROM read_parquet(${sqlString(out)})`,
   );
-  // The newest event from the Parquet row-group statistics: no scan of the whole input per partition.
+  return { partitionRows: counts!.partition_rows, historyRows: counts!.history_rows, historyDays: counts!.history_days, newestEvent: await newestEvent(conn, contract, inputFiles) };
+}
+
+/**
+ * Copies the rows a range of partitions needs (its days and the window before the first) out of the
+ * input dataset, once, and gives each day what extractPartition would have: the same counts from one
+ * GROUP BY, and the input's newest event.
+ */
+export async function extractRange(conn: DuckDBConnection, fs: FeatureSet, contract: Contract, inputFiles: string[], days: readonly string[], out: string): Promise<Map<string, ExtractedPartition>> {
+  const t = sqlIdent(contract.eventTime);
+  const window = maxWindowDays(fs);
+  await conn.run(
+    `COPY (SELECT * FROM read_parquet(${sqlFileList(inputFiles)}) WHERE ${t} >= TIMESTAMP ${sqlString(addDays(days[0]!, -window))} AND ${t} < TIMESTAMP ${sqlString(addDays(days.at(-1)!, 1))})
+     TO ${sqlString(out)} (FORMAT parquet)`,
+  );
+  const perDay = await queryRows<{ day: string; n: number }>(conn, `SELECT strftime(CAST(${t} AS DATE), '%Y-%m-%d') AS day, count(*) AS n FROM read_parquet(${sqlString(out)}) GROUP BY 1`);
+  const rowsOn = new Map(perDay.map((r) => [r.day, r.n]));
+  const newest = await newestEvent(conn, contract, inputFiles);
+  return new Map(
+    days.map((day) => {
+      const before = Array.from({ length: window }, (_, i) => rowsOn.get(addDays(day, -(i + 1))) ?? 0);
+      return [day, { partitionRows: rowsOn.get(day) ?? 0, historyRows: before.reduce((a, b) => a + b, 0), historyDays: before.filter((n) => n > 0).length, newestEvent: newest }];
+    }),
+  );
+}
+
+/** The input's newest event time (ISO), from the Parquet row-group statistics: no scan of the whole input. */
+async function newestEvent(conn: DuckDBConnection, contract: Contract, inputFiles: string[]): Promise<string | null> {
+  const t = sqlIdent(contract.eventTime);
   const [newest] = await queryRows<{ newest: string | null }>(
     conn,
     `SELECT strftime(max(CAST(stats_max AS TIMESTAMP)), '%Y-%m-%dT%H:%M:%S.000Z') AS newest
      FROM parquet_metadata(${sqlFileList(inputFiles)}) WHERE path_in_schema = ${sqlString(contract.eventTime)}`,
   );
+  if (newest?.newest) return newest.newest;
   // Files written without statistics: scan after all.
-  const scanned = newest?.newest
-    ? newest
-    : (await queryRows<{ newest: string | null }>(conn, `SELECT strftime(max(${t}), '%Y-%m-%dT%H:%M:%S.000Z') AS newest FROM read_parquet(${sqlFileList(inputFiles)})`))[0];
-  return { partitionRows: counts!.partition_rows, historyRows: counts!.history_rows, historyDays: counts!.history_days, newestEvent: scanned?.newest ?? null };
+  const [scanned] = await queryRows<{ newest: string | null }>(conn, `SELECT strftime(max(${t}), '%Y-%m-%dT%H:%M:%S.000Z') AS newest FROM read_parquet(${sqlFileList(inputFiles)})`);
+  return scanned?.newest ?? null;
 }
 
 /**

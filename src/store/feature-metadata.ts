@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { FeaturePartitionsTable, Tables } from './tables';
 
 export type FeaturePartition = Omit<FeaturePartitionsTable, 'stats_json'> & { stats: Record<string, unknown> };
@@ -34,27 +34,25 @@ export class FeatureMetadataRepository {
     return rows.map((r) => r.partition).sort();
   }
 
-  /** Row counts of the latest published partitions before `partition`, newest first. */
-  async recentRowCounts(featureSet: string, version: string, partition: string, limit: number): Promise<number[]> {
+  /** The latest published partitions before `partition` with their row counts, newest first. */
+  async recentRowCounts(featureSet: string, version: string, partition: string, limit: number): Promise<{ partition: string; rows: number }[]> {
     const rows = await this.published(featureSet, version)
-      .select('rows')
+      .select(['partition', 'rows'])
       .where('partition', '<', partition)
       .orderBy('partition', 'desc')
       .limit(limit)
       .execute();
-    return rows.map((r) => Number(r.rows));
+    return rows.map((r) => ({ partition: r.partition, rows: Number(r.rows) }));
   }
 
   /** The newest published partition strictly before `partition`: the reference of its drift check. */
   async previousPublished(featureSet: string, version: string, partition: string): Promise<FeaturePartition | undefined> {
-    const row = await this.published(featureSet, version)
-      .selectAll()
-      .where('partition', '<', partition)
-      .orderBy('partition', 'desc')
-      .executeTakeFirst();
-    if (!row) return undefined;
-    const { stats_json, ...rest } = row;
-    return { ...rest, rows: Number(rest.rows), duration_ms: Number(rest.duration_ms), stats: JSON.parse(stats_json) as Record<string, unknown> };
+    return partitionOf(await this.published(featureSet, version).selectAll().where('partition', '<', partition).orderBy('partition', 'desc').executeTakeFirst());
+  }
+
+  /** The record of one published partition. */
+  async get(featureSet: string, version: string, partition: string): Promise<FeaturePartition | undefined> {
+    return partitionOf(await this.published(featureSet, version).selectAll().where('partition', '=', partition).executeTakeFirst());
   }
 
   /**
@@ -79,4 +77,10 @@ export class FeatureMetadataRepository {
       );
     }
   }
+}
+
+function partitionOf(row: Selectable<FeaturePartitionsTable> | undefined): FeaturePartition | undefined {
+  if (!row) return undefined;
+  const { stats_json, ...rest } = row;
+  return { ...rest, rows: Number(rest.rows), duration_ms: Number(rest.duration_ms), stats: JSON.parse(stats_json) as Record<string, unknown> };
 }

@@ -34,13 +34,14 @@ export function registerFeatures(program: Command): void {
     .requiredOption('--spec <name>', 'spec whose feature set to compute')
     .requiredOption('--from <day>', 'first day, YYYY-MM-DD')
     .requiredOption('--to <day>', 'last day, YYYY-MM-DD')
-    .option('--concurrency <n>', 'partitions at once', '4')
+    .option('--concurrency <n>', 'child runs at once', '4')
+    .option('--days-per-run <n>', 'days computed together by one child run (1: one run per day, each step visible; up to 62: much faster for history)', '1')
     .option('--input <uri>', 'artifact: URI of the input dataset (default: the latest published batch)')
     .option('--no-wait', 'start the workflow and return');
   backfill.action(
-    action(backfill, async (ctx, opts: { spec: string; from: string; to: string; concurrency: string; input?: string; wait: boolean }) => {
+    action(backfill, async (ctx, opts: { spec: string; from: string; to: string; concurrency: string; daysPerRun: string; input?: string; wait: boolean }) => {
       await withClient(ctx, async (client) => {
-        const handle = await startBackfill(client, ctx.config, { spec: opts.spec, from: opts.from, to: opts.to, concurrency: opts.concurrency, input: opts.input }).catch((e) => {
+        const handle = await startBackfill(client, ctx.config, { spec: opts.spec, from: opts.from, to: opts.to, concurrency: opts.concurrency, daysPerRun: opts.daysPerRun, input: opts.input }).catch((e) => {
           throw usage(e);
         });
         await reportRun(ctx, handle.workflowId, handle.firstExecutionRunId, opts.wait, () => handle.result(), (r) => `${r.total} partitions: ${r.computed} computed, ${r.alreadyDone} already done`);

@@ -1,0 +1,145 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { queryRows, sqlString, withConnection, type DuckDBConnection } from '../src/data/duckdb';
+import { entitiesWithFeatures, offlineRangeOrder, offlineRangeSql, onlineRangeSnapshotSql, RANGE_DAY_COLUMN } from '../src/features/feature-sql';
+import { buildFeatureReport, summarizeFeatureFailures } from '../src/features/feature-report';
+import { checkPartitionInput, extractRange } from '../src/features/partition-input';
+import { isPartition } from '../src/features/partition-dates';
+import { validateFeatures, type FeatureStats } from '../src/features/validate-features';
+import { loadSpec } from '../src/specs';
+import type { FeatureSet } from '../src/specs/feature-schema';
+import { ErrorTypes } from '../workflows/errors';
+import type { ActivityDeps } from './deps';
+import { featureInput, featureKey, featureSetOf, publishOfflinePartition, recordFeaturePartition, registerFeatureDefinition, toOnlineRows } from './feature-steps';
+import { parseInput } from './parse-input';
+
+/** At most two months in one run: its rows are one DuckDB table, and a failed run redoes all its days. */
+export const MAX_RANGE_DAYS = 62;
+
+const DaysSchema = z
+  .array(z.string().refine(isPartition, 'a day as YYYY-MM-DD'))
+  .min(1)
+  .max(MAX_RANGE_DAYS)
+  .refine((days) => days.every((d, i) => i === 0 || days[i - 1]! < d), 'days in increasing order, each once');
+const ComputeRangeSchema = z.object({ spec: z.string().min(1), days: DaysSchema, inputUri: z.string().startsWith('artifact:').optional() });
+const PublishRangeSchema = z.object({
+  spec: z.string().min(1),
+  /** The days computeFeatureRange ran on (its work directory); `days` are those of them to publish. */
+  computed: DaysSchema,
+  inputUri: z.string(),
+  startedAt: z.iso.datetime(),
+  days: z.array(z.object({ day: z.string().refine(isPartition), rows: z.number().int().nonnegative(), stats: z.record(z.string(), z.unknown()) })).min(1).max(MAX_RANGE_DAYS),
+});
+
+/** A day of a range: computed and validated (warnings name failed warning checks), or refused with the per-day failure type. */
+export type RangeDay = { day: string; computed: true; rows: number; stats: FeatureStats & { definitionHash: string }; warnings: string[] } | { day: string; computed: false; type: string; reason: string };
+
+export interface ComputedRange {
+  inputUri: string;
+  days: RangeDay[];
+}
+
+/**
+ * A backfill's days in two activities instead of seven per day: the rows of every day computed by one
+ * statement (the per-day SQL's aggregates over the same windows), then each day checked as its own
+ * partition would have been, in day order: input freshness, history and volume against the partitions
+ * published before it (earlier days of the range included), then nulls, ranges and distribution
+ * against the newest partition before it. A day that fails is refused with the type and reason its
+ * own run would have failed with; the others go on.
+ */
+export function createFeatureRangeActivities(deps: ActivityDeps) {
+  const { duck, artifacts, store, online } = deps;
+  const rangeDir = (set: FeatureSet, days: readonly string[]) => artifacts.workDir(featureKey(set, `range-${days[0]}_${days.at(-1)}`));
+  const dayFile = (dir: string, day: string) => path.join(dir, `${day}.parquet`);
+
+  return {
+    async computeFeatureRange(raw: z.input<typeof ComputeRangeSchema>): Promise<ComputedRange> {
+      const input = parseInput(ComputeRangeSchema, raw);
+      const spec = loadSpec(input.spec);
+      const set = featureSetOf(spec);
+      const definitionHash = await registerFeatureDefinition(deps, set);
+      const { inputUri, files } = await featureInput(deps, spec, input.inputUri);
+      const dir = rangeDir(set, input.days);
+      await fs.rm(dir, { recursive: true, force: true });
+      await fs.mkdir(dir, { recursive: true });
+      const extract = path.join(dir, 'extract.parquet');
+
+      const days = await withConnection(duck, async (conn) => {
+        const extracted = await extractRange(conn, set, spec.contract, files, input.days, extract);
+        const rows = await writeDayFiles(conn, set, spec, extract, input.days, dir);
+        // Published partitions (earlier days of this range included), newest first, as each day's checks see them.
+        const passed: { partition: string; rows: number; file: string }[] = [];
+        const out: RangeDay[] = [];
+        for (const day of input.days) {
+          const recent = [...passed.filter((p) => p.partition < day), ...(await store.features.recentRowCounts(set.name, set.version, day, 7))]
+            .sort((a, b) => (a.partition < b.partition ? 1 : -1))
+            .slice(0, 7);
+          const inputReport = buildFeatureReport(set.name, set.version, day, checkPartitionInput(set, spec.contract, day, extracted.get(day)!, recent.map((r) => r.rows)));
+          if (!inputReport.passed) {
+            out.push({ day, computed: false, type: ErrorTypes.FeatureInputRejected, reason: `input of ${set.name} v${set.version} partition ${day} rejected: ${summarizeFeatureFailures(inputReport)}` });
+            continue;
+          }
+          const previous = await previousPartitionFile(set, day, passed);
+          const { stats, checks } = await validateFeatures(conn, set, dayFile(dir, day), previous);
+          const report = buildFeatureReport(set.name, set.version, day, checks);
+          if (!report.passed) {
+            out.push({ day, computed: false, type: ErrorTypes.FeatureValidationFailed, reason: `features of ${set.name} v${set.version} partition ${day} failed validation: ${summarizeFeatureFailures(report)}` });
+            continue;
+          }
+          passed.unshift({ partition: day, rows: rows.get(day) ?? 0, file: dayFile(dir, day) });
+          const warnings = report.checks.filter((c) => c.verdict === 'fail').map((c) => `${c.check}(${c.subject}): ${c.detail}`);
+          out.push({ day, computed: true, rows: rows.get(day) ?? 0, stats: { ...stats, definitionHash }, warnings });
+        }
+        return out;
+      });
+      return { inputUri, days };
+    },
+
+    /** Publishes the computed days: offline partitions, the online snapshot they leave, then the records backfills plan from. */
+    async publishFeatureRange(raw: z.input<typeof PublishRangeSchema>): Promise<{ days: { day: string; uri: string; hash: string }[]; onlineWritten: Record<string, number> }> {
+      const input = parseInput(PublishRangeSchema, raw);
+      const spec = loadSpec(input.spec);
+      const set = featureSetOf(spec);
+      const days = input.days.map((d) => d.day);
+      const dir = rangeDir(set, input.computed);
+      const published = [];
+      for (const d of input.days) published.push({ day: d.day, ...(await publishOfflinePartition(deps, set, d.day, dayFile(dir, d.day))) });
+      const onlineWritten: Record<string, number> = {};
+      const source = `read_parquet(${sqlString(path.join(dir, 'extract.parquet'))})`;
+      for (const entity of entitiesWithFeatures(set)) {
+        // Per entity key, the snapshot of the newest published day that holds it: what upserting day by day leaves.
+        const rows = await withConnection(duck, (conn) => queryRows<Record<string, string | number | null>>(conn, onlineRangeSnapshotSql(set, spec.contract, source, entity, days)));
+        onlineWritten[entity] = await online.upsert(set.name, set.version, entity, toOnlineRows(rows));
+      }
+      for (const [i, d] of input.days.entries()) {
+        await recordFeaturePartition(deps, spec, set, d.day, { inputUri: input.inputUri, outputUri: published[i]!.uri, outputHash: published[i]!.hash, rows: d.rows, stats: d.stats, startedAt: input.startedAt });
+      }
+      await fs.rm(dir, { recursive: true, force: true });
+      return { days: published, onlineWritten };
+    },
+  };
+
+  /** The newest partition before `day`: a day of this range that passed, or a published one, whichever is newer. */
+  async function previousPartitionFile(set: FeatureSet, day: string, passed: { partition: string; file: string }[]): Promise<string | undefined> {
+    const inRange = passed.find((p) => p.partition < day);
+    const stored = await store.features.previousPublished(set.name, set.version, day);
+    if (inRange && (!stored || inRange.partition > stored.partition)) return inRange.file;
+    if (!stored?.output_uri) return undefined;
+    return (await artifacts.parquetFiles(artifacts.resolve(stored.output_uri)))[0];
+  }
+}
+
+/** Every day's rows, in the order its own partition orders them, one file per day; returns the row counts. */
+async function writeDayFiles(conn: DuckDBConnection, set: FeatureSet, spec: ReturnType<typeof loadSpec>, extract: string, days: readonly string[], dir: string): Promise<Map<string, number>> {
+  await conn.run(`CREATE OR REPLACE TEMP TABLE range_rows AS ${offlineRangeSql(set, spec.contract, `read_parquet(${sqlString(extract)})`, days)}`);
+  const counts = new Map<string, number>();
+  for (const day of days) {
+    const ofDay = `${RANGE_DAY_COLUMN} = TIMESTAMP ${sqlString(`${day} 00:00:00`)}`;
+    await conn.run(`COPY (SELECT * EXCLUDE (${RANGE_DAY_COLUMN}) FROM range_rows WHERE ${ofDay} ORDER BY ${offlineRangeOrder(spec.contract)}) TO ${sqlString(path.join(dir, `${day}.parquet`))} (FORMAT parquet)`);
+    const [n] = await queryRows<{ n: number }>(conn, `SELECT count(*) AS n FROM range_rows WHERE ${ofDay}`);
+    counts.set(day, n!.n);
+  }
+  await conn.run('DROP TABLE range_rows');
+  return counts;
+}

@@ -1,0 +1,91 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import { startIngestion } from '../../src/client/ingestion';
+import { startBackfill, startFeaturePartition } from '../../src/client/features';
+import { partitionRange } from '../../src/features/partition-dates';
+import { SqlOnlineStore } from '../../src/features/sql-online-store';
+import { openMetadataStore, type MetadataStore } from '../../src/store/database';
+import { featureRangeWorkflowId, type featureRangePipeline } from '../../workflows/features';
+import { testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
+import { freshAsOf, writeSource } from '../helpers/sources';
+import { saveHistory } from '../helpers/histories';
+
+/**
+ * A backfill with several days per run (featureRangePipeline: one statement for all the days) against
+ * one run per day: the same partitions byte for byte, the same online snapshot, and a refused day
+ * reported with the failure its own run has while the other days are published.
+ */
+const config = testConfig();
+const taskQueue = uniqueTaskQueue('feature-range');
+const temporal = useWorker(config, taskQueue);
+const FS = 'flight_delay';
+const LABEL = `${FS}@1`;
+const ENTITIES = ['origin', 'destination', 'route'];
+let store: MetadataStore;
+
+before(async () => {
+  await temporal.ready();
+  const source = await writeSource(config, 'upto-0125.parquet', `SELECT * FROM flights WHERE date < TIMESTAMP '2001-01-26'`);
+  await (await startIngestion(temporal.client, config, { spec: 'flights', batch: 'upto-0125', source, asOf: await freshAsOf(config, source), taskQueue })).result();
+  store = await openMetadataStore(config.databaseUrl);
+});
+after(async () => {
+  await store?.close();
+});
+
+const online = () => new SqlOnlineStore(store.db);
+const onlineState = async () => Object.fromEntries(await Promise.all(ENTITIES.map(async (e) => [e, await online().list(FS, '1', e)] as const)));
+const published = async (days: string[]) => Object.fromEntries((await Promise.all(days.map((d) => store.features.get(FS, '1', d)))).map((p, i) => [days[i], p]));
+
+describe('feature backfill, several days per run', () => {
+  test('publishes the partitions, online snapshot and records that one run per day publishes', async () => {
+    const days = partitionRange('2001-01-08', '2001-01-21');
+    const backfill = await startBackfill(temporal.client, config, { spec: 'flights', from: days[0]!, to: days.at(-1)!, concurrency: 2, daysPerRun: 5, taskQueue });
+    const result = await backfill.result();
+    assert.deepEqual(result, { total: 14, alreadyDone: 0, computed: 14 });
+    await saveHistory('feature-backfill-ranges', backfill);
+    // Three runs of at most 5 days, in date order.
+    for (const [from, to] of [['2001-01-08', '2001-01-12'], ['2001-01-13', '2001-01-17'], ['2001-01-18', '2001-01-21']]) {
+      const child = temporal.client.workflow.getHandle(featureRangeWorkflowId(LABEL, from!, to!));
+      assert.equal((await child.describe()).status.name, 'COMPLETED', `${from}..${to} ran as one run`);
+      if (from === '2001-01-08') await saveHistory('feature-range', child);
+    }
+    const byRange = await published(days);
+    const onlineByRange = await onlineState();
+    for (const d of days) assert.ok(byRange[d]?.rows && byRange[d]!.rows > 10_000, `${d} published with its rows`);
+
+    // Each day again by its own featurePipeline: the same bytes; the online store ends where the range left it.
+    const own = await Promise.all(days.map(async (partition) => (await startFeaturePartition(temporal.client, config, { spec: 'flights', partition, taskQueue })).result()));
+    for (const [i, d] of days.entries()) {
+      assert.equal(own[i]!.offlineHash, byRange[d]!.output_hash, `${d}: the same offline partition`);
+      assert.equal(own[i]!.rows, byRange[d]!.rows);
+    }
+    const byDay = await published(days);
+    for (const d of days) {
+      const { definitionHash, ...statsByDay } = byDay[d]!.stats as Record<string, unknown>;
+      const { definitionHash: rangeHash, ...statsByRange } = byRange[d]!.stats as Record<string, unknown>;
+      assert.equal(rangeHash, definitionHash);
+      assert.deepEqual(statsByRange, statsByDay, `${d}: the same validation statistics`);
+    }
+    assert.deepEqual(await onlineState(), onlineByRange, 'the online snapshot is the one day-by-day runs leave');
+    assert.ok(onlineByRange.route!.length > 1000);
+  });
+
+  test('a refused day is reported with its own failure; the days before it are published', async () => {
+    const handle = await startBackfill(temporal.client, config, { spec: 'flights', from: '2001-01-22', to: '2001-01-27', concurrency: 1, daysPerRun: 6, taskQueue });
+    const error = await handle.result().then(() => assert.fail('days past the input must be refused'), (e: unknown) => e);
+    assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure);
+    assert.equal(error.cause.type, 'BackfillIncomplete');
+    assert.match(error.cause.message, /^2 of 6 partitions failed: 2001-01-26 \(FeatureInputRejected: input of flight_delay v1 partition 2001-01-26 rejected: freshness\(input\): no rows for 2001-01-26/);
+    assert.match(error.cause.message, /2001-01-27 \(FeatureInputRejected: /);
+    assert.deepEqual(await store.features.publishedPartitions(FS, '1', partitionRange('2001-01-22', '2001-01-27')), ['2001-01-22', '2001-01-23', '2001-01-24', '2001-01-25']);
+    const run = await temporal.client.workflow.getHandle<typeof featureRangePipeline>(featureRangeWorkflowId(LABEL, '2001-01-22', '2001-01-27')).result();
+    assert.deepEqual(run.days.map((d) => ('failed' in d ? `${d.day} refused` : `${d.day} ${d.rows > 0}`)), ['2001-01-22 true', '2001-01-23 true', '2001-01-24 true', '2001-01-25 true', '2001-01-26 refused', '2001-01-27 refused']);
+  });
+
+  test('the same range again computes nothing: every partition is already published', async () => {
+    const result = await (await startBackfill(temporal.client, config, { spec: 'flights', from: '2001-01-08', to: '2001-01-21', daysPerRun: 7, taskQueue })).result();
+    assert.deepEqual(result, { total: 14, alreadyDone: 14, computed: 0 });
+  });
+});
