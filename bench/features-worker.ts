@@ -41,6 +41,8 @@ export interface BackfillTask extends ServerEnv {
   from: string;
   to: string;
   concurrency: number;
+  /** Days per child run (featureRangePipeline); absent: one featurePipeline per day. */
+  daysPerRun?: number;
 }
 
 export interface BareTask {
@@ -195,7 +197,7 @@ async function runBackfill(task: BackfillTask): Promise<BackfillRunResult> {
     let result;
     let workflowId;
     try {
-      const handle = await startBackfill(w.client, w.config, { spec: task.spec, from: task.from, to: task.to, concurrency: task.concurrency, taskQueue: task.taskQueue });
+      const handle = await startBackfill(w.client, w.config, { spec: task.spec, from: task.from, to: task.to, concurrency: task.concurrency, daysPerRun: task.daysPerRun, taskQueue: task.taskQueue });
       workflowId = handle.workflowId;
       result = await handle.result();
     } finally {

@@ -11,7 +11,9 @@
  *    with it by median;
  * 3. from the server's histories of the per-partition child workflows: each one's wall time against
  *    the sum of its activities (orchestration overhead), and activity time by type;
- * 4. the bare output is checked against the pipeline's offline partitions on sample days.
+ * 4. the bare output is checked against the pipeline's offline partitions on sample days;
+ * 5. the backfill again with several days per run (featureRangePipeline) on a second data directory,
+ *    timed against the same bare runs, its partitions compared with the first backfill's.
  * Aims (from the issue): at most 1.5x the bare time, peak worker RSS under 1 GiB.
  */
 import fs from 'node:fs';
@@ -21,6 +23,7 @@ import os from 'node:os';
 import type { Client } from '@temporalio/client';
 import { openDuckDb, queryRows, sqlString } from '../src/data/duckdb';
 import { loadSpec } from '../src/specs';
+import { openMetadataStore } from '../src/store/database';
 import { partitionRange } from '../src/features/partition-dates';
 import { maxWindowDays } from '../src/features/feature-sql';
 import { featurePartitionWorkflowId } from '../workflows/features';
@@ -41,6 +44,12 @@ const AS_OF = '2001-07-02T00:00:00Z';
 const FROM = '2001-01-08';
 const TO = '2001-06-30';
 const CONCURRENCY = 4;
+/**
+ * The backfill with several days per run (featureRangePipeline), on a second data directory: about a
+ * month per run, two runs at a time on this 2-CPU machine.
+ */
+const RANGE_DAYS_PER_RUN = 31;
+const RANGE_CONCURRENCY = 2;
 /** Days whose offline partitions are compared row by row with the bare output. */
 const SAMPLE_DAYS = ['2001-01-08', '2001-03-28', '2001-06-30'];
 const SHARE_TOLERANCE = 1e-12;
@@ -137,6 +146,21 @@ interface Verification {
 const COUNT_FEATURES = ['route_flights_7d', 'hour_of_day', 'day_of_week'];
 const SHARE_FEATURES = ['origin_delay_share_7d', 'dest_delay_share_7d', 'log_distance'];
 const KEY_COLUMNS = ['date', 'delay', 'distance', 'origin', 'destination'];
+
+/** The partitions two backfills recorded: the same output hash and row count for every day? */
+async function compareOutputs(dirA: string, dirB: string, days: string[]): Promise<{ compared: number; mismatches: string[] }> {
+  const [a, b] = await Promise.all([dirA, dirB].map((dir) => openMetadataStore(`sqlite:${path.join(dir, 'metadata.sqlite')}`)));
+  try {
+    const mismatches: string[] = [];
+    for (const day of days) {
+      const [x, y] = await Promise.all([a!.features.get('flight_delay', '1', day), b!.features.get('flight_delay', '1', day)]);
+      if (!x || !y || x.output_hash !== y.output_hash || x.rows !== y.rows) mismatches.push(`${day}: ${x ? `${x.rows} rows ${x.output_hash?.slice(0, 8)}` : 'missing'} vs ${y ? `${y.rows} rows ${y.output_hash?.slice(0, 8)}` : 'missing'}`);
+    }
+    return { compared: days.length, mismatches };
+  } finally {
+    await Promise.all([a!.close(), b!.close()]);
+  }
+}
 
 async function verify(dataDir: string, bareOutput: string): Promise<Verification> {
   const db = await openDuckDb();
@@ -324,7 +348,9 @@ export const benchmark: Benchmark = {
     `for the same days over the whole ingested dataset (daily counts per entity, a RANGE window over [D-7, D), joined back to every row, sorted, ` +
     `COPY to one Parquet file) in a fresh process with the same \`openDuckDb()\` settings. 2001-01-01..07 (less than 7 days of history) and ` +
     `2001-07-01 (a 6-flight partial day) are refused by the pipeline's input checks by design, so the range is ${FROM}..${TO}. ` +
-    `Input: flights-3m ingested through \`ingestionPipeline\` first (not timed); both sides read its accepted dataset.`,
+    `Input: flights-3m ingested through \`ingestionPipeline\` first (not timed); both sides read its accepted dataset. ` +
+    `Then the same backfill with ${RANGE_DAYS_PER_RUN} days per run (\`--days-per-run\`: \`featureRangePipeline\` children, ${RANGE_CONCURRENCY} at a time, each computing its days in one statement ` +
+    `and checking each day as its own partition) on a second data directory ingested the same way, its partitions compared with the first backfill's.`,
 
   async run(ctx: BenchContext): Promise<BenchmarkResult> {
     const started = performance.now();
@@ -359,7 +385,16 @@ export const benchmark: Benchmark = {
       const serverCpu1 = server.cpuSeconds();
       const serverCpuSeconds = serverCpu0 === undefined || serverCpu1 === undefined ? undefined : serverCpu1 - serverCpu0;
       const load1 = os.loadavg()[0]!;
-      for (let rep = 2; rep <= ctx.reps; rep++) await runBare(rep);
+      await runBare(2);
+
+      // The same backfill, several days per run, on its own data directory (ingested again, not timed).
+      const rangeEnv = { ...env, dataDir: path.join(ctx.tmpDir, 'data-ranges'), taskQueue: `${env.taskQueue}-ranges` };
+      await runWorker<IngestResult>(ctx, { kind: 'ingest', spec: 'flights', ...rangeEnv, batch: 'bench', asOf: AS_OF });
+      ctx.log(`backfill ${FROM}..${TO}, ${RANGE_DAYS_PER_RUN} days per run, ${RANGE_CONCURRENCY} runs at a time`);
+      const ranged = await runWorker<BackfillRunResult>(ctx, { kind: 'backfill', spec: 'flights', ...rangeEnv, from: FROM, to: TO, concurrency: RANGE_CONCURRENCY, daysPerRun: RANGE_DAYS_PER_RUN });
+      ctx.log(`backfill (ranges): ${ranged.seconds.toFixed(2)} s, peak RSS ${(ranged.maxRssBytes / MiB).toFixed(0)} MiB`);
+      for (let rep = 3; rep <= ctx.reps; rep++) await runBare(rep);
+      const sameOutput = await compareOutputs(env.dataDir, rangeEnv.dataDir, partitions);
 
       const client = await server.client();
       ctx.log('reading the partitions\' histories and verifying the bare output');
@@ -439,6 +474,37 @@ export const benchmark: Benchmark = {
           note: `worker + client process ${backfill.cpuSeconds.toFixed(1)} s${serverCpuSeconds === undefined ? ' (the dev server\'s CPU could not be read)' : ` + Temporal dev server ${serverCpuSeconds.toFixed(1)} s`}`,
         },
         {
+          name: `backfill, ${RANGE_DAYS_PER_RUN} days per run: wall time`,
+          headline: true,
+          value: ranged.seconds,
+          unit: 's',
+          baseline: bareSeconds,
+          ratio: ranged.seconds / bareSeconds,
+          ratioNote: `backfill wall time / median bare time; ${RANGE_CONCURRENCY} runs of up to ${RANGE_DAYS_PER_RUN} days at a time (featureRangePipeline: each run computes its days in one statement and checks each day as its own partition), on a second data directory ingested the same way; runs after bare #2`,
+          aim: { on: 'ratio', op: '<=', limit: MAX_RATIO, text: `<= ${MAX_RATIO}x bare time` },
+          samples: [ranged.seconds],
+          baselineSamples: bare.map((b) => b.seconds),
+          ratioSamples: bare.map((b) => ranged.seconds / b.seconds),
+          note: `client view; result: ${ranged.computed} computed of ${ranged.total}; against one run per day: ${(backfill.seconds / ranged.seconds).toFixed(1)}x faster; CPU ${ranged.cpuSeconds.toFixed(1)} s (worker + client)`,
+        },
+        {
+          name: `backfill, ${RANGE_DAYS_PER_RUN} days per run: peak worker RSS`,
+          value: ranged.maxRssBytes,
+          unit: 'bytes',
+          baseline: median(bare.map((b) => b.maxRssBytes)),
+          ratio: ranged.maxRssBytes / median(bare.map((b) => b.maxRssBytes)),
+          ratioNote: 'backfill peak RSS / bare peak RSS (whole process)',
+          aim: { on: 'value', op: '<=', limit: GiB, text: '< 1 GiB' },
+          samples: [ranged.maxRssBytes],
+        },
+        {
+          name: `backfill, ${RANGE_DAYS_PER_RUN} days per run = one run per day`,
+          value: sameOutput.mismatches.length,
+          unit: 'mismatches',
+          aim: { on: 'value', op: '<=', limit: 0, text: 'the same partitions (0 mismatches)' },
+          note: `offline partition hashes and row counts of the ${sameOutput.compared} partitions recorded by each backfill${sameOutput.mismatches.length ? `; differ: ${sameOutput.mismatches.slice(0, 5).join('; ')}` : ', all equal'}`,
+        },
+        {
           name: 'orchestration overhead per partition',
           headline: true,
           value: median(overheads),
@@ -491,6 +557,7 @@ export const benchmark: Benchmark = {
           ingest: ingested,
           bare: bare.map(({ output, ...b }) => ({ ...b, output: path.basename(output) })),
           backfill: { ...backfill, rssSeries: undefined, backfillServerMs, serverCpuSeconds, loadAverage: [load0, load1] },
+          rangeBackfill: { ...ranged, rssSeries: undefined, sqlByActivity: undefined, daysPerRun: RANGE_DAYS_PER_RUN, concurrency: RANGE_CONCURRENCY, sameOutput },
           rssSeries: backfill.rssSeries.filter((_, i) => i % 4 === 0),
           verification: check,
           partitions: timings.map((t) => ({ ...t, activities: t.activities.map((a) => ({ type: a.type, runMs: a.runMs, queueMs: a.queueMs, attempt: a.attempt })) })),
