@@ -1,6 +1,9 @@
 import { ApplicationFailure } from '@temporalio/workflow';
-import type * as z from 'zod/mini';
+import * as z from 'zod/mini';
 import { ErrorTypes } from './errors';
+
+// zod/mini carries no messages of its own ("Invalid input" for every problem): the English ones say what is wrong.
+z.config(z.locales.en());
 
 /** A workflow's input checked against its schema, or a non-retryable InvalidInput naming every problem. */
 export function parseWorkflowInput<T>(schema: z.ZodMiniType<T>, raw: unknown, what: string): T {
