@@ -18,9 +18,10 @@ type Say = (text: string) => void;
  * and starts the retraining child the spec's trigger calls for (once: a re-run finds it already done).
  */
 export async function monitoringDemo(client: Client, config: Config, say: Say, window: { from: string; to: string }): Promise<void> {
-  const backfill = await startBackfill(client, config, { spec: 'flights', ...window, concurrency: 4 });
+  // History: a month of days per child run (one statement each), two at a time.
+  const backfill = await startBackfill(client, config, { spec: 'flights', ...window, concurrency: 2, daysPerRun: 31 });
   const b = await backfill.result();
-  say(`   features ${window.from}..${window.to}: ${b.total} partitions (${b.computed} computed, ${b.alreadyDone} already done)`);
+  say(`   features ${window.from}..${window.to}, 31 days per run: ${b.total} partitions (${b.computed} computed, ${b.alreadyDone} already done)`);
   const handle = await startMonitoring(client, config, { spec: 'flights', ...window });
   const result = await handle.result();
   const dir = new ArtifactStore(config.dataDir).resolve(result.reportUri);
