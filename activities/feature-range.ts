@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { queryRows, sqlString, withConnection, type DuckDBConnection } from '../src/data/duckdb';
 import { entitiesWithFeatures, offlineRangeOrder, offlineRangeSql, onlineRangeSnapshotSql, RANGE_DAY_COLUMN } from '../src/features/feature-sql';
@@ -103,6 +104,9 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
       const set = featureSetOf(spec);
       const days = input.days.map((d) => d.day);
       const dir = rangeDir(set, input.computed);
+      // The work directory goes last, so an attempt that finds it gone follows one that finished
+      // everything but reporting it (a worker killed in between): the records say what it published.
+      if (!(await exists(dir))) return alreadyPublished(set, days);
       const published = [];
       for (const d of input.days) published.push({ day: d.day, ...(await publishOfflinePartition(deps, set, d.day, dayFile(dir, d.day))) });
       const onlineWritten: Record<string, number> = {};
@@ -119,6 +123,13 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
       return { days: published, onlineWritten };
     },
   };
+
+  async function alreadyPublished(set: FeatureSet, days: string[]): Promise<{ days: { day: string; uri: string; hash: string }[]; onlineWritten: Record<string, number> }> {
+    const records = await Promise.all(days.map((day) => store.features.get(set.name, set.version, day)));
+    const missing = days.filter((_, i) => !records[i]?.output_uri || !records[i]?.output_hash);
+    if (missing.length > 0) throw ApplicationFailure.nonRetryable(`the computed range ${days[0]}..${days.at(-1)} is gone and ${missing.join(', ')} not published: compute the range again`, ErrorTypes.FeatureWorkLost);
+    return { days: days.map((day, i) => ({ day, uri: records[i]!.output_uri!, hash: records[i]!.output_hash! })), onlineWritten: {} };
+  }
 
   /** The newest partition before `day`: a day of this range that passed, or a published one, whichever is newer. */
   async function previousPartitionFile(set: FeatureSet, day: string, passed: { partition: string; file: string }[]): Promise<string | undefined> {
@@ -143,3 +154,5 @@ async function writeDayFiles(conn: DuckDBConnection, set: FeatureSet, spec: Retu
   await conn.run('DROP TABLE range_rows');
   return counts;
 }
+
+const exists = (dir: string) => fs.stat(dir).then(() => true, () => false);

@@ -11,6 +11,8 @@ export const ErrorTypes = {
   FeatureInputRejected: 'FeatureInputRejected',
   FeatureValidationFailed: 'FeatureValidationFailed',
   FeatureDefinitionChanged: 'FeatureDefinitionChanged',
+  /** A range's computed days were removed before all of them were published: it must be computed again. */
+  FeatureWorkLost: 'FeatureWorkLost',
   BackfillIncomplete: 'BackfillIncomplete',
   TrainingDataIncomplete: 'TrainingDataIncomplete',
   ModelQualityGateFailed: 'ModelQualityGateFailed',

@@ -10,6 +10,10 @@ import { featureRangeWorkflowId, type featureRangePipeline } from '../../workflo
 import { testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
 import { freshAsOf, writeSource } from '../helpers/sources';
 import { saveHistory } from '../helpers/histories';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createFeatureRangeActivities } from '../../activities/feature-range';
+import { openActivityDeps } from '../../activities/open-deps';
+import { createLogger } from '../../src/logger';
 
 /**
  * A backfill with several days per run (featureRangePipeline: one statement for all the days) against
@@ -82,6 +86,24 @@ describe('feature backfill, several days per run', () => {
     assert.deepEqual(await store.features.publishedPartitions(FS, '1', partitionRange('2001-01-22', '2001-01-27')), ['2001-01-22', '2001-01-23', '2001-01-24', '2001-01-25']);
     const run = await temporal.client.workflow.getHandle<typeof featureRangePipeline>(featureRangeWorkflowId(LABEL, '2001-01-22', '2001-01-27')).result();
     assert.deepEqual(run.days.map((d) => ('failed' in d ? `${d.day} refused` : `${d.day} ${d.rows > 0}`)), ['2001-01-22 true', '2001-01-23 true', '2001-01-24 true', '2001-01-25 true', '2001-01-26 refused', '2001-01-27 refused']);
+  });
+
+  test('publishing again after the work directory is gone (a worker killed before it reported) answers from the records', async () => {
+    const opened = await openActivityDeps(config, createLogger('warn'));
+    const { publishFeatureRange } = createFeatureRangeActivities(opened.deps);
+    const env = new MockActivityEnvironment({ workflowExecution: { workflowId: 'features/flight_delay@1/2001-01-08_2001-01-12', runId: 'retry' } });
+    const publish = (days: string[]) =>
+      env.run(() => publishFeatureRange({ spec: 'flights', computed: days, inputUri: 'artifact:datasets/flights/1.0.0/upto-0125', startedAt: new Date().toISOString(), days: days.map((day) => ({ day, rows: 1, stats: {} })) })) as ReturnType<typeof publishFeatureRange>;
+    try {
+      const days = partitionRange('2001-01-08', '2001-01-12');
+      const again = await publish(days);
+      const records = await published(days);
+      assert.deepEqual(again.days, days.map((day) => ({ day, uri: records[day]!.output_uri, hash: records[day]!.output_hash })));
+      // A day never published: nothing to answer from, and retrying cannot bring the work back.
+      await assert.rejects(publish(['2001-01-30']), (e: Error & { type?: string }) => e.type === 'FeatureWorkLost' && /2001-01-30 not published/.test(e.message));
+    } finally {
+      await opened.close();
+    }
   });
 
   test('the same range again computes nothing: every partition is already published', async () => {
