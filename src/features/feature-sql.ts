@@ -74,16 +74,21 @@ function valueOf(f: Feature, alias: string): string {
   return f.fillMissing === undefined ? col : `coalesce(${col}, ${f.fillMissing})`;
 }
 
+/** The select items of every feature of an offline row: event features over the row (alias r), entity features from group g<i>. */
+function offlineFeatureItems(fs: FeatureSet, gs: EntityGroup[]): string[] {
+  return fs.features.map((f) => {
+    if (f.kind === 'event') return eventFeatureSql(f);
+    const i = gs.findIndex((g) => g.features.includes(f));
+    return `CAST(${valueOf(f, `g${i}`)} AS DOUBLE) AS ${sqlIdent(f.name)}`;
+  });
+}
+
 /** The offline partition: every row of day `partition` with its features, in a fixed order. */
 export function offlinePartitionSql(fs: FeatureSet, contract: Contract, source: string, partition: string): string {
   const gs = groups(fs);
   const t = sqlIdent(contract.eventTime);
   const columns = contract.columns.map((c) => `r.${sqlIdent(c.name)}`);
-  const features = fs.features.map((f) => {
-    if (f.kind === 'event') return eventFeatureSql(f);
-    const i = gs.findIndex((g) => g.features.includes(f));
-    return `CAST(${valueOf(f, `g${i}`)} AS DOUBLE) AS ${sqlIdent(f.name)}`;
-  });
+  const features = offlineFeatureItems(fs, gs);
   // Event features are row expressions: evaluate them over the row's own columns (alias r).
   return `WITH keyed AS (${keyed(fs, source)}),
   ${gs.map((g, i) => `g${i} AS (${groupAggregate(g, contract.eventTime, partition)})`).join(',\n  ')}${gs.length ? ',' : ''}
@@ -93,12 +98,17 @@ export function offlinePartitionSql(fs: FeatureSet, contract: Contract, source: 
   ORDER BY ${contract.columns.map((c) => `r.${sqlIdent(c.name)}`).join(', ')}`;
 }
 
+/** The select items of an entity's snapshot: every feature of its groups g<i>. */
+function snapshotFeatureItems(gs: EntityGroup[]): string[] {
+  return gs.flatMap((g, i) => g.features.map((f) => `CAST(${valueOf(f, `g${i}`)} AS DOUBLE) AS ${sqlIdent(f.name)}`));
+}
+
 /** The online snapshot of one entity: its features over the windows ending at `validFrom`. */
 export function onlineSnapshotSql(fs: FeatureSet, contract: Contract, source: string, entity: string, validFrom: string): string {
   const gs = groups(fs).filter((g) => g.entity === entity);
   if (gs.length === 0) throw new Error(`entity ${entity} has no entity features`);
   const keys = gs.map((_, i) => `SELECT k FROM g${i}`).join(' UNION ');
-  const features = gs.flatMap((g, i) => g.features.map((f) => `CAST(${valueOf(f, `g${i}`)} AS DOUBLE) AS ${sqlIdent(f.name)}`));
+  const features = snapshotFeatureItems(gs);
   return `WITH keyed AS (${keyed(fs, source)}),
   ${gs.map((g, i) => `g${i} AS (${groupAggregate(g, contract.eventTime, validFrom)})`).join(',\n  ')},
   keys AS (${keys})
@@ -151,11 +161,7 @@ export function offlineRangeSql(fs: FeatureSet, contract: Contract, source: stri
   const gs = groups(fs);
   const t = sqlIdent(contract.eventTime);
   const columns = contract.columns.map((c) => `r.${sqlIdent(c.name)}`);
-  const features = fs.features.map((f) => {
-    if (f.kind === 'event') return eventFeatureSql(f);
-    const i = gs.findIndex((g) => g.features.includes(f));
-    return `CAST(${valueOf(f, `g${i}`)} AS DOUBLE) AS ${sqlIdent(f.name)}`;
-  });
+  const features = offlineFeatureItems(fs, gs);
   return `WITH keyed AS (${keyed(fs, source)}),
   days AS (${daysRelation(days)}),
   ${gs.map((g, i) => `g${i} AS (${rangeGroupAggregate(g, contract.eventTime, 0)})`).join(',\n  ')}${gs.length ? ',' : ''}
@@ -178,7 +184,7 @@ export function onlineRangeSnapshotSql(fs: FeatureSet, contract: Contract, sourc
   const gs = groups(fs).filter((g) => g.entity === entity);
   if (gs.length === 0) throw new Error(`entity ${entity} has no entity features`);
   const keys = gs.map((_, i) => `SELECT d, k FROM g${i}`).join(' UNION ');
-  const features = gs.flatMap((g, i) => g.features.map((f) => `CAST(${valueOf(f, `g${i}`)} AS DOUBLE) AS ${sqlIdent(f.name)}`));
+  const features = snapshotFeatureItems(gs);
   return `WITH keyed AS (${keyed(fs, source)}),
   days AS (${daysRelation(days)}),
   ${gs.map((g, i) => `g${i} AS (${rangeGroupAggregate(g, contract.eventTime, 1)})`).join(',\n  ')},
