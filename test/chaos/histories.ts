@@ -17,15 +17,18 @@ export interface HistoryStats {
 
 export async function historyStats(client: Client): Promise<HistoryStats> {
   const executions = await throughOutages('list workflows', async () => {
-    const found: { workflowId: string; runId: string; status: string }[] = [];
-    for await (const e of client.workflow.list()) found.push({ workflowId: e.workflowId, runId: e.runId, status: e.status.name });
+    const found: { workflowId: string; runId: string }[] = [];
+    for await (const e of client.workflow.list()) found.push({ workflowId: e.workflowId, runId: e.runId });
     return found;
   });
   const stats: HistoryStats = { workflows: executions.length, completed: 0, notCompleted: [], activitiesRetried: 0, extraActivityAttempts: 0, retriedByType: {}, workflowTasksRedone: 0 };
   for (const e of executions) {
-    if (e.status === 'COMPLETED') stats.completed++;
-    else stats.notCompleted.push(`${e.workflowId} ${e.status}`);
-    const history = await throughOutages('fetch history', () => client.workflow.getHandle(e.workflowId, e.runId).fetchHistory());
+    const handle = client.workflow.getHandle(e.workflowId, e.runId);
+    // The status from the run itself: visibility, which listed it, may not show its close yet.
+    const status = (await throughOutages('describe workflow', () => handle.describe())).status.name;
+    if (status === 'COMPLETED') stats.completed++;
+    else stats.notCompleted.push(`${e.workflowId} ${status}`);
+    const history = await throughOutages('fetch history', () => handle.fetchHistory());
     const scheduled = new Map<string, string>();
     for (const event of history.events ?? []) {
       const id = String(event.eventId);
