@@ -11,17 +11,16 @@ import { validateFeatures, type FeatureStats } from '../src/features/validate-fe
 import { loadSpec } from '../src/specs';
 import type { FeatureSet } from '../src/specs/feature-schema';
 import { ErrorTypes } from '../workflows/errors';
+import { MAX_DAYS_PER_RUN } from '../workflows/features';
 import type { ActivityDeps } from './deps';
 import { featureInput, featureKey, featureSetOf, publishOfflinePartition, recordFeaturePartition, registerFeatureDefinition, toOnlineRows } from './feature-steps';
 import { parseInput } from './parse-input';
 
-/** At most two months in one run: its rows are one DuckDB table, and a failed run redoes all its days. */
-export const MAX_RANGE_DAYS = 62;
 
 const DaysSchema = z
   .array(z.string().refine(isPartition, 'a day as YYYY-MM-DD'))
   .min(1)
-  .max(MAX_RANGE_DAYS)
+  .max(MAX_DAYS_PER_RUN)
   .refine((days) => days.every((d, i) => i === 0 || days[i - 1]! < d), 'days in increasing order, each once');
 const ComputeRangeSchema = z.object({ spec: z.string().min(1), days: DaysSchema, inputUri: z.string().startsWith('artifact:').optional() });
 const PublishRangeSchema = z.object({
@@ -30,7 +29,7 @@ const PublishRangeSchema = z.object({
   computed: DaysSchema,
   inputUri: z.string(),
   startedAt: z.iso.datetime(),
-  days: z.array(z.object({ day: z.string().refine(isPartition), rows: z.number().int().nonnegative(), stats: z.record(z.string(), z.unknown()) })).min(1).max(MAX_RANGE_DAYS),
+  days: z.array(z.object({ day: z.string().refine(isPartition), rows: z.number().int().nonnegative(), stats: z.record(z.string(), z.unknown()) })).min(1).max(MAX_DAYS_PER_RUN),
 });
 
 /** A day of a range: computed and validated (warnings name failed warning checks), or refused with the per-day failure type. */
@@ -111,11 +110,13 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
       for (const d of input.days) published.push({ day: d.day, ...(await publishOfflinePartition(deps, set, d.day, dayFile(dir, d.day))) });
       const onlineWritten: Record<string, number> = {};
       const source = `read_parquet(${sqlString(path.join(dir, 'extract.parquet'))})`;
-      for (const entity of entitiesWithFeatures(set)) {
-        // Per entity key, the snapshot of the newest published day that holds it: what upserting day by day leaves.
-        const rows = await withConnection(duck, (conn) => queryRows<Record<string, string | number | null>>(conn, onlineRangeSnapshotSql(set, spec.contract, source, entity, days)));
-        onlineWritten[entity] = await online.upsert(set.name, set.version, entity, toOnlineRows(rows));
-      }
+      await withConnection(duck, async (conn) => {
+        for (const entity of entitiesWithFeatures(set)) {
+          // Per entity key, the snapshot of the newest published day that holds it: what upserting day by day leaves.
+          const rows = await queryRows<Record<string, string | number | null>>(conn, onlineRangeSnapshotSql(set, spec.contract, source, entity, days));
+          onlineWritten[entity] = await online.upsert(set.name, set.version, entity, toOnlineRows(rows));
+        }
+      });
       for (const [i, d] of input.days.entries()) {
         await recordFeaturePartition(deps, spec, set, d.day, { inputUri: input.inputUri, outputUri: published[i]!.uri, outputHash: published[i]!.hash, rows: d.rows, stats: d.stats, startedAt: input.startedAt });
       }
@@ -147,9 +148,9 @@ async function writeDayFiles(conn: DuckDBConnection, set: FeatureSet, spec: Retu
   const counts = new Map<string, number>();
   for (const day of days) {
     const ofDay = `${RANGE_DAY_COLUMN} = TIMESTAMP ${sqlString(`${day} 00:00:00`)}`;
-    await conn.run(`COPY (SELECT * EXCLUDE (${RANGE_DAY_COLUMN}) FROM range_rows WHERE ${ofDay} ORDER BY ${offlineRangeOrder(spec.contract)}) TO ${sqlString(path.join(dir, `${day}.parquet`))} (FORMAT parquet)`);
-    const [n] = await queryRows<{ n: number }>(conn, `SELECT count(*) AS n FROM range_rows WHERE ${ofDay}`);
-    counts.set(day, n!.n);
+    // COPY answers with the number of rows it wrote.
+    const [written] = await queryRows<{ Count: number }>(conn, `COPY (SELECT * EXCLUDE (${RANGE_DAY_COLUMN}) FROM range_rows WHERE ${ofDay} ORDER BY ${offlineRangeOrder(spec.contract)}) TO ${sqlString(path.join(dir, `${day}.parquet`))} (FORMAT parquet)`);
+    counts.set(day, written!.Count);
   }
   await conn.run('DROP TABLE range_rows');
   return counts;

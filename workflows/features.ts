@@ -17,8 +17,8 @@ const FeaturePipelineInputSchema = z.object({
 });
 export type FeaturePipelineInput = z.infer<typeof FeaturePipelineInputSchema>;
 
-/** As activities/feature-range.ts MAX_RANGE_DAYS (workflow code cannot import activity code). */
-const MAX_DAYS_PER_RUN = 62;
+/** Days one featureRangePipeline computes at most: its rows are one DuckDB table, and a failed run redoes them all. */
+export const MAX_DAYS_PER_RUN = 62;
 
 const FeatureRangeInputSchema = z.object({
   spec: z.string().check(z.minLength(1), z.maxLength(100)),
@@ -170,34 +170,30 @@ export async function featureBackfill(raw: BackfillInput): Promise<BackfillResul
 
   const perRun = input.daysPerRun ?? 1;
   run.stage('Backfilling', `${queue.length} partitions, ${input.maxConcurrency ?? 4} runs at a time${perRun > 1 ? `, up to ${perRun} days per run` : ''}`);
-  const lane = async () => {
-    for (let partition = queue.shift(); partition !== undefined; partition = queue.shift()) {
-      state.running.push(partition);
-      try {
-        await executeChild(featurePipeline, {
-          workflowId: featurePartitionWorkflowId(input.featureSet, partition),
-          args: [{ spec: input.spec, featureSet: input.featureSet, partition, inputUri: input.inputUri }],
-          staticSummary: `Features ${input.featureSet} ${partition} (backfill)`,
-        });
-        state.done.push(partition);
-      } catch (error) {
-        state.failed.push({ partition, reason: error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error) });
-      } finally {
-        state.running.splice(state.running.indexOf(partition), 1);
-      }
+  // A run of days: one featurePipeline per day, or several days in one featureRangePipeline.
+  const runDays = async (days: string[]): Promise<FeatureRangeResult['days']> => {
+    const [first, last] = [days[0]!, days[days.length - 1]!];
+    if (perRun === 1) {
+      const r = await executeChild(featurePipeline, {
+        workflowId: featurePartitionWorkflowId(input.featureSet, first),
+        args: [{ spec: input.spec, featureSet: input.featureSet, partition: first, inputUri: input.inputUri }],
+        staticSummary: `Features ${input.featureSet} ${first} (backfill)`,
+      });
+      return [{ day: first, rows: r.rows }];
     }
+    const r = await executeChild(featureRangePipeline, {
+      workflowId: featureRangeWorkflowId(input.featureSet, first, last),
+      args: [{ spec: input.spec, featureSet: input.featureSet, days, inputUri: input.inputUri }],
+      staticSummary: `Features ${input.featureSet} ${first}..${last} (backfill)`,
+    });
+    return r.days;
   };
-  // Several days per run: each lane takes the next days of the queue (in date order) as one range.
-  const rangeLane = async () => {
+  // Each lane takes the next days of the queue, in date order, until it is empty.
+  const lane = async () => {
     for (let days = queue.splice(0, perRun); days.length > 0; days = queue.splice(0, perRun)) {
       state.running.push(...days);
       try {
-        const result = await executeChild(featureRangePipeline, {
-          workflowId: featureRangeWorkflowId(input.featureSet, days[0]!, days[days.length - 1]!),
-          args: [{ spec: input.spec, featureSet: input.featureSet, days, inputUri: input.inputUri }],
-          staticSummary: `Features ${input.featureSet} ${days[0]}..${days[days.length - 1]} (backfill)`,
-        });
-        for (const d of result.days) {
+        for (const d of await runDays(days)) {
           if ('failed' in d) state.failed.push({ partition: d.day, reason: d.failed });
           else state.done.push(d.day);
         }
@@ -209,7 +205,7 @@ export async function featureBackfill(raw: BackfillInput): Promise<BackfillResul
       }
     }
   };
-  await Promise.all(Array.from({ length: input.maxConcurrency ?? 4 }, perRun > 1 ? rangeLane : lane));
+  await Promise.all(Array.from({ length: input.maxConcurrency ?? 4 }, lane));
 
   if (state.failed.length > 0) {
     const list = state.failed.map((f) => `${f.partition} (${f.reason})`).join('; ');

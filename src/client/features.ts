@@ -6,7 +6,7 @@ import type { Spec } from '../specs/spec-schema';
 import { formatZodError } from '../validation';
 import { isPartition } from '../features/partition-dates';
 import { FeatureSet, Partition, PipelineKind, PipelineStage } from '../../workflows/search-attributes';
-import { featurePartitionWorkflowId, type featureBackfill, type featurePipeline } from '../../workflows/features';
+import { featurePartitionWorkflowId, MAX_DAYS_PER_RUN, type featureBackfill, type featurePipeline } from '../../workflows/features';
 import { InvalidRequestError } from './ingestion';
 
 const day = z.string().refine(isPartition, 'expected a day as YYYY-MM-DD');
@@ -25,7 +25,7 @@ export const BackfillSchema = z
     to: day,
     concurrency: z.coerce.number().int().min(1).max(32).default(4),
     /** Days per child run: 1 runs each day's featurePipeline; more compute that many days in one statement. */
-    daysPerRun: z.coerce.number().int().min(1).max(62).default(1),
+    daysPerRun: z.coerce.number().int().min(1).max(MAX_DAYS_PER_RUN).default(1),
     input: z.string().startsWith('artifact:', 'an artifact: dataset URI').optional(),
     taskQueue: z.string().min(1).optional(),
   })
