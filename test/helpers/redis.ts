@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { redisServerPath } from '../provision/redis';
 import { freePort } from './ports';
 
 export interface TestRedis {
@@ -20,21 +21,16 @@ const STARTUP_TIMEOUT_MS = 10_000;
  * the test run) and its working dir in a fresh temp dir, and waits until it answers PING.
  */
 export async function startRedis(): Promise<TestRedis> {
+  const server = await redisServerPath();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlpipe-redis-'));
   const port = await freePort();
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(server, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<Error>((resolve) => {
-    child.once('error', (error: NodeJS.ErrnoException) =>
-      resolve(
-        error.code === 'ENOENT'
-          ? new Error("startRedis: redis-server not found on PATH: install Debian's redis-server")
-          : error,
-      ),
-    );
+    child.once('error', resolve);
     child.once('exit', (code, signal) => resolve(new Error(`startRedis: redis-server exited (${code ?? signal})\n${output}`)));
   });
 

@@ -1,76 +1,37 @@
 /**
- * Validates docker-compose.yml with Debian's docker-compose (v1) — `docker-compose config` resolves
- * and checks the whole file without a Docker engine — and checks how the services are wired.
+ * Validates docker-compose.yml with the validator test/provision/compose.ts chose (docker-compose's
+ * `config`, or the Compose Specification's JSON schema through check-jsonschema; neither needs a Docker
+ * engine), checks how the services are wired, and that the validation rejects broken files.
  */
-import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { checkCompose, composeValidator, type ComposeConfig, type ComposeService } from '../helpers/compose';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const composeFile = path.join(repoRoot, 'docker-compose.yml');
 
-interface ComposeService {
-  image?: string;
-  build?: unknown;
-  environment?: Record<string, string | null>;
-  depends_on?: Record<string, { condition?: string }> | string[];
-  volumes?: Array<string | { target?: string; source?: string }>;
-  ports?: Array<string | { published?: number | string; target?: number | string }>;
-}
-interface ComposeConfig {
-  services: Record<string, ComposeService>;
-  volumes?: Record<string, unknown>;
-}
-
-const INSTALL_HINT =
-  'docker-compose is not installed: install Debian\'s package with `apt-get update && apt-get install -y docker-compose` ' +
-  '(.ci/run does this); no Docker engine is needed for `docker-compose config`';
-
-/** The environment without variables that docker-compose.yml interpolates, so results are deterministic. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const key of ['POSTGRES_USER', 'POSTGRES_PASSWORD', 'LOG_LEVEL', 'COMPOSE_FILE', 'COMPOSE_PROJECT_NAME']) delete env[key];
-  return env;
-}
-
-function compose(file: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync('docker-compose', ['-f', file, ...args], {
-    cwd: path.dirname(file),
-    env: cleanEnv(),
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') assert.fail(INSTALL_HINT);
-  if (result.error) throw result.error;
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** docker-compose v1 is a Python program that depends on PyYAML: its own interpreter turns YAML into JSON. */
-function yamlToJson(yamlText: string): unknown {
-  const which = spawnSync('sh', ['-c', 'command -v docker-compose'], { encoding: 'utf8' });
-  const composePath = which.stdout.trim();
-  assert.ok(composePath, INSTALL_HINT);
-  const shebang = fs.readFileSync(composePath, 'utf8').split('\n', 1)[0] ?? '';
-  const interpreter = /^#!\s*(\S*python\S*)/.exec(shebang)?.[1] ?? 'python3';
-  const result = spawnSync(
-    interpreter,
-    ['-c', 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'],
-    { input: yamlText, encoding: 'utf8', timeout: 30_000 },
-  );
-  assert.equal(result.status, 0, `could not parse docker-compose output with ${interpreter} + PyYAML: ${result.stderr}`);
-  return JSON.parse(result.stdout);
-}
-
 let cached: ComposeConfig | undefined;
 function resolvedConfig(): ComposeConfig {
   if (cached) return cached;
-  const { status, stdout, stderr } = compose(composeFile, ['config']);
-  assert.equal(status, 0, `docker-compose config failed:\n${stderr}`);
-  cached = yamlToJson(stdout) as ComposeConfig;
+  const checked = checkCompose(composeFile);
+  if (!checked.ok) assert.fail(`${composeValidator()} rejects docker-compose.yml:\n${checked.message}`);
+  cached = checked.config;
   return cached;
+}
+
+/** Writes `lines` as a compose file in a temp dir and checks it. */
+function checkBroken(lines: string[]) {
+  const dir = fs.mkdtempSync(path.join(process.env.MLPIPE_TEST_TMP ?? os.tmpdir(), 'mlpipe-compose-'));
+  try {
+    const file = path.join(dir, 'docker-compose.yml');
+    fs.writeFileSync(file, [...lines, ''].join('\n'));
+    return checkCompose(file);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function dependsOn(service: ComposeService): Record<string, string | undefined> {
@@ -79,7 +40,7 @@ function dependsOn(service: ComposeService): Record<string, string | undefined> 
   return Object.fromEntries(Object.entries(deps).map(([name, dep]) => [name, dep.condition]));
 }
 
-test('docker-compose config accepts docker-compose.yml: postgresql, temporal, temporal-ui, admin job, worker', () => {
+test('the validation accepts docker-compose.yml: postgresql, temporal, temporal-ui, admin job, worker', () => {
   const services = Object.keys(resolvedConfig().services);
   for (const name of ['postgresql', 'temporal', 'temporal-ui', 'temporal-admin-tools', 'worker']) {
     assert.ok(services.includes(name), `service ${name} missing; have ${services.join(', ')}`);
@@ -144,19 +105,23 @@ test('postgres init script creates the mlpipe database', () => {
   assert.ok(mounted, 'init.sql must be mounted into /docker-entrypoint-initdb.d');
 });
 
-test('docker-compose config rejects a stack whose worker depends on a missing service', () => {
-  // Guards the check itself: a broken file must make `docker-compose config` fail.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlpipe-compose-'));
-  try {
-    const broken = path.join(dir, 'docker-compose.yml');
-    fs.writeFileSync(
-      broken,
-      ['services:', '  worker:', '    image: busybox', '    depends_on:', '      - temporall', ''].join('\n'),
-    );
-    const { status, stderr } = compose(broken, ['config', '--quiet']);
-    assert.notEqual(status, 0, 'docker-compose config accepted a dependency on an undefined service');
-    assert.match(stderr, /temporall/);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+test('the validation rejects dangling references: a missing service, an undeclared named volume', () => {
+  // Guards the check itself: what the services refer to must exist.
+  const missingService = checkBroken(['services:', '  worker:', '    image: busybox', '    depends_on:', '      - temporall']);
+  assert.ok(!missingService.ok, 'the validation accepted a dependency on an undefined service');
+  assert.match(missingService.message, /temporall/);
+
+  const undeclaredVolume = checkBroken(['services:', '  worker:', '    image: busybox', '    volumes:', '      - mlpipe-dta:/data']);
+  assert.ok(!undeclaredVolume.ok, 'the validation accepted an undeclared named volume');
+  assert.match(undeclaredVolume.message, /mlpipe-dta/);
+});
+
+test('the validation rejects an unknown key and a value of the wrong type, naming them', () => {
+  const unknownKey = checkBroken(['services:', '  worker:', '    image: busybox', '    depnds_on: [temporal]']);
+  assert.ok(!unknownKey.ok, 'the validation accepted an unknown key');
+  assert.match(unknownKey.message, /depnds_on/);
+
+  const wrongType = checkBroken(['services:', '  worker:', '    image: busybox', '    ports: 8080']);
+  assert.ok(!wrongType.ok, 'the validation accepted ports that are not a list');
+  assert.match(wrongType.message, /ports/);
 });

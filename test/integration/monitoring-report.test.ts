@@ -1,8 +1,9 @@
 /**
- * Opens the rendered monitoring report in headless Chromium (Debian's, driven by playwright-core, which
- * downloads no browser) and checks what a reader sees: title, drift table, charts, no errors, and
- * that the page fetches nothing but itself. A missing or broken Chromium fails the test: .ci/run
- * installs the `chromium` package.
+ * Opens the rendered monitoring report in headless Chromium, driven by playwright-core (which
+ * downloads no browser), and checks what a reader sees: title, drift table, charts, no errors, and
+ * that the page fetches nothing but itself. The browser is the one test/provision/chromium.ts chose
+ * (Debian's, or @sparticuz/chromium's unpacked into the project cache); a missing or broken Chromium
+ * fails the test.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -15,17 +16,22 @@ import { renderReportHtml } from '../../src/monitoring/report-html';
 import type { MonitoringReport } from '../../src/monitoring/report-types';
 import { SAMPLE_DRIFTED, sampleMonitoringReport } from '../fixtures/monitoring-report';
 
-const CHROMIUM = '/usr/bin/chromium';
-
 let browser: Browser;
 let dir: string;
 
 before(async () => {
   dir = fs.mkdtempSync(path.join(process.env.MLPIPE_TEST_TMP ?? os.tmpdir(), 'monitoring-report-'));
-  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get update && apt-get install -y chromium (.ci/run does this)`);
+  const { MLPIPE_TEST_CHROMIUM, MLPIPE_TEST_CHROMIUM_LIBS, MLPIPE_TEST_CHROMIUM_FONTCONFIG } = process.env;
+  assert.ok(MLPIPE_TEST_CHROMIUM, 'MLPIPE_TEST_CHROMIUM is not set: run the tests with npm test, which provisions Chromium');
   browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: MLPIPE_TEST_CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    // Only the unpacked npm build needs these: its own NSS libraries and a fonts.conf naming its fonts.
+    env: {
+      ...process.env,
+      ...(MLPIPE_TEST_CHROMIUM_LIBS && { LD_LIBRARY_PATH: MLPIPE_TEST_CHROMIUM_LIBS }),
+      ...(MLPIPE_TEST_CHROMIUM_FONTCONFIG && { FONTCONFIG_FILE: MLPIPE_TEST_CHROMIUM_FONTCONFIG }),
+    },
     timeout: 60_000,
   });
 });
