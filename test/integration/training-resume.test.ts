@@ -6,7 +6,7 @@ import { startTraining } from '../../src/client/training';
 import { ArtifactStore } from '../../src/data/artifact-store';
 import { trainingWorkspace } from '../../src/training/workspace';
 import { progressQuery } from '../../workflows/messages';
-import { connect, spawnWorker, startWorker, testConfig, uniqueTaskQueue, waitFor, type WorkerProcess } from '../helpers/temporal';
+import { connect, spawnWorker, startWorker, terminateIfRunning, testConfig, uniqueTaskQueue, waitFor, type WorkerProcess } from '../helpers/temporal';
 import { publishFlightFeatures } from '../helpers/training-data';
 
 /**
@@ -55,7 +55,7 @@ test('training killed mid-run resumes from its last checkpoint and ends with the
   try {
     const handle = await train('undisturbed', undisturbedQueue);
     undisturbed = await trainedModel(handle);
-    await handle.terminate('the model is all this test needs');
+    await terminateIfRunning(handle, 'the model is all this test needs');
   } finally {
     await inProcess.stop();
   }
@@ -78,7 +78,7 @@ test('training killed mid-run resumes from its last checkpoint and ends with the
   spawned.push(second);
   const resumed = await trainedModel(handle);
   const progress = await handle.query(progressQuery);
-  await handle.terminate('done');
+  await terminateIfRunning(handle, 'done');
   second.child.kill('SIGTERM');
   await second.exited;
 
