@@ -1,4 +1,4 @@
-/** Test vectors of /work/shared/reference/drift-test-vectors.md, shared by the drift-*.test.ts files. */
+/** Test vectors of src/stats/DRIFT-CONVENTIONS.md (the drift conventions and their exact values), shared by the drift-*.test.ts files. */
 import assert from 'node:assert/strict';
 
 /** N1: reference 1..20, current 1.25 i - 0.35 for i = 1..20. */
