@@ -5,9 +5,11 @@
  *
  * Bundles bench/roundtrip-workflows.ts (not workflows/), starts a Worker on the task's queue with a
  * no-op activity (default worker options) and a client, runs a warm-up, then the task's runs of
- * `noopChain` one after the other, each timed from the client (start -> result). The parent reads
- * the histories. The result is printed as one line `BENCH_RESULT <json>`.
+ * `noopChain` one after the other, each timed from the client (start -> result), with the CPU time this
+ * process and the dev server used during it. The parent reads the histories. The result is printed as
+ * one line `BENCH_RESULT <json>`.
  */
+import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { runAsBenchWorker } from './child';
@@ -18,13 +20,36 @@ export interface RoundtripTask {
   address: string;
   taskQueue: string;
   warmupCalls: number;
+  /** The dev server's process, whose CPU time each run reports. */
+  serverPid?: number;
   runs: { workflowId: string; calls: number; activityKind: 'activity' | 'local' }[];
 }
 
 export interface RoundtripResult {
   kind: 'roundtrip';
   bundleSeconds: number;
-  runs: { workflowId: string; calls: number; activityKind: 'activity' | 'local'; wallMs: number }[];
+  runs: {
+    workflowId: string;
+    calls: number;
+    activityKind: 'activity' | 'local';
+    wallMs: number;
+    /** CPU time of this process (worker and client) during the run. */
+    workerCpuMs: number;
+    /** CPU time of the dev server during the run; undefined where /proc cannot be read. */
+    serverCpuMs?: number;
+  }[];
+}
+
+/** CPU ms a process has used so far, from Linux /proc (utime + stime, in USER_HZ = 100 ticks/s), or undefined. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 const noop = () => {};
@@ -47,11 +72,16 @@ async function main(task: RoundtripTask): Promise<RoundtripResult> {
     await execute(`${task.taskQueue}-warmup-local`, task.warmupCalls, 'local');
     const runs: RoundtripResult['runs'] = [];
     for (const run of task.runs) {
+      const server0 = processCpuMs(task.serverPid);
+      const cpu0 = process.cpuUsage();
       const started = performance.now();
       const sum = await execute(run.workflowId, run.calls, run.activityKind);
       const wallMs = performance.now() - started;
+      const cpu = process.cpuUsage(cpu0);
+      const server1 = processCpuMs(task.serverPid);
       if (sum !== (run.calls * (run.calls - 1)) / 2) throw new Error(`${run.workflowId}: noopChain returned ${sum}`);
-      runs.push({ ...run, wallMs });
+      const serverCpuMs = server0 !== undefined && server1 !== undefined ? server1 - server0 : undefined;
+      runs.push({ ...run, wallMs, workerCpuMs: (cpu.user + cpu.system) / 1000, serverCpuMs });
     }
     return { kind: 'roundtrip', bundleSeconds, runs };
   } finally {

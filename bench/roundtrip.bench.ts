@@ -11,6 +11,7 @@
  * workflow's start -> result wall time over N.
  */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import { EventType, eventMs, runServerWorker, withDevServer, type HistoryEvent } from './harness';
 import { median, type BenchContext, type Benchmark, type BenchmarkResult, type DetailTable, type Figure } from './report';
 import type { RoundtripResult, RoundtripTask } from './roundtrip-worker';
@@ -99,12 +100,31 @@ function historyTiming(events: HistoryEvent[]): HistoryTiming {
   return t;
 }
 
+/**
+ * The process of the dev server listening at `address` (Linux /proc), or undefined. withDevServer gives
+ * only the server's total CPU time; the worker reads the server's CPU time around each run itself.
+ */
+function devServerPid(address: string): number | undefined {
+  const port = address.slice(address.lastIndexOf(':') + 1);
+  for (const entry of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const args = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (args.includes('start-dev') && args[args.indexOf('--port') + 1] === port) return Number(entry);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return undefined;
+}
+
 interface RunSample {
   rep: number;
   activityKind: 'activity' | 'local';
   workflowId: string;
   calls: number;
   wallMs: number;
+  workerCpuMs: number;
+  serverCpuMs?: number;
   timing: HistoryTiming;
 }
 
@@ -127,7 +147,8 @@ export const benchmark: Benchmark = {
         for (const activityKind of ['local', 'activity'] as const) runs.push({ workflowId: `${taskQueue}-${activityKind}-${rep}`, calls: CALLS, activityKind });
       }
       ctx.log(`worker: ${runs.length} runs of ${CALLS} no-op calls on ${taskQueue}`);
-      const task: RoundtripTask = { kind: 'roundtrip', address: server.config.TEMPORAL_ADDRESS, taskQueue, warmupCalls: WARMUP_CALLS, runs };
+      const serverPid = fs.existsSync('/proc') ? devServerPid(server.config.TEMPORAL_ADDRESS) : undefined;
+      const task: RoundtripTask = { kind: 'roundtrip', address: server.config.TEMPORAL_ADDRESS, taskQueue, warmupCalls: WARMUP_CALLS, serverPid, runs };
       const result = await runServerWorker<RoundtripResult>(ctx, 'roundtrip-worker.ts', task, WORKER_TIMEOUT_MS);
       const client = await server.client();
       const samples: RunSample[] = [];
@@ -136,7 +157,7 @@ export const benchmark: Benchmark = {
         const timing = historyTiming(events);
         if (run.activityKind === 'activity' && timing.activities !== run.calls) throw new Error(`${run.workflowId}: ${timing.activities} activities completed, expected ${run.calls}`);
         if (run.activityKind === 'local' && timing.markers !== run.calls) throw new Error(`${run.workflowId}: ${timing.markers} local-activity markers, expected ${run.calls}`);
-        samples.push({ rep: Math.floor(i / 2) + 1, activityKind: run.activityKind, workflowId: run.workflowId, calls: run.calls, wallMs: run.wallMs, timing });
+        samples.push({ rep: Math.floor(i / 2) + 1, activityKind: run.activityKind, workflowId: run.workflowId, calls: run.calls, wallMs: run.wallMs, workerCpuMs: run.workerCpuMs, serverCpuMs: run.serverCpuMs, timing });
         ctx.log(
           `${run.workflowId}: ${fmt(run.wallMs / run.calls)} ms per call (client), ${timing.workflowTaskMs.length} workflow tasks` +
             (timing.activities ? `, round trip median ${fmt(median(timing.roundTripMs))} ms, p90 ${fmt(percentile(timing.roundTripMs, 90))} ms` : ''),
@@ -149,6 +170,16 @@ export const benchmark: Benchmark = {
       const perRun = (f: (t: HistoryTiming) => number[], stat: (v: number[]) => number, of = regular) => of.map((s) => stat(f(s.timing)));
       const p90 = (v: number[]) => percentile(v, 90);
       const wallPerCall = (s: RunSample) => s.wallMs / s.calls;
+      const cpuShare = (s: RunSample) => (100 * ((s.serverCpuMs ?? NaN) + s.workerCpuMs)) / s.wallMs;
+      const perCallCpu = (name: string, cpuMs: (s: RunSample) => number | undefined, note: string): Figure => ({
+        name,
+        value: median(regular.map((s) => (cpuMs(s) ?? NaN) / s.calls)),
+        unit: 'ms',
+        samples: regular.map((s) => (cpuMs(s) ?? NaN) / s.calls),
+        baseline: median(local.map((s) => (cpuMs(s) ?? NaN) / s.calls)),
+        baselineSamples: local.map((s) => (cpuMs(s) ?? NaN) / s.calls),
+        note,
+      });
       const pooled = (name: string, f: (t: HistoryTiming) => number[], note: string, of = regular): Figure[] => [
         { name: `${name}: median`, value: median(all(f, of)), unit: 'ms', samples: perRun(f, median, of), note: `${note}; median over all ${all(f, of).length} of every run (samples: per-run medians)` },
         { name: `${name}: p90`, value: percentile(all(f, of), 90), unit: 'ms', samples: perRun(f, p90, of), note: 'samples: per-run p90s' },
@@ -166,6 +197,19 @@ export const benchmark: Benchmark = {
           ratioSamples: regular.map((s, i) => wallPerCall(s) / wallPerCall(local[i]!)),
           ratioNote: 'regular activity / local activity, per call, median of per-repetition ratios',
           note: `client start -> result of a ${CALLS}-call workflow, over ${CALLS} (includes starting and completing the workflow)`,
+        },
+        // What the wall time per call is made of: the calls run one after the other, so the server and
+        // the worker mostly take turns; CPU near the wall time means the chain waits on nothing else.
+        perCallCpu('dev-server CPU per call', (s) => s.serverCpuMs, 'the server process (utime + stime from /proc, 10 ms ticks) during the run, over its calls'),
+        perCallCpu('worker process CPU per call', (s) => s.workerCpuMs, 'the process running the worker and the client, during the run, over its calls'),
+        {
+          name: 'share of the wall time spent on CPU',
+          value: median(regular.map(cpuShare)),
+          unit: '%',
+          samples: regular.map(cpuShare),
+          baseline: median(local.map(cpuShare)),
+          baselineSamples: local.map(cpuShare),
+          note: '(dev-server CPU + worker process CPU) / wall time, per run: near or above 100% (the two overlap on 2+ CPUs) the calls wait on nothing but CPU; well below, on queues, timers or I/O',
         },
         ...pooled('activity round trip (scheduled -> completed)', (t) => t.roundTripMs, 'server event times'),
         ...pooled('activity queue wait (scheduled -> started)', (t) => t.queueMs, 'waiting for the worker\'s activity poller'),
@@ -210,7 +254,7 @@ export const benchmark: Benchmark = {
         data: {
           calls: CALLS,
           warmupCalls: WARMUP_CALLS,
-          runs: samples.map((s) => ({ rep: s.rep, kind: s.activityKind, workflowId: s.workflowId, wallMs: s.wallMs, ...s.timing })),
+          runs: samples.map((s) => ({ rep: s.rep, kind: s.activityKind, workflowId: s.workflowId, wallMs: s.wallMs, workerCpuMs: s.workerCpuMs, serverCpuMs: s.serverCpuMs, ...s.timing })),
         },
       };
     });

@@ -33,6 +33,33 @@ export interface ServerOptions {
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
 
 /**
+ * Server settings that take the embedded server's overhead per activity call from ~95 ms to ~20 ms
+ * (bench/roundtrip.bench.ts; the measurements are in bench/results/latest.md). Each step of a workflow
+ * (a workflow task, an activity) waits for one history write and one transfer-queue task; these are
+ * what made those slow. The production-like stack sets the same dynamic config in
+ * deploy/temporal/dynamicconfig.yaml.
+ */
+export const DEV_SERVER_TUNING: readonly string[] = [
+  // The history service loads each new transfer task (dispatch of a workflow or activity task to
+  // matching) through a reader limited to 20 loads/s per shard (burst 20); the dev server has 1 shard.
+  // A workflow running steps one after the other needs one load per step, so once the burst is spent
+  // every step waited up to 50 ms for a token. Cost: more, smaller task reads when tasks trickle in;
+  // bursts are still read in batches, and the host-wide limit (from history.persistenceMaxQPS) stays.
+  '--dynamic-config-value', 'history.transferProcessorMaxPollRPS=1000',
+  // The history service may hand an activity it schedules straight back to the worker completing the
+  // workflow task (when the worker asks and has a free slot), instead of a transfer task, a trip
+  // through matching and a RecordActivityTaskStarted write. Cost: those activities run on the worker
+  // that ran the workflow task rather than on whichever worker polls; the rest go through matching.
+  '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+  // SQLite's default rollback journal syncs the journal and the database on every commit (~8 fsyncs
+  // per history write, ~15 ms each write here). Write-ahead log with synchronous=NORMAL: one append per
+  // commit, syncs only at checkpoints. Cost: a power loss or OS crash (not a server crash) can lose the
+  // last commits, never corrupt the file; -wal and -shm files sit next to it, which needs a local disk.
+  '--sqlite-pragma', 'journal_mode=wal',
+  '--sqlite-pragma', 'synchronous=normal',
+];
+
+/**
  * The embedded Temporal server: uses TEMPORAL_ADDRESS if a server answers there; otherwise starts
  * `temporal server start-dev` on that loopback address with a persistent SQLite file under the data
  * directory and the project's search attributes (registered also on a database created earlier).
@@ -83,6 +110,7 @@ async function startCli(cli: string, listen: Listen, options: ServerOptions): Pr
     '--namespace', listen.namespace,
     ...(options.extraNamespaces ?? []).flatMap((namespace) => ['--namespace', namespace]),
     '--log-level', 'warn',
+    ...DEV_SERVER_TUNING,
     ...(options.ui ? ['--ui-port', String(listen.uiPort)] : ['--headless']),
     ...searchAttributeFlags(),
   ];
@@ -117,6 +145,7 @@ async function startWithSdkDownload(listen: Listen, options: ServerOptions): Pro
       dbFilename: listen.dbFile,
       namespace: listen.namespace,
       searchAttributes: [],
+      extraArgs: [...DEV_SERVER_TUNING],
     },
   });
   return { stop: () => env.teardown() };
