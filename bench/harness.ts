@@ -15,7 +15,8 @@ import { ensureServer } from '../src/temporal/dev-server';
 import { connectClient } from '../src/temporal/client';
 import { freePort } from '../test/helpers/ports';
 import { runBenchChild } from './child';
-import type { BenchContext } from './report';
+import { median, type BenchContext, type Figure } from './report';
+import type { WarmUpRun } from './worker-harness';
 
 /**
  * Runs one task of a bench worker script (see `runBenchChild`) with no inherited configuration: the
@@ -219,4 +220,51 @@ export function activityCalls(events: HistoryEvent[]): ActivityCall[] {
       const attrs = e.activityTaskScheduledEventAttributes!;
       return { type: attrs.activityType!.name!, args: (attrs.input?.payloads ?? []).map((p) => decodePayload(p.data)) };
     });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Warm workers: a pipeline bench's worker process runs a warm-up workflow before its measured run
+// (`warmUp` in bench/worker-harness.ts); its cold first workflow task is reported apart.
+
+/** For a benchmark's description: what the warm-up warms, and what it leaves cold. */
+export const WARM_UP_NOTE =
+  'Before its measured run, each worker process runs one warm-up workflow (not timed: the same workflow type with an empty input, which fails its input check in its first workflow task, before any activity), ' +
+  "so the run's workflow tasks are warm, as in a long-lived production worker; the first task's cold cost (loading the workflow bundle into the worker's V8 context) is reported apart. " +
+  'The activities are not warmed (the baseline runs in a fresh process too).';
+
+/** The first workflow task of a history: scheduled -> completed (its queue wait included), ms. */
+export function firstWorkflowTaskMs(events: HistoryEvent[]): number {
+  const scheduled = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+  const completed = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+  if (!scheduled || !completed) throw new Error('the history has no completed workflow task');
+  return eventMs(completed) - eventMs(scheduled);
+}
+
+/** A worker process's first workflow task (its warm-up's), and the measured run's first, after it; ms. */
+export interface FirstTasks {
+  cold: number;
+  warm: number;
+}
+
+/** The first workflow tasks of a worker process: its warm-up run's, read from the server, and the measured run's (`events`). */
+export async function firstTasks(client: Client, warmUp: WarmUpRun, events: HistoryEvent[]): Promise<FirstTasks> {
+  const warmUpEvents = (await client.workflow.getHandle(warmUp.workflowId, warmUp.runId).fetchHistory()).events ?? [];
+  return { cold: firstWorkflowTaskMs(warmUpEvents), warm: firstWorkflowTaskMs(events) };
+}
+
+/** What a fresh worker process pays once, on its first workflow task: kept out of the runs, and shown here. */
+export function coldStartFigure(tasks: FirstTasks[], label?: string): Figure {
+  const cold = tasks.map((t) => t.cold);
+  const warm = tasks.map((t) => t.warm);
+  return {
+    name: `${label ? `${label}: ` : ''}first workflow task in a fresh worker process`,
+    value: median(cold),
+    unit: 'ms',
+    samples: cold,
+    ratio: median(cold) / median(warm),
+    ratioNote: "the warm-up's first workflow task / the measured run's first workflow task right after it, in the same process (medians)",
+    note:
+      `the warm-up run's workflow task, scheduled -> completed (server times), once per worker process, not counted in the run; ` +
+      `the measured run's first workflow task, per run ${warm.map((w) => w.toFixed(0)).join(', ')} ms`,
+  };
 }

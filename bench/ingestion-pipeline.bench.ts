@@ -5,8 +5,9 @@
  * The parent (this module) starts a Temporal dev server on a free port with a fresh data directory; each
  * repetition is a pair of fresh child processes (bench/pipeline-worker.ts), so each one's peak RSS is
  * its own:
- * 1. a worker and a client run the pipeline on a fresh data directory (batch `bench-<rep>`: a fresh
- *    metadata store, so nothing is skipped as already ingested and the quality gates see a first batch);
+ * 1. a worker and a client run a warm-up workflow (not measured: see `warmUp` in bench/worker-harness.ts),
+ *    then the pipeline on a fresh data directory (batch `bench-<rep>`: a fresh metadata store, so nothing
+ *    is skipped as already ingested and the quality gates see a first batch);
  * 2. the bare replay: the activity calls of that run's history (ingest the source, the quality gates,
  *    publish, the data-quality alert), with the same arguments, in the same order, on another fresh
  *    data directory;
@@ -18,7 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { loadSpec } from '../src/specs';
-import { withDevServer } from './harness';
+import { WARM_UP_NOTE, withDevServer } from './harness';
 import { measurePair, pipelineDetails, pipelineFigures, sampleData, type PipelineSample } from './pipeline-replay';
 import type { BenchContext, Benchmark, BenchmarkResult, Figure } from './report';
 
@@ -46,7 +47,8 @@ export const benchmark: Benchmark = {
     `Ingestion pipeline of ${loadSpec(SPEC).defaultSource}: \`ingestionPipeline\` on spec ${SPEC} (checkpointed ingestion, quality gates, publication, the data-quality alert), ` +
     'started by `startIngestion` on an embedded dev server, worker and client in one fresh Node process per run, each run on a fresh data directory with its own batch id; ' +
     'against a bare replay in a fresh process: the activity calls of that run\'s history made directly, same arguments and order, on the worker\'s dependencies ' +
-    '(DuckDB with `openDuckDb()` settings, the SQLite metadata store), on another fresh data directory, no Temporal. Pipeline and replay alternate.',
+    '(DuckDB with `openDuckDb()` settings, the SQLite metadata store), on another fresh data directory, no Temporal. Pipeline and replay alternate. ' +
+    WARM_UP_NOTE,
 
   async run(ctx: BenchContext): Promise<BenchmarkResult> {
     const started = performance.now();

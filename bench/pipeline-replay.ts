@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { activityCalls, runServerWorker, workflowTiming, type WorkflowTiming } from './harness';
+import { activityCalls, coldStartFigure, firstTasks, runServerWorker, workflowTiming, type FirstTasks, type WorkflowTiming } from './harness';
 import { median, type BenchContext, type DetailTable, type Figure } from './report';
 import type { IngestionTask, MonitoringTask, PipelineRunResult, ReplayResult, ReplayTask } from './pipeline-worker';
 
@@ -20,6 +20,8 @@ export interface PipelineSample {
   rep: number;
   run: PipelineRunResult;
   timing: WorkflowTiming;
+  /** The worker process's warm-up run's first workflow task (cold), and the measured run's. */
+  firstTasks: FirstTasks;
   bare: ReplayResult;
   /** The machine's 1-minute load average before the pipeline run and after the replay. */
   loadAverage: [number, number];
@@ -42,7 +44,7 @@ export async function measurePair(ctx: BenchContext, client: Client, rep: number
     `#${rep}: pipeline ${secs(timing.wallMs)} s (activities ${secs(timing.activityMs)} s, overhead ${secs(timing.wallMs - timing.activityMs)} s, ${timing.activities.length} activities), ` +
       `bare replay ${bare.seconds.toFixed(2)} s; peak RSS ${mib(run.maxRssBytes)} / ${mib(bare.maxRssBytes)}`,
   );
-  return { rep, run, timing, bare, loadAverage: [load0, os.loadavg()[0]!] };
+  return { rep, run, timing, firstTasks: await firstTasks(client, run.warmUp, events), bare, loadAverage: [load0, os.loadavg()[0]!] };
 }
 
 /** The samples for latest.json, without the activities' results (the tables have compared them). */
@@ -89,7 +91,7 @@ export function pipelineFigures(label: string, samples: PipelineSample[]): Figur
       ratioNote: `median of per-run ratios, the run's wall time / the bare replay of its activity calls (the sum of the calls) right after it; per-run ratios ${perRun(wall.ratioSamples)}`,
       note:
         `server history, WorkflowExecutionStarted -> WorkflowExecutionCompleted, per run ${perRun(wall.samples)} s; client view (start call -> result) ${perRun(samples.map((s) => s.run.clientSeconds))} s; ` +
-        `worker start-up (bundling included) took ${perRun(samples.map((s) => s.run.workerStartSeconds), 1)} s before it, not counted`,
+        `worker start-up (bundling included) took ${perRun(samples.map((s) => s.run.workerStartSeconds), 1)} s before it, then a warm-up run (see "first workflow task in a fresh worker process"), neither counted`,
     },
     {
       name: `${label}: sum of activity run times`,
@@ -121,6 +123,7 @@ export function pipelineFigures(label: string, samples: PipelineSample[]): Figur
         `over ${activities} activities and ${first.workflowTasks} workflow tasks per run; of it, per activity, activity queue wait ${(medianOf((t) => t.queueMs) / activities).toFixed(0)} ms ` +
         `and workflow tasks ${(medianOf((t) => t.workflowTaskMs) / activities).toFixed(0)} ms (medians; see "Orchestration overhead")`,
     },
+    coldStartFigure(samples.map((s) => s.firstTasks), label),
     {
       name: `${label}: peak worker RSS`,
       unit: 'bytes',

@@ -6,8 +6,9 @@
  *   node --import tsx bench/pipeline-worker.ts '<task JSON>'
  *
  * Task kinds:
- * - `ingestion`:  a fresh worker (as `mlpipe worker` builds it) and a client run `ingestionPipeline`
- *                 through `startIngestion` and await its result;
+ * - `ingestion`:  a fresh worker (as `mlpipe worker` builds it) and a client run a warm-up workflow
+ *                 (`warmUp`, not measured), then `ingestionPipeline` through `startIngestion`, and await
+ *                 its result;
  * - `monitoring`: the same for `monitoringPipeline` through `startMonitoring`;
  * - `replay`:     the baseline: the activity calls of a pipeline run (types and arguments, as its
  *                 history scheduled them) made directly in this process, in the same order, on
@@ -15,7 +16,7 @@
  *                 workflow code, no task queues (an activity that asks the server something still
  *                 does). `MockActivityEnvironment` gives each call the activity Context it reads (its
  *                 run's ids for workspace paths, heartbeats).
- * In the pipeline runs the peak-RSS mark is reset once the worker is up (workflow bundling excluded);
+ * In the pipeline runs the peak-RSS mark is reset once the worker is up and warmed up (workflow bundling excluded);
  * in the replay once the dependencies are open. The result is printed as one line `BENCH_RESULT <json>`.
  */
 import { openActivityDeps } from '../activities/open-deps';
@@ -29,7 +30,7 @@ import { loadConfig } from '../src/config';
 import { startIngestion } from '../src/client/ingestion';
 import { startMonitoring } from '../src/client/monitoring';
 import type { ActivityCall } from './harness';
-import { cpuSecondsSince, peakRssBytes, quietLogger, resetPeakRss, withWorkerAndClient, type ServerEnv, type WorkerAndClient } from './worker-harness';
+import { cpuSecondsSince, peakRssBytes, quietLogger, resetPeakRss, warmUp, withWorkerAndClient, type ServerEnv, type WarmUpRun, type WorkerAndClient } from './worker-harness';
 
 export interface IngestionTask extends ServerEnv {
   kind: 'ingestion';
@@ -80,6 +81,8 @@ export interface PipelineRunResult extends Resources {
   clientSeconds: number;
   /** Building the worker (workflow code bundled) and connecting the client, before the run; not measured. */
   workerStartSeconds: number;
+  /** The worker's warm-up run, before the measured one; not measured. */
+  warmUp: WarmUpRun;
 }
 
 export interface ReplayResult extends Resources {
@@ -99,9 +102,14 @@ async function measured<T>(work: () => Promise<T>): Promise<T & Resources> {
   return { ...out, cpuSeconds: cpuSecondsSince(cpu0), maxRssBytes: peakRssBytes(), peakReset, rssBeforeBytes };
 }
 
-function runPipeline(task: IngestionTask | MonitoringTask, start: (w: WorkerAndClient) => Promise<WorkflowHandle & { firstExecutionRunId: string }>): Promise<PipelineRunResult> {
-  return withWorkerAndClient(task, quietLogger(), (w) =>
-    measured(async () => {
+function runPipeline(
+  task: IngestionTask | MonitoringTask,
+  workflowType: string,
+  start: (w: WorkerAndClient) => Promise<WorkflowHandle & { firstExecutionRunId: string }>,
+): Promise<PipelineRunResult> {
+  return withWorkerAndClient(task, quietLogger(), async (w) => {
+    const warmUpRun = await warmUp(w, task.taskQueue, workflowType);
+    return measured(async () => {
       const t0 = performance.now();
       const handle = await start(w);
       const result: unknown = await handle.result();
@@ -112,9 +120,10 @@ function runPipeline(task: IngestionTask | MonitoringTask, start: (w: WorkerAndC
         result,
         clientSeconds: (performance.now() - t0) / 1000,
         workerStartSeconds: w.startSeconds,
+        warmUp: warmUpRun,
       };
-    }),
-  );
+    });
+  });
 }
 
 async function runReplay(task: ReplayTask): Promise<ReplayResult> {
@@ -144,9 +153,9 @@ async function runReplay(task: ReplayTask): Promise<ReplayResult> {
 function run(task: WorkerTask): Promise<PipelineRunResult | ReplayResult> {
   switch (task.kind) {
     case 'ingestion':
-      return runPipeline(task, (w) => startIngestion(w.client, w.config, { spec: task.spec, batch: task.batch, asOf: task.asOf, taskQueue: task.taskQueue }));
+      return runPipeline(task, 'ingestionPipeline', (w) => startIngestion(w.client, w.config, { spec: task.spec, batch: task.batch, asOf: task.asOf, taskQueue: task.taskQueue }));
     case 'monitoring':
-      return runPipeline(task, (w) => startMonitoring(w.client, w.config, { spec: task.spec, from: task.from, to: task.to, taskQueue: task.taskQueue }));
+      return runPipeline(task, 'monitoringPipeline', (w) => startMonitoring(w.client, w.config, { spec: task.spec, from: task.from, to: task.to, taskQueue: task.taskQueue }));
     case 'replay':
       return runReplay(task);
   }

@@ -7,7 +7,8 @@
  * Task kinds:
  * - `setup`:    a worker (as `mlpipe worker` builds it) and a client ingest flights-3m into a fresh data
  *               directory and backfill the window's feature partitions; not measured, it prepares the input;
- * - `pipeline`: a fresh worker and a client run `trainingPipeline` on the window, wait until it awaits
+ * - `pipeline`: a fresh worker and a client run a warm-up workflow (`warmUp`, not measured), then
+ *               `trainingPipeline` on the window, wait until it awaits
  *               approval, approve it through the `decide` Update and await the result. The peak-RSS mark
  *               is reset once the worker is up (workflow bundling excluded);
  * - `bare`:     the baseline: the same data steps and model fit called directly, no Temporal: the
@@ -39,7 +40,7 @@ import { DAY, LABEL, extractionSql, matrixSql, segmentColumn, transformedSql } f
 import { loadTrainingSpec } from '../src/training/training-spec';
 import { trainingWorkspace, type TrainingWorkspace } from '../src/training/workspace';
 import { PipelineStage } from '../workflows/search-attributes';
-import { cpuSecondsSince, peakRssBytes, quietLogger, resetPeakRss, withWorkerAndClient, type ServerEnv } from './worker-harness';
+import { cpuSecondsSince, peakRssBytes, quietLogger, resetPeakRss, warmUp, withWorkerAndClient, type ServerEnv, type WarmUpRun } from './worker-harness';
 
 export interface Window {
   spec: string;
@@ -100,6 +101,8 @@ export interface PipelineRunResult {
   /** Largest RSS sampled (every 100 ms) while the run was last seen in each stage, in stage order. */
   rssByStage: { stage: string; maxRssBytes: number }[];
   workerStartSeconds: number;
+  /** The worker's warm-up run, before the measured one; not measured. */
+  warmUp: WarmUpRun;
   /** CPU seconds of this process (worker, client, DuckDB threads) from start to AwaitingApproval, and from the decision to the result. */
   cpuSeconds: { beforeApproval: number; afterApproval: number };
 }
@@ -182,6 +185,7 @@ async function untilAwaitingApproval(handle: WorkflowHandle, onStage: (stage: st
 async function runPipeline(task: PipelineTask): Promise<PipelineRunResult> {
   const checkpointTimes: number[] = [];
   return withWorkerAndClient(task, checkpointCapturingLogger(checkpointTimes), async (w) => {
+    const warmUpRun = await warmUp(w, task.taskQueue, 'trainingPipeline');
     // RSS is sampled into the stage the run was last seen in.
     let stage = 'Starting';
     const rssByStage = new Map<string, number>();
@@ -222,6 +226,7 @@ async function runPipeline(task: PipelineTask): Promise<PipelineRunResult> {
         rssBeforeBytes,
         rssByStage: [...rssByStage.entries()].map(([s, bytes]) => ({ stage: s, maxRssBytes: bytes })),
         workerStartSeconds: w.startSeconds,
+        warmUp: warmUpRun,
         cpuSeconds: { beforeApproval: cpuBeforeApproval, afterApproval: cpuAfterApproval },
       };
     } finally {

@@ -9,7 +9,8 @@
  * 2. bare baseline and pipeline, alternating: bare #1, pipeline #1, bare #2, pipeline #2, ... Before each
  *    pipeline run the data directory is restored from the copy, so every run trains the model's first
  *    version against the base-rate baseline, as the first did (on the same directory a second run would
- *    be compared with the first one, promoted, and stop at the quality gate);
+ *    be compared with the first one, promoted, and stop at the quality gate). Each pipeline run's worker
+ *    process runs a warm-up workflow first (not measured: see `warmUp` in bench/worker-harness.ts);
  * 3. from the server's history of each run: each activity's run time, the wall time before and after
  *    the human wait, and the orchestration overhead (wall time outside activities);
  * 4. each run's model is checked against the bare fit (same matrix hash, same weights).
@@ -22,7 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { partitionRange } from '../src/features/partition-dates';
 import { loadTrainingSpec } from '../src/training/training-spec';
-import { EventType, eventMs, runServerWorker, taskTimings, withDevServer, type ActivityTiming, type HistoryEvent } from './harness';
+import { EventType, WARM_UP_NOTE, coldStartFigure, eventMs, firstTasks, runServerWorker, taskTimings, withDevServer, type ActivityTiming, type FirstTasks, type HistoryEvent } from './harness';
 import { median, type BenchContext, type Benchmark, type BenchmarkResult, type DetailTable, type Figure } from './report';
 import { BARE_STEPS, type BareResult, type BareStep, type PipelineRunResult, type SetupResult, type WorkerTask } from './training-worker';
 
@@ -137,6 +138,8 @@ interface PipelineSample {
   rep: number;
   run: PipelineRunResult;
   timing: RunTiming;
+  /** The worker process's warm-up run's first workflow task (cold), and the measured run's. */
+  firstTasks: FirstTasks;
   /** The trainModel activity. */
   training: ActivityTiming;
   /** Differences from the bare fit that ran just before it; empty when they agree. */
@@ -361,7 +364,8 @@ export const benchmark: Benchmark = {
     `against a bare run in a fresh process doing the same data steps and fit directly: ` +
     `the activities' SQL (extract, transform, matrix) on one DuckDB connection with \`openDuckDb()\` settings, the matrix file written and read back, the time split, ` +
     `the standardizer and \`train()\` with the spec's hyper-parameters, and the evaluation of the test and validation splits. Bare and pipeline runs alternate. ` +
-    `Input: flights-3m ingested and its feature partitions backfilled first (not timed); both sides read the published partitions.`,
+    `Input: flights-3m ingested and its feature partitions backfilled first (not timed); both sides read the published partitions. ` +
+    WARM_UP_NOTE,
 
   async run(ctx: BenchContext): Promise<BenchmarkResult> {
     const started = performance.now();
@@ -393,12 +397,14 @@ export const benchmark: Benchmark = {
         const serverCpu0 = server.cpuSeconds();
         const run = await runWorker<PipelineRunResult>(ctx, { kind: 'pipeline', ...env, ...window, runId: `bench-${rep}`, initiatedBy: INITIATED_BY, reviewer: REVIEWER });
         const serverCpu1 = server.cpuSeconds();
-        const timing = runTiming((await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events ?? []);
+        const events = (await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events ?? [];
+        const timing = runTiming(events);
         const training = activityOf(timing, 'trainModel');
         samples.push({
           rep,
           run,
           timing,
+          firstTasks: await firstTasks(client, run.warmUp, events),
           training,
           ...compareWithBare(run, b),
           serverCpuSeconds: serverCpu0 === undefined || serverCpu1 === undefined ? undefined : serverCpu1 - serverCpu0,
@@ -480,7 +486,7 @@ export const benchmark: Benchmark = {
           note:
             `server history, WorkflowExecutionStarted -> completion of the workflow task that entered AwaitingApproval; ${first.beforeApproval.activities.length} activities; per run ${perRun(preWall.samples)} s; ` +
             `client view ${perRun(samples.map((s) => (s.run.client.awaitingSeenAt - s.run.client.startedAt) / 1000))} s (startTraining() to the stage seen by polling every 100 ms); ` +
-            `worker start-up (bundling included) took ${perRun(samples.map((s) => s.run.workerStartSeconds), 1)} s before it, not counted`,
+            `worker start-up (bundling included) took ${perRun(samples.map((s) => s.run.workerStartSeconds), 1)} s before it, then a warm-up run (see "first workflow task in a fresh worker process"), neither counted`,
         },
         {
           name: 'pipeline wall: approval -> completed',
@@ -518,6 +524,7 @@ export const benchmark: Benchmark = {
           samples: overheads.map((o) => (o * 1000) / activities),
           note: `over ${activities} activities and ${first.both.workflowTasks} workflow tasks per run; of it, per activity, activity queue wait ${(median(samples.map((s) => s.timing.both.queueMs)) / activities).toFixed(0)} ms and workflow tasks ${(median(samples.map((s) => s.timing.both.workflowTaskMs)) / activities).toFixed(0)} ms (medians)`,
         },
+        coldStartFigure(samples.map((s) => s.firstTasks)),
         {
           name: 'peak worker RSS',
           unit: 'bytes',
