@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { runAsBenchWorker } from './child';
-import type { noopChain } from './roundtrip-workflows';
+import type { CallKind, noopChain } from './roundtrip-workflows';
 
 export interface RoundtripTask {
   kind: 'roundtrip';
@@ -22,7 +22,7 @@ export interface RoundtripTask {
   warmupCalls: number;
   /** The dev server's process, whose CPU time each run reports. */
   serverPid?: number;
-  runs: { workflowId: string; calls: number; activityKind: 'activity' | 'local' }[];
+  runs: { workflowId: string; calls: number; activityKind: CallKind }[];
 }
 
 export interface RoundtripResult {
@@ -31,7 +31,7 @@ export interface RoundtripResult {
   runs: {
     workflowId: string;
     calls: number;
-    activityKind: 'activity' | 'local';
+    activityKind: CallKind;
     wallMs: number;
     /** CPU time of this process (worker and client) during the run. */
     workerCpuMs: number;
@@ -66,7 +66,7 @@ async function main(task: RoundtripTask): Promise<RoundtripResult> {
   const clientConnection = await Connection.connect({ address: task.address });
   const client = new Client({ connection: clientConnection });
   try {
-    const execute = (workflowId: string, calls: number, kind: 'activity' | 'local') =>
+    const execute = (workflowId: string, calls: number, kind: CallKind) =>
       client.workflow.execute<typeof noopChain>('noopChain', { taskQueue: task.taskQueue, workflowId, args: [calls, kind] });
     await execute(`${task.taskQueue}-warmup-activity`, task.warmupCalls, 'activity');
     await execute(`${task.taskQueue}-warmup-local`, task.warmupCalls, 'local');

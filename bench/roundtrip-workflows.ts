@@ -3,7 +3,8 @@
  * bundled on its own by bench/roundtrip-worker.ts and run on a task queue of its own: nothing here is
  * part of the pipelines' workflow bundle (workflows/), so their recorded histories are unaffected.
  */
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { PipelineStage } from '../workflows/search-attributes';
 
 /** The no-op activity: returns its argument. */
 export interface NoopActivities {
@@ -13,10 +14,24 @@ export interface NoopActivities {
 const { noop } = proxyActivities<NoopActivities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 1 } });
 const local = proxyLocalActivities<NoopActivities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 1 } });
 
-/** Calls the no-op `calls` times, one after the other, as a regular or a local activity. */
-export async function noopChain(calls: number, kind: 'activity' | 'local'): Promise<number> {
+/**
+ * How each call is made: a regular activity; a local activity; or a regular activity after the
+ * bookkeeping a pipeline stage does (workflows/pipeline-run.ts `stage`: the PipelineStage search
+ * attribute and the UI's current details), so that what the bookkeeping adds to a workflow task is
+ * measured apart.
+ */
+export type CallKind = 'activity' | 'local' | 'staged';
+
+/** Calls the no-op `calls` times, one after the other. */
+export async function noopChain(calls: number, kind: CallKind): Promise<number> {
   const call = kind === 'local' ? local.noop : noop;
   let sum = 0;
-  for (let i = 0; i < calls; i++) sum += await call(i);
+  for (let i = 0; i < calls; i++) {
+    if (kind === 'staged') {
+      upsertSearchAttributes([{ key: PipelineStage, value: `Call${i}` }]);
+      setCurrentDetails(`**Call${i}**: a no-op`);
+    }
+    sum += await call(i);
+  }
   return sum;
 }

@@ -8,15 +8,20 @@
  * records the markers). From each history: every activity's scheduled -> completed, its queue wait
  * (scheduled -> started), the cycle between two consecutive completions (what each call adds to the
  * workflow's wall time), and every workflow task's scheduled -> completed; from the client, the
- * workflow's start -> result wall time over N.
+ * workflow's start -> result wall time over N. A third kind of run makes each call after a pipeline
+ * stage's bookkeeping (a search-attribute upsert and the UI's current details), to measure what that
+ * adds to a workflow task.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { EventType, eventMs, runServerWorker, withDevServer, type HistoryEvent } from './harness';
 import { median, type BenchContext, type Benchmark, type BenchmarkResult, type DetailTable, type Figure } from './report';
 import type { RoundtripResult, RoundtripTask } from './roundtrip-worker';
+import type { CallKind } from './roundtrip-workflows';
 
 const CALLS = 100;
+/** Per repetition, in this order (see CallKind). */
+const KINDS: CallKind[] = ['local', 'activity', 'staged'];
 const WARMUP_CALLS = 20;
 const WORKER_TIMEOUT_MS = 10 * 60_000;
 
@@ -119,7 +124,7 @@ function devServerPid(address: string): number | undefined {
 
 interface RunSample {
   rep: number;
-  activityKind: 'activity' | 'local';
+  activityKind: CallKind;
   workflowId: string;
   calls: number;
   wallMs: number;
@@ -137,14 +142,15 @@ export const benchmark: Benchmark = {
     `calls a no-op activity ${CALLS} times one after the other; a worker process with default worker options (bench/roundtrip-worker.ts) runs it after a warm-up of ${WARMUP_CALLS} calls of each kind. ` +
     `Baseline, alternating with it: the same ${CALLS} calls of the no-op as a local activity (run inside the workflow task's worker, recorded as markers: no activity task through the server). ` +
     `Round trip = the activity's ScheduledEvent -> CompletedEvent (server times); cycle = CompletedEvent(i-1) -> CompletedEvent(i), what each call adds to the workflow (includes the workflow task that schedules the next call); ` +
-    `wall per call = client start -> result over ${CALLS}.`,
+    `wall per call = client start -> result over ${CALLS}. ` +
+    `A third run per repetition makes each call after a pipeline stage's bookkeeping (upsert the PipelineStage search attribute, set the current details), to show what that adds to a workflow task.`,
   async run(ctx: BenchContext): Promise<BenchmarkResult> {
     const started = Date.now();
     return withDevServer(ctx, async (server) => {
       const taskQueue = `bench-roundtrip-${randomUUID().slice(0, 8)}`;
       const runs: RoundtripTask['runs'] = [];
       for (let rep = 1; rep <= ctx.reps; rep++) {
-        for (const activityKind of ['local', 'activity'] as const) runs.push({ workflowId: `${taskQueue}-${activityKind}-${rep}`, calls: CALLS, activityKind });
+        for (const activityKind of KINDS) runs.push({ workflowId: `${taskQueue}-${activityKind}-${rep}`, calls: CALLS, activityKind });
       }
       ctx.log(`worker: ${runs.length} runs of ${CALLS} no-op calls on ${taskQueue}`);
       const serverPid = fs.existsSync('/proc') ? devServerPid(server.config.TEMPORAL_ADDRESS) : undefined;
@@ -155,9 +161,9 @@ export const benchmark: Benchmark = {
       for (const [i, run] of result.runs.entries()) {
         const events = (await client.workflow.getHandle(run.workflowId).fetchHistory()).events ?? [];
         const timing = historyTiming(events);
-        if (run.activityKind === 'activity' && timing.activities !== run.calls) throw new Error(`${run.workflowId}: ${timing.activities} activities completed, expected ${run.calls}`);
+        if (run.activityKind !== 'local' && timing.activities !== run.calls) throw new Error(`${run.workflowId}: ${timing.activities} activities completed, expected ${run.calls}`);
         if (run.activityKind === 'local' && timing.markers !== run.calls) throw new Error(`${run.workflowId}: ${timing.markers} local-activity markers, expected ${run.calls}`);
-        samples.push({ rep: Math.floor(i / 2) + 1, activityKind: run.activityKind, workflowId: run.workflowId, calls: run.calls, wallMs: run.wallMs, workerCpuMs: run.workerCpuMs, serverCpuMs: run.serverCpuMs, timing });
+        samples.push({ rep: Math.floor(i / KINDS.length) + 1, activityKind: run.activityKind, workflowId: run.workflowId, calls: run.calls, wallMs: run.wallMs, workerCpuMs: run.workerCpuMs, serverCpuMs: run.serverCpuMs, timing });
         ctx.log(
           `${run.workflowId}: ${fmt(run.wallMs / run.calls)} ms per call (client), ${timing.workflowTaskMs.length} workflow tasks` +
             (timing.activities ? `, round trip median ${fmt(median(timing.roundTripMs))} ms, p90 ${fmt(percentile(timing.roundTripMs, 90))} ms` : ''),
@@ -166,6 +172,7 @@ export const benchmark: Benchmark = {
 
       const regular = samples.filter((s) => s.activityKind === 'activity');
       const local = samples.filter((s) => s.activityKind === 'local');
+      const staged = samples.filter((s) => s.activityKind === 'staged');
       const all = (f: (t: HistoryTiming) => number[], of = regular) => of.flatMap((s) => f(s.timing));
       const perRun = (f: (t: HistoryTiming) => number[], stat: (v: number[]) => number, of = regular) => of.map((s) => stat(f(s.timing)));
       const p90 = (v: number[]) => percentile(v, 90);
@@ -223,6 +230,19 @@ export const benchmark: Benchmark = {
           note: 'regular runs',
         },
         ...pooled('local-activity workflow task (scheduled -> completed)', (t) => t.workflowTaskMs, 'local runs: the worker may record several local activities per workflow task', local),
+        {
+          name: 'wall per call, after a stage upsert',
+          value: median(staged.map(wallPerCall)),
+          unit: 'ms',
+          samples: staged.map(wallPerCall),
+          baseline: median(regular.map(wallPerCall)),
+          baselineSamples: regular.map(wallPerCall),
+          ratio: median(staged.map((s, i) => wallPerCall(s) / wallPerCall(regular[i]!))),
+          ratioSamples: staged.map((s, i) => wallPerCall(s) / wallPerCall(regular[i]!)),
+          ratioNote: 'staged / regular activity, per call, median of per-repetition ratios',
+          note: 'each call made after upserting the PipelineStage search attribute and setting the current details, as every pipeline stage does (workflows/pipeline-run.ts)',
+        },
+        ...pooled('workflow task with a stage upsert (scheduled -> completed)', (t) => t.workflowTaskMs, 'staged runs: the upsert is a visibility write on the server, in the task\'s completion', staged),
       ];
       const details: DetailTable[] = [
         {
@@ -230,7 +250,7 @@ export const benchmark: Benchmark = {
           columns: ['#', 'kind', 'calls', 'client wall s', 'ms per call', 'history events', 'workflow tasks', 'round trip median ms', 'round trip p90 ms', 'cycle median ms', 'workflow task median ms', 'workflow task p90 ms'],
           rows: samples.map((s) => [
             s.rep,
-            s.activityKind === 'activity' ? 'activity' : 'local activity',
+            { activity: 'activity', local: 'local activity', staged: 'activity after a stage upsert' }[s.activityKind],
             s.calls,
             fmt(s.wallMs / 1000),
             fmt(wallPerCall(s)),
