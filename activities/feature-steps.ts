@@ -8,7 +8,7 @@ import { startOfDayIso } from '../src/features/partition-dates';
 import { FeatureDefinitionChangedError } from '../src/store/feature-metadata';
 import type { Spec } from '../src/specs/spec-schema';
 import type { FeatureSet } from '../src/specs/feature-schema';
-import { ErrorTypes } from '../workflows/errors';
+import { ErrorTypes } from '../src/api/errors';
 import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
 

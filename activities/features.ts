@@ -10,7 +10,7 @@ import { addDays, isPartition, startOfDayIso } from '../src/features/partition-d
 import { validateFeatures as judgeFeatures, type FeatureStats } from '../src/features/validate-features';
 import { loadSpec } from '../src/specs';
 import type { FeatureSet } from '../src/specs/feature-schema';
-import { ErrorTypes } from '../workflows/errors';
+import { ErrorTypes } from '../src/api/errors';
 import type { ActivityDeps } from './deps';
 import { parseInput } from './parse-input';
 import { featureInput, featureKey, featureSetOf, publishOfflinePartition, recordFeaturePartition, registerFeatureDefinition, toOnlineRows } from './feature-steps';

@@ -6,7 +6,7 @@ import { SourceUriError } from '../src/data/source-uri';
 import { SourceContentError } from '../src/data/source-reader';
 import { loadSpec } from '../src/specs';
 import type { IngestStats } from '../src/quality/gate-report';
-import { ErrorTypes } from '../workflows/errors';
+import { ErrorTypes } from '../src/api/errors';
 import { batchKeys } from './batch-keys';
 import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';

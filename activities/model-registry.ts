@@ -11,7 +11,7 @@ import type { Evaluation } from '../src/ml/evaluation';
 import { codeVersion } from '../src/training/code-version';
 import { trainingSpecOrFail } from './training-spec-input';
 import { trainingWorkspace } from '../src/training/workspace';
-import { ErrorTypes } from '../workflows/errors';
+import { ErrorTypes } from '../src/api/errors';
 import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
 import { parseInput } from './parse-input';

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { z } from 'zod';
 import { formatZodError } from '../src/validation';
-import { ErrorTypes } from '../workflows/errors';
+import { ErrorTypes } from '../src/api/errors';
 
 /** Validates an activity's argument; a malformed one fails for good, since a retry would get it again. */
 export function parseInput<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {

@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../src/data/artifact-store';
 import { evaluateGates } from '../src/quality/gates';
 import { IngestStatsSchema, summarizeFailures, type GateReport } from '../src/quality/gate-report';
 import { loadSpec } from '../src/specs';
-import { ErrorTypes } from '../workflows/errors';
+import { ErrorTypes } from '../src/api/errors';
 import { batchKeys } from './batch-keys';
 import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';

@@ -7,7 +7,7 @@ import { addDays } from '../src/features/partition-dates';
 import { startServing } from '../src/serving/server';
 import { skewSample } from '../src/training/skew-sample';
 import { trainingSpecOrFail } from './training-spec-input';
-import { ErrorTypes } from '../workflows/errors';
+import { ErrorTypes } from '../src/api/errors';
 import type { ActivityDeps } from './deps';
 import { parseInput } from './parse-input';
 import { readArtifact } from './training-model';

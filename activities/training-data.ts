@@ -13,7 +13,7 @@ import { DAY, LABEL, extractionSql, matrixSql, segmentColumn, transformedSql } f
 import type { TrainingSpec } from '../src/training/training-spec';
 import { trainingSpecOrFail } from './training-spec-input';
 import { trainingWorkspace, type TrainingWorkspace } from '../src/training/workspace';
-import { ErrorTypes } from '../workflows/errors';
+import { ErrorTypes } from '../src/api/errors';
 import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
 import { parseInput } from './parse-input';

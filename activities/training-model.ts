@@ -13,7 +13,7 @@ import { fitBaseline, predictBaseline } from '../src/ml/baseline';
 import { evaluateRows, type Evaluation } from '../src/ml/evaluation';
 import { comparePromotion, type PromotionComparison } from '../src/ml/promotion-gate';
 import { codeVersion } from '../src/training/code-version';
-import { ErrorTypes } from '../workflows/errors';
+import { ErrorTypes } from '../src/api/errors';
 import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
 import { withHeartbeatKeepalive, throwIfCancelled } from './heartbeat';

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { loadTrainingSpec, type TrainingSpec } from '../src/training/training-spec';
-import { ErrorTypes } from '../workflows/errors';
+import { ErrorTypes } from '../src/api/errors';
 
 /**
  * The named spec with its model, or a non-retryable InvalidInput: specs live in code, so an unknown,

@@ -26,7 +26,7 @@ import { loadSpec } from '../src/specs';
 import { openMetadataStore } from '../src/store/database';
 import { partitionRange } from '../src/features/partition-dates';
 import { maxWindowDays } from '../src/features/feature-sql';
-import { featurePartitionWorkflowId } from '../workflows/features';
+import { featurePartitionWorkflowId } from '../src/api/features';
 import { EventType, eventMs, runServerWorker, taskTimings, withDevServer, type HistoryEvent, type TaskTimings } from './harness';
 import { median, type BenchContext, type Benchmark, type BenchmarkResult, type DetailTable, type Figure } from './report';
 import type { BackfillRunResult, BareResult, IngestResult, WorkerTask } from './features-worker';

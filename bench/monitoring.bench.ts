@@ -30,7 +30,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { partitionRange } from '../src/features/partition-dates';
 import { loadTrainingSpec } from '../src/training/training-spec';
-import { retrainWorkflowId } from '../workflows/monitoring';
+import { retrainWorkflowId } from '../src/api/monitoring';
 import { WARM_UP_NOTE, runServerWorker, withDevServer } from './harness';
 import { measurePair, pipelineDetails, pipelineFigures, sampleData, type PipelineSample } from './pipeline-replay';
 import type { BenchContext, Benchmark, BenchmarkResult, Figure } from './report';

@@ -4,7 +4,7 @@
  * part of the pipelines' workflow bundle (workflows/), so their recorded histories are unaffected.
  */
 import { proxyActivities, proxyLocalActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import { PipelineStage } from '../workflows/search-attributes';
+import { PipelineStage } from '../src/api/search-attributes';
 
 /** The no-op activity: returns its argument. */
 export interface NoopActivities {

@@ -39,7 +39,7 @@ import { evaluateRows } from '../src/ml/evaluation';
 import { DAY, LABEL, extractionSql, matrixSql, segmentColumn, transformedSql } from '../src/training/training-sql';
 import { loadTrainingSpec } from '../src/training/training-spec';
 import { trainingWorkspace, type TrainingWorkspace } from '../src/training/workspace';
-import { PipelineStage } from '../workflows/search-attributes';
+import { PipelineStage } from '../src/api/search-attributes';
 import { cpuSecondsSince, peakRssBytes, quietLogger, resetPeakRss, warmUp, withWorkerAndClient, type ServerEnv, type WarmUpRun } from './worker-harness';
 
 export interface Window {

@@ -12,7 +12,7 @@ import { loadConfig, type Config } from '../src/config';
 import { createLogger } from '../src/logger';
 import { createWorker, type StartedWorker } from '../src/worker';
 import { connectClient } from '../src/temporal/client';
-import { ErrorTypes } from '../workflows/errors';
+import { ErrorTypes } from '../src/api/errors';
 
 /** Where a task finds the benchmark's dev server and data directory, and the task queue its worker polls. */
 export interface ServerEnv {

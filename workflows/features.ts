@@ -1,74 +1,30 @@
 import { ApplicationFailure, executeChild, proxyActivities, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
-import * as z from 'zod/mini';
 import type { Activities } from '../activities';
-import { day } from './day-schema';
-import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from './errors';
+import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from '../src/api/errors';
+import {
+  BackfillInputSchema,
+  FeaturePipelineInputSchema,
+  featurePartitionWorkflowId,
+  FeatureRangeInputSchema,
+  featureRangeWorkflowId,
+  ScheduledRunInputSchema,
+  type BackfillInput,
+  type BackfillResult,
+  type FeaturePipelineInput,
+  type FeaturePipelineResult,
+  type FeatureRangeInput,
+  type FeatureRangeResult,
+  type ScheduledRunInput,
+} from '../src/api/features';
+import { FeatureSet, Partition, ScheduledStartTime } from '../src/api/search-attributes';
 import { PipelineRun } from './pipeline-run';
 import { parseWorkflowInput } from './parse-input';
-import { FeatureSet, Partition, ScheduledStartTime } from './search-attributes';
 
-const FeaturePipelineInputSchema = z.object({
-  spec: z.string().check(z.minLength(1), z.maxLength(100)),
-  /** `<name>@<version>`, for ids and search attributes; the activities take the definition from the spec. */
-  featureSet: z.string().check(z.minLength(1), z.maxLength(100)),
-  partition: day,
-  /** An `artifact:` dataset URI; default: the contract's latest published batch. */
-  inputUri: z.optional(z.string().check(z.maxLength(1000))),
-});
-export type FeaturePipelineInput = z.infer<typeof FeaturePipelineInputSchema>;
-
-/** Days one featureRangePipeline computes at most: its rows are one DuckDB table, and a failed run redoes them all. */
-export const MAX_DAYS_PER_RUN = 62;
-
-const FeatureRangeInputSchema = z.object({
-  spec: z.string().check(z.minLength(1), z.maxLength(100)),
-  featureSet: z.string().check(z.minLength(1), z.maxLength(100)),
-  days: z.array(day).check(z.minLength(1), z.maxLength(MAX_DAYS_PER_RUN)),
-  inputUri: z.optional(z.string().check(z.maxLength(1000))),
-});
-export type FeatureRangeInput = z.infer<typeof FeatureRangeInputSchema>;
-
-/** Per day of a range: its rows once published, or why it was refused (the failure its own run would have had). */
-export interface FeatureRangeResult {
-  days: ({ day: string; rows: number } | { day: string; failed: string })[];
-}
-
-const BackfillInputSchema = z.object({
-  spec: z.string().check(z.minLength(1), z.maxLength(100)),
-  featureSet: z.string().check(z.minLength(1), z.maxLength(100)),
-  from: day,
-  to: day,
-  maxConcurrency: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(32))),
-  /** Days computed by one run (featureRangePipeline); 1 (the default): one featurePipeline per day. */
-  daysPerRun: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(MAX_DAYS_PER_RUN))),
-  inputUri: z.optional(z.string().check(z.maxLength(1000))),
-});
-export type BackfillInput = z.infer<typeof BackfillInputSchema>;
-
-export interface FeaturePipelineResult {
-  partition: string;
-  rows: number;
-  offlineUri: string;
-  offlineHash: string;
-  onlineValidFrom: string;
-  onlineWritten: Record<string, number>;
-  warnings: number;
-}
-
-export interface BackfillResult {
-  total: number;
-  alreadyDone: number;
-  computed: number;
-}
 
 const retry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES };
 // The heartbeat timeout retries a dead worker's step within half a minute (activities heartbeat while they run).
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '15 minutes', heartbeatTimeout: '30 seconds', retry });
 
-/** The workflow id of one partition: the same partition never runs twice at once. */
-export function featurePartitionWorkflowId(featureSet: string, partition: string): string {
-  return `features/${featureSet}/${partition}`;
-}
 
 /**
  * One partition (a day) of a feature set, one activity per step: extract, check the input, compute,
@@ -109,10 +65,6 @@ export async function featurePipeline(raw: FeaturePipelineInput): Promise<Featur
   return { partition, rows: computed.rows, offlineUri: offline.uri, offlineHash: offline.hash, onlineValidFrom: onlineResult.validFrom, onlineWritten: onlineResult.written, warnings: validated.report.warnings };
 }
 
-/** The workflow id of a range of partitions computed together (a backfill's run of days). */
-export function featureRangeWorkflowId(featureSet: string, from: string, to: string): string {
-  return `features/${featureSet}/${from}_${to}`;
-}
 
 /**
  * Several partitions (days of a backfill) in two activities: compute every day in one statement, each
@@ -223,13 +175,6 @@ function daysBetween(from: string, to: string): string[] {
   return days;
 }
 
-const ScheduledRunInputSchema = z.object({
-  spec: z.string().check(z.minLength(1), z.maxLength(100)),
-  featureSet: z.string().check(z.minLength(1), z.maxLength(100)),
-  /** Compute the partition this many days before the scheduled time (1: yesterday). */
-  lagDays: z.number().check(z.int(), z.minimum(0), z.maximum(30)),
-});
-export type ScheduledRunInput = z.infer<typeof ScheduledRunInputSchema>;
 
 
 /**

@@ -9,37 +9,25 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import * as z from 'zod/mini';
 import type { Activities } from '../activities';
 import type { ReportAlert } from '../src/monitoring/report-types';
 import { addDays } from '../src/features/partition-dates';
 import { degradedSegments } from '../src/monitoring/segment-degradation';
-import { day } from './day-schema';
-import { NON_RETRYABLE_ERROR_TYPES } from './errors';
+import { NON_RETRYABLE_ERROR_TYPES } from '../src/api/errors';
+import {
+  MonitoringInputSchema,
+  monitoringWorkflowId,
+  retrainWorkflowId,
+  ScheduledMonitoringSchema,
+  type MonitoringInput,
+  type MonitoringResult,
+  type ScheduledMonitoringInput,
+} from '../src/api/monitoring';
+import { ModelName, PipelineKind, PipelineStage, ScheduledStartTime } from '../src/api/search-attributes';
 import { PipelineRun } from './pipeline-run';
 import { invalidInput, parseWorkflowInput } from './parse-input';
-import { ModelName, PipelineKind, PipelineStage, ScheduledStartTime } from './search-attributes';
 import type { trainingPipeline } from './training';
 
-const MonitoringInputSchema = z.object({
-  spec: z.string().check(z.minLength(1), z.maxLength(100)),
-  from: day,
-  to: day,
-});
-export type MonitoringInput = z.infer<typeof MonitoringInputSchema>;
-
-/** What the run found and did; the report has the details. */
-export interface MonitoringResult {
-  modelName: string;
-  version: number;
-  reportUri: string;
-  datasetDrift: boolean;
-  driftedFeatures: string[];
-  degraded: boolean;
-  /** Model segments whose AUC fell beyond the spec's segment bound (absent in runs from before segments were judged). */
-  degradedSegments?: string[];
-  retraining: { started: boolean; workflowId?: string; why: string };
-}
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
@@ -50,14 +38,6 @@ const acts = proxyActivities<Activities>({
 /** Lower is better for these; for the others a drop is a fall in value. */
 const LOWER_IS_BETTER = new Set(['logLoss', 'ece']);
 
-const ScheduledMonitoringSchema = z.object({
-  spec: z.string().check(z.minLength(1), z.maxLength(100)),
-  model: z.string().check(z.regex(/^[a-z][a-z0-9-]*$/)),
-  /** The window: this many days, ending `lagDays` before the scheduled time (labels need time to land). */
-  windowDays: z.number().check(z.int(), z.minimum(1), z.maximum(366)),
-  lagDays: z.number().check(z.int(), z.minimum(0), z.maximum(30)),
-});
-export type ScheduledMonitoringInput = z.infer<typeof ScheduledMonitoringSchema>;
 
 /** What a Temporal Schedule starts: the monitoring run of the window that ended `lagDays` before its scheduled time. */
 export async function scheduledMonitoringRun(raw: ScheduledMonitoringInput): Promise<MonitoringResult> {
@@ -76,18 +56,6 @@ export async function scheduledMonitoringRun(raw: ScheduledMonitoringInput): Pro
   });
 }
 
-export function monitoringWorkflowId(model: string, from: string, to: string): string {
-  return `monitoring/${model}/${from}_${to}`;
-}
-
-export function retrainWorkflowId(model: string, from: string, to: string): string {
-  return `retrain/${model}/${from}_${to}`;
-}
-
-/** The visibility query for a model's retraining runs still running (model names are [a-z0-9-]). */
-export function runningRetrainingsQuery(model: string): string {
-  return `WorkflowId STARTS_WITH 'retrain/${model}/' AND ExecutionStatus = 'Running'`;
-}
 
 /**
  * Watches the production model over a window: collect the predictions (batch-scored and served), join

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import * as z from 'zod/mini';
-import { ErrorTypes } from './errors';
+import { ErrorTypes } from '../src/api/errors';
 
 // zod/mini carries no messages of its own ("Invalid input" for every problem): the English ones say what is wrong.
 z.config(z.locales.en());

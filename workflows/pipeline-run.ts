@@ -9,8 +9,8 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { progressQuery, type PipelineProgress } from './messages';
-import { PipelineKind, PipelineStage } from './search-attributes';
+import { progressQuery, type PipelineProgress } from '../src/api/progress';
+import { PipelineKind, PipelineStage } from '../src/api/search-attributes';
 
 const { notify } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',

@@ -5,7 +5,7 @@ import { openDuckDb, queryRows, sqlFileList, sqlIdent, withConnection } from '..
 import { addDays } from '../features/partition-dates';
 import { loadSpec, specNames } from '../specs';
 import type { MetadataStore } from '../store/database';
-import { runningRetrainingsQuery, type MonitoringResult } from '../../workflows/monitoring';
+import { runningRetrainingsQuery, type MonitoringResult } from '../api/monitoring';
 
 /** One line of `mlpipe status`: a model and everything that feeds or watches it. */
 export interface ModelHealth {

@@ -1,4 +1,4 @@
-import type { ApprovalView } from '../../workflows/approval-messages';
+import type { ApprovalView } from '../api/approval';
 import type { Evaluation } from '../ml/evaluation';
 import type { PromotionComparison } from '../ml/promotion-gate';
 import { table } from './output';

@@ -5,8 +5,8 @@ import { loadSpec } from '../specs';
 import type { Spec } from '../specs/spec-schema';
 import { formatZodError } from '../validation';
 import { isPartition } from '../features/partition-dates';
-import { FeatureSet, Partition, PipelineKind, PipelineStage } from '../../workflows/search-attributes';
-import { featurePartitionWorkflowId, MAX_DAYS_PER_RUN, type featureBackfill, type featurePipeline } from '../../workflows/features';
+import { FeatureSet, Partition, PipelineKind, PipelineStage } from '../api/search-attributes';
+import { featurePartitionWorkflowId, MAX_DAYS_PER_RUN, type FeatureBackfill, type FeaturePipeline } from '../api/features';
 import { InvalidRequestError } from './ingestion';
 
 const day = z.string().refine(isPartition, 'expected a day as YYYY-MM-DD');
@@ -49,10 +49,10 @@ export function featureSetOf(specName: string): { spec: Spec; label: string } {
   return { spec, label: `${spec.featureSet.name}@${spec.featureSet.version}` };
 }
 
-export async function startFeaturePartition(client: Client, config: Config, request: z.input<typeof FeatureRunSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<typeof featurePipeline>> {
+export async function startFeaturePartition(client: Client, config: Config, request: z.input<typeof FeatureRunSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<FeaturePipeline>> {
   const r = parse(FeatureRunSchema, request);
   const { spec, label } = featureSetOf(r.spec);
-  return client.workflow.start<typeof featurePipeline>('featurePipeline', {
+  return client.workflow.start<FeaturePipeline>('featurePipeline', {
     workflowId: featurePartitionWorkflowId(label, r.partition),
     taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     args: [{ spec: spec.name, featureSet: label, partition: r.partition, inputUri: r.input }],
@@ -71,10 +71,10 @@ export function backfillWorkflowId(label: string, from: string, to: string): str
   return `backfill/${label}/${from}_${to}`;
 }
 
-export async function startBackfill(client: Client, config: Config, request: z.input<typeof BackfillSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<typeof featureBackfill>> {
+export async function startBackfill(client: Client, config: Config, request: z.input<typeof BackfillSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<FeatureBackfill>> {
   const r = parse(BackfillSchema, request);
   const { spec, label } = featureSetOf(r.spec);
-  return client.workflow.start<typeof featureBackfill>('featureBackfill', {
+  return client.workflow.start<FeatureBackfill>('featureBackfill', {
     workflowId: backfillWorkflowId(label, r.from, r.to),
     taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     args: [{ spec: spec.name, featureSet: label, from: r.from, to: r.to, maxConcurrency: r.concurrency, daysPerRun: r.daysPerRun, inputUri: r.input }],

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import { loadSpec } from '../specs';
 import { formatZodError } from '../validation';
-import { PipelineKind, PipelineStage } from '../../workflows/search-attributes';
-import type { ingestionPipeline, IngestionInput } from '../../workflows/ingestion';
+import { PipelineKind, PipelineStage } from '../api/search-attributes';
+import type { IngestionPipeline, IngestionInput } from '../api/ingestion';
 
 /** What an engineer may ask for; validated before anything reaches Temporal. */
 export const StartIngestionSchema = z.object({
@@ -33,7 +33,7 @@ export function ingestionWorkflowId(spec: string, batchId: string): string {
 }
 
 /** Starts `ingestionPipeline` with a meaningful id, search attributes, a UI summary and a memo. */
-export async function startIngestion(client: Client, config: Config, request: StartIngestion): Promise<WorkflowHandleWithFirstExecutionRunId<typeof ingestionPipeline>> {
+export async function startIngestion(client: Client, config: Config, request: StartIngestion): Promise<WorkflowHandleWithFirstExecutionRunId<IngestionPipeline>> {
   const parsed = StartIngestionSchema.safeParse(request);
   if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
   const r = parsed.data;
@@ -53,7 +53,7 @@ export async function startIngestion(client: Client, config: Config, request: St
     chunkRows: r.chunkRows,
     heartbeatTimeoutMs: r.heartbeatTimeoutMs,
   };
-  return client.workflow.start<typeof ingestionPipeline>('ingestionPipeline', {
+  return client.workflow.start<IngestionPipeline>('ingestionPipeline', {
     workflowId: ingestionWorkflowId(spec.name, batchId),
     taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     args: [input],
@@ -64,5 +64,5 @@ export async function startIngestion(client: Client, config: Config, request: St
     staticSummary: `Ingest ${spec.name} batch ${batchId}`.slice(0, 200),
     staticDetails: `Source: ${input.sourceUri}\nContract: ${spec.contract.name} ${spec.contract.version}\nSpec: ${spec.name} ${spec.version}`,
     memo: { specVersion: spec.version, contractVersion: spec.contract.version, sourceUri: input.sourceUri },
-  }) as Promise<WorkflowHandleWithFirstExecutionRunId<typeof ingestionPipeline>>;
+  }) as Promise<WorkflowHandleWithFirstExecutionRunId<IngestionPipeline>>;
 }

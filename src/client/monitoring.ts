@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import { formatZodError } from '../validation';
 import { isPartition } from '../features/partition-dates';
-import { ModelName, PipelineKind, PipelineStage } from '../../workflows/search-attributes';
-import { monitoringWorkflowId, type monitoringPipeline } from '../../workflows/monitoring';
+import { ModelName, PipelineKind, PipelineStage } from '../api/search-attributes';
+import { monitoringWorkflowId, type MonitoringPipeline } from '../api/monitoring';
 import { InvalidRequestError } from './ingestion';
 import { modelSpecOf } from './training';
 
@@ -22,12 +22,12 @@ export function monitoredSpecOf(specName: string): ReturnType<typeof modelSpecOf
 }
 
 /** Starts `monitoringPipeline` for one window of the spec's production model. */
-export async function startMonitoring(client: Client, config: Config, request: z.input<typeof StartMonitoringSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<typeof monitoringPipeline>> {
+export async function startMonitoring(client: Client, config: Config, request: z.input<typeof StartMonitoringSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<MonitoringPipeline>> {
   const parsed = StartMonitoringSchema.safeParse(request);
   if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
   const r = parsed.data;
   const spec = monitoredSpecOf(r.spec);
-  return client.workflow.start<typeof monitoringPipeline>('monitoringPipeline', {
+  return client.workflow.start<MonitoringPipeline>('monitoringPipeline', {
     workflowId: monitoringWorkflowId(spec.model.name, r.from, r.to),
     taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     args: [{ spec: spec.name, from: r.from, to: r.to }],

@@ -4,10 +4,10 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import type { Duration } from '@temporalio/common';
 import { formatZodError } from '../validation';
-import { FeatureSet, PipelineKind } from '../../workflows/search-attributes';
-import type { scheduledFeatureRun } from '../../workflows/features';
-import type { scheduledMonitoringRun } from '../../workflows/monitoring';
-import { ModelName } from '../../workflows/search-attributes';
+import { FeatureSet, PipelineKind } from '../api/search-attributes';
+import type { ScheduledFeatureRun } from '../api/features';
+import type { ScheduledMonitoringRun } from '../api/monitoring';
+import { ModelName } from '../api/search-attributes';
 import { monitoredSpecOf } from './monitoring';
 import { featureSetOf } from './features';
 import { InvalidRequestError } from './ingestion';
@@ -43,7 +43,7 @@ export async function createSchedule(client: Client, config: Config, request: z.
     scheduleId: featureScheduleId(label),
     workflowType: 'scheduledFeatureRun',
     workflowId: `scheduled/${label}`,
-    args: [{ spec: spec.name, featureSet: label, lagDays: r.lagDays }] as Parameters<typeof scheduledFeatureRun>,
+    args: [{ spec: spec.name, featureSet: label, lagDays: r.lagDays }] as Parameters<ScheduledFeatureRun>,
     searchAttributes: [
       { key: PipelineKind, value: 'features' },
       { key: FeatureSet, value: label },
@@ -62,7 +62,7 @@ async function createMonitoringSchedule(client: Client, config: Config, r: z.out
     scheduleId: `monitoring/${spec.model.name}`,
     workflowType: 'scheduledMonitoringRun',
     workflowId: `scheduled/monitoring/${spec.model.name}`,
-    args: [{ spec: spec.name, model: spec.model.name, windowDays: r.windowDays, lagDays: r.lagDays }] as Parameters<typeof scheduledMonitoringRun>,
+    args: [{ spec: spec.name, model: spec.model.name, windowDays: r.windowDays, lagDays: r.lagDays }] as Parameters<ScheduledMonitoringRun>,
     searchAttributes: [
       { key: PipelineKind, value: 'monitoring' },
       { key: ModelName, value: spec.model.name },

@@ -5,10 +5,10 @@ import { loadSpec } from '../specs';
 import type { Spec } from '../specs/spec-schema';
 import { formatZodError } from '../validation';
 import { isPartition } from '../features/partition-dates';
-import { ModelName, PipelineKind, PipelineStage } from '../../workflows/search-attributes';
-import type { trainingPipeline, TrainingInput } from '../../workflows/training';
-import type { modelRollback } from '../../workflows/models';
-import { approvalQuery, decideUpdate, type ApprovalDecision, type ApprovalView } from '../../workflows/approval-messages';
+import { ModelName, PipelineKind, PipelineStage } from '../api/search-attributes';
+import type { TrainingPipeline, TrainingInput } from '../api/training';
+import type { ModelRollback } from '../api/models';
+import { approvalQuery, decideUpdate, type ApprovalDecision, type ApprovalView } from '../api/approval';
 import { InvalidRequestError, timestampBatchId } from './ingestion';
 
 const day = z.string().refine(isPartition, 'expected a day as YYYY-MM-DD');
@@ -68,7 +68,7 @@ export function trainingWorkflowId(modelName: string, run: string): string {
  * the other request functions here, so an invalid request rejects the promise instead of throwing
  * before the caller's `.catch` is attached.
  */
-export async function startTraining(client: Client, config: Config, request: StartTraining): Promise<WorkflowHandleWithFirstExecutionRunId<typeof trainingPipeline>> {
+export async function startTraining(client: Client, config: Config, request: StartTraining): Promise<WorkflowHandleWithFirstExecutionRunId<TrainingPipeline>> {
   const r = parse(StartTrainingSchema, request);
   const spec = modelSpecOf(r.spec);
   const input: TrainingInput = {
@@ -81,7 +81,7 @@ export async function startTraining(client: Client, config: Config, request: Sta
     trainingHeartbeatTimeoutMs: r.trainingHeartbeatTimeoutMs,
   };
   if (input.from > input.to) throw new InvalidRequestError(`the window ${input.from}..${input.to} is empty`);
-  return client.workflow.start<typeof trainingPipeline>('trainingPipeline', {
+  return client.workflow.start<TrainingPipeline>('trainingPipeline', {
     workflowId: trainingWorkflowId(spec.model.name, r.runId ?? timestampBatchId()),
     taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     args: [input],
@@ -129,10 +129,10 @@ export const RollbackSchema = z.object({
   taskQueue: z.string().min(1).optional(),
 });
 
-export async function startRollback(client: Client, config: Config, request: z.input<typeof RollbackSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<typeof modelRollback>> {
+export async function startRollback(client: Client, config: Config, request: z.input<typeof RollbackSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<ModelRollback>> {
   const r = parse(RollbackSchema, request);
   const spec = modelSpecOf(r.spec);
-  return client.workflow.start<typeof modelRollback>('modelRollback', {
+  return client.workflow.start<ModelRollback>('modelRollback', {
     workflowId: `rollback/${spec.model.name}/v${r.toVersion}-${timestampBatchId()}`,
     taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     args: [{ spec: spec.name, toVersion: r.toVersion, requestedBy: r.requestedBy, reason: r.reason }],

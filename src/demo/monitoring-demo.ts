@@ -6,7 +6,7 @@ import { startBackfill } from '../client/features';
 import { startMonitoring } from '../client/monitoring';
 import { workflowUiUrl } from '../temporal/ui-links';
 import { table } from '../cli/output';
-import { progressQuery } from '../../workflows/messages';
+import { progressQuery } from '../api/progress';
 import type { MonitoringReport } from '../monitoring/report-types';
 import fs from 'node:fs/promises';
 

@@ -11,7 +11,7 @@ import { workflowUiUrl } from '../temporal/ui-links';
 import { describeFailure } from '../cli/failure-text';
 import { formatReview } from '../cli/review-text';
 import { table } from '../cli/output';
-import { progressQuery } from '../../workflows/messages';
+import { progressQuery } from '../api/progress';
 
 type Say = (text: string) => void;
 

@@ -4,7 +4,7 @@ import { startIngestion } from '../../src/client/ingestion';
 import { startBackfill } from '../../src/client/features';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { partitionRange } from '../../src/features/partition-dates';
-import { featurePartitionWorkflowId } from '../../workflows/features';
+import { featurePartitionWorkflowId } from '../../src/api/features';
 import { testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
 import { closedRuns, maxOverlap, runInterval } from '../helpers/workflow-runs';
 

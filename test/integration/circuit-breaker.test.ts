@@ -2,8 +2,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
 import { openMetadataStore } from '../../src/store/database';
-import type { ingestionPipeline, IngestionInput } from '../../workflows/ingestion';
-import { progressQuery } from '../../workflows/messages';
+import type { IngestionPipeline, IngestionInput } from '../../src/api/ingestion';
+import { progressQuery } from '../../src/api/progress';
 import { flakyProxy, type FlakyProxy } from '../helpers/flaky-proxy';
 import { seedFlightsTable, startPostgres, type TestPostgres } from '../helpers/postgres';
 import { testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
@@ -37,8 +37,8 @@ function sourceUri(): string {
   return `${url.toString()}?table=public.flights`;
 }
 
-async function start(batchId: string, circuitBreaker: IngestionInput['circuitBreaker']): Promise<WorkflowHandle<typeof ingestionPipeline>> {
-  return temporal.client.workflow.start<typeof ingestionPipeline>('ingestionPipeline', {
+async function start(batchId: string, circuitBreaker: IngestionInput['circuitBreaker']): Promise<WorkflowHandle<IngestionPipeline>> {
+  return temporal.client.workflow.start<IngestionPipeline>('ingestionPipeline', {
     workflowId: `ingest/flights/${batchId}`,
     taskQueue,
     args: [{ spec: 'flights', sourceUri: sourceUri(), batchId, asOf: '2001-01-02T00:00:00Z', circuitBreaker }],

@@ -7,7 +7,7 @@ import { Connection } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
 import { ensureServer } from '../../src/temporal/dev-server';
 import { provisionTemporalCli } from '../../src/temporal/cli-locator';
-import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { ALL_SEARCH_ATTRIBUTES } from '../../src/api/search-attributes';
 import { freePort } from '../helpers/ports';
 import { testConfig, waitFor } from '../helpers/temporal';
 

@@ -6,7 +6,7 @@ import { startBackfill, startFeaturePartition } from '../../src/client/features'
 import { partitionRange } from '../../src/features/partition-dates';
 import { SqlOnlineStore } from '../../src/features/sql-online-store';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
-import { featureRangeWorkflowId, type featureRangePipeline } from '../../workflows/features';
+import { featureRangeWorkflowId, type FeatureRangePipeline } from '../../src/api/features';
 import { testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
 import { freshAsOf, writeSource } from '../helpers/sources';
 import { saveHistory } from '../helpers/histories';
@@ -84,7 +84,7 @@ describe('feature backfill, several days per run', () => {
     assert.match(error.cause.message, /^2 of 6 partitions failed: 2001-01-26 \(FeatureInputRejected: input of flight_delay v1 partition 2001-01-26 rejected: freshness\(input\): no rows for 2001-01-26/);
     assert.match(error.cause.message, /2001-01-27 \(FeatureInputRejected: /);
     assert.deepEqual(await store.features.publishedPartitions(FS, '1', partitionRange('2001-01-22', '2001-01-27')), ['2001-01-22', '2001-01-23', '2001-01-24', '2001-01-25']);
-    const run = await temporal.client.workflow.getHandle<typeof featureRangePipeline>(featureRangeWorkflowId(LABEL, '2001-01-22', '2001-01-27')).result();
+    const run = await temporal.client.workflow.getHandle<FeatureRangePipeline>(featureRangeWorkflowId(LABEL, '2001-01-22', '2001-01-27')).result();
     assert.deepEqual(run.days.map((d) => ('failed' in d ? `${d.day} refused` : `${d.day} ${d.rows > 0}`)), ['2001-01-22 true', '2001-01-23 true', '2001-01-24 true', '2001-01-25 true', '2001-01-26 refused', '2001-01-27 refused']);
   });
 

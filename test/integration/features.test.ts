@@ -10,7 +10,7 @@ import { SqlOnlineStore } from '../../src/features/sql-online-store';
 import { testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
 import { freshAsOf, query, writeSource } from '../helpers/sources';
 import { saveHistory } from '../helpers/histories';
-import { progressQuery } from '../../workflows/messages';
+import { progressQuery } from '../../src/api/progress';
 
 /** The feature pipeline on three weeks of real flights: idempotence, consistency, stale input, backfills. */
 const config = testConfig();

@@ -5,7 +5,7 @@ import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/
 import { startTraining } from '../../src/client/training';
 import { ArtifactStore } from '../../src/data/artifact-store';
 import { trainingWorkspace } from '../../src/training/workspace';
-import { progressQuery } from '../../workflows/messages';
+import { progressQuery } from '../../src/api/progress';
 import { connect, spawnWorker, startWorker, terminateIfRunning, testConfig, uniqueTaskQueue, waitFor, type WorkerProcess } from '../helpers/temporal';
 import { publishFlightFeatures } from '../helpers/training-data';
 

@@ -9,9 +9,9 @@ import { readMatrixFile } from '../../src/ml/matrix-file';
 import { registerSpec } from '../../src/specs';
 import { flightsSpec } from '../../src/specs/flights';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
-import { approveSignal, rejectSignal, type ApprovalView } from '../../workflows/approval-messages';
-import { progressQuery } from '../../workflows/messages';
-import type { trainingPipeline } from '../../workflows/training';
+import { approveSignal, rejectSignal, type ApprovalView } from '../../src/api/approval';
+import { progressQuery } from '../../src/api/progress';
+import type { TrainingPipeline } from '../../src/api/training';
 import { testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
 import { publishFlightFeatures } from '../helpers/training-data';
 import { saveHistory } from '../helpers/histories';
@@ -44,7 +44,7 @@ after(async () => {
   await store?.close();
 });
 
-function train(options: { spec?: string; by?: string; approvalTimeout?: string } = {}): Promise<WorkflowHandle<typeof trainingPipeline>> {
+function train(options: { spec?: string; by?: string; approvalTimeout?: string } = {}): Promise<WorkflowHandle<TrainingPipeline>> {
   return startTraining(temporal.client, config, {
     spec: options.spec ?? 'flights',
     from: FROM,

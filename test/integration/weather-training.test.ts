@@ -14,8 +14,8 @@ import { openOnlineStore } from '../../src/features/online-store-factory';
 import { createLogger } from '../../src/logger';
 import { startServing, type RunningServer } from '../../src/serving/server';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
-import { approveSignal, type ApprovalView } from '../../workflows/approval-messages';
-import { progressQuery } from '../../workflows/messages';
+import { approveSignal, type ApprovalView } from '../../src/api/approval';
+import { progressQuery } from '../../src/api/progress';
 import { REPO_ROOT, testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
 import { query } from '../helpers/sources';
 

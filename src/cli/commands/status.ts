@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
-import { progressQuery, type PipelineProgress } from '../../../workflows/messages';
+import { progressQuery, type PipelineProgress } from '../../api/progress';
 import { connectClient } from '../../temporal/client';
 import { workflowUiUrl } from '../../temporal/ui-links';
 import { action, table } from '../output';

@@ -1,0 +1,103 @@
+/**
+ * `npm run lint`: keeps Node built-ins and non-deterministic modules out of workflow code.
+ *
+ * Walks every file the workflow bundle can reach from its entry point (workflows/index.ts), as the
+ * bundler would, following relative imports into src/ (src/api and the few pure helpers the workflows
+ * use), and refuses:
+ * - a Node built-in (`node:fs`, `crypto`, ...): the sandbox has none, and they are where clocks,
+ *   randomness and I/O live;
+ * - a package not on WORKFLOW_PACKAGES (a logger, a database, DuckDB, a random id generator...);
+ * - a value import of activities/ (workflows call activities through proxies: `import type` only).
+ * Type-only imports are erased from the bundle and are allowed. The bundler refuses built-ins only
+ * when the bundle is built (at worker start); this says so at lint time, naming the file and import.
+ */
+import fs from 'node:fs';
+import { builtinModules } from 'node:module';
+import path from 'node:path';
+import ts from 'typescript';
+
+/** What workflow code may import at run time: the SDK's sandboxed API and zod's small build. */
+export const WORKFLOW_PACKAGES = ['@temporalio/workflow', '@temporalio/common', 'zod/mini'];
+
+export interface ImportProblem {
+  file: string;
+  specifier: string;
+  why: string;
+}
+
+interface ImportRef {
+  specifier: string;
+  typeOnly: boolean;
+}
+
+function importsOf(file: string): ImportRef[] {
+  const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, false);
+  const refs: ImportRef[] = [];
+  for (const statement of source.statements) {
+    if (ts.isImportDeclaration(statement) && ts.isStringLiteral(statement.moduleSpecifier)) {
+      const clause = statement.importClause;
+      const allTypes = !!clause?.isTypeOnly || (!!clause && !clause.name && !!clause.namedBindings && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.length > 0 && clause.namedBindings.elements.every((e) => e.isTypeOnly));
+      refs.push({ specifier: statement.moduleSpecifier.text, typeOnly: allTypes });
+    } else if (ts.isExportDeclaration(statement) && statement.moduleSpecifier && ts.isStringLiteral(statement.moduleSpecifier)) {
+      refs.push({ specifier: statement.moduleSpecifier.text, typeOnly: statement.isTypeOnly });
+    }
+  }
+  // require() and import() calls anywhere in the file.
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node) && node.arguments.length === 1 && ts.isStringLiteral(node.arguments[0]!)) {
+      const callee = node.expression;
+      if (callee.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(callee) && callee.text === 'require')) refs.push({ specifier: (node.arguments[0] as ts.StringLiteral).text, typeOnly: false });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return refs;
+}
+
+function resolveRelative(from: string, specifier: string): string | undefined {
+  const base = path.resolve(path.dirname(from), specifier);
+  return [`${base}.ts`, path.join(base, 'index.ts'), base].find((candidate) => fs.existsSync(candidate) && fs.statSync(candidate).isFile());
+}
+
+const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+
+export interface LintResult {
+  /** The files the bundle can reach, relative to the root. */
+  files: string[];
+  problems: ImportProblem[];
+}
+
+/** The files reachable from `entry` (an absolute path) and every problem in them; paths relative to `root`. */
+export function lintWorkflowImports(entry: string, root: string): LintResult {
+  const problems: ImportProblem[] = [];
+  const seen = new Set<string>();
+  const queue = [entry];
+  while (queue.length) {
+    const file = queue.shift()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const shown = path.relative(root, file);
+    for (const { specifier, typeOnly } of importsOf(file)) {
+      if (typeOnly) continue;
+      if (specifier.startsWith('.')) {
+        const target = resolveRelative(file, specifier);
+        if (!target) problems.push({ file: shown, specifier, why: 'does not resolve to a file' });
+        else if (path.relative(root, target).split(path.sep)[0] === 'activities') problems.push({ file: shown, specifier, why: 'a value import of activities/: workflows reach activities through proxyActivities, with `import type`' });
+        else queue.push(target);
+      } else if (BUILTINS.has(specifier) || BUILTINS.has(specifier.split('/')[0]!)) {
+        problems.push({ file: shown, specifier, why: 'a Node built-in: the workflow sandbox has none (clocks, randomness and I/O belong in activities)' });
+      } else if (!WORKFLOW_PACKAGES.includes(specifier)) {
+        problems.push({ file: shown, specifier, why: `a package outside the workflow allow-list (${WORKFLOW_PACKAGES.join(', ')}): move the work into an activity, or use \`import type\`` });
+      }
+    }
+  }
+  return { files: [...seen].map((f) => path.relative(root, f)), problems };
+}
+
+if (require.main === module) {
+  const root = path.resolve(__dirname, '..');
+  const { files, problems } = lintWorkflowImports(path.join(root, 'workflows', 'index.ts'), root);
+  for (const p of problems) console.error(`${p.file}: import '${p.specifier}': ${p.why}`);
+  if (problems.length) process.exit(1);
+  console.log(`workflow imports: ${files.length} files, no Node built-ins, no packages outside the allow-list, activities by type only`);
+}
