@@ -46,7 +46,19 @@ export function createAlertActivities({ config, logger, store }: ActivityDeps) {
       const { id, inserted } = await store.alerts.raise(alert);
       if (inserted) {
         const level = input.severity === 'critical' ? 'error' : input.severity === 'warning' ? 'warn' : 'info';
-        logger[level]({ alertId: id, code: input.code, subject: input.subject, observed: input.observed, expected: input.expected, workflowId, runId, uiUrl }, `ALERT ${input.message}`);
+        logger[level](
+          {
+            alertId: id,
+            code: input.code,
+            subject: input.subject,
+            observed: input.observed,
+            expected: input.expected,
+            workflowId,
+            runId,
+            uiUrl,
+          },
+          `ALERT ${input.message}`,
+        );
       }
       if (config.MLPIPE_WEBHOOK_URL) await postWebhook(config.MLPIPE_WEBHOOK_URL, { id, ...alert });
       return { alertId: id, inserted };

@@ -2,7 +2,10 @@ import type { ArtifactKey } from '../src/data/artifact-store';
 import type { Contract } from '../src/specs/contract-schema';
 
 /** Where one batch of a contract lives: the same (contract, version, batch) always maps to the same paths. */
-export function batchKeys(contract: Contract, batchId: string): Record<'dataset' | 'deadLetters' | 'report', ArtifactKey> {
+export function batchKeys(
+  contract: Contract,
+  batchId: string,
+): Record<'dataset' | 'deadLetters' | 'report', ArtifactKey> {
   const base = { name: contract.name, version: contract.version, partition: batchId };
   return {
     dataset: { kind: 'datasets', ...base },

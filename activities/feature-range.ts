@@ -3,7 +3,13 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { queryRows, sqlString, withConnection, type DuckDBConnection } from '../src/data/duckdb';
-import { entitiesWithFeatures, offlineRangeOrder, offlineRangeSql, onlineRangeSnapshotSql, RANGE_DAY_COLUMN } from '../src/features/feature-sql';
+import {
+  entitiesWithFeatures,
+  offlineRangeOrder,
+  offlineRangeSql,
+  onlineRangeSnapshotSql,
+  RANGE_DAY_COLUMN,
+} from '../src/features/feature-sql';
 import { buildFeatureReport, summarizeFeatureFailures } from '../src/features/feature-report';
 import { checkPartitionInput, extractRange } from '../src/features/partition-input';
 import { isPartition } from '../src/features/partition-dates';
@@ -13,27 +19,49 @@ import type { FeatureSet } from '../src/specs/feature-schema';
 import { ErrorTypes } from '../src/api/errors';
 import { MAX_DAYS_PER_RUN } from '../src/api/features';
 import type { ActivityDeps } from './deps';
-import { featureInput, featureKey, featureSetOf, publishOfflinePartition, recordFeaturePartition, registerFeatureDefinition, toOnlineRows } from './feature-steps';
+import {
+  featureInput,
+  featureKey,
+  featureSetOf,
+  publishOfflinePartition,
+  recordFeaturePartition,
+  registerFeatureDefinition,
+  toOnlineRows,
+} from './feature-steps';
 import { parseInput } from './parse-input';
-
 
 const DaysSchema = z
   .array(z.string().refine(isPartition, 'a day as YYYY-MM-DD'))
   .min(1)
   .max(MAX_DAYS_PER_RUN)
   .refine((days) => days.every((d, i) => i === 0 || days[i - 1]! < d), 'days in increasing order, each once');
-const ComputeRangeSchema = z.object({ spec: z.string().min(1), days: DaysSchema, inputUri: z.string().startsWith('artifact:').optional() });
+const ComputeRangeSchema = z.object({
+  spec: z.string().min(1),
+  days: DaysSchema,
+  inputUri: z.string().startsWith('artifact:').optional(),
+});
 const PublishRangeSchema = z.object({
   spec: z.string().min(1),
   /** The days computeFeatureRange ran on (its work directory); `days` are those of them to publish. */
   computed: DaysSchema,
   inputUri: z.string(),
   startedAt: z.iso.datetime(),
-  days: z.array(z.object({ day: z.string().refine(isPartition), rows: z.number().int().nonnegative(), stats: z.record(z.string(), z.unknown()) })).min(1).max(MAX_DAYS_PER_RUN),
+  days: z
+    .array(
+      z.object({
+        day: z.string().refine(isPartition),
+        rows: z.number().int().nonnegative(),
+        stats: z.record(z.string(), z.unknown()),
+      }),
+    )
+    .min(1)
+    .max(MAX_DAYS_PER_RUN),
 });
 
 /** A day of a range: computed and validated (warnings name failed warning checks), or refused with the per-day failure type. */
-export type RangeDay = { day: string; computed: true; rows: number; stats: FeatureStats & { definitionHash: string }; warnings: string[] } | { day: string; computed: false; type: string; reason: string };
+export type RangeDay =
+  | { day: string; computed: true; rows: number; stats: FeatureStats & { definitionHash: string }; warnings: string[] }
+  | { day: string; computed: false; type: string; reason: string };
 
 export interface ComputedRange {
   inputUri: string;
@@ -50,7 +78,8 @@ export interface ComputedRange {
  */
 export function createFeatureRangeActivities(deps: ActivityDeps) {
   const { duck, artifacts, store, online } = deps;
-  const rangeDir = (set: FeatureSet, days: readonly string[]) => artifacts.workDir(featureKey(set, `range-${days[0]}_${days.at(-1)}`));
+  const rangeDir = (set: FeatureSet, days: readonly string[]) =>
+    artifacts.workDir(featureKey(set, `range-${days[0]}_${days.at(-1)}`));
   const dayFile = (dir: string, day: string) => path.join(dir, `${day}.parquet`);
 
   return {
@@ -72,23 +101,49 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
         const passed: { partition: string; rows: number; file: string }[] = [];
         const out: RangeDay[] = [];
         for (const day of input.days) {
-          const recent = [...passed.filter((p) => p.partition < day), ...(await store.features.recentRowCounts(set.name, set.version, day, 7))]
+          const recent = [
+            ...passed.filter((p) => p.partition < day),
+            ...(await store.features.recentRowCounts(set.name, set.version, day, 7)),
+          ]
             .sort((a, b) => (a.partition < b.partition ? 1 : -1))
             .slice(0, 7);
-          const inputReport = buildFeatureReport(set.name, set.version, day, checkPartitionInput(set, spec.contract, day, extracted.get(day)!, recent.map((r) => r.rows)));
+          const inputReport = buildFeatureReport(
+            set.name,
+            set.version,
+            day,
+            checkPartitionInput(
+              set,
+              spec.contract,
+              day,
+              extracted.get(day)!,
+              recent.map((r) => r.rows),
+            ),
+          );
           if (!inputReport.passed) {
-            out.push({ day, computed: false, type: ErrorTypes.FeatureInputRejected, reason: `input of ${set.name} v${set.version} partition ${day} rejected: ${summarizeFeatureFailures(inputReport)}` });
+            out.push({
+              day,
+              computed: false,
+              type: ErrorTypes.FeatureInputRejected,
+              reason: `input of ${set.name} v${set.version} partition ${day} rejected: ${summarizeFeatureFailures(inputReport)}`,
+            });
             continue;
           }
           const previous = await previousPartitionFile(set, day, passed);
           const { stats, checks } = await validateFeatures(conn, set, dayFile(dir, day), previous);
           const report = buildFeatureReport(set.name, set.version, day, checks);
           if (!report.passed) {
-            out.push({ day, computed: false, type: ErrorTypes.FeatureValidationFailed, reason: `features of ${set.name} v${set.version} partition ${day} failed validation: ${summarizeFeatureFailures(report)}` });
+            out.push({
+              day,
+              computed: false,
+              type: ErrorTypes.FeatureValidationFailed,
+              reason: `features of ${set.name} v${set.version} partition ${day} failed validation: ${summarizeFeatureFailures(report)}`,
+            });
             continue;
           }
           passed.unshift({ partition: day, rows: rows.get(day) ?? 0, file: dayFile(dir, day) });
-          const warnings = report.checks.filter((c) => c.verdict === 'fail').map((c) => `${c.check}(${c.subject}): ${c.detail}`);
+          const warnings = report.checks
+            .filter((c) => c.verdict === 'fail')
+            .map((c) => `${c.check}(${c.subject}): ${c.detail}`);
           out.push({ day, computed: true, rows: rows.get(day) ?? 0, stats: { ...stats, definitionHash }, warnings });
         }
         return out;
@@ -97,7 +152,9 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
     },
 
     /** Publishes the computed days: offline partitions, the online snapshot they leave, then the records backfills plan from. */
-    async publishFeatureRange(raw: z.input<typeof PublishRangeSchema>): Promise<{ days: { day: string; uri: string; hash: string }[]; onlineWritten: Record<string, number> }> {
+    async publishFeatureRange(
+      raw: z.input<typeof PublishRangeSchema>,
+    ): Promise<{ days: { day: string; uri: string; hash: string }[]; onlineWritten: Record<string, number> }> {
       const input = parseInput(PublishRangeSchema, raw);
       const spec = loadSpec(input.spec);
       const set = featureSetOf(spec);
@@ -107,33 +164,58 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
       // everything but reporting it (a worker killed in between): the records say what it published.
       if (!(await exists(dir))) return alreadyPublished(set, days);
       const published = [];
-      for (const d of input.days) published.push({ day: d.day, ...(await publishOfflinePartition(deps, set, d.day, dayFile(dir, d.day))) });
+      for (const d of input.days)
+        published.push({ day: d.day, ...(await publishOfflinePartition(deps, set, d.day, dayFile(dir, d.day))) });
       const onlineWritten: Record<string, number> = {};
       const source = `read_parquet(${sqlString(path.join(dir, 'extract.parquet'))})`;
       await withConnection(duck, async (conn) => {
         for (const entity of entitiesWithFeatures(set)) {
           // Per entity key, the snapshot of the newest published day that holds it: what upserting day by day leaves.
-          const rows = await queryRows<Record<string, string | number | null>>(conn, onlineRangeSnapshotSql(set, spec.contract, source, entity, days));
+          const rows = await queryRows<Record<string, string | number | null>>(
+            conn,
+            onlineRangeSnapshotSql(set, spec.contract, source, entity, days),
+          );
           onlineWritten[entity] = await online.upsert(set.name, set.version, entity, toOnlineRows(rows));
         }
       });
       for (const [i, d] of input.days.entries()) {
-        await recordFeaturePartition(deps, spec, set, d.day, { inputUri: input.inputUri, outputUri: published[i]!.uri, outputHash: published[i]!.hash, rows: d.rows, stats: d.stats, startedAt: input.startedAt });
+        await recordFeaturePartition(deps, spec, set, d.day, {
+          inputUri: input.inputUri,
+          outputUri: published[i]!.uri,
+          outputHash: published[i]!.hash,
+          rows: d.rows,
+          stats: d.stats,
+          startedAt: input.startedAt,
+        });
       }
       await fs.rm(dir, { recursive: true, force: true });
       return { days: published, onlineWritten };
     },
   };
 
-  async function alreadyPublished(set: FeatureSet, days: string[]): Promise<{ days: { day: string; uri: string; hash: string }[]; onlineWritten: Record<string, number> }> {
+  async function alreadyPublished(
+    set: FeatureSet,
+    days: string[],
+  ): Promise<{ days: { day: string; uri: string; hash: string }[]; onlineWritten: Record<string, number> }> {
     const records = await Promise.all(days.map((day) => store.features.get(set.name, set.version, day)));
     const missing = days.filter((_, i) => !records[i]?.output_uri || !records[i]?.output_hash);
-    if (missing.length > 0) throw ApplicationFailure.nonRetryable(`the computed range ${days[0]}..${days.at(-1)} is gone and ${missing.join(', ')} not published: compute the range again`, ErrorTypes.FeatureWorkLost);
-    return { days: days.map((day, i) => ({ day, uri: records[i]!.output_uri!, hash: records[i]!.output_hash! })), onlineWritten: {} };
+    if (missing.length > 0)
+      throw ApplicationFailure.nonRetryable(
+        `the computed range ${days[0]}..${days.at(-1)} is gone and ${missing.join(', ')} not published: compute the range again`,
+        ErrorTypes.FeatureWorkLost,
+      );
+    return {
+      days: days.map((day, i) => ({ day, uri: records[i]!.output_uri!, hash: records[i]!.output_hash! })),
+      onlineWritten: {},
+    };
   }
 
   /** The newest partition before `day`: a day of this range that passed, or a published one, whichever is newer. */
-  async function previousPartitionFile(set: FeatureSet, day: string, passed: { partition: string; file: string }[]): Promise<string | undefined> {
+  async function previousPartitionFile(
+    set: FeatureSet,
+    day: string,
+    passed: { partition: string; file: string }[],
+  ): Promise<string | undefined> {
     const inRange = passed.find((p) => p.partition < day);
     const stored = await store.features.previousPublished(set.name, set.version, day);
     if (inRange && (!stored || inRange.partition > stored.partition)) return inRange.file;
@@ -143,17 +225,33 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
 }
 
 /** Every day's rows, in the order its own partition orders them, one file per day; returns the row counts. */
-async function writeDayFiles(conn: DuckDBConnection, set: FeatureSet, spec: ReturnType<typeof loadSpec>, extract: string, days: readonly string[], dir: string): Promise<Map<string, number>> {
-  await conn.run(`CREATE OR REPLACE TEMP TABLE range_rows AS ${offlineRangeSql(set, spec.contract, `read_parquet(${sqlString(extract)})`, days)}`);
+async function writeDayFiles(
+  conn: DuckDBConnection,
+  set: FeatureSet,
+  spec: ReturnType<typeof loadSpec>,
+  extract: string,
+  days: readonly string[],
+  dir: string,
+): Promise<Map<string, number>> {
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE range_rows AS ${offlineRangeSql(set, spec.contract, `read_parquet(${sqlString(extract)})`, days)}`,
+  );
   const counts = new Map<string, number>();
   for (const day of days) {
     const ofDay = `${RANGE_DAY_COLUMN} = TIMESTAMP ${sqlString(`${day} 00:00:00`)}`;
     // COPY answers with the number of rows it wrote.
-    const [written] = await queryRows<{ Count: number }>(conn, `COPY (SELECT * EXCLUDE (${RANGE_DAY_COLUMN}) FROM range_rows WHERE ${ofDay} ORDER BY ${offlineRangeOrder(spec.contract)}) TO ${sqlString(path.join(dir, `${day}.parquet`))} (FORMAT parquet)`);
+    const [written] = await queryRows<{ Count: number }>(
+      conn,
+      `COPY (SELECT * EXCLUDE (${RANGE_DAY_COLUMN}) FROM range_rows WHERE ${ofDay} ORDER BY ${offlineRangeOrder(spec.contract)}) TO ${sqlString(path.join(dir, `${day}.parquet`))} (FORMAT parquet)`,
+    );
     counts.set(day, written!.Count);
   }
   await conn.run('DROP TABLE range_rows');
   return counts;
 }
 
-const exists = (dir: string) => fs.stat(dir).then(() => true, () => false);
+const exists = (dir: string) =>
+  fs.stat(dir).then(
+    () => true,
+    () => false,
+  );

@@ -18,18 +18,33 @@ import { callerRun } from './caller';
  */
 
 export function featureSetOf(spec: Spec): FeatureSet {
-  if (!spec.featureSet) throw ApplicationFailure.nonRetryable(`spec ${spec.name} declares no feature set`, ErrorTypes.InvalidInput);
+  if (!spec.featureSet)
+    throw ApplicationFailure.nonRetryable(`spec ${spec.name} declares no feature set`, ErrorTypes.InvalidInput);
   return spec.featureSet;
 }
 
-export const featureKey = (set: FeatureSet, partition: string): ArtifactKey => ({ kind: 'features', name: set.name, version: set.version, partition });
+export const featureKey = (set: FeatureSet, partition: string): ArtifactKey => ({
+  kind: 'features',
+  name: set.name,
+  version: set.version,
+  partition,
+});
 
 /** The dataset features are computed from: the one asked for, or the contract's latest published batch. */
-export async function featureInput({ store, artifacts }: ActivityDeps, spec: Spec, requested: string | undefined): Promise<{ inputUri: string; files: string[] }> {
+export async function featureInput(
+  { store, artifacts }: ActivityDeps,
+  spec: Spec,
+  requested: string | undefined,
+): Promise<{ inputUri: string; files: string[] }> {
   const inputUri = requested ?? (await store.runStats.latestPublished(spec.contract.name))?.outputUri ?? undefined;
-  if (!inputUri) throw ApplicationFailure.nonRetryable(`no published ${spec.contract.name} dataset to compute features from: ingest one first`, ErrorTypes.FeatureInputRejected);
+  if (!inputUri)
+    throw ApplicationFailure.nonRetryable(
+      `no published ${spec.contract.name} dataset to compute features from: ingest one first`,
+      ErrorTypes.FeatureInputRejected,
+    );
   const files = await artifacts.parquetFiles(artifacts.resolve(inputUri));
-  if (files.length === 0) throw ApplicationFailure.nonRetryable(`input ${inputUri} has no Parquet files`, ErrorTypes.FeatureInputRejected);
+  if (files.length === 0)
+    throw ApplicationFailure.nonRetryable(`input ${inputUri} has no Parquet files`, ErrorTypes.FeatureInputRejected);
   return { inputUri, files };
 }
 
@@ -39,14 +54,20 @@ export async function registerFeatureDefinition({ store }: ActivityDeps, set: Fe
   try {
     await store.features.registerDefinition(set.name, set.version, hash);
   } catch (error) {
-    if (error instanceof FeatureDefinitionChangedError) throw ApplicationFailure.nonRetryable(error.message, ErrorTypes.FeatureDefinitionChanged);
+    if (error instanceof FeatureDefinitionChangedError)
+      throw ApplicationFailure.nonRetryable(error.message, ErrorTypes.FeatureDefinitionChanged);
     throw error;
   }
   return hash;
 }
 
 /** Publishes a computed offline partition by rename: re-running a partition replaces it with the same bytes. */
-export async function publishOfflinePartition({ artifacts }: ActivityDeps, set: FeatureSet, partition: string, computed: string): Promise<{ uri: string; hash: string }> {
+export async function publishOfflinePartition(
+  { artifacts }: ActivityDeps,
+  set: FeatureSet,
+  partition: string,
+  computed: string,
+): Promise<{ uri: string; hash: string }> {
   const key = featureKey(set, partition);
   const staged = path.join(artifacts.stagingDir(key), 'part-00000.parquet');
   await fs.mkdir(path.dirname(staged), { recursive: true });
@@ -65,7 +86,13 @@ export interface PublishedPartition {
 }
 
 /** Records a published partition (the backfill's done-list and the input checks' history) and its lineage. */
-export async function recordFeaturePartition({ store }: ActivityDeps, spec: Spec, set: FeatureSet, partition: string, p: PublishedPartition): Promise<void> {
+export async function recordFeaturePartition(
+  { store }: ActivityDeps,
+  spec: Spec,
+  set: FeatureSet,
+  partition: string,
+  p: PublishedPartition,
+): Promise<void> {
   const { workflowId, runId } = callerRun();
   await store.features.recordPartition({
     feature_set: set.name,

@@ -13,7 +13,15 @@ import type { FeatureSet } from '../src/specs/feature-schema';
 import { ErrorTypes } from '../src/api/errors';
 import type { ActivityDeps } from './deps';
 import { parseInput } from './parse-input';
-import { featureInput, featureKey, featureSetOf, publishOfflinePartition, recordFeaturePartition, registerFeatureDefinition, toOnlineRows } from './feature-steps';
+import {
+  featureInput,
+  featureKey,
+  featureSetOf,
+  publishOfflinePartition,
+  recordFeaturePartition,
+  registerFeatureDefinition,
+  toOnlineRows,
+} from './feature-steps';
 
 const PartitionInputSchema = z.object({
   spec: z.string().min(1),
@@ -23,7 +31,12 @@ export type PartitionInput = z.infer<typeof PartitionInputSchema>;
 
 const ExtractInputSchema = PartitionInputSchema.extend({ inputUri: z.string().startsWith('artifact:').optional() });
 const CheckInputSchema = PartitionInputSchema.extend({
-  extracted: z.object({ partitionRows: z.number(), historyRows: z.number(), historyDays: z.number(), newestEvent: z.string().nullable() }),
+  extracted: z.object({
+    partitionRows: z.number(),
+    historyRows: z.number(),
+    historyDays: z.number(),
+    newestEvent: z.string().nullable(),
+  }),
 });
 const RecordInputSchema = PartitionInputSchema.extend({
   inputUri: z.string(),
@@ -46,12 +59,16 @@ export function createFeatureActivities(deps: ActivityDeps) {
     const spec = loadSpec(input.spec);
     return { spec, fs: featureSetOf(spec), partition: input.partition };
   };
-  const fail = (message: string, type: string, report: FeatureReport) => ApplicationFailure.nonRetryable(message, type, { report });
+  const fail = (message: string, type: string, report: FeatureReport) =>
+    ApplicationFailure.nonRetryable(message, type, { report });
 
   return {
     /** The partitions among `partitions` already published for the spec's feature-set version. */
     async publishedFeaturePartitions(raw: { spec: string; partitions: string[] }): Promise<string[]> {
-      const input = parseInput(z.object({ spec: z.string().min(1), partitions: z.array(z.string().refine(isPartition)).max(10_000) }), raw);
+      const input = parseInput(
+        z.object({ spec: z.string().min(1), partitions: z.array(z.string().refine(isPartition)).max(10_000) }),
+        raw,
+      );
       const set = featureSetOf(loadSpec(input.spec));
       return store.features.publishedPartitions(set.name, set.version, input.partitions);
     },
@@ -62,7 +79,16 @@ export function createFeatureActivities(deps: ActivityDeps) {
       const { inputUri: requested } = parseInput(ExtractInputSchema, raw);
       const { inputUri, files } = await featureInput(deps, spec, requested);
       await fs.mkdir(work(set, partition), { recursive: true });
-      const extracted = await withConnection(duck, (conn) => extractPartition(conn, set, spec.contract, files, partition, path.join(work(set, partition), 'extract.parquet')));
+      const extracted = await withConnection(duck, (conn) =>
+        extractPartition(
+          conn,
+          set,
+          spec.contract,
+          files,
+          partition,
+          path.join(work(set, partition), 'extract.parquet'),
+        ),
+      );
       return { inputUri, ...extracted };
     },
 
@@ -71,8 +97,24 @@ export function createFeatureActivities(deps: ActivityDeps) {
       const { spec, fs: set, partition } = load(raw);
       const { extracted } = parseInput(CheckInputSchema, raw);
       const recent = await store.features.recentRowCounts(set.name, set.version, partition, 7);
-      const report = buildFeatureReport(set.name, set.version, partition, checkPartitionInput(set, spec.contract, partition, extracted, recent.map((r) => r.rows)));
-      if (!report.passed) throw fail(`input of ${set.name} v${set.version} partition ${partition} rejected: ${summarizeFeatureFailures(report)}`, ErrorTypes.FeatureInputRejected, report);
+      const report = buildFeatureReport(
+        set.name,
+        set.version,
+        partition,
+        checkPartitionInput(
+          set,
+          spec.contract,
+          partition,
+          extracted,
+          recent.map((r) => r.rows),
+        ),
+      );
+      if (!report.passed)
+        throw fail(
+          `input of ${set.name} v${set.version} partition ${partition} rejected: ${summarizeFeatureFailures(report)}`,
+          ErrorTypes.FeatureInputRejected,
+          report,
+        );
       return report;
     },
 
@@ -83,11 +125,18 @@ export function createFeatureActivities(deps: ActivityDeps) {
       const dir = work(set, partition);
       const source = `read_parquet(${sqlString(path.join(dir, 'extract.parquet'))})`;
       const rows = await withConnection(duck, async (conn) => {
-        await conn.run(`COPY (${offlinePartitionSql(set, spec.contract, source, partition)}) TO ${sqlString(path.join(dir, 'offline.parquet'))} (FORMAT parquet)`);
+        await conn.run(
+          `COPY (${offlinePartitionSql(set, spec.contract, source, partition)}) TO ${sqlString(path.join(dir, 'offline.parquet'))} (FORMAT parquet)`,
+        );
         for (const entity of entitiesWithFeatures(set)) {
-          await conn.run(`COPY (${onlineSnapshotSql(set, spec.contract, source, entity, addDays(partition, 1))}) TO ${sqlString(path.join(dir, `online-${entity}.parquet`))} (FORMAT parquet)`);
+          await conn.run(
+            `COPY (${onlineSnapshotSql(set, spec.contract, source, entity, addDays(partition, 1))}) TO ${sqlString(path.join(dir, `online-${entity}.parquet`))} (FORMAT parquet)`,
+          );
         }
-        const [count] = await queryRows<{ n: number }>(conn, `SELECT count(*) AS n FROM read_parquet(${sqlString(path.join(dir, 'offline.parquet'))})`);
+        const [count] = await queryRows<{ n: number }>(
+          conn,
+          `SELECT count(*) AS n FROM read_parquet(${sqlString(path.join(dir, 'offline.parquet'))})`,
+        );
         return count!.n;
       });
       return { rows, definitionHash: hash };
@@ -97,10 +146,19 @@ export function createFeatureActivities(deps: ActivityDeps) {
     async validateFeatures(raw: PartitionInput): Promise<{ report: FeatureReport; stats: FeatureStats }> {
       const { fs: set, partition } = load(raw);
       const previous = await store.features.previousPublished(set.name, set.version, partition);
-      const previousFiles = previous?.output_uri ? await artifacts.parquetFiles(artifacts.resolve(previous.output_uri)) : [];
-      const { stats, checks } = await withConnection(duck, (conn) => judgeFeatures(conn, set, path.join(work(set, partition), 'offline.parquet'), previousFiles[0]));
+      const previousFiles = previous?.output_uri
+        ? await artifacts.parquetFiles(artifacts.resolve(previous.output_uri))
+        : [];
+      const { stats, checks } = await withConnection(duck, (conn) =>
+        judgeFeatures(conn, set, path.join(work(set, partition), 'offline.parquet'), previousFiles[0]),
+      );
       const report = buildFeatureReport(set.name, set.version, partition, checks);
-      if (!report.passed) throw fail(`features of ${set.name} v${set.version} partition ${partition} failed validation: ${summarizeFeatureFailures(report)}`, ErrorTypes.FeatureValidationFailed, report);
+      if (!report.passed)
+        throw fail(
+          `features of ${set.name} v${set.version} partition ${partition} failed validation: ${summarizeFeatureFailures(report)}`,
+          ErrorTypes.FeatureValidationFailed,
+          report,
+        );
       return { report, stats };
     },
 
@@ -118,7 +176,9 @@ export function createFeatureActivities(deps: ActivityDeps) {
       for (const entity of entitiesWithFeatures(set)) {
         const file = path.join(work(set, partition), `online-${entity}.parquet`);
         // Snapshots are small (one row per airport or route), so they pass through JavaScript.
-        const rows = await withConnection(duck, (conn) => queryRows<Record<string, string | number | null>>(conn, `SELECT * FROM read_parquet(${sqlString(file)})`));
+        const rows = await withConnection(duck, (conn) =>
+          queryRows<Record<string, string | number | null>>(conn, `SELECT * FROM read_parquet(${sqlString(file)})`),
+        );
         written[entity] = await online.upsert(set.name, set.version, entity, toOnlineRows(rows, validFrom));
       }
       return { validFrom, written };

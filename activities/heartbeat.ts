@@ -13,7 +13,9 @@ function beatEveryMs(ctx: Context): number {
  * Keeps heartbeating the last checkpoint while a long step (landing a big CSV, a slow query) runs,
  * so the server does not time the activity out, and so cancellation can reach it.
  */
-export async function withHeartbeatKeepalive<T>(work: (checkpoint: (details: unknown) => void) => Promise<T>): Promise<T> {
+export async function withHeartbeatKeepalive<T>(
+  work: (checkpoint: (details: unknown) => void) => Promise<T>,
+): Promise<T> {
   const ctx = Context.current();
   selfHeartbeating.add(ctx);
   let last: unknown = ctx.info.heartbeatDetails;

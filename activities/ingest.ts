@@ -56,7 +56,12 @@ export function createIngestActivities({ duck, artifacts, config, logger }: Acti
       // pino directly, not the SDK's activity logger: the SDK flushes its log buffer periodically, so
       // a worker killed mid-chunk would lose exactly the lines that say where it was.
       const { workflowId, runId } = callerRun();
-      const log = logger.child({ workflowId, workflowRunId: runId, activityType: ctx.info.activityType, attempt: ctx.info.attempt });
+      const log = logger.child({
+        workflowId,
+        workflowRunId: runId,
+        activityType: ctx.info.activityType,
+        attempt: ctx.info.attempt,
+      });
       if (checkpoint.success) log.info({ checkpoint: checkpoint.data }, 'resuming ingestion from checkpoint');
       try {
         const outcome = await withHeartbeatKeepalive((beat) =>
@@ -107,14 +112,20 @@ const DETERMINISTIC_DUCKDB_ERROR = /^(Invalid Input Error|Conversion Error|Parse
 /** Turns the failures retrying cannot fix into non-retryable ones with a clear type. */
 function classify(error: unknown): unknown {
   if (error instanceof ContractViolation) {
-    return ApplicationFailure.nonRetryable(error.message, ErrorTypes.DataContractViolation, { differences: error.differences });
+    return ApplicationFailure.nonRetryable(error.message, ErrorTypes.DataContractViolation, {
+      differences: error.differences,
+    });
   }
   if (error instanceof SourceUriError) return ApplicationFailure.nonRetryable(error.message, ErrorTypes.SourceNotFound);
-  if (error instanceof SourceContentError) return ApplicationFailure.nonRetryable(`source cannot be read: ${error.message}`, ErrorTypes.SourceUnreadable);
+  if (error instanceof SourceContentError)
+    return ApplicationFailure.nonRetryable(`source cannot be read: ${error.message}`, ErrorTypes.SourceUnreadable);
   // DuckDB's verdicts on the bytes themselves (not a Parquet file, an unparseable CSV dialect) are the
   // same on every attempt; I/O errors are not, and stay retryable.
   if (error instanceof Error && DETERMINISTIC_DUCKDB_ERROR.test(error.message)) {
-    return ApplicationFailure.nonRetryable(`source cannot be read: ${duckDbReason(error.message)}`, ErrorTypes.SourceUnreadable);
+    return ApplicationFailure.nonRetryable(
+      `source cannot be read: ${duckDbReason(error.message)}`,
+      ErrorTypes.SourceUnreadable,
+    );
   }
   return error;
 }

@@ -29,10 +29,20 @@ const DecisionInputSchema = VersionInputSchema.extend({
   at: z.string(),
 });
 const PromoteInputSchema = VersionInputSchema.extend({ approvedBy: person, comment: z.string().default('') });
-const RollbackInputSchema = z.object({ spec: z.string().min(1), toVersion: z.number().int().positive(), requestedBy: person, reason: z.string().min(1) });
+const RollbackInputSchema = z.object({
+  spec: z.string().min(1),
+  toVersion: z.number().int().positive(),
+  requestedBy: person,
+  reason: z.string().min(1),
+});
 
 /** Where a registered version's files live: artifacts/models/<model>/<version>/<part>. */
-const versionKey = (modelName: string, version: number | string, part: 'artifact' | 'baseline'): ArtifactKey => ({ kind: 'models', name: modelName, version: String(version), partition: part });
+const versionKey = (modelName: string, version: number | string, part: 'artifact' | 'baseline'): ArtifactKey => ({
+  kind: 'models',
+  name: modelName,
+  version: String(version),
+  partition: part,
+});
 
 export function createModelRegistryActivities(deps: ActivityDeps) {
   const { store, artifacts } = deps;
@@ -54,18 +64,27 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
 
   return {
     /** The candidate becomes the model's next version (a retry gets the same one), with its files and lineage. */
-    async registerCandidate(raw: TrainingWindow & { initiatedBy: string; reason: string }): Promise<{ version: number; artifactUri: string }> {
+    async registerCandidate(
+      raw: TrainingWindow & { initiatedBy: string; reason: string },
+    ): Promise<{ version: number; artifactUri: string }> {
       const { t, window, ws } = trainingContext(deps, raw);
       const { initiatedBy, reason } = parseInput(z.object({ initiatedBy: person, reason: z.string() }), raw);
       const { workflowId, runId } = callerRun();
       const artifact = await readArtifact(ws.model);
-      const { test, validation } = JSON.parse(await fs.readFile(ws.evaluation, 'utf8')) as { test: Evaluation; validation: Evaluation['overall'] };
+      const { test, validation } = JSON.parse(await fs.readFile(ws.evaluation, 'utf8')) as {
+        test: Evaluation;
+        validation: Evaluation['overall'];
+      };
       const split = await readSplit(ws);
       const { version } = await store.models.register({
         modelName: t.model.name,
         registrationKey: `${workflowId}/${runId}`,
         artifactUri: artifacts.uri(versionKey(t.model.name, 0, 'artifact')).replace('/0/', '/{version}/'),
-        metrics: { test: test.overall, validation, segments: Object.fromEntries(test.segments.map((s) => [s.name, s.metrics ?? { rows: s.rows, note: s.note }])) },
+        metrics: {
+          test: test.overall,
+          validation,
+          segments: Object.fromEntries(test.segments.map((s) => [s.name, s.metrics ?? { rows: s.rows, note: s.note }])),
+        },
         lineage: {
           spec: t.spec.name,
           specVersion: t.spec.version,
@@ -74,7 +93,9 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
           codeVersion: codeVersion(),
           trainingDataHash: artifact.trainingDataHash,
           window,
-          split: Object.fromEntries(Object.entries(split).map(([k, p]) => [k, { from: p.from, to: p.to, rows: p.rows }])),
+          split: Object.fromEntries(
+            Object.entries(split).map(([k, p]) => [k, { from: p.from, to: p.to, rows: p.rows }]),
+          ),
           hyperParameters: artifact.hyperParameters,
           initiatedBy,
           reason,
@@ -82,7 +103,11 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
         workflowId,
         runId,
       });
-      const artifactUri = await publishFiles(versionKey(t.model.name, version, 'artifact'), { 'model.json': ws.model, 'evaluation.json': ws.evaluation, 'split.json': ws.split });
+      const artifactUri = await publishFiles(versionKey(t.model.name, version, 'artifact'), {
+        'model.json': ws.model,
+        'evaluation.json': ws.evaluation,
+        'split.json': ws.split,
+      });
       return { version, artifactUri };
     },
 
@@ -94,11 +119,30 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
       if (!result.passed) {
         const { workflowId, runId } = callerRun();
         await store.models.setStage(model.name, input.version, 'rejected');
-        await store.models.recordDecision({ dedupeKey: `${workflowId}/${runId}/bias`, modelName: model.name, version: input.version, decision: 'reject', actor: 'bias-gate', reason: result.summary, workflowId });
+        await store.models.recordDecision({
+          dedupeKey: `${workflowId}/${runId}/bias`,
+          modelName: model.name,
+          version: input.version,
+          decision: 'reject',
+          actor: 'bias-gate',
+          reason: result.summary,
+          workflowId,
+        });
         const checks = result.rows
           .filter((r) => r.verdict === 'fail')
-          .map((r) => ({ check: r.metric, subject: r.segment, observed: r.value === null ? 'not measurable' : r.value.toFixed(4), expected: r.bound, verdict: 'fail', severity: 'blocking' }));
-        throw ApplicationFailure.nonRetryable(`${model.name} v${input.version} failed the bias gate: ${result.summary}`, ErrorTypes.BiasGateFailed, { bias: result, report: { checks } });
+          .map((r) => ({
+            check: r.metric,
+            subject: r.segment,
+            observed: r.value === null ? 'not measurable' : r.value.toFixed(4),
+            expected: r.bound,
+            verdict: 'fail',
+            severity: 'blocking',
+          }));
+        throw ApplicationFailure.nonRetryable(
+          `${model.name} v${input.version} failed the bias gate: ${result.summary}`,
+          ErrorTypes.BiasGateFailed,
+          { bias: result, report: { checks } },
+        );
       }
       return result;
     },
@@ -114,7 +158,15 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
       const { model } = modelOf(input.spec);
       const { workflowId, runId } = callerRun();
       const reason = input.decision === 'timeout' ? `no decision before the deadline ${input.reason}` : input.reason;
-      await store.models.recordDecision({ dedupeKey: `${workflowId}/${runId}/approval`, modelName: model.name, version: input.version, decision: input.decision, actor: input.reviewer, reason, workflowId });
+      await store.models.recordDecision({
+        dedupeKey: `${workflowId}/${runId}/approval`,
+        modelName: model.name,
+        version: input.version,
+        decision: input.decision,
+        actor: input.reviewer,
+        reason,
+        workflowId,
+      });
       if (input.decision !== 'approve') await store.models.setStage(model.name, input.version, 'rejected');
     },
 
@@ -141,16 +193,40 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
     },
 
     /** An earlier version back in production; only a version that was in production, and only by a reviewer. */
-    async rollbackModel(raw: z.input<typeof RollbackInputSchema>): Promise<{ modelName: string; version: number; previous?: number }> {
+    async rollbackModel(
+      raw: z.input<typeof RollbackInputSchema>,
+    ): Promise<{ modelName: string; version: number; previous?: number }> {
       const input = parseInput(RollbackInputSchema, raw);
       const { model } = modelOf(input.spec);
-      if (!model.reviewers.includes(input.requestedBy)) throw ApplicationFailure.nonRetryable(`${input.requestedBy} is not a reviewer of ${model.name} (reviewers: ${model.reviewers.join(', ')})`, ErrorTypes.InvalidInput);
+      if (!model.reviewers.includes(input.requestedBy))
+        throw ApplicationFailure.nonRetryable(
+          `${input.requestedBy} is not a reviewer of ${model.name} (reviewers: ${model.reviewers.join(', ')})`,
+          ErrorTypes.InvalidInput,
+        );
       const target = await store.models.get(model.name, input.toVersion);
-      if (!target) throw ApplicationFailure.nonRetryable(`${model.name} has no version ${input.toVersion}`, ErrorTypes.ModelVersionNotFound);
-      const wasInProduction = (await store.models.decisions(model.name, input.toVersion)).some((d) => d.decision === 'promote' || d.decision === 'rollback');
-      if (!wasInProduction) throw ApplicationFailure.nonRetryable(`${model.name} v${input.toVersion} (${target.stage}) was never in production: promote it through a training run`, ErrorTypes.InvalidInput);
+      if (!target)
+        throw ApplicationFailure.nonRetryable(
+          `${model.name} has no version ${input.toVersion}`,
+          ErrorTypes.ModelVersionNotFound,
+        );
+      const wasInProduction = (await store.models.decisions(model.name, input.toVersion)).some(
+        (d) => d.decision === 'promote' || d.decision === 'rollback',
+      );
+      if (!wasInProduction)
+        throw ApplicationFailure.nonRetryable(
+          `${model.name} v${input.toVersion} (${target.stage}) was never in production: promote it through a training run`,
+          ErrorTypes.InvalidInput,
+        );
       const { workflowId, runId } = callerRun();
-      const { previous } = await store.models.promote({ dedupeKey: `${workflowId}/${runId}/rollback`, modelName: model.name, version: input.toVersion, decision: 'rollback', actor: input.requestedBy, reason: input.reason, workflowId });
+      const { previous } = await store.models.promote({
+        dedupeKey: `${workflowId}/${runId}/rollback`,
+        modelName: model.name,
+        version: input.toVersion,
+        decision: 'rollback',
+        actor: input.requestedBy,
+        reason: input.reason,
+        workflowId,
+      });
       return { modelName: model.name, version: input.toVersion, ...(previous ? { previous } : {}) };
     },
   };
@@ -158,7 +234,8 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
   async function writeBaseline(modelName: string, version: number): Promise<string> {
     const dir = artifacts.finalDir(versionKey(modelName, version, 'artifact'));
     const registered = await store.models.get(modelName, version);
-    if (!registered) throw ApplicationFailure.nonRetryable(`${modelName} has no version ${version}`, ErrorTypes.ModelVersionNotFound);
+    if (!registered)
+      throw ApplicationFailure.nonRetryable(`${modelName} has no version ${version}`, ErrorTypes.ModelVersionNotFound);
     const { workflowId, runId } = registered;
     const ws = trainingWorkspace(artifacts, modelName, workflowId, runId);
     const matrix = await readMatrixFile(ws.matrix);

@@ -12,9 +12,21 @@ import type { FeatureMatrix } from '../src/ml/feature-matrix';
 import { evaluate, type ModelMetrics } from '../src/ml/metrics';
 import { computeDrift, PREDICTION_COLUMN } from '../src/monitoring/drift';
 import { TrainingWindowSchema, type TrainingWindow } from './training-data';
-import { LABELLED_SEGMENT, MONITOR_DAY, MONITOR_LABEL, requestColumnTypes, requestLabelsSql, windowMatrixSql } from '../src/monitoring/monitoring-sql';
+import {
+  LABELLED_SEGMENT,
+  MONITOR_DAY,
+  MONITOR_LABEL,
+  requestColumnTypes,
+  requestLabelsSql,
+  windowMatrixSql,
+} from '../src/monitoring/monitoring-sql';
 import { renderReportHtml } from '../src/monitoring/report-html';
-import type { ColumnDriftReport, DailyPerformance, MonitoringReport, SegmentPerformance } from '../src/monitoring/report-types';
+import type {
+  ColumnDriftReport,
+  DailyPerformance,
+  MonitoringReport,
+  SegmentPerformance,
+} from '../src/monitoring/report-types';
 import { segmentPerformance } from '../src/monitoring/segment-performance';
 import { WindowPredictions } from '../src/monitoring/window-predictions';
 import type { DatasetDrift } from '../src/stats/column-drift';
@@ -74,13 +86,22 @@ export interface PerformanceSummary {
 }
 
 export type DriftSummary =
-  | { computed: true; reference: string; referenceRows: number; currentRows: number; columns: ColumnDriftReport[]; dataset: DatasetDrift; prediction?: ColumnDriftReport }
+  | {
+      computed: true;
+      reference: string;
+      referenceRows: number;
+      currentRows: number;
+      columns: ColumnDriftReport[];
+      dataset: DatasetDrift;
+      prediction?: ColumnDriftReport;
+    }
   | { computed: false; reason: string };
 
 /** A spec whose model is monitored, or a non-retryable InvalidInput. */
 function monitoredSpec(name: string): { t: TrainingSpec; monitoring: NonNullable<TrainingSpec['spec']['monitoring']> } {
   const t = trainingSpecOrFail(name);
-  if (!t.spec.monitoring) throw ApplicationFailure.nonRetryable(`spec ${name} declares no monitoring settings`, ErrorTypes.InvalidInput);
+  if (!t.spec.monitoring)
+    throw ApplicationFailure.nonRetryable(`spec ${name} declares no monitoring settings`, ErrorTypes.InvalidInput);
   return { t, monitoring: t.spec.monitoring };
 }
 
@@ -92,14 +113,32 @@ export function createMonitoringActivities(deps: ActivityDeps) {
     const window = parseInput(TrainingWindowSchema, raw);
     const { t, monitoring } = monitoredSpec(window.spec);
     const { workflowId, runId } = callerRun();
-    const dir = artifacts.workDir({ kind: 'monitoring', name: t.model.name, version: 'runs', partition: runKey(workflowId, runId) });
+    const dir = artifacts.workDir({
+      kind: 'monitoring',
+      name: t.model.name,
+      version: 'runs',
+      partition: runKey(workflowId, runId),
+    });
     const file = (name: string) => path.join(dir, name);
-    return { t, monitoring, window, dir, current: file('current.bin'), served: file('served.json'), labelled: file('served-labelled.json'), scoredBy: file('scored-by.json') };
+    return {
+      t,
+      monitoring,
+      window,
+      dir,
+      current: file('current.bin'),
+      served: file('served.json'),
+      labelled: file('served-labelled.json'),
+      scoredBy: file('scored-by.json'),
+    };
   };
   const readJson = async <T>(file: string): Promise<T> => JSON.parse(await fs.readFile(file, 'utf8')) as T;
   const production = async (t: TrainingSpec) => {
     const version = await store.models.production(t.model.name);
-    if (!version) throw ApplicationFailure.nonRetryable(`${t.model.name} has no production version to monitor`, ErrorTypes.NoProductionModel);
+    if (!version)
+      throw ApplicationFailure.nonRetryable(
+        `${t.model.name} has no production version to monitor`,
+        ErrorTypes.NoProductionModel,
+      );
     return version;
   };
   /**
@@ -114,7 +153,11 @@ export function createMonitoringActivities(deps: ActivityDeps) {
     });
     if (!recorded) return production(t);
     const version = await store.models.get(t.model.name, recorded.version);
-    if (!version) throw ApplicationFailure.nonRetryable(`${t.model.name} v${recorded.version}, which scored this window, is not in the registry`, ErrorTypes.NoProductionModel);
+    if (!version)
+      throw ApplicationFailure.nonRetryable(
+        `${t.model.name} v${recorded.version}, which scored this window, is not in the registry`,
+        ErrorTypes.NoProductionModel,
+      );
     return version;
   };
 
@@ -123,7 +166,13 @@ export function createMonitoringActivities(deps: ActivityDeps) {
     async monitoringSettings(raw: { spec: string }) {
       const { spec } = parseInput(z.object({ spec: z.string().min(1) }), raw);
       const m = monitoredSpec(spec).monitoring;
-      return { retrainOn: m.retrainOn, datasetShare: m.drift.datasetShare, performance: m.performance, retrainDays: m.retrainDays, labelDelayHours: m.labelDelayHours };
+      return {
+        retrainOn: m.retrainOn,
+        datasetShare: m.drift.datasetShare,
+        performance: m.performance,
+        retrainDays: m.retrainDays,
+        labelDelayHours: m.labelDelayHours,
+      };
     },
 
     /**
@@ -139,25 +188,51 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       const published = new Set(await store.features.publishedPartitions(t.fs.name, t.fs.version, days));
       const files: string[] = [];
       for (const d of days.filter((x) => published.has(x))) {
-        const found = await artifacts.parquetFiles(artifacts.finalDir({ kind: 'features', name: t.fs.name, version: t.fs.version, partition: d }));
-        if (found.length === 0) throw ApplicationFailure.retryable(`feature store unavailable: published partition ${t.fs.name}@${t.fs.version}/${d} has no readable file`, 'FeatureStoreUnavailable');
+        const found = await artifacts.parquetFiles(
+          artifacts.finalDir({ kind: 'features', name: t.fs.name, version: t.fs.version, partition: d }),
+        );
+        if (found.length === 0)
+          throw ApplicationFailure.retryable(
+            `feature store unavailable: published partition ${t.fs.name}@${t.fs.version}/${d} has no readable file`,
+            'FeatureStoreUnavailable',
+          );
         files.push(...found);
       }
       await fs.mkdir(dir, { recursive: true });
       let batchRows = 0;
       if (files.length > 0) {
         const matrix = await withConnection(duck, (conn) =>
-          readMatrixFromDuckDB(conn, windowMatrixSql(t, files), { features: t.features, label: MONITOR_LABEL, day: MONITOR_DAY, segments: [...t.model.segments.map((s) => segmentColumn(s.name)), LABELLED_SEGMENT] }),
+          readMatrixFromDuckDB(conn, windowMatrixSql(t, files), {
+            features: t.features,
+            label: MONITOR_LABEL,
+            day: MONITOR_DAY,
+            segments: [...t.model.segments.map((s) => segmentColumn(s.name)), LABELLED_SEGMENT],
+          }),
         );
         matrix.segments = [...t.model.segments.map((s) => s.name), LABELLED_SEGMENT];
         const scores = scoreRange(artifact, matrix, { start: 0, end: matrix.rows });
-        await writeMatrixFile(current, { ...matrix, features: [...matrix.features, PREDICTION_COLUMN], columns: [...matrix.columns, scores] });
+        await writeMatrixFile(current, {
+          ...matrix,
+          features: [...matrix.features, PREDICTION_COLUMN],
+          columns: [...matrix.columns, scores],
+        });
         batchRows = matrix.rows;
       } else {
         await fs.rm(current, { force: true });
       }
-      const logged = await store.predictions.list({ modelName: t.model.name, from: `${window.from}T00:00:00.000Z`, to: `${addDays(window.to, 1)}T00:00:00.000Z`, source: 'serving' });
-      const servedRows: ServedPrediction[] = logged.map((e) => ({ eventTime: e.eventTime, day: e.eventTime.slice(0, 10), score: e.score, modelVersion: e.modelVersion, request: e.request }));
+      const logged = await store.predictions.list({
+        modelName: t.model.name,
+        from: `${window.from}T00:00:00.000Z`,
+        to: `${addDays(window.to, 1)}T00:00:00.000Z`,
+        source: 'serving',
+      });
+      const servedRows: ServedPrediction[] = logged.map((e) => ({
+        eventTime: e.eventTime,
+        day: e.eventTime.slice(0, 10),
+        score: e.score,
+        modelVersion: e.modelVersion,
+        request: e.request,
+      }));
       await writeFileAtomic(served, JSON.stringify(servedRows));
       await writeFileAtomic(scoredBy, JSON.stringify({ version: version.version }));
       return {
@@ -177,26 +252,44 @@ export function createMonitoringActivities(deps: ActivityDeps) {
      * dataset. One with no row yet is awaiting its label while its label delay has not passed (counted,
      * never dropped) and missing after.
      */
-    async joinLabels(raw: MonitoringWindow): Promise<{ asOf: string | null; batchLabelled: number; servingLabelled: number; awaiting: number; missing: number }> {
+    async joinLabels(raw: MonitoringWindow): Promise<{
+      asOf: string | null;
+      batchLabelled: number;
+      servingLabelled: number;
+      awaiting: number;
+      missing: number;
+    }> {
       const { t, monitoring, dir, current, served, labelled } = context(raw);
       const rows = await readJson<ServedPrediction[]>(served);
       const dataset = await store.runStats.latestPublished(t.spec.contract.name);
       const datasetFiles = dataset?.outputUri ? await artifacts.parquetFiles(artifacts.resolve(dataset.outputUri)) : [];
       const { labels, asOf } = await withConnection(duck, async (conn) => {
         if (datasetFiles.length === 0) return { labels: new Map<number, boolean | null>(), asOf: null };
-        const [newest] = await queryRows<{ asOf: string | null }>(conn, `SELECT strftime(max(${sqlIdent(t.spec.contract.eventTime)}), '%Y-%m-%dT%H:%M:%S') AS asOf FROM read_parquet([${datasetFiles.map(sqlString).join(', ')}])`);
+        const [newest] = await queryRows<{ asOf: string | null }>(
+          conn,
+          `SELECT strftime(max(${sqlIdent(t.spec.contract.eventTime)}), '%Y-%m-%dT%H:%M:%S') AS asOf FROM read_parquet([${datasetFiles.map(sqlString).join(', ')}])`,
+        );
         if (rows.length === 0) return { labels: new Map<number, boolean | null>(), asOf: newest?.asOf ?? null };
         const requests = path.join(dir, 'requests.jsonl');
         await fs.writeFile(requests, rows.map((r, idx) => JSON.stringify({ idx, ...r.request })).join('\n'));
-        const types = Object.entries(requestColumnTypes(t)).map(([name, type]) => `${sqlString(name)}: ${sqlString(type)}`);
-        await conn.run(`CREATE OR REPLACE TEMP TABLE requests AS SELECT * FROM read_json(${sqlString(requests)}, format = 'newline_delimited', columns = {'idx': 'BIGINT', ${types.join(', ')}})`);
+        const types = Object.entries(requestColumnTypes(t)).map(
+          ([name, type]) => `${sqlString(name)}: ${sqlString(type)}`,
+        );
+        await conn.run(
+          `CREATE OR REPLACE TEMP TABLE requests AS SELECT * FROM read_json(${sqlString(requests)}, format = 'newline_delimited', columns = {'idx': 'BIGINT', ${types.join(', ')}})`,
+        );
         const found = await queryRows<{ idx: number; label: boolean | null }>(conn, requestLabelsSql(t, datasetFiles));
         return { labels: new Map(found.map((f) => [Number(f.idx), f.label])), asOf: newest?.asOf ?? null };
       });
       const horizon = asOf ? Date.parse(`${asOf}Z`) : -Infinity;
       const joined: LabelledServed[] = rows.map((r, idx) => {
         const label = labels.get(idx);
-        return { day: r.day, score: r.score, label: label === undefined || label === null ? null : label ? 1 : 0, due: Date.parse(r.eventTime) + monitoring.labelDelayHours * 3_600_000 <= horizon };
+        return {
+          day: r.day,
+          score: r.score,
+          label: label === undefined || label === null ? null : label ? 1 : 0,
+          due: Date.parse(r.eventTime) + monitoring.labelDelayHours * 3_600_000 <= horizon,
+        };
       });
       await writeFileAtomic(labelled, JSON.stringify(joined));
       const batch = await readMatrixFile(current).catch(() => undefined);
@@ -222,7 +315,8 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       if (batch) {
         const mask = batch.segmentMasks[batch.segments.indexOf(LABELLED_SEGMENT)]!;
         const prediction = batch.columns[batch.features.indexOf(PREDICTION_COLUMN)]!;
-        for (let i = 0; i < batch.rows; i++) predictions.add(batch.days[batch.dayIndex[i]!]!, prediction[i]!, mask[i] ? (batch.labels[i] as 0 | 1) : null);
+        for (let i = 0; i < batch.rows; i++)
+          predictions.add(batch.days[batch.dayIndex[i]!]!, prediction[i]!, mask[i] ? (batch.labels[i] as 0 | 1) : null);
       }
       for (const s of served) predictions.add(s.day, s.score, s.label);
       const both = (l: Uint8Array) => l.includes(0) && l.includes(1);
@@ -230,8 +324,17 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       const p = Float64Array.from(predictions.scores);
       const byDay = predictions.byDay();
       const judged = y.length >= monitoring.performance.minLabelled && both(y);
-      const bySegment = batch ? segmentPerformance(batch, LABELLED_SEGMENT, PREDICTION_COLUMN, metrics.segments ?? {}) : [];
-      return { labelled: y.length, judged, ...(both(y) ? { overall: evaluate(y, p, reference.threshold) } : {}), reference, byDay, bySegment };
+      const bySegment = batch
+        ? segmentPerformance(batch, LABELLED_SEGMENT, PREDICTION_COLUMN, metrics.segments ?? {})
+        : [];
+      return {
+        labelled: y.length,
+        judged,
+        ...(both(y) ? { overall: evaluate(y, p, reference.threshold) } : {}),
+        reference,
+        byDay,
+        bySegment,
+      };
     },
 
     /** Drift of every model input and of the predictions, the window against the baseline set at promotion. */
@@ -239,12 +342,25 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       const { t, monitoring, current, scoredBy } = context(raw);
       const version = await scoringVersion(t, scoredBy);
       const baselineUri = version.lineage.monitoringBaseline;
-      if (typeof baselineUri !== 'string') return { computed: false, reason: `${t.model.name} v${version.version} has no monitoring baseline` };
+      if (typeof baselineUri !== 'string')
+        return { computed: false, reason: `${t.model.name} v${version.version} has no monitoring baseline` };
       const currentMatrix: FeatureMatrix | undefined = await readMatrixFile(current).catch(() => undefined);
-      if (!currentMatrix || currentMatrix.rows === 0) return { computed: false, reason: 'no batch-scored rows in the window (no published feature partition)' };
+      if (!currentMatrix || currentMatrix.rows === 0)
+        return { computed: false, reason: 'no batch-scored rows in the window (no published feature partition)' };
       const reference = await readMatrixFile(path.join(artifacts.resolve(baselineUri), 'baseline.bin'));
-      const drift = computeDrift({ reference, current: currentMatrix, columns: t.features, settings: monitoring.drift });
-      return { computed: true, reference: baselineUri, referenceRows: reference.rows, currentRows: currentMatrix.rows, ...drift };
+      const drift = computeDrift({
+        reference,
+        current: currentMatrix,
+        columns: t.features,
+        settings: monitoring.drift,
+      });
+      return {
+        computed: true,
+        reference: baselineUri,
+        referenceRows: reference.rows,
+        currentRows: currentMatrix.rows,
+        ...drift,
+      };
     },
 
     /** Retraining runs of the model still running: none may start while one is in flight. */
@@ -256,16 +372,31 @@ export function createMonitoringActivities(deps: ActivityDeps) {
         throw error;
       });
       const found: string[] = [];
-      for await (const execution of (await client).workflow.list({ query: runningRetrainingsQuery(model) })) found.push(execution.workflowId);
+      for await (const execution of (await client).workflow.list({ query: runningRetrainingsQuery(model) }))
+        found.push(execution.workflowId);
       return found;
     },
 
     /** The report as JSON and as one self-contained HTML page, published under the model, window and run. */
-    async writeMonitoringReport(raw: { window: MonitoringWindow; report: Omit<MonitoringReport, 'workflowId' | 'runId' | 'uiUrl' | 'generatedAt'> }): Promise<{ reportUri: string; htmlPath: string }> {
+    async writeMonitoringReport(raw: {
+      window: MonitoringWindow;
+      report: Omit<MonitoringReport, 'workflowId' | 'runId' | 'uiUrl' | 'generatedAt'>;
+    }): Promise<{ reportUri: string; htmlPath: string }> {
       const { t, window } = context(raw.window);
       const { workflowId, runId } = callerRun();
-      const report: MonitoringReport = { ...raw.report, workflowId, runId, uiUrl: workflowUiUrl(config.TEMPORAL_UI_URL, config.TEMPORAL_NAMESPACE, workflowId, runId), generatedAt: new Date().toISOString() };
-      const key = { kind: 'monitoring' as const, name: t.model.name, version: `${window.from}_${window.to}`, partition: runId };
+      const report: MonitoringReport = {
+        ...raw.report,
+        workflowId,
+        runId,
+        uiUrl: workflowUiUrl(config.TEMPORAL_UI_URL, config.TEMPORAL_NAMESPACE, workflowId, runId),
+        generatedAt: new Date().toISOString(),
+      };
+      const key = {
+        kind: 'monitoring' as const,
+        name: t.model.name,
+        version: `${window.from}_${window.to}`,
+        partition: runId,
+      };
       const staging = artifacts.stagingDir(key);
       await fs.rm(staging, { recursive: true, force: true });
       await fs.mkdir(staging, { recursive: true });

@@ -11,7 +11,10 @@ import type { ActivityDeps } from './deps';
  * Opens what activities (and the prediction server) are built from, one of each per process, as the
  * configuration says; `close` releases them, the online store first (it may sit on the metadata store).
  */
-export async function openActivityDeps(config: Config, logger: Logger): Promise<{ deps: ActivityDeps; close(): Promise<void> }> {
+export async function openActivityDeps(
+  config: Config,
+  logger: Logger,
+): Promise<{ deps: ActivityDeps; close(): Promise<void> }> {
   const store = await openMetadataStore(config.databaseUrl);
   const duck = await openDuckDb({ tempDirectory: path.join(config.dataDir, 'duckdb-tmp') });
   const online = openOnlineStore(config.MLPIPE_ONLINE_STORE_URL, store.db);

@@ -20,11 +20,18 @@ export function createProbeActivities({ config }: ActivityDeps) {
         for (const file of source.files) await fs.access(file, fs.constants.R_OK);
         return;
       }
-      const client = new pg.Client({ connectionString: source.connectionUrl, connectionTimeoutMillis: PROBE_TIMEOUT_MS, query_timeout: PROBE_TIMEOUT_MS });
+      const client = new pg.Client({
+        connectionString: source.connectionUrl,
+        connectionTimeoutMillis: PROBE_TIMEOUT_MS,
+        query_timeout: PROBE_TIMEOUT_MS,
+      });
       client.on('error', () => {}); // a dropped connection rejects the pending call below; nothing else listens
       await client.connect();
       try {
-        const table = source.table.split('.').map((part) => client.escapeIdentifier(part)).join('.');
+        const table = source.table
+          .split('.')
+          .map((part) => client.escapeIdentifier(part))
+          .join('.');
         await client.query(`SELECT 1 FROM ${table} LIMIT 1`);
       } finally {
         await client.end().catch(() => {});

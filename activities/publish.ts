@@ -62,7 +62,12 @@ export function createPublishActivities({ artifacts, store }: ActivityDeps) {
         outputHash: input.outputHash,
         workflowId: info.workflowId,
         runId: info.runId,
-        details: { deadLettersUri, deadLetterHash: input.deadLetterHash, reportUri: input.reportUri, sourceRows: stats.sourceRows },
+        details: {
+          deadLettersUri,
+          deadLetterHash: input.deadLetterHash,
+          reportUri: input.reportUri,
+          sourceRows: stats.sourceRows,
+        },
       });
       await store.runStats.record({
         subject: contract.name,

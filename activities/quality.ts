@@ -40,7 +40,9 @@ export function createQualityActivities({ duck, artifacts, store }: ActivityDeps
       const volume = contract.gates.volume;
       const history = await store.runStats.trailingAcceptedCounts(contract.name, volume?.lookback ?? 7, input.batchId);
       const previous = await store.runStats.latestPublished(contract.name, input.batchId);
-      const referenceFiles = previous?.outputUri ? await artifacts.parquetFiles(artifacts.resolve(previous.outputUri)) : undefined;
+      const referenceFiles = previous?.outputUri
+        ? await artifacts.parquetFiles(artifacts.resolve(previous.outputUri))
+        : undefined;
       const report = await withConnection(duck, async (conn) =>
         evaluateGates({
           conn,

@@ -37,18 +37,41 @@ export function createServingCheckActivities(deps: ActivityDeps) {
       const input = parseInput(z.object({ spec: z.string().min(1), version: z.number().int().positive() }), raw);
       const t = trainingSpecOrFail(input.spec);
       const staged = await store.models.inStage(t.model.name, 'staging');
-      if (staged?.version !== input.version) throw ApplicationFailure.nonRetryable(`${t.model.name} v${input.version} is not the staging version (staging: ${staged ? `v${staged.version}` : 'none'})`, ErrorTypes.InvalidInput);
+      if (staged?.version !== input.version)
+        throw ApplicationFailure.nonRetryable(
+          `${t.model.name} v${input.version} is not the staging version (staging: ${staged ? `v${staged.version}` : 'none'})`,
+          ErrorTypes.InvalidInput,
+        );
       const artifact = await readArtifact(path.join(artifacts.resolve(staged.artifactUri), 'model.json'));
 
       const newest = await store.features.previousPublished(t.fs.name, t.fs.version, '9999-12-31');
       const dataset = await store.runStats.latestPublished(t.spec.contract.name);
-      if (!newest?.output_uri || !dataset?.outputUri) throw ApplicationFailure.nonRetryable(`no published ${t.fs.name}@${t.fs.version} partition or ${t.spec.contract.name} dataset to replay`, ErrorTypes.TrainingServingSkew);
+      if (!newest?.output_uri || !dataset?.outputUri)
+        throw ApplicationFailure.nonRetryable(
+          `no published ${t.fs.name}@${t.fs.version} partition or ${t.spec.contract.name} dataset to replay`,
+          ErrorTypes.TrainingServingSkew,
+        );
       const [newestFile] = await artifacts.parquetFiles(artifacts.resolve(newest.output_uri));
       const datasetFiles = await artifacts.parquetFiles(artifacts.resolve(dataset.outputUri));
-      const sample = await withConnection(duck, (conn) => skewSample(conn, t, { newestPartitionFile: newestFile!, newestPartition: newest.partition, datasetFiles, rows: t.model.skewCheckRows }));
-      if (sample.length === 0) throw ApplicationFailure.nonRetryable(`partition ${newest.partition} gave no rows to replay`, ErrorTypes.TrainingServingSkew);
+      const sample = await withConnection(duck, (conn) =>
+        skewSample(conn, t, {
+          newestPartitionFile: newestFile!,
+          newestPartition: newest.partition,
+          datasetFiles,
+          rows: t.model.skewCheckRows,
+        }),
+      );
+      if (sample.length === 0)
+        throw ApplicationFailure.nonRetryable(
+          `partition ${newest.partition} gave no rows to replay`,
+          ErrorTypes.TrainingServingSkew,
+        );
 
-      const batch = scoreColumns(artifact, t.features.map((_, j) => Float64Array.from(sample, (row) => row.batchInputs[j]!)), sample.length);
+      const batch = scoreColumns(
+        artifact,
+        t.features.map((_, j) => Float64Array.from(sample, (row) => row.batchInputs[j]!)),
+        sample.length,
+      );
       const server = await startServing(deps, { host: '127.0.0.1', port: 0 });
       const served: { score: number; features: Record<string, number> }[] = [];
       try {
@@ -57,10 +80,22 @@ export function createServingCheckActivities(deps: ActivityDeps) {
           const response = await fetch(`${server.url}/predict`, {
             method: 'POST',
             headers: { 'content-type': 'application/json', 'x-mlpipe-source': 'skew-check' },
-            body: JSON.stringify({ model: t.model.name, version: input.version, requestId: `skew-check/${t.model.name}/v${input.version}/${i}`, rows }),
+            body: JSON.stringify({
+              model: t.model.name,
+              version: input.version,
+              requestId: `skew-check/${t.model.name}/v${input.version}/${i}`,
+              rows,
+            }),
           });
-          const body = (await response.json()) as { predictions?: { score: number; features: Record<string, number> }[]; error?: string; message?: string };
-          if (!response.ok || !body.predictions) throw new Error(`POST /predict answered HTTP ${response.status}: ${body.message ?? body.error ?? JSON.stringify(body)}`);
+          const body = (await response.json()) as {
+            predictions?: { score: number; features: Record<string, number> }[];
+            error?: string;
+            message?: string;
+          };
+          if (!response.ok || !body.predictions)
+            throw new Error(
+              `POST /predict answered HTTP ${response.status}: ${body.message ?? body.error ?? JSON.stringify(body)}`,
+            );
           served.push(...body.predictions);
         }
       } finally {
@@ -71,13 +106,24 @@ export function createServingCheckActivities(deps: ActivityDeps) {
         request: row.request,
         serving: served[i]!.score,
         batch: batch[i]!,
-        inputs: t.features.filter((name, j) => Math.abs((served[i]!.features[name] ?? NaN) - row.batchInputs[j]!) > TOLERANCE || Number.isNaN(served[i]!.features[name])),
+        inputs: t.features.filter(
+          (name, j) =>
+            Math.abs((served[i]!.features[name] ?? NaN) - row.batchInputs[j]!) > TOLERANCE ||
+            Number.isNaN(served[i]!.features[name]),
+        ),
       }));
       const maxAbsDifference = Math.max(...differences.map((d) => Math.abs(d.serving - d.batch)));
-      const mismatches = differences.filter((d) => !(Math.abs(d.serving - d.batch) <= TOLERANCE) || d.inputs.length > 0).sort((a, b) => Math.abs(b.serving - b.batch) - Math.abs(a.serving - a.batch)).slice(0, 5);
+      const mismatches = differences
+        .filter((d) => !(Math.abs(d.serving - d.batch) <= TOLERANCE) || d.inputs.length > 0)
+        .sort((a, b) => Math.abs(b.serving - b.batch) - Math.abs(a.serving - a.batch))
+        .slice(0, 5);
       const result = { rows: sample.length, day: addDays(newest.partition, 1), maxAbsDifference, mismatches };
       if (mismatches.length > 0) {
-        throw ApplicationFailure.nonRetryable(`training-serving skew on ${mismatches.length}+ of ${sample.length} rows: max |serving - batch| = ${maxAbsDifference}; inputs differing: ${[...new Set(mismatches.flatMap((m) => m.inputs))].join(', ') || 'none'}`, ErrorTypes.TrainingServingSkew, result);
+        throw ApplicationFailure.nonRetryable(
+          `training-serving skew on ${mismatches.length}+ of ${sample.length} rows: max |serving - batch| = ${maxAbsDifference}; inputs differing: ${[...new Set(mismatches.flatMap((m) => m.inputs))].join(', ') || 'none'}`,
+          ErrorTypes.TrainingServingSkew,
+          result,
+        );
       }
       return result;
     },

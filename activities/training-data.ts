@@ -19,7 +19,11 @@ import { callerRun } from './caller';
 import { parseInput } from './parse-input';
 
 export const TrainingWindowSchema = z
-  .object({ spec: z.string().min(1), from: z.string().refine(isPartition, 'a day as YYYY-MM-DD'), to: z.string().refine(isPartition, 'a day as YYYY-MM-DD') })
+  .object({
+    spec: z.string().min(1),
+    from: z.string().refine(isPartition, 'a day as YYYY-MM-DD'),
+    to: z.string().refine(isPartition, 'a day as YYYY-MM-DD'),
+  })
   .refine((w) => w.from <= w.to, 'from must not be after to');
 export type TrainingWindow = z.infer<typeof TrainingWindowSchema>;
 
@@ -37,7 +41,10 @@ export interface TrainingSplit {
 }
 
 /** The spec, the window and this run's workspace, or a non-retryable error for a bad argument. */
-export function trainingContext(deps: ActivityDeps, raw: unknown): { t: TrainingSpec; window: TrainingWindow; ws: TrainingWorkspace } {
+export function trainingContext(
+  deps: ActivityDeps,
+  raw: unknown,
+): { t: TrainingSpec; window: TrainingWindow; ws: TrainingWorkspace } {
   const window = parseInput(TrainingWindowSchema, raw);
   const t = trainingSpecOrFail(window.spec);
   const { workflowId, runId } = callerRun();
@@ -71,13 +78,16 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
      * hole to fill with a backfill (non-retryable); a published partition that cannot be read means
      * the feature store is unavailable, which retries with backoff.
      */
-    async extractTrainingWindow(raw: TrainingWindow): Promise<{ uri: string; rows: number; days: number; positives: number; unlabelled: number }> {
+    async extractTrainingWindow(
+      raw: TrainingWindow,
+    ): Promise<{ uri: string; rows: number; days: number; positives: number; unlabelled: number }> {
       const { t, window, ws } = trainingContext(deps, raw);
       const days = partitionRange(window.from, window.to);
       const published = new Set(await store.features.publishedPartitions(t.fs.name, t.fs.version, days));
       const missing = days.filter((d) => !published.has(d));
       if (missing.length > 0) {
-        const shown = missing.length > 5 ? `${missing.slice(0, 5).join(', ')} and ${missing.length - 5} more` : missing.join(', ');
+        const shown =
+          missing.length > 5 ? `${missing.slice(0, 5).join(', ')} and ${missing.length - 5} more` : missing.join(', ');
         throw ApplicationFailure.nonRetryable(
           `${missing.length} of ${days.length} days have no published ${t.fs.name}@${t.fs.version} partition (${shown}): run \`mlpipe features backfill --spec ${t.spec.name} --from ${missing[0]} --to ${missing.at(-1)}\``,
           ErrorTypes.TrainingDataIncomplete,
@@ -88,7 +98,11 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
       for (const d of days) {
         const dir = artifacts.finalDir({ kind: 'features', name: t.fs.name, version: t.fs.version, partition: d });
         const found = await artifacts.parquetFiles(dir);
-        if (found.length === 0) throw ApplicationFailure.retryable(`feature store unavailable: published partition ${t.fs.name}@${t.fs.version}/${d} has no readable file under ${dir}`, 'FeatureStoreUnavailable');
+        if (found.length === 0)
+          throw ApplicationFailure.retryable(
+            `feature store unavailable: published partition ${t.fs.name}@${t.fs.version}/${d} has no readable file under ${dir}`,
+            'FeatureStoreUnavailable',
+          );
         files.push(...found);
       }
       await fs.mkdir(ws.dir, { recursive: true });
@@ -107,9 +121,17 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
       const { t, window, ws } = trainingContext(deps, raw);
       const source = `read_parquet(${sqlString(ws.window)})`;
       const profile = await withConnection(duck, async (conn) => {
-        const nulls = t.features.map((f) => `count(*) FILTER (WHERE ${sqlIdent(f)} IS NULL)::INTEGER AS ${sqlIdent(f)}`);
-        const [totals] = await queryRows<Record<string, number>>(conn, `SELECT count(*)::INTEGER AS __rows, count(${LABEL})::INTEGER AS __labelled, count(*) FILTER (WHERE ${LABEL})::INTEGER AS __positives, ${nulls.join(', ')} FROM ${source}`);
-        const byDay = await queryRows<{ day: string; n: number }>(conn, `SELECT strftime(${DAY}, '%Y-%m-%d') AS day, count(*)::INTEGER AS n FROM ${source} GROUP BY 1`);
+        const nulls = t.features.map(
+          (f) => `count(*) FILTER (WHERE ${sqlIdent(f)} IS NULL)::INTEGER AS ${sqlIdent(f)}`,
+        );
+        const [totals] = await queryRows<Record<string, number>>(
+          conn,
+          `SELECT count(*)::INTEGER AS __rows, count(${LABEL})::INTEGER AS __labelled, count(*) FILTER (WHERE ${LABEL})::INTEGER AS __positives, ${nulls.join(', ')} FROM ${source}`,
+        );
+        const byDay = await queryRows<{ day: string; n: number }>(
+          conn,
+          `SELECT strftime(${DAY}, '%Y-%m-%d') AS day, count(*)::INTEGER AS n FROM ${source} GROUP BY 1`,
+        );
         return {
           rows: totals!.__rows!,
           labelled: totals!.__labelled!,
@@ -121,7 +143,11 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
       });
       const checks = checkTrainingWindow(profile, t.model.dataQuality);
       if (checks.some((c) => c.verdict === 'fail')) {
-        throw ApplicationFailure.nonRetryable(`training window of ${t.model.name} failed its data checks: ${failedChecks(checks)}`, ErrorTypes.DataQualityGateFailed, { report: { checks } });
+        throw ApplicationFailure.nonRetryable(
+          `training window of ${t.model.name} failed its data checks: ${failedChecks(checks)}`,
+          ErrorTypes.DataQualityGateFailed,
+          { report: { checks } },
+        );
       }
       return { checks };
     },
@@ -140,10 +166,17 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
     },
 
     /** Column-major matrix in one binary file; its sha256 is the training-data hash in the model's lineage. */
-    async assembleFeatureMatrix(raw: TrainingWindow): Promise<{ rows: number; features: string[]; sha256: string; bytes: number }> {
+    async assembleFeatureMatrix(
+      raw: TrainingWindow,
+    ): Promise<{ rows: number; features: string[]; sha256: string; bytes: number }> {
       const { t, ws } = trainingContext(deps, raw);
       const matrix = await withConnection(duck, (conn) =>
-        readMatrixFromDuckDB(conn, matrixSql(t, ws.transformed), { features: t.features, label: LABEL, day: DAY, segments: t.model.segments.map((s) => segmentColumn(s.name)) }),
+        readMatrixFromDuckDB(conn, matrixSql(t, ws.transformed), {
+          features: t.features,
+          label: LABEL,
+          day: DAY,
+          segments: t.model.segments.map((s) => segmentColumn(s.name)),
+        }),
       );
       matrix.segments = t.model.segments.map((s) => s.name);
       const { sha256, bytes } = await writeMatrixFile(ws.matrix, matrix);
@@ -159,15 +192,24 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
       try {
         parts = splitDays(matrix.days, t.model.split);
       } catch (error) {
-        throw ApplicationFailure.nonRetryable(`cannot split ${matrix.days.length} days of ${t.model.name}: ${(error as Error).message}`, ErrorTypes.DataQualityGateFailed);
+        throw ApplicationFailure.nonRetryable(
+          `cannot split ${matrix.days.length} days of ${t.model.name}: ${(error as Error).message}`,
+          ErrorTypes.DataQualityGateFailed,
+        );
       }
       const part = (p: { from: string; to: string }): SplitPart => {
         const { start, end } = rowRange(matrix, p.from, p.to);
         return { from: p.from, to: p.to, rows: end - start, start, end };
       };
       const split = { train: part(parts.train), validation: part(parts.validation), test: part(parts.test) };
-      const empty = Object.entries(split).filter(([, p]) => p.rows === 0).map(([name]) => name);
-      if (empty.length) throw ApplicationFailure.nonRetryable(`the ${empty.join(' and ')} split has no rows`, ErrorTypes.DataQualityGateFailed);
+      const empty = Object.entries(split)
+        .filter(([, p]) => p.rows === 0)
+        .map(([name]) => name);
+      if (empty.length)
+        throw ApplicationFailure.nonRetryable(
+          `the ${empty.join(' and ')} split has no rows`,
+          ErrorTypes.DataQualityGateFailed,
+        );
       await writeFileAtomic(ws.split, JSON.stringify(split));
       return split;
     },
@@ -176,5 +218,9 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
 
 /** True when the run's matrix exists: later steps of a run whose workspace vanished fail clearly. */
 export async function requireMatrix(ws: TrainingWorkspace): Promise<void> {
-  if (!(await exists(ws.matrix))) throw ApplicationFailure.nonRetryable(`the run's feature matrix ${ws.matrix} is gone: start a new training run`, ErrorTypes.InvalidInput);
+  if (!(await exists(ws.matrix)))
+    throw ApplicationFailure.nonRetryable(
+      `the run's feature matrix ${ws.matrix} is gone: start a new training run`,
+      ErrorTypes.InvalidInput,
+    );
 }

@@ -27,7 +27,11 @@ const CheckpointSchema = z.object({
 });
 
 /** Scores of rows [start, end) by a model, reading the model's features from the matrix by name. */
-export function scoreRange(artifact: ModelArtifact, matrix: FeatureMatrix, range: { start: number; end: number }): Float64Array {
+export function scoreRange(
+  artifact: ModelArtifact,
+  matrix: FeatureMatrix,
+  range: { start: number; end: number },
+): Float64Array {
   const columns = artifact.features.map((name) => {
     const j = matrix.features.indexOf(name);
     if (j < 0) throw new Error(`the matrix has no feature ${name}`);
@@ -57,7 +61,9 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
      * persisted to the workspace and sent as heartbeat details before the next one starts, so a
      * retry after a crash resumes from the last iteration instead of starting over.
      */
-    async trainModel(raw: TrainingWindow): Promise<{ iterations: number; loss: number; converged: boolean; resumedFrom?: number }> {
+    async trainModel(
+      raw: TrainingWindow,
+    ): Promise<{ iterations: number; loss: number; converged: boolean; resumedFrom?: number }> {
       const { t, ws } = trainingContext(deps, raw);
       await requireMatrix(ws);
       const matrix = await readMatrixFile(ws.matrix);
@@ -65,17 +71,24 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
       const rows = part.end - part.start;
       const columns = matrix.columns.map((c) => c.subarray(part.start, part.end));
       const standardizer = Standardizer.fit(columns, rows);
-      const data = { columns: standardizer.transform(columns, rows), labels: matrix.labels.subarray(part.start, part.end) };
+      const data = {
+        columns: standardizer.transform(columns, rows),
+        labels: matrix.labels.subarray(part.start, part.end),
+      };
       const { workflowId, runId } = callerRun();
       const log = logger.child({ workflowId, runId, activityType: 'trainModel', model: t.model.name });
       let resumeFrom = await lastCheckpoint(ws.checkpoint);
-      if (resumeFrom) log.info({ iteration: resumeFrom.iteration }, `resuming training from iteration ${resumeFrom.iteration}`);
+      if (resumeFrom)
+        log.info({ iteration: resumeFrom.iteration }, `resuming training from iteration ${resumeFrom.iteration}`);
 
       const result = await withHeartbeatKeepalive(async (beat) => {
         const onCheckpoint = async (checkpoint: Checkpoint) => {
           await writeFileAtomic(ws.checkpoint, JSON.stringify(checkpoint));
           beat(checkpoint);
-          log.info({ iteration: checkpoint.iteration, loss: checkpoint.loss }, `checkpoint at iteration ${checkpoint.iteration}`);
+          log.info(
+            { iteration: checkpoint.iteration, loss: checkpoint.loss },
+            `checkpoint at iteration ${checkpoint.iteration}`,
+          );
           if (config.MLPIPE_TRAIN_ITERATION_PAUSE_MS > 0) await sleep(config.MLPIPE_TRAIN_ITERATION_PAUSE_MS);
           throwIfCancelled();
         };
@@ -106,7 +119,12 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
         codeVersion: codeVersion(),
       });
       await writeFileAtomic(ws.model, JSON.stringify(artifact, null, 2));
-      return { iterations: result.iterations, loss: result.loss, converged: result.converged, ...(resumeFrom ? { resumedFrom: resumeFrom.iteration } : {}) };
+      return {
+        iterations: result.iterations,
+        loss: result.loss,
+        converged: result.converged,
+        ...(resumeFrom ? { resumedFrom: resumeFrom.iteration } : {}),
+      };
     },
 
     /** AUC, log loss, precision/recall at the spec's threshold and calibration, overall and per segment. */
@@ -115,7 +133,12 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
       const matrix = await readMatrixFile(ws.matrix);
       const split = await readSplit(ws);
       const artifact = await readArtifact(ws.model);
-      const evaluate = (name: string, part: SplitPart) => evaluateRows(matrix, part, scoreRange(artifact, matrix, part), artifact.threshold, { split: name, from: part.from, to: part.to });
+      const evaluate = (name: string, part: SplitPart) =>
+        evaluateRows(matrix, part, scoreRange(artifact, matrix, part), artifact.threshold, {
+          split: name,
+          from: part.from,
+          to: part.to,
+        });
       const test = evaluate('test', split.test);
       const validation = evaluate('validation', split.validation).overall;
       const withMetrics = ModelArtifactSchema.parse({ ...artifact, metrics: test.overall });
@@ -134,7 +157,8 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
       const split = await readSplit(ws);
       const candidate = await readArtifact(ws.model);
       const meta = { split: 'test', from: split.test.from, to: split.test.to };
-      const evaluateScores = (scores: Float64Array) => evaluateRows(matrix, split.test, scores, candidate.threshold, meta);
+      const evaluateScores = (scores: Float64Array) =>
+        evaluateRows(matrix, split.test, scores, candidate.threshold, meta);
       // The Evaluating step already scored the candidate on these rows.
       const candidateEval = (JSON.parse(await fs.readFile(ws.evaluation, 'utf8')) as { test: Evaluation }).test;
       const production = await store.models.production(t.model.name);
@@ -143,18 +167,44 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
         const incumbent = await readArtifact(path.join(artifacts.resolve(production.artifactUri), 'model.json'));
         const missing = incumbent.features.filter((f) => !matrix.features.includes(f));
         if (missing.length) {
-          throw ApplicationFailure.nonRetryable(`production v${production.version} uses features this run does not have (${missing.join(', ')}): they cannot be compared on the same rows`, ErrorTypes.ModelQualityGateFailed);
+          throw ApplicationFailure.nonRetryable(
+            `production v${production.version} uses features this run does not have (${missing.join(', ')}): they cannot be compared on the same rows`,
+            ErrorTypes.ModelQualityGateFailed,
+          );
         }
-        comparison = comparePromotion(candidateEval, { kind: 'production', version: production.version, evaluation: evaluateScores(scoreRange(incumbent, matrix, split.test)) }, t.model.promotion);
+        comparison = comparePromotion(
+          candidateEval,
+          {
+            kind: 'production',
+            version: production.version,
+            evaluation: evaluateScores(scoreRange(incumbent, matrix, split.test)),
+          },
+          t.model.promotion,
+        );
       } else {
         const baseline = fitBaseline(matrix.labels.subarray(split.train.start, split.train.end));
-        comparison = comparePromotion(candidateEval, { kind: 'baseline', evaluation: evaluateScores(predictBaseline(baseline, split.test.rows)) }, t.model.promotion);
+        comparison = comparePromotion(
+          candidateEval,
+          { kind: 'baseline', evaluation: evaluateScores(predictBaseline(baseline, split.test.rows)) },
+          t.model.promotion,
+        );
       }
       if (!comparison.passed) {
         const checks = comparison.rows
           .filter((r) => r.verdict === 'fail')
-          .map((r) => ({ check: r.metric, subject: r.scope, observed: `${fmt(r.candidate)} vs ${fmt(r.reference)}`, expected: r.required, verdict: 'fail', severity: 'blocking' }));
-        throw ApplicationFailure.nonRetryable(`candidate does not beat ${comparison.against}: ${comparison.summary}`, ErrorTypes.ModelQualityGateFailed, { comparison, report: { checks } });
+          .map((r) => ({
+            check: r.metric,
+            subject: r.scope,
+            observed: `${fmt(r.candidate)} vs ${fmt(r.reference)}`,
+            expected: r.required,
+            verdict: 'fail',
+            severity: 'blocking',
+          }));
+        throw ApplicationFailure.nonRetryable(
+          `candidate does not beat ${comparison.against}: ${comparison.summary}`,
+          ErrorTypes.ModelQualityGateFailed,
+          { comparison, report: { checks } },
+        );
       }
       return comparison;
     },

@@ -69,13 +69,23 @@ function runWorker<R>(ctx: BenchContext, task: WorkerTask): Promise<R> {
 async function childTimings(client: Client, runs: WorkflowExecutionInfo[]): Promise<WorkflowTiming[]> {
   const out: WorkflowTiming[] = [];
   for (let i = 0; i < runs.length; i += 8) {
-    const batch = runs.slice(i, i + 8).map(async (r) => workflowTiming((await client.workflow.getHandle(r.workflowId, r.runId).fetchHistory()).events ?? []));
+    const batch = runs
+      .slice(i, i + 8)
+      .map(async (r) =>
+        workflowTiming((await client.workflow.getHandle(r.workflowId, r.runId).fetchHistory()).events ?? []),
+      );
     out.push(...(await Promise.all(batch)));
   }
   return out;
 }
 
-async function measure(ctx: BenchContext, server: BenchServer, env: ServerEnv, rep: number, scenario: Scenario): Promise<Sample> {
+async function measure(
+  ctx: BenchContext,
+  server: BenchServer,
+  env: ServerEnv,
+  rep: number,
+  scenario: Scenario,
+): Promise<Sample> {
   const load0 = os.loadavg()[0]!;
   const cpu0 = server.cpuSeconds();
   let run: BackfillRunResult | undefined;
@@ -91,7 +101,9 @@ async function measure(ctx: BenchContext, server: BenchServer, env: ServerEnv, r
 
   const client = await server.client();
   const id = backfillWorkflowId(label, scenario.from, scenario.to);
-  const runs = (await closedRuns(client, `TaskQueue = '${env.taskQueue}'`)).filter((r) => r.workflowId === id || r.parentExecution?.workflowId === id);
+  const runs = (await closedRuns(client, `TaskQueue = '${env.taskQueue}'`)).filter(
+    (r) => r.workflowId === id || r.parentExecution?.workflowId === id,
+  );
   const children = runs.filter((r) => r.type === 'featurePipeline');
   const completed = children.filter((r) => r.status.name === 'COMPLETED');
   const ids = children.map((r) => r.workflowId);
@@ -103,7 +115,9 @@ async function measure(ctx: BenchContext, server: BenchServer, env: ServerEnv, r
     run,
     failure,
     computed: new Set(completed.map((r) => r.workflowId)).size,
-    notCompleted: runs.filter((r) => r.status.name !== 'COMPLETED').map((r) => `${r.type} ${r.workflowId}: ${r.status.name}`),
+    notCompleted: runs
+      .filter((r) => r.status.name !== 'COMPLETED')
+      .map((r) => `${r.type} ${r.workflowId}: ${r.status.name}`),
     rerun: [...new Set(ids.filter((x, i) => ids.indexOf(x) !== i))],
     maxChildren: maxOverlap(children.map(runInterval)),
     maxActivities: maxOverlap(timings.flatMap((t) => t.activities.map((a) => ({ start: a.started, end: a.closed })))),
@@ -113,7 +127,8 @@ async function measure(ctx: BenchContext, server: BenchServer, env: ServerEnv, r
   };
 }
 
-const measured = (samples: Sample[]) => samples.filter((s): s is Sample & { run: BackfillRunResult } => s.run !== undefined);
+const measured = (samples: Sample[]) =>
+  samples.filter((s): s is Sample & { run: BackfillRunResult } => s.run !== undefined);
 const rate = (s: Sample & { run: BackfillRunResult }) => s.run.computed / s.run.seconds;
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 const partitionWall = (s: Sample) => median(s.timings.map((t) => t.wallMs));
@@ -125,7 +140,9 @@ function figures(loaded: Sample[], serial: Sample[]): Figure[] {
   const okSerial = measured(serial);
   const all = [...loaded, ...serial];
   const notCompleted = all.flatMap((s) => s.notCompleted.map((r) => `rep ${s.rep}: ${r}`));
-  const failures = all.flatMap((s) => (s.failure ? [`rep ${s.rep} ${s.scenario.from}..${s.scenario.to}: ${s.failure.slice(0, 1500)}`] : []));
+  const failures = all.flatMap((s) =>
+    s.failure ? [`rep ${s.rep} ${s.scenario.from}..${s.scenario.to}: ${s.failure.slice(0, 1500)}`] : [],
+  );
   const rerun = all.flatMap((s) => s.rerun.map((id) => `rep ${s.rep}: ${id}`));
   const inFlight = ok.map((s) => sum(s.timings.map((t) => t.activityMs)) / 1000 / s.run.seconds);
   const serverCpu = ok.flatMap((s) => (s.serverCpuSeconds === undefined ? [] : [s.serverCpuSeconds]));
@@ -188,7 +205,7 @@ function figures(loaded: Sample[], serial: Sample[]): Figure[] {
       ratioNote: `a partition's median wall time ${LOADED.concurrency} at a time / 1 at a time: what sharing the worker and the server costs each one`,
       samples: ok.map(partitionWall),
       baselineSamples: okSerial.map(partitionWall),
-      note: 'median over a repetition\'s children (WorkflowExecutionStarted -> Completed, server times), median over repetitions',
+      note: "median over a repetition's children (WorkflowExecutionStarted -> Completed, server times), median over repetitions",
     },
     {
       name: 'partition time outside activities',
@@ -219,7 +236,7 @@ function figures(loaded: Sample[], serial: Sample[]): Figure[] {
       samples: serverCpu,
       note:
         `the Temporal dev server's CPU time over the ${n}-partition run (the worker's start-up included), ` +
-        `${(1000 * median(serverCpu) / n).toFixed(0)} ms per partition, ${(median(serverCpu) / median(ok.map((s) => s.run.seconds))).toFixed(2)} cores on average; ` +
+        `${((1000 * median(serverCpu)) / n).toFixed(0)} ms per partition, ${(median(serverCpu) / median(ok.map((s) => s.run.seconds))).toFixed(2)} cores on average; ` +
         `the worker process used ${median(ok.map((s) => s.run.cpuSeconds)).toFixed(1)} CPU s (${(median(ok.map((s) => s.run.cpuSeconds)) / median(ok.map((s) => s.run.seconds))).toFixed(2)} cores) on a ${os.cpus().length}-CPU machine`,
     },
   ];
@@ -246,11 +263,16 @@ function sampleRow(s: Sample): (string | number)[] {
 
 /** Where a partition's wall time goes, 1 at a time against 8 at a time (medians over every child of every repetition). */
 function partitionTable(loaded: Sample[], serial: Sample[]) {
-  const col = (samples: Sample[], f: (t: WorkflowTiming) => number) => median(samples.flatMap((s) => s.timings.map(f))).toFixed(0);
+  const col = (samples: Sample[], f: (t: WorkflowTiming) => number) =>
+    median(samples.flatMap((s) => s.timings.map(f))).toFixed(0);
   const row = (what: string, f: (t: WorkflowTiming) => number) => [what, col(serial, f), col(loaded, f)];
   return {
     title: 'A partition (featurePipeline child), median ms',
-    columns: ['measure', `1 at a time (${count(SERIAL)} days)`, `${LOADED.concurrency} at a time (${count(LOADED)} days)`],
+    columns: [
+      'measure',
+      `1 at a time (${count(SERIAL)} days)`,
+      `${LOADED.concurrency} at a time (${count(LOADED)} days)`,
+    ],
     rows: [
       row('wall time (WorkflowExecutionStarted -> Completed)', (t) => t.wallMs),
       row('sum of activity run times (started -> closed)', (t) => t.activityMs),
@@ -279,13 +301,28 @@ export const benchmark: Benchmark = {
       const loaded: Sample[] = [];
       const serial: Sample[] = [];
       for (let rep = 1; rep <= ctx.reps; rep++) {
-        const env = { address: server.config.TEMPORAL_ADDRESS, dataDir: path.join(ctx.tmpDir, `data-${rep}`), taskQueue: `bench-backfill-load-${randomUUID().slice(0, 8)}` };
-        const ingested = await runWorker<IngestResult>(ctx, { kind: 'ingest', spec: SPEC, ...env, batch: `bench-${rep}`, asOf: AS_OF });
+        const env = {
+          address: server.config.TEMPORAL_ADDRESS,
+          dataDir: path.join(ctx.tmpDir, `data-${rep}`),
+          taskQueue: `bench-backfill-load-${randomUUID().slice(0, 8)}`,
+        };
+        const ingested = await runWorker<IngestResult>(ctx, {
+          kind: 'ingest',
+          spec: SPEC,
+          ...env,
+          batch: `bench-${rep}`,
+          asOf: AS_OF,
+        });
         ctx.log(`#${rep}: ingested ${ingested.rowsAccepted} rows in ${ingested.seconds.toFixed(1)} s`);
-        for (const [scenario, samples] of [[SERIAL, serial], [LOADED, loaded]] as const) {
+        for (const [scenario, samples] of [
+          [SERIAL, serial],
+          [LOADED, loaded],
+        ] as const) {
           const s = await measure(ctx, server, env, rep, scenario);
           samples.push(s);
-          ctx.log(`#${rep}: ${s.partitions} days ${scenario.concurrency} at a time: ${s.run ? `${s.run.seconds.toFixed(1)} s, ${rate(s as Sample & { run: BackfillRunResult }).toFixed(2)} partitions/s` : `FAILED ${s.failure?.slice(0, 300)}`}, ${s.computed} computed, at most ${s.maxChildren} at once`);
+          ctx.log(
+            `#${rep}: ${s.partitions} days ${scenario.concurrency} at a time: ${s.run ? `${s.run.seconds.toFixed(1)} s, ${rate(s as Sample & { run: BackfillRunResult }).toFixed(2)} partitions/s` : `FAILED ${s.failure?.slice(0, 300)}`}, ${s.computed} computed, at most ${s.maxChildren} at once`,
+          );
         }
         fs.rmSync(env.dataDir, { recursive: true, force: true });
       }
@@ -297,13 +334,37 @@ export const benchmark: Benchmark = {
         details: [
           {
             title: 'All samples, in the order they ran',
-            columns: ['rep', 'backfill', 'computed', 'wall s', 'partitions/s', 'most children at once', 'most activities at once', 'median partition ms', 'outside activities', 'peak RSS', 'worker CPU s', 'server CPU s', 'load avg (1 min)'],
-            rows: [...loaded, ...serial].sort((a, b) => a.rep - b.rep || a.scenario.concurrency - b.scenario.concurrency).map(sampleRow),
-            note: 'Load average: every process on the machine, the benchmark\'s and others\', at the start and end of the backfill.',
+            columns: [
+              'rep',
+              'backfill',
+              'computed',
+              'wall s',
+              'partitions/s',
+              'most children at once',
+              'most activities at once',
+              'median partition ms',
+              'outside activities',
+              'peak RSS',
+              'worker CPU s',
+              'server CPU s',
+              'load avg (1 min)',
+            ],
+            rows: [...loaded, ...serial]
+              .sort((a, b) => a.rep - b.rep || a.scenario.concurrency - b.scenario.concurrency)
+              .map(sampleRow),
+            note: "Load average: every process on the machine, the benchmark's and others', at the start and end of the backfill.",
           },
           partitionTable(loaded, serial),
         ],
-        data: { loaded: LOADED, serial: SERIAL, activitySlots: ACTIVITY_SLOTS, samples: [...loaded, ...serial].map(({ timings, ...s }) => ({ ...s, childWallMs: timings.map((t) => t.wallMs) })) },
+        data: {
+          loaded: LOADED,
+          serial: SERIAL,
+          activitySlots: ACTIVITY_SLOTS,
+          samples: [...loaded, ...serial].map(({ timings, ...s }) => ({
+            ...s,
+            childWallMs: timings.map((t) => t.wallMs),
+          })),
+        },
       };
     });
   },

@@ -9,13 +9,23 @@ export const RESULT_PREFIX = 'BENCH_RESULT ';
  * and returns the JSON it printed after RESULT_PREFIX. A non-zero exit, a missing result line or the
  * timeout fails with the worker's stderr.
  */
-export function runBenchChild<R>(repoRoot: string, script: string, task: { kind: string }, timeoutMs: number, env?: NodeJS.ProcessEnv): Promise<R> {
+export function runBenchChild<R>(
+  repoRoot: string,
+  script: string,
+  task: { kind: string },
+  timeoutMs: number,
+  env?: NodeJS.ProcessEnv,
+): Promise<R> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bench', script), JSON.stringify(task)], {
-      cwd: repoRoot,
-      env: env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(repoRoot, 'bench', script), JSON.stringify(task)],
+      {
+        cwd: repoRoot,
+        env: env ?? process.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -26,7 +36,9 @@ export function runBenchChild<R>(repoRoot: string, script: string, task: { kind:
       clearTimeout(timer);
       const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
       if (code !== 0 || !line) {
-        reject(new Error(`${script} (${task.kind}) failed: ${signal ?? `exit ${code}`}\n${stderr.trim().slice(-4000)}`));
+        reject(
+          new Error(`${script} (${task.kind}) failed: ${signal ?? `exit ${code}`}\n${stderr.trim().slice(-4000)}`),
+        );
         return;
       }
       resolve(JSON.parse(line.slice(RESULT_PREFIX.length)) as R);

@@ -75,18 +75,36 @@ async function setup(task: SetupTask): Promise<SetupResult> {
   await conn.run(`CREATE TABLE current AS
     SELECT * FROM (SELECT * FROM inputs WHERE n > ${task.rows}) USING SAMPLE reservoir(${task.rows} ROWS) REPEATABLE (${SAMPLE_SEED}) ORDER BY n`);
 
-  const matrix = await readMatrixFromDuckDB(conn, 'SELECT * FROM reference ORDER BY n', { features: t.features, label: LABEL, day: DAY, segments: [] });
+  const matrix = await readMatrixFromDuckDB(conn, 'SELECT * FROM reference ORDER BY n', {
+    features: t.features,
+    label: LABEL,
+    day: DAY,
+    segments: [],
+  });
   const standardizer = Standardizer.fit(matrix.columns, matrix.rows);
-  const model = await train({ columns: standardizer.transform(matrix.columns, matrix.rows), labels: matrix.labels }, t.model.hyperParameters);
+  const model = await train(
+    { columns: standardizer.transform(matrix.columns, matrix.rows), labels: matrix.labels },
+    t.model.hyperParameters,
+  );
   // Parenthesised literals: a negative one after a minus would otherwise read as a `--` comment.
   const num = (v: number) => `(${v})`;
-  const eta = [num(model.intercept), ...t.features.map((f, j) => `${num(model.weights[j]!)} * ((${sqlIdent(f)} - ${num(standardizer.means[j]!)}) / ${num(standardizer.stds[j]!)})`)].join(' + ');
+  const eta = [
+    num(model.intercept),
+    ...t.features.map(
+      (f, j) =>
+        `${num(model.weights[j]!)} * ((${sqlIdent(f)} - ${num(standardizer.means[j]!)}) / ${num(standardizer.stds[j]!)})`,
+    ),
+  ].join(' + ');
 
   const write = async (table: string): Promise<WindowFile> => {
     const file = path.join(task.dir, `${table}.parquet`);
     await conn.run(`COPY (SELECT ${t.features.map(sqlIdent).join(', ')}, 1 / (1 + exp(-(${eta}))) AS ${PREDICTION_COLUMN}, ${LABEL}, ${DAY}
       FROM ${table} ORDER BY n) TO ${sqlString(file)} (FORMAT parquet)`);
-    const [row] = (await conn.runAndReadAll(`SELECT count(*)::INTEGER AS rows, min(${DAY})::VARCHAR AS from, max(${DAY})::VARCHAR AS to FROM ${table}`)).getRowObjectsJson();
+    const [row] = (
+      await conn.runAndReadAll(
+        `SELECT count(*)::INTEGER AS rows, min(${DAY})::VARCHAR AS from, max(${DAY})::VARCHAR AS to FROM ${table}`,
+      )
+    ).getRowObjectsJson();
     return { file, rows: Number(row!.rows), from: String(row!.from), to: String(row!.to) };
   };
   const reference = await write('reference');
@@ -94,7 +112,16 @@ async function setup(task: SetupTask): Promise<SetupResult> {
   conn.closeSync();
   db.closeSync();
   const { iterations, converged, weights, intercept } = model;
-  return { kind: 'setup', features: t.features, label: LABEL, day: DAY, reference, current, model: { iterations, converged, weights, intercept }, seconds: (performance.now() - t0) / 1000 };
+  return {
+    kind: 'setup',
+    features: t.features,
+    label: LABEL,
+    day: DAY,
+    reference,
+    current,
+    model: { iterations, converged, weights, intercept },
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
 if (require.main === module) runAsBenchWorker<SetupTask>('drift-setup.ts', setup);

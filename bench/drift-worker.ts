@@ -116,7 +116,8 @@ function columnMeans(matrices: FeatureMatrix[]): number[] {
 /** computeDrift's reports in its order: the features, then the prediction. */
 const reportsOf = (r: DriftResult) => [...r.columns, ...(r.prediction ? [r.prediction] : [])];
 
-const bytesOf = (m: FeatureMatrix) => m.columns.reduce((s, c) => s + c.byteLength, 0) + m.labels.byteLength + m.dayIndex.byteLength;
+const bytesOf = (m: FeatureMatrix) =>
+  m.columns.reduce((s, c) => s + c.byteLength, 0) + m.labels.byteLength + m.dayIndex.byteLength;
 
 /** Chi-square on raw values only where they are few (hours, weekdays): on a continuous column each value would be a category. */
 const MAX_CHI_SQUARE_VALUES = 50;
@@ -132,16 +133,29 @@ function fewValues(values: Float64Array): boolean {
  * One column as computeDrift judges it (its chosen method, then the histogram), timed, with the peak
  * RSS it adds; then every other method that applies to the column, timed, for the per-method costs.
  */
-function columnSample(report: ColumnDriftReport, reference: FeatureMatrix, current: FeatureMatrix, onPeak: (bytes: number) => void): ColumnTiming {
-  const sample = { kind: 'numeric', reference: reference.columns[reference.features.indexOf(report.column)]!, current: current.columns[current.features.indexOf(report.column)]! } as const;
+function columnSample(
+  report: ColumnDriftReport,
+  reference: FeatureMatrix,
+  current: FeatureMatrix,
+  onPeak: (bytes: number) => void,
+): ColumnTiming {
+  const sample = {
+    kind: 'numeric',
+    reference: reference.columns[reference.features.indexOf(report.column)]!,
+    current: current.columns[current.features.indexOf(report.column)]!,
+  } as const;
   const base = settled();
   resetPeakRss();
-  const testSeconds = timed(() => columnDrift(report.column, sample, { method: report.method, threshold: report.threshold })).seconds;
+  const testSeconds = timed(() =>
+    columnDrift(report.column, sample, { method: report.method, threshold: report.threshold }),
+  ).seconds;
   const histogramSeconds = timed(() => histogramPair(sample.reference, sample.current)).seconds;
   const peak = peakRss();
   onPeak(peak);
   const methodSeconds: Partial<Record<DriftMethod, number>> = { [report.method]: testSeconds };
-  const others = [...NUMERIC_METHODS, ...(fewValues(sample.reference) ? (['chi-square'] as const) : [])].filter((m) => m !== report.method);
+  const others = [...NUMERIC_METHODS, ...(fewValues(sample.reference) ? (['chi-square'] as const) : [])].filter(
+    (m) => m !== report.method,
+  );
   for (const method of others) {
     gc();
     methodSeconds[method] = timed(() => columnDrift(report.column, sample, { method })).seconds;
@@ -160,7 +174,12 @@ async function measure(task: MeasureTask): Promise<MeasureResult> {
   const db = await openDuckDb();
   const conn = await db.connect();
   const load = (file: string) =>
-    readMatrixFromDuckDB(conn, `SELECT * FROM read_parquet(${sqlString(file)})`, { features: [...task.features, PREDICTION_COLUMN], label: task.label, day: task.day, segments: [] });
+    readMatrixFromDuckDB(conn, `SELECT * FROM read_parquet(${sqlString(file)})`, {
+      features: [...task.features, PREDICTION_COLUMN],
+      label: task.label,
+      day: task.day,
+      segments: [],
+    });
   const reference = await load(task.referenceFile);
   const current = await load(task.currentFile);
   conn.closeSync();
@@ -188,7 +207,11 @@ async function measure(task: MeasureTask): Promise<MeasureResult> {
     drift.push({ seconds: run.seconds, addedPeakBytes: peak - before, addedAfterBytes: rss() - before });
     result = run.value;
 
-    columns.push(reportsOf(result).map((report) => columnSample(report, reference, current, (bytes) => (peakProcessBytes = Math.max(peakProcessBytes, bytes)))));
+    columns.push(
+      reportsOf(result).map((report) =>
+        columnSample(report, reference, current, (bytes) => (peakProcessBytes = Math.max(peakProcessBytes, bytes))),
+      ),
+    );
   }
   return {
     kind: 'measure',

@@ -14,7 +14,14 @@
  */
 import path from 'node:path';
 import { loadSpec } from '../src/specs';
-import { median, type BenchContext, type Benchmark, type BenchmarkResult, type DetailTable, type Figure } from './report';
+import {
+  median,
+  type BenchContext,
+  type Benchmark,
+  type BenchmarkResult,
+  type DetailTable,
+  type Figure,
+} from './report';
 import { runBenchChild } from './child';
 import type { SetupResult, SetupTask } from './drift-setup';
 import type { MeasureResult, MeasureTask } from './drift-worker';
@@ -37,7 +44,8 @@ function figures(m: MeasureResult): Figure[] {
   const rows = m.rows.reference + m.rows.current;
   const seconds = m.drift.map((d) => d.seconds);
   const ratios = seconds.map((s, i) => s / m.bareSeconds[i]!);
-  const ratioNote = 'computeDrift time / bare time (the mean of every column of both matrices), median of the per-repetition ratios';
+  const ratioNote =
+    'computeDrift time / bare time (the mean of every column of both matrices), median of the per-repetition ratios';
   const added = m.drift.map((d) => d.addedPeakBytes);
   const perColumn = m.columns.flat().map((c) => c.addedPeakBytes);
   return [
@@ -70,7 +78,12 @@ function figures(m: MeasureResult): Figure[] {
       headline: true,
       value: median(added),
       unit: 'bytes',
-      aim: { on: 'value', op: '<=', limit: m.matrixBytes, text: `< the matrices' ${mib(m.matrixBytes)} (not rows x columns)` },
+      aim: {
+        on: 'value',
+        op: '<=',
+        limit: m.matrixBytes,
+        text: `< the matrices' ${mib(m.matrixBytes)} (not rows x columns)`,
+      },
       samples: added,
       note:
         `peak RSS during computeDrift minus the RSS just before it (after a GC); max ${mib(Math.max(...added))}; ` +
@@ -101,8 +114,16 @@ function memoryTable(m: MeasureResult): DetailTable {
     columns: ['mark', 'RSS', 'change'],
     rows: [
       ['modules loaded', mib(m.rss.start), ''],
-      [`both matrices loaded (typed arrays: ${mib(m.matrixBytes)})`, mib(m.rss.loaded), signedMib(m.rss.loaded - m.rss.start)],
-      [`after ${m.drift.length} computeDrift runs and the per-column passes`, mib(m.rss.afterDrift), signedMib(m.rss.afterDrift - m.rss.loaded)],
+      [
+        `both matrices loaded (typed arrays: ${mib(m.matrixBytes)})`,
+        mib(m.rss.loaded),
+        signedMib(m.rss.loaded - m.rss.start),
+      ],
+      [
+        `after ${m.drift.length} computeDrift runs and the per-column passes`,
+        mib(m.rss.afterDrift),
+        signedMib(m.rss.afterDrift - m.rss.loaded),
+      ],
     ],
     note: "Loading includes what DuckDB's allocator keeps after the connection closes; drift leaves nothing behind once collected.",
   };
@@ -112,7 +133,18 @@ function columnTable(m: MeasureResult): DetailTable {
   const timing = (column: string) => m.columns.map((rep) => rep.find((c) => c.column === column)!);
   return {
     title: `Per column (the last run's verdicts; times median of ${m.columns.length} runs of the column alone)`,
-    columns: ['column', 'method', 'statistic', 'threshold', 'drifted', 'reference mean', 'current mean', 'test ms', 'histogram ms', 'peak added'],
+    columns: [
+      'column',
+      'method',
+      'statistic',
+      'threshold',
+      'drifted',
+      'reference mean',
+      'current mean',
+      'test ms',
+      'histogram ms',
+      'peak added',
+    ],
     rows: m.verdicts.map((v) => {
       const t = timing(v.column);
       return [
@@ -147,7 +179,10 @@ function methodTable(m: MeasureResult): DetailTable {
   return {
     title: 'Per method: columnDrift alone, ms (median of the runs; * = the method computeDrift chose)',
     columns: ['column', ...shown],
-    rows: [...m.verdicts.map((v) => [v.column, ...shown.map((method) => cell(v.column, method))]), ['all columns it applies to', ...shown.map(total)]],
+    rows: [
+      ...m.verdicts.map((v) => [v.column, ...shown.map((method) => cell(v.column, method))]),
+      ['all columns it applies to', ...shown.map(total)],
+    ],
     note:
       'Wasserstein and KS sort a copy of both sides; PSI and Jensen-Shannon sort the reference for its deciles, then bin both sides. ' +
       'Chi-square is timed only on columns with at most 50 distinct values (hour, weekday): on raw values it makes every distinct value a category.',
@@ -160,7 +195,7 @@ export const benchmark: Benchmark = {
     `computeDrift (src/monitoring/drift.ts) over the ${SPEC} spec's 6 model inputs and the model's score, ${ROWS / 1e6}M reference rows against ${ROWS / 1e6}M current rows, ` +
     'against a bare pass reading every value once (the mean of each column), alternating in one fresh process. ' +
     "Input (prepared in a separate process, not timed): the feature set computed from the raw flights-3m file by the features benchmark's one-statement rewrite " +
-    '(bench/features-worker.ts `bareFeatureSql`, verified there against the offline partitions) from 2001-01-08, the spec\'s transforms applied; ' +
+    "(bench/features-worker.ts `bareFeatureSql`, verified there against the offline partitions) from 2001-01-08, the spec's transforms applied; " +
     'the reference is the first 1M rows in time order, the current window a seeded 1M-row reservoir sample of the later rows; ' +
     "the prediction is the spec's logistic regression fitted on the reference. Both loaded with readMatrixFromDuckDB. Drift settings: the spec's monitoring.drift.",
   async run(ctx: BenchContext): Promise<BenchmarkResult> {
@@ -170,7 +205,9 @@ export const benchmark: Benchmark = {
     ctx.log(`preparing ${ROWS} + ${ROWS} rows of model inputs`);
     const setupTask: SetupTask = { kind: 'setup', dir: ctx.tmpDir, rows: ROWS };
     const setup = await runBenchChild<SetupResult>(ctx.repoRoot, 'drift-setup.ts', setupTask, SETUP_TIMEOUT_MS);
-    ctx.log(`setup took ${setup.seconds.toFixed(1)} s; reference ${setup.reference.from}..${setup.reference.to}, current ${setup.current.from}..${setup.current.to}`);
+    ctx.log(
+      `setup took ${setup.seconds.toFixed(1)} s; reference ${setup.reference.from}..${setup.reference.to}, current ${setup.current.from}..${setup.current.to}`,
+    );
     const task: MeasureTask = {
       kind: 'measure',
       referenceFile: setup.reference.file,
@@ -192,7 +229,10 @@ export const benchmark: Benchmark = {
       figures: figures(measured),
       details: [columnTable(measured), methodTable(measured), memoryTable(measured)],
       data: {
-        windows: { reference: { ...setup.reference, file: path.basename(setup.reference.file) }, current: { ...setup.current, file: path.basename(setup.current.file) } },
+        windows: {
+          reference: { ...setup.reference, file: path.basename(setup.reference.file) },
+          current: { ...setup.current, file: path.basename(setup.current.file) },
+        },
         model: setup.model,
         setupSeconds: setup.seconds,
         loadSeconds: measured.loadSeconds,

@@ -26,7 +26,14 @@ import { startIngestion } from '../src/client/ingestion';
 import { startBackfill } from '../src/client/features';
 import { ArtifactStore } from '../src/data/artifact-store';
 import { openDuckDb, queryRows, sqlFileList, sqlString } from '../src/data/duckdb';
-import { cpuSecondsSince, peakRssBytes, quietLogger, resetPeakRss, withWorkerAndClient, type ServerEnv } from './worker-harness';
+import {
+  cpuSecondsSince,
+  peakRssBytes,
+  quietLogger,
+  resetPeakRss,
+  withWorkerAndClient,
+  type ServerEnv,
+} from './worker-harness';
 
 export interface IngestTask extends ServerEnv {
   kind: 'ingest';
@@ -144,12 +151,24 @@ export function bareFeatureSql(files: string[], from: string, to: string): strin
 function runIngest(task: IngestTask): Promise<IngestResult> {
   return withWorkerAndClient(task, quietLogger(), async (w) => {
     const t0 = performance.now();
-    const handle = await startIngestion(w.client, w.config, { spec: task.spec, batch: task.batch, asOf: task.asOf, taskQueue: task.taskQueue });
+    const handle = await startIngestion(w.client, w.config, {
+      spec: task.spec,
+      batch: task.batch,
+      asOf: task.asOf,
+      taskQueue: task.taskQueue,
+    });
     const result = await handle.result();
     const seconds = (performance.now() - t0) / 1000;
     const artifacts = new ArtifactStore(w.config.dataDir);
     const files = await artifacts.parquetFiles(artifacts.resolve(result.datasetUri));
-    return { kind: 'ingest', datasetUri: result.datasetUri, files, rowsAccepted: result.rowsAccepted, rowsRejected: result.rowsRejected, seconds };
+    return {
+      kind: 'ingest',
+      datasetUri: result.datasetUri,
+      files,
+      rowsAccepted: result.rowsAccepted,
+      rowsRejected: result.rowsRejected,
+      seconds,
+    };
   });
 }
 
@@ -193,11 +212,21 @@ async function runBackfill(task: BackfillTask): Promise<BackfillRunResult> {
     loop.enable();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const sampler = setInterval(() => rssSeries.push({ ms: Math.round(performance.now() - t0), rssBytes: process.memoryUsage.rss() }), 250);
+    const sampler = setInterval(
+      () => rssSeries.push({ ms: Math.round(performance.now() - t0), rssBytes: process.memoryUsage.rss() }),
+      250,
+    );
     let result;
     let workflowId;
     try {
-      const handle = await startBackfill(w.client, w.config, { spec: task.spec, from: task.from, to: task.to, concurrency: task.concurrency, daysPerRun: task.daysPerRun, taskQueue: task.taskQueue });
+      const handle = await startBackfill(w.client, w.config, {
+        spec: task.spec,
+        from: task.from,
+        to: task.to,
+        concurrency: task.concurrency,
+        daysPerRun: task.daysPerRun,
+        taskQueue: task.taskQueue,
+      });
       workflowId = handle.workflowId;
       result = await handle.result();
     } finally {
@@ -239,7 +268,19 @@ async function runBare(task: BareTask): Promise<BareResult> {
   const maxRssBytes = peakRssBytes();
   const [row] = await queryRows<{ n: number }>(conn, `SELECT count(*) AS n FROM read_parquet(${sqlString(output)})`);
   conn.closeSync();
-  return { kind: 'bare', seconds, rows: row!.n, maxRssBytes, rssBeforeBytes, output, outputBytes: fs.statSync(output).size, cpuSeconds };
+  return {
+    kind: 'bare',
+    seconds,
+    rows: row!.n,
+    maxRssBytes,
+    rssBeforeBytes,
+    output,
+    outputBytes: fs.statSync(output).size,
+    cpuSeconds,
+  };
 }
 
-if (require.main === module) runAsBenchWorker<WorkerTask>('features-worker.ts', (task) => (task.kind === 'ingest' ? runIngest(task) : task.kind === 'backfill' ? runBackfill(task) : runBare(task)));
+if (require.main === module)
+  runAsBenchWorker<WorkerTask>('features-worker.ts', (task) =>
+    task.kind === 'ingest' ? runIngest(task) : task.kind === 'backfill' ? runBackfill(task) : runBare(task),
+  );

@@ -27,8 +27,23 @@ import { openMetadataStore } from '../src/store/database';
 import { partitionRange } from '../src/features/partition-dates';
 import { maxWindowDays } from '../src/features/feature-sql';
 import { featurePartitionWorkflowId } from '../src/api/features';
-import { EventType, eventMs, runServerWorker, taskTimings, withDevServer, type HistoryEvent, type TaskTimings } from './harness';
-import { median, type BenchContext, type Benchmark, type BenchmarkResult, type DetailTable, type Figure } from './report';
+import {
+  EventType,
+  eventMs,
+  runServerWorker,
+  taskTimings,
+  withDevServer,
+  type HistoryEvent,
+  type TaskTimings,
+} from './harness';
+import {
+  median,
+  type BenchContext,
+  type Benchmark,
+  type BenchmarkResult,
+  type DetailTable,
+  type Figure,
+} from './report';
 import type { BackfillRunResult, BareResult, IngestResult, WorkerTask } from './features-worker';
 
 const GiB = 2 ** 30;
@@ -76,9 +91,14 @@ interface PartitionTiming extends TaskTimings {
 export function partitionTiming(partition: string, events: HistoryEvent[]): PartitionTiming {
   const started = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
   const closed = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
-  if (!started || !closed) throw new Error(`the history of ${partition} has no start or no completion: did the partition fail?`);
+  if (!started || !closed)
+    throw new Error(`the history of ${partition} has no start or no completion: did the partition fail?`);
   const alerts = events
-    .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED && e.activityTaskScheduledEventAttributes!.activityType?.name === 'notify')
+    .filter(
+      (e) =>
+        e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
+        e.activityTaskScheduledEventAttributes!.activityType?.name === 'notify',
+    )
     .map((e) => decodeAlert(e.activityTaskScheduledEventAttributes!.input?.payloads?.[0]?.data));
   return {
     partition,
@@ -92,7 +112,10 @@ export function partitionTiming(partition: string, events: HistoryEvent[]): Part
 
 function decodeResult(data: Uint8Array | null | undefined): { rows: number; onlineWritten: Record<string, number> } {
   try {
-    const r = JSON.parse(Buffer.from(data ?? []).toString('utf8')) as { rows: number; onlineWritten: Record<string, number> };
+    const r = JSON.parse(Buffer.from(data ?? []).toString('utf8')) as {
+      rows: number;
+      onlineWritten: Record<string, number>;
+    };
     return { rows: r.rows, onlineWritten: r.onlineWritten ?? {} };
   } catch {
     return { rows: NaN, onlineWritten: {} };
@@ -114,7 +137,9 @@ async function fetchTimings(client: Client, partitions: string[], featureSet: st
   let next = 0;
   const lane = async () => {
     for (let i = next++; i < partitions.length; i = next++) {
-      const history = await client.workflow.getHandle(featurePartitionWorkflowId(featureSet, partitions[i]!)).fetchHistory();
+      const history = await client.workflow
+        .getHandle(featurePartitionWorkflowId(featureSet, partitions[i]!))
+        .fetchHistory();
       out[i] = partitionTiming(partitions[i]!, history.events ?? []);
     }
   };
@@ -148,13 +173,25 @@ const SHARE_FEATURES = ['origin_delay_share_7d', 'dest_delay_share_7d', 'log_dis
 const KEY_COLUMNS = ['date', 'delay', 'distance', 'origin', 'destination'];
 
 /** The partitions two backfills recorded: the same output hash and row count for every day? */
-async function compareOutputs(dirA: string, dirB: string, days: string[]): Promise<{ compared: number; mismatches: string[] }> {
-  const [a, b] = await Promise.all([dirA, dirB].map((dir) => openMetadataStore(`sqlite:${path.join(dir, 'metadata.sqlite')}`)));
+async function compareOutputs(
+  dirA: string,
+  dirB: string,
+  days: string[],
+): Promise<{ compared: number; mismatches: string[] }> {
+  const [a, b] = await Promise.all(
+    [dirA, dirB].map((dir) => openMetadataStore(`sqlite:${path.join(dir, 'metadata.sqlite')}`)),
+  );
   try {
     const mismatches: string[] = [];
     for (const day of days) {
-      const [x, y] = await Promise.all([a!.features.get('flight_delay', '1', day), b!.features.get('flight_delay', '1', day)]);
-      if (!x || !y || x.output_hash !== y.output_hash || x.rows !== y.rows) mismatches.push(`${day}: ${x ? `${x.rows} rows ${x.output_hash?.slice(0, 8)}` : 'missing'} vs ${y ? `${y.rows} rows ${y.output_hash?.slice(0, 8)}` : 'missing'}`);
+      const [x, y] = await Promise.all([
+        a!.features.get('flight_delay', '1', day),
+        b!.features.get('flight_delay', '1', day),
+      ]);
+      if (!x || !y || x.output_hash !== y.output_hash || x.rows !== y.rows)
+        mismatches.push(
+          `${day}: ${x ? `${x.rows} rows ${x.output_hash?.slice(0, 8)}` : 'missing'} vs ${y ? `${y.rows} rows ${y.output_hash?.slice(0, 8)}` : 'missing'}`,
+        );
     }
     return { compared: days.length, mismatches };
   } finally {
@@ -165,10 +202,23 @@ async function compareOutputs(dirA: string, dirB: string, days: string[]): Promi
 async function verify(dataDir: string, bareOutput: string): Promise<Verification> {
   const db = await openDuckDb();
   const conn = await db.connect();
-  const partitionFile = (day: string) => path.join(dataDir, 'artifacts', 'features', 'flight_delay', '1', day, 'part-00000.parquet');
-  const result: Verification = { days: SAMPLE_DAYS, rowsCompared: 0, valuesCompared: 0, mismatches: 0, rowCountMismatches: [], maxShareDiff: 0, offlineRowsTotal: 0, examples: [] };
+  const partitionFile = (day: string) =>
+    path.join(dataDir, 'artifacts', 'features', 'flight_delay', '1', day, 'part-00000.parquet');
+  const result: Verification = {
+    days: SAMPLE_DAYS,
+    rowsCompared: 0,
+    valuesCompared: 0,
+    mismatches: 0,
+    rowCountMismatches: [],
+    maxShareDiff: 0,
+    offlineRowsTotal: 0,
+    examples: [],
+  };
   try {
-    const [total] = await queryRows<{ n: number }>(conn, `SELECT count(*) AS n FROM read_parquet(${sqlString(path.join(dataDir, 'artifacts', 'features', 'flight_delay', '1', '*', 'part-00000.parquet'))})`);
+    const [total] = await queryRows<{ n: number }>(
+      conn,
+      `SELECT count(*) AS n FROM read_parquet(${sqlString(path.join(dataDir, 'artifacts', 'features', 'flight_delay', '1', '*', 'part-00000.parquet'))})`,
+    );
     result.offlineRowsTotal = total!.n;
     for (const day of SAMPLE_DAYS) {
       // Both files are sorted by every contract column, so the i-th row of the day is the same
@@ -188,13 +238,17 @@ async function verify(dataDir: string, bareOutput: string): Promise<Verification
       if (r.p_rows !== r.b_rows) result.rowCountMismatches.push(`${day}: pipeline ${r.p_rows} rows, bare ${r.b_rows}`);
       result.rowsCompared += r.joined!;
       result.valuesCompared += r.joined! * (COUNT_FEATURES.length + SHARE_FEATURES.length);
-      const dayMismatches = Number(r.key_mismatches) + [...COUNT_FEATURES, ...SHARE_FEATURES].reduce((s, f) => s + Number(r[`mm_${f}`]), 0);
+      const dayMismatches =
+        Number(r.key_mismatches) + [...COUNT_FEATURES, ...SHARE_FEATURES].reduce((s, f) => s + Number(r[`mm_${f}`]), 0);
       result.mismatches += dayMismatches;
       for (const f of SHARE_FEATURES) result.maxShareDiff = Math.max(result.maxShareDiff, Number(r[`diff_${f}`] ?? 0));
       if (dayMismatches > 0 && result.examples.length < 5) {
-        const bad = await queryRows(conn, `WITH p AS (${numbered(partitionFile(day), '')}), b AS (${numbered(bareOutput, `WHERE CAST(date AS DATE) = DATE ${sqlString(day)}`)})
+        const bad = await queryRows(
+          conn,
+          `WITH p AS (${numbered(partitionFile(day), '')}), b AS (${numbered(bareOutput, `WHERE CAST(date AS DATE) = DATE ${sqlString(day)}`)})
           SELECT p.*, ${[...COUNT_FEATURES, ...SHARE_FEATURES].map((f) => `b.${f} AS bare_${f}`).join(', ')} FROM p JOIN b USING (i)
-          WHERE ${[...KEY_COLUMNS, ...COUNT_FEATURES].map((c) => `p.${c} IS DISTINCT FROM b.${c}`).join(' OR ')} OR ${SHARE_FEATURES.map((f) => `(p.${f} IS NULL) <> (b.${f} IS NULL) OR abs(p.${f} - b.${f}) > ${SHARE_TOLERANCE}`).join(' OR ')} LIMIT 2`);
+          WHERE ${[...KEY_COLUMNS, ...COUNT_FEATURES].map((c) => `p.${c} IS DISTINCT FROM b.${c}`).join(' OR ')} OR ${SHARE_FEATURES.map((f) => `(p.${f} IS NULL) <> (b.${f} IS NULL) OR abs(p.${f} - b.${f}) > ${SHARE_TOLERANCE}`).join(' OR ')} LIMIT 2`,
+        );
         result.examples.push(...bad.map((b) => `${day}: ${JSON.stringify(b)}`));
       }
     }
@@ -243,10 +297,32 @@ function activityTable(timings: PartitionTiming[], run: BackfillRunResult): Deta
     ];
   });
   const queue = timings.reduce((s, t) => s + t.queueMs, 0);
-  rows.push(['all activities', timings.reduce((s, t) => s + t.activities.length, 0), (total / 1000).toFixed(1), '100%', '', '', (sqlTotal / 1000).toFixed(1), '', ((total - sqlTotal) / 1000).toFixed(1), (queue / 1000).toFixed(1)]);
+  rows.push([
+    'all activities',
+    timings.reduce((s, t) => s + t.activities.length, 0),
+    (total / 1000).toFixed(1),
+    '100%',
+    '',
+    '',
+    (sqlTotal / 1000).toFixed(1),
+    '',
+    ((total - sqlTotal) / 1000).toFixed(1),
+    (queue / 1000).toFixed(1),
+  ]);
   return {
     title: `Activity time by type, summed over the ${timings.length} partitions`,
-    columns: ['activity', 'runs', 'run s', 'share', 'median ms', 'p90 ms', 'DuckDB s', 'statements/run', 'other s', 'queue wait s'],
+    columns: [
+      'activity',
+      'runs',
+      'run s',
+      'share',
+      'median ms',
+      'p90 ms',
+      'DuckDB s',
+      'statements/run',
+      'other s',
+      'queue wait s',
+    ],
     rows,
     note:
       'Run = ActivityTaskStarted -> ActivityTaskCompleted (server event times); queue wait = ActivityTaskScheduled -> ActivityTaskStarted. ' +
@@ -277,11 +353,21 @@ function partitionTable(timings: PartitionTiming[]): DetailTable {
   };
 }
 
-function cpuTable(run: BackfillRunResult, bare: BareResult[], serverCpuSeconds: number | undefined, load: [number, number]): DetailTable {
+function cpuTable(
+  run: BackfillRunResult,
+  bare: BareResult[],
+  serverCpuSeconds: number | undefined,
+  load: [number, number],
+): DetailTable {
   const cores = os.cpus().length;
   const bareMid = [...bare].sort((a, b) => a.seconds - b.seconds)[Math.floor(bare.length / 2)]!;
-  const row = (what: string, cpu: number | undefined, wall: number) =>
-    [what, wall.toFixed(1), cpu === undefined ? 'n/a' : cpu.toFixed(1), cpu === undefined ? 'n/a' : (cpu / wall).toFixed(2), cpu === undefined ? 'n/a' : pct(cpu / wall, cores)];
+  const row = (what: string, cpu: number | undefined, wall: number) => [
+    what,
+    wall.toFixed(1),
+    cpu === undefined ? 'n/a' : cpu.toFixed(1),
+    cpu === undefined ? 'n/a' : (cpu / wall).toFixed(2),
+    cpu === undefined ? 'n/a' : pct(cpu / wall, cores),
+  ];
   return {
     title: `CPU (the machine has ${cores} CPUs)`,
     columns: ['process', 'wall s', 'CPU s', 'cores busy (avg)', 'of the machine'],
@@ -316,8 +402,15 @@ function alertTable(timings: PartitionTiming[]): DetailTable {
   return {
     title: `Alerts raised during the backfill: ${withAlerts} of ${timings.length} partitions (${[...codes.entries()].map(([c, n]) => `${n} ${c}`).join(', ') || 'none'})`,
     columns: ['failed check', 'partitions', 'median PSI', 'max PSI'],
-    rows: [...checks.entries()].sort((a, b) => b[1].partitions - a[1].partitions).map(([k, e]) => [k, e.partitions, e.psi.length ? median(e.psi).toFixed(3) : '', e.psi.length ? Math.max(...e.psi).toFixed(3) : '']),
-    note: 'From the notify activities\' inputs in the histories. Each alert is one more activity (and workflow task) in the partition, counted in the activity table.',
+    rows: [...checks.entries()]
+      .sort((a, b) => b[1].partitions - a[1].partitions)
+      .map(([k, e]) => [
+        k,
+        e.partitions,
+        e.psi.length ? median(e.psi).toFixed(3) : '',
+        e.psi.length ? Math.max(...e.psi).toFixed(3) : '',
+      ]),
+    note: "From the notify activities' inputs in the histories. Each alert is one more activity (and workflow task) in the partition, counted in the activity table.",
   };
 }
 
@@ -359,11 +452,23 @@ export const benchmark: Benchmark = {
     const partitions = partitionRange(FROM, TO);
     return withDevServer(ctx, async (server) => {
       const dataDir = path.join(ctx.tmpDir, 'data');
-      const env = { address: server.config.TEMPORAL_ADDRESS, dataDir, taskQueue: `bench-features-${randomUUID().slice(0, 8)}` };
+      const env = {
+        address: server.config.TEMPORAL_ADDRESS,
+        dataDir,
+        taskQueue: `bench-features-${randomUUID().slice(0, 8)}`,
+      };
 
       ctx.log('ingesting flights-3m (not timed)');
-      const ingested = await runWorker<IngestResult>(ctx, { kind: 'ingest', spec: 'flights', ...env, batch: 'bench', asOf: AS_OF });
-      ctx.log(`ingested ${ingested.rowsAccepted} rows (${ingested.rowsRejected} dead letters) in ${ingested.seconds.toFixed(1)} s: ${ingested.datasetUri}`);
+      const ingested = await runWorker<IngestResult>(ctx, {
+        kind: 'ingest',
+        spec: 'flights',
+        ...env,
+        batch: 'bench',
+        asOf: AS_OF,
+      });
+      ctx.log(
+        `ingested ${ingested.rowsAccepted} rows (${ingested.rowsRejected} dead letters) in ${ingested.seconds.toFixed(1)} s: ${ingested.datasetUri}`,
+      );
 
       const bare: BareResult[] = [];
       const order: { scenario: string; rep: number; seconds: number; rows: number; rss: number }[] = [];
@@ -372,7 +477,9 @@ export const benchmark: Benchmark = {
         const r = await runWorker<BareResult>(ctx, { kind: 'bare', files: ingested.files, runDir, from: FROM, to: TO });
         bare.push(r);
         order.push({ scenario: 'bare', rep, seconds: r.seconds, rows: r.rows, rss: r.maxRssBytes });
-        ctx.log(`bare     #${rep}: ${r.seconds.toFixed(2)} s, ${(r.rows / r.seconds / 1e6).toFixed(2)}M rows/s, peak RSS ${(r.maxRssBytes / MiB).toFixed(0)} MiB`);
+        ctx.log(
+          `bare     #${rep}: ${r.seconds.toFixed(2)} s, ${(r.rows / r.seconds / 1e6).toFixed(2)}M rows/s, peak RSS ${(r.maxRssBytes / MiB).toFixed(0)} MiB`,
+        );
         // Keep the first output for the verification; the others only cost disk.
         if (rep > 1) fs.rmSync(runDir, { recursive: true, force: true });
       };
@@ -381,9 +488,17 @@ export const benchmark: Benchmark = {
       ctx.log(`backfill ${FROM}..${TO} (${partitions.length} partitions, ${CONCURRENCY} at a time)`);
       const load0 = os.loadavg()[0]!;
       const serverCpu0 = server.cpuSeconds();
-      const backfill = await runWorker<BackfillRunResult>(ctx, { kind: 'backfill', spec: 'flights', ...env, from: FROM, to: TO, concurrency: CONCURRENCY });
+      const backfill = await runWorker<BackfillRunResult>(ctx, {
+        kind: 'backfill',
+        spec: 'flights',
+        ...env,
+        from: FROM,
+        to: TO,
+        concurrency: CONCURRENCY,
+      });
       const serverCpu1 = server.cpuSeconds();
-      const serverCpuSeconds = serverCpu0 === undefined || serverCpu1 === undefined ? undefined : serverCpu1 - serverCpu0;
+      const serverCpuSeconds =
+        serverCpu0 === undefined || serverCpu1 === undefined ? undefined : serverCpu1 - serverCpu0;
       const load1 = os.loadavg()[0]!;
       await runBare(2);
 
@@ -391,19 +506,31 @@ export const benchmark: Benchmark = {
       const rangeEnv = { ...env, dataDir: path.join(ctx.tmpDir, 'data-ranges'), taskQueue: `${env.taskQueue}-ranges` };
       await runWorker<IngestResult>(ctx, { kind: 'ingest', spec: 'flights', ...rangeEnv, batch: 'bench', asOf: AS_OF });
       ctx.log(`backfill ${FROM}..${TO}, ${RANGE_DAYS_PER_RUN} days per run, ${RANGE_CONCURRENCY} runs at a time`);
-      const ranged = await runWorker<BackfillRunResult>(ctx, { kind: 'backfill', spec: 'flights', ...rangeEnv, from: FROM, to: TO, concurrency: RANGE_CONCURRENCY, daysPerRun: RANGE_DAYS_PER_RUN });
-      ctx.log(`backfill (ranges): ${ranged.seconds.toFixed(2)} s, peak RSS ${(ranged.maxRssBytes / MiB).toFixed(0)} MiB`);
+      const ranged = await runWorker<BackfillRunResult>(ctx, {
+        kind: 'backfill',
+        spec: 'flights',
+        ...rangeEnv,
+        from: FROM,
+        to: TO,
+        concurrency: RANGE_CONCURRENCY,
+        daysPerRun: RANGE_DAYS_PER_RUN,
+      });
+      ctx.log(
+        `backfill (ranges): ${ranged.seconds.toFixed(2)} s, peak RSS ${(ranged.maxRssBytes / MiB).toFixed(0)} MiB`,
+      );
       for (let rep = 3; rep <= ctx.reps; rep++) await runBare(rep);
       const sameOutput = await compareOutputs(env.dataDir, rangeEnv.dataDir, partitions);
 
       const client = await server.client();
-      ctx.log('reading the partitions\' histories and verifying the bare output');
+      ctx.log("reading the partitions' histories and verifying the bare output");
       const timings = await fetchTimings(client, partitions, featureSet);
       const backfillServerMs = await backfillWall(client, backfill.backfillWorkflowId);
       const check = await verify(dataDir, bare[0]!.output);
       const rows = check.offlineRowsTotal;
       order.splice(1, 0, { scenario: 'backfill', rep: 1, seconds: backfill.seconds, rows, rss: backfill.maxRssBytes });
-      ctx.log(`backfill  #1: ${backfill.seconds.toFixed(2)} s, ${(rows / backfill.seconds / 1e3).toFixed(1)}k rows/s, peak RSS ${(backfill.maxRssBytes / MiB).toFixed(0)} MiB`);
+      ctx.log(
+        `backfill  #1: ${backfill.seconds.toFixed(2)} s, ${(rows / backfill.seconds / 1e3).toFixed(1)}k rows/s, peak RSS ${(backfill.maxRssBytes / MiB).toFixed(0)} MiB`,
+      );
 
       const bareSeconds = median(bare.map((b) => b.seconds));
       const ratio = backfill.seconds / bareSeconds;
@@ -414,7 +541,9 @@ export const benchmark: Benchmark = {
       const wallOverActivities = timings.map((t) => t.wallMs / t.activityMs);
       const activityTotalMs = timings.reduce((s, t) => s + t.activityMs, 0);
       const wallTotalMs = timings.reduce((s, t) => s + t.wallMs, 0);
-      const retried = timings.flatMap((t) => t.activities.filter((a) => a.attempt > 1).map((a) => `${t.partition} ${a.type} attempt ${a.attempt}`));
+      const retried = timings.flatMap((t) =>
+        t.activities.filter((a) => a.attempt > 1).map((a) => `${t.partition} ${a.type} attempt ${a.attempt}`),
+      );
 
       const figures: Figure[] = [
         {
@@ -455,7 +584,8 @@ export const benchmark: Benchmark = {
           unit: 'bytes',
           baseline: median(bare.map((b) => b.maxRssBytes)),
           ratio: backfill.maxRssBytes / median(bare.map((b) => b.maxRssBytes)),
-          ratioNote: 'backfill peak RSS / bare peak RSS (whole process: Node, tsx, DuckDB, and for the backfill the Temporal worker and client)',
+          ratioNote:
+            'backfill peak RSS / bare peak RSS (whole process: Node, tsx, DuckDB, and for the backfill the Temporal worker and client)',
           aim: { on: 'value', op: '<=', limit: GiB, text: '< 1 GiB' },
           samples: [backfill.maxRssBytes],
           baselineSamples: bare.map((b) => b.maxRssBytes),
@@ -469,9 +599,10 @@ export const benchmark: Benchmark = {
           unit: 's',
           baseline: median(bare.map((b) => b.cpuSeconds)),
           ratio: backfillCpu / median(bare.map((b) => b.cpuSeconds)),
-          ratioNote: 'CPU seconds of the backfill / median CPU seconds of a bare run: what the work costs, less sensitive to other load on a shared machine than wall time',
+          ratioNote:
+            'CPU seconds of the backfill / median CPU seconds of a bare run: what the work costs, less sensitive to other load on a shared machine than wall time',
           baselineSamples: bare.map((b) => b.cpuSeconds),
-          note: `worker + client process ${backfill.cpuSeconds.toFixed(1)} s${serverCpuSeconds === undefined ? ' (the dev server\'s CPU could not be read)' : ` + Temporal dev server ${serverCpuSeconds.toFixed(1)} s`}`,
+          note: `worker + client process ${backfill.cpuSeconds.toFixed(1)} s${serverCpuSeconds === undefined ? " (the dev server's CPU could not be read)" : ` + Temporal dev server ${serverCpuSeconds.toFixed(1)} s`}`,
         },
         {
           name: `backfill, ${RANGE_DAYS_PER_RUN} days per run: wall time`,
@@ -510,7 +641,7 @@ export const benchmark: Benchmark = {
           value: median(overheads),
           unit: 'ms',
           ratio: median(wallOverActivities),
-          ratioNote: 'child workflow wall time / sum of its activities\' run times, median over partitions',
+          ratioNote: "child workflow wall time / sum of its activities' run times, median over partitions",
           samples: overheads,
           ratioSamples: wallOverActivities,
           note: `median of (workflow wall - sum of activity run times) over the ${timings.length} featurePipeline histories; p90 ${quantile(overheads, 0.9).toFixed(0)} ms; summed over partitions: wall ${(wallTotalMs / 1000).toFixed(0)} s, activities ${(activityTotalMs / 1000).toFixed(0)} s (${pct(wallTotalMs - activityTotalMs, wallTotalMs)} of partition wall time is outside activities)`,
@@ -533,7 +664,13 @@ export const benchmark: Benchmark = {
         {
           title: 'All samples, in the order they ran',
           columns: ['scenario', 'rep', 'seconds', 'rows/s', 'peak RSS'],
-          rows: order.map((s) => [s.scenario, s.rep, s.seconds.toFixed(2), `${(s.rows / s.seconds / 1e3).toFixed(0)}k`, `${(s.rss / MiB).toFixed(0)} MiB`]),
+          rows: order.map((s) => [
+            s.scenario,
+            s.rep,
+            s.seconds.toFixed(2),
+            `${(s.rows / s.seconds / 1e3).toFixed(0)}k`,
+            `${(s.rss / MiB).toFixed(0)} MiB`,
+          ]),
         },
         partitionTable(timings),
         activityTable(timings, backfill),
@@ -543,7 +680,15 @@ export const benchmark: Benchmark = {
         {
           title: 'Where the time goes',
           columns: ['observation'],
-          rows: whereTimeGoes({ timings, backfill, bareSeconds, ratio, serverCpuSeconds, load: [load0, load1], rangedRatio: ranged.seconds / bareSeconds }),
+          rows: whereTimeGoes({
+            timings,
+            backfill,
+            bareSeconds,
+            ratio,
+            serverCpuSeconds,
+            load: [load0, load1],
+            rangedRatio: ranged.seconds / bareSeconds,
+          }),
         },
       ];
       return {
@@ -556,11 +701,32 @@ export const benchmark: Benchmark = {
           range: { from: FROM, to: TO, partitions: partitions.length, concurrency: CONCURRENCY },
           ingest: ingested,
           bare: bare.map(({ output, ...b }) => ({ ...b, output: path.basename(output) })),
-          backfill: { ...backfill, rssSeries: undefined, backfillServerMs, serverCpuSeconds, loadAverage: [load0, load1] },
-          rangeBackfill: { ...ranged, rssSeries: undefined, sqlByActivity: undefined, daysPerRun: RANGE_DAYS_PER_RUN, concurrency: RANGE_CONCURRENCY, sameOutput },
+          backfill: {
+            ...backfill,
+            rssSeries: undefined,
+            backfillServerMs,
+            serverCpuSeconds,
+            loadAverage: [load0, load1],
+          },
+          rangeBackfill: {
+            ...ranged,
+            rssSeries: undefined,
+            sqlByActivity: undefined,
+            daysPerRun: RANGE_DAYS_PER_RUN,
+            concurrency: RANGE_CONCURRENCY,
+            sameOutput,
+          },
           rssSeries: backfill.rssSeries.filter((_, i) => i % 4 === 0),
           verification: check,
-          partitions: timings.map((t) => ({ ...t, activities: t.activities.map((a) => ({ type: a.type, runMs: a.runMs, queueMs: a.queueMs, attempt: a.attempt })) })),
+          partitions: timings.map((t) => ({
+            ...t,
+            activities: t.activities.map((a) => ({
+              type: a.type,
+              runMs: a.runMs,
+              queueMs: a.queueMs,
+              attempt: a.attempt,
+            })),
+          })),
         },
       };
     });
@@ -583,8 +749,11 @@ function whereTimeGoes(x: {
   const acts = med((t) => t.activityMs);
   const activityTotalMs = timings.reduce((s, t) => s + t.activityMs, 0);
   const wallTotalMs = timings.reduce((s, t) => s + t.wallMs, 0);
-  const sqlTotalMs = Object.entries(backfill.sqlByActivity).filter(([k]) => k !== 'outside activities').reduce((s, [, v]) => s + v.ms, 0);
-  const typeMs = (type: string) => timings.reduce((s, t) => s + t.activities.filter((a) => a.type === type).reduce((y, a) => y + a.runMs, 0), 0);
+  const sqlTotalMs = Object.entries(backfill.sqlByActivity)
+    .filter(([k]) => k !== 'outside activities')
+    .reduce((s, [, v]) => s + v.ms, 0);
+  const typeMs = (type: string) =>
+    timings.reduce((s, t) => s + t.activities.filter((a) => a.type === type).reduce((y, a) => y + a.runMs, 0), 0);
   const share = (type: string) => pct(typeMs(type), activityTotalMs);
   const snapshotRows = med((t) => Object.values(t.onlineWritten).reduce((s, v) => s + v, 0));
   const activitiesPer = med((t) => t.activities.length);
@@ -592,15 +761,19 @@ function whereTimeGoes(x: {
   const maxWindow = maxWindowDays(loadSpec('flights').featureSet!);
   const busy = (backfill.cpuSeconds + (x.serverCpuSeconds ?? 0)) / backfill.seconds;
   const cpuPerPartition = (backfill.cpuSeconds + (x.serverCpuSeconds ?? 0)) / n;
-  const floor = median(timings.flatMap((t) => t.activities.filter((a) => a.type === 'checkFeatureInput').map((a) => a.runMs)));
+  const floor = median(
+    timings.flatMap((t) => t.activities.filter((a) => a.type === 'checkFeatureInput').map((a) => a.runMs)),
+  );
   return [
     [
       `The backfill takes ${x.ratio.toFixed(1)}x the bare run. It is ${n} child workflows, ${CONCURRENCY} at a time, each running its steps one after the other: ` +
-        `${n} / ${CONCURRENCY} x the median partition wall time (${(wall / 1000).toFixed(2)} s) = ${((n / CONCURRENCY) * wall / 1000).toFixed(0)} s, against ${backfill.seconds.toFixed(0)} s measured. ` +
+        `${n} / ${CONCURRENCY} x the median partition wall time (${(wall / 1000).toFixed(2)} s) = ${(((n / CONCURRENCY) * wall) / 1000).toFixed(0)} s, against ${backfill.seconds.toFixed(0)} s measured. ` +
         `So the wall time is set by the latency of one partition's chain of ${activitiesPer} activities and ${med((t) => t.workflowTasks)} workflow tasks. ` +
-        `The worker process and the dev server together used ${busy.toFixed(2)} of the ${cores} CPUs on average, ${(cpuPerPartition).toFixed(2)} CPU s per partition against ${(wall / 1000).toFixed(2)} s of wall: ` +
+        `The worker process and the dev server together used ${busy.toFixed(2)} of the ${cores} CPUs on average, ${cpuPerPartition.toFixed(2)} CPU s per partition against ${(wall / 1000).toFixed(2)} s of wall: ` +
         `a lane computes ${pct(cpuPerPartition * 1000, wall)} of the time and waits the rest` +
-        (Math.max(...x.load) > cores ? ` (the machine was oversubscribed, load average ${x.load[0].toFixed(1)} -> ${x.load[1].toFixed(1)} on ${cores} CPUs, the benchmark's own processes included, so part of that waiting is for a CPU).` : '.'),
+        (Math.max(...x.load) > cores
+          ? ` (the machine was oversubscribed, load average ${x.load[0].toFixed(1)} -> ${x.load[1].toFixed(1)} on ${cores} CPUs, the benchmark's own processes included, so part of that waiting is for a CPU).`
+          : '.'),
     ],
     [
       `Outside activities (${pct(wallTotalMs - activityTotalMs, wallTotalMs)} of partition wall time; median ${(wall - acts).toFixed(0)} ms per partition): ` +
@@ -620,9 +793,9 @@ function whereTimeGoes(x: {
     ],
     [
       `What closes most of the gap: several days per run (\`--days-per-run ${RANGE_DAYS_PER_RUN}\`, measured in this section: ${x.rangedRatio.toFixed(1)}x the bare time, against ${x.ratio.toFixed(1)}x): ` +
-        'two activities per run of days instead of seven per day, and one statement for all the days\' windows. What remains there: every day is still checked as its own partition ' +
+        "two activities per run of days instead of seven per day, and one statement for all the days' windows. What remains there: every day is still checked as its own partition " +
         '(a stats scan and 3 queries per drift-checked feature), written and hashed as its own file, and the windows are aggregated by joining each row to the 7 days it counts for, ' +
-        '7x the aggregation of the bare run\'s RANGE window (which only works for decomposable aggregates: counts and sums, not any SQL aggregate a spec may declare). ' +
+        "7x the aggregation of the bare run's RANGE window (which only works for decomposable aggregates: counts and sums, not any SQL aggregate a spec may declare). " +
         'For one run per day: (1) fewer, larger steps per partition (extract + check + compute + validate as one activity, publish offline + online + record as a second), removing ~5 round trips per partition; ' +
         '(2) a drift check that does not warn on most days (it compares with the latest published partition, often several days back in a 4-lane backfill, and each warning costs a notify activity); ' +
         '(3) more lanes where CPUs are free (a lane mostly waits).',

@@ -22,8 +22,17 @@ import type { WarmUpRun } from './worker-harness';
  * Runs one task of a bench worker script (see `runBenchChild`) with no inherited configuration: the
  * task says where the server and the data are.
  */
-export function runServerWorker<R>(ctx: BenchContext, script: string, task: { kind: string }, timeoutMs: number): Promise<R> {
-  return runBenchChild<R>(ctx.repoRoot, script, task, timeoutMs, { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR });
+export function runServerWorker<R>(
+  ctx: BenchContext,
+  script: string,
+  task: { kind: string },
+  timeoutMs: number,
+): Promise<R> {
+  return runBenchChild<R>(ctx.repoRoot, script, task, timeoutMs, {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TMPDIR: process.env.TMPDIR,
+  });
 }
 
 /** CPU seconds a process has used so far (Linux /proc), or undefined where that cannot be read. */
@@ -75,8 +84,13 @@ export async function withDevServer<T>(ctx: BenchContext, work: (server: BenchSe
   process.once('exit', stopOnExit);
   let client: Promise<Client> | undefined;
   try {
-    if (!server.started) throw new Error(`a server already answered at ${config.TEMPORAL_ADDRESS}: refusing to benchmark against it`);
-    return await work({ config, cpuSeconds: () => processCpuSeconds(server.pid), client: () => (client ??= connectClient(config)) });
+    if (!server.started)
+      throw new Error(`a server already answered at ${config.TEMPORAL_ADDRESS}: refusing to benchmark against it`);
+    return await work({
+      config,
+      cpuSeconds: () => processCpuSeconds(server.pid),
+      client: () => (client ??= connectClient(config)),
+    });
   } catch (error) {
     if (serverLog.length) ctx.log(`dev server log:\n${serverLog.slice(-20).join('\n')}`);
     throw error;
@@ -152,7 +166,10 @@ export function taskTimings(events: HistoryEvent[]): TaskTimings {
       case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
       case EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
       case EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: {
-        const attrs = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
+        const attrs =
+          e.activityTaskCompletedEventAttributes ??
+          e.activityTaskFailedEventAttributes ??
+          e.activityTaskTimedOutEventAttributes;
         const id = String(attrs!.scheduledEventId);
         const s = scheduled.get(id)!;
         const st = started.get(id)!;
@@ -262,7 +279,8 @@ export function coldStartFigure(tasks: FirstTasks[], label?: string): Figure {
     unit: 'ms',
     samples: cold,
     ratio: median(cold) / median(warm),
-    ratioNote: "the warm-up's first workflow task / the measured run's first workflow task right after it, in the same process (medians)",
+    ratioNote:
+      "the warm-up's first workflow task / the measured run's first workflow task right after it, in the same process (medians)",
     note:
       `the warm-up run's workflow task, scheduled -> completed (server times), once per worker process, not counted in the run; ` +
       `the measured run's first workflow task, per run ${warm.map((w) => w.toFixed(0)).join(', ')} ms`,

@@ -46,7 +46,7 @@ export const benchmark: Benchmark = {
   description:
     `Ingestion pipeline of ${loadSpec(SPEC).defaultSource}: \`ingestionPipeline\` on spec ${SPEC} (checkpointed ingestion, quality gates, publication, the data-quality alert), ` +
     'started by `startIngestion` on an embedded dev server, worker and client in one fresh Node process per run, each run on a fresh data directory with its own batch id; ' +
-    'against a bare replay in a fresh process: the activity calls of that run\'s history made directly, same arguments and order, on the worker\'s dependencies ' +
+    "against a bare replay in a fresh process: the activity calls of that run's history made directly, same arguments and order, on the worker's dependencies " +
     '(DuckDB with `openDuckDb()` settings, the SQLite metadata store), on another fresh data directory, no Temporal. Pipeline and replay alternate. ' +
     WARM_UP_NOTE,
 
@@ -60,7 +60,15 @@ export const benchmark: Benchmark = {
         const dataDir = path.join(ctx.tmpDir, 'runs', `pipeline-${rep}`);
         const bareDir = path.join(ctx.tmpDir, 'runs', `bare-${rep}`);
         try {
-          const task = { kind: 'ingestion' as const, address: server.config.TEMPORAL_ADDRESS, dataDir, taskQueue, spec: SPEC, batch: `bench-${rep}`, asOf: AS_OF };
+          const task = {
+            kind: 'ingestion' as const,
+            address: server.config.TEMPORAL_ADDRESS,
+            dataDir,
+            taskQueue,
+            spec: SPEC,
+            batch: `bench-${rep}`,
+            asOf: AS_OF,
+          };
           samples.push(await measurePair(ctx, client, rep, task, bareDir));
         } finally {
           fs.rmSync(dataDir, { recursive: true, force: true });

@@ -123,7 +123,8 @@ async function runIngest(task: IngestTask): Promise<WorkerResult> {
   };
   // Fresh directories: a work dir left by an earlier run would make ingest() resume and do nothing.
   for (const dir of Object.values(dirs)) {
-    if (await fs.stat(dir).catch(() => undefined)) throw new Error(`${dir} already exists; each run needs fresh directories`);
+    if (await fs.stat(dir).catch(() => undefined))
+      throw new Error(`${dir} already exists; each run needs fresh directories`);
   }
   const db = await openDuckDb({ memoryLimit: task.memoryLimit, tempDirectory: path.join(task.runDir, 'duckdb-tmp') });
 
@@ -134,7 +135,11 @@ async function runIngest(task: IngestTask): Promise<WorkerResult> {
     DuckDBConnection.prototype.run = async function (this: DuckDBConnection, sql: string, ...rest: unknown[]) {
       const start = performance.now();
       try {
-        return await (original as (sql: string, ...args: unknown[]) => ReturnType<typeof original>).call(this, sql, ...rest);
+        return await (original as (sql: string, ...args: unknown[]) => ReturnType<typeof original>).call(
+          this,
+          sql,
+          ...rest,
+        );
       } finally {
         const end = performance.now();
         statements.push({ phase: classifyStatement(sql, task), ms: end - start, startMs: start - t0, endMs: end - t0 });
@@ -147,8 +152,16 @@ async function runIngest(task: IngestTask): Promise<WorkerResult> {
   t0 = performance.now();
   const outcome = await ingest(
     db,
-    { contract: spec.contract, sourceUri: task.sourceUri, dataDir: task.dataDir, ...dirs, chunkRows: task.chunkRows ?? spec.chunkRows },
-    { onChunk: (p) => chunkRss.push({ chunk: p.chunksDone, rowsRead: p.rowsRead, rssBytes: process.memoryUsage.rss() }) },
+    {
+      contract: spec.contract,
+      sourceUri: task.sourceUri,
+      dataDir: task.dataDir,
+      ...dirs,
+      chunkRows: task.chunkRows ?? spec.chunkRows,
+    },
+    {
+      onChunk: (p) => chunkRss.push({ chunk: p.chunksDone, rowsRead: p.rowsRead, rssBytes: process.memoryUsage.rss() }),
+    },
   );
   const totalMs = performance.now() - t0;
   const maxRssBytes = process.resourceUsage().maxRSS * 1024;
@@ -192,4 +205,7 @@ async function runIngest(task: IngestTask): Promise<WorkerResult> {
   };
 }
 
-if (require.main === module) runAsBenchWorker<WorkerTask>('ingestion-worker.ts', (task) => (task.kind === 'bare' ? runBare(task) : runIngest(task)));
+if (require.main === module)
+  runAsBenchWorker<WorkerTask>('ingestion-worker.ts', (task) =>
+    task.kind === 'bare' ? runBare(task) : runIngest(task),
+  );

@@ -13,7 +13,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { resolveSourceUri } from '../src/data/source-uri';
 import { loadSpec } from '../src/specs';
-import { median, type BenchContext, type Benchmark, type BenchmarkResult, type DetailTable, type Figure } from './report';
+import {
+  median,
+  type BenchContext,
+  type Benchmark,
+  type BenchmarkResult,
+  type DetailTable,
+  type Figure,
+} from './report';
 import type { WorkerResult, WorkerTask } from './ingestion-worker';
 
 const SPEC = 'flights';
@@ -47,7 +54,10 @@ async function measurePair(
 ): Promise<{ bare: WorkerResult[]; subject: WorkerResult[] }> {
   const out = { bare: [] as WorkerResult[], subject: [] as WorkerResult[] };
   for (let rep = 1; rep <= ctx.reps; rep++) {
-    for (const [kind, make] of [['bare', bare], ['subject', subject]] as const) {
+    for (const [kind, make] of [
+      ['bare', bare],
+      ['subject', subject],
+    ] as const) {
       const runDir = path.join(ctx.tmpDir, 'runs', `${scenario}-${kind}-${rep}`);
       try {
         const result = await runWorker(ctx, make(runDir));
@@ -67,11 +77,16 @@ async function measurePair(
 const rowsPerSecond = (r: WorkerResult) => r.rows / r.seconds;
 
 /** Throughput, wall time and peak RSS figures for one scenario; `headline`: its throughput goes in the report's summary. */
-function scenarioFigures(label: string, runs: { bare: WorkerResult[]; subject: WorkerResult[] }, headline: boolean): Figure[] {
+function scenarioFigures(
+  label: string,
+  runs: { bare: WorkerResult[]; subject: WorkerResult[] },
+  headline: boolean,
+): Figure[] {
   // Sample i of the subject ran right after sample i of the baseline: their ratio cancels most drift.
   const timeRatios = runs.subject.map((s, i) => s.seconds / runs.bare[i]!.seconds);
   const ratio = median(timeRatios);
-  const ratioNote = 'ingest time / bare time, median of the per-repetition ratios (each subject run paired with the bare run just before it)';
+  const ratioNote =
+    'ingest time / bare time, median of the per-repetition ratios (each subject run paired with the bare run just before it)';
   const subjectRss = runs.subject.map((r) => r.maxRssBytes);
   const bareRss = runs.bare.map((r) => r.maxRssBytes);
   return [
@@ -128,7 +143,11 @@ function profileTable(run: WorkerResult, bareSeconds: number): DetailTable {
   const rows: [string, number, number][] = [
     ['start: resolve source, sha256 fingerprint of the source, reset staging, connect', p.beforeFirstStatementMs, 1],
     ...[...byPhase.entries()].map(([phase, e]): [string, number, number] => [phase, e.ms, e.n]),
-    ['JS between statements: result reads, manifest writes, renames, mkdir', totalMs - sqlMs - p.beforeFirstStatementMs - p.afterLastStatementMs, 0],
+    [
+      'JS between statements: result reads, manifest writes, renames, mkdir',
+      totalMs - sqlMs - p.beforeFirstStatementMs - p.afterLastStatementMs,
+      0,
+    ],
     ['end: re-read manifests, sha256 of accepted and dead-letter files', p.afterLastStatementMs, 1],
   ];
   const pct = (ms: number) => `${((100 * ms) / totalMs).toFixed(1)}%`;
@@ -157,7 +176,11 @@ function rssSeriesTable(runs: WorkerResult[]): DetailTable {
   return {
     title: 'RSS of the 30M-row ingest after each 3M rows (per sample)',
     columns: ['sample', ...columns.map((c) => `${(c.rowsRead / 1e6).toFixed(0)}M`), 'peak'],
-    rows: runs.map((r, i) => [`#${i + 1}`, ...perFile(r).map((c) => `${(c.rssBytes / MiB).toFixed(0)} MiB`), `${(r.maxRssBytes / MiB).toFixed(0)} MiB`]),
+    rows: runs.map((r, i) => [
+      `#${i + 1}`,
+      ...perFile(r).map((c) => `${(c.rssBytes / MiB).toFixed(0)} MiB`),
+      `${(r.maxRssBytes / MiB).toFixed(0)} MiB`,
+    ]),
   };
 }
 
@@ -203,11 +226,19 @@ export const benchmark: Benchmark = {
     });
 
     ctx.log(`3M rows: ${ctx.reps} alternating repetitions of bare and ingest (chunkRows ${spec.chunkRows})`);
-    const small = await measurePair(ctx, '3M', (runDir) => ({ kind: 'bare', files: [sourceFile], runDir }), (runDir) => ingestTask(SOURCE_URI, runDir), samples);
+    const small = await measurePair(
+      ctx,
+      '3M',
+      (runDir) => ({ kind: 'bare', files: [sourceFile], runDir }),
+      (runDir) => ingestTask(SOURCE_URI, runDir),
+      samples,
+    );
 
     ctx.log('3M rows: one profiled ingest run');
     const profileDir = path.join(ctx.tmpDir, 'runs', '3M-profile');
-    const profiled = await runWorker(ctx, ingestTask(SOURCE_URI, profileDir, true)).finally(() => fs.rmSync(profileDir, { recursive: true, force: true }));
+    const profiled = await runWorker(ctx, ingestTask(SOURCE_URI, profileDir, true)).finally(() =>
+      fs.rmSync(profileDir, { recursive: true, force: true }),
+    );
 
     const figures: Figure[] = [
       {
@@ -220,12 +251,18 @@ export const benchmark: Benchmark = {
       ...scenarioFigures('3M rows', small, true),
     ];
     const details: DetailTable[] = [profileTable(profiled, median(small.bare.map((r) => r.seconds)))];
-    const data: Record<string, unknown> = { chunkRows: spec.chunkRows, memoryLimit: '512MB (openDuckDb default)', profile: profiled };
+    const data: Record<string, unknown> = {
+      chunkRows: spec.chunkRows,
+      memoryLimit: '512MB (openDuckDb default)',
+      profile: profiled,
+    };
 
     const free = fs.statfsSync(ctx.tmpDir);
     const freeBytes = free.bavail * free.bsize;
     if (freeBytes < MIN_FREE_BYTES) {
-      ctx.log(`skipping 30M rows: ${(freeBytes / GiB).toFixed(1)} GiB free under ${ctx.tmpDir}, need ${MIN_FREE_BYTES / GiB} GiB`);
+      ctx.log(
+        `skipping 30M rows: ${(freeBytes / GiB).toFixed(1)} GiB free under ${ctx.tmpDir}, need ${MIN_FREE_BYTES / GiB} GiB`,
+      );
       data.skipped30M = `only ${(freeBytes / GiB).toFixed(1)} GiB free`;
     } else {
       const files = await prepareRepeatedSource(sourceFile, dataDir);
@@ -268,7 +305,9 @@ export const benchmark: Benchmark = {
           name: 'RSS growth within the 30M run',
           value: median(large.subject.map((r) => r.chunkRss![r.chunkRss!.length - 1]!.rssBytes)),
           unit: 'bytes',
-          baseline: median(large.subject.map((r) => r.chunkRss![Math.round(r.chunkRss!.length / REPEAT) - 1]!.rssBytes)),
+          baseline: median(
+            large.subject.map((r) => r.chunkRss![Math.round(r.chunkRss!.length / REPEAT) - 1]!.rssBytes),
+          ),
           ratio: median(growthWithin),
           ratioNote: 'RSS after the last chunk / RSS after the first 3M rows, same run (median over samples)',
           aim: { on: 'ratio', op: '<=', limit: MAX_RSS_GROWTH, text: `<= ${MAX_RSS_GROWTH}x (flat)` },
@@ -292,6 +331,13 @@ export const benchmark: Benchmark = {
       ]),
     });
     data.samples = samples.map((s) => ({ ...s, result: { ...s.result, profile: undefined } }));
-    return { name: 'ingestion', description: this.description, seconds: (performance.now() - started) / 1000, figures, details, data };
+    return {
+      name: 'ingestion',
+      description: this.description,
+      seconds: (performance.now() - started) / 1000,
+      figures,
+      details,
+      data,
+    };
   },
 };

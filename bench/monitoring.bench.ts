@@ -34,7 +34,11 @@ import { retrainWorkflowId } from '../src/api/monitoring';
 import { WARM_UP_NOTE, runServerWorker, withDevServer } from './harness';
 import { measurePair, pipelineDetails, pipelineFigures, sampleData, type PipelineSample } from './pipeline-replay';
 import type { BenchContext, Benchmark, BenchmarkResult, Figure } from './report';
-import type { PipelineRunResult as TrainingRunResult, SetupResult, WorkerTask as TrainingTask } from './training-worker';
+import type {
+  PipelineRunResult as TrainingRunResult,
+  SetupResult,
+  WorkerTask as TrainingTask,
+} from './training-worker';
 
 const SPEC = 'flights';
 /** The model: the spec's default training window (the training benchmark's). */
@@ -59,7 +63,8 @@ const verdict = (s: PipelineSample) => {
   return JSON.stringify([version, datasetDrift, driftedFeatures, degraded, retraining]);
 };
 
-const trainingWorker = <R>(ctx: BenchContext, task: TrainingTask) => runServerWorker<R>(ctx, 'training-worker.ts', task, TRAINING_TIMEOUT_MS);
+const trainingWorker = <R>(ctx: BenchContext, task: TrainingTask) =>
+  runServerWorker<R>(ctx, 'training-worker.ts', task, TRAINING_TIMEOUT_MS);
 
 export const benchmark: Benchmark = {
   name: 'monitoring',
@@ -67,7 +72,7 @@ export const benchmark: Benchmark = {
     `Monitoring pipeline of flight-delay (src/specs/flights.ts): \`monitoringPipeline\` on spec ${SPEC}, window ${WINDOW.from}..${WINDOW.to} (${partitionRange(WINDOW.from, WINDOW.to).length} daily feature partitions), ` +
     `watching v1, trained on ${TRAINING.from}..${TRAINING.to} and approved first (not timed), with the window's retraining already in flight (a stand-in that never runs: see the module's header), ` +
     'started by `startMonitoring` on an embedded dev server, worker and client in one fresh Node process per run; ' +
-    'against a bare replay in a fresh process: the activity calls of that run\'s history made directly, same arguments and order, on the worker\'s dependencies ' +
+    "against a bare replay in a fresh process: the activity calls of that run's history made directly, same arguments and order, on the worker's dependencies " +
     '(DuckDB with `openDuckDb()` settings, the SQLite metadata store), on the same data directory, no Temporal. Pipeline and replay alternate. ' +
     'Input: flights-3m ingested and the feature partitions of both windows backfilled first (not timed). ' +
     WARM_UP_NOTE,
@@ -77,26 +82,65 @@ export const benchmark: Benchmark = {
     return withDevServer(ctx, async (server) => {
       const client = await server.client();
       const dataDir = path.join(ctx.tmpDir, 'data');
-      const env = { address: server.config.TEMPORAL_ADDRESS, dataDir, taskQueue: `bench-monitoring-${randomUUID().slice(0, 8)}` };
+      const env = {
+        address: server.config.TEMPORAL_ADDRESS,
+        dataDir,
+        taskQueue: `bench-monitoring-${randomUUID().slice(0, 8)}`,
+      };
 
       ctx.log(`ingesting flights-3m and backfilling ${TRAINING.from}..${WINDOW.to} (not timed)`);
-      const setup = await trainingWorker<SetupResult>(ctx, { kind: 'setup', ...env, spec: SPEC, from: TRAINING.from, to: WINDOW.to, asOf: AS_OF, concurrency: BACKFILL_CONCURRENCY });
-      ctx.log(`ingested ${setup.rowsAccepted} rows in ${setup.ingestSeconds.toFixed(1)} s; ${setup.partitionsComputed} partitions in ${setup.backfillSeconds.toFixed(1)} s`);
+      const setup = await trainingWorker<SetupResult>(ctx, {
+        kind: 'setup',
+        ...env,
+        spec: SPEC,
+        from: TRAINING.from,
+        to: WINDOW.to,
+        asOf: AS_OF,
+        concurrency: BACKFILL_CONCURRENCY,
+      });
+      ctx.log(
+        `ingested ${setup.rowsAccepted} rows in ${setup.ingestSeconds.toFixed(1)} s; ${setup.partitionsComputed} partitions in ${setup.backfillSeconds.toFixed(1)} s`,
+      );
       ctx.log(`training and approving the model on ${TRAINING.from}..${TRAINING.to} (not timed)`);
-      const trained = await trainingWorker<TrainingRunResult>(ctx, { kind: 'pipeline', ...env, spec: SPEC, ...TRAINING, runId: 'monitored', initiatedBy: 'bench', reviewer: 'ben' });
+      const trained = await trainingWorker<TrainingRunResult>(ctx, {
+        kind: 'pipeline',
+        ...env,
+        spec: SPEC,
+        ...TRAINING,
+        runId: 'monitored',
+        initiatedBy: 'bench',
+        reviewer: 'ben',
+      });
       ctx.log(`v${trained.version} in production (test AUC ${trained.approval.testAuc.toFixed(4)})`);
       const inFlight = await client.workflow.start('trainingPipeline', {
         workflowId: retrainWorkflowId(loadTrainingSpec(SPEC).model.name, WINDOW.from, WINDOW.to),
         taskQueue: `${env.taskQueue}-unpolled`,
-        args: [{ spec: SPEC, from: WINDOW.from, to: WINDOW.to, initiatedBy: 'monitoring', reason: 'benchmark stand-in: a retraining in flight' }],
+        args: [
+          {
+            spec: SPEC,
+            from: WINDOW.from,
+            to: WINDOW.to,
+            initiatedBy: 'monitoring',
+            reason: 'benchmark stand-in: a retraining in flight',
+          },
+        ],
       });
       ctx.log(`stand-in retraining ${inFlight.workflowId} in flight (never runs)`);
 
       const samples: PipelineSample[] = [];
       for (let rep = 1; rep <= ctx.reps; rep++) {
-        const sample = await measurePair(ctx, client, rep, { kind: 'monitoring', ...env, spec: SPEC, ...WINDOW }, dataDir);
+        const sample = await measurePair(
+          ctx,
+          client,
+          rep,
+          { kind: 'monitoring', ...env, spec: SPEC, ...WINDOW },
+          dataDir,
+        );
         const result = sample.run.result as MonitoringShape;
-        if (result.retraining.started) throw new Error(`run #${rep} started a retraining child (${result.retraining.why}) despite the stand-in in flight`);
+        if (result.retraining.started)
+          throw new Error(
+            `run #${rep} started a retraining child (${result.retraining.why}) despite the stand-in in flight`,
+          );
         samples.push(sample);
       }
 

@@ -9,7 +9,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { activityCalls, coldStartFigure, firstTasks, runServerWorker, workflowTiming, type FirstTasks, type WorkflowTiming } from './harness';
+import {
+  activityCalls,
+  coldStartFigure,
+  firstTasks,
+  runServerWorker,
+  workflowTiming,
+  type FirstTasks,
+  type WorkflowTiming,
+} from './harness';
 import { median, type BenchContext, type DetailTable, type Figure } from './report';
 import type { IngestionTask, MonitoringTask, PipelineRunResult, ReplayResult, ReplayTask } from './pipeline-worker';
 
@@ -31,20 +39,39 @@ export interface PipelineSample {
  * One repetition: the pipeline run, then the bare replay of the activity calls its history scheduled,
  * on `replayDataDir`, as a run of the same workflow id with run id `bare-<rep>`.
  */
-export async function measurePair(ctx: BenchContext, client: Client, rep: number, task: IngestionTask | MonitoringTask, replayDataDir: string): Promise<PipelineSample> {
+export async function measurePair(
+  ctx: BenchContext,
+  client: Client,
+  rep: number,
+  task: IngestionTask | MonitoringTask,
+  replayDataDir: string,
+): Promise<PipelineSample> {
   const load0 = os.loadavg()[0]!;
   const run = await runServerWorker<PipelineRunResult>(ctx, 'pipeline-worker.ts', task, WORKER_TIMEOUT_MS);
   const events = (await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events ?? [];
   const timing = workflowTiming(events);
   const callsFile = path.join(ctx.tmpDir, `activity-calls-${rep}.json`);
   fs.writeFileSync(callsFile, JSON.stringify(activityCalls(events)));
-  const replay: ReplayTask = { kind: 'replay', dataDir: replayDataDir, address: task.address, callsFile, execution: { workflowId: run.workflowId, runId: `bare-${rep}` } };
+  const replay: ReplayTask = {
+    kind: 'replay',
+    dataDir: replayDataDir,
+    address: task.address,
+    callsFile,
+    execution: { workflowId: run.workflowId, runId: `bare-${rep}` },
+  };
   const bare = await runServerWorker<ReplayResult>(ctx, 'pipeline-worker.ts', replay, WORKER_TIMEOUT_MS);
   ctx.log(
     `#${rep}: pipeline ${secs(timing.wallMs)} s (activities ${secs(timing.activityMs)} s, overhead ${secs(timing.wallMs - timing.activityMs)} s, ${timing.activities.length} activities), ` +
       `bare replay ${bare.seconds.toFixed(2)} s; peak RSS ${mib(run.maxRssBytes)} / ${mib(bare.maxRssBytes)}`,
   );
-  return { rep, run, timing, firstTasks: await firstTasks(client, run.warmUp, events), bare, loadAverage: [load0, os.loadavg()[0]!] };
+  return {
+    rep,
+    run,
+    timing,
+    firstTasks: await firstTasks(client, run.warmUp, events),
+    bare,
+    loadAverage: [load0, os.loadavg()[0]!],
+  };
 }
 
 /** The samples for latest.json, without the activities' results (the tables have compared them). */
@@ -67,20 +94,45 @@ function paired(samples: PipelineSample[], pipeline: (s: PipelineSample) => numb
   const values = samples.map(pipeline);
   const baselines = samples.map((s) => bare(s.bare));
   const ratios = values.map((v, i) => v / baselines[i]!);
-  return { value: median(values), samples: values, baseline: median(baselines), baselineSamples: baselines, ratio: median(ratios), ratioSamples: ratios };
+  return {
+    value: median(values),
+    samples: values,
+    baseline: median(baselines),
+    baselineSamples: baselines,
+    ratio: median(ratios),
+    ratioSamples: ratios,
+  };
 }
 
 /** Wall time, activity time, orchestration overhead (in all, per activity), peak RSS and CPU of the runs. */
 export function pipelineFigures(label: string, samples: PipelineSample[]): Figure[] {
   const first = samples[0]!.timing;
   const activities = first.activities.length;
-  const wall = paired(samples, (s) => s.timing.wallMs / 1000, (b) => b.seconds);
-  const activityTime = paired(samples, (s) => s.timing.activityMs / 1000, (b) => b.seconds);
+  const wall = paired(
+    samples,
+    (s) => s.timing.wallMs / 1000,
+    (b) => b.seconds,
+  );
+  const activityTime = paired(
+    samples,
+    (s) => s.timing.activityMs / 1000,
+    (b) => b.seconds,
+  );
   const overheads = samples.map((s) => overheadMs(s.timing) / 1000);
   const wallOverActivities = samples.map((s) => s.timing.wallMs / s.timing.activityMs);
-  const rss = paired(samples, (s) => s.run.maxRssBytes, (b) => b.maxRssBytes);
-  const cpu = paired(samples, (s) => s.run.cpuSeconds, (b) => b.cpuSeconds);
-  const retried = samples.flatMap((s) => s.timing.activities.filter((a) => a.attempt > 1).map((a) => `#${s.rep} ${a.type} attempt ${a.attempt}`));
+  const rss = paired(
+    samples,
+    (s) => s.run.maxRssBytes,
+    (b) => b.maxRssBytes,
+  );
+  const cpu = paired(
+    samples,
+    (s) => s.run.cpuSeconds,
+    (b) => b.cpuSeconds,
+  );
+  const retried = samples.flatMap((s) =>
+    s.timing.activities.filter((a) => a.attempt > 1).map((a) => `#${s.rep} ${a.type} attempt ${a.attempt}`),
+  );
   const medianOf = (f: (t: WorkflowTiming) => number) => median(samples.map((s) => f(s.timing)));
   return [
     {
@@ -91,13 +143,17 @@ export function pipelineFigures(label: string, samples: PipelineSample[]): Figur
       ratioNote: `median of per-run ratios, the run's wall time / the bare replay of its activity calls (the sum of the calls) right after it; per-run ratios ${perRun(wall.ratioSamples)}`,
       note:
         `server history, WorkflowExecutionStarted -> WorkflowExecutionCompleted, per run ${perRun(wall.samples)} s; client view (start call -> result) ${perRun(samples.map((s) => s.run.clientSeconds))} s; ` +
-        `worker start-up (bundling included) took ${perRun(samples.map((s) => s.run.workerStartSeconds), 1)} s before it, then a warm-up run (see "first workflow task in a fresh worker process"), neither counted`,
+        `worker start-up (bundling included) took ${perRun(
+          samples.map((s) => s.run.workerStartSeconds),
+          1,
+        )} s before it, then a warm-up run (see "first workflow task in a fresh worker process"), neither counted`,
     },
     {
       name: `${label}: sum of activity run times`,
       unit: 's',
       ...activityTime,
-      ratioNote: 'median of per-run ratios, the sum of the run\'s activity run times (ActivityTaskStarted -> Completed, every attempt) / the bare replay\'s: what running a call as an activity adds to the call itself (the result\'s trip to the server, heartbeats, the worker\'s other work)',
+      ratioNote:
+        "median of per-run ratios, the sum of the run's activity run times (ActivityTaskStarted -> Completed, every attempt) / the bare replay's: what running a call as an activity adds to the call itself (the result's trip to the server, heartbeats, the worker's other work)",
       note: `${activities} activities per run (${first.activities.map((a) => a.type).join(', ')}); per run ${perRun(activityTime.samples)} s${retried.length ? `; retried: ${retried.join(', ')}` : '; no activity retried'}`,
     },
     {
@@ -123,15 +179,19 @@ export function pipelineFigures(label: string, samples: PipelineSample[]): Figur
         `over ${activities} activities and ${first.workflowTasks} workflow tasks per run; of it, per activity, activity queue wait ${(medianOf((t) => t.queueMs) / activities).toFixed(0)} ms ` +
         `and workflow tasks ${(medianOf((t) => t.workflowTaskMs) / activities).toFixed(0)} ms (medians; see "Orchestration overhead")`,
     },
-    coldStartFigure(samples.map((s) => s.firstTasks), label),
+    coldStartFigure(
+      samples.map((s) => s.firstTasks),
+      label,
+    ),
     {
       name: `${label}: peak worker RSS`,
       unit: 'bytes',
       ...rss,
-      ratioNote: 'median of per-run ratios, the pipeline process\'s peak RSS / the bare replay process\'s (whole process: Node, tsx, DuckDB, the metadata store; for the pipeline also the Temporal worker with its workflow bundle, and the client)',
+      ratioNote:
+        "median of per-run ratios, the pipeline process's peak RSS / the bare replay process's (whole process: Node, tsx, DuckDB, the metadata store; for the pipeline also the Temporal worker with its workflow bundle, and the client)",
       note:
         (samples.every((s) => s.run.peakReset && s.bare.peakReset)
-          ? 'peak over the run (kernel high-water mark reset once the worker, or the replay\'s dependencies, were up)'
+          ? "peak over the run (kernel high-water mark reset once the worker, or the replay's dependencies, were up)"
           : 'whole-process peak (the high-water mark could not be reset)') +
         `; RSS before the work: pipeline a median ${mib(median(samples.map((s) => s.run.rssBeforeBytes)))} (the idle worker), bare ${mib(median(samples.map((s) => s.bare.rssBeforeBytes)))}`,
     },
@@ -139,7 +199,8 @@ export function pipelineFigures(label: string, samples: PipelineSample[]): Figur
       name: `${label}: CPU time`,
       unit: 's',
       ...cpu,
-      ratioNote: 'median of per-run ratios, CPU seconds of the pipeline process (worker + client) from start to result / those of the bare replay',
+      ratioNote:
+        'median of per-run ratios, CPU seconds of the pipeline process (worker + client) from start to result / those of the bare replay',
       note: `per run ${perRun(cpu.samples)} s; bare ${perRun(cpu.baselineSamples)} s; the dev server's own CPU is not counted`,
     },
   ];
@@ -153,7 +214,17 @@ export function pipelineDetails(samples: PipelineSample[], activityNote?: string
   return [
     {
       title: 'All samples, in the order they ran (seconds)',
-      columns: ['rep', 'pipeline wall', 'activities', 'overhead', 'client view', 'bare replay', 'pipeline peak RSS', 'bare peak RSS', 'load average'],
+      columns: [
+        'rep',
+        'pipeline wall',
+        'activities',
+        'overhead',
+        'client view',
+        'bare replay',
+        'pipeline peak RSS',
+        'bare peak RSS',
+        'load average',
+      ],
       rows: samples.map((s) => [
         s.rep,
         secs(s.timing.wallMs),
@@ -178,9 +249,15 @@ function activityTable(samples: PipelineSample[], extraNote = ''): DetailTable {
   const order = samples[0]!.timing.activities.map((a) => a.type);
   for (const s of samples) {
     const types = s.timing.activities.map((a) => a.type);
-    if (types.join() !== order.join()) throw new Error(`run #${s.rep} ran other activities (${types.join(', ')}) than run #${samples[0]!.rep} (${order.join(', ')})`);
+    if (types.join() !== order.join())
+      throw new Error(
+        `run #${s.rep} ran other activities (${types.join(', ')}) than run #${samples[0]!.rep} (${order.join(', ')})`,
+      );
     const replayed = s.bare.steps.map((b) => b.type);
-    if (replayed.join() !== types.join()) throw new Error(`the replay of run #${s.rep} made other calls (${replayed.join(', ')}) than the run's activities (${types.join(', ')})`);
+    if (replayed.join() !== types.join())
+      throw new Error(
+        `the replay of run #${s.rep} made other calls (${replayed.join(', ')}) than the run's activities (${types.join(', ')})`,
+      );
   }
   const total = median(samples.map((s) => s.timing.activityMs));
   const rows = order.map((type, i) => {
@@ -190,16 +267,46 @@ function activityTable(samples: PipelineSample[], extraNote = ''): DetailTable {
     const run = median(runs);
     const bareMs = median(bare.map((b) => b.ms));
     const same = samples.filter((_, k) => JSON.stringify(at[k]!.result) === JSON.stringify(bare[k]!.result)).length;
-    return [i + 1, type, median(at.map((a) => a.queueMs)).toFixed(0), run.toFixed(0), runs.map((r) => r.toFixed(0)).join(', '), pct(run, total), bareMs.toFixed(0), `${(run / bareMs).toFixed(2)}x`, `${same} of ${samples.length}`];
+    return [
+      i + 1,
+      type,
+      median(at.map((a) => a.queueMs)).toFixed(0),
+      run.toFixed(0),
+      runs.map((r) => r.toFixed(0)).join(', '),
+      pct(run, total),
+      bareMs.toFixed(0),
+      `${(run / bareMs).toFixed(2)}x`,
+      `${same} of ${samples.length}`,
+    ];
   });
-  rows.push(['', 'all activities', median(samples.map((s) => s.timing.queueMs)).toFixed(0), total.toFixed(0), samples.map((s) => s.timing.activityMs.toFixed(0)).join(', '), '100%', (median(samples.map((s) => s.bare.seconds)) * 1000).toFixed(0), '', '']);
+  rows.push([
+    '',
+    'all activities',
+    median(samples.map((s) => s.timing.queueMs)).toFixed(0),
+    total.toFixed(0),
+    samples.map((s) => s.timing.activityMs.toFixed(0)).join(', '),
+    '100%',
+    (median(samples.map((s) => s.bare.seconds)) * 1000).toFixed(0),
+    '',
+    '',
+  ]);
   return {
     title: `Activities of a run, in order (median of ${samples.length} runs, ms)`,
-    columns: ['#', 'activity', 'queue wait', 'run', 'run, each run', 'share', 'bare call', 'run / bare', 'same result as bare'],
+    columns: [
+      '#',
+      'activity',
+      'queue wait',
+      'run',
+      'run, each run',
+      'share',
+      'bare call',
+      'run / bare',
+      'same result as bare',
+    ],
     rows,
     note:
       'Run = ActivityTaskStarted -> ActivityTaskCompleted and queue wait = ActivityTaskScheduled -> ActivityTaskStarted (server event times); bare call = the same call with the same arguments made directly by the replay process (its clock). ' +
-      'Same result = the activity\'s result in the history equals the bare call\'s (as JSON), in how many runs; results that name their run (a report\'s URI, an alert\'s id) differ by design.' +
+      "Same result = the activity's result in the history equals the bare call's (as JSON), in how many runs; results that name their run (a report's URI, an alert's id) differ by design." +
       (extraNote ? ` ${extraNote}` : ''),
   };
 }
@@ -207,10 +314,34 @@ function activityTable(samples: PipelineSample[], extraNote = ''): DetailTable {
 function overheadTable(samples: PipelineSample[]): DetailTable {
   return {
     title: 'Orchestration overhead (server event times, ms)',
-    columns: ['run', 'wall', 'activities', 'overhead', 'per activity', 'activity queue wait', 'workflow tasks', 'other', 'activities', 'workflow tasks', 'history events'],
+    columns: [
+      'run',
+      'wall',
+      'activities',
+      'overhead',
+      'per activity',
+      'activity queue wait',
+      'workflow tasks',
+      'other',
+      'activities',
+      'workflow tasks',
+      'history events',
+    ],
     rows: samples.map(({ rep, timing: t }) => {
       const overhead = overheadMs(t);
-      return [`#${rep}`, t.wallMs.toFixed(0), t.activityMs.toFixed(0), overhead.toFixed(0), (overhead / t.activities.length).toFixed(0), t.queueMs.toFixed(0), t.workflowTaskMs.toFixed(0), (overhead - t.queueMs - t.workflowTaskMs).toFixed(0), t.activities.length, t.workflowTasks, t.events];
+      return [
+        `#${rep}`,
+        t.wallMs.toFixed(0),
+        t.activityMs.toFixed(0),
+        overhead.toFixed(0),
+        (overhead / t.activities.length).toFixed(0),
+        t.queueMs.toFixed(0),
+        t.workflowTaskMs.toFixed(0),
+        (overhead - t.queueMs - t.workflowTaskMs).toFixed(0),
+        t.activities.length,
+        t.workflowTasks,
+        t.events,
+      ];
     }),
     note:
       "Overhead = wall - sum of activity run times. Activity queue wait = scheduled -> started; workflow tasks = scheduled -> completed (the workflow code's turns, with their own queue wait); " +

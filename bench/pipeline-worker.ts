@@ -30,7 +30,17 @@ import { loadConfig } from '../src/config';
 import { startIngestion } from '../src/client/ingestion';
 import { startMonitoring } from '../src/client/monitoring';
 import type { ActivityCall } from './harness';
-import { cpuSecondsSince, peakRssBytes, quietLogger, resetPeakRss, warmUp, withWorkerAndClient, type ServerEnv, type WarmUpRun, type WorkerAndClient } from './worker-harness';
+import {
+  cpuSecondsSince,
+  peakRssBytes,
+  quietLogger,
+  resetPeakRss,
+  warmUp,
+  withWorkerAndClient,
+  type ServerEnv,
+  type WarmUpRun,
+  type WorkerAndClient,
+} from './worker-harness';
 
 export interface IngestionTask extends ServerEnv {
   kind: 'ingestion';
@@ -131,14 +141,20 @@ async function runReplay(task: ReplayTask): Promise<ReplayResult> {
   // The worker's dependencies, opened by the same function as `createWorker` (src/worker.ts) uses.
   const config = loadConfig({ MLPIPE_DATA_DIR: task.dataDir, TEMPORAL_ADDRESS: task.address });
   const opened = await openActivityDeps(config, quietLogger());
-  const activities = createActivities(opened.deps) as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const activities = createActivities(opened.deps) as unknown as Record<
+    string,
+    (...args: unknown[]) => Promise<unknown>
+  >;
   try {
     return await measured(async () => {
       const steps: ReplayResult['steps'] = [];
       for (const call of calls) {
         const fn = activities[call.type];
         if (!fn) throw new Error(`no activity ${call.type}`);
-        const env = new MockActivityEnvironment({ activityType: call.type, workflowExecution: task.execution }, { interceptors: [heartbeatKeepaliveInterceptor] });
+        const env = new MockActivityEnvironment(
+          { activityType: call.type, workflowExecution: task.execution },
+          { interceptors: [heartbeatKeepaliveInterceptor] },
+        );
         const t0 = performance.now();
         const result = await env.run(fn, ...call.args);
         steps.push({ type: call.type, ms: performance.now() - t0, result });
@@ -153,9 +169,23 @@ async function runReplay(task: ReplayTask): Promise<ReplayResult> {
 function run(task: WorkerTask): Promise<PipelineRunResult | ReplayResult> {
   switch (task.kind) {
     case 'ingestion':
-      return runPipeline(task, 'ingestionPipeline', (w) => startIngestion(w.client, w.config, { spec: task.spec, batch: task.batch, asOf: task.asOf, taskQueue: task.taskQueue }));
+      return runPipeline(task, 'ingestionPipeline', (w) =>
+        startIngestion(w.client, w.config, {
+          spec: task.spec,
+          batch: task.batch,
+          asOf: task.asOf,
+          taskQueue: task.taskQueue,
+        }),
+      );
     case 'monitoring':
-      return runPipeline(task, 'monitoringPipeline', (w) => startMonitoring(w.client, w.config, { spec: task.spec, from: task.from, to: task.to, taskQueue: task.taskQueue }));
+      return runPipeline(task, 'monitoringPipeline', (w) =>
+        startMonitoring(w.client, w.config, {
+          spec: task.spec,
+          from: task.from,
+          to: task.to,
+          taskQueue: task.taskQueue,
+        }),
+      );
     case 'replay':
       return runReplay(task);
   }

@@ -180,7 +180,14 @@ const verdictText = (f: Figure) => (f.verdict === 'pass' ? 'pass' : f.verdict ==
 const ratioText = (f: Figure) => (f.ratio === undefined ? '' : `${f.ratio.toFixed(2)}x`);
 
 function figureRow(f: Figure): string[] {
-  return [f.name, formatValue(f.value, f.unit), formatValue(f.baseline, f.unit), ratioText(f), f.aim?.text ?? '', verdictText(f)];
+  return [
+    f.name,
+    formatValue(f.value, f.unit),
+    formatValue(f.baseline, f.unit),
+    ratioText(f),
+    f.aim?.text ?? '',
+    verdictText(f),
+  ];
 }
 
 /**
@@ -188,9 +195,27 @@ function figureRow(f: Figure): string[] {
  * none and add no rows; with no headline figure at all there is no summary.
  */
 function summary(results: BenchmarkResult[]): string[] {
-  const rows = results.flatMap((r) => r.figures.filter((f) => f.headline).map((f) => [r.name, f.name, formatValue(f.value, f.unit), formatValue(f.baseline, f.unit), ratioText(f), verdictText(f)]));
+  const rows = results.flatMap((r) =>
+    r.figures
+      .filter((f) => f.headline)
+      .map((f) => [
+        r.name,
+        f.name,
+        formatValue(f.value, f.unit),
+        formatValue(f.baseline, f.unit),
+        ratioText(f),
+        verdictText(f),
+      ]),
+  );
   if (rows.length === 0) return [];
-  return ['## Summary', '', markdownTable(['benchmark', 'figure', 'value', 'baseline', 'ratio', 'verdict'], rows), '', 'Each section below says what its baseline and ratio are.', ''];
+  return [
+    '## Summary',
+    '',
+    markdownTable(['benchmark', 'figure', 'value', 'baseline', 'ratio', 'verdict'], rows),
+    '',
+    'Each section below says what its baseline and ratio are.',
+    '',
+  ];
 }
 
 function markdownTable(columns: string[], rows: (string | number)[][]): string {
@@ -203,7 +228,9 @@ export function renderMarkdown(machine: MachineInfo, results: BenchmarkResult[])
   const out: string[] = ['# Benchmark results', ''];
   out.push(
     `${machine.date} · ${machine.cpus} CPUs (${machine.cpuModel}) · ${formatBytes(machine.totalMemoryBytes)} RAM · Node ${machine.node} · ${machine.platform}` +
-      (machine.gitCommit ? ` · commit ${machine.gitCommit.slice(0, 12)}${machine.gitDirty ? ' (uncommitted changes)' : ''}` : ''),
+      (machine.gitCommit
+        ? ` · commit ${machine.gitCommit.slice(0, 12)}${machine.gitDirty ? ' (uncommitted changes)' : ''}`
+        : ''),
     '',
     'Values are medians of the samples (all samples are in latest.json). The machine is shared: compare ratios, not absolute times.',
     '',
@@ -211,12 +238,19 @@ export function renderMarkdown(machine: MachineInfo, results: BenchmarkResult[])
   );
   for (const r of results) {
     out.push(`## ${r.name}`, '');
-    if (r.ranOn) out.push(`*Not re-run by the latest (filtered) run: measured ${r.ranOn.date}${r.ranOn.gitCommit ? ` at commit ${r.ranOn.gitCommit.slice(0, 12)}${r.ranOn.gitDirty ? ' (uncommitted changes)' : ''}` : ''}.*`, '');
+    if (r.ranOn)
+      out.push(
+        `*Not re-run by the latest (filtered) run: measured ${r.ranOn.date}${r.ranOn.gitCommit ? ` at commit ${r.ranOn.gitCommit.slice(0, 12)}${r.ranOn.gitDirty ? ' (uncommitted changes)' : ''}` : ''}.*`,
+        '',
+      );
     out.push(r.description, '');
     out.push(markdownTable(['figure', 'value', 'baseline', 'ratio', 'aim', 'verdict'], r.figures.map(figureRow)), '');
     const notes = r.figures.filter((f) => f.note || f.ratioNote);
     if (notes.length) {
-      for (const f of notes) out.push(`- *${f.name}*: ${[f.ratioNote ? `ratio = ${f.ratioNote}` : '', f.note ?? ''].filter(Boolean).join('; ')}`);
+      for (const f of notes)
+        out.push(
+          `- *${f.name}*: ${[f.ratioNote ? `ratio = ${f.ratioNote}` : '', f.note ?? ''].filter(Boolean).join('; ')}`,
+        );
       out.push('');
     }
     for (const d of r.details ?? []) {
@@ -249,7 +283,11 @@ function writeAtomic(file: string, content: string): void {
 }
 
 /** Writes `latest.json` (everything) and `latest.md` (the tables) under `dir`. */
-export function writeResults(dir: string, machine: MachineInfo, results: BenchmarkResult[]): { json: string; markdown: string } {
+export function writeResults(
+  dir: string,
+  machine: MachineInfo,
+  results: BenchmarkResult[],
+): { json: string; markdown: string } {
   const json = path.join(dir, 'latest.json');
   const markdown = path.join(dir, 'latest.md');
   writeAtomic(json, `${JSON.stringify({ machine, benchmarks: results }, null, 2)}\n`);

@@ -56,18 +56,33 @@ const noop = () => {};
 const quiet = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m) };
 
 async function main(task: RoundtripTask): Promise<RoundtripResult> {
-  Runtime.install({ logger: quiet, telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+  Runtime.install({
+    logger: quiet,
+    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+  });
   const t0 = performance.now();
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./roundtrip-workflows'), logger: quiet });
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./roundtrip-workflows'),
+    logger: quiet,
+  });
   const bundleSeconds = (performance.now() - t0) / 1000;
   const connection = await NativeConnection.connect({ address: task.address });
-  const worker = await Worker.create({ connection, taskQueue: task.taskQueue, workflowBundle, activities: { noop: async (i: number) => i } });
+  const worker = await Worker.create({
+    connection,
+    taskQueue: task.taskQueue,
+    workflowBundle,
+    activities: { noop: async (i: number) => i },
+  });
   const running = worker.run();
   const clientConnection = await Connection.connect({ address: task.address });
   const client = new Client({ connection: clientConnection });
   try {
     const execute = (workflowId: string, calls: number, kind: CallKind) =>
-      client.workflow.execute<typeof noopChain>('noopChain', { taskQueue: task.taskQueue, workflowId, args: [calls, kind] });
+      client.workflow.execute<typeof noopChain>('noopChain', {
+        taskQueue: task.taskQueue,
+        workflowId,
+        args: [calls, kind],
+      });
     await execute(`${task.taskQueue}-warmup-activity`, task.warmupCalls, 'activity');
     await execute(`${task.taskQueue}-warmup-local`, task.warmupCalls, 'local');
     const runs: RoundtripResult['runs'] = [];

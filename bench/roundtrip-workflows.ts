@@ -12,7 +12,10 @@ export interface NoopActivities {
 }
 
 const { noop } = proxyActivities<NoopActivities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 1 } });
-const local = proxyLocalActivities<NoopActivities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 1 } });
+const local = proxyLocalActivities<NoopActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 1 },
+});
 
 /**
  * How each call is made: a regular activity; a local activity; or a regular activity after the

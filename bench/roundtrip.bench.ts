@@ -15,7 +15,14 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { EventType, eventMs, runServerWorker, withDevServer, type HistoryEvent } from './harness';
-import { median, type BenchContext, type Benchmark, type BenchmarkResult, type DetailTable, type Figure } from './report';
+import {
+  median,
+  type BenchContext,
+  type Benchmark,
+  type BenchmarkResult,
+  type DetailTable,
+  type Figure,
+} from './report';
 import type { RoundtripResult, RoundtripTask } from './roundtrip-worker';
 import type { CallKind } from './roundtrip-workflows';
 
@@ -52,7 +59,18 @@ interface HistoryTiming {
 }
 
 function historyTiming(events: HistoryEvent[]): HistoryTiming {
-  const t: HistoryTiming = { roundTripMs: [], queueMs: [], runMs: [], cycleMs: [], workflowTaskMs: [], workflowTaskQueueMs: [], executionMs: NaN, events: events.length, activities: 0, markers: 0 };
+  const t: HistoryTiming = {
+    roundTripMs: [],
+    queueMs: [],
+    runMs: [],
+    cycleMs: [],
+    workflowTaskMs: [],
+    workflowTaskQueueMs: [],
+    executionMs: NaN,
+    events: events.length,
+    activities: 0,
+    markers: 0,
+  };
   const scheduled = new Map<string, number>();
   const started = new Map<string, number>();
   let taskScheduled: number | undefined;
@@ -150,23 +168,44 @@ export const benchmark: Benchmark = {
       const taskQueue = `bench-roundtrip-${randomUUID().slice(0, 8)}`;
       const runs: RoundtripTask['runs'] = [];
       for (let rep = 1; rep <= ctx.reps; rep++) {
-        for (const activityKind of KINDS) runs.push({ workflowId: `${taskQueue}-${activityKind}-${rep}`, calls: CALLS, activityKind });
+        for (const activityKind of KINDS)
+          runs.push({ workflowId: `${taskQueue}-${activityKind}-${rep}`, calls: CALLS, activityKind });
       }
       ctx.log(`worker: ${runs.length} runs of ${CALLS} no-op calls on ${taskQueue}`);
       const serverPid = fs.existsSync('/proc') ? devServerPid(server.config.TEMPORAL_ADDRESS) : undefined;
-      const task: RoundtripTask = { kind: 'roundtrip', address: server.config.TEMPORAL_ADDRESS, taskQueue, warmupCalls: WARMUP_CALLS, serverPid, runs };
+      const task: RoundtripTask = {
+        kind: 'roundtrip',
+        address: server.config.TEMPORAL_ADDRESS,
+        taskQueue,
+        warmupCalls: WARMUP_CALLS,
+        serverPid,
+        runs,
+      };
       const result = await runServerWorker<RoundtripResult>(ctx, 'roundtrip-worker.ts', task, WORKER_TIMEOUT_MS);
       const client = await server.client();
       const samples: RunSample[] = [];
       for (const [i, run] of result.runs.entries()) {
         const events = (await client.workflow.getHandle(run.workflowId).fetchHistory()).events ?? [];
         const timing = historyTiming(events);
-        if (run.activityKind !== 'local' && timing.activities !== run.calls) throw new Error(`${run.workflowId}: ${timing.activities} activities completed, expected ${run.calls}`);
-        if (run.activityKind === 'local' && timing.markers !== run.calls) throw new Error(`${run.workflowId}: ${timing.markers} local-activity markers, expected ${run.calls}`);
-        samples.push({ rep: Math.floor(i / KINDS.length) + 1, activityKind: run.activityKind, workflowId: run.workflowId, calls: run.calls, wallMs: run.wallMs, workerCpuMs: run.workerCpuMs, serverCpuMs: run.serverCpuMs, timing });
+        if (run.activityKind !== 'local' && timing.activities !== run.calls)
+          throw new Error(`${run.workflowId}: ${timing.activities} activities completed, expected ${run.calls}`);
+        if (run.activityKind === 'local' && timing.markers !== run.calls)
+          throw new Error(`${run.workflowId}: ${timing.markers} local-activity markers, expected ${run.calls}`);
+        samples.push({
+          rep: Math.floor(i / KINDS.length) + 1,
+          activityKind: run.activityKind,
+          workflowId: run.workflowId,
+          calls: run.calls,
+          wallMs: run.wallMs,
+          workerCpuMs: run.workerCpuMs,
+          serverCpuMs: run.serverCpuMs,
+          timing,
+        });
         ctx.log(
           `${run.workflowId}: ${fmt(run.wallMs / run.calls)} ms per call (client), ${timing.workflowTaskMs.length} workflow tasks` +
-            (timing.activities ? `, round trip median ${fmt(median(timing.roundTripMs))} ms, p90 ${fmt(percentile(timing.roundTripMs, 90))} ms` : ''),
+            (timing.activities
+              ? `, round trip median ${fmt(median(timing.roundTripMs))} ms, p90 ${fmt(percentile(timing.roundTripMs, 90))} ms`
+              : ''),
         );
       }
 
@@ -174,7 +213,8 @@ export const benchmark: Benchmark = {
       const local = samples.filter((s) => s.activityKind === 'local');
       const staged = samples.filter((s) => s.activityKind === 'staged');
       const all = (f: (t: HistoryTiming) => number[], of = regular) => of.flatMap((s) => f(s.timing));
-      const perRun = (f: (t: HistoryTiming) => number[], stat: (v: number[]) => number, of = regular) => of.map((s) => stat(f(s.timing)));
+      const perRun = (f: (t: HistoryTiming) => number[], stat: (v: number[]) => number, of = regular) =>
+        of.map((s) => stat(f(s.timing)));
       const p90 = (v: number[]) => percentile(v, 90);
       const wallPerCall = (s: RunSample) => s.wallMs / s.calls;
       const cpuShare = (s: RunSample) => (100 * ((s.serverCpuMs ?? NaN) + s.workerCpuMs)) / s.wallMs;
@@ -188,8 +228,20 @@ export const benchmark: Benchmark = {
         note,
       });
       const pooled = (name: string, f: (t: HistoryTiming) => number[], note: string, of = regular): Figure[] => [
-        { name: `${name}: median`, value: median(all(f, of)), unit: 'ms', samples: perRun(f, median, of), note: `${note}; median over all ${all(f, of).length} of every run (samples: per-run medians)` },
-        { name: `${name}: p90`, value: percentile(all(f, of), 90), unit: 'ms', samples: perRun(f, p90, of), note: 'samples: per-run p90s' },
+        {
+          name: `${name}: median`,
+          value: median(all(f, of)),
+          unit: 'ms',
+          samples: perRun(f, median, of),
+          note: `${note}; median over all ${all(f, of).length} of every run (samples: per-run medians)`,
+        },
+        {
+          name: `${name}: p90`,
+          value: percentile(all(f, of), 90),
+          unit: 'ms',
+          samples: perRun(f, p90, of),
+          note: 'samples: per-run p90s',
+        },
       ];
       const figures: Figure[] = [
         {
@@ -207,8 +259,16 @@ export const benchmark: Benchmark = {
         },
         // What the wall time per call is made of: the calls run one after the other, so the server and
         // the worker mostly take turns; CPU near the wall time means the chain waits on nothing else.
-        perCallCpu('dev-server CPU per call', (s) => s.serverCpuMs, 'the server process (utime + stime from /proc, 10 ms ticks) during the run, over its calls'),
-        perCallCpu('worker process CPU per call', (s) => s.workerCpuMs, 'the process running the worker and the client, during the run, over its calls'),
+        perCallCpu(
+          'dev-server CPU per call',
+          (s) => s.serverCpuMs,
+          'the server process (utime + stime from /proc, 10 ms ticks) during the run, over its calls',
+        ),
+        perCallCpu(
+          'worker process CPU per call',
+          (s) => s.workerCpuMs,
+          'the process running the worker and the client, during the run, over its calls',
+        ),
         {
           name: 'share of the wall time spent on CPU',
           value: median(regular.map(cpuShare)),
@@ -219,9 +279,21 @@ export const benchmark: Benchmark = {
           note: '(dev-server CPU + worker process CPU) / wall time, per run: near or above 100% (the two overlap on 2+ CPUs) the calls wait on nothing but CPU; well below, on queues, timers or I/O',
         },
         ...pooled('activity round trip (scheduled -> completed)', (t) => t.roundTripMs, 'server event times'),
-        ...pooled('activity queue wait (scheduled -> started)', (t) => t.queueMs, 'waiting for the worker\'s activity poller'),
-        ...pooled('cycle per call (completed -> next completed)', (t) => t.cycleMs, 'the round trip plus the workflow task that schedules the next call'),
-        ...pooled('workflow task (scheduled -> completed)', (t) => t.workflowTaskMs, 'every workflow task of the regular runs'),
+        ...pooled(
+          'activity queue wait (scheduled -> started)',
+          (t) => t.queueMs,
+          "waiting for the worker's activity poller",
+        ),
+        ...pooled(
+          'cycle per call (completed -> next completed)',
+          (t) => t.cycleMs,
+          'the round trip plus the workflow task that schedules the next call',
+        ),
+        ...pooled(
+          'workflow task (scheduled -> completed)',
+          (t) => t.workflowTaskMs,
+          'every workflow task of the regular runs',
+        ),
         {
           name: 'workflow task queue wait (scheduled -> started): median',
           value: median(all((t) => t.workflowTaskQueueMs)),
@@ -229,7 +301,12 @@ export const benchmark: Benchmark = {
           samples: perRun((t) => t.workflowTaskQueueMs, median),
           note: 'regular runs',
         },
-        ...pooled('local-activity workflow task (scheduled -> completed)', (t) => t.workflowTaskMs, 'local runs: the worker may record several local activities per workflow task', local),
+        ...pooled(
+          'local-activity workflow task (scheduled -> completed)',
+          (t) => t.workflowTaskMs,
+          'local runs: the worker may record several local activities per workflow task',
+          local,
+        ),
         {
           name: 'wall per call, after a stage upsert',
           value: median(staged.map(wallPerCall)),
@@ -242,12 +319,30 @@ export const benchmark: Benchmark = {
           ratioNote: 'staged / regular activity, per call, median of per-repetition ratios',
           note: 'each call made after upserting the PipelineStage search attribute and setting the current details, as every pipeline stage does (workflows/pipeline-run.ts)',
         },
-        ...pooled('workflow task with a stage upsert (scheduled -> completed)', (t) => t.workflowTaskMs, 'staged runs: the upsert is a visibility write on the server, in the task\'s completion', staged),
+        ...pooled(
+          'workflow task with a stage upsert (scheduled -> completed)',
+          (t) => t.workflowTaskMs,
+          "staged runs: the upsert is a visibility write on the server, in the task's completion",
+          staged,
+        ),
       ];
       const details: DetailTable[] = [
         {
           title: 'Runs (in the order taken)',
-          columns: ['#', 'kind', 'calls', 'client wall s', 'ms per call', 'history events', 'workflow tasks', 'round trip median ms', 'round trip p90 ms', 'cycle median ms', 'workflow task median ms', 'workflow task p90 ms'],
+          columns: [
+            '#',
+            'kind',
+            'calls',
+            'client wall s',
+            'ms per call',
+            'history events',
+            'workflow tasks',
+            'round trip median ms',
+            'round trip p90 ms',
+            'cycle median ms',
+            'workflow task median ms',
+            'workflow task p90 ms',
+          ],
           rows: samples.map((s) => [
             s.rep,
             { activity: 'activity', local: 'local activity', staged: 'activity after a stage upsert' }[s.activityKind],
@@ -274,7 +369,15 @@ export const benchmark: Benchmark = {
         data: {
           calls: CALLS,
           warmupCalls: WARMUP_CALLS,
-          runs: samples.map((s) => ({ rep: s.rep, kind: s.activityKind, workflowId: s.workflowId, wallMs: s.wallMs, workerCpuMs: s.workerCpuMs, serverCpuMs: s.serverCpuMs, ...s.timing })),
+          runs: samples.map((s) => ({
+            rep: s.rep,
+            kind: s.activityKind,
+            workflowId: s.workflowId,
+            wallMs: s.wallMs,
+            workerCpuMs: s.workerCpuMs,
+            serverCpuMs: s.serverCpuMs,
+            ...s.timing,
+          })),
         },
       };
     });

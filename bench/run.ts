@@ -15,7 +15,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { judge, machineInfo, renderText, writeResults, type Benchmark, type BenchmarkResult, type MachineInfo } from './report';
+import {
+  judge,
+  machineInfo,
+  renderText,
+  writeResults,
+  type Benchmark,
+  type BenchmarkResult,
+  type MachineInfo,
+} from './report';
 
 const BENCH_DIR = __dirname;
 const REPO_ROOT = path.resolve(BENCH_DIR, '..');
@@ -49,7 +57,8 @@ function discover(): string[] {
 
 async function load(file: string): Promise<Benchmark> {
   const mod = (await import(file)) as { benchmark?: Benchmark };
-  if (!mod.benchmark || typeof mod.benchmark.run !== 'function') throw new Error(`${path.basename(file)} does not export a \`benchmark\``);
+  if (!mod.benchmark || typeof mod.benchmark.run !== 'function')
+    throw new Error(`${path.basename(file)} does not export a \`benchmark\``);
   return mod.benchmark;
 }
 
@@ -69,11 +78,18 @@ function keptSections(benchmarks: Benchmark[], rerun: Benchmark[]): BenchmarkRes
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
   const benchmarks = await Promise.all(discover().map(load));
-  const selected = options.filters.length ? benchmarks.filter((b) => options.filters.some((f) => b.name.includes(f))) : benchmarks;
-  if (selected.length === 0) throw new Error(`no benchmark matches ${options.filters.join(', ')} (have: ${benchmarks.map((b) => b.name).join(', ')})`);
+  const selected = options.filters.length
+    ? benchmarks.filter((b) => options.filters.some((f) => b.name.includes(f)))
+    : benchmarks;
+  if (selected.length === 0)
+    throw new Error(
+      `no benchmark matches ${options.filters.join(', ')} (have: ${benchmarks.map((b) => b.name).join(', ')})`,
+    );
 
   const machine = machineInfo(REPO_ROOT);
-  console.log(`bench: ${selected.map((b) => b.name).join(', ')} · ${machine.cpus} CPUs · Node ${machine.node} · ${options.reps} repetitions`);
+  console.log(
+    `bench: ${selected.map((b) => b.name).join(', ')} · ${machine.cpus} CPUs · Node ${machine.node} · ${options.reps} repetitions`,
+  );
   const results: BenchmarkResult[] = [];
   let crashed = false;
   const tmpDirs = new Set<string>();
@@ -88,7 +104,12 @@ async function main(): Promise<number> {
     tmpDirs.add(tmpDir);
     const started = Date.now();
     try {
-      const result = await b.run({ repoRoot: REPO_ROOT, tmpDir, reps: options.reps, log: (m) => console.log(`[${b.name}] ${m}`) });
+      const result = await b.run({
+        repoRoot: REPO_ROOT,
+        tmpDir,
+        reps: options.reps,
+        log: (m) => console.log(`[${b.name}] ${m}`),
+      });
       results.push({ ...result, figures: result.figures.map(judge) });
     } catch (error) {
       crashed = true;
@@ -110,7 +131,9 @@ async function main(): Promise<number> {
   const written = writeResults(RESULTS_DIR, machine, inOrder);
   console.log(renderText(results));
   console.log(`\nwrote ${path.relative(REPO_ROOT, written.json)} and ${path.relative(REPO_ROOT, written.markdown)}`);
-  const missed = results.flatMap((r) => r.figures.filter((f) => f.verdict === 'fail').map((f) => `${r.name}: ${f.name}`));
+  const missed = results.flatMap((r) =>
+    r.figures.filter((f) => f.verdict === 'fail').map((f) => `${r.name}: ${f.name}`),
+  );
   if (missed.length) console.log(`missed aims:\n${missed.map((m) => `  - ${m}`).join('\n')}`);
   if (crashed) return 1;
   return options.strict && missed.length ? 1 : 0;

@@ -54,7 +54,10 @@ async function main(task: ServerTask): Promise<ServerResult> {
     const duck = await openDuckDb({ tempDirectory: path.join(task.dataDir, 'duckdb-tmp') });
     const online = openOnlineStore(undefined, store.db);
     try {
-      const server = await startServing({ logger, store, duck, online, artifacts: new ArtifactStore(task.dataDir) }, { host: '127.0.0.1', port: 0 });
+      const server = await startServing(
+        { logger, store, duck, online, artifacts: new ArtifactStore(task.dataDir) },
+        { host: '127.0.0.1', port: 0 },
+      );
       process.stdout.write(`${LISTENING_PREFIX}${server.url}\n`);
       await stopped();
       await server.close();

@@ -38,7 +38,14 @@ import {
 } from '../test/helpers/serving-load';
 import { RESULT_PREFIX } from './child';
 import { processCpuSeconds } from './harness';
-import { median, type BenchContext, type Benchmark, type BenchmarkResult, type DetailTable, type Figure } from './report';
+import {
+  median,
+  type BenchContext,
+  type Benchmark,
+  type BenchmarkResult,
+  type DetailTable,
+  type Figure,
+} from './report';
 import { LISTENING_PREFIX, type ServerResult, type ServerTask } from './serving-server';
 
 const CONCURRENCY = 16;
@@ -63,11 +70,15 @@ interface ServerChild {
 
 function startServerChild(ctx: BenchContext, task: ServerTask): Promise<ServerChild> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ctx.repoRoot, 'bench', 'serving-server.ts'), JSON.stringify(task)], {
-      cwd: ctx.repoRoot,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(ctx.repoRoot, 'bench', 'serving-server.ts'), JSON.stringify(task)],
+      {
+        cwd: ctx.repoRoot,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     let listening = false;
@@ -75,7 +86,12 @@ function startServerChild(ctx: BenchContext, task: ServerTask): Promise<ServerCh
       child.on('close', (code, signal) => {
         const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
         if (code === 0 && line) done(JSON.parse(line.slice(RESULT_PREFIX.length)) as ServerResult);
-        else failed(new Error(`serving-server (${task.kind}) failed: ${signal ?? `exit ${code}`}\n${stderr.trim().slice(-4000)}`));
+        else
+          failed(
+            new Error(
+              `serving-server (${task.kind}) failed: ${signal ?? `exit ${code}`}\n${stderr.trim().slice(-4000)}`,
+            ),
+          );
       }),
     );
     exited.catch((error) => {
@@ -152,7 +168,14 @@ async function measure(
     concurrency: CONCURRENCY,
     timeLimitMs: scenario.timeLimitMs,
     body: (i) => loadBody(prefix, i, scenario.rows),
-    onAnswer: keep ? (i, body) => keep(i, body.predictions!.map((p) => p.features), body.predictions!.map((p) => p.score)) : undefined,
+    onAnswer: keep
+      ? (i, body) =>
+          keep(
+            i,
+            body.predictions!.map((p) => p.features),
+            body.predictions!.map((p) => p.score),
+          )
+      : undefined,
   });
   const cpu1 = processCpuSeconds(target.pid);
   if (kind === 'trivial') {
@@ -175,13 +198,18 @@ async function measure(
       p90Ms: percentile(latenciesMs, 90),
       p99Ms: percentile(latenciesMs, 99),
       maxMs: Math.max(...latenciesMs),
-      serverCpuMsPerRequest: cpu0 !== undefined && cpu1 !== undefined && load.sent ? ((cpu1 - cpu0) * 1000) / load.sent : undefined,
+      serverCpuMsPerRequest:
+        cpu0 !== undefined && cpu1 !== undefined && load.sent ? ((cpu1 - cpu0) * 1000) / load.sent : undefined,
     },
   };
 }
 
 /** scoreRows on the served feature rows, one call per request as the server makes it; repeated to at least 0.5 s. */
-function bareScoring(rep: number, rowsPerRequest: number, requests: { rows: Record<string, number>[]; scores: number[] }[]): BareSample {
+function bareScoring(
+  rep: number,
+  rowsPerRequest: number,
+  requests: { rows: Record<string, number>[]; scores: number[] }[],
+): BareSample {
   let maxScoreDiff = 0;
   for (const r of requests) {
     const scores = scoreRows(LOAD_ARTIFACT, r.rows);
@@ -238,11 +266,19 @@ export const benchmark: Benchmark = {
     let trivialResult: ServerResult | undefined;
     try {
       trivialServer = await startServerChild(ctx, { kind: 'trivial' });
-      ctx.log(`prediction server at ${predictServer.url} (pid ${predictServer.pid}), bare Fastify at ${trivialServer.url} (pid ${trivialServer.pid})`);
+      ctx.log(
+        `prediction server at ${predictServer.url} (pid ${predictServer.pid}), bare Fastify at ${trivialServer.url} (pid ${trivialServer.pid})`,
+      );
 
       for (const target of [predictServer, trivialServer]) {
         for (const rows of [1, 10]) {
-          const warm = await runLoad({ url: `${target.url}/predict`, requests: WARMUP_REQUESTS, concurrency: CONCURRENCY, timeLimitMs: 30_000, body: (i) => loadBody(`warm${rows}`, i, rows) });
+          const warm = await runLoad({
+            url: `${target.url}/predict`,
+            requests: WARMUP_REQUESTS,
+            concurrency: CONCURRENCY,
+            timeLimitMs: 30_000,
+            body: (i) => loadBody(`warm${rows}`, i, rows),
+          });
           if (warm.errors) throw new Error(`warm-up against ${target.url} failed: ${JSON.stringify(warm.errorKinds)}`);
           if (target === predictServer) {
             warm.served.forEach((n, id) => served.set(id, n));
@@ -256,7 +292,13 @@ export const benchmark: Benchmark = {
           const trivial = await measure(trivialServer, 'trivial', rep, scenario);
           runs.push(trivial.sample);
           const answers: { rows: Record<string, number>[]; scores: number[] }[] = [];
-          const subject = await measure(predictServer, 'predict', rep, scenario, (i, rows, scores) => (answers[i] = { rows, scores }));
+          const subject = await measure(
+            predictServer,
+            'predict',
+            rep,
+            scenario,
+            (i, rows, scores) => (answers[i] = { rows, scores }),
+          );
           runs.push(subject.sample);
           subject.served.forEach((n, id) => served.set(id, n));
           prefixes.push(subject.sample.prefix);
@@ -272,14 +314,22 @@ export const benchmark: Benchmark = {
 
       // Oversized bodies while an extra load runs (not in the throughput figures; in the log check).
       const [load, statuses] = await Promise.all([
-        runLoad({ url: `${predictServer.url}/predict`, requests: 500, concurrency: CONCURRENCY, timeLimitMs: 20_000, body: (i) => loadBody('extra', i, 10) }),
+        runLoad({
+          url: `${predictServer.url}/predict`,
+          requests: 500,
+          concurrency: CONCURRENCY,
+          timeLimitMs: 20_000,
+          body: (i) => loadBody('extra', i, 10),
+        }),
         sendOversized(`${predictServer.url}/predict`, 'oversized', OVERSIZED),
       ]);
       extra = load;
       oversized = statuses;
       extra.served.forEach((n, id) => served.set(id, n));
       prefixes.push('extra');
-      ctx.log(`oversized: ${statuses.filter((s) => s === 413).length}/${OVERSIZED} answered 413; extra load ${load.ok}/${load.sent} ok, errors ${JSON.stringify(load.errorKinds)}`);
+      ctx.log(
+        `oversized: ${statuses.filter((s) => s === 413).length}/${OVERSIZED} answered 413; extra load ${load.ok}/${load.sent} ok, errors ${JSON.stringify(load.errorKinds)}`,
+      );
     } finally {
       trivialResult = await trivialServer?.stop();
       predictResult = await predictServer.stop();
@@ -306,7 +356,9 @@ export const benchmark: Benchmark = {
     const unexpected = sum((c) => c.unexpected.length) + oversizedLogged;
     const loggedTotal = sum((c) => c.logged);
     const servedTotal = sum((c) => c.served);
-    ctx.log(`prediction log: ${loggedTotal} entries for ${servedTotal} served predictions (${served.size} requests); lost ${lost}, duplicated ${duplicated}, unexpected ${unexpected}`);
+    ctx.log(
+      `prediction log: ${loggedTotal} entries for ${servedTotal} served predictions (${served.size} requests); lost ${lost}, duplicated ${duplicated}, unexpected ${unexpected}`,
+    );
 
     // ---- figures
     const figures: Figure[] = [];
@@ -315,14 +367,31 @@ export const benchmark: Benchmark = {
       const trivial = runs.filter((r) => r.target === 'trivial' && r.rows === scenario.rows);
       const bareRuns = bare.filter((b) => b.rows === scenario.rows);
       const label = `${scenario.rows} row${scenario.rows > 1 ? 's' : ''}/request`;
-      const paired = (f: (r: RunSample) => number, g: (r: RunSample) => number) => subject.map((s, i) => f(s) / g(trivial[i]!));
-      const fig = (name: string, unit: string, pick: (r: RunSample) => number, ratioNote: string, baselineSamples?: number[], ratioSamples?: number[], note?: string): Figure => ({
+      const paired = (f: (r: RunSample) => number, g: (r: RunSample) => number) =>
+        subject.map((s, i) => f(s) / g(trivial[i]!));
+      const fig = (
+        name: string,
+        unit: string,
+        pick: (r: RunSample) => number,
+        ratioNote: string,
+        baselineSamples?: number[],
+        ratioSamples?: number[],
+        note?: string,
+      ): Figure => ({
         name: `${label}: ${name}`,
         value: median(subject.map(pick)),
         unit,
         samples: subject.map(pick),
         ...(scenario === SCENARIOS[0] && HEADLINE_FIGURES.includes(name) ? { headline: true } : {}),
-        ...(baselineSamples ? { baseline: median(baselineSamples), baselineSamples, ratio: median(ratioSamples!), ratioSamples, ratioNote } : {}),
+        ...(baselineSamples
+          ? {
+              baseline: median(baselineSamples),
+              baselineSamples,
+              ratio: median(ratioSamples!),
+              ratioSamples,
+              ratioNote,
+            }
+          : {}),
         ...(note ? { note } : {}),
       });
       figures.push(
@@ -332,7 +401,10 @@ export const benchmark: Benchmark = {
           (r) => r.requestsPerSecond,
           'bare Fastify requests/s / prediction server requests/s (how many times more a trivial route answers), median of per-repetition ratios',
           trivial.map((r) => r.requestsPerSecond),
-          paired((r) => 1 / r.requestsPerSecond, (r) => 1 / r.requestsPerSecond),
+          paired(
+            (r) => 1 / r.requestsPerSecond,
+            (r) => 1 / r.requestsPerSecond,
+          ),
           `requests answered 200 over the run's wall time; sent per run: ${subject.map((r) => r.load.sent).join(', ')}`,
         ),
         fig(
@@ -344,8 +416,28 @@ export const benchmark: Benchmark = {
           subject.map((s, i) => bareRuns[i]!.predictionsPerSecond / s.predictionsPerSecond),
           `baseline: scoreRows in-process on the same feature rows, one call per request; its scores equal the served ones to ${Math.max(...bareRuns.map((b) => b.maxScoreDiff)).toExponential(1)}`,
         ),
-        fig('p50 latency', 'ms', (r) => r.p50Ms, 'prediction server p50 / bare Fastify p50', trivial.map((r) => r.p50Ms), paired((r) => r.p50Ms, (r) => r.p50Ms)),
-        fig('p99 latency', 'ms', (r) => r.p99Ms, 'prediction server p99 / bare Fastify p99', trivial.map((r) => r.p99Ms), paired((r) => r.p99Ms, (r) => r.p99Ms)),
+        fig(
+          'p50 latency',
+          'ms',
+          (r) => r.p50Ms,
+          'prediction server p50 / bare Fastify p50',
+          trivial.map((r) => r.p50Ms),
+          paired(
+            (r) => r.p50Ms,
+            (r) => r.p50Ms,
+          ),
+        ),
+        fig(
+          'p99 latency',
+          'ms',
+          (r) => r.p99Ms,
+          'prediction server p99 / bare Fastify p99',
+          trivial.map((r) => r.p99Ms),
+          paired(
+            (r) => r.p99Ms,
+            (r) => r.p99Ms,
+          ),
+        ),
         {
           name: `${label}: errors`,
           value: subject.reduce((s, r) => s + r.load.errors, 0),
@@ -398,7 +490,22 @@ export const benchmark: Benchmark = {
     const details: DetailTable[] = [
       {
         title: 'Runs (in the order taken)',
-        columns: ['#', 'server', 'rows/request', 'sent', 'ok', 'errors', 'wall s', 'req/s', 'predictions/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'server CPU ms/request'],
+        columns: [
+          '#',
+          'server',
+          'rows/request',
+          'sent',
+          'ok',
+          'errors',
+          'wall s',
+          'req/s',
+          'predictions/s',
+          'p50 ms',
+          'p90 ms',
+          'p99 ms',
+          'max ms',
+          'server CPU ms/request',
+        ],
         rows: runs.map((r) => [
           r.rep,
           r.target === 'predict' ? 'prediction server' : 'bare Fastify',
@@ -424,7 +531,23 @@ export const benchmark: Benchmark = {
       seconds: (Date.now() - started) / 1000,
       figures,
       details,
-      data: { concurrency: CONCURRENCY, scenarios: SCENARIOS, warmupRequests: WARMUP_REQUESTS, runs, bare, oversized, logChecks: checks.map((c) => ({ prefix: c.prefix, logged: c.check.logged, served: c.check.served, lost: c.check.lost.length, duplicated: c.check.duplicated.length, unexpected: c.check.unexpected.length })), servers: { predict: predictResult, trivial: trivialResult } },
+      data: {
+        concurrency: CONCURRENCY,
+        scenarios: SCENARIOS,
+        warmupRequests: WARMUP_REQUESTS,
+        runs,
+        bare,
+        oversized,
+        logChecks: checks.map((c) => ({
+          prefix: c.prefix,
+          logged: c.check.logged,
+          served: c.check.served,
+          lost: c.check.lost.length,
+          duplicated: c.check.duplicated.length,
+          unexpected: c.check.unexpected.length,
+        })),
+        servers: { predict: predictResult, trivial: trivialResult },
+      },
     };
   },
 };

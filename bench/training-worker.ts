@@ -40,7 +40,16 @@ import { DAY, LABEL, extractionSql, matrixSql, segmentColumn, transformedSql } f
 import { loadTrainingSpec } from '../src/training/training-spec';
 import { trainingWorkspace, type TrainingWorkspace } from '../src/training/workspace';
 import { PipelineStage } from '../src/api/search-attributes';
-import { cpuSecondsSince, peakRssBytes, quietLogger, resetPeakRss, warmUp, withWorkerAndClient, type ServerEnv, type WarmUpRun } from './worker-harness';
+import {
+  cpuSecondsSince,
+  peakRssBytes,
+  quietLogger,
+  resetPeakRss,
+  warmUp,
+  withWorkerAndClient,
+  type ServerEnv,
+  type WarmUpRun,
+} from './worker-harness';
 
 export interface Window {
   spec: string;
@@ -108,7 +117,16 @@ export interface PipelineRunResult {
 }
 
 /** The bare steps, in the order they ran; `train` is `train()` alone, the matrix already standardized. */
-export const BARE_STEPS = ['extract', 'transform', 'assemble', 'load', 'split', 'standardize', 'train', 'evaluate'] as const;
+export const BARE_STEPS = [
+  'extract',
+  'transform',
+  'assemble',
+  'load',
+  'split',
+  'standardize',
+  'train',
+  'evaluate',
+] as const;
 export type BareStep = (typeof BARE_STEPS)[number];
 
 export interface BareResult {
@@ -135,14 +153,33 @@ export interface BareResult {
 function runSetup(task: SetupTask): Promise<SetupResult> {
   return withWorkerAndClient(task, quietLogger(), async (w) => {
     let t0 = performance.now();
-    const ingestion = await startIngestion(w.client, w.config, { spec: task.spec, batch: 'bench', asOf: task.asOf, taskQueue: task.taskQueue });
+    const ingestion = await startIngestion(w.client, w.config, {
+      spec: task.spec,
+      batch: 'bench',
+      asOf: task.asOf,
+      taskQueue: task.taskQueue,
+    });
     const ingested = await ingestion.result();
     const ingestSeconds = (performance.now() - t0) / 1000;
     t0 = performance.now();
-    const backfill = await startBackfill(w.client, w.config, { spec: task.spec, from: task.from, to: task.to, concurrency: task.concurrency, taskQueue: task.taskQueue });
+    const backfill = await startBackfill(w.client, w.config, {
+      spec: task.spec,
+      from: task.from,
+      to: task.to,
+      concurrency: task.concurrency,
+      taskQueue: task.taskQueue,
+    });
     const filled = await backfill.result();
-    if (filled.computed + filled.alreadyDone !== partitionRange(task.from, task.to).length) throw new Error(`the backfill published ${filled.computed + filled.alreadyDone} of ${filled.total} partitions`);
-    return { kind: 'setup', rowsAccepted: ingested.rowsAccepted, rowsRejected: ingested.rowsRejected, ingestSeconds, partitionsComputed: filled.computed, backfillSeconds: (performance.now() - t0) / 1000 };
+    if (filled.computed + filled.alreadyDone !== partitionRange(task.from, task.to).length)
+      throw new Error(`the backfill published ${filled.computed + filled.alreadyDone} of ${filled.total} partitions`);
+    return {
+      kind: 'setup',
+      rowsAccepted: ingested.rowsAccepted,
+      rowsRejected: ingested.rowsRejected,
+      ingestSeconds,
+      partitionsComputed: filled.computed,
+      backfillSeconds: (performance.now() - t0) / 1000,
+    };
   });
 }
 
@@ -155,7 +192,8 @@ function checkpointCapturingLogger(checkpointTimes: number[]): pino.Logger {
   return createLogger('info', {
     write(line: string) {
       const entry = JSON.parse(line) as { level: number; time: number; msg?: string; activityType?: string };
-      if (entry.activityType === 'trainModel' && entry.msg?.startsWith('checkpoint at iteration')) checkpointTimes.push(entry.time);
+      if (entry.activityType === 'trainModel' && entry.msg?.startsWith('checkpoint at iteration'))
+        checkpointTimes.push(entry.time);
       if (entry.level >= 50) process.stderr.write(line);
     },
   });
@@ -189,23 +227,39 @@ async function runPipeline(task: PipelineTask): Promise<PipelineRunResult> {
     // RSS is sampled into the stage the run was last seen in.
     let stage = 'Starting';
     const rssByStage = new Map<string, number>();
-    const sampler = setInterval(() => rssByStage.set(stage, Math.max(rssByStage.get(stage) ?? 0, process.memoryUsage.rss())), 100);
+    const sampler = setInterval(
+      () => rssByStage.set(stage, Math.max(rssByStage.get(stage) ?? 0, process.memoryUsage.rss())),
+      100,
+    );
     try {
       const processMaxBefore = peakRssBytes();
       const rssBeforeBytes = process.memoryUsage.rss();
       const peakReset = resetPeakRss();
       const cpu0 = process.cpuUsage();
       const startedAt = Date.now();
-      const handle = await startTraining(w.client, w.config, { spec: task.spec, from: task.from, to: task.to, initiatedBy: task.initiatedBy, runId: task.runId, taskQueue: task.taskQueue });
+      const handle = await startTraining(w.client, w.config, {
+        spec: task.spec,
+        from: task.from,
+        to: task.to,
+        initiatedBy: task.initiatedBy,
+        runId: task.runId,
+        taskQueue: task.taskQueue,
+      });
       await untilAwaitingApproval(handle, (s) => (stage = s));
       const awaitingSeenAt = Date.now();
       const cpuBeforeApproval = cpuSecondsSince(cpu0);
-      const evaluation = (await approvalView(w.client, handle.workflowId)).evaluation as { test: { rows: number; overall: { auc: number } } };
+      const evaluation = (await approvalView(w.client, handle.workflowId)).evaluation as {
+        test: { rows: number; overall: { auc: number } };
+      };
 
       stage = 'after the decision';
       const cpu1 = process.cpuUsage();
       const decideAt = Date.now();
-      await decide(w.client, handle.workflowId, { decision: 'approve', reviewer: task.reviewer, comment: 'benchmark run' });
+      await decide(w.client, handle.workflowId, {
+        decision: 'approve',
+        reviewer: task.reviewer,
+        comment: 'benchmark run',
+      });
       const decidedAt = Date.now();
       const result = await handle.result();
       const resultAt = Date.now();
@@ -215,7 +269,12 @@ async function runPipeline(task: PipelineTask): Promise<PipelineRunResult> {
         kind: 'pipeline',
         workflowId: handle.workflowId,
         runId: handle.firstExecutionRunId,
-        workspace: trainingWorkspace(new ArtifactStore(w.config.dataDir), result.modelName, handle.workflowId, handle.firstExecutionRunId),
+        workspace: trainingWorkspace(
+          new ArtifactStore(w.config.dataDir),
+          result.modelName,
+          handle.workflowId,
+          handle.firstExecutionRunId,
+        ),
         version: result.version,
         client: { startedAt, awaitingSeenAt, decideAt, decidedAt, resultAt },
         approval: { testRows: evaluation.test.rows, testAuc: evaluation.test.overall.auc },
@@ -240,7 +299,11 @@ async function runBare(task: BareTask): Promise<BareResult> {
   const artifacts = new ArtifactStore(task.dataDir);
   const files: string[] = [];
   for (const day of partitionRange(task.from, task.to)) {
-    files.push(...(await artifacts.parquetFiles(artifacts.finalDir({ kind: 'features', name: t.fs.name, version: t.fs.version, partition: day }))));
+    files.push(
+      ...(await artifacts.parquetFiles(
+        artifacts.finalDir({ kind: 'features', name: t.fs.name, version: t.fs.version, partition: day }),
+      )),
+    );
   }
   fs.mkdirSync(task.runDir, { recursive: true });
   const file = (name: string) => path.join(task.runDir, name);
@@ -257,10 +320,21 @@ async function runBare(task: BareTask): Promise<BareResult> {
   const rssBeforeBytes = process.memoryUsage.rss();
   const cpu0 = process.cpuUsage();
 
-  await timed('extract', () => conn.run(`COPY (${extractionSql(t, files)}) TO ${sqlString(file('window.parquet'))} (FORMAT parquet)`));
-  await timed('transform', () => conn.run(`COPY (${transformedSql(t, file('window.parquet'))}) TO ${sqlString(file('transformed.parquet'))} (FORMAT parquet)`));
+  await timed('extract', () =>
+    conn.run(`COPY (${extractionSql(t, files)}) TO ${sqlString(file('window.parquet'))} (FORMAT parquet)`),
+  );
+  await timed('transform', () =>
+    conn.run(
+      `COPY (${transformedSql(t, file('window.parquet'))}) TO ${sqlString(file('transformed.parquet'))} (FORMAT parquet)`,
+    ),
+  );
   const { sha256 } = await timed('assemble', async () => {
-    const assembled = await readMatrixFromDuckDB(conn, matrixSql(t, file('transformed.parquet')), { features: t.features, label: LABEL, day: DAY, segments: t.model.segments.map((s) => segmentColumn(s.name)) });
+    const assembled = await readMatrixFromDuckDB(conn, matrixSql(t, file('transformed.parquet')), {
+      features: t.features,
+      label: LABEL,
+      day: DAY,
+      segments: t.model.segments.map((s) => segmentColumn(s.name)),
+    });
     assembled.segments = t.model.segments.map((s) => s.name);
     return writeMatrixFile(file('matrix.bin'), assembled);
   });
@@ -275,15 +349,31 @@ async function runBare(task: BareTask): Promise<BareResult> {
   const trainColumns = matrix.columns.map((c) => c.subarray(split.train.start, split.train.end));
   const { standardizer, data } = await timed('standardize', () => {
     const s = Standardizer.fit(trainColumns, trainRows);
-    return { standardizer: s, data: { columns: s.transform(trainColumns, trainRows), labels: matrix.labels.subarray(split.train.start, split.train.end) } };
+    return {
+      standardizer: s,
+      data: {
+        columns: s.transform(trainColumns, trainRows),
+        labels: matrix.labels.subarray(split.train.start, split.train.end),
+      },
+    };
   });
   const checkpointMs: number[] = [];
   const trainStart = performance.now();
-  const model = await timed('train', () => train(data, t.model.hyperParameters, { onCheckpoint: () => void checkpointMs.push(performance.now() - trainStart) }));
+  const model = await timed('train', () =>
+    train(data, t.model.hyperParameters, {
+      onCheckpoint: () => void checkpointMs.push(performance.now() - trainStart),
+    }),
+  );
   const test = await timed('evaluate', () => {
     const evaluate = (name: string, part: { from: string; to: string; start: number; end: number }) => {
       const rows = part.end - part.start;
-      const scores = predict(model, standardizer.transform(matrix.columns.map((c) => c.subarray(part.start, part.end)), rows));
+      const scores = predict(
+        model,
+        standardizer.transform(
+          matrix.columns.map((c) => c.subarray(part.start, part.end)),
+          rows,
+        ),
+      );
       return evaluateRows(matrix, part, scores, t.model.threshold, { split: name, from: part.from, to: part.to });
     };
     evaluate('validation', split.validation);
@@ -312,5 +402,7 @@ async function runBare(task: BareTask): Promise<BareResult> {
 }
 
 if (require.main === module) {
-  runAsBenchWorker<WorkerTask>('training-worker.ts', (task) => (task.kind === 'setup' ? runSetup(task) : task.kind === 'pipeline' ? runPipeline(task) : runBare(task)));
+  runAsBenchWorker<WorkerTask>('training-worker.ts', (task) =>
+    task.kind === 'setup' ? runSetup(task) : task.kind === 'pipeline' ? runPipeline(task) : runBare(task),
+  );
 }

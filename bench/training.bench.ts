@@ -23,9 +23,35 @@ import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { partitionRange } from '../src/features/partition-dates';
 import { loadTrainingSpec } from '../src/training/training-spec';
-import { EventType, WARM_UP_NOTE, coldStartFigure, eventMs, firstTasks, runServerWorker, taskTimings, withDevServer, type ActivityTiming, type FirstTasks, type HistoryEvent } from './harness';
-import { median, type BenchContext, type Benchmark, type BenchmarkResult, type DetailTable, type Figure } from './report';
-import { BARE_STEPS, type BareResult, type BareStep, type PipelineRunResult, type SetupResult, type WorkerTask } from './training-worker';
+import {
+  EventType,
+  WARM_UP_NOTE,
+  coldStartFigure,
+  eventMs,
+  firstTasks,
+  runServerWorker,
+  taskTimings,
+  withDevServer,
+  type ActivityTiming,
+  type FirstTasks,
+  type HistoryEvent,
+} from './harness';
+import {
+  median,
+  type BenchContext,
+  type Benchmark,
+  type BenchmarkResult,
+  type DetailTable,
+  type Figure,
+} from './report';
+import {
+  BARE_STEPS,
+  type BareResult,
+  type BareStep,
+  type PipelineRunResult,
+  type SetupResult,
+  type WorkerTask,
+} from './training-worker';
 
 const MiB = 2 ** 20;
 const SPEC = 'flights';
@@ -95,10 +121,21 @@ function runTiming(events: HistoryEvent[]): RunTiming {
     return i;
   };
   const timer = find(EventType.EVENT_TYPE_TIMER_STARTED);
-  const waitStart = events.slice(0, timer).reverse().find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+  const waitStart = events
+    .slice(0, timer)
+    .reverse()
+    .find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
   if (!waitStart) throw new Error('no workflow task completed before the approval timer');
-  const before = phase(events.slice(0, timer + 1), eventMs(events[find(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)]!), eventMs(waitStart));
-  const after = phase(events.slice(timer + 1), eventMs(events[timer + 1]!), eventMs(events[find(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)]!));
+  const before = phase(
+    events.slice(0, timer + 1),
+    eventMs(events[find(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)]!),
+    eventMs(waitStart),
+  );
+  const after = phase(
+    events.slice(timer + 1),
+    eventMs(events[timer + 1]!),
+    eventMs(events[find(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)]!),
+  );
   const both = {
     wallMs: before.wallMs + after.wallMs,
     activities: [...before.activities, ...after.activities],
@@ -161,14 +198,25 @@ function activityOf(timing: RunTiming, type: string): ActivityTiming {
 
 /** The run's model (in its workspace, read before the data directory is restored for the next run) against a bare fit. */
 function compareWithBare(run: PipelineRunResult, bare: BareResult): { mismatches: string[]; maxWeightDiff: number } {
-  const model = JSON.parse(fs.readFileSync(run.workspace.model, 'utf8')) as { weights: number[]; intercept: number; metrics?: { auc: number } };
+  const model = JSON.parse(fs.readFileSync(run.workspace.model, 'utf8')) as {
+    weights: number[];
+    intercept: number;
+    metrics?: { auc: number };
+  };
   const hash = fs.readFileSync(run.workspace.matrixHash, 'utf8').trim();
   const mismatches: string[] = [];
-  if (hash !== bare.matrixSha256) mismatches.push(`matrix sha256 ${hash.slice(0, 12)} (pipeline) vs ${bare.matrixSha256.slice(0, 12)} (bare)`);
-  if (model.weights.length !== bare.weights.length) mismatches.push(`${model.weights.length} weights (pipeline) vs ${bare.weights.length} (bare)`);
-  const maxWeightDiff = Math.max(...model.weights.map((w, j) => Math.abs(w - (bare.weights[j] ?? NaN))), Math.abs(model.intercept - bare.intercept));
-  if (!(maxWeightDiff <= WEIGHT_TOLERANCE)) mismatches.push(`weights differ by up to ${maxWeightDiff.toExponential(2)}`);
-  if (model.metrics?.auc !== bare.testAuc) mismatches.push(`test AUC ${model.metrics?.auc} (pipeline) vs ${bare.testAuc} (bare)`);
+  if (hash !== bare.matrixSha256)
+    mismatches.push(`matrix sha256 ${hash.slice(0, 12)} (pipeline) vs ${bare.matrixSha256.slice(0, 12)} (bare)`);
+  if (model.weights.length !== bare.weights.length)
+    mismatches.push(`${model.weights.length} weights (pipeline) vs ${bare.weights.length} (bare)`);
+  const maxWeightDiff = Math.max(
+    ...model.weights.map((w, j) => Math.abs(w - (bare.weights[j] ?? NaN))),
+    Math.abs(model.intercept - bare.intercept),
+  );
+  if (!(maxWeightDiff <= WEIGHT_TOLERANCE))
+    mismatches.push(`weights differ by up to ${maxWeightDiff.toExponential(2)}`);
+  if (model.metrics?.auc !== bare.testAuc)
+    mismatches.push(`test AUC ${model.metrics?.auc} (pipeline) vs ${bare.testAuc} (bare)`);
   return { mismatches, maxWeightDiff };
 }
 
@@ -185,7 +233,10 @@ function activityTable(samples: PipelineSample[], bare: BareResult[]): DetailTab
   const order = samples[0]!.timing.both.activities.map((a) => a.type);
   for (const s of samples) {
     const types = s.timing.both.activities.map((a) => a.type);
-    if (types.join() !== order.join()) throw new Error(`run #${s.rep} ran other activities (${types.join(', ')}) than run #${samples[0]!.rep} (${order.join(', ')})`);
+    if (types.join() !== order.join())
+      throw new Error(
+        `run #${s.rep} ran other activities (${types.join(', ')}) than run #${samples[0]!.rep} (${order.join(', ')})`,
+      );
   }
   const at = (i: number) => samples.map((s) => s.timing.both.activities[i]!);
   const total = median(samples.map((s) => s.timing.both.activityMs));
@@ -206,8 +257,26 @@ function activityTable(samples: PipelineSample[], bare: BareResult[]): DetailTab
       bareMs === undefined ? '' : `${(run / bareMs).toFixed(2)}x`,
     ];
   });
-  rows.splice(samples[0]!.timing.beforeApproval.activities.length, 0, ['', '(human wait: excluded)', '', '', '', '', '', '']);
-  rows.push(['', 'all activities', median(samples.map((s) => s.timing.both.queueMs)).toFixed(0), total.toFixed(0), samples.map((s) => s.timing.both.activityMs.toFixed(0)).join(', '), '100%', '', '']);
+  rows.splice(samples[0]!.timing.beforeApproval.activities.length, 0, [
+    '',
+    '(human wait: excluded)',
+    '',
+    '',
+    '',
+    '',
+    '',
+    '',
+  ]);
+  rows.push([
+    '',
+    'all activities',
+    median(samples.map((s) => s.timing.both.queueMs)).toFixed(0),
+    total.toFixed(0),
+    samples.map((s) => s.timing.both.activityMs.toFixed(0)).join(', '),
+    '100%',
+    '',
+    '',
+  ]);
   return {
     title: `Activities of a run, in order (median of ${samples.length} runs, server event times, ms)`,
     columns: ['#', 'activity', 'queue wait', 'run', 'run, each run', 'share', 'bare ms (median)', 'run / bare'],
@@ -222,18 +291,40 @@ function activityTable(samples: PipelineSample[], bare: BareResult[]): DetailTab
 function overheadTable(samples: PipelineSample[]): DetailTable {
   const row = (name: string, p: Omit<Phase, 'from' | 'to'>) => {
     const overhead = p.wallMs - p.activityMs;
-    return [name, p.wallMs.toFixed(0), p.activityMs.toFixed(0), overhead.toFixed(0), (overhead / p.activities.length).toFixed(0), p.queueMs.toFixed(0), p.workflowTaskMs.toFixed(0), (overhead - p.queueMs - p.workflowTaskMs).toFixed(0), p.activities.length, p.workflowTasks];
+    return [
+      name,
+      p.wallMs.toFixed(0),
+      p.activityMs.toFixed(0),
+      overhead.toFixed(0),
+      (overhead / p.activities.length).toFixed(0),
+      p.queueMs.toFixed(0),
+      p.workflowTaskMs.toFixed(0),
+      (overhead - p.queueMs - p.workflowTaskMs).toFixed(0),
+      p.activities.length,
+      p.workflowTasks,
+    ];
   };
   return {
     title: 'Orchestration overhead (server event times, ms)',
-    columns: ['run, phase', 'wall', 'activities', 'overhead', 'per activity', 'activity queue wait', 'workflow tasks', 'other', 'activities', 'workflow tasks'],
+    columns: [
+      'run, phase',
+      'wall',
+      'activities',
+      'overhead',
+      'per activity',
+      'activity queue wait',
+      'workflow tasks',
+      'other',
+      'activities',
+      'workflow tasks',
+    ],
     rows: samples.flatMap((s) => [
       row(`#${s.rep} start -> AwaitingApproval`, s.timing.beforeApproval),
       row(`#${s.rep} approval -> completed`, s.timing.afterApproval),
       row(`#${s.rep} both (human wait excluded)`, s.timing.both),
     ]),
     note:
-      'Overhead = wall - sum of activity run times. Activity queue wait = scheduled -> started; workflow tasks = scheduled -> completed (the workflow code\'s turns, with their own queue wait); ' +
+      "Overhead = wall - sum of activity run times. Activity queue wait = scheduled -> started; workflow tasks = scheduled -> completed (the workflow code's turns, with their own queue wait); " +
       `other = the rest (a completion's trip to the server and the next task's dispatch). ${samples[0]!.timing.events} history events in a run. ` +
       `The human wait (${samples.map((s) => secs(s.timing.waitMs)).join(', ')} s: the benchmark approves as soon as it sees the stage) is left out of every figure.`,
   };
@@ -248,12 +339,24 @@ function trainingTable(samples: PipelineSample[], bare: BareResult[]): DetailTab
   const parts = (s: PipelineSample) => {
     const cp = s.run.checkpointTimes;
     if (cp.length === 0) throw new Error(`run #${s.rep}: no trainModel checkpoint log line was captured`);
-    return [cp[0]! - s.training.started, cp.at(-1)! - cp[0]!, median(gaps(cp)), s.training.closed - cp.at(-1)!, s.training.runMs];
+    return [
+      cp[0]! - s.training.started,
+      cp.at(-1)! - cp[0]!,
+      median(gaps(cp)),
+      s.training.closed - cp.at(-1)!,
+      s.training.runMs,
+    ];
   };
   const bareParts = (b: BareResult) => {
     const cp = b.checkpointMs;
     const setup = (b.stepSeconds.load + b.stepSeconds.standardize) * 1000;
-    return [setup + cp[0]!, cp.at(-1)! - cp[0]!, median(gaps(cp)), b.stepSeconds.train * 1000 - cp.at(-1)!, setup + b.stepSeconds.train * 1000];
+    return [
+      setup + cp[0]!,
+      cp.at(-1)! - cp[0]!,
+      median(gaps(cp)),
+      b.stepSeconds.train * 1000 - cp.at(-1)!,
+      setup + b.stepSeconds.train * 1000,
+    ];
   };
   const pipeline = samples.map(parts);
   const bareRuns = bare.map(bareParts);
@@ -275,7 +378,7 @@ function trainingTable(samples: PipelineSample[], bare: BareResult[]): DetailTab
     }),
     note:
       "Pipeline: the worker's clock at its checkpoint log lines against the server's ActivityTaskStarted/Completed times (one machine, one clock, ms resolution). " +
-      'Bare: `train()`\'s checkpoint callbacks, and the load and standardize steps before it.',
+      "Bare: `train()`'s checkpoint callbacks, and the load and standardize steps before it.",
   };
 }
 
@@ -285,7 +388,8 @@ function rssTable(samples: PipelineSample[]): DetailTable {
   const stages: string[] = [];
   for (const s of samples) {
     s.run.rssByStage.forEach(({ stage }, i) => {
-      if (!stages.includes(stage)) stages.splice(i === 0 ? 0 : stages.indexOf(s.run.rssByStage[i - 1]!.stage) + 1, 0, stage);
+      if (!stages.includes(stage))
+        stages.splice(i === 0 ? 0 : stages.indexOf(s.run.rssByStage[i - 1]!.stage) + 1, 0, stage);
     });
   }
   return {
@@ -335,7 +439,10 @@ function whereTimeGoes(samples: PipelineSample[], bare: BareResult[]): string[][
         `The median step runs ${medianStepMs.toFixed(0)} ms; ${shortSteps.length ? `${shortSteps.length} of the ${activities} steps (${shortSteps.join(', ')}) run shorter than their share of the overhead` : 'every step runs longer than its share of the overhead'}.`,
     ],
     [
-      `To AwaitingApproval a run takes ${preRatio.toFixed(2)}x the bare end-to-end run. The steps with a bare counterpart (${withBare.join(', ')}) ran ${secs(withBare.reduce((s, type) => s + runMs(type), 0))} s against ${medianStep(bare, withBare.flatMap((type) => BARE_COUNTERPART[type]!)).toFixed(2)} s bare (medians); ` +
+      `To AwaitingApproval a run takes ${preRatio.toFixed(2)}x the bare end-to-end run. The steps with a bare counterpart (${withBare.join(', ')}) ran ${secs(withBare.reduce((s, type) => s + runMs(type), 0))} s against ${medianStep(
+        bare,
+        withBare.flatMap((type) => BARE_COUNTERPART[type]!),
+      ).toFixed(2)} s bare (medians); ` +
         `the steps without one ${secs(withoutBare.reduce((s, type) => s + runMs(type), 0))} s, mostly compareWithProduction (${runMs('compareWithProduction').toFixed(0)} ms: the matrix read again, the test split scored by the candidate and by the baseline) ` +
         `and checkServingSkew (${runMs('checkServingSkew').toFixed(0)} ms: a prediction server started on a loopback port, a sample replayed through it); and orchestration ${secs(med((s) => s.timing.beforeApproval.wallMs - s.timing.beforeApproval.activityMs))} s. ` +
         `splitByTime, trainModel, evaluateModel and compareWithProduction each read the ${mib(matrix.bytes)} matrix file again, where the bare run reads it once.`,
@@ -374,12 +481,24 @@ export const benchmark: Benchmark = {
       const client = await server.client();
       const dataDir = path.join(ctx.tmpDir, 'data');
       const prepared = path.join(ctx.tmpDir, 'data-prepared');
-      const env = { address: server.config.TEMPORAL_ADDRESS, dataDir, taskQueue: `bench-training-${randomUUID().slice(0, 8)}` };
+      const env = {
+        address: server.config.TEMPORAL_ADDRESS,
+        dataDir,
+        taskQueue: `bench-training-${randomUUID().slice(0, 8)}`,
+      };
       const window = { spec: SPEC, from: FROM, to: TO };
 
       ctx.log(`ingesting flights-3m and backfilling ${FROM}..${TO} (not timed)`);
-      const setup = await runWorker<SetupResult>(ctx, { kind: 'setup', ...env, ...window, asOf: AS_OF, concurrency: BACKFILL_CONCURRENCY });
-      ctx.log(`ingested ${setup.rowsAccepted} rows in ${setup.ingestSeconds.toFixed(1)} s; ${setup.partitionsComputed} partitions in ${setup.backfillSeconds.toFixed(1)} s`);
+      const setup = await runWorker<SetupResult>(ctx, {
+        kind: 'setup',
+        ...env,
+        ...window,
+        asOf: AS_OF,
+        concurrency: BACKFILL_CONCURRENCY,
+      });
+      ctx.log(
+        `ingested ${setup.rowsAccepted} rows in ${setup.ingestSeconds.toFixed(1)} s; ${setup.partitionsComputed} partitions in ${setup.backfillSeconds.toFixed(1)} s`,
+      );
       fs.cpSync(dataDir, prepared, { recursive: true });
 
       const bare: BareResult[] = [];
@@ -389,13 +508,22 @@ export const benchmark: Benchmark = {
         const b = await runWorker<BareResult>(ctx, { kind: 'bare', ...window, dataDir, runDir });
         fs.rmSync(runDir, { recursive: true, force: true });
         bare.push(b);
-        ctx.log(`bare     #${rep}: ${b.seconds.toFixed(2)} s (training ${sumSteps(b, TRAINING_STEPS).toFixed(2)} s, ${b.iterations} iterations), peak RSS ${mib(b.maxRssBytes)}`);
+        ctx.log(
+          `bare     #${rep}: ${b.seconds.toFixed(2)} s (training ${sumSteps(b, TRAINING_STEPS).toFixed(2)} s, ${b.iterations} iterations), peak RSS ${mib(b.maxRssBytes)}`,
+        );
 
         fs.rmSync(dataDir, { recursive: true, force: true });
         fs.cpSync(prepared, dataDir, { recursive: true });
         const load0 = os.loadavg()[0]!;
         const serverCpu0 = server.cpuSeconds();
-        const run = await runWorker<PipelineRunResult>(ctx, { kind: 'pipeline', ...env, ...window, runId: `bench-${rep}`, initiatedBy: INITIATED_BY, reviewer: REVIEWER });
+        const run = await runWorker<PipelineRunResult>(ctx, {
+          kind: 'pipeline',
+          ...env,
+          ...window,
+          runId: `bench-${rep}`,
+          initiatedBy: INITIATED_BY,
+          reviewer: REVIEWER,
+        });
         const serverCpu1 = server.cpuSeconds();
         const events = (await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events ?? [];
         const timing = runTiming(events);
@@ -426,22 +554,46 @@ export const benchmark: Benchmark = {
         const values = samples.map(pipeline);
         const baselines = bare.map(baseline);
         const ratios = values.map((v, i) => v / baselines[i]!);
-        return { value: median(values), samples: values, baseline: median(baselines), baselineSamples: baselines, ratio: median(ratios), ratioSamples: ratios };
+        return {
+          value: median(values),
+          samples: values,
+          baseline: median(baselines),
+          baselineSamples: baselines,
+          ratio: median(ratios),
+          ratioSamples: ratios,
+        };
       };
-      const trainTime = paired((s) => s.training.runMs / 1000, (b) => sumSteps(b, TRAINING_STEPS));
+      const trainTime = paired(
+        (s) => s.training.runMs / 1000,
+        (b) => sumSteps(b, TRAINING_STEPS),
+      );
       const work = split.train.rows * trained.iterations;
-      const throughput = paired((s) => work / (s.training.runMs / 1000), (b) => work / sumSteps(b, TRAINING_STEPS));
-      const preWall = paired((s) => s.timing.beforeApproval.wallMs / 1000, (b) => b.seconds);
+      const throughput = paired(
+        (s) => work / (s.training.runMs / 1000),
+        (b) => work / sumSteps(b, TRAINING_STEPS),
+      );
+      const preWall = paired(
+        (s) => s.timing.beforeApproval.wallMs / 1000,
+        (b) => b.seconds,
+      );
       const postWall = samples.map((s) => s.timing.afterApproval.wallMs / 1000);
       const activitySeconds = samples.map((s) => s.timing.both.activityMs / 1000);
       const overheads = samples.map((s) => overheadMs(s.timing) / 1000);
-      const rss = paired((s) => s.run.maxRssBytes, (b) => b.maxRssBytes);
-      const cpu = paired((s) => s.run.cpuSeconds.beforeApproval + s.run.cpuSeconds.afterApproval, (b) => b.cpuSeconds);
+      const rss = paired(
+        (s) => s.run.maxRssBytes,
+        (b) => b.maxRssBytes,
+      );
+      const cpu = paired(
+        (s) => s.run.cpuSeconds.beforeApproval + s.run.cpuSeconds.afterApproval,
+        (b) => b.cpuSeconds,
+      );
       const mismatches = samples.flatMap((s) => s.mismatches.map((m) => `run #${s.rep}: ${m}`));
       const perRun = (values: number[], digits = 2) => values.map((v) => v.toFixed(digits)).join(', ');
       const activities = first.both.activities.length;
       const serverCpu = samples.map((s) => s.serverCpuSeconds).filter((c): c is number => c !== undefined);
-      const retried = samples.flatMap((s) => s.timing.both.activities.filter((a) => a.attempt > 1).map((a) => `#${s.rep} ${a.type} attempt ${a.attempt}`));
+      const retried = samples.flatMap((s) =>
+        s.timing.both.activities.filter((a) => a.attempt > 1).map((a) => `#${s.rep} ${a.type} attempt ${a.attempt}`),
+      );
 
       const figures: Figure[] = [
         {
@@ -486,7 +638,10 @@ export const benchmark: Benchmark = {
           note:
             `server history, WorkflowExecutionStarted -> completion of the workflow task that entered AwaitingApproval; ${first.beforeApproval.activities.length} activities; per run ${perRun(preWall.samples)} s; ` +
             `client view ${perRun(samples.map((s) => (s.run.client.awaitingSeenAt - s.run.client.startedAt) / 1000))} s (startTraining() to the stage seen by polling every 100 ms); ` +
-            `worker start-up (bundling included) took ${perRun(samples.map((s) => s.run.workerStartSeconds), 1)} s before it, then a warm-up run (see "first workflow task in a fresh worker process"), neither counted`,
+            `worker start-up (bundling included) took ${perRun(
+              samples.map((s) => s.run.workerStartSeconds),
+              1,
+            )} s before it, then a warm-up run (see "first workflow task in a fresh worker process"), neither counted`,
         },
         {
           name: 'pipeline wall: approval -> completed',
@@ -529,7 +684,8 @@ export const benchmark: Benchmark = {
           name: 'peak worker RSS',
           unit: 'bytes',
           ...rss,
-          ratioNote: 'median of per-run ratios, pipeline peak RSS / peak RSS of the bare run just before it (whole process: Node, tsx, DuckDB, and for the pipeline the Temporal worker and client)',
+          ratioNote:
+            'median of per-run ratios, pipeline peak RSS / peak RSS of the bare run just before it (whole process: Node, tsx, DuckDB, and for the pipeline the Temporal worker and client)',
           note:
             (samples.every((s) => s.run.peakReset)
               ? `peak from the start of the run to its end (kernel high-water mark reset once the worker was up), per run ${samples.map((s) => mib(s.run.maxRssBytes)).join(', ')}; with worker start-up and workflow bundling ${samples.map((s) => mib(s.run.processMaxRssBytes)).join(', ')}`
@@ -540,10 +696,16 @@ export const benchmark: Benchmark = {
           name: 'CPU time',
           unit: 's',
           ...cpu,
-          ratioNote: 'median of per-run ratios, CPU seconds of the worker + client process from start to result (human wait included, the process idles in it) / CPU seconds of the bare run just before it',
+          ratioNote:
+            'median of per-run ratios, CPU seconds of the worker + client process from start to result (human wait included, the process idles in it) / CPU seconds of the bare run just before it',
           note:
-            `worker + client process per run ${perRun(cpu.samples, 1)} s, of which after the approval ${perRun(samples.map((s) => s.run.cpuSeconds.afterApproval), 1)} s` +
-            (serverCpu.length ? `; the Temporal dev server used ${perRun(serverCpu, 1)} s over each pipeline child's whole life (worker start-up and the human wait included)` : ''),
+            `worker + client process per run ${perRun(cpu.samples, 1)} s, of which after the approval ${perRun(
+              samples.map((s) => s.run.cpuSeconds.afterApproval),
+              1,
+            )} s` +
+            (serverCpu.length
+              ? `; the Temporal dev server used ${perRun(serverCpu, 1)} s over each pipeline child's whole life (worker start-up and the human wait included)`
+              : ''),
         },
         {
           name: 'bare model = pipeline model',
@@ -559,12 +721,39 @@ export const benchmark: Benchmark = {
       const details: DetailTable[] = [
         {
           title: 'All samples, in the order they ran',
-          columns: ['scenario', 'rep', 'end to end s (pipeline: to AwaitingApproval)', 'after the approval s', 'training s', 'activities s', 'overhead s', 'peak RSS'],
+          columns: [
+            'scenario',
+            'rep',
+            'end to end s (pipeline: to AwaitingApproval)',
+            'after the approval s',
+            'training s',
+            'activities s',
+            'overhead s',
+            'peak RSS',
+          ],
           rows: bare.flatMap((b, i) => {
             const s = samples[i]!;
             return [
-              ['bare', i + 1, b.seconds.toFixed(2), '', sumSteps(b, TRAINING_STEPS).toFixed(2), '', '', mib(b.maxRssBytes)],
-              ['pipeline', s.rep, secs(s.timing.beforeApproval.wallMs), secs(s.timing.afterApproval.wallMs), secs(s.training.runMs), secs(s.timing.both.activityMs), secs(overheadMs(s.timing)), mib(s.run.maxRssBytes)],
+              [
+                'bare',
+                i + 1,
+                b.seconds.toFixed(2),
+                '',
+                sumSteps(b, TRAINING_STEPS).toFixed(2),
+                '',
+                '',
+                mib(b.maxRssBytes),
+              ],
+              [
+                'pipeline',
+                s.rep,
+                secs(s.timing.beforeApproval.wallMs),
+                secs(s.timing.afterApproval.wallMs),
+                secs(s.training.runMs),
+                secs(s.timing.both.activityMs),
+                secs(overheadMs(s.timing)),
+                mib(s.run.maxRssBytes),
+              ],
             ];
           }),
         },
@@ -575,7 +764,11 @@ export const benchmark: Benchmark = {
           title: 'Bare run, by step (seconds)',
           columns: ['step', ...bare.map((_, i) => `#${i + 1}`), 'median'],
           rows: [
-            ...BARE_STEPS.map((step) => [step, ...bare.map((b) => b.stepSeconds[step].toFixed(3)), median(bare.map((b) => b.stepSeconds[step])).toFixed(3)]),
+            ...BARE_STEPS.map((step) => [
+              step,
+              ...bare.map((b) => b.stepSeconds[step].toFixed(3)),
+              median(bare.map((b) => b.stepSeconds[step])).toFixed(3),
+            ]),
             ['total', ...bare.map((b) => b.seconds.toFixed(2)), median(bare.map((b) => b.seconds)).toFixed(2)],
           ],
         },
@@ -595,7 +788,10 @@ export const benchmark: Benchmark = {
             ...s,
             waitMs: timing.waitMs,
             events: timing.events,
-            phases: [timing.beforeApproval, timing.afterApproval].map(({ activities: acts, ...p }) => ({ ...p, activities: acts.map(({ result: _result, ...a }) => a) })),
+            phases: [timing.beforeApproval, timing.afterApproval].map(({ activities: acts, ...p }) => ({
+              ...p,
+              activities: acts.map(({ result: _result, ...a }) => a),
+            })),
           })),
           bare: bare.map(({ weights: _weights, ...b }) => b),
         },

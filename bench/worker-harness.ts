@@ -37,7 +37,11 @@ export const quietLogger = () => createLogger('error', pino.destination({ dest: 
  * Runs `work` with a worker built the way `mlpipe worker` builds it (workflow code bundled at start)
  * and a client, then shuts the worker down and closes the client.
  */
-export async function withWorkerAndClient<T>(env: ServerEnv, logger: pino.Logger, work: (w: WorkerAndClient) => Promise<T>): Promise<T> {
+export async function withWorkerAndClient<T>(
+  env: ServerEnv,
+  logger: pino.Logger,
+  work: (w: WorkerAndClient) => Promise<T>,
+): Promise<T> {
   const t0 = performance.now();
   const config = loadConfig({ TEMPORAL_ADDRESS: env.address, MLPIPE_DATA_DIR: env.dataDir });
   const worker = await createWorker(config, logger, { taskQueue: env.taskQueue });
@@ -67,11 +71,19 @@ export interface WarmUpRun {
  * as the bare replay's, which runs in a fresh process too).
  */
 export async function warmUp(w: WorkerAndClient, taskQueue: string, workflowType: string): Promise<WarmUpRun> {
-  const handle = await w.client.workflow.start(workflowType, { taskQueue, workflowId: `warm-up-${randomUUID()}`, args: [{}] });
-  const failure: unknown = await handle.result().then(() => undefined, (error: unknown) => error);
+  const handle = await w.client.workflow.start(workflowType, {
+    taskQueue,
+    workflowId: `warm-up-${randomUUID()}`,
+    args: [{}],
+  });
+  const failure: unknown = await handle.result().then(
+    () => undefined,
+    (error: unknown) => error,
+  );
   // Anything but the input check's failure means the warm-up did other work than it should: stop.
   const cause = failure instanceof WorkflowFailedError ? failure.cause : undefined;
-  if (!(cause instanceof ApplicationFailure && cause.type === ErrorTypes.InvalidInput)) throw new Error(`the warm-up ${workflowType} did not fail its input check: ${String(failure)}`);
+  if (!(cause instanceof ApplicationFailure && cause.type === ErrorTypes.InvalidInput))
+    throw new Error(`the warm-up ${workflowType} did not fail its input check: ${String(failure)}`);
   return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
 }
 

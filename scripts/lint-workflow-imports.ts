@@ -36,9 +36,20 @@ function importsOf(file: string): ImportRef[] {
   for (const statement of source.statements) {
     if (ts.isImportDeclaration(statement) && ts.isStringLiteral(statement.moduleSpecifier)) {
       const clause = statement.importClause;
-      const allTypes = !!clause?.isTypeOnly || (!!clause && !clause.name && !!clause.namedBindings && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.length > 0 && clause.namedBindings.elements.every((e) => e.isTypeOnly));
+      const allTypes =
+        !!clause?.isTypeOnly ||
+        (!!clause &&
+          !clause.name &&
+          !!clause.namedBindings &&
+          ts.isNamedImports(clause.namedBindings) &&
+          clause.namedBindings.elements.length > 0 &&
+          clause.namedBindings.elements.every((e) => e.isTypeOnly));
       refs.push({ specifier: statement.moduleSpecifier.text, typeOnly: allTypes });
-    } else if (ts.isExportDeclaration(statement) && statement.moduleSpecifier && ts.isStringLiteral(statement.moduleSpecifier)) {
+    } else if (
+      ts.isExportDeclaration(statement) &&
+      statement.moduleSpecifier &&
+      ts.isStringLiteral(statement.moduleSpecifier)
+    ) {
       refs.push({ specifier: statement.moduleSpecifier.text, typeOnly: statement.isTypeOnly });
     }
   }
@@ -46,7 +57,8 @@ function importsOf(file: string): ImportRef[] {
   const visit = (node: ts.Node): void => {
     if (ts.isCallExpression(node) && node.arguments.length === 1 && ts.isStringLiteral(node.arguments[0]!)) {
       const callee = node.expression;
-      if (callee.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(callee) && callee.text === 'require')) refs.push({ specifier: (node.arguments[0] as ts.StringLiteral).text, typeOnly: false });
+      if (callee.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(callee) && callee.text === 'require'))
+        refs.push({ specifier: (node.arguments[0] as ts.StringLiteral).text, typeOnly: false });
     }
     ts.forEachChild(node, visit);
   };
@@ -56,7 +68,9 @@ function importsOf(file: string): ImportRef[] {
 
 function resolveRelative(from: string, specifier: string): string | undefined {
   const base = path.resolve(path.dirname(from), specifier);
-  return [`${base}.ts`, path.join(base, 'index.ts'), base].find((candidate) => fs.existsSync(candidate) && fs.statSync(candidate).isFile());
+  return [`${base}.ts`, path.join(base, 'index.ts'), base].find(
+    (candidate) => fs.existsSync(candidate) && fs.statSync(candidate).isFile(),
+  );
 }
 
 const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
@@ -82,12 +96,25 @@ export function lintWorkflowImports(entry: string, root: string): LintResult {
       if (specifier.startsWith('.')) {
         const target = resolveRelative(file, specifier);
         if (!target) problems.push({ file: shown, specifier, why: 'does not resolve to a file' });
-        else if (path.relative(root, target).split(path.sep)[0] === 'activities') problems.push({ file: shown, specifier, why: 'a value import of activities/: workflows reach activities through proxyActivities, with `import type`' });
+        else if (path.relative(root, target).split(path.sep)[0] === 'activities')
+          problems.push({
+            file: shown,
+            specifier,
+            why: 'a value import of activities/: workflows reach activities through proxyActivities, with `import type`',
+          });
         else queue.push(target);
       } else if (BUILTINS.has(specifier) || BUILTINS.has(specifier.split('/')[0]!)) {
-        problems.push({ file: shown, specifier, why: 'a Node built-in: the workflow sandbox has none (clocks, randomness and I/O belong in activities)' });
+        problems.push({
+          file: shown,
+          specifier,
+          why: 'a Node built-in: the workflow sandbox has none (clocks, randomness and I/O belong in activities)',
+        });
       } else if (!WORKFLOW_PACKAGES.includes(specifier)) {
-        problems.push({ file: shown, specifier, why: `a package outside the workflow allow-list (${WORKFLOW_PACKAGES.join(', ')}): move the work into an activity, or use \`import type\`` });
+        problems.push({
+          file: shown,
+          specifier,
+          why: `a package outside the workflow allow-list (${WORKFLOW_PACKAGES.join(', ')}): move the work into an activity, or use \`import type\``,
+        });
       }
     }
   }
@@ -99,5 +126,7 @@ if (require.main === module) {
   const { files, problems } = lintWorkflowImports(path.join(root, 'workflows', 'index.ts'), root);
   for (const p of problems) console.error(`${p.file}: import '${p.specifier}': ${p.why}`);
   if (problems.length) process.exit(1);
-  console.log(`workflow imports: ${files.length} files, no Node built-ins, no packages outside the allow-list, activities by type only`);
+  console.log(
+    `workflow imports: ${files.length} files, no Node built-ins, no packages outside the allow-list, activities by type only`,
+  );
 }

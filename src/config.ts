@@ -26,7 +26,10 @@ export const EnvSchema = z
       .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'expected sqlite:<file> or postgres://user:pass@host/db')
       .optional(),
     MLPIPE_WEBHOOK_URL: z.url().optional(),
-    MLPIPE_ONLINE_STORE_URL: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port (unset: the metadata database)').optional(),
+    MLPIPE_ONLINE_STORE_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'expected redis://host:port (unset: the metadata database)')
+      .optional(),
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(4),
     WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(20),

@@ -38,7 +38,13 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   return pino(options, pino.destination({ dest: 1, sync: true }));
 }
 
-const levels: Record<LogLevel, pino.Level> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+const levels: Record<LogLevel, pino.Level> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
 
 /**
  * Routes the Temporal SDK's logs (worker, workflow `log`, activity `log`) into pino, keeping the

@@ -48,10 +48,17 @@ export async function createWorker(
 ): Promise<StartedWorker> {
   installRuntime(logger);
   const options = connectionOptions(config);
-  const connection = await withTimeout(NativeConnection.connect(options), config.TEMPORAL_CONNECT_TIMEOUT_MS, config.TEMPORAL_ADDRESS, tlsHint(options));
+  const connection = await withTimeout(
+    NativeConnection.connect(options),
+    config.TEMPORAL_CONNECT_TIMEOUT_MS,
+    config.TEMPORAL_ADDRESS,
+    tlsHint(options),
+  );
   const opened = await openActivityDeps(config, logger);
   const taskQueue = overrides.taskQueue ?? config.TEMPORAL_TASK_QUEUE;
-  const workflowSource = overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : { workflowsPath: overrides.workflowsPath ?? require.resolve('../workflows') };
+  const workflowSource = overrides.workflowBundle
+    ? { workflowBundle: overrides.workflowBundle }
+    : { workflowsPath: overrides.workflowsPath ?? require.resolve('../workflows') };
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -65,7 +72,10 @@ export async function createWorker(
     shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_MS,
     interceptors: { activity: [heartbeatKeepaliveInterceptor] },
   });
-  logger.info({ taskQueue, namespace: config.TEMPORAL_NAMESPACE, address: config.TEMPORAL_ADDRESS, dataDir: config.dataDir }, 'worker ready');
+  logger.info(
+    { taskQueue, namespace: config.TEMPORAL_NAMESPACE, address: config.TEMPORAL_ADDRESS, dataDir: config.dataDir },
+    'worker ready',
+  );
   return {
     worker,
     run: async () => {

@@ -32,19 +32,33 @@ async function main(): Promise<number> {
     // take longer than the 10 s default to answer a first connection; that is not what tests are about.
     TEMPORAL_CONNECT_TIMEOUT_MS: process.env.TEMPORAL_CONNECT_TIMEOUT_MS ?? '60000',
   };
-  const server = await ensureServer(loadConfig(env), { ui: false, extraNamespaces: TEST_NAMESPACES, log: (line) => console.error(`[server] ${line}`) });
+  const server = await ensureServer(loadConfig(env), {
+    ui: false,
+    extraNamespaces: TEST_NAMESPACES,
+    log: (line) => console.error(`[server] ${line}`),
+  });
   console.error(`[server] Temporal dev server at ${server.address}`);
   const files = SUITES.flatMap((dir) =>
-    fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.test.ts')).sort().map((f) => path.join(dir, f)) : [],
+    fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir)
+          .filter((f) => f.endsWith('.test.ts'))
+          .sort()
+          .map((f) => path.join(dir, f))
+      : [],
   );
   const filter = process.argv.slice(2);
   const selected = filter.length ? files.filter((f) => filter.some((x) => f.includes(x))) : files;
   try {
     return await new Promise<number>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...selected], {
-        stdio: 'inherit',
-        env: { ...env, MLPIPE_TEST_TMP: root },
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...selected],
+        {
+          stdio: 'inherit',
+          env: { ...env, MLPIPE_TEST_TMP: root },
+        },
+      );
       child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
     });
   } finally {

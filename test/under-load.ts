@@ -22,7 +22,8 @@ function parseArgs(argv: string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--runs') {
       const runs = Number(argv[++i]);
-      if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error(`--runs: expected a whole number from 1 to 20, got ${argv[i]}`);
+      if (!Number.isInteger(runs) || runs < 1 || runs > 20)
+        throw new Error(`--runs: expected a whole number from 1 to 20, got ${argv[i]}`);
       options.runs = runs;
     } else {
       options.filter.push(argv[i]!);
@@ -60,7 +61,9 @@ async function main(): Promise<number> {
       const code = await runSuite(options.filter);
       const seconds = ((Date.now() - started) / 1000).toFixed(0);
       walls.push(`${seconds} s`);
-      console.error(`[load] run ${run} of ${options.runs}: ${code === 0 ? 'passed' : `FAILED (exit ${code})`} in ${seconds} s under ${cpus} burners`);
+      console.error(
+        `[load] run ${run} of ${options.runs}: ${code === 0 ? 'passed' : `FAILED (exit ${code})`} in ${seconds} s under ${cpus} burners`,
+      );
       if (code !== 0) return code;
     }
     console.error(`[load] ${options.runs} consecutive green run(s) under load: ${walls.join(', ')}`);

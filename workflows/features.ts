@@ -1,4 +1,10 @@
-import { ApplicationFailure, executeChild, proxyActivities, workflowInfo, type RetryPolicy } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  executeChild,
+  proxyActivities,
+  workflowInfo,
+  type RetryPolicy,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from '../src/api/errors';
 import {
@@ -20,11 +26,15 @@ import { FeatureSet, Partition, ScheduledStartTime } from '../src/api/search-att
 import { PipelineRun } from './pipeline-run';
 import { parseWorkflowInput } from './parse-input';
 
-
-const retry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES };
+const retry: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  maximumAttempts: 8,
+  nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
+};
 // The heartbeat timeout retries a dead worker's step within half a minute (activities heartbeat while they run).
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '15 minutes', heartbeatTimeout: '30 seconds', retry });
-
 
 /**
  * One partition (a day) of a feature set, one activity per step: extract, check the input, compute,
@@ -41,30 +51,80 @@ export async function featurePipeline(raw: FeaturePipelineInput): Promise<Featur
   const args = { spec, partition };
   const summary = (what: string) => ({ summary: `${what} ${input.featureSet} ${partition}` });
 
-  const extracted = await run.step('Extracting', `rows of ${partition} and its look-back window`, () => acts.extractFeatureInput.executeWithOptions(summary('extract'), [{ ...args, inputUri: input.inputUri }]), (e) => `${e.partitionRows} rows on the day, ${e.historyRows} in the window (${e.historyDays} days), from ${e.inputUri}`);
-  await run.step('CheckingInput', 'freshness, history and volume of the input', () => acts.checkFeatureInput.executeWithOptions(summary('check input'), [{ ...args, extracted }]), () => 'input fresh and complete');
-  const computed = await run.step('Computing', 'point-in-time features', () => acts.computeFeatures.executeWithOptions(summary('compute'), [args]), (c) => `${c.rows} rows`);
-  const validated = await run.step('Validating', 'nulls, ranges, distribution', () => acts.validateFeatures.executeWithOptions(summary('validate'), [args]), (v) => `${v.report.checks.length} checks, ${v.report.warnings} warnings`);
-  const offline = await run.step('WritingOffline', 'publishing the offline partition', () => acts.writeOfflinePartition.executeWithOptions(summary('write offline'), [args]), (o) => o.uri);
+  const extracted = await run.step(
+    'Extracting',
+    `rows of ${partition} and its look-back window`,
+    () => acts.extractFeatureInput.executeWithOptions(summary('extract'), [{ ...args, inputUri: input.inputUri }]),
+    (e) =>
+      `${e.partitionRows} rows on the day, ${e.historyRows} in the window (${e.historyDays} days), from ${e.inputUri}`,
+  );
+  await run.step(
+    'CheckingInput',
+    'freshness, history and volume of the input',
+    () => acts.checkFeatureInput.executeWithOptions(summary('check input'), [{ ...args, extracted }]),
+    () => 'input fresh and complete',
+  );
+  const computed = await run.step(
+    'Computing',
+    'point-in-time features',
+    () => acts.computeFeatures.executeWithOptions(summary('compute'), [args]),
+    (c) => `${c.rows} rows`,
+  );
+  const validated = await run.step(
+    'Validating',
+    'nulls, ranges, distribution',
+    () => acts.validateFeatures.executeWithOptions(summary('validate'), [args]),
+    (v) => `${v.report.checks.length} checks, ${v.report.warnings} warnings`,
+  );
+  const offline = await run.step(
+    'WritingOffline',
+    'publishing the offline partition',
+    () => acts.writeOfflinePartition.executeWithOptions(summary('write offline'), [args]),
+    (o) => o.uri,
+  );
   run.progress.artifacts.offline = offline.uri;
-  const onlineResult = await run.step('UpdatingOnline', 'upserting entity snapshots', () => acts.updateOnlineStore.executeWithOptions(summary('update online'), [args]), (o) => `valid from ${o.validFrom}: ${JSON.stringify(o.written)}`);
+  const onlineResult = await run.step(
+    'UpdatingOnline',
+    'upserting entity snapshots',
+    () => acts.updateOnlineStore.executeWithOptions(summary('update online'), [args]),
+    (o) => `valid from ${o.validFrom}: ${JSON.stringify(o.written)}`,
+  );
   await run.step(
     'Recording',
     'partition metadata and lineage',
     () =>
       acts.recordFeaturePartition.executeWithOptions(summary('record'), [
-        { ...args, inputUri: extracted.inputUri, outputUri: offline.uri, outputHash: offline.hash, rows: computed.rows, stats: { ...validated.stats, definitionHash: computed.definitionHash }, startedAt: workflowInfo().startTime.toISOString() },
+        {
+          ...args,
+          inputUri: extracted.inputUri,
+          outputUri: offline.uri,
+          outputHash: offline.hash,
+          rows: computed.rows,
+          stats: { ...validated.stats, definitionHash: computed.definitionHash },
+          startedAt: workflowInfo().startTime.toISOString(),
+        },
       ]),
     () => 'recorded',
   );
   if (validated.report.warnings > 0) {
-    const failed = validated.report.checks.filter((c) => c.verdict === 'fail').map((c) => `${c.check}(${c.subject}): ${c.detail}`);
-    await run.alert('warning', 'FeatureDegraded', `${input.featureSet}/${partition}: ${failed.join('; ')}`, { details: { partition } });
+    const failed = validated.report.checks
+      .filter((c) => c.verdict === 'fail')
+      .map((c) => `${c.check}(${c.subject}): ${c.detail}`);
+    await run.alert('warning', 'FeatureDegraded', `${input.featureSet}/${partition}: ${failed.join('; ')}`, {
+      details: { partition },
+    });
   }
   run.complete(`${computed.rows} rows, online valid from ${onlineResult.validFrom}`);
-  return { partition, rows: computed.rows, offlineUri: offline.uri, offlineHash: offline.hash, onlineValidFrom: onlineResult.validFrom, onlineWritten: onlineResult.written, warnings: validated.report.warnings };
+  return {
+    partition,
+    rows: computed.rows,
+    offlineUri: offline.uri,
+    offlineHash: offline.hash,
+    onlineValidFrom: onlineResult.validFrom,
+    onlineWritten: onlineResult.written,
+    warnings: validated.report.warnings,
+  };
 }
-
 
 /**
  * Several partitions (days of a backfill) in two activities: compute every day in one statement, each
@@ -75,12 +135,19 @@ export async function featurePipeline(raw: FeaturePipelineInput): Promise<Featur
 export async function featureRangePipeline(raw: FeatureRangeInput): Promise<FeatureRangeResult> {
   const input = parseWorkflowInput(FeatureRangeInputSchema, raw, 'feature range input');
   const [from, to] = [input.days[0]!, input.days[input.days.length - 1]!];
-  const run = new PipelineRun('features', `${input.featureSet}/${from}..${to}`, [{ key: FeatureSet, value: input.featureSet }]);
-  const summary = (what: string) => ({ summary: `${what} ${input.featureSet} ${from}..${to} (${input.days.length} days)` });
+  const run = new PipelineRun('features', `${input.featureSet}/${from}..${to}`, [
+    { key: FeatureSet, value: input.featureSet },
+  ]);
+  const summary = (what: string) => ({
+    summary: `${what} ${input.featureSet} ${from}..${to} (${input.days.length} days)`,
+  });
   const computed = await run.step(
     'Computing',
     `${input.days.length} days in one statement, each checked as its own partition`,
-    () => acts.computeFeatureRange.executeWithOptions(summary('compute'), [{ spec: input.spec, days: input.days, inputUri: input.inputUri }]),
+    () =>
+      acts.computeFeatureRange.executeWithOptions(summary('compute'), [
+        { spec: input.spec, days: input.days, inputUri: input.inputUri },
+      ]),
     (c) => `${c.days.filter((d) => d.computed).length} computed, ${c.days.filter((d) => !d.computed).length} refused`,
   );
   const ok = computed.days.flatMap((d) => (d.computed ? [d] : []));
@@ -90,18 +157,35 @@ export async function featureRangePipeline(raw: FeatureRangeInput): Promise<Feat
       'offline partitions, online snapshot, partition records',
       () =>
         acts.publishFeatureRange.executeWithOptions(summary('publish'), [
-          { spec: input.spec, computed: input.days, inputUri: computed.inputUri, startedAt: workflowInfo().startTime.toISOString(), days: ok.map((d) => ({ day: d.day, rows: d.rows, stats: { ...d.stats } })) },
+          {
+            spec: input.spec,
+            computed: input.days,
+            inputUri: computed.inputUri,
+            startedAt: workflowInfo().startTime.toISOString(),
+            days: ok.map((d) => ({ day: d.day, rows: d.rows, stats: { ...d.stats } })),
+          },
         ]),
       (p) => `${p.days.length} partitions published; online ${JSON.stringify(p.onlineWritten)}`,
     );
   }
   const degraded = ok.filter((d) => d.warnings.length > 0);
   if (degraded.length > 0) {
-    await run.alert('warning', 'FeatureDegraded', `${input.featureSet}: ${degraded.map((d) => `${d.day}: ${d.warnings.join('; ')}`).join(' | ')}`.slice(0, 3900), { details: { partitions: degraded.map((d) => d.day) } });
+    await run.alert(
+      'warning',
+      'FeatureDegraded',
+      `${input.featureSet}: ${degraded.map((d) => `${d.day}: ${d.warnings.join('; ')}`).join(' | ')}`.slice(0, 3900),
+      { details: { partitions: degraded.map((d) => d.day) } },
+    );
   }
   const refused = computed.days.flatMap((d) => (d.computed ? [] : [d]));
-  run.complete(`${ok.length} of ${input.days.length} partitions published${refused.length ? `; refused: ${refused.map((d) => d.day).join(', ')}` : ''}`);
-  return { days: computed.days.map((d) => (d.computed ? { day: d.day, rows: d.rows } : { day: d.day, failed: `${d.type}: ${d.reason}` })) };
+  run.complete(
+    `${ok.length} of ${input.days.length} partitions published${refused.length ? `; refused: ${refused.map((d) => d.day).join(', ')}` : ''}`,
+  );
+  return {
+    days: computed.days.map((d) =>
+      d.computed ? { day: d.day, rows: d.rows } : { day: d.day, failed: `${d.type}: ${d.reason}` },
+    ),
+  };
 }
 
 /**
@@ -112,16 +196,36 @@ export async function featureRangePipeline(raw: FeatureRangeInput): Promise<Feat
  */
 export async function featureBackfill(raw: BackfillInput): Promise<BackfillResult> {
   const input = parseWorkflowInput(BackfillInputSchema, raw, 'backfill input');
-  if (input.from > input.to) throw ApplicationFailure.nonRetryable(`backfill range is empty: ${input.from} > ${input.to}`, ErrorTypes.InvalidInput);
-  const run = new PipelineRun('feature-backfill', `${input.featureSet}/${input.from}..${input.to}`, [{ key: FeatureSet, value: input.featureSet }]);
+  if (input.from > input.to)
+    throw ApplicationFailure.nonRetryable(
+      `backfill range is empty: ${input.from} > ${input.to}`,
+      ErrorTypes.InvalidInput,
+    );
+  const run = new PipelineRun('feature-backfill', `${input.featureSet}/${input.from}..${input.to}`, [
+    { key: FeatureSet, value: input.featureSet },
+  ]);
   const partitions = daysBetween(input.from, input.to);
-  const alreadyDone = await run.step('Planning', `${partitions.length} partitions`, () => acts.publishedFeaturePartitions({ spec: input.spec, partitions }), (d) => `${d.length} already published`);
-  const state = { total: partitions.length, alreadyDone, done: [] as string[], running: [] as string[], failed: [] as { partition: string; reason: string }[] };
+  const alreadyDone = await run.step(
+    'Planning',
+    `${partitions.length} partitions`,
+    () => acts.publishedFeaturePartitions({ spec: input.spec, partitions }),
+    (d) => `${d.length} already published`,
+  );
+  const state = {
+    total: partitions.length,
+    alreadyDone,
+    done: [] as string[],
+    running: [] as string[],
+    failed: [] as { partition: string; reason: string }[],
+  };
   run.progress.partitions = state;
   const queue = partitions.filter((p) => !alreadyDone.includes(p));
 
   const perRun = input.daysPerRun ?? 1;
-  run.stage('Backfilling', `${queue.length} partitions, ${input.maxConcurrency ?? 4} runs at a time${perRun > 1 ? `, up to ${perRun} days per run` : ''}`);
+  run.stage(
+    'Backfilling',
+    `${queue.length} partitions, ${input.maxConcurrency ?? 4} runs at a time${perRun > 1 ? `, up to ${perRun} days per run` : ''}`,
+  );
   // A run of days: one featurePipeline per day, or several days in one featureRangePipeline.
   const runDays = async (days: string[]): Promise<FeatureRangeResult['days']> => {
     const [first, last] = [days[0]!, days[days.length - 1]!];
@@ -150,7 +254,8 @@ export async function featureBackfill(raw: BackfillInput): Promise<BackfillResul
           else state.done.push(d.day);
         }
       } catch (error) {
-        const reason = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+        const reason =
+          error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
         for (const partition of days) state.failed.push({ partition, reason });
       } finally {
         state.running = state.running.filter((p) => !days.includes(p));
@@ -161,8 +266,16 @@ export async function featureBackfill(raw: BackfillInput): Promise<BackfillResul
 
   if (state.failed.length > 0) {
     const list = state.failed.map((f) => `${f.partition} (${f.reason})`).join('; ');
-    await run.alert('critical', 'BackfillIncomplete', `${input.featureSet}: ${state.failed.length} of ${partitions.length} partitions failed: ${list}`.slice(0, 3900));
-    throw ApplicationFailure.nonRetryable(`${state.failed.length} of ${partitions.length} partitions failed: ${list}`.slice(0, 2000), ErrorTypes.BackfillIncomplete, { failed: state.failed });
+    await run.alert(
+      'critical',
+      'BackfillIncomplete',
+      `${input.featureSet}: ${state.failed.length} of ${partitions.length} partitions failed: ${list}`.slice(0, 3900),
+    );
+    throw ApplicationFailure.nonRetryable(
+      `${state.failed.length} of ${partitions.length} partitions failed: ${list}`.slice(0, 2000),
+      ErrorTypes.BackfillIncomplete,
+      { failed: state.failed },
+    );
   }
   run.complete(`${state.done.length} computed, ${alreadyDone.length} already done`);
   return { total: partitions.length, alreadyDone: alreadyDone.length, computed: state.done.length };
@@ -171,11 +284,10 @@ export async function featureBackfill(raw: BackfillInput): Promise<BackfillResul
 /** Every day from `from` to `to` (pure date arithmetic: deterministic in workflow code). */
 function daysBetween(from: string, to: string): string[] {
   const days: string[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000)
+    days.push(new Date(t).toISOString().slice(0, 10));
   return days;
 }
-
-
 
 /**
  * What a Temporal Schedule starts: resolves "yesterday" from the scheduled time (not the actual start,

@@ -10,7 +10,17 @@ import { modelRollback } from './models';
 import { monitoringPipeline, scheduledMonitoringRun } from './monitoring';
 import { trainingPipeline } from './training';
 
-export { featureBackfill, featurePipeline, featureRangePipeline, ingestionPipeline, modelRollback, monitoringPipeline, scheduledFeatureRun, scheduledMonitoringRun, trainingPipeline };
+export {
+  featureBackfill,
+  featurePipeline,
+  featureRangePipeline,
+  ingestionPipeline,
+  modelRollback,
+  monitoringPipeline,
+  scheduledFeatureRun,
+  scheduledMonitoringRun,
+  trainingPipeline,
+};
 
 /**
  * Clients start these workflows by name with the signatures of src/api (they never import this

@@ -6,11 +6,16 @@ import { ModelName } from '../src/api/search-attributes';
 import { PipelineRun } from './pipeline-run';
 import { parseWorkflowInput } from './parse-input';
 
-
 const { rollbackModel } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
+  },
 });
 
 /**
@@ -21,7 +26,12 @@ const { rollbackModel } = proxyActivities<Activities>({
 export async function modelRollback(rawInput: RollbackInput): Promise<RollbackResult> {
   const input = parseWorkflowInput(RollbackInputSchema, rawInput, 'rollback input');
   const run = new PipelineRun('rollback', `${input.spec} -> v${input.toVersion}`);
-  const result = await run.step('RollingBack', `v${input.toVersion} back to production, requested by ${input.requestedBy}`, () => rollbackModel.executeWithOptions({ summary: `rollback ${input.spec} to v${input.toVersion}` }, [input]), (r) => `${r.modelName} v${r.version} in production${r.previous ? `, v${r.previous} archived` : ''}`);
+  const result = await run.step(
+    'RollingBack',
+    `v${input.toVersion} back to production, requested by ${input.requestedBy}`,
+    () => rollbackModel.executeWithOptions({ summary: `rollback ${input.spec} to v${input.toVersion}` }, [input]),
+    (r) => `${r.modelName} v${r.version} in production${r.previous ? `, v${r.previous} archived` : ''}`,
+  );
   upsertSearchAttributes([{ key: ModelName, value: result.modelName }]);
   run.complete(`${result.modelName} v${result.version} restored by ${input.requestedBy}`);
   return result;

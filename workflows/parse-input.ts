@@ -8,7 +8,8 @@ z.config(z.locales.en());
 /** A workflow's input checked against its schema, or a non-retryable InvalidInput naming every problem. */
 export function parseWorkflowInput<T>(schema: z.ZodMiniType<T>, raw: unknown, what: string): T {
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw invalidInput(what, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  if (!parsed.success)
+    throw invalidInput(what, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return parsed.data;
 }
 

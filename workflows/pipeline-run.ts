@@ -26,7 +26,11 @@ const { notify } = proxyActivities<Activities>({
 export class PipelineRun {
   readonly progress: PipelineProgress;
 
-  constructor(kind: string, private readonly subject: string, extra: SearchAttributeUpdatePair[] = []) {
+  constructor(
+    kind: string,
+    private readonly subject: string,
+    extra: SearchAttributeUpdatePair[] = [],
+  ) {
     this.progress = { kind, stage: 'Starting', steps: [], artifacts: {} };
     setHandler(progressQuery, () => this.progress);
     upsertSearchAttributes([{ key: PipelineKind, value: kind }, { key: PipelineStage, value: 'Starting' }, ...extra]);
@@ -52,17 +56,25 @@ export class PipelineRun {
   }
 
   /** One alert per (run, code, subject): give alerts of one code a subject each (a feature, a segment). */
-  async alert(severity: 'critical' | 'warning' | 'info', code: string, message: string, extra: { subject?: string; observed?: string; expected?: string; details?: Record<string, unknown> } = {}): Promise<void> {
+  async alert(
+    severity: 'critical' | 'warning' | 'info',
+    code: string,
+    message: string,
+    extra: { subject?: string; observed?: string; expected?: string; details?: Record<string, unknown> } = {},
+  ): Promise<void> {
     const subject = extra.subject ?? this.subject;
     try {
-      await notify.executeWithOptions({ summary: `alert: ${severity} ${code} ${subject}`.slice(0, 200) }, [{ severity, code, message, ...extra, subject }]);
+      await notify.executeWithOptions({ summary: `alert: ${severity} ${code} ${subject}`.slice(0, 200) }, [
+        { severity, code, message, ...extra, subject },
+      ]);
     } catch {
       // The alert outlet failing must not hide the pipeline's own outcome; its retries were logged.
     }
   }
 
   private async fail(step: string, error: unknown): Promise<ApplicationFailure> {
-    const cause = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined;
+    const cause =
+      error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined;
     const type = cause?.type ?? 'StepFailed';
     const reason = cause?.message ?? (error instanceof Error ? error.message : String(error));
     const message = `${step} failed: ${reason}`;
@@ -72,8 +84,17 @@ export class PipelineRun {
     upsertSearchAttributes([{ key: PipelineStage, value: 'Failed' }]);
     setCurrentDetails(`**Failed** at ${step}: ${reason}`);
     const details = detailsOf(cause);
-    await this.alert('critical', type, `${this.subject}: ${message}`, { ...observedAgainstExpected(details), details: { step, ...(details ?? {}) } });
-    return ApplicationFailure.create({ message, type, nonRetryable: true, details: cause?.details ? [...cause.details] : [], cause: error as Error });
+    await this.alert('critical', type, `${this.subject}: ${message}`, {
+      ...observedAgainstExpected(details),
+      details: { step, ...(details ?? {}) },
+    });
+    return ApplicationFailure.create({
+      message,
+      type,
+      nonRetryable: true,
+      details: cause?.details ? [...cause.details] : [],
+      cause: error as Error,
+    });
   }
 
   complete(summary: string): void {
@@ -84,14 +105,23 @@ export class PipelineRun {
 }
 
 /** From a gate or feature report: what each failed blocking check observed, against what it expected. */
-function observedAgainstExpected(details: Record<string, unknown> | undefined): { observed?: string; expected?: string } {
+function observedAgainstExpected(details: Record<string, unknown> | undefined): {
+  observed?: string;
+  expected?: string;
+} {
   const checks = (details?.report as { checks?: ReportCheck[] } | undefined)?.checks ?? [];
   const failed = checks.filter((c) => c.verdict === 'fail' && c.severity === 'blocking');
   if (failed.length === 0) return {};
   const name = (c: ReportCheck) => `${c.gate ?? c.check}(${c.subject})`;
   return {
-    observed: failed.map((c) => `${name(c)}: ${c.observed}`).join('; ').slice(0, 1000),
-    expected: failed.map((c) => `${name(c)}: ${c.expected}`).join('; ').slice(0, 1000),
+    observed: failed
+      .map((c) => `${name(c)}: ${c.observed}`)
+      .join('; ')
+      .slice(0, 1000),
+    expected: failed
+      .map((c) => `${name(c)}: ${c.expected}`)
+      .join('; ')
+      .slice(0, 1000),
   };
 }
 

@@ -1,23 +1,57 @@
-import { ApplicationFailure, condition, log, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { approvalQuery, approveSignal, decideUpdate, rejectSignal, type ApprovalDecision, type ApprovalView, type DecideRequest } from '../src/api/approval';
+import {
+  approvalQuery,
+  approveSignal,
+  decideUpdate,
+  rejectSignal,
+  type ApprovalDecision,
+  type ApprovalView,
+  type DecideRequest,
+} from '../src/api/approval';
 import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from '../src/api/errors';
 import { ModelName } from '../src/api/search-attributes';
 import { HOUR_MS, TrainingInputSchema, type TrainingInput, type TrainingResult } from '../src/api/training';
 import { PipelineRun } from './pipeline-run';
 import { invalidInput, parseWorkflowInput } from './parse-input';
 
-
 function retryFor(maximumAttempts: number, maximumInterval: Duration): ActivityOptions['retry'] {
-  return { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval, maximumAttempts, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES };
+  return {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval,
+    maximumAttempts,
+    nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
+  };
 }
 
 /** Each step's own policy: data steps ride out a flaky store; decisions and records must get through. */
 // The heartbeat timeout retries a dead worker's step within half a minute (activities heartbeat while they run).
-const data = proxyActivities<Activities>({ startToCloseTimeout: '30 minutes', heartbeatTimeout: '30 seconds', retry: retryFor(5, '1 minute') });
-const records = proxyActivities<Activities>({ startToCloseTimeout: '2 minutes', heartbeatTimeout: '30 seconds', retry: retryFor(10, '30 seconds') });
-const checks = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '30 seconds', retry: retryFor(3, '30 seconds') });
+const data = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: retryFor(5, '1 minute'),
+});
+const records = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: retryFor(10, '30 seconds'),
+});
+const checks = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: retryFor(3, '30 seconds'),
+});
 
 /**
  * The training pipeline: 12 steps, each one activity with its own retry policy, and a person's
@@ -36,51 +70,169 @@ export async function trainingPipeline(rawInput: TrainingInput): Promise<Trainin
   });
   const window = { spec: input.spec, from: input.from, to: input.to };
 
-  const plan = await run.step('Planning', `reading spec ${input.spec}`, () => records.planTraining.executeWithOptions({ summary: `plan ${input.spec}` }, [window]), (p) => `model ${p.modelName}, feature set ${p.featureSet}@${p.featureSetVersion}, ${p.days} days`);
+  const plan = await run.step(
+    'Planning',
+    `reading spec ${input.spec}`,
+    () => records.planTraining.executeWithOptions({ summary: `plan ${input.spec}` }, [window]),
+    (p) => `model ${p.modelName}, feature set ${p.featureSet}@${p.featureSetVersion}, ${p.days} days`,
+  );
   upsertSearchAttributes([{ key: ModelName, value: plan.modelName }]);
   approval.setModel(plan.modelName, plan.reviewers);
   const subject = `${plan.modelName} ${input.from}..${input.to}`;
 
-  const extracted = await run.step('Extracting', `reading ${plan.days} feature partitions of ${plan.featureSet}@${plan.featureSetVersion} with labels`, () => data.extractTrainingWindow.executeWithOptions({ summary: `extract ${subject}` }, [window]), (e) => `${e.rows} rows over ${e.days} days`);
+  const extracted = await run.step(
+    'Extracting',
+    `reading ${plan.days} feature partitions of ${plan.featureSet}@${plan.featureSetVersion} with labels`,
+    () => data.extractTrainingWindow.executeWithOptions({ summary: `extract ${subject}` }, [window]),
+    (e) => `${e.rows} rows over ${e.days} days`,
+  );
   run.progress.artifacts.window = extracted.uri;
-  const validated = await run.step('Validating', `quality gates on ${extracted.rows} rows`, () => data.validateTrainingData.executeWithOptions({ summary: `validate ${subject}` }, [window]), (v) => `${v.checks.length} checks passed`);
-  const transformed = await run.step('Transforming', 'imputing with serving defaults and clamping to declared ranges', () => data.transformTrainingData.executeWithOptions({ summary: `transform ${subject}` }, [window]), (t) => `${t.rows} labelled rows (${t.unlabelled} without a label set aside)`);
-  const matrix = await run.step('Assembling', `feature matrix of ${transformed.rows} rows`, () => data.assembleFeatureMatrix.executeWithOptions({ summary: `assemble ${subject}` }, [window]), (m) => `${m.rows} x ${m.features.length}, sha256 ${m.sha256.slice(0, 12)}`);
-  const split = await run.step('Splitting', 'train < validation < test by day', () => data.splitByTime.executeWithOptions({ summary: `split ${subject}` }, [window]), (s) => `train ${s.train.from}..${s.train.to} (${s.train.rows}), validation ${s.validation.from}..${s.validation.to} (${s.validation.rows}), test ${s.test.from}..${s.test.to} (${s.test.rows})`);
-  const trained = await run.step('Training', `${plan.modelType} on ${split.train.rows} rows, checkpointing every iteration`, () => trainModel.executeWithOptions({ summary: `train ${subject}` }, [window]), (t) => `${t.iterations} iterations, loss ${t.loss.toFixed(6)}${t.resumedFrom ? `, resumed at iteration ${t.resumedFrom}` : ''}`);
-  const evaluation = await run.step('Evaluating', `test split ${split.test.from}..${split.test.to}, overall and per segment`, () => data.evaluateModel.executeWithOptions({ summary: `evaluate ${subject}` }, [window]), (e) => `test AUC ${e.test.overall.auc.toFixed(4)}, log loss ${e.test.overall.logLoss.toFixed(4)}`);
+  const validated = await run.step(
+    'Validating',
+    `quality gates on ${extracted.rows} rows`,
+    () => data.validateTrainingData.executeWithOptions({ summary: `validate ${subject}` }, [window]),
+    (v) => `${v.checks.length} checks passed`,
+  );
+  const transformed = await run.step(
+    'Transforming',
+    'imputing with serving defaults and clamping to declared ranges',
+    () => data.transformTrainingData.executeWithOptions({ summary: `transform ${subject}` }, [window]),
+    (t) => `${t.rows} labelled rows (${t.unlabelled} without a label set aside)`,
+  );
+  const matrix = await run.step(
+    'Assembling',
+    `feature matrix of ${transformed.rows} rows`,
+    () => data.assembleFeatureMatrix.executeWithOptions({ summary: `assemble ${subject}` }, [window]),
+    (m) => `${m.rows} x ${m.features.length}, sha256 ${m.sha256.slice(0, 12)}`,
+  );
+  const split = await run.step(
+    'Splitting',
+    'train < validation < test by day',
+    () => data.splitByTime.executeWithOptions({ summary: `split ${subject}` }, [window]),
+    (s) =>
+      `train ${s.train.from}..${s.train.to} (${s.train.rows}), validation ${s.validation.from}..${s.validation.to} (${s.validation.rows}), test ${s.test.from}..${s.test.to} (${s.test.rows})`,
+  );
+  const trained = await run.step(
+    'Training',
+    `${plan.modelType} on ${split.train.rows} rows, checkpointing every iteration`,
+    () => trainModel.executeWithOptions({ summary: `train ${subject}` }, [window]),
+    (t) =>
+      `${t.iterations} iterations, loss ${t.loss.toFixed(6)}${t.resumedFrom ? `, resumed at iteration ${t.resumedFrom}` : ''}`,
+  );
+  const evaluation = await run.step(
+    'Evaluating',
+    `test split ${split.test.from}..${split.test.to}, overall and per segment`,
+    () => data.evaluateModel.executeWithOptions({ summary: `evaluate ${subject}` }, [window]),
+    (e) => `test AUC ${e.test.overall.auc.toFixed(4)}, log loss ${e.test.overall.logLoss.toFixed(4)}`,
+  );
   approval.view.evaluation = evaluation;
-  const comparison = await run.step('Comparing', 'against production on the same test rows (or the naive baseline)', () => data.compareWithProduction.executeWithOptions({ summary: `compare ${subject}` }, [window]), (c) => c.summary);
+  const comparison = await run.step(
+    'Comparing',
+    'against production on the same test rows (or the naive baseline)',
+    () => data.compareWithProduction.executeWithOptions({ summary: `compare ${subject}` }, [window]),
+    (c) => c.summary,
+  );
   approval.view.comparison = comparison;
 
-  const registered = await run.step('Registering', 'registering the candidate', () => records.registerCandidate.executeWithOptions({ summary: `register ${subject}` }, [{ ...window, initiatedBy: input.initiatedBy, reason: input.reason ?? `manual run by ${input.initiatedBy}` }]), (r) => `${plan.modelName} v${r.version} (${r.artifactUri})`);
+  const registered = await run.step(
+    'Registering',
+    'registering the candidate',
+    () =>
+      records.registerCandidate.executeWithOptions({ summary: `register ${subject}` }, [
+        { ...window, initiatedBy: input.initiatedBy, reason: input.reason ?? `manual run by ${input.initiatedBy}` },
+      ]),
+    (r) => `${plan.modelName} v${r.version} (${r.artifactUri})`,
+  );
   approval.view.version = registered.version;
   run.progress.artifacts.model = registered.artifactUri;
   // The UI's memo tab: which version this run registered and where its files are.
-  upsertMemo({ modelVersion: registered.version, artifactUri: registered.artifactUri, trainingDataHash: matrix.sha256 });
+  upsertMemo({
+    modelVersion: registered.version,
+    artifactUri: registered.artifactUri,
+    trainingDataHash: matrix.sha256,
+  });
   const version = { spec: input.spec, version: registered.version };
-  const bias = await run.step('BiasGate', 'segment parity bounds', () => checks.checkBiasGate.executeWithOptions({ summary: `bias gate ${plan.modelName} v${registered.version}` }, [version]), (b) => b.summary);
+  const bias = await run.step(
+    'BiasGate',
+    'segment parity bounds',
+    () =>
+      checks.checkBiasGate.executeWithOptions({ summary: `bias gate ${plan.modelName} v${registered.version}` }, [
+        version,
+      ]),
+    (b) => b.summary,
+  );
   approval.view.bias = bias;
-  await run.step('Staging', `deploying v${registered.version} to staging`, () => records.deployToStaging.executeWithOptions({ summary: `stage ${plan.modelName} v${registered.version}` }, [version]), () => 'staging');
-  const skew = await run.step('SkewCheck', 'scoring through the serving path against batch scores', () => checks.checkServingSkew.executeWithOptions({ summary: `skew check ${plan.modelName} v${registered.version}` }, [version]), (s) => `${s.rows} rows, max |serving - batch| ${s.maxAbsDifference}`);
+  await run.step(
+    'Staging',
+    `deploying v${registered.version} to staging`,
+    () =>
+      records.deployToStaging.executeWithOptions({ summary: `stage ${plan.modelName} v${registered.version}` }, [
+        version,
+      ]),
+    () => 'staging',
+  );
+  const skew = await run.step(
+    'SkewCheck',
+    'scoring through the serving path against batch scores',
+    () =>
+      checks.checkServingSkew.executeWithOptions({ summary: `skew check ${plan.modelName} v${registered.version}` }, [
+        version,
+      ]),
+    (s) => `${s.rows} rows, max |serving - batch| ${s.maxAbsDifference}`,
+  );
   approval.view.skew = skew;
 
   const decision = await approval.wait(run, input.approvalTimeoutMs ?? 72 * HOUR_MS);
-  await run.step('RecordingDecision', `${decision.decision} by ${decision.reviewer}`, () => records.recordApprovalDecision.executeWithOptions({ summary: `${decision.decision} ${plan.modelName} v${registered.version}` }, [{ ...version, ...decision }]), () => 'recorded');
+  await run.step(
+    'RecordingDecision',
+    `${decision.decision} by ${decision.reviewer}`,
+    () =>
+      records.recordApprovalDecision.executeWithOptions(
+        { summary: `${decision.decision} ${plan.modelName} v${registered.version}` },
+        [{ ...version, ...decision }],
+      ),
+    () => 'recorded',
+  );
   if (decision.decision !== 'approve') {
     const timedOut = decision.decision === 'timeout';
     const type = timedOut ? ErrorTypes.ApprovalTimedOut : ErrorTypes.ApprovalRejected;
-    const message = timedOut ? `no reviewer decided before ${decision.reason}` : `rejected by ${decision.reviewer}: ${decision.reason}`;
+    const message = timedOut
+      ? `no reviewer decided before ${decision.reason}`
+      : `rejected by ${decision.reviewer}: ${decision.reason}`;
     run.stage(timedOut ? 'TimedOut' : 'Rejected', message);
-    await run.alert(timedOut ? 'warning' : 'info', type, `${plan.modelName} v${registered.version}: ${message}`, { details: { version: registered.version, reviewers: plan.reviewers } });
-    throw ApplicationFailure.create({ message: `${plan.modelName} v${registered.version} ${message}`, type, nonRetryable: true, details: [decision] });
+    await run.alert(timedOut ? 'warning' : 'info', type, `${plan.modelName} v${registered.version}: ${message}`, {
+      details: { version: registered.version, reviewers: plan.reviewers },
+    });
+    throw ApplicationFailure.create({
+      message: `${plan.modelName} v${registered.version} ${message}`,
+      type,
+      nonRetryable: true,
+      details: [decision],
+    });
   }
 
-  const promoted = await run.step('Promoting', `v${registered.version} to production, approved by ${decision.reviewer}`, () => records.promoteModel.executeWithOptions({ summary: `promote ${plan.modelName} v${registered.version}` }, [{ ...version, approvedBy: decision.reviewer, comment: decision.reason }]), (p) => `production v${registered.version}${p.previous ? `, v${p.previous} archived` : ''}; baseline ${p.baselineUri}`);
+  const promoted = await run.step(
+    'Promoting',
+    `v${registered.version} to production, approved by ${decision.reviewer}`,
+    () =>
+      records.promoteModel.executeWithOptions({ summary: `promote ${plan.modelName} v${registered.version}` }, [
+        { ...version, approvedBy: decision.reviewer, comment: decision.reason },
+      ]),
+    (p) =>
+      `production v${registered.version}${p.previous ? `, v${p.previous} archived` : ''}; baseline ${p.baselineUri}`,
+  );
   run.progress.artifacts.baseline = promoted.baselineUri;
   upsertMemo({ baselineUri: promoted.baselineUri });
-  run.complete(`${plan.modelName} v${registered.version} in production (test AUC ${evaluation.test.overall.auc.toFixed(4)}), approved by ${decision.reviewer}`);
-  log.info('training complete', { model: plan.modelName, version: registered.version, checks: validated.checks.length, trainingDataHash: matrix.sha256, iterations: trained.iterations });
+  run.complete(
+    `${plan.modelName} v${registered.version} in production (test AUC ${evaluation.test.overall.auc.toFixed(4)}), approved by ${decision.reviewer}`,
+  );
+  log.info('training complete', {
+    model: plan.modelName,
+    version: registered.version,
+    checks: validated.checks.length,
+    trainingDataHash: matrix.sha256,
+    iterations: trained.iterations,
+  });
   return {
     modelName: plan.modelName,
     version: registered.version,
@@ -105,7 +257,10 @@ class ApprovalGate {
 
   constructor(private readonly initiatedBy: string) {
     this.view = { status: 'not-ready', modelName: '', initiatedBy, reviewers: [] };
-    setHandler(approvalQuery, () => ({ ...this.view, ...(this.ignored.length ? { ignoredSignals: this.ignored } : {}) }));
+    setHandler(approvalQuery, () => ({
+      ...this.view,
+      ...(this.ignored.length ? { ignoredSignals: this.ignored } : {}),
+    }));
     setHandler(approveSignal, (s) => this.fromSignal({ decision: 'approve', ...s }));
     setHandler(rejectSignal, (s) => this.fromSignal({ decision: 'reject', ...s }));
     setHandler(decideUpdate, (request) => this.decide(request), {
@@ -126,10 +281,19 @@ class ApprovalGate {
     this.view.deadline = deadline;
     this.view.status = 'waiting';
     this.waiting = true;
-    run.stage('AwaitingApproval', `v${this.view.version} waits for one of ${this.view.reviewers.join(', ')} until ${deadline}`);
+    run.stage(
+      'AwaitingApproval',
+      `v${this.view.version} waits for one of ${this.view.reviewers.join(', ')} until ${deadline}`,
+    );
     const decided = await condition(() => this.view.decision !== undefined, timeoutMs);
     this.waiting = false;
-    if (!decided) this.view.decision = { decision: 'timeout', reviewer: 'deadline', reason: deadline, at: new Date().toISOString() };
+    if (!decided)
+      this.view.decision = {
+        decision: 'timeout',
+        reviewer: 'deadline',
+        reason: deadline,
+        at: new Date().toISOString(),
+      };
     this.view.status = 'decided';
     return this.view.decision!;
   }
@@ -138,18 +302,27 @@ class ApprovalGate {
   private refusal(request: DecideRequest): string | undefined {
     if (this.view.decision) return `already decided: ${this.view.decision.decision} by ${this.view.decision.reviewer}`;
     if (!this.waiting) return `the run is not waiting for approval (stage ${this.view.status})`;
-    if (!this.view.reviewers.includes(request.reviewer)) return `${request.reviewer} is not a reviewer of ${this.view.modelName} (reviewers: ${this.view.reviewers.join(', ')})`;
-    if (request.reviewer === this.initiatedBy) return `${request.reviewer} started this run: another reviewer must decide (four eyes)`;
-    if (request.decision === 'reject' && (typeof request.reason !== 'string' || !request.reason.trim())) return 'a rejection needs a reason';
-    if (request.decision === 'approve' && request.comment !== undefined && typeof request.comment !== 'string') return 'a comment must be text';
+    if (!this.view.reviewers.includes(request.reviewer))
+      return `${request.reviewer} is not a reviewer of ${this.view.modelName} (reviewers: ${this.view.reviewers.join(', ')})`;
+    if (request.reviewer === this.initiatedBy)
+      return `${request.reviewer} started this run: another reviewer must decide (four eyes)`;
+    if (request.decision === 'reject' && (typeof request.reason !== 'string' || !request.reason.trim()))
+      return 'a rejection needs a reason';
+    if (request.decision === 'approve' && request.comment !== undefined && typeof request.comment !== 'string')
+      return 'a comment must be text';
     return undefined;
   }
 
   private decide(request: DecideRequest): ApprovalDecision {
     const refusal = this.refusal(request);
     if (refusal) throw ApplicationFailure.nonRetryable(refusal, ErrorTypes.InvalidInput);
-    const reason = request.decision === 'approve' ? request.comment ?? '' : request.reason;
-    this.view.decision = { decision: request.decision, reviewer: request.reviewer, reason, at: new Date().toISOString() };
+    const reason = request.decision === 'approve' ? (request.comment ?? '') : request.reason;
+    this.view.decision = {
+      decision: request.decision,
+      reviewer: request.reviewer,
+      reason,
+      at: new Date().toISOString(),
+    };
     log.info(`${request.decision} by ${request.reviewer}`, { reviewer: request.reviewer, reason });
     return this.view.decision;
   }
@@ -162,6 +335,7 @@ class ApprovalGate {
       return;
     }
     log.warn(`ignored ${request.decision} signal from ${request.reviewer}: ${refusal}`);
-    if (this.ignored.length < 20) this.ignored.push({ reviewer: String(request.reviewer), decision: request.decision, why: refusal });
+    if (this.ignored.length < 20)
+      this.ignored.push({ reviewer: String(request.reviewer), decision: request.decision, why: refusal });
   }
 }

@@ -10,7 +10,13 @@ export interface PipelineProgress {
   artifacts: Record<string, string>;
   error?: string;
   /** Fan-out runs (backfills): where each partition stands. */
-  partitions?: { total: number; alreadyDone: string[]; done: string[]; running: string[]; failed: { partition: string; reason: string }[] };
+  partitions?: {
+    total: number;
+    alreadyDone: string[];
+    done: string[];
+    running: string[];
+    failed: { partition: string; reason: string }[];
+  };
 }
 
 export const progressQuery = defineQuery<PipelineProgress>('progress');

@@ -42,8 +42,16 @@ export async function modelHealth(client: Client, store: MetadataStore, config: 
       const files = dataset?.outputUri ? await artifacts.parquetFiles(artifacts.resolve(dataset.outputUri)) : [];
       const newestEvent = files.length ? await newestEventTime(files, spec.contract.eventTime) : null;
       // The online values of partition D are valid from D+1: their age at the data's newest event.
-      const lagHours = newestEvent === null ? null : Math.max(0, (newestEvent - Date.parse(`${addDays(newest.partition, 1)}T00:00:00Z`)) / HOUR_MS);
-      features = { partition: newest.partition, lagHours, slaHours, fresh: lagHours === null ? null : lagHours <= slaHours };
+      const lagHours =
+        newestEvent === null
+          ? null
+          : Math.max(0, (newestEvent - Date.parse(`${addDays(newest.partition, 1)}T00:00:00Z`)) / HOUR_MS);
+      features = {
+        partition: newest.partition,
+        lagHours,
+        slaHours,
+        fresh: lagHours === null ? null : lagHours <= slaHours,
+      };
     }
     out.push({
       spec: name,
@@ -51,8 +59,13 @@ export async function modelHealth(client: Client, store: MetadataStore, config: 
       ...(production ? { production: production.version } : {}),
       ...(features ? { features } : {}),
       ...(await lastMonitoring(client, model)),
-      alerts7d: recentAlerts.filter((a) => a.subject.startsWith(`${model}`) || a.subject.startsWith(`${name} `) || a.subject.startsWith(`${name}/`)).length,
-      pendingApprovals: await ids(client, `PipelineKind = 'training' AND ModelName = '${model}' AND PipelineStage = 'AwaitingApproval' AND ExecutionStatus = 'Running'`),
+      alerts7d: recentAlerts.filter(
+        (a) => a.subject.startsWith(`${model}`) || a.subject.startsWith(`${name} `) || a.subject.startsWith(`${name}/`),
+      ).length,
+      pendingApprovals: await ids(
+        client,
+        `PipelineKind = 'training' AND ModelName = '${model}' AND PipelineStage = 'AwaitingApproval' AND ExecutionStatus = 'Running'`,
+      ),
       runningRetrainings: await ids(client, runningRetrainingsQuery(model)),
     });
   }
@@ -66,7 +79,9 @@ async function ids(client: Client, query: string): Promise<string[]> {
 }
 
 async function lastMonitoring(client: Client, model: string): Promise<Pick<ModelHealth, 'lastMonitoring'>> {
-  for await (const execution of client.workflow.list({ query: `PipelineKind = 'monitoring' AND ModelName = '${model}'` })) {
+  for await (const execution of client.workflow.list({
+    query: `PipelineKind = 'monitoring' AND ModelName = '${model}'`,
+  })) {
     // Visibility lists newest first.
     const status = execution.status.name;
     let summary = status.toLowerCase();
@@ -82,7 +97,12 @@ async function lastMonitoring(client: Client, model: string): Promise<Pick<Model
 async function newestEventTime(files: string[], eventTime: string): Promise<number | null> {
   const db = await openDuckDb();
   try {
-    const [row] = await withConnection(db, (conn) => queryRows<{ t: string | null }>(conn, `SELECT strftime(max(${sqlIdent(eventTime)}), '%Y-%m-%dT%H:%M:%SZ') AS t FROM read_parquet(${sqlFileList(files)})`));
+    const [row] = await withConnection(db, (conn) =>
+      queryRows<{ t: string | null }>(
+        conn,
+        `SELECT strftime(max(${sqlIdent(eventTime)}), '%Y-%m-%dT%H:%M:%SZ') AS t FROM read_parquet(${sqlFileList(files)})`,
+      ),
+    );
     return row?.t ? Date.parse(row.t) : null;
   } finally {
     db.closeSync();

@@ -23,7 +23,10 @@ export function action<A extends unknown[]>(command: Command, run: (ctx: Command
     const json = Boolean(command.optsWithGlobals().json);
     try {
       const config = loadConfig();
-      await run({ config, json, print: (human, data) => console.log(json ? JSON.stringify(data, null, 2) : human) }, ...args);
+      await run(
+        { config, json, print: (human, data) => console.log(json ? JSON.stringify(data, null, 2) : human) },
+        ...args,
+      );
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       console.error(`mlpipe ${commandPath(command)}: ${message.split('\n')[0]}`);
@@ -47,5 +50,12 @@ export function commandLogger(config: Config) {
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -6,7 +6,12 @@ import type { Spec } from '../specs/spec-schema';
 import { formatZodError } from '../validation';
 import { isPartition } from '../features/partition-dates';
 import { FeatureSet, Partition, PipelineKind, PipelineStage } from '../api/search-attributes';
-import { featurePartitionWorkflowId, MAX_DAYS_PER_RUN, type FeatureBackfill, type FeaturePipeline } from '../api/features';
+import {
+  featurePartitionWorkflowId,
+  MAX_DAYS_PER_RUN,
+  type FeatureBackfill,
+  type FeaturePipeline,
+} from '../api/features';
 import { InvalidRequestError } from './ingestion';
 
 const day = z.string().refine(isPartition, 'expected a day as YYYY-MM-DD');
@@ -49,7 +54,11 @@ export function featureSetOf(specName: string): { spec: Spec; label: string } {
   return { spec, label: `${spec.featureSet.name}@${spec.featureSet.version}` };
 }
 
-export async function startFeaturePartition(client: Client, config: Config, request: z.input<typeof FeatureRunSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<FeaturePipeline>> {
+export async function startFeaturePartition(
+  client: Client,
+  config: Config,
+  request: z.input<typeof FeatureRunSchema>,
+): Promise<WorkflowHandleWithFirstExecutionRunId<FeaturePipeline>> {
   const r = parse(FeatureRunSchema, request);
   const { spec, label } = featureSetOf(r.spec);
   return client.workflow.start<FeaturePipeline>('featurePipeline', {
@@ -71,13 +80,27 @@ export function backfillWorkflowId(label: string, from: string, to: string): str
   return `backfill/${label}/${from}_${to}`;
 }
 
-export async function startBackfill(client: Client, config: Config, request: z.input<typeof BackfillSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<FeatureBackfill>> {
+export async function startBackfill(
+  client: Client,
+  config: Config,
+  request: z.input<typeof BackfillSchema>,
+): Promise<WorkflowHandleWithFirstExecutionRunId<FeatureBackfill>> {
   const r = parse(BackfillSchema, request);
   const { spec, label } = featureSetOf(r.spec);
   return client.workflow.start<FeatureBackfill>('featureBackfill', {
     workflowId: backfillWorkflowId(label, r.from, r.to),
     taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
-    args: [{ spec: spec.name, featureSet: label, from: r.from, to: r.to, maxConcurrency: r.concurrency, daysPerRun: r.daysPerRun, inputUri: r.input }],
+    args: [
+      {
+        spec: spec.name,
+        featureSet: label,
+        from: r.from,
+        to: r.to,
+        maxConcurrency: r.concurrency,
+        daysPerRun: r.daysPerRun,
+        inputUri: r.input,
+      },
+    ],
     typedSearchAttributes: [
       { key: PipelineKind, value: 'feature-backfill' },
       { key: PipelineStage, value: 'Starting' },

@@ -10,7 +10,10 @@ import type { IngestionPipeline, IngestionInput } from '../api/ingestion';
 export const StartIngestionSchema = z.object({
   spec: z.string().min(1),
   source: z.string().min(1).max(2048).optional(),
-  batch: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ".", "_" and "-" only (at most 100)').optional(),
+  batch: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ".", "_" and "-" only (at most 100)')
+    .optional(),
   asOf: z.iso.datetime({ offset: true }).optional(),
   chunkRows: z.coerce.number().int().min(1000).max(10_000_000).optional(),
   heartbeatTimeoutMs: z.coerce.number().int().min(1000).max(600_000).optional(),
@@ -33,7 +36,11 @@ export function ingestionWorkflowId(spec: string, batchId: string): string {
 }
 
 /** Starts `ingestionPipeline` with a meaningful id, search attributes, a UI summary and a memo. */
-export async function startIngestion(client: Client, config: Config, request: StartIngestion): Promise<WorkflowHandleWithFirstExecutionRunId<IngestionPipeline>> {
+export async function startIngestion(
+  client: Client,
+  config: Config,
+  request: StartIngestion,
+): Promise<WorkflowHandleWithFirstExecutionRunId<IngestionPipeline>> {
   const parsed = StartIngestionSchema.safeParse(request);
   if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
   const r = parsed.data;

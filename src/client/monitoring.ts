@@ -15,14 +15,20 @@ export const StartMonitoringSchema = z
   .refine((r) => r.from <= r.to, { message: '--from must not be after --to', path: ['from'] });
 
 /** The spec of a monitored model, or a clear refusal. */
-export function monitoredSpecOf(specName: string): ReturnType<typeof modelSpecOf> & { monitoring: NonNullable<ReturnType<typeof modelSpecOf>['monitoring']> } {
+export function monitoredSpecOf(
+  specName: string,
+): ReturnType<typeof modelSpecOf> & { monitoring: NonNullable<ReturnType<typeof modelSpecOf>['monitoring']> } {
   const spec = modelSpecOf(specName);
   if (!spec.monitoring) throw new InvalidRequestError(`spec ${spec.name} declares no monitoring settings`);
   return spec as ReturnType<typeof monitoredSpecOf>;
 }
 
 /** Starts `monitoringPipeline` for one window of the spec's production model. */
-export async function startMonitoring(client: Client, config: Config, request: z.input<typeof StartMonitoringSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<MonitoringPipeline>> {
+export async function startMonitoring(
+  client: Client,
+  config: Config,
+  request: z.input<typeof StartMonitoringSchema>,
+): Promise<WorkflowHandleWithFirstExecutionRunId<MonitoringPipeline>> {
   const parsed = StartMonitoringSchema.safeParse(request);
   if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
   const r = parsed.data;

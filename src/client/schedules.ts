@@ -19,7 +19,10 @@ export const CreateScheduleSchema = z.object({
   windowDays: z.coerce.number().int().min(1).max(366).default(7),
   cron: z.string().min(9).max(100).default('0 2 * * *'),
   /** How far back a schedule catches up missed runs after an outage, e.g. 1d, 12h. */
-  catchup: z.string().regex(/^\d+[smhd]$/, 'a duration like 30m, 12h or 1d').default('1d'),
+  catchup: z
+    .string()
+    .regex(/^\d+[smhd]$/, 'a duration like 30m, 12h or 1d')
+    .default('1d'),
   lagDays: z.coerce.number().int().min(0).max(30).default(1),
   paused: z.boolean().default(false),
   taskQueue: z.string().min(1).optional(),
@@ -33,7 +36,11 @@ export function featureScheduleId(label: string): string {
  * A Temporal Schedule for the daily feature partition: no cron box needed. Overlap SKIP (a slow run
  * is never doubled), a catch-up window for outages.
  */
-export async function createSchedule(client: Client, config: Config, request: z.input<typeof CreateScheduleSchema>): Promise<string> {
+export async function createSchedule(
+  client: Client,
+  config: Config,
+  request: z.input<typeof CreateScheduleSchema>,
+): Promise<string> {
   const parsed = CreateScheduleSchema.safeParse(request);
   if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
   const r = parsed.data;
@@ -56,13 +63,19 @@ export async function createSchedule(client: Client, config: Config, request: z.
  * A Temporal Schedule for recurring monitoring: each run watches the last `windowDays` days that ended
  * `lagDays` before its scheduled time. Overlap SKIP and a catch-up window, as for features.
  */
-async function createMonitoringSchedule(client: Client, config: Config, r: z.output<typeof CreateScheduleSchema>): Promise<string> {
+async function createMonitoringSchedule(
+  client: Client,
+  config: Config,
+  r: z.output<typeof CreateScheduleSchema>,
+): Promise<string> {
   const spec = monitoredSpecOf(r.spec);
   return createPipelineSchedule(client, config, r, {
     scheduleId: `monitoring/${spec.model.name}`,
     workflowType: 'scheduledMonitoringRun',
     workflowId: `scheduled/monitoring/${spec.model.name}`,
-    args: [{ spec: spec.name, model: spec.model.name, windowDays: r.windowDays, lagDays: r.lagDays }] as Parameters<ScheduledMonitoringRun>,
+    args: [
+      { spec: spec.name, model: spec.model.name, windowDays: r.windowDays, lagDays: r.lagDays },
+    ] as Parameters<ScheduledMonitoringRun>,
     searchAttributes: [
       { key: PipelineKind, value: 'monitoring' },
       { key: ModelName, value: spec.model.name },
@@ -81,7 +94,12 @@ interface ScheduledAction {
   summary: string;
 }
 
-async function createPipelineSchedule(client: Client, config: Config, r: z.output<typeof CreateScheduleSchema>, a: ScheduledAction): Promise<string> {
+async function createPipelineSchedule(
+  client: Client,
+  config: Config,
+  r: z.output<typeof CreateScheduleSchema>,
+  a: ScheduledAction,
+): Promise<string> {
   await client.schedule.create({
     scheduleId: a.scheduleId,
     spec: { cronExpressions: [r.cron] },

@@ -12,7 +12,9 @@ import { approvalQuery, decideUpdate, type ApprovalDecision, type ApprovalView }
 import { InvalidRequestError, timestampBatchId } from './ingestion';
 
 const day = z.string().refine(isPartition, 'expected a day as YYYY-MM-DD');
-export const PersonSchema = z.string().regex(/^[A-Za-z0-9._@-]{1,100}$/, 'letters, digits, ".", "_", "@" and "-" only (at most 100)');
+export const PersonSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._@-]{1,100}$/, 'letters, digits, ".", "_", "@" and "-" only (at most 100)');
 const HOUR_MS = 3_600_000;
 
 /** A duration like 72h, 30m, 45s or 2d, as milliseconds. */
@@ -23,7 +25,13 @@ export const DurationSchema = z
     const [, amount, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text)!;
     return Math.round(Number(amount) * { ms: 1, s: 1000, m: 60_000, h: HOUR_MS, d: 24 * HOUR_MS }[unit as 'ms']);
   })
-  .pipe(z.number().int().min(1000, 'at least 1s').max(90 * 24 * HOUR_MS, 'at most 90d'));
+  .pipe(
+    z
+      .number()
+      .int()
+      .min(1000, 'at least 1s')
+      .max(90 * 24 * HOUR_MS, 'at most 90d'),
+  );
 
 export const StartTrainingSchema = z
   .object({
@@ -35,7 +43,10 @@ export const StartTrainingSchema = z
     reason: z.string().max(2000).optional(),
     trainingHeartbeatTimeoutMs: z.coerce.number().int().min(1000).max(600_000).optional(),
     /** Defaults to yyyymmdd-hhmm (UTC) of now: training/<model>/<run>. */
-    runId: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).optional(),
+    runId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/)
+      .optional(),
     taskQueue: z.string().min(1).optional(),
   })
   .refine((r) => !r.from || !r.to || r.from <= r.to, { message: '--from must not be after --to', path: ['from'] });
@@ -68,7 +79,11 @@ export function trainingWorkflowId(modelName: string, run: string): string {
  * the other request functions here, so an invalid request rejects the promise instead of throwing
  * before the caller's `.catch` is attached.
  */
-export async function startTraining(client: Client, config: Config, request: StartTraining): Promise<WorkflowHandleWithFirstExecutionRunId<TrainingPipeline>> {
+export async function startTraining(
+  client: Client,
+  config: Config,
+  request: StartTraining,
+): Promise<WorkflowHandleWithFirstExecutionRunId<TrainingPipeline>> {
   const r = parse(StartTrainingSchema, request);
   const spec = modelSpecOf(r.spec);
   const input: TrainingInput = {
@@ -97,11 +112,19 @@ export async function startTraining(client: Client, config: Config, request: Sta
 }
 
 /** Training runs waiting for a reviewer: a visibility query on the search attributes. */
-export async function pendingApprovals(client: Client, modelName?: string): Promise<{ workflowId: string; runId: string; modelName?: string; startTime: Date }[]> {
+export async function pendingApprovals(
+  client: Client,
+  modelName?: string,
+): Promise<{ workflowId: string; runId: string; modelName?: string; startTime: Date }[]> {
   const query = `PipelineKind = 'training' AND PipelineStage = 'AwaitingApproval' AND ExecutionStatus = 'Running'${modelName ? ` AND ModelName = '${modelName.replace(/'/g, '')}'` : ''}`;
   const found = [];
   for await (const execution of client.workflow.list({ query })) {
-    found.push({ workflowId: execution.workflowId, runId: execution.runId, modelName: execution.typedSearchAttributes.get(ModelName), startTime: execution.startTime });
+    found.push({
+      workflowId: execution.workflowId,
+      runId: execution.runId,
+      modelName: execution.typedSearchAttributes.get(ModelName),
+      startTime: execution.startTime,
+    });
   }
   return found;
 }
@@ -112,11 +135,19 @@ export function approvalView(client: Client, workflowId: string): Promise<Approv
 
 export const DecideSchema = z.discriminatedUnion('decision', [
   z.object({ decision: z.literal('approve'), reviewer: PersonSchema, comment: z.string().max(2000).optional() }),
-  z.object({ decision: z.literal('reject'), reviewer: PersonSchema, reason: z.string().trim().min(1, 'a rejection needs a reason').max(2000) }),
+  z.object({
+    decision: z.literal('reject'),
+    reviewer: PersonSchema,
+    reason: z.string().trim().min(1, 'a rejection needs a reason').max(2000),
+  }),
 ]);
 
 /** A reviewer's decision through the `decide` Update: the answer is the decision, or the refusal as an error. */
-export async function decide(client: Client, workflowId: string, request: z.input<typeof DecideSchema>): Promise<ApprovalDecision> {
+export async function decide(
+  client: Client,
+  workflowId: string,
+  request: z.input<typeof DecideSchema>,
+): Promise<ApprovalDecision> {
   const r = parse(DecideSchema, request);
   return client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [r] });
 }
@@ -129,7 +160,11 @@ export const RollbackSchema = z.object({
   taskQueue: z.string().min(1).optional(),
 });
 
-export async function startRollback(client: Client, config: Config, request: z.input<typeof RollbackSchema>): Promise<WorkflowHandleWithFirstExecutionRunId<ModelRollback>> {
+export async function startRollback(
+  client: Client,
+  config: Config,
+  request: z.input<typeof RollbackSchema>,
+): Promise<WorkflowHandleWithFirstExecutionRunId<ModelRollback>> {
   const r = parse(RollbackSchema, request);
   const spec = modelSpecOf(r.spec);
   return client.workflow.start<ModelRollback>('modelRollback', {

@@ -33,7 +33,12 @@ export class ArtifactStore {
 
   relative(key: ArtifactKey): string {
     // No `key=value` segments: DuckDB would read them as hive partitions and add columns.
-    return path.join(key.kind, segment(key.name, 'name'), segment(key.version, 'version'), segment(key.partition, 'partition'));
+    return path.join(
+      key.kind,
+      segment(key.name, 'name'),
+      segment(key.version, 'version'),
+      segment(key.partition, 'partition'),
+    );
   }
 
   /** Where a published artifact lives. */
@@ -67,7 +72,10 @@ export class ArtifactStore {
   /** Parquet files of a directory, in name order (chunk order). */
   async parquetFiles(dir: string): Promise<string[]> {
     const names = await fs.readdir(dir).catch(() => [] as string[]);
-    return names.filter((n) => n.endsWith('.parquet')).sort().map((n) => path.join(dir, n));
+    return names
+      .filter((n) => n.endsWith('.parquet'))
+      .sort()
+      .map((n) => path.join(dir, n));
   }
 
   /** Replaces the published directory with the staged one: readers see the old or the new, never half. */

@@ -28,7 +28,11 @@ export async function withConnection<T>(db: DuckDBInstance, fn: (conn: DuckDBCon
 }
 
 /** Runs a query and returns its rows as JSON-safe objects (BIGINT as numbers, timestamps as strings). */
-export async function queryRows<T = Record<string, unknown>>(conn: DuckDBConnection, sql: string, params?: Record<string, DuckDBValue>): Promise<T[]> {
+export async function queryRows<T = Record<string, unknown>>(
+  conn: DuckDBConnection,
+  sql: string,
+  params?: Record<string, DuckDBValue>,
+): Promise<T[]> {
   return rowsOf<T>(await conn.runAndReadAll(sql, params));
 }
 

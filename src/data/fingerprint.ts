@@ -13,7 +13,10 @@ export async function sourceFingerprint(source: SourceRef): Promise<string> {
   await client.connect();
   try {
     const { rows } = await client.query<{ n: string; x: string | null }>(
-      `SELECT count(*)::text AS n, max(xmin::text::bigint)::text AS x FROM ${source.table.split('.').map((p) => `"${p}"`).join('.')}`,
+      `SELECT count(*)::text AS n, max(xmin::text::bigint)::text AS x FROM ${source.table
+        .split('.')
+        .map((p) => `"${p}"`)
+        .join('.')}`,
     );
     return `pg:${source.table}:rows=${rows[0]!.n}:xmin=${rows[0]!.x ?? 'none'}`;
   } finally {

@@ -79,8 +79,13 @@ export interface IngestOutcome {
 
 export class ContractViolation extends Error {
   override name = 'ContractViolation';
-  constructor(readonly differences: SchemaDifference[], contract: Contract) {
-    super(`source does not match contract ${contract.name} ${contract.version}: ${differences.map((d) => d.detail).join('; ')}`);
+  constructor(
+    readonly differences: SchemaDifference[],
+    contract: Contract,
+  ) {
+    super(
+      `source does not match contract ${contract.name} ${contract.version}: ${differences.map((d) => d.detail).join('; ')}`,
+    );
   }
 }
 
@@ -121,18 +126,32 @@ async function discardForeignStaging(req: IngestRequest, stagingKey: string): Pr
   const marker = path.join(req.workDir, 'staging-key');
   const previous = await fs.readFile(marker, 'utf8').catch(() => undefined);
   if (previous === stagingKey) return;
-  for (const dir of [req.acceptedDir, req.deadLetterDir, req.workDir]) await fs.rm(dir, { recursive: true, force: true });
+  for (const dir of [req.acceptedDir, req.deadLetterDir, req.workDir])
+    await fs.rm(dir, { recursive: true, force: true });
   await writeFileAtomic(marker, stagingKey);
 }
 
-async function prepareSource(conn: DuckDBConnection, source: SourceRef, req: IngestRequest, fingerprint: string): Promise<PreparedSource> {
+async function prepareSource(
+  conn: DuckDBConnection,
+  source: SourceRef,
+  req: IngestRequest,
+  fingerprint: string,
+): Promise<PreparedSource> {
   if (source.format === 'parquet') {
-    return { text: false, columns: await describeParquet(conn, source.files), files: await parquetRowCounts(conn, source.files), malformedRows: 0 };
+    return {
+      text: false,
+      columns: await describeParquet(conn, source.files),
+      files: await parquetRowCounts(conn, source.files),
+      malformedRows: 0,
+    };
   }
   // Landing is done once per source fingerprint; a retry reuses it.
   const landingDir = path.join(req.workDir, 'landing');
   const doneMarker = path.join(landingDir, 'landed.json');
-  const done = await fs.readFile(doneMarker, 'utf8').then((t) => JSON.parse(t) as PreparedSource & { fingerprint: string }).catch(() => undefined);
+  const done = await fs
+    .readFile(doneMarker, 'utf8')
+    .then((t) => JSON.parse(t) as PreparedSource & { fingerprint: string })
+    .catch(() => undefined);
   if (done?.fingerprint === fingerprint) return done;
   const prepared = await landTextSource(conn, source, landingDir);
   await writeFileAtomic(doneMarker, JSON.stringify({ ...prepared, fingerprint }));
@@ -144,7 +163,13 @@ export function planChunks(prepared: PreparedSource, chunkRows: number): ChunkPl
   let offset = 0;
   for (const file of prepared.files) {
     for (let start = 0; start < file.rows || (start === 0 && file.rows === 0); start += chunkRows) {
-      plan.push({ index: plan.length, file: file.path, fileOffset: offset, start, end: Math.min(start + chunkRows, file.rows) });
+      plan.push({
+        index: plan.length,
+        file: file.path,
+        fileOffset: offset,
+        start,
+        end: Math.min(start + chunkRows, file.rows),
+      });
       if (file.rows === 0) break;
     }
     offset += file.rows;
@@ -171,7 +196,9 @@ async function resumePoint(req: IngestRequest, fingerprint: string, total: numbe
 }
 
 async function readManifest(workDir: string, index: number): Promise<ChunkManifest | undefined> {
-  const text = await fs.readFile(path.join(workDir, 'chunks', `${chunkName(index)}.json`), 'utf8').catch(() => undefined);
+  const text = await fs
+    .readFile(path.join(workDir, 'chunks', `${chunkName(index)}.json`), 'utf8')
+    .catch(() => undefined);
   if (!text) return undefined;
   const parsed = ChunkManifestSchema.safeParse(JSON.parse(text));
   return parsed.success ? parsed.data : undefined;
@@ -185,12 +212,18 @@ const MAX_LITERAL_UNKNOWN = 1000;
  * of each referencing column that the reference lacks. The chunk rule then tests membership in that
  * (usually empty) list, so chunks need no join, and a join-free chunk keeps its row order for free.
  */
-async function loadReferences(conn: DuckDBConnection, req: IngestRequest, prepared: PreparedSource, typedColumns: string): Promise<Map<string, ReferenceCheck>> {
+async function loadReferences(
+  conn: DuckDBConnection,
+  req: IngestRequest,
+  prepared: PreparedSource,
+  typedColumns: string,
+): Promise<Map<string, ReferenceCheck>> {
   const checks = new Map<string, ReferenceCheck>();
   const files = `[${prepared.files.map((f) => sqlString(f.path)).join(', ')}]`;
   for (const [i, ref] of req.contract.references.entries()) {
     const source = await resolveSourceUri(ref.uri, req.dataDir);
-    if (source.format === 'postgres' || source.format === 'jsonl') throw new Error(`reference ${ref.uri} must be a CSV or Parquet file`);
+    if (source.format === 'postgres' || source.format === 'jsonl')
+      throw new Error(`reference ${ref.uri} must be a CSV or Parquet file`);
     const reader = source.format === 'csv' ? 'read_csv' : 'read_parquet';
     const table = `ref_${i}`;
     await conn.run(
@@ -229,14 +262,22 @@ async function processChunk(
   // A join (a reference rule with too many unknown values for a list) may reorder rows; the output
   // must be the same bytes on every run, since the content hash proves a re-run changed nothing.
   const order = joins ? ' ORDER BY __row' : '';
-  const accepted = await copyAtomic(conn, `SELECT ${cols.join(', ')} FROM ${rows} WHERE NOT ${rules.rejected}${order}`, path.join(req.acceptedDir, `part-${name}.parquet`));
+  const accepted = await copyAtomic(
+    conn,
+    `SELECT ${cols.join(', ')} FROM ${rows} WHERE NOT ${rules.rejected}${order}`,
+    path.join(req.acceptedDir, `part-${name}.parquet`),
+  );
   const nullTyped = Object.fromEntries(req.contract.columns.map((c) => [c.name, accepted.nulls[c.name] ?? 0]));
   const ruleCounts: Record<string, number> = {};
   let rejected = 0;
   if (accepted.rows < chunk.end - chunk.start) {
     // The dead letter keeps the row as it arrived: raw text for text sources, typed values otherwise.
-    const record = req.contract.columns.map((c) => `${sqlString(c.name)}: ${sqlIdent(text ? `${c.name}__raw` : c.name)}`).join(', ');
-    await conn.run(`CREATE OR REPLACE TEMP TABLE rejected AS SELECT *, ${rules.reasons} AS __reasons FROM ${rows} WHERE ${rules.rejected}`);
+    const record = req.contract.columns
+      .map((c) => `${sqlString(c.name)}: ${sqlIdent(text ? `${c.name}__raw` : c.name)}`)
+      .join(', ');
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE rejected AS SELECT *, ${rules.reasons} AS __reasons FROM ${rows} WHERE ${rules.rejected}`,
+    );
     const dead = await copyAtomic(
       conn,
       `SELECT __row AS source_row, ${sqlString(chunk.file)} AS source_file, to_json({${record}}) AS record, __reasons AS reasons,
@@ -283,7 +324,10 @@ async function copyAtomic(conn: DuckDBConnection, select: string, file: string):
   const tmp = `${file}.tmp`;
   const reader = await conn.runAndReadAll(`COPY (${select}) TO ${sqlString(tmp)} (FORMAT parquet, RETURN_STATS true)`);
   await fs.rename(tmp, file);
-  const [row] = reader.getRowObjectsJson() as { count: string; column_statistics: { key: string; value: { key: string; value: string }[] }[] }[];
+  const [row] = reader.getRowObjectsJson() as {
+    count: string;
+    column_statistics: { key: string; value: { key: string; value: string }[] }[];
+  }[];
   const nulls: Record<string, number> = {};
   for (const column of row?.column_statistics ?? []) {
     const count = column.value.find((v) => v.key === 'null_count');
@@ -292,11 +336,19 @@ async function copyAtomic(conn: DuckDBConnection, select: string, file: string):
   return { rows: Number(row?.count ?? 0), nulls };
 }
 
-async function finish(conn: DuckDBConnection, req: IngestRequest, prepared: PreparedSource, plan: ChunkPlan[], fingerprint: string, resumedFromChunk: number): Promise<IngestOutcome> {
+async function finish(
+  conn: DuckDBConnection,
+  req: IngestRequest,
+  prepared: PreparedSource,
+  plan: ChunkPlan[],
+  fingerprint: string,
+  resumedFromChunk: number,
+): Promise<IngestOutcome> {
   const manifests: ChunkManifest[] = [];
   for (let i = 0; i < plan.length; i++) {
     const manifest = await readManifest(req.workDir, i);
-    if (!manifest) throw new Error(`chunk ${i} has no manifest after ingestion; staging at ${req.workDir} is inconsistent`);
+    if (!manifest)
+      throw new Error(`chunk ${i} has no manifest after ingestion; staging at ${req.workDir} is inconsistent`);
     manifests.push(manifest);
   }
   const acceptedFiles = plan.map((c) => path.join(req.acceptedDir, `part-${chunkName(c.index)}.parquet`));
@@ -332,7 +384,10 @@ async function finish(conn: DuckDBConnection, req: IngestRequest, prepared: Prep
 
 async function countParquetRows(conn: DuckDBConnection, files: string[]): Promise<number> {
   if (files.length === 0) return 0;
-  const [row] = await queryRows<{ n: number }>(conn, `SELECT count(*) AS n FROM read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true)`);
+  const [row] = await queryRows<{ n: number }>(
+    conn,
+    `SELECT count(*) AS n FROM read_parquet([${files.map(sqlString).join(', ')}], union_by_name = true)`,
+  );
   return row!.n;
 }
 
@@ -351,9 +406,17 @@ function sumManifests(
     for (const [col, n] of Object.entries(m.nullTyped)) nullCounts[col] = (nullCounts[col] ?? 0) + n;
   }
   // A value that failed to parse is typed as null but was not empty: it is a type error, not a null.
-  for (const col of contract.columns) nullCounts[col.name] = nullCounts[col.name]! - (ruleCounts[`${col.name}:type`] ?? 0);
+  for (const col of contract.columns)
+    nullCounts[col.name] = nullCounts[col.name]! - (ruleCounts[`${col.name}:type`] ?? 0);
   if (prepared.malformedRows > 0) ruleCounts['*:malformed'] = prepared.malformedRows;
   const sourceRows = prepared.files.reduce((sum, f) => sum + f.rows, 0) + prepared.malformedRows;
   rowsRead += prepared.malformedRows;
-  return { sourceRows, rowsRead, rowsAccepted: written.accepted, rowsRejected: written.rejected, nullCounts, ruleCounts };
+  return {
+    sourceRows,
+    rowsRead,
+    rowsAccepted: written.accepted,
+    rowsRejected: written.rejected,
+    nullCounts,
+    ruleCounts,
+  };
 }

@@ -28,7 +28,9 @@ export async function landPostgresTable(
     const names = cols.map((c) => c.column_name);
     const quotedPg = (n: string) => `"${n.replace(/"/g, '""')}"`;
     const order = (source.orderBy.length ? source.orderBy : names).map(quotedPg).join(', ');
-    await conn.run(`CREATE OR REPLACE TEMP TABLE pg_landing (${names.map((n) => `${sqlIdent(n)} VARCHAR`).join(', ')})`);
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE pg_landing (${names.map((n) => `${sqlIdent(n)} VARCHAR`).join(', ')})`,
+    );
     await client.query('BEGIN READ ONLY');
     await client.query(
       `DECLARE landing NO SCROLL CURSOR FOR SELECT ${names.map((n) => `${quotedPg(n)}::text`).join(', ')} FROM ${quotedPg(schema!)}.${quotedPg(table!)} ORDER BY ${order}`,

@@ -1,4 +1,10 @@
-import { DuckDBTypeId, type DuckDBConnection, type DuckDBDateValue, type DuckDBDoubleVector, type DuckDBVector } from '@duckdb/node-api';
+import {
+  DuckDBTypeId,
+  type DuckDBConnection,
+  type DuckDBDateValue,
+  type DuckDBDoubleVector,
+  type DuckDBVector,
+} from '@duckdb/node-api';
 import { isPartition } from '../features/partition-dates';
 import { MAX_DAYS, type FeatureMatrix } from '../ml/feature-matrix';
 
@@ -34,7 +40,11 @@ const LABEL_TYPES = [
  * end, column by column, releasing the chunks as they are copied, so peak memory is about the
  * matrix plus one column.
  */
-export async function readMatrixFromDuckDB(conn: DuckDBConnection, sql: string, spec: MatrixColumns): Promise<FeatureMatrix> {
+export async function readMatrixFromDuckDB(
+  conn: DuckDBConnection,
+  sql: string,
+  spec: MatrixColumns,
+): Promise<FeatureMatrix> {
   const result = await conn.stream(sql);
   const names = result.columnNames();
   const column = (name: string, role: string, types: DuckDBTypeId[]): number => {
@@ -43,7 +53,9 @@ export async function readMatrixFromDuckDB(conn: DuckDBConnection, sql: string, 
     if (names.lastIndexOf(name) !== index) throw new Error(`the matrix query has more than one column named ${name}`);
     const type = result.columnTypeId(index);
     if (!types.includes(type)) {
-      throw new Error(`${role} column ${name} is ${DuckDBTypeId[type]}, expected ${types.map((t) => DuckDBTypeId[t]).join(' or ')}: cast it in the query`);
+      throw new Error(
+        `${role} column ${name} is ${DuckDBTypeId[type]}, expected ${types.map((t) => DuckDBTypeId[t]).join(' or ')}: cast it in the query`,
+      );
     }
     return index;
   };
@@ -86,9 +98,13 @@ export async function readMatrixFromDuckDB(conn: DuckDBConnection, sql: string, 
       const key = typeof value === 'string' ? value : value.days;
       if (key !== lastDayKey) {
         const day = String(value);
-        if (!isPartition(day)) throw new Error(`day column ${spec.day} has ${day} in row ${rows + i}, expected a YYYY-MM-DD day`);
+        if (!isPartition(day))
+          throw new Error(`day column ${spec.day} has ${day} in row ${rows + i}, expected a YYYY-MM-DD day`);
         const previous = days[days.length - 1];
-        if (previous !== undefined && day < previous) throw new Error(`the matrix query is not ordered by ${spec.day}: ${day} in row ${rows + i} after ${previous}`);
+        if (previous !== undefined && day < previous)
+          throw new Error(
+            `the matrix query is not ordered by ${spec.day}: ${day} in row ${rows + i} after ${previous}`,
+          );
         if (days.length === MAX_DAYS) throw new Error(`more than ${MAX_DAYS} distinct days`);
         days.push(day);
         lastDayKey = key;
@@ -122,7 +138,8 @@ function labelValue(vector: DuckDBVector, i: number, row: number, name: string):
   const value = vector.getItem(i);
   if (value === true || value === 1 || value === 1n) return 1;
   if (value === false || value === 0 || value === 0n) return 0;
-  if (value === null) throw new Error(`label column ${name} is NULL in row ${row}: filter unlabeled rows out in the query`);
+  if (value === null)
+    throw new Error(`label column ${name} is NULL in row ${row}: filter unlabeled rows out in the query`);
   throw new Error(`label column ${name} is ${String(value)} in row ${row}, expected 0/1 or a boolean`);
 }
 

@@ -75,14 +75,17 @@ export type ReferenceCheck = { table: string } | { unknown: string[] };
  */
 export function rowRuleSql(contract: Contract, text: boolean, references: Map<string, ReferenceCheck>): RowRuleSql {
   const typedColumns = contract.columns
-    .map((c) => (text ? `${parseText(c)} AS ${sqlIdent(c.name)}` : `${sqlIdent(c.name)}::${duckType(c)} AS ${sqlIdent(c.name)}`))
+    .map((c) =>
+      text ? `${parseText(c)} AS ${sqlIdent(c.name)}` : `${sqlIdent(c.name)}::${duckType(c)} AS ${sqlIdent(c.name)}`,
+    )
     .concat(text ? contract.columns.map((c) => `${raw(c)} AS ${sqlIdent(`${c.name}__raw`)}`) : [])
     .join(', ');
   const checks = contract.columns.flatMap((c) => columnChecks(c, text, references.get(c.name)));
   // A comparison with NULL is NULL, not a rejection: nulls are the not_null rule's business.
   const conditions = checks.map((k) => `coalesce(${k.condition}, false)`);
   const reasons = checks.map(
-    (k, i) => `CASE WHEN ${conditions[i]} THEN {'column': ${sqlString(k.column)}, 'rule': ${sqlString(k.rule)}, 'value': left(${k.value}, 200)} END`,
+    (k, i) =>
+      `CASE WHEN ${conditions[i]} THEN {'column': ${sqlString(k.column)}, 'rule': ${sqlString(k.rule)}, 'value': left(${k.value}, 200)} END`,
   );
   return {
     typedColumns,
@@ -114,7 +117,9 @@ function columnChecks(c: Column, text: boolean, reference: ReferenceCheck | unde
   if (c.allowed) checks.push(reason(c, 'allowed', `${v} NOT IN (${c.allowed.map(sqlString).join(', ')})`, asText));
   if (c.maxLength !== undefined) checks.push(reason(c, 'max_length', `length(${asText}) > ${c.maxLength}`, asText));
   if (reference && 'table' in reference) {
-    checks.push(reason(c, 'reference', `${v} IS NOT NULL AND ${asText} NOT IN (SELECT v FROM ${reference.table})`, asText));
+    checks.push(
+      reason(c, 'reference', `${v} IS NOT NULL AND ${asText} NOT IN (SELECT v FROM ${reference.table})`, asText),
+    );
   } else if (reference && reference.unknown.length > 0) {
     checks.push(reason(c, 'reference', `${asText} IN (${reference.unknown.map(sqlString).join(', ')})`, asText));
   }

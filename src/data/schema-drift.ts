@@ -30,7 +30,8 @@ export function compareSchema(contract: Contract, source: SourceColumn[]): Schem
   const diffs: SchemaDifference[] = [];
   const seen = new Set<string>();
   for (const col of source) {
-    if (seen.has(col.name)) diffs.push({ change: 'duplicate', column: col.name, detail: `column ${col.name} appears more than once` });
+    if (seen.has(col.name))
+      diffs.push({ change: 'duplicate', column: col.name, detail: `column ${col.name} appears more than once` });
     seen.add(col.name);
   }
   const declared = new Map(contract.columns.map((c) => [c.name, c]));
@@ -41,7 +42,11 @@ export function compareSchema(contract: Contract, source: SourceColumn[]): Schem
   for (const col of contract.columns) {
     const found = offered.get(col.name);
     if (found && found.type !== 'TEXT' && !COMPATIBLE[col.type].test(found.type)) {
-      diffs.push({ change: 'retyped', column: col.name, detail: `${col.name}: contract says ${col.type}, source has ${found.type}` });
+      diffs.push({
+        change: 'retyped',
+        column: col.name,
+        detail: `${col.name}: contract says ${col.type}, source has ${found.type}`,
+      });
     }
   }
   const unmatchedAdded = [...added];
@@ -49,13 +54,25 @@ export function compareSchema(contract: Contract, source: SourceColumn[]): Schem
     const candidate = unmatchedAdded.findIndex((a) => a.type === 'TEXT' || COMPATIBLE[col.type].test(a.type));
     if (candidate >= 0) {
       const [renamed] = unmatchedAdded.splice(candidate, 1);
-      diffs.push({ change: 'renamed', column: col.name, detail: `${col.name} is missing and ${renamed!.name} is new: renamed ${col.name} -> ${renamed!.name}?` });
+      diffs.push({
+        change: 'renamed',
+        column: col.name,
+        detail: `${col.name} is missing and ${renamed!.name} is new: renamed ${col.name} -> ${renamed!.name}?`,
+      });
     } else {
-      diffs.push({ change: 'missing', column: col.name, detail: `${col.name} (${col.type}) is missing from the source` });
+      diffs.push({
+        change: 'missing',
+        column: col.name,
+        detail: `${col.name} (${col.type}) is missing from the source`,
+      });
     }
   }
   for (const col of unmatchedAdded) {
-    diffs.push({ change: 'added', column: col.name, detail: `${col.name} (${col.type}) is not in contract ${contract.name} ${contract.version}` });
+    diffs.push({
+      change: 'added',
+      column: col.name,
+      detail: `${col.name} (${col.type}) is not in contract ${contract.name} ${contract.version}`,
+    });
   }
   return diffs;
 }

@@ -30,7 +30,10 @@ export async function describeParquet(conn: DuckDBConnection, files: string[]): 
   return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
 }
 
-export async function parquetRowCounts(conn: DuckDBConnection, files: string[]): Promise<{ path: string; rows: number }[]> {
+export async function parquetRowCounts(
+  conn: DuckDBConnection,
+  files: string[],
+): Promise<{ path: string; rows: number }[]> {
   const out: { path: string; rows: number }[] = [];
   for (const file of files) {
     const [row] = await queryRows<{ n: number }>(conn, `SELECT count(*) AS n FROM read_parquet(${sqlString(file)})`);
@@ -68,7 +71,13 @@ export async function landTextSource(conn: DuckDBConnection, source: SourceRef, 
   else throw new Error(`landTextSource does not take ${source.format} sources`);
   const columns = (await describeParquet(conn, [landing])).map((c) => ({ name: c.name, type: 'TEXT' }));
   const [bad] = await queryRows<{ n: number }>(conn, `SELECT count(*) AS n FROM read_parquet(${sqlString(malformed)})`);
-  return { text: true, columns, files: await parquetRowCounts(conn, [landing]), malformedFile: malformed, malformedRows: bad!.n };
+  return {
+    text: true,
+    columns,
+    files: await parquetRowCounts(conn, [landing]),
+    malformedFile: malformed,
+    malformedRows: bad!.n,
+  };
 }
 
 async function landCsv(conn: DuckDBConnection, files: string[], landing: string, malformed: string): Promise<void> {
@@ -88,7 +97,13 @@ async function landCsv(conn: DuckDBConnection, files: string[], landing: string,
   );
 }
 
-async function landJsonLines(conn: DuckDBConnection, uri: string, files: string[], landing: string, malformed: string): Promise<void> {
+async function landJsonLines(
+  conn: DuckDBConnection,
+  uri: string,
+  files: string[],
+  landing: string,
+  malformed: string,
+): Promise<void> {
   // Read lines as plain text so a malformed line is kept (as a dead letter) rather than skipped.
   // No ORDER BY anywhere: DuckDB keeps insertion order, which is the file's line order.
   // starts_with, not json_type: DuckDB may evaluate both sides of AND, and json_type throws on bad JSON.
@@ -98,15 +113,27 @@ async function landJsonLines(conn: DuckDBConnection, uri: string, files: string[
        FROM read_csv(${sqlFileList(files)}, columns = {'line': 'VARCHAR'}, header = false, delim = chr(30), quote = '', escape = '', auto_detect = false, filename = true)
        WHERE trim(line) <> ''`,
   );
-  await conn.run(`CREATE OR REPLACE TEMP TABLE good AS SELECT * FROM lines WHERE json_valid(line) AND starts_with(ltrim(line), '{')`);
-  const keys = await queryRows<{ k: string }>(conn, `SELECT DISTINCT unnest(json_keys(line)) AS k FROM good ORDER BY k`);
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE good AS SELECT * FROM lines WHERE json_valid(line) AND starts_with(ltrim(line), '{')`,
+  );
+  const keys = await queryRows<{ k: string }>(
+    conn,
+    `SELECT DISTINCT unnest(json_keys(line)) AS k FROM good ORDER BY k`,
+  );
   if (keys.length === 0) {
     // Without one object there is no column to check against the contract, and the placeholder
     // column would read as a renamed one: refuse the file, saying why.
-    const [count] = await queryRows<{ lines: number; objects: number }>(conn, `SELECT (SELECT count(*) FROM lines) AS lines, (SELECT count(*) FROM good) AS objects`);
-    throw new SourceContentError(`${uri} has no JSON object with a key on any of its ${count!.lines} non-blank lines (${count!.objects} empty objects)`);
+    const [count] = await queryRows<{ lines: number; objects: number }>(
+      conn,
+      `SELECT (SELECT count(*) FROM lines) AS lines, (SELECT count(*) FROM good) AS objects`,
+    );
+    throw new SourceContentError(
+      `${uri} has no JSON object with a key on any of its ${count!.lines} non-blank lines (${count!.objects} empty objects)`,
+    );
   }
-  const select = keys.map(({ k }) => `json_extract_string(line, ${sqlString(`$."${k.replace(/"/g, '\\"')}"`)}) AS ${sqlIdent(k)}`).join(', ');
+  const select = keys
+    .map(({ k }) => `json_extract_string(line, ${sqlString(`$."${k.replace(/"/g, '\\"')}"`)}) AS ${sqlIdent(k)}`)
+    .join(', ');
   await conn.run(`COPY (SELECT ${select} FROM good) TO ${sqlString(landing)} (FORMAT parquet)`);
   await conn.run(
     `COPY (SELECT NULL::BIGINT AS source_row, source_file, line AS record,

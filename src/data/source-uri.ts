@@ -31,7 +31,9 @@ export async function resolveSourceUri(uri: string, dataDir: string): Promise<So
   const pattern = uri.startsWith('package:') ? resolvePackagePath(uri) : confineToDataDir(uri, dataDir);
   const format = FORMAT_BY_EXTENSION[path.extname(pattern).toLowerCase()];
   if (!format) {
-    throw new SourceUriError(`unsupported source format "${path.extname(pattern)}" in ${uri} (use .parquet, .csv, .jsonl or .ndjson)`);
+    throw new SourceUriError(
+      `unsupported source format "${path.extname(pattern)}" in ${uri} (use .parquet, .csv, .jsonl or .ndjson)`,
+    );
   }
   const files = await expandGlob(pattern);
   if (files.length === 0) throw new SourceUriError(`no file matches ${uri}`);
@@ -47,7 +49,9 @@ function resolvePackagePath(uri: string): string {
   if (!pkg || !file || parts.includes('..')) throw new SourceUriError(`malformed package URI ${uri}`);
   // Look the package up the way Node does, without require.resolve: packages with an `exports` map
   // (vega-datasets has one) refuse to resolve their data files.
-  const root = (require.resolve.paths(pkg) ?? []).map((dir) => path.join(dir, pkg)).find((dir) => existsSync(path.join(dir, 'package.json')));
+  const root = (require.resolve.paths(pkg) ?? [])
+    .map((dir) => path.join(dir, pkg))
+    .find((dir) => existsSync(path.join(dir, 'package.json')));
   if (!root) throw new SourceUriError(`package ${pkg} is not installed (run npm install)`);
   return path.join(root, file);
 }
@@ -72,7 +76,10 @@ async function expandGlob(pattern: string): Promise<string[]> {
   }
   const regex = new RegExp(`^${base.split('*').map(escapeRegex).join('.*')}$`);
   const names = await fs.readdir(dir).catch(() => [] as string[]);
-  return names.filter((n) => regex.test(n)).sort().map((n) => path.join(dir, n));
+  return names
+    .filter((n) => regex.test(n))
+    .sort()
+    .map((n) => path.join(dir, n));
 }
 
 function escapeRegex(text: string): string {

@@ -17,26 +17,59 @@ type Say = (text: string) => void;
  * monitoring run batch-scores them, measures drift against the promotion baseline, writes the report,
  * and starts the retraining child the spec's trigger calls for (once: a re-run finds it already done).
  */
-export async function monitoringDemo(client: Client, config: Config, say: Say, window: { from: string; to: string }): Promise<void> {
+export async function monitoringDemo(
+  client: Client,
+  config: Config,
+  say: Say,
+  window: { from: string; to: string },
+): Promise<void> {
   // History: a month of days per child run (one statement each), two at a time.
   const backfill = await startBackfill(client, config, { spec: 'flights', ...window, concurrency: 2, daysPerRun: 31 });
   const b = await backfill.result();
-  say(`   features ${window.from}..${window.to}, 31 days per run: ${b.total} partitions (${b.computed} computed, ${b.alreadyDone} already done)`);
+  say(
+    `   features ${window.from}..${window.to}, 31 days per run: ${b.total} partitions (${b.computed} computed, ${b.alreadyDone} already done)`,
+  );
   const handle = await startMonitoring(client, config, { spec: 'flights', ...window });
   const result = await handle.result();
   const dir = new ArtifactStore(config.dataDir).resolve(result.reportUri);
   const report = JSON.parse(await fs.readFile(path.join(dir, 'report.json'), 'utf8')) as MonitoringReport;
-  say(`   ${handle.workflowId}: ${report.predictions.batch} predictions batch-scored with v${result.version}, ${report.predictions.serving} served, ${report.predictions.labelled} labelled`);
-  if (report.performance) say(`   AUC ${report.performance.overall.auc.toFixed(4)} on the window against ${report.performance.reference.auc.toFixed(4)} on the model's test split`);
+  say(
+    `   ${handle.workflowId}: ${report.predictions.batch} predictions batch-scored with v${result.version}, ${report.predictions.serving} served, ${report.predictions.labelled} labelled`,
+  );
+  if (report.performance)
+    say(
+      `   AUC ${report.performance.overall.auc.toFixed(4)} on the window against ${report.performance.reference.auc.toFixed(4)} on the model's test split`,
+    );
   const segments = report.performance?.bySegment ?? [];
-  if (segments.length) say(`   per segment: ${segments.map((g) => `${g.name} ${g.auc?.toFixed(4) ?? '-'} (test ${g.referenceAuc?.toFixed(4) ?? '-'})`).join(', ')}`);
-  say(indent(table(['feature', 'method', 'statistic', 'threshold', 'drifted', 'mean then -> now'], [...report.drift.columns, ...(report.drift.prediction ? [report.drift.prediction] : [])].map((c) => [c.column, c.method, c.statistic.toFixed(4), c.threshold, c.drifted ? 'YES' : 'no', `${c.referenceMean.toFixed(3)} -> ${c.currentMean.toFixed(3)}`]))));
-  say(`   dataset drift: ${report.drift.dataset.drifted ? 'yes' : 'no'} (${report.drift.dataset.driftedColumns} of ${report.drift.dataset.columns} features)`);
+  if (segments.length)
+    say(
+      `   per segment: ${segments.map((g) => `${g.name} ${g.auc?.toFixed(4) ?? '-'} (test ${g.referenceAuc?.toFixed(4) ?? '-'})`).join(', ')}`,
+    );
+  say(
+    indent(
+      table(
+        ['feature', 'method', 'statistic', 'threshold', 'drifted', 'mean then -> now'],
+        [...report.drift.columns, ...(report.drift.prediction ? [report.drift.prediction] : [])].map((c) => [
+          c.column,
+          c.method,
+          c.statistic.toFixed(4),
+          c.threshold,
+          c.drifted ? 'YES' : 'no',
+          `${c.referenceMean.toFixed(3)} -> ${c.currentMean.toFixed(3)}`,
+        ]),
+      ),
+    ),
+  );
+  say(
+    `   dataset drift: ${report.drift.dataset.drifted ? 'yes' : 'no'} (${report.drift.dataset.driftedColumns} of ${report.drift.dataset.columns} features)`,
+  );
   if (result.retraining.started && result.retraining.workflowId) {
     const child = client.workflow.getHandle(result.retraining.workflowId);
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const progress = await child.query(progressQuery).catch(() => undefined);
-    say(`   retraining child started: ${result.retraining.workflowId} (stage ${progress?.stage ?? '?'}; it will wait for a reviewer)`);
+    say(
+      `   retraining child started: ${result.retraining.workflowId} (stage ${progress?.stage ?? '?'}; it will wait for a reviewer)`,
+    );
     say(`     why: ${result.retraining.why}`);
     say(`     ${workflowUiUrl(config.TEMPORAL_UI_URL, config.TEMPORAL_NAMESPACE, result.retraining.workflowId)}`);
   } else {
@@ -47,5 +80,8 @@ export async function monitoringDemo(client: Client, config: Config, say: Say, w
 }
 
 function indent(text: string): string {
-  return text.split('\n').map((l) => `     ${l}`).join('\n');
+  return text
+    .split('\n')
+    .map((l) => `     ${l}`)
+    .join('\n');
 }

@@ -39,7 +39,9 @@ export async function runDemo(client: Client, config: Config, logger: Logger, sa
   say(`\n1. Ingest ${spec.defaultSource} under contract ${spec.contract.name} ${spec.contract.version}`);
   const good = await startIngestion(client, config, { spec: 'flights', batch: '2001-h1', asOf });
   const r = await good.result();
-  say(`   ${r.rowsRead} rows read = ${r.rowsAccepted} accepted + ${r.rowsRejected} dead letters (source has ${r.sourceRows}), ${r.chunksTotal} checkpointed chunks`);
+  say(
+    `   ${r.rowsRead} rows read = ${r.rowsAccepted} accepted + ${r.rowsRejected} dead letters (source has ${r.sourceRows}), ${r.chunksTotal} checkpointed chunks`,
+  );
   say(`   dataset ${r.datasetUri}  hash ${r.outputHash.slice(0, 16)}...`);
   await showDeadLetters(config, r.deadLettersUri, say);
   await showWarnings(config, r.reportUri, say);
@@ -52,7 +54,9 @@ export async function runDemo(client: Client, config: Config, logger: Logger, sa
   say(`   Temporal UI: ${ui(backfill.workflowId)}`);
   await showOnlineLookup(config, say);
 
-  say('\n3. Train the flight-delay model on January-February: gates, staging skew check, a reviewer\'s approval, production');
+  say(
+    "\n3. Train the flight-delay model on January-February: gates, staging skew check, a reviewer's approval, production",
+  );
   await trainingDemo(client, config, logger, say, TRAINING_WINDOW);
 
   say('\n4. Monitor the January-February model on March-June: drift, the report, a retraining child');
@@ -60,7 +64,12 @@ export async function runDemo(client: Client, config: Config, logger: Logger, sa
 
   say('\n5. A nightly drop that silently lost 2% of its rows');
   const dropped = await writeDroppedCopy(config, spec.defaultSource);
-  const bad = await startIngestion(client, config, { spec: 'flights', batch: '2001-h1-redelivered', source: dropped, asOf });
+  const bad = await startIngestion(client, config, {
+    spec: 'flights',
+    batch: '2001-h1-redelivered',
+    source: dropped,
+    asOf,
+  });
   try {
     await bad.result();
     throw new Error('the 2%-short drop was published: the volume gate did not stop it');
@@ -82,9 +91,20 @@ async function showOnlineLookup(config: Config, say: Say): Promise<void> {
     const at = new Date('2001-03-01T09:30:00Z');
     say(`   online features for a flight ORD -> LAX at ${at.toISOString()}:`);
     const rows: (string | number)[][] = [];
-    for (const [entity, key] of [['origin', 'ORD'], ['destination', 'LAX'], ['route', 'ORD-LAX']] as const) {
+    for (const [entity, key] of [
+      ['origin', 'ORD'],
+      ['destination', 'LAX'],
+      ['route', 'ORD-LAX'],
+    ] as const) {
       const r = await lookupEntity(online, fs.name, fs.version, entity, key, at, servingPolicies(fs, entity));
-      for (const [name, f] of Object.entries(r.features)) rows.push([`${entity} ${key}`, name, f.value === null ? 'null' : Number(f.value.toFixed(4)), f.source, `${r.ageHours?.toFixed(1)} h`]);
+      for (const [name, f] of Object.entries(r.features))
+        rows.push([
+          `${entity} ${key}`,
+          name,
+          f.value === null ? 'null' : Number(f.value.toFixed(4)),
+          f.source,
+          `${r.ageHours?.toFixed(1)} h`,
+        ]);
     }
     say(indent(table(['entity', 'feature', 'value', 'source', 'age'], rows)));
   } finally {
@@ -101,7 +121,9 @@ async function writeDroppedCopy(config: Config, sourceUri: string): Promise<stri
   await fs.mkdir(path.dirname(out), { recursive: true });
   const db = await openDuckDb();
   await withConnection(db, (conn) =>
-    conn.run(`COPY (SELECT * EXCLUDE (file_row_number) FROM read_parquet(${sqlString(file!)}, file_row_number = true) WHERE file_row_number % 50 <> 7) TO ${sqlString(out)} (FORMAT parquet)`),
+    conn.run(
+      `COPY (SELECT * EXCLUDE (file_row_number) FROM read_parquet(${sqlString(file!)}, file_row_number = true) WHERE file_row_number % 50 <> 7) TO ${sqlString(out)} (FORMAT parquet)`,
+    ),
   );
   db.closeSync();
   return rel;
@@ -112,21 +134,44 @@ async function showDeadLetters(config: Config, uri: string, say: Say): Promise<v
   if (!files.length) return say('   no dead letters');
   const db = await openDuckDb();
   const rows = await withConnection(db, (conn) =>
-    queryRows<{ source_row: number; reason: string; record: string }>(conn, `SELECT source_row, reason, record FROM read_parquet([${files.map(sqlString).join(', ')}]) ORDER BY source_row LIMIT 5`),
+    queryRows<{ source_row: number; reason: string; record: string }>(
+      conn,
+      `SELECT source_row, reason, record FROM read_parquet([${files.map(sqlString).join(', ')}]) ORDER BY source_row LIMIT 5`,
+    ),
   );
   db.closeSync();
   say('   dead letters (every rejected row, with its reason):');
-  say(indent(table(['source row', 'reason', 'record'], rows.map((x) => [x.source_row, x.reason, x.record]))));
+  say(
+    indent(
+      table(
+        ['source row', 'reason', 'record'],
+        rows.map((x) => [x.source_row, x.reason, x.record]),
+      ),
+    ),
+  );
 }
 
 async function showWarnings(config: Config, reportUri: string, say: Say): Promise<void> {
   const file = new ArtifactStore(config.dataDir).resolve(reportUri);
-  const report = JSON.parse(await fs.readFile(file, 'utf8')) as { checks: { gate: string; subject: string; observed: string; expected: string; verdict: string; severity: string }[] };
+  const report = JSON.parse(await fs.readFile(file, 'utf8')) as {
+    checks: { gate: string; subject: string; observed: string; expected: string; verdict: string; severity: string }[];
+  };
   const failed = report.checks.filter((c) => c.verdict === 'fail');
   say(`   quality gates: ${report.checks.length} checks, ${failed.length} warnings (warnings do not stop the line):`);
-  if (failed.length) say(indent(table(['gate', 'subject', 'observed', 'expected'], failed.map((c) => [c.gate, c.subject, c.observed, c.expected]))));
+  if (failed.length)
+    say(
+      indent(
+        table(
+          ['gate', 'subject', 'observed', 'expected'],
+          failed.map((c) => [c.gate, c.subject, c.observed, c.expected]),
+        ),
+      ),
+    );
 }
 
 function indent(text: string): string {
-  return text.split('\n').map((l) => `     ${l}`).join('\n');
+  return text
+    .split('\n')
+    .map((l) => `     ${l}`)
+    .join('\n');
 }

@@ -20,10 +20,23 @@ export interface FeatureReport {
   passed: boolean;
 }
 
-export function buildFeatureReport(featureSet: string, version: string, partition: string, checks: FeatureCheck[]): FeatureReport {
+export function buildFeatureReport(
+  featureSet: string,
+  version: string,
+  partition: string,
+  checks: FeatureCheck[],
+): FeatureReport {
   const failed = checks.filter((c) => c.verdict === 'fail');
   const blockingFailures = failed.filter((c) => c.severity === 'blocking').length;
-  return { featureSet, version, partition, checks, blockingFailures, warnings: failed.length - blockingFailures, passed: blockingFailures === 0 };
+  return {
+    featureSet,
+    version,
+    partition,
+    checks,
+    blockingFailures,
+    warnings: failed.length - blockingFailures,
+    passed: blockingFailures === 0,
+  };
 }
 
 /** One line naming each failed check: what an alert and a workflow failure say. */

@@ -104,7 +104,13 @@ function snapshotFeatureItems(gs: EntityGroup[]): string[] {
 }
 
 /** The online snapshot of one entity: its features over the windows ending at `validFrom`. */
-export function onlineSnapshotSql(fs: FeatureSet, contract: Contract, source: string, entity: string, validFrom: string): string {
+export function onlineSnapshotSql(
+  fs: FeatureSet,
+  contract: Contract,
+  source: string,
+  entity: string,
+  validFrom: string,
+): string {
   const gs = groups(fs).filter((g) => g.entity === entity);
   if (gs.length === 0) throw new Error(`entity ${entity} has no entity features`);
   const keys = gs.map((_, i) => `SELECT k FROM g${i}`).join(' UNION ');
@@ -125,7 +131,14 @@ export function entitiesWithFeatures(fs: FeatureSet): string[] {
 export function definitionHash(fs: FeatureSet): string {
   const computation = {
     entities: fs.entities.map((e) => ({ name: e.name, key: e.key })),
-    features: fs.features.map((f) => ({ name: f.name, kind: f.kind, entity: f.entity, windowDays: f.windowDays, sql: f.sql, fillMissing: f.fillMissing })),
+    features: fs.features.map((f) => ({
+      name: f.name,
+      kind: f.kind,
+      entity: f.entity,
+      windowDays: f.windowDays,
+      sql: f.sql,
+      fillMissing: f.fillMissing,
+    })),
   };
   return crypto.createHash('sha256').update(JSON.stringify(computation)).digest('hex');
 }
@@ -180,7 +193,13 @@ export function offlineRangeOrder(contract: Contract): string {
  * snapshot of the newest day whose windows (ending at that day + 1) hold the key, with that day + 1
  * in `valid_from` (YYYY-MM-DD).
  */
-export function onlineRangeSnapshotSql(fs: FeatureSet, contract: Contract, source: string, entity: string, days: readonly string[]): string {
+export function onlineRangeSnapshotSql(
+  fs: FeatureSet,
+  contract: Contract,
+  source: string,
+  entity: string,
+  days: readonly string[],
+): string {
   const gs = groups(fs).filter((g) => g.entity === entity);
   if (gs.length === 0) throw new Error(`entity ${entity} has no entity features`);
   const keys = gs.map((_, i) => `SELECT d, k FROM g${i}`).join(' UNION ');

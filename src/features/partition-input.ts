@@ -17,7 +17,14 @@ export interface ExtractedPartition {
 }
 
 /** Copies the rows a partition needs (its day and the window before it) out of the input dataset. */
-export async function extractPartition(conn: DuckDBConnection, fs: FeatureSet, contract: Contract, inputFiles: string[], partition: string, out: string): Promise<ExtractedPartition> {
+export async function extractPartition(
+  conn: DuckDBConnection,
+  fs: FeatureSet,
+  contract: Contract,
+  inputFiles: string[],
+  partition: string,
+  out: string,
+): Promise<ExtractedPartition> {
   const t = sqlIdent(contract.eventTime);
   const from = addDays(partition, -maxWindowDays(fs));
   const until = addDays(partition, 1);
@@ -33,7 +40,12 @@ export async function extractPartition(conn: DuckDBConnection, fs: FeatureSet, c
             count(DISTINCT CAST(${t} AS DATE)) FILTER (WHERE ${t} < TIMESTAMP ${sqlString(partition)}) AS history_days
      FROM read_parquet(${sqlString(out)})`,
   );
-  return { partitionRows: counts!.partition_rows, historyRows: counts!.history_rows, historyDays: counts!.history_days, newestEvent: await newestEvent(conn, contract, inputFiles) };
+  return {
+    partitionRows: counts!.partition_rows,
+    historyRows: counts!.history_rows,
+    historyDays: counts!.history_days,
+    newestEvent: await newestEvent(conn, contract, inputFiles),
+  };
 }
 
 /**
@@ -41,20 +53,38 @@ export async function extractPartition(conn: DuckDBConnection, fs: FeatureSet, c
  * input dataset, once, and gives each day what extractPartition would have: the same counts from one
  * GROUP BY, and the input's newest event.
  */
-export async function extractRange(conn: DuckDBConnection, fs: FeatureSet, contract: Contract, inputFiles: string[], days: readonly string[], out: string): Promise<Map<string, ExtractedPartition>> {
+export async function extractRange(
+  conn: DuckDBConnection,
+  fs: FeatureSet,
+  contract: Contract,
+  inputFiles: string[],
+  days: readonly string[],
+  out: string,
+): Promise<Map<string, ExtractedPartition>> {
   const t = sqlIdent(contract.eventTime);
   const window = maxWindowDays(fs);
   await conn.run(
     `COPY (SELECT * FROM read_parquet(${sqlFileList(inputFiles)}) WHERE ${t} >= TIMESTAMP ${sqlString(addDays(days[0]!, -window))} AND ${t} < TIMESTAMP ${sqlString(addDays(days.at(-1)!, 1))})
      TO ${sqlString(out)} (FORMAT parquet)`,
   );
-  const perDay = await queryRows<{ day: string; n: number }>(conn, `SELECT strftime(CAST(${t} AS DATE), '%Y-%m-%d') AS day, count(*) AS n FROM read_parquet(${sqlString(out)}) GROUP BY 1`);
+  const perDay = await queryRows<{ day: string; n: number }>(
+    conn,
+    `SELECT strftime(CAST(${t} AS DATE), '%Y-%m-%d') AS day, count(*) AS n FROM read_parquet(${sqlString(out)}) GROUP BY 1`,
+  );
   const rowsOn = new Map(perDay.map((r) => [r.day, r.n]));
   const newest = await newestEvent(conn, contract, inputFiles);
   return new Map(
     days.map((day) => {
       const before = Array.from({ length: window }, (_, i) => rowsOn.get(addDays(day, -(i + 1))) ?? 0);
-      return [day, { partitionRows: rowsOn.get(day) ?? 0, historyRows: before.reduce((a, b) => a + b, 0), historyDays: before.filter((n) => n > 0).length, newestEvent: newest }];
+      return [
+        day,
+        {
+          partitionRows: rowsOn.get(day) ?? 0,
+          historyRows: before.reduce((a, b) => a + b, 0),
+          historyDays: before.filter((n) => n > 0).length,
+          newestEvent: newest,
+        },
+      ];
     }),
   );
 }
@@ -69,7 +99,10 @@ async function newestEvent(conn: DuckDBConnection, contract: Contract, inputFile
   );
   if (newest?.newest) return newest.newest;
   // Files written without statistics: scan after all.
-  const [scanned] = await queryRows<{ newest: string | null }>(conn, `SELECT strftime(max(${t}), '%Y-%m-%dT%H:%M:%S.000Z') AS newest FROM read_parquet(${sqlFileList(inputFiles)})`);
+  const [scanned] = await queryRows<{ newest: string | null }>(
+    conn,
+    `SELECT strftime(max(${t}), '%Y-%m-%dT%H:%M:%S.000Z') AS newest FROM read_parquet(${sqlFileList(inputFiles)})`,
+  );
   return scanned?.newest ?? null;
 }
 
@@ -78,7 +111,13 @@ async function newestEvent(conn: DuckDBConnection, contract: Contract, inputFile
  * the partition's day, or holds no rows for it. Degraded: too few rows against recent partitions,
  * or windows with missing days (features would be computed on a partial week).
  */
-export function checkPartitionInput(fs: FeatureSet, contract: Contract, partition: string, extracted: ExtractedPartition, recentRows: number[]): FeatureCheck[] {
+export function checkPartitionInput(
+  fs: FeatureSet,
+  contract: Contract,
+  partition: string,
+  extracted: ExtractedPartition,
+  recentRows: number[],
+): FeatureCheck[] {
   const v = fs.validation;
   const checks: FeatureCheck[] = [];
   // A date event time stamps the whole day at its midnight: any row of the day shows it was delivered.
@@ -89,10 +128,15 @@ export function checkPartitionInput(fs: FeatureSet, contract: Contract, partitio
     subject: 'input',
     check: 'freshness',
     observed: extracted.newestEvent ?? 'no rows',
-    expected: daily ? `events of ${partition} (dates, stamped at ${reachedAt})` : `events up to the end of ${partition} (${addDays(partition, 1)}T00:00:00.000Z)`,
+    expected: daily
+      ? `events of ${partition} (dates, stamped at ${reachedAt})`
+      : `events up to the end of ${partition} (${addDays(partition, 1)}T00:00:00.000Z)`,
     verdict: reached && extracted.partitionRows > 0 ? 'pass' : 'fail',
     severity: 'blocking',
-    detail: extracted.partitionRows === 0 ? `no rows for ${partition} in the input` : `newest input event ${extracted.newestEvent}, before the end of ${partition}`,
+    detail:
+      extracted.partitionRows === 0
+        ? `no rows for ${partition} in the input`
+        : `newest input event ${extracted.newestEvent}, before the end of ${partition}`,
   });
   const needed = Math.min(v.minHistoryDays, maxWindowDays(fs));
   checks.push({
@@ -105,7 +149,15 @@ export function checkPartitionInput(fs: FeatureSet, contract: Contract, partitio
     detail: `${extracted.historyDays} of the ${needed} days before ${partition} have rows: windows would be incomplete`,
   });
   if (recentRows.length === 0) {
-    checks.push({ subject: 'input', check: 'rows', observed: String(extracted.partitionRows), expected: 'a baseline of earlier partitions', verdict: 'skipped', severity: 'blocking', detail: 'no earlier partition yet' });
+    checks.push({
+      subject: 'input',
+      check: 'rows',
+      observed: String(extracted.partitionRows),
+      expected: 'a baseline of earlier partitions',
+      verdict: 'skipped',
+      severity: 'blocking',
+      detail: 'no earlier partition yet',
+    });
   } else {
     const baseline = median(recentRows);
     const floor = v.minRowsRatio * baseline;

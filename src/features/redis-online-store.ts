@@ -77,13 +77,15 @@ export class RedisOnlineStore implements OnlineStore {
     const rows: OnlineRow[] = [];
     for (const batch of batches(entityKeys)) {
       const pipeline = this.redis.pipeline();
-      for (const entityKey of batch) pipeline.hmget(rowKey(featureSet, version, entityType, entityKey), 'values', 'validFrom');
+      for (const entityKey of batch)
+        pipeline.hmget(rowKey(featureSet, version, entityType, entityKey), 'values', 'validFrom');
       const replies = (await pipeline.exec()) ?? [];
       replies.forEach(([error, reply], i) => {
         if (error) throw error;
         const [values, validFrom] = reply as [string | null, string | null];
         // A hash deleted behind our back (e.g. manual cleanup) leaves a dangling index entry: skip it.
-        if (values !== null && validFrom !== null) rows.push({ entityKey: batch[i]!, values: parseValues(values), validFrom });
+        if (values !== null && validFrom !== null)
+          rows.push({ entityKey: batch[i]!, values: parseValues(values), validFrom });
       });
     }
     return rows.sort(byEntityKey);

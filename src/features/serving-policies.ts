@@ -6,6 +6,13 @@ export function servingPolicies(fs: FeatureSet, entity: string): Record<string, 
   return Object.fromEntries(
     fs.features
       .filter((f) => f.kind === 'entity' && f.entity === entity)
-      .map((f) => [f.name, { maxStalenessHours: f.serving?.maxStalenessHours ?? 48, toleranceHours: f.serving?.toleranceHours ?? 72, default: f.serving?.default ?? null }]),
+      .map((f) => [
+        f.name,
+        {
+          maxStalenessHours: f.serving?.maxStalenessHours ?? 48,
+          toleranceHours: f.serving?.toleranceHours ?? 72,
+          default: f.serving?.default ?? null,
+        },
+      ]),
   );
 }

@@ -7,7 +7,10 @@ import type { FeatureCheck } from './feature-report';
 
 export interface FeatureStats {
   rows: number;
-  features: Record<string, { nulls: number; min: number | null; max: number | null; mean: number | null; outOfRange: number }>;
+  features: Record<
+    string,
+    { nulls: number; min: number | null; max: number | null; mean: number | null; outOfRange: number }
+  >;
 }
 
 /** Per-feature statistics of a computed partition, in one scan. */
@@ -22,10 +25,19 @@ export async function featureStats(conn: DuckDBConnection, fs: FeatureSet, file:
       `count(*) FILTER (WHERE ${c} < ${f.range[0]} OR ${c} > ${f.range[1]} OR isnan(${c})) AS out${i}`,
     ];
   });
-  const [row] = await queryRows<Record<string, number | null>>(conn, `SELECT count(*) AS rows, ${parts.join(', ')} FROM read_parquet(${sqlString(file)})`);
+  const [row] = await queryRows<Record<string, number | null>>(
+    conn,
+    `SELECT count(*) AS rows, ${parts.join(', ')} FROM read_parquet(${sqlString(file)})`,
+  );
   const features: FeatureStats['features'] = {};
   fs.features.forEach((f, i) => {
-    features[f.name] = { nulls: row![`n${i}`]!, min: row![`lo${i}`] ?? null, max: row![`hi${i}`] ?? null, mean: row![`mean${i}`] ?? null, outOfRange: row![`out${i}`]! };
+    features[f.name] = {
+      nulls: row![`n${i}`]!,
+      min: row![`lo${i}`] ?? null,
+      max: row![`hi${i}`] ?? null,
+      mean: row![`mean${i}`] ?? null,
+      outOfRange: row![`out${i}`]!,
+    };
   });
   return { rows: row!.rows!, features };
 }
@@ -34,7 +46,12 @@ export async function featureStats(conn: DuckDBConnection, fs: FeatureSet, file:
  * Judges computed features: null share and out-of-range share are blocking (a broken feature must
  * not reach training or serving); a distribution shift against the previous partition is a warning.
  */
-export async function validateFeatures(conn: DuckDBConnection, fs: FeatureSet, file: string, previousFile: string | undefined): Promise<{ stats: FeatureStats; checks: FeatureCheck[] }> {
+export async function validateFeatures(
+  conn: DuckDBConnection,
+  fs: FeatureSet,
+  file: string,
+  previousFile: string | undefined,
+): Promise<{ stats: FeatureStats; checks: FeatureCheck[] }> {
   const stats = await featureStats(conn, fs, file);
   const checks: FeatureCheck[] = [];
   const share = (n: number) => (stats.rows === 0 ? 0 : n / stats.rows);
@@ -66,8 +83,19 @@ export async function validateFeatures(conn: DuckDBConnection, fs: FeatureSet, f
 }
 
 /** PSI on the previous partition's deciles (the project's one PSI convention, src/stats/psi.ts). */
-async function driftCheck(conn: DuckDBConnection, feature: string, file: string, previousFile: string | undefined, maxPsi: number): Promise<FeatureCheck> {
-  const base = { subject: feature, check: 'distribution' as const, expected: `PSI <= ${maxPsi} against the previous partition`, severity: 'warning' as const };
+async function driftCheck(
+  conn: DuckDBConnection,
+  feature: string,
+  file: string,
+  previousFile: string | undefined,
+  maxPsi: number,
+): Promise<FeatureCheck> {
+  const base = {
+    subject: feature,
+    check: 'distribution' as const,
+    expected: `PSI <= ${maxPsi} against the previous partition`,
+    severity: 'warning' as const,
+  };
   if (!previousFile) return { ...base, observed: 'n/a', verdict: 'skipped', detail: 'no previous partition' };
   const c = sqlIdent(feature);
   const [edges] = await queryRows<{ q: number[] | null }>(
@@ -77,11 +105,19 @@ async function driftCheck(conn: DuckDBConnection, feature: string, file: string,
   if (!edges?.q) return { ...base, observed: 'n/a', verdict: 'skipped', detail: 'previous partition has no values' };
   const bin = `CASE ${edges.q.map((e, i) => `WHEN ${c} <= ${e} THEN ${i}`).join(' ')} ELSE ${edges.q.length} END`;
   const counts = async (f: string) => {
-    const rows = await queryRows<{ b: number; n: number }>(conn, `SELECT ${bin} AS b, count(*) AS n FROM read_parquet(${sqlString(f)}) WHERE ${c} IS NOT NULL GROUP BY 1`);
+    const rows = await queryRows<{ b: number; n: number }>(
+      conn,
+      `SELECT ${bin} AS b, count(*) AS n FROM read_parquet(${sqlString(f)}) WHERE ${c} IS NOT NULL GROUP BY 1`,
+    );
     const out = new Array<number>(edges.q!.length + 1).fill(0);
     for (const r of rows) out[r.b] = r.n;
     return out;
   };
   const psi = psiFromCounts(Float64Array.from(await counts(previousFile)), Float64Array.from(await counts(file)));
-  return { ...base, observed: formatNumber(psi), verdict: psi <= maxPsi ? 'pass' : 'fail', detail: `PSI ${formatNumber(psi)} > ${maxPsi} against the previous partition` };
+  return {
+    ...base,
+    observed: formatNumber(psi),
+    verdict: psi <= maxPsi ? 'pass' : 'fail',
+    detail: `PSI ${formatNumber(psi)} > ${maxPsi} against the previous partition`,
+  };
 }

@@ -38,7 +38,13 @@ export function checkBias(evaluation: Evaluation, bounds: ModelSpec['bias']): Bi
       const value = scope.metrics?.[metric] ?? null;
       const below = value !== null && min !== undefined && value < min;
       const above = value !== null && max !== undefined && value > max;
-      rows.push({ segment: scope.name, metric, value, bound: boundText(min, max), verdict: value === null || below || above ? 'fail' : 'pass' });
+      rows.push({
+        segment: scope.name,
+        metric,
+        value,
+        bound: boundText(min, max),
+        verdict: value === null || below || above ? 'fail' : 'pass',
+      });
       if (below) failures.push(`${label} ${metric} ${value.toFixed(4)} below ${min}`);
       if (above) failures.push(`${label} ${metric} ${value.toFixed(4)} above ${max}`);
     }

@@ -7,9 +7,11 @@ export type Columns = readonly Float64Array[];
 
 /** Throws unless there are `features` columns of exactly `rows` values each. */
 export function checkColumns(columns: Columns, rows: number, features: number): void {
-  if (!Number.isInteger(rows) || rows < 0) throw new RangeError(`row count must be a non-negative integer, got ${rows}`);
+  if (!Number.isInteger(rows) || rows < 0)
+    throw new RangeError(`row count must be a non-negative integer, got ${rows}`);
   if (columns.length !== features) throw new RangeError(`expected ${features} feature columns, got ${columns.length}`);
   columns.forEach((column, j) => {
-    if (column.length !== rows) throw new RangeError(`feature column ${j} has ${column.length} values, expected ${rows}`);
+    if (column.length !== rows)
+      throw new RangeError(`feature column ${j} has ${column.length} values, expected ${rows}`);
   });
 }

@@ -34,7 +34,8 @@ export function evaluateRows(
   meta: { split: string; from: string; to: string },
 ): Evaluation {
   const { labels } = rangeView(matrix, range);
-  if (scores.length !== labels.length) throw new RangeError(`${scores.length} scores for the ${labels.length} rows of the ${meta.split} split`);
+  if (scores.length !== labels.length)
+    throw new RangeError(`${scores.length} scores for the ${labels.length} rows of the ${meta.split} split`);
   const positives = countOnes(labels);
   const missing = whyNoMetrics(labels.length, positives);
   if (missing) throw new RangeError(`cannot evaluate the ${meta.split} split (${meta.from}..${meta.to}): ${missing}`);

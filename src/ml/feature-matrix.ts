@@ -43,15 +43,19 @@ export function checkMatrix(m: FeatureMatrix): void {
   checkColumns(m.columns, rows, m.features.length);
   if (m.labels.length !== rows) throw new RangeError(`labels have ${m.labels.length} values, expected ${rows}`);
   if (m.dayIndex.length !== rows) throw new RangeError(`day index has ${m.dayIndex.length} values, expected ${rows}`);
-  if (m.segmentMasks.length !== m.segments.length) throw new RangeError(`${m.segmentMasks.length} segment masks for ${m.segments.length} segments`);
-  if (m.days.length > MAX_DAYS) throw new RangeError(`${m.days.length} distinct days, at most ${MAX_DAYS} fit the day index`);
+  if (m.segmentMasks.length !== m.segments.length)
+    throw new RangeError(`${m.segmentMasks.length} segment masks for ${m.segments.length} segments`);
+  if (m.days.length > MAX_DAYS)
+    throw new RangeError(`${m.days.length} distinct days, at most ${MAX_DAYS} fit the day index`);
   checkBytes(m.labels, 'label');
   m.segmentMasks.forEach((mask, k) => {
-    if (mask.length !== rows) throw new RangeError(`segment ${m.segments[k]} mask has ${mask.length} values, expected ${rows}`);
+    if (mask.length !== rows)
+      throw new RangeError(`segment ${m.segments[k]} mask has ${mask.length} values, expected ${rows}`);
     checkBytes(mask, `segment ${m.segments[k]} mask`);
   });
   for (let k = 1; k < m.days.length; k++) {
-    if (!(m.days[k - 1]! < m.days[k]!)) throw new RangeError(`days are not distinct and ascending: ${m.days[k - 1]} then ${m.days[k]}`);
+    if (!(m.days[k - 1]! < m.days[k]!))
+      throw new RangeError(`days are not distinct and ascending: ${m.days[k - 1]} then ${m.days[k]}`);
   }
   checkSortedDayIndex(m.dayIndex, m.days.length);
 }
@@ -74,7 +78,13 @@ export function rowRange(m: FeatureMatrix, fromDay: string, toDay: string): RowR
 
 /** Feature columns and labels of a row range as subarray views (no copies): a model's training data. */
 export function rangeView(m: FeatureMatrix, range: RowRange): { columns: Float64Array[]; labels: Uint8Array } {
-  if (!(Number.isInteger(range.start) && Number.isInteger(range.end) && 0 <= range.start && range.start <= range.end && range.end <= m.rows)) {
+  if (!(
+    Number.isInteger(range.start) &&
+    Number.isInteger(range.end) &&
+    0 <= range.start &&
+    range.start <= range.end &&
+    range.end <= m.rows
+  )) {
     throw new RangeError(`row range [${range.start}, ${range.end}) is outside the matrix's ${m.rows} rows`);
   }
   return {
@@ -87,7 +97,8 @@ function checkSortedDayIndex(dayIndex: Uint16Array, days: number): void {
   for (let i = 0; i < dayIndex.length; i++) {
     const d = dayIndex[i]!;
     if (d >= days) throw new RangeError(`row ${i} has day index ${d}, but there are ${days} days`);
-    if (i > 0 && d < dayIndex[i - 1]!) throw new RangeError(`rows are not sorted by day: row ${i} is on an earlier day than row ${i - 1}`);
+    if (i > 0 && d < dayIndex[i - 1]!)
+      throw new RangeError(`rows are not sorted by day: row ${i} is on an earlier day than row ${i - 1}`);
   }
 }
 

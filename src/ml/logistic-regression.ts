@@ -70,7 +70,8 @@ export async function train(data: TrainingData, options: TrainOptions, hooks: Tr
   const { l2, maxIterations, tolerance } = options;
   const positives = checkTrainingData(columns, labels);
   if (!(l2 > 0) || !Number.isFinite(l2)) throw new RangeError(`l2 must be a positive number, got ${l2}`);
-  if (!Number.isInteger(maxIterations) || maxIterations < 0) throw new RangeError(`maxIterations must be a non-negative integer, got ${maxIterations}`);
+  if (!Number.isInteger(maxIterations) || maxIterations < 0)
+    throw new RangeError(`maxIterations must be a non-negative integer, got ${maxIterations}`);
   if (!(tolerance >= 0)) throw new RangeError(`tolerance must be >= 0, got ${tolerance}`);
 
   const d = columns.length;
@@ -99,7 +100,9 @@ export async function train(data: TrainingData, options: TrainOptions, hooks: Tr
   linearPredictor(columns, weights, intercept, eta);
   let loss = objective(eta, labels, weights, l2);
   if (start && Math.abs(loss - start.loss) > RESUME_LOSS_RTOL * Math.max(1, Math.abs(start.loss))) {
-    throw new Error(`checkpoint loss ${start.loss} does not match ${loss} recomputed on this data: resuming from another run's checkpoint?`);
+    throw new Error(
+      `checkpoint loss ${start.loss} does not match ${loss} recomputed on this data: resuming from another run's checkpoint?`,
+    );
   }
 
   let converged = false;
@@ -273,7 +276,8 @@ function checkTrainingData(columns: Columns, labels: Uint8Array): number {
   if (positives === 0 || positives === labels.length) throw new RangeError('training labels need both classes');
   columns.forEach((column, j) => {
     for (let i = 0; i < column.length; i++) {
-      if (!Number.isFinite(column[i]!)) throw new RangeError(`feature column ${j} row ${i} is ${column[i]}: standardize (impute) before training`);
+      if (!Number.isFinite(column[i]!))
+        throw new RangeError(`feature column ${j} row ${i} is ${column[i]}: standardize (impute) before training`);
     }
   });
   return positives;
@@ -281,7 +285,8 @@ function checkTrainingData(columns: Columns, labels: Uint8Array): number {
 
 function checkCheckpoint(checkpoint: Checkpoint, features: number, maxIterations: number): void {
   const { iteration, weights, intercept } = checkpoint;
-  if (weights.length !== features) throw new RangeError(`checkpoint has ${weights.length} weights, the data ${features} features`);
+  if (weights.length !== features)
+    throw new RangeError(`checkpoint has ${weights.length} weights, the data ${features} features`);
   if (!Number.isInteger(iteration) || iteration < 0 || iteration > maxIterations) {
     throw new RangeError(`checkpoint iteration ${iteration} is outside 0..${maxIterations}`);
   }

@@ -43,7 +43,14 @@ type Header = z.infer<typeof HeaderSchema>;
 export async function writeMatrixFile(file: string, m: FeatureMatrix): Promise<{ sha256: string; bytes: number }> {
   checkHostEndianness();
   checkMatrix(m);
-  const header: Header = { format: FORMAT, version: VERSION, features: m.features, segments: m.segments, rows: m.rows, days: m.days };
+  const header: Header = {
+    format: FORMAT,
+    version: VERSION,
+    features: m.features,
+    segments: m.segments,
+    rows: m.rows,
+    days: m.days,
+  };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const headerBytes = padded(json.length);
   const prefix = Buffer.alloc(PREFIX_BYTES + headerBytes, 0x20);
@@ -61,7 +68,7 @@ export async function writeMatrixFile(file: string, m: FeatureMatrix): Promise<{
     const write = async (data: Uint8Array): Promise<void> => {
       hash.update(data);
       bytes += data.length;
-      for (let written = 0; written < data.length; ) {
+      for (let written = 0; written < data.length;) {
         written += (await handle.write(data, written, data.length - written)).bytesWritten;
       }
     };
@@ -90,10 +97,12 @@ export async function writeMatrixFile(file: string, m: FeatureMatrix): Promise<{
 export async function readMatrixFile(file: string): Promise<FeatureMatrix> {
   checkHostEndianness();
   let data: Uint8Array = await fs.readFile(file);
-  if (data.length < PREFIX_BYTES || !MAGIC.equals(data.subarray(0, MAGIC.length))) throw unreadable(file, 'wrong magic bytes');
+  if (data.length < PREFIX_BYTES || !MAGIC.equals(data.subarray(0, MAGIC.length)))
+    throw unreadable(file, 'wrong magic bytes');
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const headerBytes = view.getUint32(8, true);
-  if (headerBytes % 8 !== 0 || PREFIX_BYTES + headerBytes > data.length) throw unreadable(file, `bad header length ${headerBytes}`);
+  if (headerBytes % 8 !== 0 || PREFIX_BYTES + headerBytes > data.length)
+    throw unreadable(file, `bad header length ${headerBytes}`);
   let raw: unknown;
   try {
     raw = JSON.parse(Buffer.from(data.buffer, data.byteOffset + PREFIX_BYTES, headerBytes).toString('utf8'));
@@ -106,8 +115,14 @@ export async function readMatrixFile(file: string): Promise<FeatureMatrix> {
   const { rows } = header;
 
   const expected =
-    PREFIX_BYTES + headerBytes + header.features.length * padded(rows * 8) + padded(rows) + padded(rows * 2) + header.segments.length * padded(rows);
-  if (data.length !== expected) throw unreadable(file, `${data.length} bytes, the header implies ${expected} (truncated or corrupt)`);
+    PREFIX_BYTES +
+    headerBytes +
+    header.features.length * padded(rows * 8) +
+    padded(rows) +
+    padded(rows * 2) +
+    header.segments.length * padded(rows);
+  if (data.length !== expected)
+    throw unreadable(file, `${data.length} bytes, the header implies ${expected} (truncated or corrupt)`);
 
   // Typed-array views need their offset aligned to the element size; sections are 8-aligned
   // relative to the file, so only the buffer's own offset can break that (copy once if it does).
@@ -122,7 +137,16 @@ export async function readMatrixFile(file: string): Promise<FeatureMatrix> {
   const labels = new Uint8Array(data.buffer, next(rows), rows);
   const dayIndex = new Uint16Array(data.buffer, next(rows * 2), rows);
   const segmentMasks = header.segments.map(() => new Uint8Array(data.buffer, next(rows), rows));
-  const m: FeatureMatrix = { features: header.features, segments: header.segments, rows, columns, labels, days: header.days, dayIndex, segmentMasks };
+  const m: FeatureMatrix = {
+    features: header.features,
+    segments: header.segments,
+    rows,
+    columns,
+    labels,
+    days: header.days,
+    dayIndex,
+    segmentMasks,
+  };
   try {
     checkMatrix(m);
   } catch (error) {

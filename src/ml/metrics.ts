@@ -125,7 +125,8 @@ export function calibration(labels: Uint8Array, scores: Float64Array, bins = 10)
     const count = counts[k]!;
     const meanPredicted = count > 0 ? scoreSums[k]! / count : null;
     const observedRate = count > 0 ? positives[k]! / count : null;
-    if (meanPredicted !== null && observedRate !== null) ece += (count / labels.length) * Math.abs(meanPredicted - observedRate);
+    if (meanPredicted !== null && observedRate !== null)
+      ece += (count / labels.length) * Math.abs(meanPredicted - observedRate);
     out.push({ lower: k / bins, upper: (k + 1) / bins, count, meanPredicted, observedRate });
   }
   return { bins: out, ece };

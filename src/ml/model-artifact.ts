@@ -51,7 +51,8 @@ export const ModelArtifactSchema = z
   .strict()
   .superRefine((a, ctx) => {
     const d = a.features.length;
-    if (new Set(a.features).size !== d) ctx.addIssue({ code: 'custom', message: 'duplicate feature names', path: ['features'] });
+    if (new Set(a.features).size !== d)
+      ctx.addIssue({ code: 'custom', message: 'duplicate feature names', path: ['features'] });
     for (const [name, length] of [
       ['weights', a.weights.length],
       ['standardizer.means', a.standardizer.means.length],

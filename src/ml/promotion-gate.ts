@@ -23,7 +23,8 @@ export interface PromotionComparison {
   summary: string;
 }
 
-export type PromotionReference = { kind: 'production'; version: number; evaluation: Evaluation } | { kind: 'baseline'; evaluation: Evaluation };
+export type PromotionReference =
+  { kind: 'production'; version: number; evaluation: Evaluation } | { kind: 'baseline'; evaluation: Evaluation };
 
 /** Metrics where smaller is better; every other gate metric is higher-is-better. */
 const LOWER_IS_BETTER: ReadonlySet<GateMetric> = new Set<GateMetric>(['logLoss', 'ece']);
@@ -45,7 +46,11 @@ const EPSILON = 1e-12;
  * no metrics for is shown but not gated. Against the baseline the overall metric must improve by
  * at least `minLiftOverBaseline`; segment rows are informational (the baseline ranks nothing).
  */
-export function comparePromotion(candidate: Evaluation, reference: PromotionReference, criteria: ModelSpec['promotion']): PromotionComparison {
+export function comparePromotion(
+  candidate: Evaluation,
+  reference: PromotionReference,
+  criteria: ModelSpec['promotion'],
+): PromotionComparison {
   checkSameRows(candidate, reference.evaluation);
   const { metric } = criteria;
   const direction = LOWER_IS_BETTER.has(metric) ? -1 : 1;
@@ -58,7 +63,15 @@ export function comparePromotion(candidate: Evaluation, reference: PromotionRefe
   const overallPasses = direction * (c - r) >= minGain - EPSILON;
   const needs = `${direction > 0 ? '+' : '-'}${minGain}`;
   const rows: ComparisonRow[] = [
-    { scope: 'overall', metric, candidate: c, reference: r, difference: c - r, required: `${direction > 0 ? '>=' : '<='} ${needs} vs ${against}`, verdict: overallPasses ? 'pass' : 'fail' },
+    {
+      scope: 'overall',
+      metric,
+      candidate: c,
+      reference: r,
+      difference: c - r,
+      required: `${direction > 0 ? '>=' : '<='} ${needs} vs ${against}`,
+      verdict: overallPasses ? 'pass' : 'fail',
+    },
   ];
   const overallText = `${metric} ${fixed(c)} vs ${name} ${fixed(r)} (${signed(c - r)}, needs ${needs})`;
   const failures = overallPasses ? [] : [overallText];
@@ -91,7 +104,9 @@ export function comparePromotion(candidate: Evaluation, reference: PromotionRefe
 
   const passed = failures.length === 0;
   const summary = passed
-    ? [overallText, ...(gatedSegments > 0 ? [`${gatedSegments} segment(s) within tolerance ${tolerance}`] : [])].join('; ')
+    ? [overallText, ...(gatedSegments > 0 ? [`${gatedSegments} segment(s) within tolerance ${tolerance}`] : [])].join(
+        '; ',
+      )
     : failures.join('; ');
   return {
     against,
@@ -106,7 +121,9 @@ export function comparePromotion(candidate: Evaluation, reference: PromotionRefe
 function checkSameRows(candidate: Evaluation, reference: Evaluation): void {
   const describe = (e: Evaluation): string => `${e.split} ${e.from}..${e.to} (${e.rows} rows)`;
   if (describe(candidate) !== describe(reference)) {
-    throw new Error(`promotion compares evaluations of different rows: candidate ${describe(candidate)}, reference ${describe(reference)}`);
+    throw new Error(
+      `promotion compares evaluations of different rows: candidate ${describe(candidate)}, reference ${describe(reference)}`,
+    );
   }
 }
 

@@ -54,7 +54,8 @@ export class Standardizer {
     if (json.means.length !== json.stds.length) throw new RangeError('standardizer means and stds differ in length');
     json.means.forEach((m, j) => {
       const s = json.stds[j]!;
-      if (!Number.isFinite(m) || !Number.isFinite(s) || s <= 0) throw new RangeError(`invalid standardizer entry ${j}: mean ${m}, std ${s}`);
+      if (!Number.isFinite(m) || !Number.isFinite(s) || s <= 0)
+        throw new RangeError(`invalid standardizer entry ${j}: mean ${m}, std ${s}`);
     });
     return new Standardizer([...json.means], [...json.stds]);
   }

@@ -29,9 +29,11 @@ export interface SplitFractions {
  */
 export function splitDays(days: string[], fractions: SplitFractions): TimeSplit {
   const n = days.length;
-  if (n < 3) throw new RangeError(`a time split needs at least 3 days (one each for train, validation and test), got ${n}`);
+  if (n < 3)
+    throw new RangeError(`a time split needs at least 3 days (one each for train, validation and test), got ${n}`);
   for (let i = 1; i < n; i++) {
-    if (!(days[i - 1]! < days[i]!)) throw new RangeError(`days must be distinct and ascending: ${days[i - 1]} then ${days[i]}`);
+    if (!(days[i - 1]! < days[i]!))
+      throw new RangeError(`days must be distinct and ascending: ${days[i - 1]} then ${days[i]}`);
   }
   for (const [name, share] of Object.entries(fractions)) {
     if (!(share > 0 && share < 1)) throw new RangeError(`split fraction ${name} must be between 0 and 1, got ${share}`);

@@ -33,13 +33,18 @@ export interface DriftResult {
  */
 export function computeDrift(input: DriftInput): DriftResult {
   const { reference, current, columns, settings } = input;
-  if (columns.includes(PREDICTION_COLUMN)) throw new Error(`${PREDICTION_COLUMN} is judged apart from the features: leave it out of columns`);
+  if (columns.includes(PREDICTION_COLUMN))
+    throw new Error(`${PREDICTION_COLUMN} is judged apart from the features: leave it out of columns`);
   const known = new Set([...columns, PREDICTION_COLUMN]);
   for (const name of [...Object.keys(settings.methods), ...Object.keys(settings.thresholds)]) {
     // A misspelt column would otherwise silently keep its default method or threshold.
-    if (!known.has(name)) throw new Error(`drift settings name column ${name}, which is neither a feature (${columns.join(', ')}) nor ${PREDICTION_COLUMN}`);
+    if (!known.has(name))
+      throw new Error(
+        `drift settings name column ${name}, which is neither a feature (${columns.join(', ')}) nor ${PREDICTION_COLUMN}`,
+      );
   }
-  const judge = (name: string) => columnReport(name, column(reference, name, 'reference'), column(current, name, 'current'), settings);
+  const judge = (name: string) =>
+    columnReport(name, column(reference, name, 'reference'), column(current, name, 'current'), settings);
   const reports = columns.map(judge);
   const withPrediction = reference.features.includes(PREDICTION_COLUMN) && current.features.includes(PREDICTION_COLUMN);
   return {
@@ -60,13 +65,24 @@ function column(m: FeatureMatrix, name: string, side: string): Float64Array {
  * and distances are undefined on it, and imputing would invent a spike at the fill value. How many
  * were dropped is reported in details, since a jump in missing values is a finding of its own.
  */
-function columnReport(name: string, reference: Float64Array, current: Float64Array, settings: MonitoringSpec['drift']): ColumnDriftReport {
+function columnReport(
+  name: string,
+  reference: Float64Array,
+  current: Float64Array,
+  settings: MonitoringSpec['drift'],
+): ColumnDriftReport {
   const ref = withoutNaN(reference);
   const cur = withoutNaN(current);
   if (ref.values.length === 0 || cur.values.length === 0) {
-    throw new Error(`column ${name} has no values besides NaN in the ${ref.values.length === 0 ? 'reference' : 'current'} matrix`);
+    throw new Error(
+      `column ${name} has no values besides NaN in the ${ref.values.length === 0 ? 'reference' : 'current'} matrix`,
+    );
   }
-  const result = columnDrift(name, { kind: 'numeric', reference: ref.values, current: cur.values }, { method: settings.methods[name], threshold: settings.thresholds[name] });
+  const result = columnDrift(
+    name,
+    { kind: 'numeric', reference: ref.values, current: cur.values },
+    { method: settings.methods[name], threshold: settings.thresholds[name] },
+  );
   return {
     ...result,
     details: { ...result.details, referenceNaNDropped: ref.dropped, currentNaNDropped: cur.dropped },

@@ -19,7 +19,8 @@ export function histogramPair(reference: Float64Array, current: Float64Array, bi
     }
   }
   if (min > max) return { edges: [0, 1], reference: [0], current: [0] };
-  if (min === max) return { edges: [min - 0.5, max + 0.5], reference: [countFinite(reference)], current: [countFinite(current)] };
+  if (min === max)
+    return { edges: [min - 0.5, max + 0.5], reference: [countFinite(reference)], current: [countFinite(current)] };
   const edges = Array.from({ length: bins + 1 }, (_, k) => (k === bins ? max : min + ((max - min) * k) / bins));
   return { edges, reference: binCounts(reference, min, max, bins), current: binCounts(current, min, max, bins) };
 }

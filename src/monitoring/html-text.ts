@@ -1,6 +1,12 @@
 /** Text for the HTML report: escaping and number formats a person reads at a glance. */
 
-const HTML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const HTML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /** Safe in element text and in quoted attribute values (both quote kinds). */
 export function escapeHtml(text: string): string {
@@ -28,7 +34,11 @@ export function formatPValue(p: number): string {
 
 /** Thousands separated: 1,234,567. */
 export function formatCount(n: number): string {
-  return Number.isFinite(n) ? Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',') : formatNumber(n);
+  return Number.isFinite(n)
+    ? Math.round(n)
+        .toString()
+        .replace(/\B(?=(\d{3})+(?!\d))/g, ',')
+    : formatNumber(n);
 }
 
 /** A share as a percentage with up to one decimal: 0.5 → 50%, 0.1234 → 12.3%. */

@@ -15,9 +15,14 @@ export const MONITOR_DAY = '__day';
  */
 export function windowMatrixSql(t: TrainingSpec, files: string[]): string {
   const { contract } = t.spec;
-  const order = [contract.eventTime, ...contract.columns.map((c) => c.name).filter((n) => n !== contract.eventTime)].map(sqlIdent);
+  const order = [
+    contract.eventTime,
+    ...contract.columns.map((c) => c.name).filter((n) => n !== contract.eventTime),
+  ].map(sqlIdent);
   const label = `CAST((${t.model.label.sql}) AS BOOLEAN)`;
-  const segments = t.model.segments.map((s) => `coalesce(CAST((${s.sql}) AS BOOLEAN), false) AS ${sqlIdent(segmentColumn(s.name))}`);
+  const segments = t.model.segments.map(
+    (s) => `coalesce(CAST((${s.sql}) AS BOOLEAN), false) AS ${sqlIdent(segmentColumn(s.name))}`,
+  );
   return `SELECT ${t.transforms.map((x) => `${transformSql(x)} AS ${sqlIdent(x.name)}`).join(', ')},
     coalesce(${label}, false) AS ${MONITOR_LABEL}, strftime(CAST(${sqlIdent(contract.eventTime)} AS DATE), '%Y-%m-%d') AS ${MONITOR_DAY},
     ${[...segments, `(${label}) IS NOT NULL AS ${sqlIdent(LABELLED_SEGMENT)}`].join(', ')}
@@ -25,11 +30,20 @@ export function windowMatrixSql(t: TrainingSpec, files: string[]): string {
   ORDER BY ${order.join(', ')}`;
 }
 
-const SQL_TYPES: Record<string, string> = { string: 'VARCHAR', integer: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP', date: 'DATE' };
+const SQL_TYPES: Record<string, string> = {
+  string: 'VARCHAR',
+  integer: 'BIGINT',
+  double: 'DOUBLE',
+  boolean: 'BOOLEAN',
+  timestamp: 'TIMESTAMP',
+  date: 'DATE',
+};
 
 /** The serving-input columns with their DuckDB types, for reading logged requests back typed. */
 export function requestColumnTypes(t: TrainingSpec): Record<string, string> {
-  return Object.fromEntries(t.model.servingInput.map((name) => [name, SQL_TYPES[t.spec.contract.columns.find((c) => c.name === name)!.type]!]));
+  return Object.fromEntries(
+    t.model.servingInput.map((name) => [name, SQL_TYPES[t.spec.contract.columns.find((c) => c.name === name)!.type]!]),
+  );
 }
 
 /**

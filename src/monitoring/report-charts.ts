@@ -23,13 +23,19 @@ export function histogramSvg(column: string, h: HistogramPair): string {
   const top = Math.max(...refShares, ...curShares);
   const parts: string[] = [
     `<title>${escapeHtml(column)}: share of rows per bin, reference (${formatCount(refTotal)} rows) against current (${formatCount(curTotal)} rows)</title>`,
-    legend([
-      ['reference', REFERENCE_COLOR],
-      ['current', CURRENT_COLOR],
-    ], plot.left, 12),
+    legend(
+      [
+        ['reference', REFERENCE_COLOR],
+        ['current', CURRENT_COLOR],
+      ],
+      plot.left,
+      12,
+    ),
   ];
   if (top === 0) {
-    parts.push(`<text x="${width / 2}" y="${(plot.top + plot.bottom) / 2}" text-anchor="middle" class="muted">no values</text>`);
+    parts.push(
+      `<text x="${width / 2}" y="${(plot.top + plot.bottom) / 2}" text-anchor="middle" class="muted">no values</text>`,
+    );
   } else {
     const binWidth = (plot.right - plot.left) / h.reference.length;
     const y = (share: number) => plot.bottom - (share / top) * (plot.bottom - plot.top);
@@ -37,8 +43,22 @@ export function histogramSvg(column: string, h: HistogramPair): string {
       const x = plot.left + i * binWidth;
       const range = `${formatNumber(h.edges[i]!)} to ${formatNumber(h.edges[i + 1]!)}`;
       parts.push(
-        bar(x + binWidth * 0.1, y(refShares[i]!), binWidth * 0.4, plot.bottom, REFERENCE_COLOR, `reference, ${range}: ${formatPercent(refShares[i]!)}`),
-        bar(x + binWidth * 0.5, y(curShares[i]!), binWidth * 0.4, plot.bottom, CURRENT_COLOR, `current, ${range}: ${formatPercent(curShares[i]!)}`),
+        bar(
+          x + binWidth * 0.1,
+          y(refShares[i]!),
+          binWidth * 0.4,
+          plot.bottom,
+          REFERENCE_COLOR,
+          `reference, ${range}: ${formatPercent(refShares[i]!)}`,
+        ),
+        bar(
+          x + binWidth * 0.5,
+          y(curShares[i]!),
+          binWidth * 0.4,
+          plot.bottom,
+          CURRENT_COLOR,
+          `current, ${range}: ${formatPercent(curShares[i]!)}`,
+        ),
       );
     });
     const mid = Math.floor(h.reference.length / 2);
@@ -66,11 +86,14 @@ export function performanceSvg(byDay: readonly DailyPerformance[], referenceAuc:
   const values = byDay.flatMap((d) => (d.auc === null ? [] : [d.auc]));
   const parts: string[] = [`<title>AUC per day against the reference AUC ${formatNumber(referenceAuc)}</title>`];
   if (values.length === 0) {
-    parts.push(`<text x="${width / 2}" y="${height / 2}" text-anchor="middle" class="muted">no day has an AUC yet</text>`);
+    parts.push(
+      `<text x="${width / 2}" y="${height / 2}" text-anchor="middle" class="muted">no day has an AUC yet</text>`,
+    );
     return svg('performance-chart', width, height, parts);
   }
   const scale = niceScale(Math.min(...values, referenceAuc), Math.max(...values, referenceAuc));
-  const x = (i: number) => (byDay.length === 1 ? (plot.left + plot.right) / 2 : plot.left + (i * (plot.right - plot.left)) / (byDay.length - 1));
+  const x = (i: number) =>
+    byDay.length === 1 ? (plot.left + plot.right) / 2 : plot.left + (i * (plot.right - plot.left)) / (byDay.length - 1);
   const y = (v: number) => plot.bottom - ((v - scale.lo) / (scale.hi - scale.lo)) * (plot.bottom - plot.top);
   for (const tick of scale.ticks) {
     parts.push(
@@ -83,7 +106,9 @@ export function performanceSvg(byDay: readonly DailyPerformance[], referenceAuc:
     // The last day is always labelled; a regular label too close before it would overlap it.
     const last = byDay.length - 1;
     if (i === last || (i % labelEvery === 0 && last - i >= labelEvery / 2)) {
-      parts.push(`<text x="${px(x(i))}" y="${plot.bottom + 18}" text-anchor="middle" class="tick">${escapeHtml(d.day.slice(5))}</text>`);
+      parts.push(
+        `<text x="${px(x(i))}" y="${plot.bottom + 18}" text-anchor="middle" class="tick">${escapeHtml(d.day.slice(5))}</text>`,
+      );
     }
   });
   parts.push(

@@ -36,7 +36,10 @@ ${performance(report)}
 }
 
 function header(r: MonitoringReport): string {
-  const link = r.uiUrl && /^https?:\/\//i.test(r.uiUrl) ? `<a href="${escapeHtml(r.uiUrl)}">Open the run in the Temporal UI</a>` : '';
+  const link =
+    r.uiUrl && /^https?:\/\//i.test(r.uiUrl)
+      ? `<a href="${escapeHtml(r.uiUrl)}">Open the run in the Temporal UI</a>`
+      : '';
   return `<header>
 <h1>${escapeHtml(r.model)} <span class="version">v${escapeHtml(String(r.version))}</span></h1>
 <p class="subtitle">Monitoring of ${escapeHtml(r.window.from)} to ${escapeHtml(r.window.to)}</p>
@@ -57,12 +60,21 @@ function verdict(r: MonitoringReport): string {
     : r.alerts.length
       ? ['warn', 'Alerts raised, no retraining']
       : ['ok', 'No action: no drift, no degradation'];
-  const child = decision.childWorkflowId ? `<p>Child workflow <code>${escapeHtml(decision.childWorkflowId)}</code></p>` : '';
-  const reasons = decision.reasons.length ? `<ul>${decision.reasons.map((x) => `<li>${escapeHtml(x)}</li>`).join('')}</ul>` : '';
+  const child = decision.childWorkflowId
+    ? `<p>Child workflow <code>${escapeHtml(decision.childWorkflowId)}</code></p>`
+    : '';
+  const reasons = decision.reasons.length
+    ? `<ul>${decision.reasons.map((x) => `<li>${escapeHtml(x)}</li>`).join('')}</ul>`
+    : '';
   const dataset = r.drift.dataset;
   const chips = [
-    chip(dataset.drifted, `${dataset.drifted ? 'Dataset drift' : 'No dataset drift'}: ${dataset.driftedColumns} of ${dataset.columns} features`),
-    r.drift.prediction ? chip(r.drift.prediction.drifted, r.drift.prediction.drifted ? 'Prediction drift' : 'No prediction drift') : '',
+    chip(
+      dataset.drifted,
+      `${dataset.drifted ? 'Dataset drift' : 'No dataset drift'}: ${dataset.driftedColumns} of ${dataset.columns} features`,
+    ),
+    r.drift.prediction
+      ? chip(r.drift.prediction.drifted, r.drift.prediction.drifted ? 'Prediction drift' : 'No prediction drift')
+      : '',
     performanceChip(r),
   ].join('');
   return `<section class="verdict ${kind}"><h2>${headline}</h2>${child}${reasons}<div class="chips">${chips}</div></section>`;
@@ -83,7 +95,9 @@ function chip(bad: boolean, text: string): string {
 
 function alerts(r: MonitoringReport): string {
   const items = r.alerts.map(
-    (a) => `<li><span class="code">${escapeHtml(a.code)}</span> <strong>${escapeHtml(a.subject)}</strong>: ${escapeHtml(a.message)}
+    (
+      a,
+    ) => `<li><span class="code">${escapeHtml(a.code)}</span> <strong>${escapeHtml(a.subject)}</strong>: ${escapeHtml(a.message)}
 <div class="observed">observed <b>${escapeHtml(a.observed)}</b>, expected ${escapeHtml(a.expected)}</div></li>`,
   );
   return `<section><h2>Alerts</h2>${items.length ? `<ul class="alerts">${items.join('')}</ul>` : '<p class="muted">No alerts.</p>'}</section>`;
@@ -100,7 +114,10 @@ function predictions(r: MonitoringReport): string {
     ['Labels overdue', p.missingLabels],
   ];
   return `<section><h2>Predictions</h2><div class="cards">${cards
-    .map(([label, n]) => `<div class="card"><div class="number">${formatCount(n)}</div><div class="label">${label}</div></div>`)
+    .map(
+      ([label, n]) =>
+        `<div class="card"><div class="number">${formatCount(n)}</div><div class="label">${label}</div></div>`,
+    )
     .join('')}</div></section>`;
 }
 
@@ -113,7 +130,8 @@ const METHOD_NAMES: Readonly<Record<DriftMethod, string>> = {
   psi: 'PSI',
 };
 
-const DRIFT_HEAD = '<tr><th>Column</th><th>Method</th><th class="num">Statistic</th><th class="num">p-value</th><th>Drifts when</th><th>Drifted</th><th class="num">Mean: reference → current</th></tr>';
+const DRIFT_HEAD =
+  '<tr><th>Column</th><th>Method</th><th class="num">Statistic</th><th class="num">p-value</th><th>Drifts when</th><th>Drifted</th><th class="num">Mean: reference → current</th></tr>';
 
 function drift(r: MonitoringReport): string {
   const d = r.drift;
@@ -129,7 +147,10 @@ ${prediction}</section>`;
 
 function driftRow(c: ColumnDriftReport): string {
   // The tests drift on a small p-value, the distances on a large statistic (see columnDrift).
-  const rule = c.pValue === undefined ? `statistic ≥ ${formatNumber(c.threshold)}` : `p ${c.method === 'ks' ? '≤' : '<'} ${formatNumber(c.threshold)}`;
+  const rule =
+    c.pValue === undefined
+      ? `statistic ≥ ${formatNumber(c.threshold)}`
+      : `p ${c.method === 'ks' ? '≤' : '<'} ${formatNumber(c.threshold)}`;
   return `<tr class="${c.drifted ? 'drifted' : 'stable'}"><td><code>${escapeHtml(c.column)}</code></td><td>${METHOD_NAMES[c.method] ?? escapeHtml(c.method)}</td>
 <td class="num">${formatNumber(c.statistic)}</td><td class="num">${c.pValue === undefined ? '<span class="muted">–</span>' : formatPValue(c.pValue)}</td>
 <td>${rule}</td><td><span class="flag ${c.drifted ? 'bad' : 'good'}">${c.drifted ? 'yes' : 'no'}</span></td>
@@ -138,7 +159,8 @@ function driftRow(c: ColumnDriftReport): string {
 
 function histograms(r: MonitoringReport): string {
   const cards = r.drift.columns.map(
-    (c) => `<figure class="${c.drifted ? 'drifted' : ''}"><figcaption><code>${escapeHtml(c.column)}</code>${c.drifted ? ' <span class="flag bad">drifted</span>' : ''}</figcaption>${histogramSvg(c.column, c.histogram)}</figure>`,
+    (c) =>
+      `<figure class="${c.drifted ? 'drifted' : ''}"><figcaption><code>${escapeHtml(c.column)}</code>${c.drifted ? ' <span class="flag bad">drifted</span>' : ''}</figcaption>${histogramSvg(c.column, c.histogram)}</figure>`,
   );
   return `<section><h2>Distributions: reference against current</h2>
 <p class="muted">Share of each side's rows per bin, over bins shared by both sides; hover a bar for its range and share.</p>
@@ -162,7 +184,10 @@ function segments(bySegment: SegmentPerformance[]): string {
   if (bySegment.length === 0) return '';
   const rows = bySegment.map((s) => {
     const change = s.auc !== null && s.referenceAuc !== null ? s.auc - s.referenceAuc : null;
-    const delta = change === null ? '–' : `<span class="${change < 0 ? 'worse' : 'better'}">${change > 0 ? '+' : change < 0 ? '−' : '±'}${formatNumber(Math.abs(change))}</span>`;
+    const delta =
+      change === null
+        ? '–'
+        : `<span class="${change < 0 ? 'worse' : 'better'}">${change > 0 ? '+' : change < 0 ? '−' : '±'}${formatNumber(Math.abs(change))}</span>`;
     return `<tr><td>${escapeHtml(s.name)}</td><td class="num">${formatCount(s.labelled)}</td><td class="num">${s.referenceAuc === null ? '–' : formatNumber(s.referenceAuc)}</td><td class="num">${s.auc === null ? '–' : formatNumber(s.auc)}</td><td class="num">${delta}</td></tr>`;
   });
   return `<h3>AUC per segment (labelled batch-scored rows)</h3>
@@ -170,9 +195,12 @@ function segments(bySegment: SegmentPerformance[]): string {
 }
 
 function performance(r: MonitoringReport): string {
-  if (!r.performance) return '<section><h2>Performance</h2><p class="muted">No labels have arrived for this window: performance is not judged.</p></section>';
+  if (!r.performance)
+    return '<section><h2>Performance</h2><p class="muted">No labels have arrived for this window: performance is not judged.</p></section>';
   const { overall, reference, byDay, judged } = r.performance;
-  const note = judged ? '' : `<p class="note">Too few labelled predictions (${formatCount(r.predictions.labelled)}) to judge performance; shown for information.</p>`;
+  const note = judged
+    ? ''
+    : `<p class="note">Too few labelled predictions (${formatCount(r.predictions.labelled)}) to judge performance; shown for information.</p>`;
   const missing = byDay.some((d) => d.auc === null)
     ? '<p class="muted">Hollow markers on the axis: days without an AUC (no labels yet, or labels of one class only).</p>'
     : '';
@@ -181,11 +209,15 @@ function performance(r: MonitoringReport): string {
     const worse = (better === 'higher' && change < 0) || (better === 'lower' && change > 0);
     const format = key === 'rows' ? formatCount : formatNumber;
     const sign = change > 0 ? '+' : change < 0 ? '−' : '±';
-    const delta = key === 'rows' ? '' : `<span class="${better === 'neutral' ? '' : worse ? 'worse' : 'better'}">${sign}${formatNumber(Math.abs(change))}</span>`;
+    const delta =
+      key === 'rows'
+        ? ''
+        : `<span class="${better === 'neutral' ? '' : worse ? 'worse' : 'better'}">${sign}${formatNumber(Math.abs(change))}</span>`;
     return `<tr><td>${label}</td><td class="num">${format(reference[key])}</td><td class="num">${format(overall[key])}</td><td class="num">${delta}</td></tr>`;
   });
   const days = byDay.map(
-    (d) => `<tr><td>${escapeHtml(d.day)}</td><td class="num">${formatCount(d.predictions)}</td><td class="num">${formatCount(d.labelled)}</td><td class="num">${d.auc === null ? '–' : formatNumber(d.auc)}</td><td class="num">${formatNumber(d.meanScore)}</td><td class="num">${d.positiveRate === null ? '–' : formatPercent(d.positiveRate)}</td></tr>`,
+    (d) =>
+      `<tr><td>${escapeHtml(d.day)}</td><td class="num">${formatCount(d.predictions)}</td><td class="num">${formatCount(d.labelled)}</td><td class="num">${d.auc === null ? '–' : formatNumber(d.auc)}</td><td class="num">${formatNumber(d.meanScore)}</td><td class="num">${d.positiveRate === null ? '–' : formatPercent(d.positiveRate)}</td></tr>`,
   );
   return `<section><h2>Performance</h2>${note}
 <h3>AUC per day</h3>${performanceSvg(byDay, reference.auc)}${missing}

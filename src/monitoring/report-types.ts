@@ -58,10 +58,30 @@ export interface MonitoringReport {
   runId: string;
   uiUrl?: string;
   /** awaitingLabels: not labelled yet, within the label delay; missingLabels: past it, still without one. */
-  predictions: { total: number; serving: number; batch: number; labelled: number; awaitingLabels: number; missingLabels: number };
+  predictions: {
+    total: number;
+    serving: number;
+    batch: number;
+    labelled: number;
+    awaitingLabels: number;
+    missingLabels: number;
+  };
   /** Where labels exist; absent when none have arrived. */
-  performance?: { overall: ModelMetrics; reference: ModelMetrics; byDay: DailyPerformance[]; judged: boolean; bySegment?: SegmentPerformance[] };
-  drift: { reference: string; referenceRows: number; currentRows: number; columns: ColumnDriftReport[]; dataset: DatasetDrift; prediction?: ColumnDriftReport };
+  performance?: {
+    overall: ModelMetrics;
+    reference: ModelMetrics;
+    byDay: DailyPerformance[];
+    judged: boolean;
+    bySegment?: SegmentPerformance[];
+  };
+  drift: {
+    reference: string;
+    referenceRows: number;
+    currentRows: number;
+    columns: ColumnDriftReport[];
+    dataset: DatasetDrift;
+    prediction?: ColumnDriftReport;
+  };
   alerts: ReportAlert[];
   decision: { retrain: boolean; reasons: string[]; childWorkflowId?: string };
 }

@@ -13,8 +13,14 @@ export interface SegmentDegradation {
  * not judged: too few rows make a noisy AUC, and a fall needs something to fall from.
  * Pure and deterministic: the monitoring workflow calls it.
  */
-export function degradedSegments(segments: SegmentPerformance[], maxDrop: number, minLabelled: number): SegmentDegradation[] {
+export function degradedSegments(
+  segments: SegmentPerformance[],
+  maxDrop: number,
+  minLabelled: number,
+): SegmentDegradation[] {
   return segments.flatMap((s) =>
-    s.auc !== null && s.referenceAuc !== null && s.labelled >= minLabelled && s.referenceAuc - s.auc > maxDrop ? [{ segment: s.name, auc: s.auc, referenceAuc: s.referenceAuc, labelled: s.labelled }] : [],
+    s.auc !== null && s.referenceAuc !== null && s.labelled >= minLabelled && s.referenceAuc - s.auc > maxDrop
+      ? [{ segment: s.name, auc: s.auc, referenceAuc: s.referenceAuc, labelled: s.labelled }]
+      : [],
   );
 }

@@ -17,7 +17,8 @@ export function segmentPerformance(
 ): SegmentPerformance[] {
   const labelled = batch.segmentMasks[batch.segments.indexOf(labelledSegment)];
   const scores = batch.columns[batch.features.indexOf(predictionColumn)];
-  if (!labelled || !scores) throw new RangeError(`the batch matrix lacks the ${labelledSegment} mask or the ${predictionColumn} column`);
+  if (!labelled || !scores)
+    throw new RangeError(`the batch matrix lacks the ${labelledSegment} mask or the ${predictionColumn} column`);
   return batch.segments.flatMap((name, k) => {
     if (name === labelledSegment) return [];
     const mask = batch.segmentMasks[k]!;
@@ -30,6 +31,14 @@ export function segmentPerformance(
     }
     const positives = y.reduce((n, v) => n + v, 0);
     const bothClasses = positives > 0 && positives < y.length;
-    return [{ name, labelled: y.length, positives, auc: bothClasses ? auc(Uint8Array.from(y), Float64Array.from(p)) : null, referenceAuc: reference[name]?.auc ?? null }];
+    return [
+      {
+        name,
+        labelled: y.length,
+        positives,
+        auc: bothClasses ? auc(Uint8Array.from(y), Float64Array.from(p)) : null,
+        referenceAuc: reference[name]?.auc ?? null,
+      },
+    ];
   });
 }

@@ -47,11 +47,21 @@ export async function profileAccepted(
 /** A newest event slightly ahead of as-of is clock skew; beyond this it is bad data. */
 const FUTURE_TOLERANCE_HOURS = 1;
 
-export function freshnessCheck(config: NonNullable<Gates['freshness']>, profile: AcceptedProfile, asOf: Date): GateCheck {
+export function freshnessCheck(
+  config: NonNullable<Gates['freshness']>,
+  profile: AcceptedProfile,
+  asOf: Date,
+): GateCheck {
   const target = { gate: 'freshness', subject: 'dataset', severity: config.severity } as const;
   const expected = `age <= ${config.maxAgeHours} h`;
   if (profile.newest === null || profile.ageHours === null) {
-    return { ...target, observed: 'no event times', expected, verdict: 'fail', detail: 'no accepted row has an event time' };
+    return {
+      ...target,
+      observed: 'no event times',
+      expected,
+      verdict: 'fail',
+      detail: 'no accepted row has an event time',
+    };
   }
   const age = formatNumber(profile.ageHours);
   const observed = `newest ${profile.newest}, age ${age} h`;
@@ -65,9 +75,14 @@ export function freshnessCheck(config: NonNullable<Gates['freshness']>, profile:
   return { ...target, observed, expected, verdict: ok ? 'pass' : 'fail', detail };
 }
 
-export function uniquenessCheck(config: NonNullable<Gates['uniqueness']>, profile: AcceptedProfile, contract: Contract): GateCheck {
+export function uniquenessCheck(
+  config: NonNullable<Gates['uniqueness']>,
+  profile: AcceptedProfile,
+  contract: Contract,
+): GateCheck {
   const target = { gate: 'uniqueness', subject: 'dataset', severity: config.severity } as const;
-  if (profile.distinctKeys === null) return skippedCheck(target, `<= ${config.maxDuplicateRate}`, 'the contract declares no key');
+  if (profile.distinctKeys === null)
+    return skippedCheck(target, `<= ${config.maxDuplicateRate}`, 'the contract declares no key');
   const duplicates = profile.rows - profile.distinctKeys;
   return maxCheck(target, {
     label: 'duplicate rate',
@@ -102,7 +117,8 @@ export async function segmentVolumeChecks(
   const target = { gate: 'segmentVolume', severity: config.severity } as const;
   const typical = days.length ? median(days.map((d) => d.rows)) : 0;
   const expected = `>= ${config.minRatio} x median day ${formatNumber(typical)}`;
-  if (days.length === 0) return [skippedCheck({ ...target, subject: 'dataset' }, expected, 'no accepted row has an event time')];
+  if (days.length === 0)
+    return [skippedCheck({ ...target, subject: 'dataset' }, expected, 'no accepted row has an event time')];
   // Sorted by row count, so the listed days are the emptiest ones.
   const low = days.filter((d) => d.rows < config.minRatio * typical);
   if (low.length === 0) {

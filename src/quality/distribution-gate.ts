@@ -25,7 +25,10 @@ function sides(column: string, reference: string, current: string): string {
  * parameters: comparing against constants is several times faster than indexing a joined list per row.
  */
 async function numericCounts(conn: DuckDBConnection, column: string, reference: string, current: string) {
-  const [row] = await queryRows(conn, `SELECT quantile_cont(${column}, [${QUANTILES.join(', ')}]) AS e FROM ${reference}`);
+  const [row] = await queryRows(
+    conn,
+    `SELECT quantile_cont(${column}, [${QUANTILES.join(', ')}]) AS e FROM ${reference}`,
+  );
   const edges = Object.fromEntries(((row!.e ?? []) as JS[]).map((e, i) => [`e${i}`, toNumber(e)]));
   const bin = `CASE ${QUANTILES.map((_, i) => `WHEN v <= CAST($e${i} AS DOUBLE) THEN ${i}`).join(' ')} ELSE ${BINS - 1} END`;
   const counts = { reference: new Array<number>(BINS).fill(0), current: new Array<number>(BINS).fill(0) };
@@ -48,8 +51,12 @@ async function categoryCounts(conn: DuckDBConnection, column: string, reference:
   );
   const categories = [...new Set(rows.map((row) => String(row.category)))];
   const index = new Map(categories.map((c, i) => [c, i]));
-  const counts = { reference: new Array<number>(categories.length).fill(0), current: new Array<number>(categories.length).fill(0) };
-  for (const row of rows) counts[row.side as 'reference' | 'current'][index.get(String(row.category))!] = toNumber(row.n!);
+  const counts = {
+    reference: new Array<number>(categories.length).fill(0),
+    current: new Array<number>(categories.length).fill(0),
+  };
+  for (const row of rows)
+    counts[row.side as 'reference' | 'current'][index.get(String(row.category))!] = toNumber(row.n!);
   return counts;
 }
 
@@ -64,7 +71,11 @@ async function columnCheck(
   const expected = `PSI <= ${config.maxPsi}`;
   const numeric = column.type === 'integer' || column.type === 'double';
   if (!numeric && column.type !== 'string' && column.type !== 'boolean') {
-    return skippedCheck(target, expected, `PSI needs a numeric or categorical column, ${column.name} is ${column.type}`);
+    return skippedCheck(
+      target,
+      expected,
+      `PSI needs a numeric or categorical column, ${column.name} is ${column.type}`,
+    );
   }
   const name = sqlIdent(column.name);
   const counts = numeric
@@ -96,7 +107,11 @@ export async function distributionChecks(
     const column = contract.columns.find((c) => c.name === name)!;
     checks.push(
       reference === null
-        ? skippedCheck({ gate: 'distribution', subject: name, severity: config.severity }, `PSI <= ${config.maxPsi}`, 'no earlier published batch')
+        ? skippedCheck(
+            { gate: 'distribution', subject: name, severity: config.severity },
+            `PSI <= ${config.maxPsi}`,
+            'no earlier published batch',
+          )
         : await columnCheck(conn, config, column, reference, current),
     );
   }

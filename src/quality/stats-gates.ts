@@ -52,7 +52,11 @@ export function completenessChecks(
 }
 
 /** Accepted rows against the median of the last `lookback` published runs of the same contract. */
-export function volumeCheck(config: NonNullable<Gates['volume']>, stats: IngestStats, history: readonly number[]): GateCheck {
+export function volumeCheck(
+  config: NonNullable<Gates['volume']>,
+  stats: IngestStats,
+  history: readonly number[],
+): GateCheck {
   const target = { gate: 'volume', subject: 'dataset', severity: config.severity } as const;
   const band = `[${config.minRatio}, ${config.maxRatio}] x median`;
   if (history.length === 0 || history.length < config.minHistory) {

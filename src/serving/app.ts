@@ -40,7 +40,8 @@ export function buildServingApp(deps: ServingDeps) {
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
     if (error instanceof HttpError) return reply.code(error.statusCode).send({ error: error.message });
     // Fastify's own client errors (413 body too large, 400 malformed JSON, 415) carry their status.
-    if (error.statusCode !== undefined && error.statusCode < 500) return reply.code(error.statusCode).send({ error: error.message });
+    if (error.statusCode !== undefined && error.statusCode < 500)
+      return reply.code(error.statusCode).send({ error: error.message });
     // Unexpected: the details (an artifact that does not parse, a DuckDB error) go to the log only.
     request.log.error({ err: error, url: request.url }, 'request failed');
     return reply.code(500).send({ error: 'internal error (see the server log)' });

@@ -20,7 +20,12 @@ export interface AssembledRow {
  * Event features and entity keys from the row (DuckDB, the offline SQL), entity features from the
  * online store as of the row's event time, then the same transform training applied.
  */
-export async function assembleFeatures(statements: PreparedStatementPool, online: OnlineStore, served: ServedModel, rows: readonly RequestRow[]): Promise<AssembledRow[]> {
+export async function assembleFeatures(
+  statements: PreparedStatementPool,
+  online: OnlineStore,
+  served: ServedModel,
+  rows: readonly RequestRow[],
+): Promise<AssembledRow[]> {
   const eventRows = await computeEventRows(statements, served, rows);
   return Promise.all(
     eventRows.map(async (row) => {
@@ -28,7 +33,10 @@ export async function assembleFeatures(statements: PreparedStatementPool, online
       const features: Record<string, number> = {};
       const featureSources: Record<string, FeatureSource> = {};
       for (const t of served.transforms) {
-        const value: ServedFeature | undefined = t.name in row.eventFeatures ? { value: row.eventFeatures[t.name] ?? null, source: 'event' } : fromEntities[t.name];
+        const value: ServedFeature | undefined =
+          t.name in row.eventFeatures
+            ? { value: row.eventFeatures[t.name] ?? null, source: 'event' }
+            : fromEntities[t.name];
         // Unreachable for a valid spec: every model feature is an event feature or one of a looked-up entity.
         if (!value) throw new Error(`feature ${t.name} was neither computed nor looked up`);
         features[t.name] = transformValue(t, value.value);

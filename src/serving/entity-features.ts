@@ -28,7 +28,10 @@ export async function lookupEntityFeatures(
       const key = entityKeys[name];
       // Null key columns name no entity: every feature gets its default, as for an unknown one.
       if (key === null || key === undefined) {
-        return Object.entries(policies).map(([feature, p]): [string, ServedFeature] => [feature, { value: p.default, source: 'default' }]);
+        return Object.entries(policies).map(([feature, p]): [string, ServedFeature] => [
+          feature,
+          { value: p.default, source: 'default' },
+        ]);
       }
       const found = await lookupEntity(online, fs.name, fs.version, name, key, at, policies);
       return Object.entries(found.features);

@@ -23,7 +23,11 @@ const EVENT_MS = '__event_ms';
  * Each value is bound as a parameter and cast to its contract column's DuckDB type, the types the
  * offline rows have; nothing from the request is spliced into the SQL text.
  */
-export async function computeEventRows(statements: PreparedStatementPool, served: ServedModel, rows: readonly RequestRow[]): Promise<EventRow[]> {
+export async function computeEventRows(
+  statements: PreparedStatementPool,
+  served: ServedModel,
+  rows: readonly RequestRow[],
+): Promise<EventRow[]> {
   const columns = served.inputColumns;
   const params: Record<string, DuckDBValue> = {};
   const tuples = rows.map((row, i) => {

@@ -29,9 +29,17 @@ export class ModelLoader {
   async load(served: ServedModel, request: Pick<PredictRequest, 'stage' | 'version'>): Promise<LoadedModel> {
     const name = served.model.name;
     // Asked for by number, a version is served whatever its stage (the skew check asks for the staging one).
-    const version = request.version !== undefined ? await this.registry.get(name, request.version) : await this.registry.inStage(name, request.stage);
+    const version =
+      request.version !== undefined
+        ? await this.registry.get(name, request.version)
+        : await this.registry.inStage(name, request.stage);
     if (!version) {
-      throw new HttpError(404, request.version !== undefined ? `${name} has no version ${request.version}` : `no ${request.stage} version of ${name}`);
+      throw new HttpError(
+        404,
+        request.version !== undefined
+          ? `${name} has no version ${request.version}`
+          : `no ${request.stage} version of ${name}`,
+      );
     }
     return { version, artifact: await this.artifact(served, version) };
   }
@@ -53,18 +61,26 @@ export class ModelLoader {
  * Parses `model.json` and checks it was trained on the features this server computes: a model of
  * another feature-set version, or with other features, would be fed inputs it never learned from.
  */
-async function readArtifact(artifacts: ArtifactStore, served: ServedModel, version: ModelVersion): Promise<ModelArtifact> {
+async function readArtifact(
+  artifacts: ArtifactStore,
+  served: ServedModel,
+  version: ModelVersion,
+): Promise<ModelArtifact> {
   const what = `${version.modelName} version ${version.version}`;
   const file = path.join(artifacts.resolve(version.artifactUri), 'model.json');
   const parsed = ModelArtifactSchema.safeParse(JSON.parse(await fs.readFile(file, 'utf8')));
   if (!parsed.success) throw new Error(`${what}: invalid artifact ${file}: ${formatZodError(parsed.error)}`);
   const artifact = parsed.data;
   if (artifact.featureSetVersion !== served.featureSet.version) {
-    throw new Error(`${what} was trained on feature set ${served.featureSet.name} version ${artifact.featureSetVersion}; this server computes version ${served.featureSet.version}`);
+    throw new Error(
+      `${what} was trained on feature set ${served.featureSet.name} version ${artifact.featureSetVersion}; this server computes version ${served.featureSet.version}`,
+    );
   }
   const expected = served.transforms.map((t) => t.name);
   if (artifact.features.join(',') !== expected.join(',')) {
-    throw new Error(`${what} takes features [${artifact.features.join(', ')}]; the spec's model has [${expected.join(', ')}]`);
+    throw new Error(
+      `${what} takes features [${artifact.features.join(', ')}]; the spec's model has [${expected.join(', ')}]`,
+    );
   }
   return artifact;
 }

@@ -52,11 +52,15 @@ export function createPredictor(deps: ServingDeps): Predictor {
   const predict = async (body: unknown, source: RequestSource): Promise<PredictResponse> => {
     const envelope = parse(PredictEnvelopeSchema, body);
     const served = models.get(envelope.model);
-    if (!served) throw new HttpError(404, `unknown model ${envelope.model} (served: ${[...models.keys()].join(', ') || 'none'})`);
+    if (!served)
+      throw new HttpError(404, `unknown model ${envelope.model} (served: ${[...models.keys()].join(', ') || 'none'})`);
     const request = parse(served.requestSchema, body);
     const { version, artifact } = await loader.load(served, request);
     const rows = await assembleFeatures(statements, deps.online, served, request.rows);
-    const scores = scoreRows(artifact, rows.map((r) => r.features));
+    const scores = scoreRows(
+      artifact,
+      rows.map((r) => r.features),
+    );
     const requestId = request.requestId ?? randomUUID();
 
     const entries = rows.map((row, i) => ({
@@ -78,7 +82,9 @@ export function createPredictor(deps: ServingDeps): Predictor {
     } catch (error) {
       // Monitoring judges the model by this log: a prediction that is not logged is not served.
       deps.logger.error({ err: error, requestId, model: version.modelName }, 'prediction log append failed');
-      throw new HttpError(503, 'the prediction log is unavailable: predictions are not served unlogged', { cause: error });
+      throw new HttpError(503, 'the prediction log is unavailable: predictions are not served unlogged', {
+        cause: error,
+      });
     }
 
     return {

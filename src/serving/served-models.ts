@@ -35,7 +35,10 @@ export function servedModels(): Map<string, ServedModel> {
     if (!spec.model || !spec.featureSet) continue;
     const served = servedModel(spec, spec.featureSet, spec.model);
     const other = models.get(spec.model.name);
-    if (other && servingInputsOf(other) !== servingInputsOf(served)) throw new Error(`model ${spec.model.name} is served from different inputs by specs ${other.spec.name} and ${spec.name}`);
+    if (other && servingInputsOf(other) !== servingInputsOf(served))
+      throw new Error(
+        `model ${spec.model.name} is served from different inputs by specs ${other.spec.name} and ${spec.name}`,
+      );
     if (!other) models.set(spec.model.name, served);
   }
   return models;

@@ -125,7 +125,12 @@ export const ContractSchema = z
       if (names.has(col.name)) ctx.addIssue({ code: 'custom', message: `duplicate column ${col.name}` });
       names.add(col.name);
     }
-    const mustExist = [c.eventTime, ...c.key, ...c.references.flatMap((r) => r.columns), ...(c.gates.distribution?.columns ?? [])];
+    const mustExist = [
+      c.eventTime,
+      ...c.key,
+      ...c.references.flatMap((r) => r.columns),
+      ...(c.gates.distribution?.columns ?? []),
+    ];
     for (const name of mustExist) {
       if (!names.has(name)) ctx.addIssue({ code: 'custom', message: `column ${name} is referenced but not declared` });
     }

@@ -60,9 +60,12 @@ export const FeatureSchema = z
   })
   .strict()
   .superRefine((f, ctx) => {
-    if (f.kind === 'entity' && (!f.entity || !f.windowDays)) ctx.addIssue({ code: 'custom', message: `entity feature ${f.name} needs entity and windowDays` });
-    if (f.kind === 'event' && (f.entity || f.windowDays)) ctx.addIssue({ code: 'custom', message: `event feature ${f.name} takes no entity or windowDays` });
-    if (f.range[0] > f.range[1]) ctx.addIssue({ code: 'custom', message: `feature ${f.name}: range minimum above maximum` });
+    if (f.kind === 'entity' && (!f.entity || !f.windowDays))
+      ctx.addIssue({ code: 'custom', message: `entity feature ${f.name} needs entity and windowDays` });
+    if (f.kind === 'event' && (f.entity || f.windowDays))
+      ctx.addIssue({ code: 'custom', message: `event feature ${f.name} takes no entity or windowDays` });
+    if (f.range[0] > f.range[1])
+      ctx.addIssue({ code: 'custom', message: `feature ${f.name}: range minimum above maximum` });
   });
 export type Feature = z.infer<typeof FeatureSchema>;
 
@@ -95,7 +98,8 @@ export const FeatureSetSchema = z
     for (const f of set.features) {
       if (names.has(f.name)) ctx.addIssue({ code: 'custom', message: `duplicate feature ${f.name}` });
       names.add(f.name);
-      if (f.entity && !entities.has(f.entity)) ctx.addIssue({ code: 'custom', message: `feature ${f.name} names unknown entity ${f.entity}` });
+      if (f.entity && !entities.has(f.entity))
+        ctx.addIssue({ code: 'custom', message: `feature ${f.name} names unknown entity ${f.entity}` });
     }
   });
 export type FeatureSet = z.infer<typeof FeatureSetSchema>;

@@ -28,7 +28,8 @@ function delayShare(entity: 'origin' | 'destination', name: string, which: strin
 export const flightFeatures: z.input<typeof FeatureSetSchema> = {
   name: 'flight_delay',
   version: '1',
-  description: 'Congestion of the origin, destination and route in the previous 7 days, and the flight\'s own timing and length.',
+  description:
+    "Congestion of the origin, destination and route in the previous 7 days, and the flight's own timing and length.",
   entities: [
     { name: 'origin', description: 'departure airport (IATA)', key: 'origin' },
     { name: 'destination', description: 'arrival airport (IATA)', key: 'destination' },
@@ -48,9 +49,28 @@ export const flightFeatures: z.input<typeof FeatureSetSchema> = {
       range: [0, 2000],
       serving: { maxStalenessHours: 48, toleranceHours: 72, default: 0 },
     },
-    { name: 'hour_of_day', description: 'Scheduled departure hour (local time), 0-23', kind: 'event', sql: 'hour(date)', range: [0, 23] },
-    { name: 'day_of_week', description: 'ISO day of week of the departure, 1 = Monday', kind: 'event', sql: 'isodow(date)', range: [1, 7], driftCheck: false },
-    { name: 'log_distance', description: 'Natural log of the route distance in miles', kind: 'event', sql: 'ln(distance)', range: [0, 9] },
+    {
+      name: 'hour_of_day',
+      description: 'Scheduled departure hour (local time), 0-23',
+      kind: 'event',
+      sql: 'hour(date)',
+      range: [0, 23],
+    },
+    {
+      name: 'day_of_week',
+      description: 'ISO day of week of the departure, 1 = Monday',
+      kind: 'event',
+      sql: 'isodow(date)',
+      range: [1, 7],
+      driftCheck: false,
+    },
+    {
+      name: 'log_distance',
+      description: 'Natural log of the route distance in miles',
+      kind: 'event',
+      sql: 'ln(distance)',
+      range: [0, 9],
+    },
   ],
   validation: { maxOutOfRangeShare: 0, maxPsi: 0.25, minRowsRatio: 0.3, minHistoryDays: 7 },
 };

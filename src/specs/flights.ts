@@ -19,7 +19,13 @@ export const flightsSpec: SpecInput = {
     description: 'One row per flight: scheduled departure, arrival delay, distance, route.',
     columns: [
       { name: 'date', type: 'timestamp', description: 'Scheduled departure (local time)' },
-      { name: 'delay', type: 'integer', min: -720, max: 2880, description: 'Arrival delay in minutes; earlier than 12 h is a recording error' },
+      {
+        name: 'delay',
+        type: 'integer',
+        min: -720,
+        max: 2880,
+        description: 'Arrival delay in minutes; earlier than 12 h is a recording error',
+      },
       { name: 'distance', type: 'integer', min: 1, max: 6000, description: 'Route distance in miles' },
       { name: 'origin', type: 'string', maxLength: 4, description: 'Origin airport IATA code' },
       { name: 'destination', type: 'string', maxLength: 4, description: 'Destination airport IATA code' },
@@ -27,7 +33,12 @@ export const flightsSpec: SpecInput = {
     key: ['date', 'origin', 'destination'],
     eventTime: 'date',
     references: [
-      { columns: ['origin', 'destination'], uri: 'package:vega-datasets/data/airports.csv', key: 'iata', maxMissingRate: 0 },
+      {
+        columns: ['origin', 'destination'],
+        uri: 'package:vega-datasets/data/airports.csv',
+        key: 'iata',
+        maxMissingRate: 0,
+      },
     ],
     gates: {
       completeness: { default: 0.001 },

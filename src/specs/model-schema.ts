@@ -47,7 +47,11 @@ export const ModelSpecSchema = z
     servingInput: z.array(identifier).nonempty(),
     type: z.literal('logistic-regression').default('logistic-regression'),
     hyperParameters: z
-      .object({ l2: z.number().positive(), maxIterations: z.number().int().positive().max(1000), tolerance: z.number().nonnegative() })
+      .object({
+        l2: z.number().positive(),
+        maxIterations: z.number().int().positive().max(1000),
+        tolerance: z.number().nonnegative(),
+      })
       .strict(),
     /** Probability at or above which a row is called positive: precision and recall are measured here. */
     threshold: z.number().gt(0).lt(1),
@@ -82,7 +86,9 @@ export const ModelSpecSchema = z
       .strict(),
     /** The hard bias / segment-parity gate: every segment's metric must stay within its bound. */
     bias: z
-      .array(z.object({ metric: z.enum(GATE_METRICS), min: z.number().optional(), max: z.number().optional() }).strict())
+      .array(
+        z.object({ metric: z.enum(GATE_METRICS), min: z.number().optional(), max: z.number().optional() }).strict(),
+      )
       .default([]),
     /** Who may approve or reject a candidate; never the person who started the run (four eyes). */
     reviewers: z.array(z.string().regex(/^[A-Za-z0-9._@-]{1,100}$/)).nonempty(),
@@ -91,15 +97,18 @@ export const ModelSpecSchema = z
   })
   .strict()
   .superRefine((m, ctx) => {
-    if (m.defaultWindow.from > m.defaultWindow.to) ctx.addIssue({ code: 'custom', message: 'defaultWindow.from is after defaultWindow.to' });
-    if (m.dataQuality.positiveShare[0] > m.dataQuality.positiveShare[1]) ctx.addIssue({ code: 'custom', message: 'dataQuality.positiveShare: minimum above maximum' });
+    if (m.defaultWindow.from > m.defaultWindow.to)
+      ctx.addIssue({ code: 'custom', message: 'defaultWindow.from is after defaultWindow.to' });
+    if (m.dataQuality.positiveShare[0] > m.dataQuality.positiveShare[1])
+      ctx.addIssue({ code: 'custom', message: 'dataQuality.positiveShare: minimum above maximum' });
     const names = new Set<string>();
     for (const s of m.segments) {
       if (names.has(s.name)) ctx.addIssue({ code: 'custom', message: `duplicate segment ${s.name}` });
       names.add(s.name);
     }
     m.bias.forEach((b, i) => {
-      if (b.min === undefined && b.max === undefined) ctx.addIssue({ code: 'custom', message: `bias[${i}] needs min or max`, path: ['bias', i] });
+      if (b.min === undefined && b.max === undefined)
+        ctx.addIssue({ code: 'custom', message: `bias[${i}] needs min or max`, path: ['bias', i] });
     });
   });
 export type ModelSpec = z.infer<typeof ModelSpecSchema>;

@@ -37,7 +37,14 @@ export const MonitoringSpecSchema = z
       })
       .strict(),
     /** What starts a retraining child workflow. */
-    retrainOn: z.object({ datasetDrift: z.boolean().default(true), degradation: z.boolean().default(true), predictionDrift: z.boolean().default(false) }).strict().default({ datasetDrift: true, degradation: true, predictionDrift: false }),
+    retrainOn: z
+      .object({
+        datasetDrift: z.boolean().default(true),
+        degradation: z.boolean().default(true),
+        predictionDrift: z.boolean().default(false),
+      })
+      .strict()
+      .default({ datasetDrift: true, degradation: true, predictionDrift: false }),
     /** Days of the retraining window, ending on the monitored window's last day. */
     retrainDays: z.number().int().min(3).max(3660),
   })

@@ -27,7 +27,8 @@ export const SpecSchema = z
   })
   .strict()
   .superRefine((spec, ctx) => {
-    if (spec.monitoring && !spec.model) ctx.addIssue({ code: 'custom', message: 'monitoring needs a model to watch', path: ['monitoring'] });
+    if (spec.monitoring && !spec.model)
+      ctx.addIssue({ code: 'custom', message: 'monitoring needs a model to watch', path: ['monitoring'] });
     if (!spec.model) return;
     if (!spec.featureSet) {
       ctx.addIssue({ code: 'custom', message: 'a model needs a featureSet to train on', path: ['model'] });
@@ -35,12 +36,27 @@ export const SpecSchema = z
     }
     const columns = new Set(spec.contract.columns.map((c) => c.name));
     for (const name of spec.model.servingInput) {
-      if (!columns.has(name)) ctx.addIssue({ code: 'custom', message: `servingInput column ${name} is not in contract ${spec.contract.name}`, path: ['model', 'servingInput'] });
+      if (!columns.has(name))
+        ctx.addIssue({
+          code: 'custom',
+          message: `servingInput column ${name} is not in contract ${spec.contract.name}`,
+          path: ['model', 'servingInput'],
+        });
     }
-    if (!spec.model.servingInput.includes(spec.contract.eventTime)) ctx.addIssue({ code: 'custom', message: `servingInput must include the event time column ${spec.contract.eventTime}`, path: ['model', 'servingInput'] });
+    if (!spec.model.servingInput.includes(spec.contract.eventTime))
+      ctx.addIssue({
+        code: 'custom',
+        message: `servingInput must include the event time column ${spec.contract.eventTime}`,
+        path: ['model', 'servingInput'],
+      });
     const known = new Set(spec.featureSet.features.map((f) => f.name));
     for (const name of spec.model.features ?? []) {
-      if (!known.has(name)) ctx.addIssue({ code: 'custom', message: `model feature ${name} is not in feature set ${spec.featureSet.name}`, path: ['model', 'features'] });
+      if (!known.has(name))
+        ctx.addIssue({
+          code: 'custom',
+          message: `model feature ${name} is not in feature set ${spec.featureSet.name}`,
+          path: ['model', 'features'],
+        });
     }
   });
 export type Spec = z.infer<typeof SpecSchema>;

@@ -19,7 +19,12 @@ export const weatherSpec: SpecInput = {
     version: '1.0.0',
     description: 'One row per station and day: precipitation, temperature extremes, wind and the observed weather.',
     columns: [
-      { name: 'location', type: 'string', allowed: ['Seattle', 'New York'], description: 'Weather station; the model is judged per station, so a new one needs a new contract version' },
+      {
+        name: 'location',
+        type: 'string',
+        allowed: ['Seattle', 'New York'],
+        description: 'Weather station; the model is judged per station, so a new one needs a new contract version',
+      },
       { name: 'date', type: 'date', description: 'Day of the observation' },
       { name: 'precipitation', type: 'double', min: 0, max: 500, description: 'Precipitation over the day in mm' },
       { name: 'temp_max', type: 'double', min: -40, max: 50, description: 'Highest temperature of the day in °C' },
@@ -29,7 +34,8 @@ export const weatherSpec: SpecInput = {
         name: 'weather',
         type: 'string',
         allowed: ['drizzle', 'fog', 'rain', 'snow', 'sun'],
-        description: 'Observed weather category; it describes the same day as precipitation, so it is never a model input',
+        description:
+          'Observed weather category; it describes the same day as precipitation, so it is never a model input',
       },
     ],
     key: ['location', 'date'],

@@ -20,7 +20,8 @@ export function alignCounts(reference: CategoryCounts, current: CategoryCounts):
     const out = new Float64Array(categories.length);
     categories.forEach((category, i) => {
       const n = counts.get(category) ?? 0;
-      if (!Number.isFinite(n) || n < 0) throw new RangeError(`${name} count of "${category}" is not a non-negative number: ${n}`);
+      if (!Number.isFinite(n) || n < 0)
+        throw new RangeError(`${name} count of "${category}" is not a non-negative number: ${n}`);
       out[i] = n;
     });
     if (total(out) === 0) throw new RangeError(`${name} counts are empty`);

@@ -198,5 +198,10 @@ export interface DatasetDrift {
 export function datasetDrift(results: readonly ColumnDriftResult[], share = 0.5): DatasetDrift {
   const driftedColumns = results.filter((r) => r.drifted).length;
   const driftedShare = results.length === 0 ? 0 : driftedColumns / results.length;
-  return { drifted: results.length > 0 && driftedShare >= share, driftedColumns, columns: results.length, driftedShare };
+  return {
+    drifted: results.length > 0 && driftedShare >= share,
+    driftedColumns,
+    columns: results.length,
+    driftedShare,
+  };
 }

@@ -28,7 +28,8 @@ const TINY = 1e-300;
  * the continued fraction for Q itself above, where it converges fast and keeps tiny tails accurate.
  */
 export function regularizedGammaQ(a: number, x: number): number {
-  if (!(a >= 0.5) || !(x >= 0)) throw new RangeError(`regularizedGammaQ needs a >= 0.5 and x >= 0 (got a=${a}, x=${x})`);
+  if (!(a >= 0.5) || !(x >= 0))
+    throw new RangeError(`regularizedGammaQ needs a >= 0.5 and x >= 0 (got a=${a}, x=${x})`);
   if (x === 0) return 1;
   if (x === Infinity) return 0;
   const prefactor = Math.exp(a * Math.log(x) - x - lnGamma(a));

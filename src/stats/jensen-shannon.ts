@@ -10,7 +10,9 @@ import { alignCounts, total, type CategoryCounts } from './categories';
  */
 export function jsDistanceFromCounts(reference: Float64Array, current: Float64Array): number {
   if (reference.length !== current.length) {
-    throw new RangeError(`Jensen-Shannon needs counts over the same bins (got ${reference.length} and ${current.length})`);
+    throw new RangeError(
+      `Jensen-Shannon needs counts over the same bins (got ${reference.length} and ${current.length})`,
+    );
   }
   const rTotal = total(reference);
   const cTotal = total(current);

@@ -17,7 +17,11 @@ export interface ProportionZResult {
  * "1" over "0" and "true" over "false"; the choice flips the sign of z, never the p-value).
  * When the pooled share is 0 or 1 both sides are identical and the test has nothing to reject: z 0, p 1.
  */
-export function twoProportionZ(reference: CategoryCounts, current: CategoryCounts, positive?: string): ProportionZResult {
+export function twoProportionZ(
+  reference: CategoryCounts,
+  current: CategoryCounts,
+  positive?: string,
+): ProportionZResult {
   const aligned = alignCounts(reference, current);
   if (aligned.categories.length > 2) {
     throw new RangeError(`two-proportion z-test needs at most 2 categories (got ${aligned.categories.length})`);
@@ -26,7 +30,9 @@ export function twoProportionZ(reference: CategoryCounts, current: CategoryCount
   const index = aligned.categories.indexOf(label);
   // A label seen on neither side is only meaningful for a constant column (its share is then 0 on both).
   if (index < 0 && aligned.categories.length === 2) {
-    throw new RangeError(`positive label "${label}" is neither of the column's categories ${JSON.stringify(aligned.categories)}`);
+    throw new RangeError(
+      `positive label "${label}" is neither of the column's categories ${JSON.stringify(aligned.categories)}`,
+    );
   }
   const nRef = total(aligned.reference);
   const nCur = total(aligned.current);

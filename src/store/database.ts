@@ -89,7 +89,8 @@ function postgresDialect(url: string): Dialect {
   const pool = new Pool({
     connectionString: url,
     types: {
-      getTypeParser: (oid, format) => (oid === types.builtins.INT8 ? parseSafeInteger : types.getTypeParser(oid, format)),
+      getTypeParser: (oid, format) =>
+        oid === types.builtins.INT8 ? parseSafeInteger : types.getTypeParser(oid, format),
     },
   });
   // An idle client dropped by the server (restart, failover) is discarded by the pool; without a

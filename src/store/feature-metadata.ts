@@ -13,7 +13,11 @@ export class FeatureMetadataRepository {
 
   /** The published partitions of one feature-set version: what every read here starts from. */
   private published(featureSet: string, version: string) {
-    return this.db.selectFrom('feature_partitions').where('feature_set', '=', featureSet).where('version', '=', version).where('status', '=', 'published');
+    return this.db
+      .selectFrom('feature_partitions')
+      .where('feature_set', '=', featureSet)
+      .where('version', '=', version)
+      .where('status', '=', 'published');
   }
 
   /** Upsert: re-running a partition replaces its row. */
@@ -30,12 +34,20 @@ export class FeatureMetadataRepository {
   /** The partitions of a version already published, among the given ones. */
   async publishedPartitions(featureSet: string, version: string, partitions: string[]): Promise<string[]> {
     if (partitions.length === 0) return [];
-    const rows = await this.published(featureSet, version).select('partition').where('partition', 'in', partitions).execute();
+    const rows = await this.published(featureSet, version)
+      .select('partition')
+      .where('partition', 'in', partitions)
+      .execute();
     return rows.map((r) => r.partition).sort();
   }
 
   /** The latest published partitions before `partition` with their row counts, newest first. */
-  async recentRowCounts(featureSet: string, version: string, partition: string, limit: number): Promise<{ partition: string; rows: number }[]> {
+  async recentRowCounts(
+    featureSet: string,
+    version: string,
+    partition: string,
+    limit: number,
+  ): Promise<{ partition: string; rows: number }[]> {
     const rows = await this.published(featureSet, version)
       .select(['partition', 'rows'])
       .where('partition', '<', partition)
@@ -46,13 +58,25 @@ export class FeatureMetadataRepository {
   }
 
   /** The newest published partition strictly before `partition`: the reference of its drift check. */
-  async previousPublished(featureSet: string, version: string, partition: string): Promise<FeaturePartition | undefined> {
-    return partitionOf(await this.published(featureSet, version).selectAll().where('partition', '<', partition).orderBy('partition', 'desc').executeTakeFirst());
+  async previousPublished(
+    featureSet: string,
+    version: string,
+    partition: string,
+  ): Promise<FeaturePartition | undefined> {
+    return partitionOf(
+      await this.published(featureSet, version)
+        .selectAll()
+        .where('partition', '<', partition)
+        .orderBy('partition', 'desc')
+        .executeTakeFirst(),
+    );
   }
 
   /** The record of one published partition. */
   async get(featureSet: string, version: string, partition: string): Promise<FeaturePartition | undefined> {
-    return partitionOf(await this.published(featureSet, version).selectAll().where('partition', '=', partition).executeTakeFirst());
+    return partitionOf(
+      await this.published(featureSet, version).selectAll().where('partition', '=', partition).executeTakeFirst(),
+    );
   }
 
   /**
@@ -62,7 +86,12 @@ export class FeatureMetadataRepository {
   async registerDefinition(featureSet: string, version: string, definitionHash: string): Promise<void> {
     await this.db
       .insertInto('feature_set_versions')
-      .values({ feature_set: featureSet, version, definition_hash: definitionHash, created_at: new Date().toISOString() })
+      .values({
+        feature_set: featureSet,
+        version,
+        definition_hash: definitionHash,
+        created_at: new Date().toISOString(),
+      })
       .onConflict((oc) => oc.columns(['feature_set', 'version']).doNothing())
       .execute();
     const registered = await this.db
@@ -82,5 +111,10 @@ export class FeatureMetadataRepository {
 function partitionOf(row: Selectable<FeaturePartitionsTable> | undefined): FeaturePartition | undefined {
   if (!row) return undefined;
   const { stats_json, ...rest } = row;
-  return { ...rest, rows: Number(rest.rows), duration_ms: Number(rest.duration_ms), stats: JSON.parse(stats_json) as Record<string, unknown> };
+  return {
+    ...rest,
+    rows: Number(rest.rows),
+    duration_ms: Number(rest.duration_ms),
+    stats: JSON.parse(stats_json) as Record<string, unknown>,
+  };
 }

@@ -60,9 +60,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
         await db.schema
           .createTable('alerts')
           .addColumn('id', dialect === 'postgres' ? 'bigint' : 'integer', (col) =>
-            dialect === 'postgres'
-              ? col.primaryKey().generatedByDefaultAsIdentity()
-              : col.primaryKey().autoIncrement(),
+            dialect === 'postgres' ? col.primaryKey().generatedByDefaultAsIdentity() : col.primaryKey().autoIncrement(),
           )
           .addColumn('dedupe_key', 'text', (col) => col.notNull().unique())
           .addColumn('severity', 'text', (col) => col.notNull())
@@ -160,7 +158,11 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
           .addColumn('workflow_id', 'text', (col) => col.notNull())
           .addColumn('created_at', 'text', (col) => col.notNull())
           .execute();
-        await db.schema.createIndex('model_decisions_version').on('model_decisions').columns(['model_name', 'version', 'created_at']).execute();
+        await db.schema
+          .createIndex('model_decisions_version')
+          .on('model_decisions')
+          .columns(['model_name', 'version', 'created_at'])
+          .execute();
       },
     },
     '0005_prediction_log': {
@@ -186,7 +188,11 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
           .addColumn('source', 'text', (col) => col.notNull())
           .addColumn('created_at', 'text', (col) => col.notNull())
           .execute();
-        await db.schema.createIndex('prediction_log_model_event').on('prediction_log').columns(['model_name', 'event_time']).execute();
+        await db.schema
+          .createIndex('prediction_log_model_event')
+          .on('prediction_log')
+          .columns(['model_name', 'event_time'])
+          .execute();
       },
     },
   };

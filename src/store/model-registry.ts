@@ -66,7 +66,11 @@ export class ModelRegistryRepository {
         .where('registration_key', '=', r.registrationKey)
         .executeTakeFirst();
       if (existing) return { version: Number(existing.version), created: false };
-      const last = await tx.selectFrom('model_versions').select((eb) => eb.fn.max('version').as('v')).where('model_name', '=', r.modelName).executeTakeFirst();
+      const last = await tx
+        .selectFrom('model_versions')
+        .select((eb) => eb.fn.max('version').as('v'))
+        .where('model_name', '=', r.modelName)
+        .executeTakeFirst();
       const version = Number(last?.v ?? 0) + 1;
       const now = new Date().toISOString();
       await tx
@@ -90,7 +94,12 @@ export class ModelRegistryRepository {
   }
 
   async get(modelName: string, version: number): Promise<ModelVersion | undefined> {
-    const row = await this.db.selectFrom('model_versions').selectAll().where('model_name', '=', modelName).where('version', '=', version).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('model_versions')
+      .selectAll()
+      .where('model_name', '=', modelName)
+      .where('version', '=', version)
+      .executeTakeFirst();
     return row && toModel(row);
   }
 
@@ -102,7 +111,12 @@ export class ModelRegistryRepository {
   }
 
   async production(modelName: string): Promise<ModelVersion | undefined> {
-    const row = await this.db.selectFrom('model_versions').selectAll().where('model_name', '=', modelName).where('stage', '=', 'production').executeTakeFirst();
+    const row = await this.db
+      .selectFrom('model_versions')
+      .selectAll()
+      .where('model_name', '=', modelName)
+      .where('stage', '=', 'production')
+      .executeTakeFirst();
     return row && toModel(row);
   }
 
@@ -124,14 +138,34 @@ export class ModelRegistryRepository {
   async promote(decision: DecisionInput): Promise<{ previous?: number }> {
     const d = DecisionSchema.parse(decision);
     return this.db.transaction().execute(async (tx) => {
-      const target = await tx.selectFrom('model_versions').select('stage').where('model_name', '=', d.modelName).where('version', '=', d.version).executeTakeFirst();
+      const target = await tx
+        .selectFrom('model_versions')
+        .select('stage')
+        .where('model_name', '=', d.modelName)
+        .where('version', '=', d.version)
+        .executeTakeFirst();
       if (!target) throw new Error(`model ${d.modelName} has no version ${d.version}`);
-      const previous = await tx.selectFrom('model_versions').select('version').where('model_name', '=', d.modelName).where('stage', '=', 'production').executeTakeFirst();
+      const previous = await tx
+        .selectFrom('model_versions')
+        .select('version')
+        .where('model_name', '=', d.modelName)
+        .where('stage', '=', 'production')
+        .executeTakeFirst();
       const now = new Date().toISOString();
       if (previous && Number(previous.version) !== d.version) {
-        await tx.updateTable('model_versions').set({ stage: 'archived', updated_at: now }).where('model_name', '=', d.modelName).where('version', '=', previous.version).execute();
+        await tx
+          .updateTable('model_versions')
+          .set({ stage: 'archived', updated_at: now })
+          .where('model_name', '=', d.modelName)
+          .where('version', '=', previous.version)
+          .execute();
       }
-      await tx.updateTable('model_versions').set({ stage: 'production', updated_at: now }).where('model_name', '=', d.modelName).where('version', '=', d.version).execute();
+      await tx
+        .updateTable('model_versions')
+        .set({ stage: 'production', updated_at: now })
+        .where('model_name', '=', d.modelName)
+        .where('version', '=', d.version)
+        .execute();
       await insertDecision(tx, d, now);
       // A retried promotion finds itself in production: there is no previous version to report.
       return { previous: previous && Number(previous.version) !== d.version ? Number(previous.version) : undefined };
@@ -141,32 +175,71 @@ export class ModelRegistryRepository {
   /** Makes `version` the one staging version: an earlier staging version goes back to candidate. */
   async deployToStaging(modelName: string, version: number): Promise<{ displaced: number[] }> {
     return this.db.transaction().execute(async (tx) => {
-      const target = await tx.selectFrom('model_versions').select('stage').where('model_name', '=', modelName).where('version', '=', version).executeTakeFirst();
+      const target = await tx
+        .selectFrom('model_versions')
+        .select('stage')
+        .where('model_name', '=', modelName)
+        .where('version', '=', version)
+        .executeTakeFirst();
       if (!target) throw new Error(`model ${modelName} has no version ${version}`);
-      if (target.stage !== 'candidate' && target.stage !== 'staging') throw new Error(`model ${modelName} v${version} is ${target.stage}: only a candidate can go to staging`);
+      if (target.stage !== 'candidate' && target.stage !== 'staging')
+        throw new Error(`model ${modelName} v${version} is ${target.stage}: only a candidate can go to staging`);
       const now = new Date().toISOString();
-      const others = await tx.selectFrom('model_versions').select('version').where('model_name', '=', modelName).where('stage', '=', 'staging').where('version', '!=', version).execute();
+      const others = await tx
+        .selectFrom('model_versions')
+        .select('version')
+        .where('model_name', '=', modelName)
+        .where('stage', '=', 'staging')
+        .where('version', '!=', version)
+        .execute();
       if (others.length) {
-        await tx.updateTable('model_versions').set({ stage: 'candidate', updated_at: now }).where('model_name', '=', modelName).where('stage', '=', 'staging').where('version', '!=', version).execute();
+        await tx
+          .updateTable('model_versions')
+          .set({ stage: 'candidate', updated_at: now })
+          .where('model_name', '=', modelName)
+          .where('stage', '=', 'staging')
+          .where('version', '!=', version)
+          .execute();
       }
-      await tx.updateTable('model_versions').set({ stage: 'staging', updated_at: now }).where('model_name', '=', modelName).where('version', '=', version).execute();
+      await tx
+        .updateTable('model_versions')
+        .set({ stage: 'staging', updated_at: now })
+        .where('model_name', '=', modelName)
+        .where('version', '=', version)
+        .execute();
       return { displaced: others.map((o) => Number(o.version)) };
     });
   }
 
   /** The newest version in a stage (there is at most one production and one staging version). */
   async inStage(modelName: string, stage: ModelStage): Promise<ModelVersion | undefined> {
-    const row = await this.db.selectFrom('model_versions').selectAll().where('model_name', '=', modelName).where('stage', '=', stage).orderBy('version', 'desc').executeTakeFirst();
+    const row = await this.db
+      .selectFrom('model_versions')
+      .selectAll()
+      .where('model_name', '=', modelName)
+      .where('stage', '=', stage)
+      .orderBy('version', 'desc')
+      .executeTakeFirst();
     return row && toModel(row);
   }
 
   /** Adds keys to a version's lineage (e.g. the monitoring baseline set at promotion). */
   async extendLineage(modelName: string, version: number, extra: Record<string, unknown>): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
-      const row = await tx.selectFrom('model_versions').select('lineage_json').where('model_name', '=', modelName).where('version', '=', version).executeTakeFirst();
+      const row = await tx
+        .selectFrom('model_versions')
+        .select('lineage_json')
+        .where('model_name', '=', modelName)
+        .where('version', '=', version)
+        .executeTakeFirst();
       if (!row) throw new Error(`model ${modelName} has no version ${version}`);
       const lineage = { ...(JSON.parse(row.lineage_json) as Record<string, unknown>), ...extra };
-      await tx.updateTable('model_versions').set({ lineage_json: JSON.stringify(lineage), updated_at: new Date().toISOString() }).where('model_name', '=', modelName).where('version', '=', version).execute();
+      await tx
+        .updateTable('model_versions')
+        .set({ lineage_json: JSON.stringify(lineage), updated_at: new Date().toISOString() })
+        .where('model_name', '=', modelName)
+        .where('version', '=', version)
+        .execute();
     });
   }
 
@@ -186,14 +259,31 @@ export class ModelRegistryRepository {
       .orderBy('created_at')
       .orderBy('dedupe_key')
       .execute();
-    return rows.map((r) => ({ modelName: r.model_name, version: Number(r.version), decision: r.decision, actor: r.actor, reason: r.reason, workflowId: r.workflow_id, createdAt: r.created_at }));
+    return rows.map((r) => ({
+      modelName: r.model_name,
+      version: Number(r.version),
+      decision: r.decision,
+      actor: r.actor,
+      reason: r.reason,
+      workflowId: r.workflow_id,
+      createdAt: r.created_at,
+    }));
   }
 }
 
 async function insertDecision(db: Kysely<Tables>, d: z.output<typeof DecisionSchema>, now: string): Promise<boolean> {
   const inserted = await db
     .insertInto('model_decisions')
-    .values({ dedupe_key: d.dedupeKey, model_name: d.modelName, version: d.version, decision: d.decision, actor: d.actor, reason: d.reason, workflow_id: d.workflowId, created_at: now })
+    .values({
+      dedupe_key: d.dedupeKey,
+      model_name: d.modelName,
+      version: d.version,
+      decision: d.decision,
+      actor: d.actor,
+      reason: d.reason,
+      workflow_id: d.workflowId,
+      created_at: now,
+    })
     .onConflict((oc) => oc.column('dedupe_key').doNothing())
     .returning('dedupe_key')
     .executeTakeFirst();

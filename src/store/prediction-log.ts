@@ -1,6 +1,13 @@
 import type { Kysely, Selectable } from 'kysely';
 import { z } from 'zod';
-import { CreatedAtSchema, MODEL_STAGES, PREDICTION_SOURCES, TimestampSchema, type PredictionLogTable, type Tables } from './tables';
+import {
+  CreatedAtSchema,
+  MODEL_STAGES,
+  PREDICTION_SOURCES,
+  TimestampSchema,
+  type PredictionLogTable,
+  type Tables,
+} from './tables';
 
 export const PredictionLogEntrySchema = z.object({
   /** Shared by the rows of one request. */
@@ -51,7 +58,10 @@ export class PredictionLogRepository {
     if (rows.length === 0) return 0;
     await this.db.transaction().execute(async (tx) => {
       for (let start = 0; start < rows.length; start += INSERT_BATCH) {
-        await tx.insertInto('prediction_log').values(rows.slice(start, start + INSERT_BATCH)).execute();
+        await tx
+          .insertInto('prediction_log')
+          .values(rows.slice(start, start + INSERT_BATCH))
+          .execute();
       }
     });
     return rows.length;

@@ -13,7 +13,11 @@ const INSTALL_SCRIPT = path.join(REPO_ROOT, 'scripts', 'install-temporal-cli.sh'
  */
 export async function provisionTemporalCli(log: (line: string) => void): Promise<string | undefined> {
   try {
-    const { stdout, stderr } = await run('bash', [INSTALL_SCRIPT], { env: process.env, maxBuffer: 1 << 20, timeout: 15 * 60_000 });
+    const { stdout, stderr } = await run('bash', [INSTALL_SCRIPT], {
+      env: process.env,
+      maxBuffer: 1 << 20,
+      timeout: 15 * 60_000,
+    });
     for (const line of stderr.split('\n').filter(Boolean)) log(line);
     return stdout.trim() || undefined;
   } catch (error) {

@@ -8,13 +8,20 @@ import type { Config } from '../config';
 export function connectionOptions(config: Config) {
   const mtls = config.TEMPORAL_TLS_CERT_PATH && config.TEMPORAL_TLS_KEY_PATH;
   // Any TLS setting turns TLS on: a server name alone (its CA in the default trust store) must not mean plaintext.
-  const tlsWanted = Boolean(mtls || config.TEMPORAL_API_KEY || config.TEMPORAL_TLS_CA_PATH || config.TEMPORAL_TLS_SERVER_NAME);
+  const tlsWanted = Boolean(
+    mtls || config.TEMPORAL_API_KEY || config.TEMPORAL_TLS_CA_PATH || config.TEMPORAL_TLS_SERVER_NAME,
+  );
   const tls = tlsWanted
     ? {
         serverNameOverride: config.TEMPORAL_TLS_SERVER_NAME,
-        serverRootCACertificate: config.TEMPORAL_TLS_CA_PATH ? readSetting(config.TEMPORAL_TLS_CA_PATH, 'TEMPORAL_TLS_CA_PATH') : undefined,
+        serverRootCACertificate: config.TEMPORAL_TLS_CA_PATH
+          ? readSetting(config.TEMPORAL_TLS_CA_PATH, 'TEMPORAL_TLS_CA_PATH')
+          : undefined,
         clientCertPair: mtls
-          ? { crt: readSetting(config.TEMPORAL_TLS_CERT_PATH!, 'TEMPORAL_TLS_CERT_PATH'), key: readSetting(config.TEMPORAL_TLS_KEY_PATH!, 'TEMPORAL_TLS_KEY_PATH') }
+          ? {
+              crt: readSetting(config.TEMPORAL_TLS_CERT_PATH!, 'TEMPORAL_TLS_CERT_PATH'),
+              key: readSetting(config.TEMPORAL_TLS_KEY_PATH!, 'TEMPORAL_TLS_KEY_PATH'),
+            }
           : undefined,
       }
     : undefined;

@@ -45,18 +45,22 @@ export const DEV_SERVER_TUNING: readonly string[] = [
   // A workflow running steps one after the other needs one load per step, so once the burst is spent
   // every step waited up to 50 ms for a token. Cost: more, smaller task reads when tasks trickle in;
   // bursts are still read in batches, and the host-wide limit (from history.persistenceMaxQPS) stays.
-  '--dynamic-config-value', 'history.transferProcessorMaxPollRPS=1000',
+  '--dynamic-config-value',
+  'history.transferProcessorMaxPollRPS=1000',
   // The history service may hand an activity it schedules straight back to the worker completing the
   // workflow task (when the worker asks and has a free slot), instead of a transfer task, a trip
   // through matching and a RecordActivityTaskStarted write. Cost: those activities run on the worker
   // that ran the workflow task rather than on whichever worker polls; the rest go through matching.
-  '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+  '--dynamic-config-value',
+  'system.enableActivityEagerExecution=true',
   // SQLite's default rollback journal syncs the journal and the database on every commit (~8 fsyncs
   // per history write, ~15 ms each write here). Write-ahead log with synchronous=NORMAL: one append per
   // commit, syncs only at checkpoints. Cost: a power loss or OS crash (not a server crash) can lose the
   // last commits, never corrupt the file; -wal and -shm files sit next to it, which needs a local disk.
-  '--sqlite-pragma', 'journal_mode=wal',
-  '--sqlite-pragma', 'synchronous=normal',
+  '--sqlite-pragma',
+  'journal_mode=wal',
+  '--sqlite-pragma',
+  'synchronous=normal',
 ];
 
 /**
@@ -71,7 +75,9 @@ export async function ensureServer(config: Config, options: ServerOptions): Prom
   }
   const [host, port] = splitAddress(config.TEMPORAL_ADDRESS);
   if (!LOOPBACK.test(host)) {
-    throw new Error(`no Temporal server answers at ${config.TEMPORAL_ADDRESS}, and an embedded one can only be started on a loopback address`);
+    throw new Error(
+      `no Temporal server answers at ${config.TEMPORAL_ADDRESS}, and an embedded one can only be started on a loopback address`,
+    );
   }
   const uiPort = Number(new URL(config.TEMPORAL_UI_URL).port || 8233);
   const dbFile = path.join(config.dataDir, 'temporal', 'dev-server.sqlite');
@@ -99,17 +105,27 @@ interface Listen {
   namespace: string;
 }
 
-async function startCli(cli: string, listen: Listen, options: ServerOptions): Promise<Omit<RunningServer, 'address' | 'uiUrl' | 'started'>> {
+async function startCli(
+  cli: string,
+  listen: Listen,
+  options: ServerOptions,
+): Promise<Omit<RunningServer, 'address' | 'uiUrl' | 'started'>> {
   const logFile = `${listen.dbFile.replace(/\.sqlite$/, '')}.log`;
   const out = fs.openSync(logFile, 'a');
   const args = [
-    'server', 'start-dev',
-    '--ip', listen.host,
-    '--port', String(listen.port),
-    '--db-filename', listen.dbFile,
-    '--namespace', listen.namespace,
+    'server',
+    'start-dev',
+    '--ip',
+    listen.host,
+    '--port',
+    String(listen.port),
+    '--db-filename',
+    listen.dbFile,
+    '--namespace',
+    listen.namespace,
     ...(options.extraNamespaces ?? []).flatMap((namespace) => ['--namespace', namespace]),
-    '--log-level', 'warn',
+    '--log-level',
+    'warn',
     ...DEV_SERVER_TUNING,
     ...(options.ui ? ['--ui-port', String(listen.uiPort)] : ['--headless']),
     ...searchAttributeFlags(),
@@ -134,7 +150,10 @@ async function startCli(cli: string, listen: Listen, options: ServerOptions): Pr
 }
 
 /** Third route, for machines with internet: the SDK downloads and runs the dev server itself. */
-async function startWithSdkDownload(listen: Listen, options: ServerOptions): Promise<Omit<RunningServer, 'address' | 'uiUrl' | 'started'>> {
+async function startWithSdkDownload(
+  listen: Listen,
+  options: ServerOptions,
+): Promise<Omit<RunningServer, 'address' | 'uiUrl' | 'started'>> {
   options.log('no temporal CLI found: asking the Temporal SDK to download the dev server (needs internet)');
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
@@ -180,7 +199,9 @@ async function registerAttributes(config: Config, log: (line: string) => void): 
     if (added.length) log(`registered search attributes: ${added.join(', ')}`);
   } catch (error) {
     // A managed cluster may refuse operator calls; pipelines still run, only filtering is poorer.
-    log(`could not register search attributes (${(error as Error).message}); register them with 'temporal operator search-attribute create'`);
+    log(
+      `could not register search attributes (${(error as Error).message}); register them with 'temporal operator search-attribute create'`,
+    );
   } finally {
     await connection.close();
   }

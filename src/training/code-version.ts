@@ -16,7 +16,10 @@ export function codeVersion(): string {
   if (cached) return cached;
   const hash = crypto.createHash('sha256');
   for (const dir of MODEL_CODE_DIRS) {
-    for (const name of fs.readdirSync(path.join(ROOT, dir)).filter((n) => n.endsWith('.ts')).sort()) {
+    for (const name of fs
+      .readdirSync(path.join(ROOT, dir))
+      .filter((n) => n.endsWith('.ts'))
+      .sort()) {
       hash.update(`${dir}/${name}\0`).update(fs.readFileSync(path.join(ROOT, dir, name)));
     }
   }

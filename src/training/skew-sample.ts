@@ -20,13 +20,19 @@ export interface SkewSampleRow {
  * from the published dataset (days before L+1) with the very SQL that built the training rows, then
  * the training transform. Equal inputs and equal scores mean training and serving agree.
  */
-export async function skewSample(conn: DuckDBConnection, t: TrainingSpec, opts: { newestPartitionFile: string; newestPartition: string; datasetFiles: string[]; rows: number }): Promise<SkewSampleRow[]> {
+export async function skewSample(
+  conn: DuckDBConnection,
+  t: TrainingSpec,
+  opts: { newestPartitionFile: string; newestPartition: string; datasetFiles: string[]; rows: number },
+): Promise<SkewSampleRow[]> {
   const { contract } = t.spec;
   const day = addDays(opts.newestPartition, 1);
   const time = sqlIdent(contract.eventTime);
   const timeType = contract.columns.find((c) => c.name === contract.eventTime)?.type === 'date' ? 'DATE' : 'TIMESTAMP';
   const contractColumns = contract.columns.map((c) => sqlIdent(c.name));
-  const moved = contract.columns.map((c) => (c.name === contract.eventTime ? `CAST(${time} + INTERVAL 1 DAY AS ${timeType}) AS ${time}` : sqlIdent(c.name)));
+  const moved = contract.columns.map((c) =>
+    c.name === contract.eventTime ? `CAST(${time} + INTERVAL 1 DAY AS ${timeType}) AS ${time}` : sqlIdent(c.name),
+  );
   await conn.run(`CREATE OR REPLACE TEMP TABLE skew_requests AS
     SELECT ${moved.join(', ')} FROM read_parquet(${sqlString(opts.newestPartitionFile)})
     ORDER BY hash(${contractColumns.join(', ')}), ${contractColumns.join(', ')} LIMIT ${Math.trunc(opts.rows)}`);

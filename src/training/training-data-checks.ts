@@ -34,7 +34,10 @@ function median(values: number[]): number {
  * join, not the world), features mostly missing, or a day with a fraction of its usual rows (a hole
  * a backfill left) all stop the run before any training.
  */
-export function checkTrainingWindow(profile: TrainingWindowProfile, rules: ModelSpec['dataQuality']): TrainingDataCheck[] {
+export function checkTrainingWindow(
+  profile: TrainingWindowProfile,
+  rules: ModelSpec['dataQuality'],
+): TrainingDataCheck[] {
   const checks: TrainingDataCheck[] = [];
   const add = (check: TrainingDataCheck['check'], subject: string, ok: boolean, observed: string, expected: string) =>
     checks.push({ check, subject, observed, expected, verdict: ok ? 'pass' : 'fail', severity: 'blocking' });
@@ -44,7 +47,13 @@ export function checkTrainingWindow(profile: TrainingWindowProfile, rules: Model
   add('unlabelled-share', 'label', unlabelled <= rules.maxNullShare, pct(unlabelled), `<= ${pct(rules.maxNullShare)}`);
   const share = profile.labelled === 0 ? 0 : profile.positives / profile.labelled;
   const [low, high] = rules.positiveShare;
-  add('positive-share', 'label', profile.labelled > 0 && share >= low && share <= high, pct(share), `${pct(low)}..${pct(high)}`);
+  add(
+    'positive-share',
+    'label',
+    profile.labelled > 0 && share >= low && share <= high,
+    pct(share),
+    `${pct(low)}..${pct(high)}`,
+  );
   for (const [feature, nulls] of Object.entries(profile.nullsByFeature)) {
     const nullShare = profile.rows === 0 ? 0 : nulls / profile.rows;
     add('null-share', feature, nullShare <= rules.maxNullShare, pct(nullShare), `<= ${pct(rules.maxNullShare)}`);
@@ -53,9 +62,17 @@ export function checkTrainingWindow(profile: TrainingWindowProfile, rules: Model
   const typical = counts.length ? median(counts) : 0;
   for (const d of profile.days) {
     const n = profile.rowsByDay[d] ?? 0;
-    if (n < rules.minDayRowsRatio * typical) add('day-volume', d, false, `${n} rows`, `>= ${rules.minDayRowsRatio} x median day (${typical})`);
+    if (n < rules.minDayRowsRatio * typical)
+      add('day-volume', d, false, `${n} rows`, `>= ${rules.minDayRowsRatio} x median day (${typical})`);
   }
-  if (!checks.some((c) => c.check === 'day-volume')) add('day-volume', 'every day', true, `${profile.days.length} days, median ${typical} rows`, `>= ${rules.minDayRowsRatio} x median day`);
+  if (!checks.some((c) => c.check === 'day-volume'))
+    add(
+      'day-volume',
+      'every day',
+      true,
+      `${profile.days.length} days, median ${typical} rows`,
+      `>= ${rules.minDayRowsRatio} x median day`,
+    );
   return checks;
 }
 

@@ -15,7 +15,8 @@ export interface TrainingSpec {
 
 export function loadTrainingSpec(name: string): TrainingSpec {
   const spec = loadSpec(name);
-  if (!spec.featureSet || !spec.model) throw new Error(`spec ${name} declares no ${spec.featureSet ? 'model' : 'feature set'} to train`);
+  if (!spec.featureSet || !spec.model)
+    throw new Error(`spec ${name} declares no ${spec.featureSet ? 'model' : 'feature set'} to train`);
   const transforms = featureTransforms(spec.featureSet, spec.model);
   return { spec, fs: spec.featureSet, model: spec.model, transforms, features: transforms.map((t) => t.name) };
 }

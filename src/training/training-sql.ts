@@ -16,8 +16,13 @@ export const segmentColumn = (name: string) => `__segment_${name}`;
  */
 export function extractionSql(t: TrainingSpec, files: string[]): string {
   const { contract } = t.spec;
-  const order = [contract.eventTime, ...contract.columns.map((c) => c.name).filter((n) => n !== contract.eventTime)].map(sqlIdent);
-  const segments = t.model.segments.map((s) => `coalesce(CAST((${s.sql}) AS BOOLEAN), false) AS ${sqlIdent(segmentColumn(s.name))}`);
+  const order = [
+    contract.eventTime,
+    ...contract.columns.map((c) => c.name).filter((n) => n !== contract.eventTime),
+  ].map(sqlIdent);
+  const segments = t.model.segments.map(
+    (s) => `coalesce(CAST((${s.sql}) AS BOOLEAN), false) AS ${sqlIdent(segmentColumn(s.name))}`,
+  );
   return `SELECT *, CAST((${t.model.label.sql}) AS BOOLEAN) AS ${LABEL}, CAST(${sqlIdent(contract.eventTime)} AS DATE) AS ${DAY},
     ${[...segments, `row_number() OVER (ORDER BY ${order.join(', ')}) AS ${ROW}`].join(', ')}
   FROM read_parquet(${sqlFileList(files)})

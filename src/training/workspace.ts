@@ -26,8 +26,18 @@ export function runKey(workflowId: string, runId: string): string {
   return `${workflowId}.${runId}`.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200);
 }
 
-export function trainingWorkspace(artifacts: ArtifactStore, modelName: string, workflowId: string, runId: string): TrainingWorkspace {
-  const dir = artifacts.workDir({ kind: 'models', name: modelName, version: 'runs', partition: runKey(workflowId, runId) });
+export function trainingWorkspace(
+  artifacts: ArtifactStore,
+  modelName: string,
+  workflowId: string,
+  runId: string,
+): TrainingWorkspace {
+  const dir = artifacts.workDir({
+    kind: 'models',
+    name: modelName,
+    version: 'runs',
+    partition: runKey(workflowId, runId),
+  });
   const file = (name: string) => path.join(dir, name);
   return {
     dir,

@@ -17,7 +17,10 @@ export function compareOutputs(reference: RunOutputs, chaos: RunOutputs): Compar
     if (got !== expected) mismatches.push(`${what}: ${got} rows, undisturbed ${expected}`);
   };
   const same = (what: string, expected: unknown, got: unknown) => {
-    if (JSON.stringify(expected) !== JSON.stringify(got)) mismatches.push(`${what}: ${JSON.stringify(got)?.slice(0, 120)} differs from undisturbed ${JSON.stringify(expected)?.slice(0, 120)}`);
+    if (JSON.stringify(expected) !== JSON.stringify(got))
+      mismatches.push(
+        `${what}: ${JSON.stringify(got)?.slice(0, 120)} differs from undisturbed ${JSON.stringify(expected)?.slice(0, 120)}`,
+      );
   };
 
   const i = chaos.ingestion;
@@ -25,7 +28,8 @@ export function compareOutputs(reference: RunOutputs, chaos: RunOutputs): Compar
   rows('ingestion rows read', reference.ingestion.rowsRead, i.rowsRead);
   rows('ingestion rows accepted', reference.ingestion.rowsAccepted, i.rowsAccepted);
   rows('ingestion rows rejected', reference.ingestion.rowsRejected, i.rowsRejected);
-  if (i.rowsRead !== i.rowsAccepted + i.rowsRejected) mismatches.push(`ingestion: ${i.rowsRead} read != ${i.rowsAccepted} accepted + ${i.rowsRejected} rejected`);
+  if (i.rowsRead !== i.rowsAccepted + i.rowsRejected)
+    mismatches.push(`ingestion: ${i.rowsRead} read != ${i.rowsAccepted} accepted + ${i.rowsRejected} rejected`);
   if (i.rowsRead !== i.sourceRows) mismatches.push(`ingestion: ${i.rowsRead} read, the source has ${i.sourceRows}`);
 
   for (const [partition, expected] of Object.entries(reference.partitions)) {
@@ -39,17 +43,24 @@ export function compareOutputs(reference: RunOutputs, chaos: RunOutputs): Compar
     same(`feature partition ${partition} output_hash`, expected.hash, got.hash);
     same(`feature partition ${partition} status`, expected.status, got.status);
   }
-  for (const partition of Object.keys(chaos.partitions)) if (!reference.partitions[partition]) mismatches.push(`unexpected feature partition ${partition}`);
+  for (const partition of Object.keys(chaos.partitions))
+    if (!reference.partitions[partition]) mismatches.push(`unexpected feature partition ${partition}`);
 
   rows('online store', reference.online.rows, chaos.online.rows);
   rowsDuplicated += chaos.online.duplicateKeys;
-  if (chaos.online.duplicateKeys) mismatches.push(`online store: ${chaos.online.duplicateKeys} duplicate (featureSet, version, entityType, entityKey) rows`);
+  if (chaos.online.duplicateKeys)
+    mismatches.push(
+      `online store: ${chaos.online.duplicateKeys} duplicate (featureSet, version, entityType, entityKey) rows`,
+    );
   same('online store contents', reference.online.hash, chaos.online.hash);
 
   same('model weights', reference.model.weights, chaos.model.weights);
   same('model intercept', reference.model.intercept, chaos.model.intercept);
   same('model trainingDataHash', reference.model.trainingDataHash, chaos.model.trainingDataHash);
-  if (chaos.registry.versionsOfThisRun !== 1) mismatches.push(`registry: ${chaos.registry.versionsOfThisRun} versions registered by the training run (expected exactly 1)`);
+  if (chaos.registry.versionsOfThisRun !== 1)
+    mismatches.push(
+      `registry: ${chaos.registry.versionsOfThisRun} versions registered by the training run (expected exactly 1)`,
+    );
   same('registry versions', reference.registry.versions, chaos.registry.versions);
 
   if (chaos.alerts.duplicateKeys) mismatches.push(`alerts: ${chaos.alerts.duplicateKeys} duplicate dedupe keys`);

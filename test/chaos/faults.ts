@@ -55,7 +55,8 @@ export function planFaults(prng: Prng, sizes: PhaseSizes, options: PlanOptions):
   for (const phase of PHASES) {
     const [min, max] = ranges[phase];
     let marks = prng.distinct(options.kills[phase], min, max);
-    if (phase === 'training' && options.kills.training > 1) marks = [...marks.slice(0, options.kills.training - 1), TRAINED];
+    if (phase === 'training' && options.kills.training > 1)
+      marks = [...marks.slice(0, options.kills.training - 1), TRAINED];
     for (const at of marks) faults.push({ phase, kind: 'kill', at, delayMs: delay() });
   }
   const restartPhase = options.serverRestartPhase ?? prng.pick(PHASES);
@@ -74,7 +75,12 @@ export interface FaultActions {
  * Injects a phase's faults in order of their marks while the phase runs; stops when `finished()`
  * says the phase is past the point where its faults mean anything.
  */
-export async function injectPhaseFaults(faults: Fault[], progress: () => Promise<number> | number, finished: () => boolean, actions: FaultActions): Promise<InjectedFault[]> {
+export async function injectPhaseFaults(
+  faults: Fault[],
+  progress: () => Promise<number> | number,
+  finished: () => boolean,
+  actions: FaultActions,
+): Promise<InjectedFault[]> {
   const done: InjectedFault[] = [];
   const ordered = [...faults].sort((a, b) => a.at - b.at || (a.kind === 'kill' ? -1 : 1));
   const read = async () => {

@@ -21,7 +21,15 @@ export async function historyStats(client: Client): Promise<HistoryStats> {
     for await (const e of client.workflow.list()) found.push({ workflowId: e.workflowId, runId: e.runId });
     return found;
   });
-  const stats: HistoryStats = { workflows: executions.length, completed: 0, notCompleted: [], activitiesRetried: 0, extraActivityAttempts: 0, retriedByType: {}, workflowTasksRedone: 0 };
+  const stats: HistoryStats = {
+    workflows: executions.length,
+    completed: 0,
+    notCompleted: [],
+    activitiesRetried: 0,
+    extraActivityAttempts: 0,
+    retriedByType: {},
+    workflowTasksRedone: 0,
+  };
   for (const e of executions) {
     const handle = client.workflow.getHandle(e.workflowId, e.runId);
     // The status from the run itself: visibility, which listed it, may not show its close yet.
@@ -42,7 +50,8 @@ export async function historyStats(client: Client): Promise<HistoryStats> {
         stats.extraActivityAttempts += extra;
         stats.retriedByType[name] = (stats.retriedByType[name] ?? 0) + extra;
       }
-      if (event.workflowTaskTimedOutEventAttributes || event.workflowTaskFailedEventAttributes) stats.workflowTasksRedone++;
+      if (event.workflowTaskTimedOutEventAttributes || event.workflowTaskFailedEventAttributes)
+        stats.workflowTasksRedone++;
     }
   }
   return stats;

@@ -20,14 +20,29 @@ export async function collectOutputs(dataDir: string, databaseUrl: string, run: 
   const store = await openMetadataStore(databaseUrl);
   try {
     const [name, version] = FEATURE_SET.split('@') as [string, string];
-    const partitionRows = await store.db.selectFrom('feature_partitions').selectAll().where('feature_set', '=', name).where('version', '=', version).orderBy('partition').execute();
+    const partitionRows = await store.db
+      .selectFrom('feature_partitions')
+      .selectAll()
+      .where('feature_set', '=', name)
+      .where('version', '=', version)
+      .orderBy('partition')
+      .execute();
     const onlineRows = await store.db
       .selectFrom('online_features')
       .select(['feature_set', 'version', 'entity_type', 'entity_key', 'values_json', 'valid_from'])
-      .orderBy('feature_set').orderBy('version').orderBy('entity_type').orderBy('entity_key')
+      .orderBy('feature_set')
+      .orderBy('version')
+      .orderBy('entity_type')
+      .orderBy('entity_key')
       .execute();
-    const onlineKeys = new Set(onlineRows.map((r) => JSON.stringify([r.feature_set, r.version, r.entity_type, r.entity_key])));
-    const versions = await store.db.selectFrom('model_versions').select(['version', 'workflow_id']).where('model_name', '=', MODEL).execute();
+    const onlineKeys = new Set(
+      onlineRows.map((r) => JSON.stringify([r.feature_set, r.version, r.entity_type, r.entity_key])),
+    );
+    const versions = await store.db
+      .selectFrom('model_versions')
+      .select(['version', 'workflow_id'])
+      .where('model_name', '=', MODEL)
+      .execute();
     const alerts = await store.db.selectFrom('alerts').select(['dedupe_key', 'code']).execute();
     const byCode: Record<string, number> = {};
     for (const a of alerts) byCode[a.code] = (byCode[a.code] ?? 0) + 1;
@@ -36,15 +51,24 @@ export async function collectOutputs(dataDir: string, databaseUrl: string, run: 
     const { outputHash, rowsRead, rowsAccepted, rowsRejected, sourceRows } = run.ingestion;
     return {
       ingestion: { outputHash, rowsRead, rowsAccepted, rowsRejected, sourceRows },
-      partitions: Object.fromEntries(partitionRows.map((p) => [p.partition, { rows: p.rows, hash: p.output_hash, status: p.status }])),
+      partitions: Object.fromEntries(
+        partitionRows.map((p) => [p.partition, { rows: p.rows, hash: p.output_hash, status: p.status }]),
+      ),
       online: {
         rows: onlineRows.length,
         duplicateKeys: onlineRows.length - onlineKeys.size,
         hash: crypto.createHash('sha256').update(JSON.stringify(onlineRows)).digest('hex'),
       },
       model: { weights: model.weights, intercept: model.intercept, trainingDataHash: model.trainingDataHash },
-      registry: { versions: versions.length, versionsOfThisRun: versions.filter((v) => v.workflow_id === run.trainingWorkflowId).length },
-      alerts: { total: alerts.length, duplicateKeys: alerts.length - new Set(alerts.map((a) => a.dedupe_key)).size, byCode },
+      registry: {
+        versions: versions.length,
+        versionsOfThisRun: versions.filter((v) => v.workflow_id === run.trainingWorkflowId).length,
+      },
+      alerts: {
+        total: alerts.length,
+        duplicateKeys: alerts.length - new Set(alerts.map((a) => a.dedupe_key)).size,
+        byCode,
+      },
     };
   } finally {
     await store.close();

@@ -42,10 +42,19 @@ export interface PipelineRun {
 }
 
 /** Called once per phase while it runs, with its progress probe; resolves when its faults are done. */
-export type PhaseWatcher = (phase: Phase, progress: () => Promise<number> | number, finished: () => boolean) => Promise<void>;
+export type PhaseWatcher = (
+  phase: Phase,
+  progress: () => Promise<number> | number,
+  finished: () => boolean,
+) => Promise<void>;
 
 /** Runs a phase's workflow to its result through server outages, with the watcher alongside. */
-async function phase<T>(name: Phase, result: () => Promise<T>, progress: () => Promise<number> | number, watcher?: PhaseWatcher): Promise<T> {
+async function phase<T>(
+  name: Phase,
+  result: () => Promise<T>,
+  progress: () => Promise<number> | number,
+  watcher?: PhaseWatcher,
+): Promise<T> {
   let settled = false;
   const running = result().finally(() => (settled = true));
   const watching = watcher ? watcher(name, progress, () => settled) : Promise.resolve();
@@ -56,20 +65,60 @@ async function phase<T>(name: Phase, result: () => Promise<T>, progress: () => P
   }
 }
 
-export async function runPipelines(client: Client, config: Config, taskQueue: string, inputs: PipelineInputs, watcher?: PhaseWatcher): Promise<PipelineRun> {
+export async function runPipelines(
+  client: Client,
+  config: Config,
+  taskQueue: string,
+  inputs: PipelineInputs,
+  watcher?: PhaseWatcher,
+): Promise<PipelineRun> {
   const t = inputs.phaseTimeoutMs;
   const ingestionHandle = await throughOutages('start ingestion', () =>
-    startIngestion(client, config, { spec: 'flights', batch: inputs.batch, source: inputs.source, asOf: inputs.asOf, chunkRows: inputs.chunkRows, heartbeatTimeoutMs: inputs.heartbeatTimeoutMs, taskQueue }),
+    startIngestion(client, config, {
+      spec: 'flights',
+      batch: inputs.batch,
+      source: inputs.source,
+      asOf: inputs.asOf,
+      chunkRows: inputs.chunkRows,
+      heartbeatTimeoutMs: inputs.heartbeatTimeoutMs,
+      taskQueue,
+    }),
   );
-  const ingestion = await phase('ingestion', () => throughOutages('ingestion result', () => ingestionHandle.result(), t), () => persistedChunks(config.dataDir, inputs.batch), watcher);
+  const ingestion = await phase(
+    'ingestion',
+    () => throughOutages('ingestion result', () => ingestionHandle.result(), t),
+    () => persistedChunks(config.dataDir, inputs.batch),
+    watcher,
+  );
 
   const store = await openMetadataStore(config.databaseUrl);
   try {
-    const backfillHandle = await throughOutages('start backfill', () => startBackfill(client, config, { spec: 'flights', from: inputs.from, to: inputs.to, concurrency: inputs.concurrency, taskQueue }));
-    await phase('backfill', () => throughOutages('backfill result', () => backfillHandle.result(), t), () => publishedPartitions(store, FEATURE_SET), watcher);
+    const backfillHandle = await throughOutages('start backfill', () =>
+      startBackfill(client, config, {
+        spec: 'flights',
+        from: inputs.from,
+        to: inputs.to,
+        concurrency: inputs.concurrency,
+        taskQueue,
+      }),
+    );
+    await phase(
+      'backfill',
+      () => throughOutages('backfill result', () => backfillHandle.result(), t),
+      () => publishedPartitions(store, FEATURE_SET),
+      watcher,
+    );
 
     const trainingHandle = await throughOutages('start training', () =>
-      startTraining(client, config, { spec: 'flights', from: inputs.from, to: inputs.to, initiatedBy: 'ana', runId: inputs.trainingRun, trainingHeartbeatTimeoutMs: inputs.trainingHeartbeatTimeoutMs, taskQueue }),
+      startTraining(client, config, {
+        spec: 'flights',
+        from: inputs.from,
+        to: inputs.to,
+        initiatedBy: 'ana',
+        runId: inputs.trainingRun,
+        trainingHeartbeatTimeoutMs: inputs.trainingHeartbeatTimeoutMs,
+        taskQueue,
+      }),
     );
     const { workflowId, firstExecutionRunId } = trainingHandle;
     const trainingProgress = async () => {
@@ -83,17 +132,27 @@ export async function runPipelines(client: Client, config: Config, taskQueue: st
         let closed = false;
         await until(
           `${workflowId} to wait for approval`,
-          async () => (closed = (await trainingHandle.describe()).status.name !== 'RUNNING') || (await trainingHandle.query(progressQuery)).stage === 'AwaitingApproval',
+          async () =>
+            (closed = (await trainingHandle.describe()).status.name !== 'RUNNING') ||
+            (await trainingHandle.query(progressQuery)).stage === 'AwaitingApproval',
           t,
           250,
         );
-        if (!closed) await throughOutages('approve', () =>
-          decide(client, workflowId, { decision: 'approve', reviewer: 'ben', comment: 'chaos run' }).catch((error: Error) => {
-            // The decision went through but its answer was lost in an outage: the retry is told so.
-            if (/already decided: approve by ben/.test(String((error.cause as Error | undefined)?.message ?? error.message))) return undefined;
-            throw error;
-          }),
-        );
+        if (!closed)
+          await throughOutages('approve', () =>
+            decide(client, workflowId, { decision: 'approve', reviewer: 'ben', comment: 'chaos run' }).catch(
+              (error: Error) => {
+                // The decision went through but its answer was lost in an outage: the retry is told so.
+                if (
+                  /already decided: approve by ben/.test(
+                    String((error.cause as Error | undefined)?.message ?? error.message),
+                  )
+                )
+                  return undefined;
+                throw error;
+              },
+            ),
+          );
         return throughOutages('training result', () => trainingHandle.result(), t);
       },
       trainingProgress,

@@ -9,7 +9,10 @@ import { trainingWorkspace } from '../../src/training/workspace';
  * chaos run kills on observed progress, not on wall-clock timers, so it lands the same way on a slow machine.
  */
 export function persistedChunks(dataDir: string, batch: string): number {
-  const dir = path.join(new ArtifactStore(dataDir).workDir({ kind: 'datasets', name: 'flights', version: '1.0.0', partition: batch }), 'chunks');
+  const dir = path.join(
+    new ArtifactStore(dataDir).workDir({ kind: 'datasets', name: 'flights', version: '1.0.0', partition: batch }),
+    'chunks',
+  );
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).length : 0;
 }
 

@@ -30,7 +30,9 @@ async function main(): Promise<number> {
     console.log(`FAILED:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     return 1;
   }
-  console.log('PASSED: every workflow completed; outputs hash-equal to the undisturbed run; nothing lost or duplicated');
+  console.log(
+    'PASSED: every workflow completed; outputs hash-equal to the undisturbed run; nothing lost or duplicated',
+  );
   return 0;
 }
 

@@ -56,18 +56,35 @@ const NAMESPACE = 'chaos';
 const REFERENCE_NAMESPACE = 'chaos-reference';
 
 function configFor(address: string, namespace: string, dataDir: string): Config {
-  return loadConfig({ ...process.env, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace, MLPIPE_DATA_DIR: dataDir, MLPIPE_DATABASE_URL: '', MLPIPE_ONLINE_STORE_URL: '' });
+  return loadConfig({
+    ...process.env,
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: namespace,
+    MLPIPE_DATA_DIR: dataDir,
+    MLPIPE_DATABASE_URL: '',
+    MLPIPE_ONLINE_STORE_URL: '',
+  });
 }
 
 /** The environment of a spawned worker: everything explicit, nothing inherited from a test's namespace or store. */
 function workerEnv(config: Config, extra: Record<string, string> = {}): Record<string, string> {
-  return { TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE, MLPIPE_DATABASE_URL: '', MLPIPE_ONLINE_STORE_URL: '', WORKER_SHUTDOWN_GRACE_MS: '500', ...extra };
+  return {
+    TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE,
+    MLPIPE_DATABASE_URL: '',
+    MLPIPE_ONLINE_STORE_URL: '',
+    WORKER_SHUTDOWN_GRACE_MS: '500',
+    ...extra,
+  };
 }
 
 async function prepareSource(config: Config, options: ChaosOptions): Promise<{ source: string; asOf: string }> {
   // A total order: ties on the date alone would let two writes of the same rows differ in order, and
   // the two runs' ingestion hashes with them.
-  const source = await writeSource(config, 'flights.parquet', `SELECT * FROM flights WHERE date < TIMESTAMP '${options.sourceUntil}' ORDER BY ALL`);
+  const source = await writeSource(
+    config,
+    'flights.parquet',
+    `SELECT * FROM flights WHERE date < TIMESTAMP '${options.sourceUntil}' ORDER BY ALL`,
+  );
   return { source, asOf: await freshAsOf(config, source) };
 }
 
@@ -80,7 +97,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const root = options.root ?? fs.mkdtempSync(path.join(process.env.MLPIPE_TEST_TMP ?? os.tmpdir(), 'mlpipe-chaos-'));
   const log = options.log;
   log(`chaos seed ${options.seed} (repeat with CHAOS_SEED=${options.seed}); work directory ${root}`);
-  const server = await ChaosServer.start(path.join(root, 'server'), [NAMESPACE, REFERENCE_NAMESPACE], (line) => log(`[server] ${line}`));
+  const server = await ChaosServer.start(path.join(root, 'server'), [NAMESPACE, REFERENCE_NAMESPACE], (line) =>
+    log(`[server] ${line}`),
+  );
   let connection: Connection | undefined;
   const supervisors: WorkerSupervisor[] = [];
   try {
@@ -110,14 +129,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     log('undisturbed run: ingestion, backfill, training');
     const refRun = await runPipelines(refClient, refConfig, refQueue, refInputs);
     const referenceSeconds = (Date.now() - started) / 1000;
-    const iterations = new Set(refWorker.logs().filter((l) => /^checkpoint at iteration/.test(String(l.msg))).map((l) => Number(l.iteration))).size;
+    const iterations = new Set(
+      refWorker
+        .logs()
+        .filter((l) => /^checkpoint at iteration/.test(String(l.msg)))
+        .map((l) => Number(l.iteration)),
+    ).size;
     await refWorker.stop();
     const reference = await collectOutputs(refConfig.dataDir, refConfig.databaseUrl, refRun);
-    log(`undisturbed run done in ${referenceSeconds.toFixed(0)} s: ${refRun.ingestion.chunksTotal} chunks, ${Object.keys(reference.partitions).length} partitions, ${iterations} training iterations`);
+    log(
+      `undisturbed run done in ${referenceSeconds.toFixed(0)} s: ${refRun.ingestion.chunksTotal} chunks, ${Object.keys(reference.partitions).length} partitions, ${iterations} training iterations`,
+    );
 
     // 2. The plan, from the seed and the sizes the undisturbed run measured.
     const prng = createPrng(options.seed);
-    const plan: Fault[] = planFaults(prng, { chunks: refRun.ingestion.chunksTotal, partitions: Object.keys(reference.partitions).length, iterations }, options);
+    const plan: Fault[] = planFaults(
+      prng,
+      { chunks: refRun.ingestion.chunksTotal, partitions: Object.keys(reference.partitions).length, iterations },
+      options,
+    );
     log(`fault plan: ${plan.map((f) => `${f.phase} ${f.kind}@${f.at}+${f.delayMs}ms`).join(', ')}`);
 
     // 3. Disturbed.
@@ -125,7 +155,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const client = new Client({ connection, namespace: NAMESPACE });
     const inputs = inputsFor(await prepareSource(config, options));
     const taskQueue = uniqueTaskQueue('chaos');
-    const worker = new WorkerSupervisor(config, taskQueue, workerEnv(config, { MLPIPE_TRAIN_ITERATION_PAUSE_MS: String(options.trainPauseMs), MLPIPE_INGEST_CHUNK_PAUSE_MS: String(options.trainPauseMs) }), (l) => log(`[chaos] ${l}`));
+    const worker = new WorkerSupervisor(
+      config,
+      taskQueue,
+      workerEnv(config, {
+        MLPIPE_TRAIN_ITERATION_PAUSE_MS: String(options.trainPauseMs),
+        MLPIPE_INGEST_CHUNK_PAUSE_MS: String(options.trainPauseMs),
+      }),
+      (l) => log(`[chaos] ${l}`),
+    );
     supervisors.push(worker);
     worker.start();
     const injected: InjectedFault[] = [];
@@ -141,14 +179,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     started = Date.now();
     log('chaos run: ingestion, backfill, training, with faults');
     const run = await runPipelines(client, config, taskQueue, inputs, async (phase, progress, finished) => {
-      injected.push(...(await injectPhaseFaults(plan.filter((f) => f.phase === phase), progress, finished, actions)));
+      injected.push(
+        ...(await injectPhaseFaults(
+          plan.filter((f) => f.phase === phase),
+          progress,
+          finished,
+          actions,
+        )),
+      );
     });
     const chaosSeconds = (Date.now() - started) / 1000;
     await worker.stop();
     const chaos = await collectOutputs(config.dataDir, config.databaseUrl, run);
     const logs = worker.logs();
-    const chunkStarts = logs.filter((l) => l.msg === 'chunk started' && l.workflowId === run.ingestionWorkflowId).map((l) => Number(l.chunk));
-    const checkpoints = logs.filter((l) => /^checkpoint at iteration/.test(String(l.msg))).map((l) => Number(l.iteration));
+    const chunkStarts = logs
+      .filter((l) => l.msg === 'chunk started' && l.workflowId === run.ingestionWorkflowId)
+      .map((l) => Number(l.chunk));
+    const checkpoints = logs
+      .filter((l) => /^checkpoint at iteration/.test(String(l.msg)))
+      .map((l) => Number(l.iteration));
     return {
       seed: options.seed,
       faults: injected,
@@ -162,7 +211,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       history: await historyStats(client),
       referenceHistory: await historyStats(refClient),
       chunksReadTwice: chunkStarts.length - new Set(chunkStarts).size,
-      trainingResumes: logs.filter((l) => /^resuming training from iteration/.test(String(l.msg))).map((l) => Number(l.iteration)),
+      trainingResumes: logs
+        .filter((l) => /^resuming training from iteration/.test(String(l.msg)))
+        .map((l) => Number(l.iteration)),
       trainingIterationsRedone: checkpoints.length - new Set(checkpoints).size,
       seconds: { reference: referenceSeconds, chaos: chaosSeconds },
     };

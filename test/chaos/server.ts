@@ -31,9 +31,20 @@ export class ChaosServer {
   }
 
   private async up(): Promise<void> {
-    const config = loadConfig({ ...process.env, TEMPORAL_ADDRESS: this.address, TEMPORAL_NAMESPACE: this.namespaces[0], MLPIPE_DATA_DIR: this.dir });
-    this.running = await ensureServer(config, { ui: false, extraNamespaces: this.namespaces.slice(1), readyTimeoutMs: 120_000, log: this.log });
-    if (!this.running.started) throw new Error(`something else already answers at ${this.address}: the chaos run needs a server of its own`);
+    const config = loadConfig({
+      ...process.env,
+      TEMPORAL_ADDRESS: this.address,
+      TEMPORAL_NAMESPACE: this.namespaces[0],
+      MLPIPE_DATA_DIR: this.dir,
+    });
+    this.running = await ensureServer(config, {
+      ui: false,
+      extraNamespaces: this.namespaces.slice(1),
+      readyTimeoutMs: 120_000,
+      log: this.log,
+    });
+    if (!this.running.started)
+      throw new Error(`something else already answers at ${this.address}: the chaos run needs a server of its own`);
   }
 
   /** Stops the server and starts it again on the same port and database file. */

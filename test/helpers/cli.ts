@@ -8,7 +8,11 @@ export interface CliResult {
 }
 
 /** Runs `mlpipe <args>` as a user would, in its own process, and returns its exit code and output. */
-export function mlpipe(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 120_000): Promise<CliResult> {
+export function mlpipe(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 120_000,
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,

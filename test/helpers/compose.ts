@@ -32,17 +32,23 @@ export type Checked = { ok: true; config: ComposeConfig } | { ok: false; message
 /** The executable test/provision/compose.ts chose, named for assertion messages. */
 export function composeValidator(): string {
   const validator = process.env.MLPIPE_TEST_COMPOSE_VALIDATOR;
-  if (!validator) throw new Error('MLPIPE_TEST_COMPOSE_VALIDATOR is not set: run the tests with npm test, which provisions it');
+  if (!validator)
+    throw new Error('MLPIPE_TEST_COMPOSE_VALIDATOR is not set: run the tests with npm test, which provisions it');
   return validator;
 }
 
 function cleanEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const key of ['POSTGRES_USER', 'POSTGRES_PASSWORD', 'LOG_LEVEL', 'COMPOSE_FILE', 'COMPOSE_PROJECT_NAME']) delete env[key];
+  for (const key of ['POSTGRES_USER', 'POSTGRES_PASSWORD', 'LOG_LEVEL', 'COMPOSE_FILE', 'COMPOSE_PROJECT_NAME'])
+    delete env[key];
   return env;
 }
 
-function runValidator(args: string[], cwd: string, env: NodeJS.ProcessEnv): { ok: boolean; stdout: string; message: string } {
+function runValidator(
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): { ok: boolean; stdout: string; message: string } {
   const result = spawnSync(composeValidator(), args, { cwd, env, encoding: 'utf8', timeout: 60_000 });
   if (result.error) throw result.error;
   return { ok: result.status === 0, stdout: result.stdout, message: `${result.stdout}${result.stderr}`.trim() };
@@ -100,7 +106,14 @@ function interpolated(value: unknown, env: NodeJS.ProcessEnv): unknown {
 
 /** Named volumes' sources: neither a path (., /, ~) nor a bind mount's. */
 function namedVolume(volume: string | { type?: string; source?: string }): string | undefined {
-  const source = typeof volume === 'string' ? (volume.includes(':') ? volume.split(':')[0] : undefined) : volume.type === 'volume' ? volume.source : undefined;
+  const source =
+    typeof volume === 'string'
+      ? volume.includes(':')
+        ? volume.split(':')[0]
+        : undefined
+      : volume.type === 'volume'
+        ? volume.source
+        : undefined;
   return source && !/^[./~]/.test(source) ? source : undefined;
 }
 

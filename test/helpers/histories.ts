@@ -17,7 +17,10 @@ export async function saveHistory(name: string, handle: WorkflowHandle): Promise
   const history = await handle.fetchHistory();
   fs.mkdirSync(HISTORY_DIR, { recursive: true });
   fs.writeFileSync(path.join(HISTORY_DIR, `${name}.binpb`), History.encode(History.fromObject(history)).finish());
-  fs.writeFileSync(path.join(HISTORY_DIR, `${name}.json`), `${JSON.stringify({ workflowId: handle.workflowId, events: history.events?.length ?? 0 })}\n`);
+  fs.writeFileSync(
+    path.join(HISTORY_DIR, `${name}.json`),
+    `${JSON.stringify({ workflowId: handle.workflowId, events: history.events?.length ?? 0 })}\n`,
+  );
 }
 
 export interface SavedHistory {
@@ -34,7 +37,9 @@ export function loadHistories(): SavedHistory[] {
     .sort()
     .map((f) => {
       const name = f.replace(/\.binpb$/, '');
-      const meta = JSON.parse(fs.readFileSync(path.join(HISTORY_DIR, `${name}.json`), 'utf8')) as { workflowId: string };
+      const meta = JSON.parse(fs.readFileSync(path.join(HISTORY_DIR, `${name}.json`), 'utf8')) as {
+        workflowId: string;
+      };
       return { name, workflowId: meta.workflowId, history: History.decode(fs.readFileSync(path.join(HISTORY_DIR, f))) };
     });
 }

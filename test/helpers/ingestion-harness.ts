@@ -18,13 +18,27 @@ export function ingestionHarness(name: string) {
   const temporal = useWorker(config, taskQueue);
 
   async function ingest(batch: string, source: string | undefined, asOf: string) {
-    const handle = await startIngestion(temporal.client, config, { spec: 'flights', batch, source, asOf, taskQueue, chunkRows: 20_000 });
+    const handle = await startIngestion(temporal.client, config, {
+      spec: 'flights',
+      batch,
+      source,
+      asOf,
+      taskQueue,
+      chunkRows: 20_000,
+    });
     return { handle, result: await handle.result() };
   }
 
   /** Runs an ingestion that must fail; returns the failure's type, message and gate report. */
   async function ingestExpectingStop(batch: string, source: string, asOf: string) {
-    const handle = await startIngestion(temporal.client, config, { spec: 'flights', batch, source, asOf, taskQueue, chunkRows: 20_000 });
+    const handle = await startIngestion(temporal.client, config, {
+      spec: 'flights',
+      batch,
+      source,
+      asOf,
+      taskQueue,
+      chunkRows: 20_000,
+    });
     const error = await handle.result().then(
       () => assert.fail(`batch ${batch} was published but should have been stopped`),
       (e: unknown) => e,
@@ -32,7 +46,10 @@ export function ingestionHarness(name: string) {
     assert.ok(error instanceof WorkflowFailedError, `expected a workflow failure, got ${String(error)}`);
     const cause = error.cause;
     assert.ok(cause instanceof ApplicationFailure);
-    const details = (cause.details?.[0] ?? {}) as { report?: GateReport; differences?: { change: string; column: string; detail: string }[] };
+    const details = (cause.details?.[0] ?? {}) as {
+      report?: GateReport;
+      differences?: { change: string; column: string; detail: string }[];
+    };
     // Nothing downstream ran: no dataset was published for the batch.
     const published = artifacts.finalDir({ kind: 'datasets', name: 'flights', version: '1.0.0', partition: batch });
     assert.equal(fs.existsSync(published), false, 'a stopped batch must not be published');

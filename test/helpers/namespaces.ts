@@ -30,5 +30,7 @@ export function claimTestNamespace(): string {
     process.env.TEMPORAL_NAMESPACE = namespace;
     return namespace;
   }
-  throw new Error(`all ${TEST_NAMESPACES.length} test namespaces are taken: raise the pool size above the test concurrency`);
+  throw new Error(
+    `all ${TEST_NAMESPACES.length} test namespaces are taken: raise the pool size above the test concurrency`,
+  );
 }

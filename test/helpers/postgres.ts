@@ -112,17 +112,30 @@ export interface FlightRow {
 }
 
 /** A `flights` table holding the first `count` real flights (after `edit`), as a warehouse would. */
-export async function seedFlightsTable(url: string, count: number, edit: (rows: FlightRow[]) => void = () => {}): Promise<void> {
-  const rows = await query<FlightRow>(`SELECT strftime(date, '%Y-%m-%d %H:%M:%S') AS date, delay, distance, origin, destination FROM read_parquet(${sqlString(FLIGHTS)}) LIMIT ${count}`);
+export async function seedFlightsTable(
+  url: string,
+  count: number,
+  edit: (rows: FlightRow[]) => void = () => {},
+): Promise<void> {
+  const rows = await query<FlightRow>(
+    `SELECT strftime(date, '%Y-%m-%d %H:%M:%S') AS date, delay, distance, origin, destination FROM read_parquet(${sqlString(FLIGHTS)}) LIMIT ${count}`,
+  );
   edit(rows);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query('CREATE TABLE flights (date timestamp, delay integer, distance integer, origin text, destination text)');
+    await client.query(
+      'CREATE TABLE flights (date timestamp, delay integer, distance integer, origin text, destination text)',
+    );
     for (let i = 0; i < rows.length; i += 500) {
       const batch = rows.slice(i, i + 500);
-      const values = batch.map((_, j) => `($${j * 5 + 1}, $${j * 5 + 2}, $${j * 5 + 3}, $${j * 5 + 4}, $${j * 5 + 5})`).join(', ');
-      await client.query(`INSERT INTO flights VALUES ${values}`, batch.flatMap((r) => [r.date, r.delay, r.distance, r.origin, r.destination]));
+      const values = batch
+        .map((_, j) => `($${j * 5 + 1}, $${j * 5 + 2}, $${j * 5 + 3}, $${j * 5 + 4}, $${j * 5 + 5})`)
+        .join(', ');
+      await client.query(
+        `INSERT INTO flights VALUES ${values}`,
+        batch.flatMap((r) => [r.date, r.delay, r.distance, r.origin, r.destination]),
+      );
     }
   } finally {
     await client.end();

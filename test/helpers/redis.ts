@@ -31,7 +31,9 @@ export async function startRedis(): Promise<TestRedis> {
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<Error>((resolve) => {
     child.once('error', resolve);
-    child.once('exit', (code, signal) => resolve(new Error(`startRedis: redis-server exited (${code ?? signal})\n${output}`)));
+    child.once('exit', (code, signal) =>
+      resolve(new Error(`startRedis: redis-server exited (${code ?? signal})\n${output}`)),
+    );
   });
 
   // Safety net when a test run dies before calling stop(): never leave a server behind.

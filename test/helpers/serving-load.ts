@@ -15,7 +15,14 @@ import { BODY_LIMIT_BYTES } from '../../src/serving/app';
 import type { MetadataStore } from '../../src/store/database';
 
 export const LOAD_MODEL = 'flight-delay';
-const FEATURES = ['origin_delay_share_7d', 'dest_delay_share_7d', 'route_flights_7d', 'hour_of_day', 'day_of_week', 'log_distance'];
+const FEATURES = [
+  'origin_delay_share_7d',
+  'dest_delay_share_7d',
+  'route_flights_7d',
+  'hour_of_day',
+  'day_of_week',
+  'log_distance',
+];
 
 /** A production model of the flights spec's feature set (version 1), as the serving test builds one. */
 export const LOAD_ARTIFACT: ModelArtifact = ModelArtifactSchema.parse({
@@ -41,7 +48,11 @@ export const LOAD_AIRPORTS = ['ORD', 'LAX', 'ATL', 'DFW', 'DEN', 'SFO', 'EWR', '
  * features (valid from the start of 2001-03-01) for every airport as origin and destination and for
  * every route between them. Returns the number of online rows written.
  */
-export async function prepareServingData(store: MetadataStore, online: OnlineStore, artifacts: ArtifactStore): Promise<number> {
+export async function prepareServingData(
+  store: MetadataStore,
+  online: OnlineStore,
+  artifacts: ArtifactStore,
+): Promise<number> {
   const dir = path.join(artifacts.root, 'models', LOAD_MODEL, 'load-v1');
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(LOAD_ARTIFACT));
@@ -54,14 +65,34 @@ export async function prepareServingData(store: MetadataStore, online: OnlineSto
     workflowId: 'training/load-v1',
     runId: 'load',
   });
-  await store.models.promote({ dedupeKey: 'load-p1', modelName: LOAD_MODEL, version, decision: 'promote', actor: 'load', reason: 'load test', workflowId: 'training/load' });
+  await store.models.promote({
+    dedupeKey: 'load-p1',
+    modelName: LOAD_MODEL,
+    version,
+    decision: 'promote',
+    actor: 'load',
+    reason: 'load test',
+    workflowId: 'training/load',
+  });
 
   const validFrom = '2001-03-01T00:00:00Z';
   const share = (i: number) => Number((0.1 + (i % 7) * 0.05).toFixed(2));
-  const origins = LOAD_AIRPORTS.map((a, i) => ({ entityKey: a, validFrom, values: { origin_delay_share_7d: share(i) } }));
-  const destinations = LOAD_AIRPORTS.map((a, i) => ({ entityKey: a, validFrom, values: { dest_delay_share_7d: share(i + 3) } }));
+  const origins = LOAD_AIRPORTS.map((a, i) => ({
+    entityKey: a,
+    validFrom,
+    values: { origin_delay_share_7d: share(i) },
+  }));
+  const destinations = LOAD_AIRPORTS.map((a, i) => ({
+    entityKey: a,
+    validFrom,
+    values: { dest_delay_share_7d: share(i + 3) },
+  }));
   const routes = LOAD_AIRPORTS.flatMap((o, i) =>
-    LOAD_AIRPORTS.filter((d) => d !== o).map((d, j) => ({ entityKey: `${o}-${d}`, validFrom, values: { route_flights_7d: 20 + ((i * 12 + j) % 180) } })),
+    LOAD_AIRPORTS.filter((d) => d !== o).map((d, j) => ({
+      entityKey: `${o}-${d}`,
+      validFrom,
+      values: { route_flights_7d: 20 + ((i * 12 + j) % 180) },
+    })),
   );
   await online.upsert('flight_delay', '1', 'origin', origins);
   await online.upsert('flight_delay', '1', 'destination', destinations);
@@ -76,17 +107,30 @@ export function loadRow(n: number): { date: string; origin: string; destination:
   const destination = LOAD_AIRPORTS[(n + 1 + (Math.floor(n / k) % (k - 1))) % k]!;
   const hour = 6 + (n % 17);
   const minute = (n * 7) % 60;
-  return { date: `2001-03-01T${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}:00`, origin, destination, distance: 200 + ((n * 37) % 2500) };
+  return {
+    date: `2001-03-01T${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}:00`,
+    origin,
+    destination,
+    distance: 200 + ((n * 37) % 2500),
+  };
 }
 
 /** The JSON body of request `i` with `rows` rows and requestId `<prefix>-<i>`. */
 export function loadBody(prefix: string, i: number, rows: number): string {
-  return JSON.stringify({ model: LOAD_MODEL, requestId: `${prefix}-${i}`, rows: Array.from({ length: rows }, (_, r) => loadRow(i * rows + r)) });
+  return JSON.stringify({
+    model: LOAD_MODEL,
+    requestId: `${prefix}-${i}`,
+    rows: Array.from({ length: rows }, (_, r) => loadRow(i * rows + r)),
+  });
 }
 
 /** A body over the server's limit (BODY_LIMIT_BYTES): one row whose origin is ~300 KiB long. */
 export function oversizedBody(prefix: string, i: number): string {
-  const body = JSON.stringify({ model: LOAD_MODEL, requestId: `${prefix}-${i}`, rows: [{ ...loadRow(i), origin: 'X'.repeat(300 * 1024) }] });
+  const body = JSON.stringify({
+    model: LOAD_MODEL,
+    requestId: `${prefix}-${i}`,
+    rows: [{ ...loadRow(i), origin: 'X'.repeat(300 * 1024) }],
+  });
   if (Buffer.byteLength(body) <= BODY_LIMIT_BYTES) throw new Error('the oversized body is not over the limit');
   return body;
 }
@@ -100,12 +144,23 @@ export interface HttpAnswer {
 export function postJson(agent: http.Agent, url: string, body: string, timeoutMs = 30_000): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const data = Buffer.from(body);
-    const request = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': data.length }, timeout: timeoutMs }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (c: Buffer) => chunks.push(c));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', reject);
-    });
+    const request = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': data.length },
+        timeout: timeoutMs,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (c: Buffer) => chunks.push(c));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        );
+        response.on('error', reject);
+      },
+    );
     request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     request.on('error', reject);
     request.end(data);
@@ -155,7 +210,16 @@ export interface LoadResult {
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
-  const result: LoadResult = { sent: 0, ok: 0, errors: 0, errorKinds: {}, predictions: 0, served: new Map(), latenciesMs: [], wallMs: 0 };
+  const result: LoadResult = {
+    sent: 0,
+    ok: 0,
+    errors: 0,
+    errorKinds: {},
+    predictions: 0,
+    served: new Map(),
+    latenciesMs: [],
+    wallMs: 0,
+  };
   const fail = (kind: string) => {
     result.errors += 1;
     result.errorKinds[kind] = (result.errorKinds[kind] ?? 0) + 1;
@@ -206,7 +270,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
  * Sends `count` oversized bodies (`concurrency` at a time, each on a connection of its own, since the
  * server may close it after refusing the body) and returns the statuses, in order.
  */
-export async function sendOversized(url: string, prefix: string, count: number, concurrency = 4): Promise<(number | string)[]> {
+export async function sendOversized(
+  url: string,
+  prefix: string,
+  count: number,
+  concurrency = 4,
+): Promise<(number | string)[]> {
   const agent = new http.Agent({ keepAlive: false });
   const statuses: (number | string)[] = new Array(count);
   let next = 0;
@@ -252,7 +321,11 @@ export interface LogCheck {
  * Counts the prediction log of LOAD_MODEL by requestId (those starting with `prefix`) and compares each
  * count with the predictions served under that id: exactly one entry per served prediction.
  */
-export async function checkPredictionLog(store: MetadataStore, prefix: string, served: Map<string, number>): Promise<LogCheck> {
+export async function checkPredictionLog(
+  store: MetadataStore,
+  prefix: string,
+  served: Map<string, number>,
+): Promise<LogCheck> {
   const rows = await store.db
     .selectFrom('prediction_log')
     .select((eb) => ['request_id', eb.fn.countAll().as('n')])

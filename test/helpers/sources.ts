@@ -3,7 +3,15 @@ import path from 'node:path';
 import { openDuckDb, queryRows, sqlString, withConnection } from '../../src/data/duckdb';
 import type { Config } from '../../src/config';
 
-export const FLIGHTS = path.resolve(__dirname, '..', '..', 'node_modules', 'vega-datasets', 'data', 'flights-3m.parquet');
+export const FLIGHTS = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  'node_modules',
+  'vega-datasets',
+  'data',
+  'flights-3m.parquet',
+);
 
 /**
  * Writes a test source into the data directory from a SELECT over the real flights file (`flights`)
@@ -13,7 +21,11 @@ export async function writeSource(config: Config, name: string, select: string):
   const rel = path.join('sources', name);
   const file = path.join(config.dataDir, rel);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const format = name.endsWith('.csv') ? '(FORMAT csv, HEADER true)' : name.endsWith('.jsonl') ? '(FORMAT json)' : '(FORMAT parquet)';
+  const format = name.endsWith('.csv')
+    ? '(FORMAT csv, HEADER true)'
+    : name.endsWith('.jsonl')
+      ? '(FORMAT json)'
+      : '(FORMAT parquet)';
   const db = await openDuckDb();
   try {
     await withConnection(db, async (conn) => {
@@ -40,6 +52,8 @@ export async function query<T = Record<string, unknown>>(sql: string): Promise<T
 export async function freshAsOf(config: Config, rel: string): Promise<string> {
   const file = path.join(config.dataDir, rel);
   const reader = rel.endsWith('.csv') ? 'read_csv' : rel.endsWith('.jsonl') ? 'read_json' : 'read_parquet';
-  const [row] = await query<{ newest: string }>(`SELECT strftime(max(CAST(date AS TIMESTAMP)) + INTERVAL 1 HOUR, '%Y-%m-%dT%H:%M:%SZ') AS newest FROM ${reader}(${sqlString(file)})`);
+  const [row] = await query<{ newest: string }>(
+    `SELECT strftime(max(CAST(date AS TIMESTAMP)) + INTERVAL 1 HOUR, '%Y-%m-%dT%H:%M:%SZ') AS newest FROM ${reader}(${sqlString(file)})`,
+  );
   return row!.newest;
 }

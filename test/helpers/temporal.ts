@@ -15,7 +15,8 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /** Configuration for one test: the run's server, a data directory of its own. */
 export function testConfig(extra: Record<string, string> = {}): Config {
-  if (!process.env.TEMPORAL_ADDRESS) throw new Error('integration tests need the server npm test starts: run them with `npm test`');
+  if (!process.env.TEMPORAL_ADDRESS)
+    throw new Error('integration tests need the server npm test starts: run them with `npm test`');
   claimTestNamespace();
   const dataDir = fs.mkdtempSync(path.join(process.env.MLPIPE_TEST_TMP ?? os.tmpdir(), 'data-'));
   return loadConfig({ ...process.env, MLPIPE_DATA_DIR: dataDir, MLPIPE_DATABASE_URL: '', ...extra });
@@ -26,7 +27,10 @@ export function uniqueTaskQueue(name: string): string {
 }
 
 export async function connect(config: Config): Promise<Client> {
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS, connectTimeout: config.TEMPORAL_CONNECT_TIMEOUT_MS });
+  const connection = await Connection.connect({
+    address: config.TEMPORAL_ADDRESS,
+    connectTimeout: config.TEMPORAL_CONNECT_TIMEOUT_MS,
+  });
   return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 }
 
@@ -77,7 +81,8 @@ export function useWorker(config: Config, taskQueue: string): { readonly client:
   });
   return {
     get client() {
-      if (!client) throw new Error('useWorker: the client exists once the before hook has run (await ready() in hooks)');
+      if (!client)
+        throw new Error('useWorker: the client exists once the before hook has run (await ready() in hooks)');
       return client;
     },
     ready: start,
@@ -95,7 +100,13 @@ export interface WorkerProcess {
 export function spawnWorker(config: Config, taskQueue: string, env: Record<string, string> = {}): WorkerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--task-queue', taskQueue], {
     cwd: REPO_ROOT,
-    env: { ...process.env, TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS, MLPIPE_DATA_DIR: config.dataDir, LOG_LEVEL: 'info', ...env },
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
+      MLPIPE_DATA_DIR: config.dataDir,
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
@@ -122,7 +133,12 @@ export function spawnWorker(config: Config, taskQueue: string, env: Record<strin
   return { child, logs, exited };
 }
 
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000, everyMs = 50): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 60_000,
+  everyMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;

@@ -18,10 +18,16 @@ export interface TlsProxy {
   close(): Promise<void>;
 }
 
-export async function startTlsProxy(pki: TestPki, options: { requireClientCert: boolean; upstream?: string }): Promise<TlsProxy> {
+export async function startTlsProxy(
+  pki: TestPki,
+  options: { requireClientCert: boolean; upstream?: string },
+): Promise<TlsProxy> {
   const upstream = options.upstream ?? process.env.TEMPORAL_ADDRESS;
   if (!upstream) throw new Error('startTlsProxy: no upstream (TEMPORAL_ADDRESS is not set)');
-  const [upstreamHost, upstreamPort] = [upstream.slice(0, upstream.lastIndexOf(':')), Number(upstream.slice(upstream.lastIndexOf(':') + 1))];
+  const [upstreamHost, upstreamPort] = [
+    upstream.slice(0, upstream.lastIndexOf(':')),
+    Number(upstream.slice(upstream.lastIndexOf(':') + 1)),
+  ];
   const accepted: { subject: string; alpn: string | false }[] = [];
   const refused: { reason: string }[] = [];
   const sockets = new Set<net.Socket>();

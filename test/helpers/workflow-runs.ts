@@ -33,4 +33,7 @@ export function maxOverlap(intervals: { start: number; end: number }[]): number 
 }
 
 /** A closed run's server start and close times, ms. */
-export const runInterval = (run: WorkflowExecutionInfo) => ({ start: run.startTime.getTime(), end: run.closeTime!.getTime() });
+export const runInterval = (run: WorkflowExecutionInfo) => ({
+  start: run.startTime.getTime(),
+  end: run.closeTime!.getTime(),
+});

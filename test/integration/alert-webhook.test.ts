@@ -42,7 +42,12 @@ after(async () => {
 });
 
 test('a failed run POSTs its alert to the webhook, retrying a failed delivery, and stores it once', async () => {
-  const handle = await startIngestion(client, config, { spec: 'flights', batch: 'missing', source: 'sources/none.parquet', taskQueue });
+  const handle = await startIngestion(client, config, {
+    spec: 'flights',
+    batch: 'missing',
+    source: 'sources/none.parquet',
+    taskQueue,
+  });
   await assert.rejects(handle.result());
   assert.equal(attempts, 2, 'the first delivery failed and was retried');
   assert.equal(received.length, 1);
@@ -54,7 +59,9 @@ test('a failed run POSTs its alert to the webhook, retrying a failed delivery, a
   assert.match(String(alert.uiUrl), /ingest%2Fflights%2Fmissing/);
   const store = await openMetadataStore(config.databaseUrl);
   try {
-    const stored = (await store.alerts.listRecent({ limit: 10 })).filter((a) => a.workflowId === 'ingest/flights/missing');
+    const stored = (await store.alerts.listRecent({ limit: 10 })).filter(
+      (a) => a.workflowId === 'ingest/flights/missing',
+    );
     assert.equal(stored.length, 1, 'the retried notification did not duplicate the stored alert');
   } finally {
     await store.close();

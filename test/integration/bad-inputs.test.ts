@@ -102,9 +102,12 @@ async function buildSource(build: SourceBuild): Promise<string> {
 }
 
 async function asOfFor(c: BadInputCase, source: string | undefined): Promise<string> {
-  if (c.feed.kind !== 'ingest' || c.feed.asOf !== 'newest+1h' || !source) return c.feed.kind === 'ingest' && c.feed.spec === 'flights' ? '2001-01-02T00:00:00Z' : BAD_INPUTS_AS_OF;
+  if (c.feed.kind !== 'ingest' || c.feed.asOf !== 'newest+1h' || !source)
+    return c.feed.kind === 'ingest' && c.feed.spec === 'flights' ? '2001-01-02T00:00:00Z' : BAD_INPUTS_AS_OF;
   // The newest ordinary event (the real flights), an hour later: only the bad row is in the future.
-  const [row] = await query<{ t: string }>(`SELECT strftime(max(date) + INTERVAL 1 HOUR, '%Y-%m-%dT%H:%M:%SZ') AS t FROM read_parquet(${sqlString(path.join(config.dataDir, source))}) WHERE date < TIMESTAMP '2002-01-01'`);
+  const [row] = await query<{ t: string }>(
+    `SELECT strftime(max(date) + INTERVAL 1 HOUR, '%Y-%m-%dT%H:%M:%SZ') AS t FROM read_parquet(${sqlString(path.join(config.dataDir, source))}) WHERE date < TIMESTAMP '2002-01-01'`,
+  );
   return row!.t;
 }
 
@@ -114,7 +117,12 @@ function failureOf(error: unknown): Observed {
     const cause = error.cause;
     if (cause instanceof ApplicationFailure) {
       const details = (cause.details?.[0] ?? {}) as { report?: GateReport };
-      return { kind: 'error', type: cause.type ?? 'ApplicationFailure', message: cause.message, report: details.report };
+      return {
+        kind: 'error',
+        type: cause.type ?? 'ApplicationFailure',
+        message: cause.message,
+        report: details.report,
+      };
     }
     return { kind: 'error', type: cause?.name ?? 'WorkflowFailedError', message: cause?.message ?? error.message };
   }
@@ -131,8 +139,18 @@ async function runCase(c: BadInputCase, client: Client): Promise<Observed> {
   switch (feed.kind) {
     case 'ingest': {
       const source = feed.build ? await buildSource(feed.build) : feed.uri!;
-      const contract = feed.spec === 'flights' ? { name: 'flights', version: '1.0.0' } : { name: spec.contract.name, version: spec.contract.version };
-      const handle = await startIngestion(client, config, { spec: feed.spec, batch: c.id, source, asOf: await asOfFor(c, source), taskQueue, chunkRows: 1000 });
+      const contract =
+        feed.spec === 'flights'
+          ? { name: 'flights', version: '1.0.0' }
+          : { name: spec.contract.name, version: spec.contract.version };
+      const handle = await startIngestion(client, config, {
+        spec: feed.spec,
+        batch: c.id,
+        source,
+        asOf: await asOfFor(c, source),
+        taskQueue,
+        chunkRows: 1000,
+      });
       try {
         const result = await handle.result();
         return { kind: 'published', workflowId: handle.workflowId, batch: c.id, contract, result };
@@ -158,7 +176,11 @@ async function runCase(c: BadInputCase, client: Client): Promise<Observed> {
     }
     case 'workflow': {
       try {
-        const handle = await client.workflow.start(feed.workflow, { workflowId: `bad-inputs/${c.id}`, taskQueue, args: [feed.arg()] });
+        const handle = await client.workflow.start(feed.workflow, {
+          workflowId: `bad-inputs/${c.id}`,
+          taskQueue,
+          args: [feed.arg()],
+        });
         try {
           await handle.result();
           return { kind: 'published', workflowId: handle.workflowId };
@@ -202,7 +224,9 @@ async function runCase(c: BadInputCase, client: Client): Promise<Observed> {
 /** Dead letters of a batch, from where they are: published, or still staged after a stopped run. */
 async function deadLetterReasons(dir: string): Promise<string[]> {
   if (!fs.existsSync(dir) || !fs.readdirSync(dir).some((f) => f.endsWith('.parquet'))) return [];
-  const rows = await query<{ reason: string }>(`SELECT reason FROM read_parquet(${sqlString(`${dir}/*.parquet`)}, union_by_name = true)`);
+  const rows = await query<{ reason: string }>(
+    `SELECT reason FROM read_parquet(${sqlString(`${dir}/*.parquet`)}, union_by_name = true)`,
+  );
   return rows.map((r) => r.reason);
 }
 
@@ -219,8 +243,19 @@ function assertReasons(reasons: string[], patterns: RegExp[]): void {
 
 async function check(c: BadInputCase, o: Observed): Promise<void> {
   const e: Expected = c.expect;
-  const published = o.contract && o.batch ? artifacts.finalDir({ kind: 'datasets', name: o.contract.name, version: o.contract.version, partition: o.batch }) : undefined;
-  const publishedDead = o.contract && o.batch ? artifacts.finalDir({ kind: 'dead-letters', name: o.contract.name, version: o.contract.version, partition: o.batch }) : undefined;
+  const published =
+    o.contract && o.batch
+      ? artifacts.finalDir({ kind: 'datasets', name: o.contract.name, version: o.contract.version, partition: o.batch })
+      : undefined;
+  const publishedDead =
+    o.contract && o.batch
+      ? artifacts.finalDir({
+          kind: 'dead-letters',
+          name: o.contract.name,
+          version: o.contract.version,
+          partition: o.batch,
+        })
+      : undefined;
   switch (e.outcome) {
     case 'error':
       assert.equal(o.kind, 'error', `expected ${e.type}, got ${JSON.stringify(o).slice(0, 500)}`);
@@ -233,13 +268,24 @@ async function check(c: BadInputCase, o: Observed): Promise<void> {
       const report = o.report;
       assert.ok(report, 'the failure carries the gate report');
       const failed = report.checks.filter((k) => k.verdict === 'fail' && k.severity === 'blocking');
-      assert.ok(failed.some((k) => k.gate === e.gate && e.detail.test(k.detail)), `no failing ${e.gate} check matching ${e.detail}: ${JSON.stringify(failed)}`);
+      assert.ok(
+        failed.some((k) => k.gate === e.gate && e.detail.test(k.detail)),
+        `no failing ${e.gate} check matching ${e.detail}: ${JSON.stringify(failed)}`,
+      );
       // What was staged reconciles, even though it is not published.
       const reconciliation = report.checks.filter((k) => k.gate === 'reconciliation');
       assert.equal(reconciliation.length, 2);
       for (const k of reconciliation) assert.equal(k.verdict, 'pass', k.detail);
-      assert.match(reconciliation[0]!.observed, new RegExp(`^read ${e.rowsRead}, accepted \\+ rejected ${e.rowsRead}$`));
-      const staged = artifacts.stagingDir({ kind: 'dead-letters', name: o.contract!.name, version: o.contract!.version, partition: o.batch! });
+      assert.match(
+        reconciliation[0]!.observed,
+        new RegExp(`^read ${e.rowsRead}, accepted \\+ rejected ${e.rowsRead}$`),
+      );
+      const staged = artifacts.stagingDir({
+        kind: 'dead-letters',
+        name: o.contract!.name,
+        version: o.contract!.version,
+        partition: o.batch!,
+      });
       assert.equal((await deadLetterReasons(staged)).length, e.rejected, 'the staged dead letters');
       break;
     }
@@ -248,11 +294,16 @@ async function check(c: BadInputCase, o: Observed): Promise<void> {
       const r = o.result!;
       assert.equal(r.rowsRead, r.rowsAccepted + r.rowsRejected, 'rows read = accepted + rejected');
       assert.equal(r.sourceRows, r.rowsRead, 'every source row was read');
-      assert.deepEqual({ read: r.rowsRead, accepted: r.rowsAccepted, rejected: r.rowsRejected }, { read: e.rowsRead, accepted: e.accepted, rejected: e.rejected });
+      assert.deepEqual(
+        { read: r.rowsRead, accepted: r.rowsAccepted, rejected: r.rowsRejected },
+        { read: e.rowsRead, accepted: e.accepted, rejected: e.rejected },
+      );
       const reasons = await deadLetterReasons(artifacts.resolve(r.deadLettersUri));
       assert.equal(reasons.length, r.rowsRejected, 'one dead letter per rejected row');
       assertReasons(reasons, e.reasons);
-      const [accepted] = await query<{ n: number }>(`SELECT count(*) AS n FROM read_parquet(${sqlString(`${published}/*.parquet`)})`);
+      const [accepted] = await query<{ n: number }>(
+        `SELECT count(*) AS n FROM read_parquet(${sqlString(`${published}/*.parquet`)})`,
+      );
       assert.equal(Number(accepted!.n), r.rowsAccepted, 'the published dataset holds the accepted rows');
       break;
     }
@@ -275,7 +326,9 @@ async function check(c: BadInputCase, o: Observed): Promise<void> {
 
 async function withTimeout<T>(what: string, run: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no outcome after ${ms} ms (a hang)`)), ms)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no outcome after ${ms} ms (a hang)`)), ms)),
+  );
   try {
     return await Promise.race([run, timeout]);
   } finally {
@@ -286,9 +339,11 @@ async function withTimeout<T>(what: string, run: Promise<T>, ms: number): Promis
 /** Runs `items` with at most `limit` at once. */
 async function pool<T>(items: T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await run(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await run(items[next++]!);
+    }),
+  );
 }
 
 describe('the bad-input corpus', () => {
@@ -312,19 +367,35 @@ describe('the bad-input corpus', () => {
         console.log(`  ok   ${c.id} (${Date.now() - t0} ms): ${summary(observed)}`);
       } catch (error) {
         failures.push(`${c.id} (${c.what}): ${(error as Error).message}`);
-        console.log(`  FAIL ${c.id} (${Date.now() - t0} ms): ${(error as Error).message.split('\n').slice(0, 6).join(' | ')}`);
+        console.log(
+          `  FAIL ${c.id} (${Date.now() - t0} ms): ${(error as Error).message.split('\n').slice(0, 6).join(' | ')}`,
+        );
         if (c.feed.kind === 'ingest' || c.feed.kind === 'workflow') {
           const id = c.feed.kind === 'ingest' ? `ingest/${c.feed.spec}/${c.id}` : `bad-inputs/${c.id}`;
-          await client.workflow.getHandle(id).terminate('bad-inputs: case failed').catch(() => {});
+          await client.workflow
+            .getHandle(id)
+            .terminate('bad-inputs: case failed')
+            .catch(() => {});
         }
       }
     });
-    console.log(`bad-input corpus: ${CASES.length - failures.length} of ${CASES.length} as expected in ${Date.now() - started} ms`);
+    console.log(
+      `bad-input corpus: ${CASES.length - failures.length} of ${CASES.length} as expected in ${Date.now() - started} ms`,
+    );
     assert.deepEqual(failures, []);
 
     // The worker survived all of it: an ordinary batch still ingests.
-    fs.writeFileSync(path.join(config.dataDir, 'sources', 'canary.csv'), 'ts,amount,qty,label\n2024-01-01 00:00:00,1.5,3,a\n2024-01-01 01:00:00,2.5,4,b\n');
-    const canary = await startIngestion(client, config, { spec: spec.name, batch: 'canary', source: 'sources/canary.csv', asOf: BAD_INPUTS_AS_OF, taskQueue });
+    fs.writeFileSync(
+      path.join(config.dataDir, 'sources', 'canary.csv'),
+      'ts,amount,qty,label\n2024-01-01 00:00:00,1.5,3,a\n2024-01-01 01:00:00,2.5,4,b\n',
+    );
+    const canary = await startIngestion(client, config, {
+      spec: spec.name,
+      batch: 'canary',
+      source: 'sources/canary.csv',
+      asOf: BAD_INPUTS_AS_OF,
+      taskQueue,
+    });
     const result = await withTimeout('canary', canary.result(), 30_000);
     assert.deepEqual([result.rowsRead, result.rowsAccepted, result.rowsRejected], [2, 2, 0]);
   });
@@ -335,7 +406,9 @@ function summary(o: Observed): string {
     case 'error':
       return `${o.type}: ${(o.message ?? '').slice(0, 140)}`;
     case 'published':
-      return o.result ? `read ${o.result.rowsRead} = accepted ${o.result.rowsAccepted} + rejected ${o.result.rowsRejected}` : 'started';
+      return o.result
+        ? `read ${o.result.rowsRead} = accepted ${o.result.rowsAccepted} + rejected ${o.result.rowsRejected}`
+        : 'started';
     case 'exit':
       return `exit ${o.code}: ${(o.stderr ?? '').trim().slice(0, 140)}`;
     case 'http':

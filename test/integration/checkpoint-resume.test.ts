@@ -5,7 +5,15 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startIngestion } from '../../src/client/ingestion';
 import { ArtifactStore } from '../../src/data/artifact-store';
-import { connect, spawnWorker, startWorker, testConfig, uniqueTaskQueue, waitFor, type WorkerProcess } from '../helpers/temporal';
+import {
+  connect,
+  spawnWorker,
+  startWorker,
+  testConfig,
+  uniqueTaskQueue,
+  waitFor,
+  type WorkerProcess,
+} from '../helpers/temporal';
 import { saveHistory } from '../helpers/histories';
 
 /**
@@ -26,7 +34,13 @@ before(async () => {
   const taskQueue = uniqueTaskQueue('undisturbed');
   const worker = await startWorker(config, taskQueue);
   try {
-    const handle = await startIngestion(client, config, { spec: 'flights', batch: 'undisturbed', asOf: ASOF, chunkRows: CHUNK_ROWS, taskQueue });
+    const handle = await startIngestion(client, config, {
+      spec: 'flights',
+      batch: 'undisturbed',
+      asOf: ASOF,
+      chunkRows: CHUNK_ROWS,
+      taskQueue,
+    });
     undisturbedHash = (await handle.result()).outputHash;
   } finally {
     await worker.stop();
@@ -39,19 +53,31 @@ after(async () => {
 });
 
 function persistedChunks(batch: string): number {
-  const dir = path.join(artifacts.workDir({ kind: 'datasets', name: 'flights', version: '1.0.0', partition: batch }), 'chunks');
+  const dir = path.join(
+    artifacts.workDir({ kind: 'datasets', name: 'flights', version: '1.0.0', partition: batch }),
+    'chunks',
+  );
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).length : 0;
 }
 
 function chunksStarted(worker: WorkerProcess, workflowId: string): number[] {
-  return worker.logs.filter((l) => l.msg === 'chunk started' && l.workflowId === workflowId).map((l) => l.chunk as number);
+  return worker.logs
+    .filter((l) => l.msg === 'chunk started' && l.workflowId === workflowId)
+    .map((l) => l.chunk as number);
 }
 
 async function interruptedRun(batch: string, interrupt: (w: WorkerProcess) => void, env: Record<string, string> = {}) {
   const taskQueue = uniqueTaskQueue(batch);
   const first = spawnWorker(config, taskQueue, env);
   spawned.push(first);
-  const handle = await startIngestion(client, config, { spec: 'flights', batch, asOf: ASOF, chunkRows: CHUNK_ROWS, heartbeatTimeoutMs: 3_000, taskQueue });
+  const handle = await startIngestion(client, config, {
+    spec: 'flights',
+    batch,
+    asOf: ASOF,
+    chunkRows: CHUNK_ROWS,
+    heartbeatTimeoutMs: 3_000,
+    taskQueue,
+  });
   await waitFor('8 persisted chunks', () => persistedChunks(batch) >= 8, 120_000, 20);
   const persistedAtInterrupt = persistedChunks(batch);
   interrupt(first);
@@ -80,11 +106,22 @@ function assertResumedExactly(run: Awaited<ReturnType<typeof interruptedRun>>) {
   assert.equal(result.rowsRead, 3_000_000);
   assert.equal(result.rowsRead, result.rowsAccepted + result.rowsRejected);
   assert.equal(result.chunksTotal, 30);
-  assert.ok(result.resumedFromChunk >= run.persistedAtInterrupt, `resumed at chunk ${result.resumedFromChunk}, after the ${run.persistedAtInterrupt} chunks persisted before the interruption`);
-  assert.deepEqual(run.afterRestart, range(result.resumedFromChunk, 30), 'the new worker read exactly the chunks not yet persisted');
+  assert.ok(
+    result.resumedFromChunk >= run.persistedAtInterrupt,
+    `resumed at chunk ${result.resumedFromChunk}, after the ${run.persistedAtInterrupt} chunks persisted before the interruption`,
+  );
+  assert.deepEqual(
+    run.afterRestart,
+    range(result.resumedFromChunk, 30),
+    'the new worker read exactly the chunks not yet persisted',
+  );
   const reRead = run.before.filter((c) => run.afterRestart.includes(c));
   assert.ok(reRead.length <= 1, `at most one chunk read twice, got ${JSON.stringify(reRead)}`);
-  assert.deepEqual([...new Set([...run.before, ...run.afterRestart])].sort((a, b) => a - b), range(0, 30), `no chunk skipped: before ${run.before} after ${run.afterRestart} persisted ${run.persistedAtInterrupt}`);
+  assert.deepEqual(
+    [...new Set([...run.before, ...run.afterRestart])].sort((a, b) => a - b),
+    range(0, 30),
+    `no chunk skipped: before ${run.before} after ${run.afterRestart} persisted ${run.persistedAtInterrupt}`,
+  );
 }
 
 /** Worker logs are JSON lines that say which workflow run and activity wrote them. */
@@ -92,7 +129,9 @@ function assertLogsCarryIds(logs: Record<string, unknown>[], workflowId: string)
   const activityLine = logs.find((l) => l.msg === 'chunk started' && l.workflowId === workflowId);
   assert.equal(activityLine?.activityType, 'ingestSource');
   assert.match(String(activityLine?.workflowRunId), /^[0-9a-f-]{36}$/);
-  const workflowLine = logs.find((l) => typeof l.msg === 'string' && l.msg.startsWith('stage Ingesting') && l.workflowId === workflowId);
+  const workflowLine = logs.find(
+    (l) => typeof l.msg === 'string' && l.msg.startsWith('stage Ingesting') && l.workflowId === workflowId,
+  );
   assert.ok(workflowLine, 'the workflow logs its stages');
   assert.match(String(workflowLine.runId), /^[0-9a-f-]{36}$/);
   assert.equal(workflowLine.workflowType, 'ingestionPipeline');

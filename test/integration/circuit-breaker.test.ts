@@ -37,7 +37,10 @@ function sourceUri(): string {
   return `${url.toString()}?table=public.flights`;
 }
 
-async function start(batchId: string, circuitBreaker: IngestionInput['circuitBreaker']): Promise<WorkflowHandle<IngestionPipeline>> {
+async function start(
+  batchId: string,
+  circuitBreaker: IngestionInput['circuitBreaker'],
+): Promise<WorkflowHandle<IngestionPipeline>> {
   return temporal.client.workflow.start<IngestionPipeline>('ingestionPipeline', {
     workflowId: `ingest/flights/${batchId}`,
     taskQueue,
@@ -48,8 +51,12 @@ async function start(batchId: string, circuitBreaker: IngestionInput['circuitBre
 async function scheduled(handle: WorkflowHandle) {
   const events = (await handle.fetchHistory()).events ?? [];
   return {
-    activities: events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : [])),
-    attempts: events.flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 1] : [])),
+    activities: events.flatMap((e) =>
+      e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes] : [],
+    ),
+    attempts: events.flatMap((e) =>
+      e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 1] : [],
+    ),
     timers: events.filter((e) => e.timerStartedEventAttributes).length,
   };
 }
@@ -57,7 +64,12 @@ async function scheduled(handle: WorkflowHandle) {
 test('a short outage is retried with exponential backoff and the batch completes, with no alert', async () => {
   proxy.down();
   const handle = await start('flaky-short', { openAfterAttempts: 8, probeEveryMs: 500, maxOpenMs: 60_000 });
-  await waitFor('a failed attempt', async () => ((await handle.describe()).raw.pendingActivities?.[0]?.attempt ?? 1) >= 2, 60_000, 100);
+  await waitFor(
+    'a failed attempt',
+    async () => ((await handle.describe()).raw.pendingActivities?.[0]?.attempt ?? 1) >= 2,
+    60_000,
+    100,
+  );
   proxy.up();
   const result = await handle.result();
   assert.equal(result.rowsRead, ROWS);
@@ -69,7 +81,10 @@ test('a short outage is retried with exponential backoff and the batch completes
   assert.ok(!activities.some((a) => a.activityType?.name === 'probeSource'), 'the circuit never opened');
   const store = await openMetadataStore(config.databaseUrl);
   try {
-    assert.ok(!(await store.alerts.listRecent({ limit: 100 })).some((a) => a.workflowId === handle.workflowId), 'no alert for a blip');
+    assert.ok(
+      !(await store.alerts.listRecent({ limit: 100 })).some((a) => a.workflowId === handle.workflowId),
+      'no alert for a blip',
+    );
   } finally {
     await store.close();
   }
@@ -78,9 +93,21 @@ test('a short outage is retried with exponential backoff and the batch completes
 test('a long outage opens the circuit: one alert, probes on a durable timer, and the batch resumes when the source answers', async () => {
   proxy.down();
   const handle = await start('flaky-long', { openAfterAttempts: 2, probeEveryMs: 1_000, maxOpenMs: 300_000 });
-  await waitFor('the circuit to open', async () => (await handle.query(progressQuery)).stage === 'CircuitOpen', 60_000, 100);
-  await waitFor('three failed probes', async () => (await scheduled(handle)).activities.filter((a) => a.activityType?.name === 'probeSource').length >= 3, 60_000, 200);
-  const ingestsWhileOpen = (await scheduled(handle)).activities.filter((a) => a.activityType?.name === 'ingestSource').length;
+  await waitFor(
+    'the circuit to open',
+    async () => (await handle.query(progressQuery)).stage === 'CircuitOpen',
+    60_000,
+    100,
+  );
+  await waitFor(
+    'three failed probes',
+    async () => (await scheduled(handle)).activities.filter((a) => a.activityType?.name === 'probeSource').length >= 3,
+    60_000,
+    200,
+  );
+  const ingestsWhileOpen = (await scheduled(handle)).activities.filter(
+    (a) => a.activityType?.name === 'ingestSource',
+  ).length;
   assert.equal(ingestsWhileOpen, 1, 'while the circuit is open the source is only probed, not ingested');
   proxy.up();
   const result = await handle.result();
@@ -88,11 +115,19 @@ test('a long outage opens the circuit: one alert, probes on a durable timer, and
   assert.equal(result.rowsRead, result.rowsAccepted + result.rowsRejected);
   const { activities, timers } = await scheduled(handle);
   assert.ok(timers >= 3, 'the waits between probes are durable timers');
-  assert.equal(activities.filter((a) => a.activityType?.name === 'ingestSource').length, 2, 'ingestion ran again once the source answered');
+  assert.equal(
+    activities.filter((a) => a.activityType?.name === 'ingestSource').length,
+    2,
+    'ingestion ran again once the source answered',
+  );
   const store = await openMetadataStore(config.databaseUrl);
   try {
     const alerts = (await store.alerts.listRecent({ limit: 100 })).filter((a) => a.workflowId === handle.workflowId);
-    assert.deepEqual(alerts.map((a) => a.code), ['SourceUnavailable'], 'one alert, however many probes failed');
+    assert.deepEqual(
+      alerts.map((a) => a.code),
+      ['SourceUnavailable'],
+      'one alert, however many probes failed',
+    );
     assert.match(alerts[0]!.observed ?? '', /2 failed attempts/);
     await saveHistory('ingestion-circuit-breaker', handle);
   } finally {

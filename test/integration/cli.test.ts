@@ -18,7 +18,8 @@ describe('mlpipe without a server', () => {
   test('--help lists the commands and exits 0', async () => {
     const r = await mlpipe(['--help']);
     assert.equal(r.code, 0);
-    for (const command of ['server', 'worker', 'ingest', 'status', 'alerts', 'demo']) assert.match(r.stdout, new RegExp(`\\b${command}\\b`));
+    for (const command of ['server', 'worker', 'ingest', 'status', 'alerts', 'demo'])
+      assert.match(r.stdout, new RegExp(`\\b${command}\\b`));
   });
 
   test('every command has --help', async () => {
@@ -30,7 +31,11 @@ describe('mlpipe without a server', () => {
   });
 
   test('worker with an unreachable TEMPORAL_ADDRESS prints one clear error and exits 1', async () => {
-    const r = await mlpipe(['worker'], { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_CONNECT_TIMEOUT_MS: '3000' });
+    const r = await mlpipe(['worker'], {
+      ...env,
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      TEMPORAL_CONNECT_TIMEOUT_MS: '3000',
+    });
     assert.equal(r.code, 1);
     assert.match(oneLine(r.stderr), /^mlpipe worker: .*Temporal server at 127\.0\.0\.1:1/);
   });
@@ -65,9 +70,16 @@ describe('mlpipe against the server', () => {
   after(async () => worker.stop());
 
   test('ingest runs a batch; status shows its stage, steps and UI link', async () => {
-    const source = await writeSource(config, 'cli.parquet', `SELECT * FROM flights WHERE date < TIMESTAMP '2001-01-04'`);
+    const source = await writeSource(
+      config,
+      'cli.parquet',
+      `SELECT * FROM flights WHERE date < TIMESTAMP '2001-01-04'`,
+    );
     const asOf = await freshAsOf(config, source);
-    const run = await mlpipe(['ingest', '--spec', 'flights', '--source', source, '--batch', 'cli-1', '--as-of', asOf, '--json'], withQueue);
+    const run = await mlpipe(
+      ['ingest', '--spec', 'flights', '--source', source, '--batch', 'cli-1', '--as-of', asOf, '--json'],
+      withQueue,
+    );
     assert.equal(run.code, 0, run.stderr);
     const result = JSON.parse(run.stdout);
     assert.equal(result.workflowId, 'ingest/flights/cli-1');
@@ -78,8 +90,14 @@ describe('mlpipe against the server', () => {
     const s = JSON.parse(status.stdout);
     assert.equal(s.status, 'COMPLETED');
     assert.equal(s.progress.stage, 'Completed');
-    assert.deepEqual(s.progress.steps.map((x: { name: string }) => x.name), ['Ingesting', 'QualityGates', 'Publishing']);
-    assert.ok(s.uiUrl.includes(`/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/ingest%2Fflights%2Fcli-1/`), s.uiUrl);
+    assert.deepEqual(
+      s.progress.steps.map((x: { name: string }) => x.name),
+      ['Ingesting', 'QualityGates', 'Publishing'],
+    );
+    assert.ok(
+      s.uiUrl.includes(`/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/ingest%2Fflights%2Fcli-1/`),
+      s.uiUrl,
+    );
 
     const text = await mlpipe(['status', 'ingest/flights/cli-1'], withQueue);
     assert.match(text.stdout, /COMPLETED, stage Completed/);
@@ -96,7 +114,11 @@ describe('mlpipe against the server', () => {
       const summaries = ((await handle.fetchHistory()).events ?? [])
         .filter((e) => e.activityTaskScheduledEventAttributes)
         .map((e) => (e.userMetadata?.summary ? converter.fromPayload(e.userMetadata.summary) : undefined));
-      assert.deepEqual(summaries, ['ingest flights batch cli-1', 'quality gates flights cli-1', 'publish flights cli-1']);
+      assert.deepEqual(summaries, [
+        'ingest flights batch cli-1',
+        'quality gates flights cli-1',
+        'publish flights cli-1',
+      ]);
       assert.deepEqual(description.searchAttributes.PipelineKind, ['ingestion']);
       assert.deepEqual(description.searchAttributes.PipelineStage, ['Completed']);
     } finally {
@@ -105,13 +127,18 @@ describe('mlpipe against the server', () => {
   });
 
   test('a source outside the data directory is refused with a one-line reason and exit 1', async () => {
-    const r = await mlpipe(['ingest', '--spec', 'flights', '--source', '../../etc/passwd.csv', '--batch', 'escape'], withQueue);
+    const r = await mlpipe(
+      ['ingest', '--spec', 'flights', '--source', '../../etc/passwd.csv', '--batch', 'escape'],
+      withQueue,
+    );
     assert.equal(r.code, 1);
     assert.match(r.stderr.trim().split('\n').pop()!, /SourceNotFound: .*outside the data directory/);
 
     const alerts = await mlpipe(['alerts', '--json'], withQueue);
     assert.equal(alerts.code, 0, alerts.stderr);
-    const raised = (JSON.parse(alerts.stdout) as { workflowId: string; code: string; severity: string; uiUrl: string }[]).filter((a) => a.workflowId === 'ingest/flights/escape');
+    const raised = (
+      JSON.parse(alerts.stdout) as { workflowId: string; code: string; severity: string; uiUrl: string }[]
+    ).filter((a) => a.workflowId === 'ingest/flights/escape');
     assert.equal(raised.length, 1, 'one alert for the failed run');
     assert.equal(raised[0]!.code, 'SourceNotFound');
     assert.equal(raised[0]!.severity, 'critical');

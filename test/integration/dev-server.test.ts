@@ -31,7 +31,13 @@ test('registers the search attributes on a database created earlier without them
   const dataDir = testConfig().dataDir;
   const address = `127.0.0.1:${await freePort()}`;
   // Its own server: the plain dev server's one namespace, not the test file's.
-  const config = loadConfig({ ...process.env, TEMPORAL_NAMESPACE: 'default', TEMPORAL_ADDRESS: address, MLPIPE_DATA_DIR: dataDir, TEMPORAL_UI_URL: `http://127.0.0.1:${await freePort()}` });
+  const config = loadConfig({
+    ...process.env,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_ADDRESS: address,
+    MLPIPE_DATA_DIR: dataDir,
+    TEMPORAL_UI_URL: `http://127.0.0.1:${await freePort()}`,
+  });
   const dbFile = path.join(dataDir, 'temporal', 'dev-server.sqlite');
   fs.mkdirSync(path.dirname(dbFile), { recursive: true });
 
@@ -39,8 +45,33 @@ test('registers the search attributes on a database created earlier without them
   const cli = await provisionTemporalCli(() => {});
   assert.ok(cli, 'the temporal CLI is provisioned');
   const [host, port] = address.split(':');
-  const plain = spawn(cli, ['server', 'start-dev', '--headless', '--ip', host!, '--port', port!, '--db-filename', dbFile, '--log-level', 'error'], { stdio: 'ignore' });
-  await waitFor('the plain dev server', async () => (await customAttributes(address).then(() => true, () => false)), 60_000, 250);
+  const plain = spawn(
+    cli,
+    [
+      'server',
+      'start-dev',
+      '--headless',
+      '--ip',
+      host!,
+      '--port',
+      port!,
+      '--db-filename',
+      dbFile,
+      '--log-level',
+      'error',
+    ],
+    { stdio: 'ignore' },
+  );
+  await waitFor(
+    'the plain dev server',
+    async () =>
+      await customAttributes(address).then(
+        () => true,
+        () => false,
+      ),
+    60_000,
+    250,
+  );
   const before = await customAttributes(address);
   assert.ok(!before.includes('PipelineKind'), 'the older database lacks the project attributes');
   plain.kill('SIGTERM');

@@ -61,7 +61,7 @@ test('the worker talks to the temporal service and the mlpipe database on the po
   assert.equal(db.hostname, 'postgresql');
   assert.equal(db.port, '5432');
   assert.equal(db.pathname, '/mlpipe');
-  assert.equal(db.username, 'temporal', 'the default credentials are the postgresql service\'s');
+  assert.equal(db.username, 'temporal', "the default credentials are the postgresql service's");
   assert.equal(env.MLPIPE_DATA_DIR, '/data');
   const mountsData = (worker.volumes ?? []).some((v) =>
     typeof v === 'string' ? v.split(':')[1] === '/data' : v.target === '/data',
@@ -107,11 +107,23 @@ test('postgres init script creates the mlpipe database', () => {
 
 test('the validation rejects dangling references: a missing service, an undeclared named volume', () => {
   // Guards the check itself: what the services refer to must exist.
-  const missingService = checkBroken(['services:', '  worker:', '    image: busybox', '    depends_on:', '      - temporall']);
+  const missingService = checkBroken([
+    'services:',
+    '  worker:',
+    '    image: busybox',
+    '    depends_on:',
+    '      - temporall',
+  ]);
   assert.ok(!missingService.ok, 'the validation accepted a dependency on an undefined service');
   assert.match(missingService.message, /temporall/);
 
-  const undeclaredVolume = checkBroken(['services:', '  worker:', '    image: busybox', '    volumes:', '      - mlpipe-dta:/data']);
+  const undeclaredVolume = checkBroken([
+    'services:',
+    '  worker:',
+    '    image: busybox',
+    '    volumes:',
+    '      - mlpipe-dta:/data',
+  ]);
   assert.ok(!undeclaredVolume.ok, 'the validation accepted an undeclared named volume');
   assert.match(undeclaredVolume.message, /mlpipe-dta/);
 });

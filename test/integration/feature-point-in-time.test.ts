@@ -18,7 +18,9 @@ test('a planted future value does not leak into any feature', async () => {
   const clean = path.join(dir, 'clean.parquet');
   const planted = path.join(dir, 'planted.parquet');
   const day = '2001-01-10';
-  await query(`COPY (SELECT * FROM read_parquet(${sqlString(FLIGHTS)}) WHERE date < TIMESTAMP '2001-01-13') TO ${sqlString(clean)} (FORMAT parquet)`);
+  await query(
+    `COPY (SELECT * FROM read_parquet(${sqlString(FLIGHTS)}) WHERE date < TIMESTAMP '2001-01-13') TO ${sqlString(clean)} (FORMAT parquet)`,
+  );
   // Copies of the day's own flights, moved to 23:59 of the same day and to the next two days, all
   // 999 minutes late and marked by an impossible distance.
   await query(
@@ -32,11 +34,15 @@ test('a planted future value does not leak into any feature', async () => {
   );
   const features = spec.featureSet!.features.map((f) => f.name);
   const compute = (file: string) =>
-    query<Record<string, number | string>>(`SELECT * FROM (${offlinePartitionSql(spec.featureSet!, spec.contract, `read_parquet(${sqlString(file)})`, day)}) WHERE distance <> 5999`);
+    query<Record<string, number | string>>(
+      `SELECT * FROM (${offlinePartitionSql(spec.featureSet!, spec.contract, `read_parquet(${sqlString(file)})`, day)}) WHERE distance <> 5999`,
+    );
   const [before, after] = [await compute(clean), await compute(planted)];
   assert.ok(before.length > 10_000, 'a real day of flights');
   assert.equal(after.length, before.length);
-  const [plantedCount] = await query<{ n: number }>(`SELECT count(*) AS n FROM read_parquet(${sqlString(planted)}) WHERE distance = 5999`);
+  const [plantedCount] = await query<{ n: number }>(
+    `SELECT count(*) AS n FROM read_parquet(${sqlString(planted)}) WHERE distance = 5999`,
+  );
   assert.ok(plantedCount!.n > 3 * 10_000, 'the future was planted');
   let compared = 0;
   for (let i = 0; i < before.length; i++) {

@@ -17,11 +17,21 @@ test('a changed definition under the same version is refused; a new version is a
     await store.features.registerDefinition(v1.name, v1.version, definitionHash(v1));
     await store.features.registerDefinition(v1.name, v1.version, definitionHash(v1)); // same definition: fine
 
-    const changed = FeatureSetSchema.parse({ ...v1, features: v1.features.map((f) => (f.name === 'route_flights_7d' ? { ...f, windowDays: 14 } : f)) });
+    const changed = FeatureSetSchema.parse({
+      ...v1,
+      features: v1.features.map((f) => (f.name === 'route_flights_7d' ? { ...f, windowDays: 14 } : f)),
+    });
     assert.notEqual(definitionHash(changed), definitionHash(v1));
-    await assert.rejects(store.features.registerDefinition(changed.name, changed.version, definitionHash(changed)), FeatureDefinitionChangedError);
+    await assert.rejects(
+      store.features.registerDefinition(changed.name, changed.version, definitionHash(changed)),
+      FeatureDefinitionChangedError,
+    );
 
-    const reworded = FeatureSetSchema.parse({ ...v1, description: 'new prose', features: v1.features.map((f) => ({ ...f, description: `${f.description}.` })) });
+    const reworded = FeatureSetSchema.parse({
+      ...v1,
+      description: 'new prose',
+      features: v1.features.map((f) => ({ ...f, description: `${f.description}.` })),
+    });
     assert.equal(definitionHash(reworded), definitionHash(v1), 'documentation is not part of the definition');
 
     await store.features.registerDefinition(changed.name, '2', definitionHash(changed));

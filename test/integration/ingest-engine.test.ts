@@ -12,7 +12,9 @@ import { FLIGHTS, query } from '../helpers/sources';
 test('a run interrupted mid-way resumes its own chunks, and a new chunk size starts over', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'engine-'));
   fs.mkdirSync(path.join(dataDir, 'sources'));
-  await query(`COPY (SELECT * FROM read_parquet(${sqlString(FLIGHTS)}) LIMIT 10000) TO ${sqlString(path.join(dataDir, 'sources', 'small.parquet'))} (FORMAT parquet)`);
+  await query(
+    `COPY (SELECT * FROM read_parquet(${sqlString(FLIGHTS)}) LIMIT 10000) TO ${sqlString(path.join(dataDir, 'sources', 'small.parquet'))} (FORMAT parquet)`,
+  );
   const db = await openDuckDb();
   const request = (chunkRows: number): IngestRequest => ({
     contract: loadSpec('flights').contract,
@@ -26,7 +28,12 @@ test('a run interrupted mid-way resumes its own chunks, and a new chunk size sta
   try {
     const crash = new Error('worker lost');
     await assert.rejects(
-      ingest(db, request(1000), { onChunk: () => {}, beforeChunk: (i) => { if (i === 4) throw crash; } }),
+      ingest(db, request(1000), {
+        onChunk: () => {},
+        beforeChunk: (i) => {
+          if (i === 4) throw crash;
+        },
+      }),
       (e) => e === crash,
     );
     const resumed = await ingest(db, request(1000), { onChunk: () => {} });

@@ -18,7 +18,9 @@ describe('ingesting the bundled flights-3m', () => {
     assert.equal(r.rowsRejected, 2, 'the two delays below -720 minutes');
 
     const datasetFiles = await artifacts.parquetFiles(artifacts.resolve(r.datasetUri));
-    const [accepted] = await query<{ n: number }>(`SELECT count(*) AS n FROM read_parquet([${datasetFiles.map(sqlString).join(',')}])`);
+    const [accepted] = await query<{ n: number }>(
+      `SELECT count(*) AS n FROM read_parquet([${datasetFiles.map(sqlString).join(',')}])`,
+    );
     assert.equal(accepted!.n, r.rowsAccepted);
     const deadFiles = await artifacts.parquetFiles(artifacts.resolve(r.deadLettersUri));
     const dead = await query<{ source_row: number; reason: string; record: string }>(
@@ -39,4 +41,3 @@ describe('ingesting the bundled flights-3m', () => {
     assert.equal(afterRerun!.n, r.rowsAccepted, 're-running a batch never duplicates rows');
   });
 });
-

@@ -40,19 +40,33 @@ describe('bad batches stop with a clear report, an alert, and nothing published'
   });
 
   test('a renamed column is a contract violation naming both names', async () => {
-    const renamed = await writeSource(config, 'renamed.parquet', `SELECT date, delay AS arrival_delay, distance, origin, destination FROM flights LIMIT 5000`);
+    const renamed = await writeSource(
+      config,
+      'renamed.parquet',
+      `SELECT date, delay AS arrival_delay, distance, origin, destination FROM flights LIMIT 5000`,
+    );
     const stop = await ingestExpectingStop('renamed', renamed, asOf);
     assert.equal(stop.type, 'DataContractViolation');
-    assert.deepEqual(stop.differences?.map((d) => [d.change, d.column]), [['renamed', 'delay']]);
+    assert.deepEqual(
+      stop.differences?.map((d) => [d.change, d.column]),
+      [['renamed', 'delay']],
+    );
     assert.match(stop.message, /arrival_delay/);
     assert.equal((await alertsFor(stop.handle.workflowId)).length, 1);
   });
 
   test('a retyped column is a contract violation', async () => {
-    const retyped = await writeSource(config, 'retyped.parquet', `SELECT date, CAST(delay AS VARCHAR) AS delay, distance, origin, destination FROM flights LIMIT 5000`);
+    const retyped = await writeSource(
+      config,
+      'retyped.parquet',
+      `SELECT date, CAST(delay AS VARCHAR) AS delay, distance, origin, destination FROM flights LIMIT 5000`,
+    );
     const stop = await ingestExpectingStop('retyped', retyped, asOf);
     assert.equal(stop.type, 'DataContractViolation');
-    assert.deepEqual(stop.differences?.map((d) => [d.change, d.column]), [['retyped', 'delay']]);
+    assert.deepEqual(
+      stop.differences?.map((d) => [d.change, d.column]),
+      [['retyped', 'delay']],
+    );
     assert.match(stop.message, /delay: contract says integer, source has VARCHAR/);
   });
 
@@ -67,8 +81,15 @@ describe('bad batches stop with a clear report, an alert, and nothing published'
     assert.equal(stop.type, 'DataQualityGateFailed');
     const [ri] = failing(stop.report, 'referentialIntegrity');
     assert.equal(ri?.subject, 'origin');
-    const deadDir = artifacts.stagingDir({ kind: 'dead-letters', name: 'flights', version: '1.0.0', partition: 'unknown-airport' });
-    const reasons = await query<{ reason: string; n: number }>(`SELECT reason, count(*) AS n FROM read_parquet(${sqlString(`${deadDir}/*.parquet`)}) GROUP BY reason`);
+    const deadDir = artifacts.stagingDir({
+      kind: 'dead-letters',
+      name: 'flights',
+      version: '1.0.0',
+      partition: 'unknown-airport',
+    });
+    const reasons = await query<{ reason: string; n: number }>(
+      `SELECT reason, count(*) AS n FROM read_parquet(${sqlString(`${deadDir}/*.parquet`)}) GROUP BY reason`,
+    );
     assert.equal(reasons.length, 1);
     assert.equal(reasons[0]!.reason, 'origin reference (QQQ)');
     assert.ok(reasons[0]!.n > 0);
@@ -97,4 +118,3 @@ describe('bad batches stop with a clear report, an alert, and nothing published'
     assert.match(freshness.detail, /h/);
   });
 });
-

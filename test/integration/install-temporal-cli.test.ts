@@ -31,7 +31,13 @@ function which(name: string, searchPath = process.env.PATH ?? ''): string | unde
 const bash = which('bash') ?? '/bin/bash';
 
 function run(env: NodeJS.ProcessEnv, timeoutMs: number) {
-  const result = spawnSync(bash, [script], { cwd: repoRoot, env, encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = spawnSync(bash, [script], {
+    cwd: repoRoot,
+    env,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (result.error) throw result.error;
   return result;
 }

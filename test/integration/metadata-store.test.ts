@@ -131,7 +131,13 @@ describeOnSqlBackends('metadata store', ({ backend, withStore }) => {
         stat({ subject: 'flights', batchId: 'b4', rowsAccepted: 40, createdAt: '2024-01-02T22:00:00Z' }),
         stat({ subject: 'flights', batchId: 'b1', rowsAccepted: 10, createdAt: '2024-01-01T00:00:00Z' }),
         stat({ subject: 'flights', batchId: 'b5', rowsAccepted: 50, createdAt: new Date('2024-01-05T00:00:00Z') }),
-        stat({ subject: 'flights', batchId: 'b3', rowsAccepted: 30, createdAt: '2024-01-02T21:00:00Z', status: 'failed' }),
+        stat({
+          subject: 'flights',
+          batchId: 'b3',
+          rowsAccepted: 30,
+          createdAt: '2024-01-02T21:00:00Z',
+          status: 'failed',
+        }),
         // 2024-01-02T20:00Z: as raw text it would sort after b4, so this checks timestamps are normalised.
         stat({ subject: 'flights', batchId: 'b2', rowsAccepted: 20, createdAt: '2024-01-03T01:00:00+05:00' }),
         stat({ subject: 'weather', batchId: 'b9', rowsAccepted: 999, createdAt: '2024-02-01T00:00:00Z' }),
@@ -249,11 +255,21 @@ describeOnSqlBackends('metadata store', ({ backend, withStore }) => {
 
   test('counts up to 1e12 and beyond 2^31 round-trip as JS numbers', () =>
     withStore(async (store) => {
-      const big = { rowsRead: 1e12, rowsAccepted: 999_999_999_999, rowsRejected: 1, sourceRows: Number.MAX_SAFE_INTEGER };
+      const big = {
+        rowsRead: 1e12,
+        rowsAccepted: 999_999_999_999,
+        rowsRejected: 1,
+        sourceRows: Number.MAX_SAFE_INTEGER,
+      };
       await store.runStats.record(stat({ subject: 'huge', batchId: 'b1', ...big }));
       const latest = await store.runStats.latestPublished('huge');
       assert.deepEqual(
-        { rowsRead: latest?.rowsRead, rowsAccepted: latest?.rowsAccepted, rowsRejected: latest?.rowsRejected, sourceRows: latest?.sourceRows },
+        {
+          rowsRead: latest?.rowsRead,
+          rowsAccepted: latest?.rowsAccepted,
+          rowsRejected: latest?.rowsRejected,
+          sourceRows: latest?.sourceRows,
+        },
         big,
       );
       assert.deepEqual(await store.runStats.trailingAcceptedCounts('huge', 1, 'none'), [999_999_999_999]);
@@ -265,24 +281,53 @@ describeOnSqlBackends('metadata store', ({ backend, withStore }) => {
   test('model registry: versions are numbered, registration is idempotent, promotion keeps one production version', async () => {
     await withStore(async (store) => {
       const reg = (key: string) =>
-        store.models.register({ modelName: 'flights', registrationKey: key, artifactUri: `artifact:models/flights/${key}`, metrics: { auc: 0.7 }, lineage: { featureSetVersion: '1' }, workflowId: `training/${key}`, runId: 'r' });
+        store.models.register({
+          modelName: 'flights',
+          registrationKey: key,
+          artifactUri: `artifact:models/flights/${key}`,
+          metrics: { auc: 0.7 },
+          lineage: { featureSetVersion: '1' },
+          workflowId: `training/${key}`,
+          runId: 'r',
+        });
       assert.deepEqual(await reg('a'), { version: 1, created: true });
       assert.deepEqual(await reg('a'), { version: 1, created: false }, 'a retried registration is the same version');
       assert.deepEqual(await reg('b'), { version: 2, created: true });
       assert.equal((await store.models.get('flights', 2))?.stage, 'candidate');
       assert.deepEqual((await store.models.get('flights', 1))?.lineage, { featureSetVersion: '1' });
 
-      const decide = (version: number, decision: 'approve' | 'promote' | 'rollback', key: string) => ({ dedupeKey: key, modelName: 'flights', version, decision, actor: 'alice', reason: 'better AUC', workflowId: 'training/a' });
+      const decide = (version: number, decision: 'approve' | 'promote' | 'rollback', key: string) => ({
+        dedupeKey: key,
+        modelName: 'flights',
+        version,
+        decision,
+        actor: 'alice',
+        reason: 'better AUC',
+        workflowId: 'training/a',
+      });
       assert.deepEqual(await store.models.promote(decide(1, 'promote', 'p1')), { previous: undefined });
       assert.deepEqual(await store.models.promote(decide(2, 'promote', 'p2')), { previous: 1 });
       assert.equal((await store.models.production('flights'))?.version, 2);
       assert.equal((await store.models.get('flights', 1))?.stage, 'archived');
       assert.deepEqual(await store.models.promote(decide(1, 'rollback', 'rb1')), { previous: 2 });
-      assert.deepEqual((await store.models.list('flights')).map((m) => [m.version, m.stage]), [[2, 'archived'], [1, 'production']]);
+      assert.deepEqual(
+        (await store.models.list('flights')).map((m) => [m.version, m.stage]),
+        [
+          [2, 'archived'],
+          [1, 'production'],
+        ],
+      );
 
       assert.equal(await store.models.recordDecision(decide(2, 'approve', 'ap2')), true);
-      assert.equal(await store.models.recordDecision(decide(2, 'approve', 'ap2')), false, 'a duplicate approval is recorded once');
-      assert.deepEqual((await store.models.decisions('flights', 2)).map((d) => d.decision).sort(), ['approve', 'promote']);
+      assert.equal(
+        await store.models.recordDecision(decide(2, 'approve', 'ap2')),
+        false,
+        'a duplicate approval is recorded once',
+      );
+      assert.deepEqual((await store.models.decisions('flights', 2)).map((d) => d.decision).sort(), [
+        'approve',
+        'promote',
+      ]);
       await assert.rejects(store.models.promote(decide(9, 'promote', 'p9')), /no version 9/);
     });
   });

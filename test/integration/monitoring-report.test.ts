@@ -22,7 +22,10 @@ let dir: string;
 before(async () => {
   dir = fs.mkdtempSync(path.join(process.env.MLPIPE_TEST_TMP ?? os.tmpdir(), 'monitoring-report-'));
   const { MLPIPE_TEST_CHROMIUM, MLPIPE_TEST_CHROMIUM_LIBS, MLPIPE_TEST_CHROMIUM_FONTCONFIG } = process.env;
-  assert.ok(MLPIPE_TEST_CHROMIUM, 'MLPIPE_TEST_CHROMIUM is not set: run the tests with npm test, which provisions Chromium');
+  assert.ok(
+    MLPIPE_TEST_CHROMIUM,
+    'MLPIPE_TEST_CHROMIUM is not set: run the tests with npm test, which provisions Chromium',
+  );
   browser = await chromium.launch({
     executablePath: MLPIPE_TEST_CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -70,7 +73,8 @@ describe('monitoring report in Chromium', () => {
     const { page, url, requests, errors } = await open(report, 'report');
     try {
       const title = await page.title();
-      for (const part of ['flight-delay', '2001-06-01', '2001-06-30']) assert.ok(title.includes(part), `title "${title}" lacks ${part}`);
+      for (const part of ['flight-delay', '2001-06-01', '2001-06-30'])
+        assert.ok(title.includes(part), `title "${title}" lacks ${part}`);
 
       const verdict = await page.locator('.verdict').innerText();
       assert.match(verdict, /Retraining started/);
@@ -82,16 +86,24 @@ describe('monitoring report in Chromium', () => {
       assert.equal(await rows.count(), 6);
       const drifted = await page.locator('table.feature-drift tbody tr.drifted td:first-child').allInnerTexts();
       assert.deepEqual(drifted, SAMPLE_DRIFTED);
-      for (const flag of await page.locator('table.feature-drift tr.drifted .flag').allInnerTexts()) assert.equal(flag, 'yes');
+      for (const flag of await page.locator('table.feature-drift tr.drifted .flag').allInnerTexts())
+        assert.equal(flag, 'yes');
       // A drifted row stands out: its background differs from a stable row's.
-      const background = (selector: string) => page.locator(selector).first().evaluate((td) => td.ownerDocument.defaultView.getComputedStyle(td).backgroundColor);
+      const background = (selector: string) =>
+        page
+          .locator(selector)
+          .first()
+          .evaluate((td) => td.ownerDocument.defaultView.getComputedStyle(td).backgroundColor);
       assert.notEqual(await background('tr.drifted td'), await background('tr.stable td'));
       assert.equal(await page.locator('table.prediction-drift tbody tr.drifted').count(), 1);
 
       const histograms = page.locator('svg.histogram');
       assert.equal(await histograms.count(), 6);
       const charted = await histograms.evaluateAll((svgs) => svgs.map((s) => s.getAttribute('data-column')));
-      assert.deepEqual(charted, report.drift.columns.map((c) => c.column));
+      assert.deepEqual(
+        charted,
+        report.drift.columns.map((c) => c.column),
+      );
       for (const svg of await histograms.all()) {
         assert.ok((await svg.locator('rect').count()) > 2, 'a histogram without bars');
         assert.ok((await svg.boundingBox())!.width > 200, 'a histogram too narrow to read');
@@ -103,8 +115,13 @@ describe('monitoring report in Chromium', () => {
       assert.ok((await chart.locator('polyline').count()) >= 1);
 
       // Per segment: one row each; a fall below the reference reads as worse, a segment without labels as a dash.
-      const segmentRows = await page.locator('table.segments tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
-      assert.deepEqual(segmentRows.map((r) => r[0]), report.performance!.bySegment!.map((s) => s.name));
+      const segmentRows = await page
+        .locator('table.segments tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+      assert.deepEqual(
+        segmentRows.map((r) => r[0]),
+        report.performance!.bySegment!.map((s) => s.name),
+      );
       assert.equal(await page.locator('table.segments tbody tr:first-child .worse').count(), 1);
       assert.deepEqual(segmentRows[2]!.slice(3), ['–', '–']);
 
@@ -128,7 +145,10 @@ describe('monitoring report in Chromium', () => {
     try {
       assert.ok((await page.title()).includes('<script>alert(1)</script>'));
       assert.equal(await page.locator('script, img, b[onmouseover]').count(), 0);
-      assert.equal(await page.locator('table.feature-drift tbody tr').first().locator('td').first().innerText(), report.drift.columns[0]!.column);
+      assert.equal(
+        await page.locator('table.feature-drift tbody tr').first().locator('td').first().innerText(),
+        report.drift.columns[0]!.column,
+      );
       assert.deepEqual(errors, []);
       assert.deepEqual(requests, [url]);
     } finally {

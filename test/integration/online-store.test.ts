@@ -38,7 +38,12 @@ async function sqlStore(metadataUrl: string): Promise<OnlineStore> {
 
 /** The metadata store's SQL engines, each holding the online store in a fresh database. */
 function sqlOnlineBackend(sql: SqlBackend): Backend {
-  return { name: sql.name, start: () => sql.start(), open: async () => sqlStore(await sql.freshUrl()), stop: () => sql.stop() };
+  return {
+    name: sql.name,
+    start: () => sql.start(),
+    open: async () => sqlStore(await sql.freshUrl()),
+    stop: () => sql.stop(),
+  };
 }
 
 function redisBackend(): Backend {
@@ -65,7 +70,11 @@ function redisBackend(): Backend {
 }
 
 const FS = 'airport_delays';
-const row = (entityKey: string, validFrom: string, values: OnlineRow['values']): OnlineRow => ({ entityKey, values, validFrom });
+const row = (entityKey: string, validFrom: string, values: OnlineRow['values']): OnlineRow => ({
+  entityKey,
+  values,
+  validFrom,
+});
 
 for (const backend of [sqlOnlineBackend(sqliteBackend()), sqlOnlineBackend(postgresBackend()), redisBackend()]) {
   describe(`online store on ${backend.name}`, () => {
@@ -140,7 +149,12 @@ for (const backend of [sqlOnlineBackend(sqliteBackend()), sqlOnlineBackend(postg
         assert.equal(written, 3);
         assert.deepEqual(
           (await store.list(FS, 'v1', 'airport')).map((r) => [r.entityKey, r.values.x]),
-          [['A', 5], ['B', 6], ['C', 1], ['D', 22]],
+          [
+            ['A', 5],
+            ['B', 6],
+            ['C', 1],
+            ['D', 22],
+          ],
         );
       }));
 
@@ -177,7 +191,9 @@ for (const backend of [sqlOnlineBackend(sqliteBackend()), sqlOnlineBackend(postg
     test('5,000 rows in one upsert, then list returns them all sorted by entity key', () =>
       withStore(async (store) => {
         // Inserted in reverse, so the order of list() cannot come from insertion order.
-        const rows = Array.from({ length: 5000 }, (_, i) => row(`E${4999 - i}`, '2024-01-01T00:00:00Z', { i: 4999 - i, n: null }));
+        const rows = Array.from({ length: 5000 }, (_, i) =>
+          row(`E${4999 - i}`, '2024-01-01T00:00:00Z', { i: 4999 - i, n: null }),
+        );
         assert.equal(await store.upsert(FS, 'v1', 'airport', rows), 5000);
 
         const listed = await store.list(FS, 'v1', 'airport');

@@ -21,16 +21,30 @@ after(async () => postgres?.stop());
 describe('a PostgreSQL table as a source', () => {
   test('is read in full, reconciled, and its bad row kept as a dead letter (the unknown airport stops the batch)', async () => {
     const source = `${postgres.url}?table=public.flights`;
-    await assert.rejects(ingest('pg-1', source, '2001-01-02T00:00:00Z'), (error: Error & { cause?: { type?: string; details?: unknown[] } }) => {
-      assert.equal(error.cause?.type, 'DataQualityGateFailed');
-      const report = (error.cause?.details?.[0] as { report: { checks: { gate: string; subject: string; verdict: string }[] } }).report;
-      assert.ok(report.checks.some((c) => c.gate === 'referentialIntegrity' && c.subject === 'origin' && c.verdict === 'fail'));
-      const reconciliation = report.checks.filter((c) => c.gate === 'reconciliation');
-      assert.ok(reconciliation.length > 0 && reconciliation.every((c) => c.verdict === 'pass'), 'rows read = accepted + rejected = source rows');
-      return true;
-    });
+    await assert.rejects(
+      ingest('pg-1', source, '2001-01-02T00:00:00Z'),
+      (error: Error & { cause?: { type?: string; details?: unknown[] } }) => {
+        assert.equal(error.cause?.type, 'DataQualityGateFailed');
+        const report = (
+          error.cause?.details?.[0] as { report: { checks: { gate: string; subject: string; verdict: string }[] } }
+        ).report;
+        assert.ok(
+          report.checks.some(
+            (c) => c.gate === 'referentialIntegrity' && c.subject === 'origin' && c.verdict === 'fail',
+          ),
+        );
+        const reconciliation = report.checks.filter((c) => c.gate === 'reconciliation');
+        assert.ok(
+          reconciliation.length > 0 && reconciliation.every((c) => c.verdict === 'pass'),
+          'rows read = accepted + rejected = source rows',
+        );
+        return true;
+      },
+    );
     const staged = artifacts.stagingDir({ kind: 'dead-letters', name: 'flights', version: '1.0.0', partition: 'pg-1' });
-    const dead = await query<{ reason: string; record: string }>(`SELECT reason, record FROM read_parquet(${sqlString(`${staged}/*.parquet`)})`);
+    const dead = await query<{ reason: string; record: string }>(
+      `SELECT reason, record FROM read_parquet(${sqlString(`${staged}/*.parquet`)})`,
+    );
     assert.equal(dead.length, 1);
     assert.equal(dead[0]!.reason, 'origin reference (QQQ)');
     assert.equal(JSON.parse(dead[0]!.record).origin, 'QQQ');

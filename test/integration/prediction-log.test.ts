@@ -28,12 +28,15 @@ describeOnSqlBackends('prediction log', ({ withStore }) => {
       const [stored, ...rest] = await store.predictions.list({ modelName: 'flight-delay' });
       assert.equal(rest.length, 0);
       assert.equal(typeof stored?.id, 'number');
-      assert.deepEqual({ ...stored, id: 0 }, {
-        ...entry(),
-        id: 0,
-        eventTime: '2001-03-01T08:30:00.000Z',
-        createdAt: '2001-03-01T08:30:01.000Z',
-      });
+      assert.deepEqual(
+        { ...stored, id: 0 },
+        {
+          ...entry(),
+          id: 0,
+          eventTime: '2001-03-01T08:30:00.000Z',
+          createdAt: '2001-03-01T08:30:01.000Z',
+        },
+      );
     }));
 
   test('list and count by model, event-time window [from, to) and source, in event-time order', () =>
@@ -49,8 +52,15 @@ describeOnSqlBackends('prediction log', ({ withStore }) => {
         (await store.predictions.list(options)).map((e) => e.requestId);
 
       assert.deepEqual(await ids({ modelName: 'flight-delay' }), ['a', 'b', 'c']);
-      assert.deepEqual(await ids({ modelName: 'flight-delay', from: '2001-03-02T00:00:00Z', to: '2001-03-03T00:00:00Z' }), ['b']);
-      assert.deepEqual(await ids({ modelName: 'flight-delay', from: new Date('2001-03-01T22:00:00Z') }), ['a', 'b', 'c']);
+      assert.deepEqual(
+        await ids({ modelName: 'flight-delay', from: '2001-03-02T00:00:00Z', to: '2001-03-03T00:00:00Z' }),
+        ['b'],
+      );
+      assert.deepEqual(await ids({ modelName: 'flight-delay', from: new Date('2001-03-01T22:00:00Z') }), [
+        'a',
+        'b',
+        'c',
+      ]);
       assert.deepEqual(await ids({ modelName: 'flight-delay', to: '2001-03-03T00:00:00Z', source: 'serving' }), ['a']);
       assert.deepEqual(await ids({ modelName: 'flight-delay', limit: 2 }), ['a', 'b']);
       assert.deepEqual(await ids({ modelName: 'nobody' }), []);
@@ -67,7 +77,10 @@ describeOnSqlBackends('prediction log', ({ withStore }) => {
       assert.equal(await store.predictions.append(many), 1234);
       assert.equal(await store.predictions.count({ modelName: 'flight-delay' }), 1234);
       const scores = (await store.predictions.list({ modelName: 'flight-delay' })).map((e) => e.score);
-      assert.deepEqual(scores, many.map((e) => e.score));
+      assert.deepEqual(
+        scores,
+        many.map((e) => e.score),
+      );
     }));
 
   test('an invalid entry rejects the whole append: nothing is written', () =>

@@ -5,7 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { evaluateGates, type GateInput } from '../../src/quality/gates';
-import { formatGateReport, summarizeFailures, type GateCheck, type GateReport, type IngestStats } from '../../src/quality/gate-report';
+import {
+  formatGateReport,
+  summarizeFailures,
+  type GateCheck,
+  type GateReport,
+  type IngestStats,
+} from '../../src/quality/gate-report';
 import { ContractSchema } from '../../src/specs/contract-schema';
 import { loadSpec } from '../../src/specs';
 
@@ -88,10 +94,24 @@ describe('quality gates on a clean batch', () => {
   it('passes every check of the flights contract', async () => {
     const report = await run();
     assert.ok(weekRows > 100_000);
-    assert.deepEqual(report.checks.filter((c) => c.verdict !== 'pass'), [], formatGateReport(report));
+    assert.deepEqual(
+      report.checks.filter((c) => c.verdict !== 'pass'),
+      [],
+      formatGateReport(report),
+    );
     assert.deepEqual(
       [...new Set(report.checks.map((c) => c.gate))],
-      ['reconciliation', 'completeness', 'volume', 'segmentVolume', 'freshness', 'uniqueness', 'rejectRate', 'referentialIntegrity', 'distribution'],
+      [
+        'reconciliation',
+        'completeness',
+        'volume',
+        'segmentVolume',
+        'freshness',
+        'uniqueness',
+        'rejectRate',
+        'referentialIntegrity',
+        'distribution',
+      ],
     );
     assert.equal(find(report, 'distribution', 'distance').observed, 'PSI 0 (10 reference-decile bins)');
     assert.equal(report.passed, true);
@@ -117,7 +137,12 @@ describe('quality gates on a clean batch', () => {
     });
     assert.deepEqual(
       report.checks.map((c) => `${c.gate}(${c.subject})`),
-      ['reconciliation(dataset)', 'reconciliation(dataset)', 'referentialIntegrity(origin)', 'referentialIntegrity(destination)'],
+      [
+        'reconciliation(dataset)',
+        'reconciliation(dataset)',
+        'referentialIntegrity(origin)',
+        'referentialIntegrity(destination)',
+      ],
     );
   });
 });
@@ -167,28 +192,44 @@ describe('quality gates stop a bad batch', () => {
   });
 
   it('referentialIntegrity: an unknown airport', async () => {
-    const stats = cleanStats(weekRows + 12, { rowsAccepted: weekRows, rowsRejected: 12, ruleCounts: { 'origin:reference': 12 } });
+    const stats = cleanStats(weekRows + 12, {
+      rowsAccepted: weekRows,
+      rowsRejected: 12,
+      ruleCounts: { 'origin:reference': 12 },
+    });
     const report = await run({ stats });
     const check = assertBlockedBy(report, 'referentialIntegrity', 'origin');
-    assert.match(check.observed, new RegExp(`^missing rate [\\d.e-]+ \\(12 of ${weekRows + 12} not in airports\\.csv\\.iata\\)$`));
+    assert.match(
+      check.observed,
+      new RegExp(`^missing rate [\\d.e-]+ \\(12 of ${weekRows + 12} not in airports\\.csv\\.iata\\)$`),
+    );
     assert.equal(find(report, 'referentialIntegrity', 'destination').verdict, 'pass');
     assert.equal(report.blockingFailures, 1, 'a 0.01% reject rate alone is tolerated');
   });
 
   it('rejectRate: too many rows rejected', async () => {
     const rejected = Math.ceil(weekRows * 0.005);
-    const stats = cleanStats(weekRows + rejected, { rowsAccepted: weekRows, rowsRejected: rejected, ruleCounts: { 'distance:range': rejected } });
+    const stats = cleanStats(weekRows + rejected, {
+      rowsAccepted: weekRows,
+      rowsRejected: rejected,
+      ruleCounts: { 'distance:range': rejected },
+    });
     const check = assertBlockedBy(await run({ stats }), 'rejectRate');
-    assert.match(check.observed, new RegExp(`^reject rate 0\\.00\\d+ \\(${rejected} of ${weekRows + rejected}; most: distance:range ${rejected}\\)$`));
+    assert.match(
+      check.observed,
+      new RegExp(
+        `^reject rate 0\\.00\\d+ \\(${rejected} of ${weekRows + rejected}; most: distance:range ${rejected}\\)$`,
+      ),
+    );
   });
 
   it('reconciliation: rows unaccounted for', async () => {
     const report = await run({ stats: cleanStats(weekRows, { sourceRows: weekRows + 100, rowsRejected: 5 }) });
     const failed = report.checks.filter((c) => c.gate === 'reconciliation' && c.verdict === 'fail');
-    assert.deepEqual(failed.map((c) => c.detail), [
-      `read ${weekRows} != accepted ${weekRows} + rejected 5`,
-      `source ${weekRows + 100} != read ${weekRows}`,
-    ]);
+    assert.deepEqual(
+      failed.map((c) => c.detail),
+      [`read ${weekRows} != accepted ${weekRows} + rejected 5`, `source ${weekRows + 100} != read ${weekRows}`],
+    );
     assert.equal(report.passed, false);
   });
 
@@ -220,10 +261,16 @@ describe('quality gate warnings', () => {
       `SELECT * EXCLUDE (i) FROM (SELECT *, row_number() OVER () AS i FROM read_parquet('${FLIGHTS}') WHERE "date" < '2001-03-01')
        WHERE i % 20 = 0 AND (month("date") = 1 OR day("date") > 25 OR i % 400 = 0)`,
     );
-    const report = await run({ acceptedFiles: [path.join(dir, 'thin-days.parquet')], stats: cleanStats(rows), history: [] });
+    const report = await run({
+      acceptedFiles: [path.join(dir, 'thin-days.parquet')],
+      stats: cleanStats(rows),
+      history: [],
+    });
     const segments = report.checks.filter((c) => c.gate === 'segmentVolume');
     assert.equal(segments.length, 21);
-    assert.ok(segments.slice(0, 20).every((c) => /^2001-02-(0[1-9]|1\d|2[0-5])$/.test(c.subject) && c.verdict === 'fail'));
+    assert.ok(
+      segments.slice(0, 20).every((c) => /^2001-02-(0[1-9]|1\d|2[0-5])$/.test(c.subject) && c.verdict === 'fail'),
+    );
     assert.equal(segments[20]!.subject, 'dataset');
     assert.equal(segments[20]!.observed, '25 of 59 days low');
     assert.match(segments[20]!.detail, /^5 more days below 0\.2 x median day/);
@@ -241,12 +288,23 @@ describe('distribution PSI in SQL', () => {
     const small = ContractSchema.parse({
       name: 'small',
       version: '1.0.0',
-      columns: [{ name: 't', type: 'timestamp' }, { name: 'x', type: 'double' }, { name: 'c', type: 'string' }],
+      columns: [
+        { name: 't', type: 'timestamp' },
+        { name: 'x', type: 'double' },
+        { name: 'c', type: 'string' },
+      ],
       eventTime: 't',
       gates: { distribution: { columns: ['x', 'c'] } },
     });
-    const rows = (x: string, c: string) => `SELECT TIMESTAMP '2001-01-01' AS t, ${x} AS x, ${c} AS c FROM range(10) r(i)`;
-    await copyTo('small-ref.parquet', rows(`CASE WHEN i < 3 THEN 1.0 WHEN i < 7 THEN 2.0 ELSE 3.0 END::DOUBLE`, `CASE WHEN i < 5 THEN 'a' ELSE 'b' END`));
+    const rows = (x: string, c: string) =>
+      `SELECT TIMESTAMP '2001-01-01' AS t, ${x} AS x, ${c} AS c FROM range(10) r(i)`;
+    await copyTo(
+      'small-ref.parquet',
+      rows(
+        `CASE WHEN i < 3 THEN 1.0 WHEN i < 7 THEN 2.0 ELSE 3.0 END::DOUBLE`,
+        `CASE WHEN i < 5 THEN 'a' ELSE 'b' END`,
+      ),
+    );
     await copyTo('small-cur.parquet', rows('1.5::DOUBLE', `CASE WHEN i < 5 THEN 'a' ELSE 'z' END`));
     const report = await evaluateGates({
       conn,
@@ -261,10 +319,22 @@ describe('distribution PSI in SQL', () => {
     const psi = (subject: string) => Number(/^PSI ([\d.]+)/.exec(find(report, 'distribution', subject).observed)![1]);
     const e = 1e-4;
     const psiOf = (r: number[], c: number[]) => r.reduce((sum, ri, i) => sum + (ri - c[i]!) * Math.log(ri / c[i]!), 0);
-    const expectedX = psiOf([0.3, e, 0.4, 0.3].map((v) => v / (1 + e)), [e, 1, e, e].map((v) => v / (1 + 3 * e)));
-    const expectedC = psiOf([0.5, 0.5, e].map((v) => v / (1 + e)), [0.5, e, 0.5].map((v) => v / (1 + e)));
-    assert.ok(Math.abs(psi('x') - expectedX) < 1e-3 * expectedX, `${find(report, 'distribution', 'x').observed} vs ${expectedX}`);
-    assert.ok(Math.abs(psi('c') - expectedC) < 1e-3 * expectedC, `${find(report, 'distribution', 'c').observed} vs ${expectedC}`);
+    const expectedX = psiOf(
+      [0.3, e, 0.4, 0.3].map((v) => v / (1 + e)),
+      [e, 1, e, e].map((v) => v / (1 + 3 * e)),
+    );
+    const expectedC = psiOf(
+      [0.5, 0.5, e].map((v) => v / (1 + e)),
+      [0.5, e, 0.5].map((v) => v / (1 + e)),
+    );
+    assert.ok(
+      Math.abs(psi('x') - expectedX) < 1e-3 * expectedX,
+      `${find(report, 'distribution', 'x').observed} vs ${expectedX}`,
+    );
+    assert.ok(
+      Math.abs(psi('c') - expectedC) < 1e-3 * expectedC,
+      `${find(report, 'distribution', 'c').observed} vs ${expectedC}`,
+    );
     assert.match(find(report, 'distribution', 'c').observed, /\(3 categories\)$/);
   });
 });
@@ -273,7 +343,10 @@ describe('quality gates on the full 3M-row flights file', () => {
   it('passes every blocking gate and warns about 2001-07-01', async () => {
     // What ingestion accepts under the contract's delay >= -720: the file has two such recording errors
     // (-953 on 2001-02-22 and -1116 on 2001-02-27), both rejected by the range rule.
-    const rows = await copyTo('flights-accepted.parquet', `SELECT * FROM read_parquet('${FLIGHTS}') WHERE delay >= -720`);
+    const rows = await copyTo(
+      'flights-accepted.parquet',
+      `SELECT * FROM read_parquet('${FLIGHTS}') WHERE delay >= -720`,
+    );
     assert.equal(rows, 2_999_998);
     const report = await evaluateGates({
       conn,
@@ -287,9 +360,15 @@ describe('quality gates on the full 3M-row flights file', () => {
     assert.equal(report.blockingFailures, 0, formatGateReport(report));
     assert.equal(report.passed, true);
     const segments = report.checks.filter((c) => c.gate === 'segmentVolume');
-    assert.deepEqual(segments.map((c) => [c.subject, c.verdict, c.severity, c.observed]), [['2001-07-01', 'fail', 'warning', 'rows 6']]);
+    assert.deepEqual(
+      segments.map((c) => [c.subject, c.verdict, c.severity, c.observed]),
+      [['2001-07-01', 'fail', 'warning', 'rows 6']],
+    );
     assert.equal(report.warnings, 1);
-    assert.equal(find(report, 'uniqueness').observed, 'duplicate rate 0.002631 (7892 of 2999998 on (date, origin, destination))');
+    assert.equal(
+      find(report, 'uniqueness').observed,
+      'duplicate rate 0.002631 (7892 of 2999998 on (date, origin, destination))',
+    );
     assert.equal(find(report, 'freshness').observed, 'newest 2001-07-01 00:00:00, age 24 h');
   });
 });

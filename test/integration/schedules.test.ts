@@ -12,13 +12,22 @@ const ID = 'features/flight_delay@1';
 const MONITORING_ID = 'monitoring/flight-delay';
 // Registered before useWorker's hooks, so it runs while the client is still connected.
 after(async () => {
-  await temporal.client.schedule.getHandle(ID).delete().catch(() => {});
-  await temporal.client.schedule.getHandle(MONITORING_ID).delete().catch(() => {});
+  await temporal.client.schedule
+    .getHandle(ID)
+    .delete()
+    .catch(() => {});
+  await temporal.client.schedule
+    .getHandle(MONITORING_ID)
+    .delete()
+    .catch(() => {});
 });
 const temporal = useWorker(config, taskQueue);
 
 test('create, list, trigger, pause, unpause and delete a feature schedule', async () => {
-  const created = await mlpipe(['schedule', 'create', '--spec', 'flights', '--cron', '0 3 * * *', '--catchup', '12h'], env);
+  const created = await mlpipe(
+    ['schedule', 'create', '--spec', 'flights', '--cron', '0 3 * * *', '--catchup', '12h'],
+    env,
+  );
   assert.equal(created.code, 0, created.stderr);
   assert.match(created.stdout, /created schedule features\/flight_delay@1/);
 
@@ -30,12 +39,19 @@ test('create, list, trigger, pause, unpause and delete a feature schedule', asyn
   assert.equal(description.action.type === 'startWorkflow' && description.action.workflowType, 'scheduledFeatureRun');
 
   const list = await mlpipe(['schedule', 'list', '--json'], env);
-  const listed = (JSON.parse(list.stdout) as { scheduleId: string; paused: boolean }[]).find((s) => s.scheduleId === ID);
+  const listed = (JSON.parse(list.stdout) as { scheduleId: string; paused: boolean }[]).find(
+    (s) => s.scheduleId === ID,
+  );
   assert.equal(listed?.paused, false);
 
   // A run started by the schedule computes "yesterday": far past the 2001 data, so it stops as stale.
   assert.equal((await mlpipe(['schedule', 'trigger', ID], env)).code, 0);
-  await waitFor('the triggered run', async () => (await temporal.client.schedule.getHandle(ID).describe()).info.recentActions.length > 0, 30_000, 200);
+  await waitFor(
+    'the triggered run',
+    async () => (await temporal.client.schedule.getHandle(ID).describe()).info.recentActions.length > 0,
+    30_000,
+    200,
+  );
   const started = (await temporal.client.schedule.getHandle(ID).describe()).info.recentActions[0]!.action.workflow;
   const run = temporal.client.workflow.getHandle(started.workflowId, started.firstExecutionRunId);
   await assert.rejects(run.result(), (e: Error) => {
@@ -57,19 +73,34 @@ test('create, list, trigger, pause, unpause and delete a feature schedule', asyn
 });
 
 test('a monitoring schedule runs the monitoring pipeline over the window before its scheduled time', async () => {
-  const created = await mlpipe(['schedule', 'create', '--spec', 'flights', '--kind', 'monitoring', '--window-days', '7', '--lag-days', '2'], env);
+  const created = await mlpipe(
+    ['schedule', 'create', '--spec', 'flights', '--kind', 'monitoring', '--window-days', '7', '--lag-days', '2'],
+    env,
+  );
   assert.equal(created.code, 0, created.stderr);
   assert.match(created.stdout, /created schedule monitoring\/flight-delay/);
   const description = await temporal.client.schedule.getHandle(MONITORING_ID).describe();
-  assert.equal(description.action.type === 'startWorkflow' && description.action.workflowType, 'scheduledMonitoringRun');
+  assert.equal(
+    description.action.type === 'startWorkflow' && description.action.workflowType,
+    'scheduledMonitoringRun',
+  );
 
   // Triggered now: the window is the 7 days ending 3 days ago; with no production model it stops, saying so.
   assert.equal((await mlpipe(['schedule', 'trigger', MONITORING_ID], env)).code, 0);
-  await waitFor('the triggered run', async () => (await temporal.client.schedule.getHandle(MONITORING_ID).describe()).info.recentActions.length > 0, 30_000, 200);
-  const started = (await temporal.client.schedule.getHandle(MONITORING_ID).describe()).info.recentActions[0]!.action.workflow;
+  await waitFor(
+    'the triggered run',
+    async () => (await temporal.client.schedule.getHandle(MONITORING_ID).describe()).info.recentActions.length > 0,
+    30_000,
+    200,
+  );
+  const started = (await temporal.client.schedule.getHandle(MONITORING_ID).describe()).info.recentActions[0]!.action
+    .workflow;
   const run = temporal.client.workflow.getHandle(started.workflowId, started.firstExecutionRunId);
   const today = new Date();
-  const day = (offset: number) => new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + offset)).toISOString().slice(0, 10);
+  const day = (offset: number) =>
+    new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + offset))
+      .toISOString()
+      .slice(0, 10);
   await assert.rejects(run.result(), (e: Error) => {
     const child = e.cause as Error & { cause?: ApplicationFailure; execution?: { workflowId: string } };
     assert.equal(child.execution?.workflowId, `monitoring/flight-delay/${day(-9)}_${day(-3)}`);

@@ -48,12 +48,21 @@ test('a worker on a passworded database with a tokened webhook logs neither secr
   const webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alerts?token=${WEBHOOK_TOKEN}`;
   const config = testConfig({ MLPIPE_DATABASE_URL: databaseUrl, MLPIPE_WEBHOOK_URL: webhook });
   const taskQueue = uniqueTaskQueue('secrets');
-  worker = spawnWorker(config, taskQueue, { MLPIPE_DATABASE_URL: databaseUrl, MLPIPE_WEBHOOK_URL: webhook, LOG_LEVEL: 'debug' });
+  worker = spawnWorker(config, taskQueue, {
+    MLPIPE_DATABASE_URL: databaseUrl,
+    MLPIPE_WEBHOOK_URL: webhook,
+    LOG_LEVEL: 'debug',
+  });
   worker.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const client = await connect(config);
   try {
     // A failing run: an alert, a webhook delivery that fails once and is retried, error logs.
-    const handle = await startIngestion(client, config, { spec: 'flights', batch: 'secret-missing', source: 'sources/none.parquet', taskQueue });
+    const handle = await startIngestion(client, config, {
+      spec: 'flights',
+      batch: 'secret-missing',
+      source: 'sources/none.parquet',
+      taskQueue,
+    });
     await assert.rejects(handle.result());
     await waitFor('the retried webhook delivery', () => deliveries >= 2, 60_000, 100);
   } finally {
@@ -63,18 +72,27 @@ test('a worker on a passworded database with a tokened webhook logs neither secr
   await worker.exited;
   const output = `${JSON.stringify(worker.logs)}\n${stderr}`;
   assert.ok(worker.logs.length > 5, 'the worker logged (so the check below looked at something)');
-  assert.ok(worker.logs.some((l) => String(l.msg).includes('ALERT')), 'the alert was logged');
+  assert.ok(
+    worker.logs.some((l) => String(l.msg).includes('ALERT')),
+    'the alert was logged',
+  );
   assert.ok(!output.includes(DB_PASSWORD), 'the database password never appears');
   assert.ok(!output.includes(WEBHOOK_TOKEN), 'the webhook token never appears');
 });
 
 test('a CLI failing to connect with an API key and a passworded database URL prints neither', async () => {
-  const env = { TEMPORAL_ADDRESS: '127.0.0.1:1', TEMPORAL_API_KEY: API_KEY, TEMPORAL_CONNECT_TIMEOUT_MS: '2000', MLPIPE_DATABASE_URL: `postgres://mlpipe:${DB_PASSWORD}@127.0.0.1:1/mlpipe` };
+  const env = {
+    TEMPORAL_ADDRESS: '127.0.0.1:1',
+    TEMPORAL_API_KEY: API_KEY,
+    TEMPORAL_CONNECT_TIMEOUT_MS: '2000',
+    MLPIPE_DATABASE_URL: `postgres://mlpipe:${DB_PASSWORD}@127.0.0.1:1/mlpipe`,
+  };
   loadConfig({ ...process.env, ...env }); // the settings themselves are valid: the failure is the connection
   for (const args of [['worker'], ['status'], ['models', 'list']]) {
     const r = await mlpipe(args, env, 60_000);
     assert.notEqual(r.code, 0, `${args.join(' ')} failed as it should`);
     assert.ok(r.stderr.length > 0, 'it said why');
-    for (const secret of [API_KEY, DB_PASSWORD]) assert.ok(!`${r.stdout}${r.stderr}`.includes(secret), `${args.join(' ')} does not print ${secret}`);
+    for (const secret of [API_KEY, DB_PASSWORD])
+      assert.ok(!`${r.stdout}${r.stderr}`.includes(secret), `${args.join(' ')} does not print ${secret}`);
   }
 });

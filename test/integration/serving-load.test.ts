@@ -28,7 +28,10 @@ describe('prediction server under load', () => {
     duck = await openDuckDb();
     const artifacts = new ArtifactStore(config.dataDir);
     await prepareServingData(store, online, artifacts);
-    server = await startServing({ logger: createLogger('silent'), store, online, duck, artifacts }, { host: '127.0.0.1', port: 0 });
+    server = await startServing(
+      { logger: createLogger('silent'), store, online, duck, artifacts },
+      { host: '127.0.0.1', port: 0 },
+    );
   });
 
   after(async () => {
@@ -43,7 +46,13 @@ describe('prediction server under load', () => {
     // Requests of 1 to 10 rows; the oversized bodies are sent while the load runs.
     const rowsOf = (i: number) => 1 + (i % 10);
     const [load, oversized] = await Promise.all([
-      runLoad({ url, requests: REQUESTS, concurrency: CONCURRENCY, timeLimitMs: 25_000, body: (i) => loadBody('load', i, rowsOf(i)) }),
+      runLoad({
+        url,
+        requests: REQUESTS,
+        concurrency: CONCURRENCY,
+        timeLimitMs: 25_000,
+        body: (i) => loadBody('load', i, rowsOf(i)),
+      }),
       sendOversized(url, 'big', OVERSIZED),
     ]);
 
@@ -57,7 +66,10 @@ describe('prediction server under load', () => {
     assert.deepEqual(oversized, new Array(OVERSIZED).fill(413));
 
     const log = await checkPredictionLog(store, 'load', load.served);
-    assert.deepEqual({ lost: log.lost, duplicated: log.duplicated, unexpected: log.unexpected }, { lost: [], duplicated: [], unexpected: [] });
+    assert.deepEqual(
+      { lost: log.lost, duplicated: log.duplicated, unexpected: log.unexpected },
+      { lost: [], duplicated: [], unexpected: [] },
+    );
     assert.equal(log.logged, load.predictions);
     assert.equal((await checkPredictionLog(store, 'big', new Map())).logged, 0, 'an oversized body logs nothing');
   });

@@ -19,7 +19,14 @@ import { mlpipe } from '../helpers/cli';
 import { REPO_ROOT, testConfig, waitFor } from '../helpers/temporal';
 
 const MODEL = 'flight-delay';
-const FEATURES = ['origin_delay_share_7d', 'dest_delay_share_7d', 'route_flights_7d', 'hour_of_day', 'day_of_week', 'log_distance'];
+const FEATURES = [
+  'origin_delay_share_7d',
+  'dest_delay_share_7d',
+  'route_flights_7d',
+  'hour_of_day',
+  'day_of_week',
+  'log_distance',
+];
 const MEANS = [0.2, 0.2, 100, 12, 4, 6.5];
 const STDS = [0.1, 0.1, 50, 6, 2, 1];
 const PRODUCTION = { weights: [1.5, 1.0, -0.3, 0.4, 0.1, 0.2], intercept: -1.0 };
@@ -52,7 +59,13 @@ interface Answer {
   body: Record<string, any>;
 }
 
-const row = (overrides: Record<string, unknown> = {}) => ({ date: '2001-03-01T08:30:00', origin: 'ORD', destination: 'LAX', distance: 1745, ...overrides });
+const row = (overrides: Record<string, unknown> = {}) => ({
+  date: '2001-03-01T08:30:00',
+  origin: 'ORD',
+  destination: 'LAX',
+  distance: 1745,
+  ...overrides,
+});
 
 describe('prediction server', () => {
   let config: Config;
@@ -67,15 +80,35 @@ describe('prediction server', () => {
     const dir = path.join(artifacts.root, 'models', MODEL, key);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(body));
-    const { version } = await store.models.register({ modelName: MODEL, registrationKey: key, artifactUri: `artifact:models/${MODEL}/${key}`, metrics: {}, lineage: {}, workflowId: `training/${key}`, runId: 'r' });
+    const { version } = await store.models.register({
+      modelName: MODEL,
+      registrationKey: key,
+      artifactUri: `artifact:models/${MODEL}/${key}`,
+      metrics: {},
+      lineage: {},
+      workflowId: `training/${key}`,
+      runId: 'r',
+    });
     return version;
   }
 
   const promote = (version: number, key: string) =>
-    store.models.promote({ dedupeKey: key, modelName: MODEL, version, decision: 'promote', actor: 'test', reason: 'test', workflowId: 'training/test' });
+    store.models.promote({
+      dedupeKey: key,
+      modelName: MODEL,
+      version,
+      decision: 'promote',
+      actor: 'test',
+      reason: 'test',
+      workflowId: 'training/test',
+    });
 
   async function post(body: unknown, headers: Record<string, string> = {}, url = server.url): Promise<Answer> {
-    const response = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const response = await fetch(`${url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
     return { status: response.status, body: (await response.json()) as Record<string, any> };
   }
 
@@ -104,7 +137,9 @@ describe('prediction server', () => {
       { entityKey: 'DEN', validFrom: '2001-02-26T00:00:00Z', values: { dest_delay_share_7d: 0.3 } },
     ]);
     // Above the feature's range [0, 2000]: the transform clamps it, as training does.
-    await online.upsert('flight_delay', '1', 'route', [{ entityKey: 'ORD-LAX', validFrom: fresh, values: { route_flights_7d: 2500 } }]);
+    await online.upsert('flight_delay', '1', 'route', [
+      { entityKey: 'ORD-LAX', validFrom: fresh, values: { route_flights_7d: 2500 } },
+    ]);
 
     server = await startServing(deps, { host: '127.0.0.1', port: 0 });
   });
@@ -134,13 +169,27 @@ describe('prediction server', () => {
           score: answer.body.predictions[0].score,
           positive: false,
           features: Object.fromEntries(FEATURES.map((f, j) => [f, x[j]])),
-          featureSources: { origin_delay_share_7d: 'fresh', dest_delay_share_7d: 'fresh', route_flights_7d: 'fresh', hour_of_day: 'event', day_of_week: 'event', log_distance: 'event' },
+          featureSources: {
+            origin_delay_share_7d: 'fresh',
+            dest_delay_share_7d: 'fresh',
+            route_flights_7d: 'fresh',
+            hour_of_day: 'event',
+            day_of_week: 'event',
+            log_distance: 'event',
+          },
         },
       ],
     });
-    assert.ok(Math.abs(answer.body.predictions[0].score - score) < 1e-12, `served ${answer.body.predictions[0].score}, expected ${score}`);
+    assert.ok(
+      Math.abs(answer.body.predictions[0].score - score) < 1e-12,
+      `served ${answer.body.predictions[0].score}, expected ${score}`,
+    );
 
-    const logged = await store.predictions.list({ modelName: MODEL, from: '2001-03-01T08:30:00Z', to: '2001-03-01T08:30:01Z' });
+    const logged = await store.predictions.list({
+      modelName: MODEL,
+      from: '2001-03-01T08:30:00Z',
+      to: '2001-03-01T08:30:01Z',
+    });
     assert.equal(await store.predictions.count({ modelName: MODEL }), before + 1);
     assert.deepEqual(
       logged.map((e) => ({ ...e, id: 0, createdAt: '' })),
@@ -197,8 +246,15 @@ describe('prediction server', () => {
       day_of_week: 'event',
       log_distance: 'event',
     });
-    const logged = await store.predictions.list({ modelName: MODEL, from: '2001-03-01T20:05:00Z', to: '2001-03-01T20:05:01Z' });
-    assert.deepEqual(logged.map((e) => [e.entityKeys.route, e.requestId]), [['EWR-LAX', answer.body.requestId]]);
+    const logged = await store.predictions.list({
+      modelName: MODEL,
+      from: '2001-03-01T20:05:00Z',
+      to: '2001-03-01T20:05:01Z',
+    });
+    assert.deepEqual(
+      logged.map((e) => [e.entityKeys.route, e.requestId]),
+      [['EWR-LAX', answer.body.requestId]],
+    );
     assert.match(answer.body.requestId, /^[0-9a-f-]{36}$/, 'a request without an id gets a generated one');
   });
 
@@ -211,13 +267,23 @@ describe('prediction server', () => {
     assert.notEqual(staging.body.predictions[0].score, expectedScore(PRODUCTION, x));
 
     const pinned = await post({ model: MODEL, stage: 'staging', version: 1, rows: [row()] });
-    assert.deepEqual([pinned.status, pinned.body.version, pinned.body.stage], [200, 1, 'production'], 'a version overrides the stage');
-    assert.deepEqual(await post({ model: MODEL, version: 99, rows: [row()] }), { status: 404, body: { error: `${MODEL} has no version 99` } });
+    assert.deepEqual(
+      [pinned.status, pinned.body.version, pinned.body.stage],
+      [200, 1, 'production'],
+      'a version overrides the stage',
+    );
+    assert.deepEqual(await post({ model: MODEL, version: 99, rows: [row()] }), {
+      status: 404,
+      body: { error: `${MODEL} has no version 99` },
+    });
 
     await promote(2, 'p2');
     const promoted = await post({ model: MODEL, rows: [row()] });
     assert.deepEqual([promoted.body.version, promoted.body.stage], [2, 'production']);
-    assert.deepEqual(await post({ model: MODEL, stage: 'staging', rows: [row()] }), { status: 404, body: { error: `no staging version of ${MODEL}` } });
+    assert.deepEqual(await post({ model: MODEL, stage: 'staging', rows: [row()] }), {
+      status: 404,
+      body: { error: `no staging version of ${MODEL}` },
+    });
 
     await promote(1, 'rollback-1');
     await store.models.setStage(MODEL, 2, 'staging');
@@ -225,19 +291,32 @@ describe('prediction server', () => {
 
     await store.models.setStage(MODEL, 1, 'archived');
     try {
-      assert.deepEqual(await post({ model: MODEL, rows: [row()] }), { status: 404, body: { error: `no production version of ${MODEL}` } });
+      assert.deepEqual(await post({ model: MODEL, rows: [row()] }), {
+        status: 404,
+        body: { error: `no production version of ${MODEL}` },
+      });
     } finally {
       await promote(1, 'restore-1');
     }
   });
 
   test('x-mlpipe-source: skew-check marks the logged rows; another value is refused', async () => {
-    const answer = await post({ model: MODEL, requestId: 'skew-1', rows: [row({ date: '2001-03-02T06:00:00' }), row({ date: '2001-03-02T07:00:00' })] }, { 'x-mlpipe-source': 'skew-check' });
+    const answer = await post(
+      {
+        model: MODEL,
+        requestId: 'skew-1',
+        rows: [row({ date: '2001-03-02T06:00:00' }), row({ date: '2001-03-02T07:00:00' })],
+      },
+      { 'x-mlpipe-source': 'skew-check' },
+    );
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     const window = { modelName: MODEL, from: '2001-03-02T00:00:00Z', to: '2001-03-03T00:00:00Z' };
     assert.equal(await store.predictions.count({ ...window, source: 'skew-check' }), 2);
     assert.equal(await store.predictions.count({ ...window, source: 'serving' }), 0);
-    assert.deepEqual((await store.predictions.list(window)).map((e) => e.requestId), ['skew-1', 'skew-1']);
+    assert.deepEqual(
+      (await store.predictions.list(window)).map((e) => e.requestId),
+      ['skew-1', 'skew-1'],
+    );
 
     const refused = await post({ model: MODEL, rows: [row()] }, { 'x-mlpipe-source': 'batch' });
     assert.equal(refused.status, 400);
@@ -247,7 +326,11 @@ describe('prediction server', () => {
   test('invalid requests are refused with 400 naming the problem, and nothing is logged', async () => {
     const before = await store.predictions.count({ modelName: MODEL });
     const cases: [string, unknown, RegExp][] = [
-      ['missing column', { model: MODEL, rows: [{ date: '2001-03-01T08:30:00', origin: 'ORD', destination: 'LAX' }] }, /rows\.0\.distance/],
+      [
+        'missing column',
+        { model: MODEL, rows: [{ date: '2001-03-01T08:30:00', origin: 'ORD', destination: 'LAX' }] },
+        /rows\.0\.distance/,
+      ],
       ['unknown column', { model: MODEL, rows: [row({ delay: 20 })] }, /rows\.0.*delay/],
       ['wrong type', { model: MODEL, rows: [row(), row({ distance: '1745' })] }, /rows\.1\.distance/],
       ['decimal integer', { model: MODEL, rows: [row({ distance: 17.5 })] }, /rows\.0\.distance/],
@@ -270,7 +353,11 @@ describe('prediction server', () => {
       assert.match(answer.body.error, /^invalid request: /, what);
       assert.match(answer.body.error, pattern, what);
     }
-    const malformed = await fetch(`${server.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model": ' });
+    const malformed = await fetch(`${server.url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"model": ',
+    });
     assert.equal(malformed.status, 400);
     assert.equal(await store.predictions.count({ modelName: MODEL }), before);
   });
@@ -317,8 +404,24 @@ describe('prediction server', () => {
 
     /** The same production model in the other store, so the request gets as far as logging. */
     async function registerAndPromoteIn(other: MetadataStore): Promise<void> {
-      const { version } = await other.models.register({ modelName: MODEL, registrationKey: 'v1', artifactUri: `artifact:models/${MODEL}/v1`, metrics: {}, lineage: {}, workflowId: 'training/v1', runId: 'r' });
-      await other.models.promote({ dedupeKey: 'p1', modelName: MODEL, version, decision: 'promote', actor: 'test', reason: 'test', workflowId: 'training/test' });
+      const { version } = await other.models.register({
+        modelName: MODEL,
+        registrationKey: 'v1',
+        artifactUri: `artifact:models/${MODEL}/v1`,
+        metrics: {},
+        lineage: {},
+        workflowId: 'training/v1',
+        runId: 'r',
+      });
+      await other.models.promote({
+        dedupeKey: 'p1',
+        modelName: MODEL,
+        version,
+        decision: 'promote',
+        actor: 'test',
+        reason: 'test',
+        workflowId: 'training/test',
+      });
     }
   });
 });
@@ -342,7 +445,11 @@ describe('mlpipe serve', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     try {
-      await waitFor('the printed URL', () => /listening at http:\/\/\S+/.test(stdout) || child.exitCode !== null, 60_000);
+      await waitFor(
+        'the printed URL',
+        () => /listening at http:\/\/\S+/.test(stdout) || child.exitCode !== null,
+        60_000,
+      );
       const url = /listening at (http:\/\/\S+)/.exec(stdout)?.[1];
       assert.ok(url, `no URL printed; stdout: ${stdout}; stderr: ${stderr}`);
       const health = await fetch(`${url}/healthz`);

@@ -39,14 +39,23 @@ after(async () => {
 
 /** The settings a production deployment would set, pointing at one of the proxies. */
 function tlsEnv(proxy: TlsProxy, extra: Record<string, string> = {}): Record<string, string> {
-  return { TEMPORAL_ADDRESS: proxy.address, TEMPORAL_TLS_CA_PATH: pki.caCert, TEMPORAL_TLS_SERVER_NAME: TLS_SERVER_NAME, ...extra };
+  return {
+    TEMPORAL_ADDRESS: proxy.address,
+    TEMPORAL_TLS_CA_PATH: pki.caCert,
+    TEMPORAL_TLS_SERVER_NAME: TLS_SERVER_NAME,
+    ...extra,
+  };
 }
 function clientPair(): Record<string, string> {
   return { TEMPORAL_TLS_CERT_PATH: pki.clientCert, TEMPORAL_TLS_KEY_PATH: pki.clientKey };
 }
 
 /** A worker process (`mlpipe worker`) whose stderr is kept too, for the leak checks. */
-function startWorkerProcess(config: Config, env: Record<string, string>, taskQueue: string): WorkerProcess & { stderr(): string } {
+function startWorkerProcess(
+  config: Config,
+  env: Record<string, string>,
+  taskQueue: string,
+): WorkerProcess & { stderr(): string } {
   const worker = spawnWorker(config, taskQueue, { ...env, LOG_LEVEL: 'debug' });
   workers.push(worker);
   let stderr = '';
@@ -56,7 +65,8 @@ function startWorkerProcess(config: Config, env: Record<string, string>, taskQue
 
 /** The private key's PEM body and the API key: in no output, on success or failure. */
 function assertNoSecrets(output: string, where: string): void {
-  for (const line of keyLines) assert.ok(!output.includes(line), `${where}: prints a line of the client key's PEM body`);
+  for (const line of keyLines)
+    assert.ok(!output.includes(line), `${where}: prints a line of the client key's PEM body`);
   assert.ok(!output.includes(API_KEY), `${where}: prints the API key`);
 }
 
@@ -74,7 +84,15 @@ const TLS_SETTINGS_NAMED = /TEMPORAL_TLS_CA_PATH.*TEMPORAL_TLS_SERVER_NAME.*TEMP
 
 async function expectClientRefused(env: Record<string, string>): Promise<ServerUnreachableError> {
   const config = testConfig({ ...env, TEMPORAL_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) });
-  const error = await timed(() => connectClient(config).then(() => assert.fail('connected'), (e: unknown) => e), CONNECT_TIMEOUT_MS + 2_000, 'the client');
+  const error = await timed(
+    () =>
+      connectClient(config).then(
+        () => assert.fail('connected'),
+        (e: unknown) => e,
+      ),
+    CONNECT_TIMEOUT_MS + 2_000,
+    'the client',
+  );
   assert.ok(error instanceof ServerUnreachableError, `expected ServerUnreachableError, got ${String(error)}`);
   assert.ok(error.message.includes(config.TEMPORAL_ADDRESS), `the message names the address: ${error.message}`);
   assert.match(error.message, TLS_SETTINGS_NAMED, 'and the TLS settings to check');
@@ -82,9 +100,17 @@ async function expectClientRefused(env: Record<string, string>): Promise<ServerU
 }
 
 async function expectCliRefused(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const r = await timed(() => mlpipe(args, { ...env, TEMPORAL_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) }, 60_000), CONNECT_TIMEOUT_MS + 20_000, `mlpipe ${args.join(' ')}`);
+  const r = await timed(
+    () => mlpipe(args, { ...env, TEMPORAL_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) }, 60_000),
+    CONNECT_TIMEOUT_MS + 20_000,
+    `mlpipe ${args.join(' ')}`,
+  );
   assert.equal(r.code, 1, `mlpipe ${args.join(' ')} exits 1: ${r.stderr}`);
-  assert.match(r.stderr, new RegExp(`^mlpipe ${args[0]}: .*${env.TEMPORAL_ADDRESS!.replace(/\./g, '\\.')}`), 'one line naming the address');
+  assert.match(
+    r.stderr,
+    new RegExp(`^mlpipe ${args[0]}: .*${env.TEMPORAL_ADDRESS!.replace(/\./g, '\\.')}`),
+    'one line naming the address',
+  );
   assert.match(r.stderr, TLS_SETTINGS_NAMED, 'and the TLS settings to check');
   assertNoSecrets(r.stdout + r.stderr, `mlpipe ${args.join(' ')}`);
   return r;
@@ -98,8 +124,18 @@ test('mTLS: a worker process, the client and `mlpipe status` work through the pr
   const worker = startWorkerProcess(config, env, taskQueue);
   const client = await connectClient(config);
   try {
-    const source = await writeSource(config, 'tls.parquet', `SELECT * FROM flights WHERE date < TIMESTAMP '2001-01-03'`);
-    const handle = await startIngestion(client, config, { spec: 'flights', batch: 'tls-1', source, asOf: await freshAsOf(config, source), taskQueue });
+    const source = await writeSource(
+      config,
+      'tls.parquet',
+      `SELECT * FROM flights WHERE date < TIMESTAMP '2001-01-03'`,
+    );
+    const handle = await startIngestion(client, config, {
+      spec: 'flights',
+      batch: 'tls-1',
+      source,
+      asOf: await freshAsOf(config, source),
+      taskQueue,
+    });
     const result = await handle.result();
     assert.ok(result.rowsAccepted > 0, 'the worker ingested the batch');
 
@@ -115,12 +151,19 @@ test('mTLS: a worker process, the client and `mlpipe status` work through the pr
   worker.child.kill('SIGTERM');
   assert.equal(await worker.exited, 0, worker.stderr());
   assertNoSecrets(`${JSON.stringify(worker.logs)}\n${worker.stderr()}`, 'the worker');
-  assert.ok(worker.logs.some((l) => l.msg === 'worker ready'), 'the worker logged (so the check above looked at something)');
+  assert.ok(
+    worker.logs.some((l) => l.msg === 'worker ready'),
+    'the worker logged (so the check above looked at something)',
+  );
 
   const handshakes = mtls.accepted.slice(handshakesBefore);
   // At least one each from the worker (rustls), this test's client and the CLI (both grpc-js).
   assert.ok(handshakes.length >= 3, `handshakes through the proxy: ${JSON.stringify(handshakes)}`);
-  assert.deepEqual(new Set(handshakes.map((h) => h.subject)), new Set([CLIENT_CN]), 'every handshake presented the client certificate');
+  assert.deepEqual(
+    new Set(handshakes.map((h) => h.subject)),
+    new Set([CLIENT_CN]),
+    'every handshake presented the client certificate',
+  );
   assert.deepEqual(new Set(handshakes.map((h) => h.alpn)), new Set(['h2']), 'and negotiated HTTP/2');
 });
 
@@ -151,7 +194,11 @@ test('a client trusting another CA, or expecting another server name, refuses th
   for (const [what, env, reason] of [
     ['wrong CA', tlsEnv(mtls, { ...clientPair(), TEMPORAL_TLS_CA_PATH: pki.otherCaCert }), /UnknownIssuer/],
     // The override is what is verified: the certificate is also valid for 127.0.0.1, the address dialled.
-    ['wrong server name', tlsEnv(mtls, { ...clientPair(), TEMPORAL_TLS_SERVER_NAME: 'other.test' }), /NotValidForName.*other\.test/],
+    [
+      'wrong server name',
+      tlsEnv(mtls, { ...clientPair(), TEMPORAL_TLS_SERVER_NAME: 'other.test' }),
+      /NotValidForName.*other\.test/,
+    ],
   ] as const) {
     const acceptedBefore = mtls.accepted.length;
     const error = await expectClientRefused(env);
@@ -186,8 +233,14 @@ test('an API key enables TLS: the client, a worker and the CLI connect without a
   assertNoSecrets(unknown.stdout + unknown.stderr, 'mlpipe status (unknown workflow)');
 
   const handshakes = tlsOnly.accepted.slice(handshakesBefore);
-  assert.ok(handshakes.length >= 3, `the client, the worker and the CLI went through the proxy: ${JSON.stringify(handshakes)}`);
-  assert.ok(handshakes.every((h) => h.subject === '' && h.alpn === 'h2'), `TLS without a client certificate: ${JSON.stringify(handshakes)}`);
+  assert.ok(
+    handshakes.length >= 3,
+    `the client, the worker and the CLI went through the proxy: ${JSON.stringify(handshakes)}`,
+  );
+  assert.ok(
+    handshakes.every((h) => h.subject === '' && h.alpn === 'h2'),
+    `TLS without a client certificate: ${JSON.stringify(handshakes)}`,
+  );
   // Failing before any request is sent (a CA that does not match) does not print it either.
   await expectCliRefused(['status'], { ...env, TEMPORAL_TLS_CA_PATH: pki.otherCaCert });
 });
@@ -196,7 +249,11 @@ test('an API key enables TLS: the client, a worker and the CLI connect without a
 // setting it to the test CA works either way.
 test('TEMPORAL_TLS_SERVER_NAME alone turns TLS on, with the default trust store', async () => {
   const handshakesBefore = tlsOnly.accepted.length;
-  const env = { TEMPORAL_ADDRESS: tlsOnly.address, TEMPORAL_TLS_SERVER_NAME: TLS_SERVER_NAME, GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: pki.caCert };
+  const env = {
+    TEMPORAL_ADDRESS: tlsOnly.address,
+    TEMPORAL_TLS_SERVER_NAME: TLS_SERVER_NAME,
+    GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: pki.caCert,
+  };
   // An unknown workflow: "not found" is the server's answer, so the CLI got through.
   const r = await mlpipe(['status', 'ingest/flights/never-ran-tls'], env);
   assert.match(r.stderr, /^mlpipe status: .*not found/i);

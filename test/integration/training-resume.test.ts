@@ -6,7 +6,16 @@ import { startTraining } from '../../src/client/training';
 import { ArtifactStore } from '../../src/data/artifact-store';
 import { trainingWorkspace } from '../../src/training/workspace';
 import { progressQuery } from '../../src/api/progress';
-import { connect, spawnWorker, startWorker, terminateIfRunning, testConfig, uniqueTaskQueue, waitFor, type WorkerProcess } from '../helpers/temporal';
+import {
+  connect,
+  spawnWorker,
+  startWorker,
+  terminateIfRunning,
+  testConfig,
+  uniqueTaskQueue,
+  waitFor,
+  type WorkerProcess,
+} from '../helpers/temporal';
 import { publishFlightFeatures } from '../helpers/training-data';
 
 /**
@@ -37,16 +46,32 @@ after(async () => {
 });
 
 const train = (runId: string, taskQueue: string) =>
-  startTraining(client, config, { spec: 'flights', from: FROM, to: TO, initiatedBy: 'ana', runId, trainingHeartbeatTimeoutMs: 3_000, taskQueue });
+  startTraining(client, config, {
+    spec: 'flights',
+    from: FROM,
+    to: TO,
+    initiatedBy: 'ana',
+    runId,
+    trainingHeartbeatTimeoutMs: 3_000,
+    taskQueue,
+  });
 
 /** The model the run trained (its workspace copy), once the Training step is done; gates after it do not matter here. */
-async function trainedModel(handle: WorkflowHandleWithFirstExecutionRunId): Promise<{ weights: number[]; intercept: number; trainingDataHash: string }> {
-  await waitFor('the training step to finish', async () => (await handle.query(progressQuery)).steps.some((s) => s.name === 'Training'), 180_000, 250);
+async function trainedModel(
+  handle: WorkflowHandleWithFirstExecutionRunId,
+): Promise<{ weights: number[]; intercept: number; trainingDataHash: string }> {
+  await waitFor(
+    'the training step to finish',
+    async () => (await handle.query(progressQuery)).steps.some((s) => s.name === 'Training'),
+    180_000,
+    250,
+  );
   const ws = trainingWorkspace(artifacts, 'flight-delay', handle.workflowId, handle.firstExecutionRunId);
   return JSON.parse(fs.readFileSync(ws.model, 'utf8'));
 }
 
-const iterationsLogged = (worker: WorkerProcess, message: RegExp) => worker.logs.filter((l) => message.test(String(l.msg))).map((l) => Number(l.iteration));
+const iterationsLogged = (worker: WorkerProcess, message: RegExp) =>
+  worker.logs.filter((l) => message.test(String(l.msg))).map((l) => Number(l.iteration));
 
 test('training killed mid-run resumes from its last checkpoint and ends with the undisturbed model', async () => {
   const undisturbedQueue = uniqueTaskQueue('undisturbed-training');
@@ -66,7 +91,10 @@ test('training killed mid-run resumes from its last checkpoint and ends with the
   spawned.push(first);
   const handle = await train('killed', taskQueue);
   const ws = trainingWorkspace(artifacts, 'flight-delay', handle.workflowId, handle.firstExecutionRunId);
-  const checkpointIteration = () => (fs.existsSync(ws.checkpoint) ? (JSON.parse(fs.readFileSync(ws.checkpoint, 'utf8')) as { iteration: number }).iteration : 0);
+  const checkpointIteration = () =>
+    fs.existsSync(ws.checkpoint)
+      ? (JSON.parse(fs.readFileSync(ws.checkpoint, 'utf8')) as { iteration: number }).iteration
+      : 0;
   await waitFor('two training checkpoints', () => checkpointIteration() >= 2, 180_000, 20);
   first.child.kill('SIGKILL');
   await first.exited;
@@ -85,9 +113,16 @@ test('training killed mid-run resumes from its last checkpoint and ends with the
   const resumedAt = iterationsLogged(second, /^resuming training from iteration/);
   assert.deepEqual(resumedAt, [persisted], `the new worker resumed from the persisted iteration ${persisted}`);
   const afterRestart = iterationsLogged(second, /^checkpoint at iteration/);
-  assert.ok(afterRestart.every((i) => i > persisted), `no iteration up to ${persisted} was trained again (${afterRestart.join(', ')})`);
+  assert.ok(
+    afterRestart.every((i) => i > persisted),
+    `no iteration up to ${persisted} was trained again (${afterRestart.join(', ')})`,
+  );
   assert.deepEqual(resumed.weights, undisturbed.weights, 'the resumed model equals the undisturbed one, bit for bit');
   assert.equal(resumed.intercept, undisturbed.intercept);
   assert.equal(resumed.trainingDataHash, undisturbed.trainingDataHash);
-  assert.match(progress.steps.find((s) => s.name === 'Training')?.outcome ?? '', new RegExp(`resumed at iteration ${persisted}`), 'the run says it resumed');
+  assert.match(
+    progress.steps.find((s) => s.name === 'Training')?.outcome ?? '',
+    new RegExp(`resumed at iteration ${persisted}`),
+    'the run says it resumed',
+  );
 });

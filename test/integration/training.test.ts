@@ -26,8 +26,20 @@ const TO = '2001-01-21';
 const MODEL = 'flight-delay';
 
 // Variants of the bundled spec, registered before the worker starts (same model, other gates).
-registerSpec({ ...flightsSpec, name: 'flights-any-gain', model: { ...flightsSpec.model!, promotion: { ...flightsSpec.model!.promotion, minImprovement: 0 } } });
-registerSpec({ ...flightsSpec, name: 'flights-strict-parity', model: { ...flightsSpec.model!, promotion: { ...flightsSpec.model!.promotion, minImprovement: 0 }, bias: [{ metric: 'auc', min: 0.99 }] } });
+registerSpec({
+  ...flightsSpec,
+  name: 'flights-any-gain',
+  model: { ...flightsSpec.model!, promotion: { ...flightsSpec.model!.promotion, minImprovement: 0 } },
+});
+registerSpec({
+  ...flightsSpec,
+  name: 'flights-strict-parity',
+  model: {
+    ...flightsSpec.model!,
+    promotion: { ...flightsSpec.model!.promotion, minImprovement: 0 },
+    bias: [{ metric: 'auc', min: 0.99 }],
+  },
+});
 
 const config = testConfig();
 const taskQueue = uniqueTaskQueue('training');
@@ -44,7 +56,9 @@ after(async () => {
   await store?.close();
 });
 
-function train(options: { spec?: string; by?: string; approvalTimeout?: string } = {}): Promise<WorkflowHandle<TrainingPipeline>> {
+function train(
+  options: { spec?: string; by?: string; approvalTimeout?: string } = {},
+): Promise<WorkflowHandle<TrainingPipeline>> {
   return startTraining(temporal.client, config, {
     spec: options.spec ?? 'flights',
     from: FROM,
@@ -57,7 +71,14 @@ function train(options: { spec?: string; by?: string; approvalTimeout?: string }
 }
 
 async function awaitingApproval(handle: WorkflowHandle): Promise<ApprovalView> {
-  await waitFor(`${handle.workflowId} to wait for approval`, async () => (await handle.query(progressQuery)).stage === 'AwaitingApproval' || (await handle.describe()).status.name !== 'RUNNING', 120_000, 250);
+  await waitFor(
+    `${handle.workflowId} to wait for approval`,
+    async () =>
+      (await handle.query(progressQuery)).stage === 'AwaitingApproval' ||
+      (await handle.describe()).status.name !== 'RUNNING',
+    120_000,
+    250,
+  );
   const view = await approvalView(temporal.client, handle.workflowId);
   assert.equal(view.status, 'waiting', `${handle.workflowId} waits for approval`);
   return view;
@@ -75,7 +96,11 @@ async function failure(handle: WorkflowHandle): Promise<{ type?: string; message
 
 async function activityTypes(handle: WorkflowHandle): Promise<string[]> {
   const history = await handle.fetchHistory();
-  return (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
+  return (history.events ?? []).flatMap((e) =>
+    e.activityTaskScheduledEventAttributes?.activityType?.name
+      ? [e.activityTaskScheduledEventAttributes.activityType.name]
+      : [],
+  );
 }
 
 async function refusal(client: Client, workflowId: string, request: Parameters<typeof decide>[2]): Promise<string> {
@@ -90,18 +115,35 @@ async function refusal(client: Client, workflowId: string, request: Parameters<t
 describe('training pipeline', () => {
   test('a rejected candidate is recorded with the reviewer and reason, and never reaches production', async () => {
     const handle = await train();
-    assert.match(await refusal(temporal.client, handle.workflowId, { decision: 'approve', reviewer: 'ben' }), /not waiting for approval/);
+    assert.match(
+      await refusal(temporal.client, handle.workflowId, { decision: 'approve', reviewer: 'ben' }),
+      /not waiting for approval/,
+    );
     const view = await awaitingApproval(handle);
     assert.equal(view.modelName, MODEL);
     assert.equal(view.version, 1);
     assert.deepEqual(view.reviewers, ['ana', 'ben', 'chen']);
-    assert.ok((view.evaluation as { test: { overall: { auc: number } } }).test.overall.auc > 0.55, 'the evaluation is in the query');
+    assert.ok(
+      (view.evaluation as { test: { overall: { auc: number } } }).test.overall.auc > 0.55,
+      'the evaluation is in the query',
+    );
     assert.equal((view.comparison as { against: string }).against, 'baseline');
     // Visibility is eventually consistent: the AwaitingApproval search attribute is indexed shortly after the query shows the stage.
-    await waitFor('mlpipe pending to list it', async () => (await pendingApprovals(temporal.client, MODEL)).some((p) => p.workflowId === handle.workflowId), 30_000, 250);
+    await waitFor(
+      'mlpipe pending to list it',
+      async () => (await pendingApprovals(temporal.client, MODEL)).some((p) => p.workflowId === handle.workflowId),
+      30_000,
+      250,
+    );
 
-    assert.match(await refusal(temporal.client, handle.workflowId, { decision: 'approve', reviewer: 'mallory' }), /mallory is not a reviewer/);
-    assert.match(await refusal(temporal.client, handle.workflowId, { decision: 'approve', reviewer: 'ana' }), /four eyes/);
+    assert.match(
+      await refusal(temporal.client, handle.workflowId, { decision: 'approve', reviewer: 'mallory' }),
+      /mallory is not a reviewer/,
+    );
+    assert.match(
+      await refusal(temporal.client, handle.workflowId, { decision: 'approve', reviewer: 'ana' }),
+      /four eyes/,
+    );
     await handle.signal(approveSignal, { reviewer: 'ana' }); // the initiator, by signal: ignored too
     await handle.signal(rejectSignal, { reviewer: 'ben', reason: 'evening flights look miscalibrated' });
     const failed = await failure(handle);
@@ -110,10 +152,16 @@ describe('training pipeline', () => {
     const version = await store.models.get(MODEL, 1);
     assert.equal(version?.stage, 'rejected');
     const decisions = await store.models.decisions(MODEL, 1);
-    assert.deepEqual(decisions.map((d) => [d.decision, d.actor, d.reason]), [['reject', 'ben', 'evening flights look miscalibrated']]);
+    assert.deepEqual(
+      decisions.map((d) => [d.decision, d.actor, d.reason]),
+      [['reject', 'ben', 'evening flights look miscalibrated']],
+    );
     assert.equal(await store.models.production(MODEL), undefined);
     const final = await approvalView(temporal.client, handle.workflowId);
-    assert.ok(final.ignoredSignals?.some((s) => s.reviewer === 'ana' && /four eyes/.test(s.why)), 'the ignored signal is visible');
+    assert.ok(
+      final.ignoredSignals?.some((s) => s.reviewer === 'ana' && /four eyes/.test(s.why)),
+      'the ignored signal is visible',
+    );
     await saveHistory('training-rejected', handle);
   });
 
@@ -123,9 +171,15 @@ describe('training pipeline', () => {
     assert.equal(failed.type, 'ApprovalTimedOut');
     const version = await store.models.get(MODEL, 2);
     assert.equal(version?.stage, 'rejected');
-    assert.deepEqual((await store.models.decisions(MODEL, 2)).map((d) => [d.decision, d.actor]), [['timeout', 'deadline']]);
+    assert.deepEqual(
+      (await store.models.decisions(MODEL, 2)).map((d) => [d.decision, d.actor]),
+      [['timeout', 'deadline']],
+    );
     const alerts = await store.alerts.listRecent({ limit: 50 });
-    assert.ok(alerts.some((a) => a.code === 'ApprovalTimedOut' && a.workflowId === handle.workflowId), 'an alert was raised');
+    assert.ok(
+      alerts.some((a) => a.code === 'ApprovalTimedOut' && a.workflowId === handle.workflowId),
+      'an alert was raised',
+    );
   });
 
   test('an approved candidate passes the skew check, is promoted, and gets a monitoring baseline; duplicate approvals are harmless', async () => {
@@ -134,7 +188,11 @@ describe('training pipeline', () => {
     const skew = view.skew as { rows: number; maxAbsDifference: number };
     assert.ok(skew.rows >= 20, `the skew check replayed ${skew.rows} rows`);
     assert.ok(skew.maxAbsDifference <= 1e-9, `serving and batch scores agree (${skew.maxAbsDifference})`);
-    const decision = await decide(temporal.client, handle.workflowId, { decision: 'approve', reviewer: 'ben', comment: 'beats the base rate on every segment' });
+    const decision = await decide(temporal.client, handle.workflowId, {
+      decision: 'approve',
+      reviewer: 'ben',
+      comment: 'beats the base rate on every segment',
+    });
     assert.equal(decision.reviewer, 'ben');
     await handle.signal(approveSignal, { reviewer: 'chen' });
     await handle.signal(approveSignal, { reviewer: 'ben' });
@@ -144,7 +202,13 @@ describe('training pipeline', () => {
     const production = await store.models.production(MODEL);
     assert.equal(production?.version, 3);
     const decisions = await store.models.decisions(MODEL, 3);
-    assert.deepEqual(decisions.map((d) => [d.decision, d.actor]), [['approve', 'ben'], ['promote', 'ben']]);
+    assert.deepEqual(
+      decisions.map((d) => [d.decision, d.actor]),
+      [
+        ['approve', 'ben'],
+        ['promote', 'ben'],
+      ],
+    );
     assert.equal(decisions[0]!.reason, 'beats the base rate on every segment');
     const lineage = production!.lineage as Record<string, unknown>;
     assert.equal(lineage.featureSetVersion, '1');
@@ -152,8 +216,13 @@ describe('training pipeline', () => {
     assert.match(String(lineage.codeVersion), /^0\.1\.0\+[0-9a-f]{12}$/);
     assert.match(String(lineage.trainingDataHash), /^[0-9a-f]{64}$/);
     const baseline = await readMatrixFile(path.join(artifacts.resolve(result.baselineUri), 'baseline.bin'));
-    assert.ok(baseline.features.includes('prediction') && baseline.rows > 1000, 'the baseline holds the test rows and their scores');
-    const model = JSON.parse(fs.readFileSync(path.join(artifacts.resolve(result.artifactUri), 'model.json'), 'utf8')) as Record<string, unknown>;
+    assert.ok(
+      baseline.features.includes('prediction') && baseline.rows > 1000,
+      'the baseline holds the test rows and their scores',
+    );
+    const model = JSON.parse(
+      fs.readFileSync(path.join(artifacts.resolve(result.artifactUri), 'model.json'), 'utf8'),
+    ) as Record<string, unknown>;
     assert.equal(model.trainingDataHash, lineage.trainingDataHash);
     const logged = await store.predictions.count({ modelName: MODEL, source: 'skew-check' });
     assert.ok(logged >= skew.rows, 'the skew check went through the logged serving path');
@@ -185,7 +254,10 @@ describe('training pipeline', () => {
     assert.ok(!(await activityTypes(handle)).includes('deployToStaging'));
     const rejected = (await store.models.list(MODEL)).find((m) => m.workflowId === handle.workflowId);
     assert.equal(rejected?.stage, 'rejected');
-    assert.deepEqual((await store.models.decisions(MODEL, rejected!.version)).map((d) => [d.decision, d.actor]), [['reject', 'bias-gate']]);
+    assert.deepEqual(
+      (await store.models.decisions(MODEL, rejected!.version)).map((d) => [d.decision, d.actor]),
+      [['reject', 'bias-gate']],
+    );
   });
 
   test('rollback restores the previous production version and records who and why', async () => {
@@ -195,7 +267,13 @@ describe('training pipeline', () => {
     const promoted = await handle.result();
     assert.equal(promoted.previousVersion, 3);
     assert.equal((await store.models.get(MODEL, 3))?.stage, 'archived');
-    const rollback = await startRollback(temporal.client, config, { spec: 'flights', toVersion: 3, requestedBy: 'ben', reason: 'v' + promoted.version + ' misbehaves in the evening', taskQueue });
+    const rollback = await startRollback(temporal.client, config, {
+      spec: 'flights',
+      toVersion: 3,
+      requestedBy: 'ben',
+      reason: 'v' + promoted.version + ' misbehaves in the evening',
+      taskQueue,
+    });
     const result = await rollback.result();
     assert.deepEqual(result, { modelName: MODEL, version: 3, previous: promoted.version });
     await saveHistory('model-rollback', rollback);
@@ -203,7 +281,13 @@ describe('training pipeline', () => {
     assert.equal((await store.models.get(MODEL, promoted.version))?.stage, 'archived');
     const decisions = await store.models.decisions(MODEL, 3);
     assert.deepEqual(decisions.at(-1) && [decisions.at(-1)!.decision, decisions.at(-1)!.actor], ['rollback', 'ben']);
-    const refused = await startRollback(temporal.client, config, { spec: 'flights', toVersion: 1, requestedBy: 'ben', reason: 'try the rejected one', taskQueue });
+    const refused = await startRollback(temporal.client, config, {
+      spec: 'flights',
+      toVersion: 1,
+      requestedBy: 'ben',
+      reason: 'try the rejected one',
+      taskQueue,
+    });
     const error = await refused.result().catch((e: unknown) => e);
     assert.ok(error instanceof WorkflowFailedError);
     assert.match(String((error.cause as Error).message), /never in production/);
@@ -217,10 +301,19 @@ describe('training pipeline', () => {
       const failed = await failure(handle);
       assert.match(failed.message, /Extracting failed: feature store unavailable/);
       const history = await handle.fetchHistory();
-      const attempts = (history.events ?? []).flatMap((e) => (e.activityTaskFailedEventAttributes ? [] : e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 1] : []));
+      const attempts = (history.events ?? []).flatMap((e) =>
+        e.activityTaskFailedEventAttributes
+          ? []
+          : e.activityTaskStartedEventAttributes
+            ? [e.activityTaskStartedEventAttributes.attempt ?? 1]
+            : [],
+      );
       assert.equal(Math.max(...attempts), 5, 'five attempts before giving up');
       const types = await activityTypes(handle);
-      assert.deepEqual(types.filter((t) => t !== 'notify'), ['planTraining', 'extractTrainingWindow']);
+      assert.deepEqual(
+        types.filter((t) => t !== 'notify'),
+        ['planTraining', 'extractTrainingWindow'],
+      );
       const alerts = await store.alerts.listRecent({ limit: 50 });
       assert.ok(alerts.some((a) => a.workflowId === handle.workflowId && a.severity === 'critical'));
     } finally {

@@ -38,7 +38,12 @@ after(async () => {
 describe('the weather spec', () => {
   test('ingests the bundled weather.csv and publishes it with every blocking gate passed', async () => {
     // The newest day is 2015-12-31, stamped at its midnight: a day later it is a fresh delivery.
-    const handle = await startIngestion(temporal.client, config, { spec: 'weather', batch: '2012-2015', asOf: '2016-01-01T00:00:00Z', taskQueue });
+    const handle = await startIngestion(temporal.client, config, {
+      spec: 'weather',
+      batch: '2012-2015',
+      asOf: '2016-01-01T00:00:00Z',
+      taskQueue,
+    });
     const r = await handle.result();
     assert.equal(r.sourceRows, 2922, 'two stations x 1461 days');
     assert.equal(r.rowsRead, r.sourceRows);
@@ -49,8 +54,18 @@ describe('the weather spec', () => {
     const report = readReport(r.reportUri);
     assert.equal(report.passed, true);
     assert.equal(report.blockingFailures, 0);
-    for (const gate of ['reconciliation', 'completeness', 'segmentVolume', 'freshness', 'uniqueness', 'rejectRate'] as const) {
-      assert.ok(report.checks.some((c) => c.gate === gate && c.verdict === 'pass'), `${gate} ran and passed`);
+    for (const gate of [
+      'reconciliation',
+      'completeness',
+      'segmentVolume',
+      'freshness',
+      'uniqueness',
+      'rejectRate',
+    ] as const) {
+      assert.ok(
+        report.checks.some((c) => c.gate === gate && c.verdict === 'pass'),
+        `${gate} ran and passed`,
+      );
     }
 
     const files = await artifacts.parquetFiles(artifacts.resolve(r.datasetUri));
@@ -60,26 +75,42 @@ describe('the weather spec', () => {
     assert.deepEqual(typed, { n: 2922, type: 'DATE', stations: 2 });
 
     // The same file delivered again: the volume gate now has a baseline and the distribution gate a reference.
-    const again = await (await startIngestion(temporal.client, config, { spec: 'weather', batch: '2012-2015-again', asOf: '2016-01-01T00:00:00Z', taskQueue })).result();
+    const again = await (
+      await startIngestion(temporal.client, config, {
+        spec: 'weather',
+        batch: '2012-2015-again',
+        asOf: '2016-01-01T00:00:00Z',
+        taskQueue,
+      })
+    ).result();
     const second = readReport(again.reportUri);
     assert.equal(second.blockingFailures + second.warnings, 0);
     const judged = second.checks.filter((c) => c.gate === 'volume' || c.gate === 'distribution');
-    assert.deepEqual(judged.map((c) => `${c.gate}(${c.subject}) ${c.verdict}`), [
-      'volume(dataset) pass',
-      'distribution(precipitation) pass',
-      'distribution(temp_max) pass',
-      'distribution(weather) pass',
-    ]);
+    assert.deepEqual(
+      judged.map((c) => `${c.gate}(${c.subject}) ${c.verdict}`),
+      [
+        'volume(dataset) pass',
+        'distribution(precipitation) pass',
+        'distribution(temp_max) pass',
+        'distribution(weather) pass',
+      ],
+    );
   });
 
   test('backfills 30 days of features: every partition has both stations, and the online store holds both', async () => {
     const [from, to] = ['2012-01-08', '2012-02-06'];
     const days = partitionRange(from, to);
-    const result = await (await startBackfill(temporal.client, config, { spec: 'weather', from, to, concurrency: 8, taskQueue })).result();
+    const result = await (
+      await startBackfill(temporal.client, config, { spec: 'weather', from, to, concurrency: 8, taskQueue })
+    ).result();
     assert.deepEqual(result, { total: 30, alreadyDone: 0, computed: 30 });
     assert.deepEqual(await store.features.publishedPartitions(FS, '1', days), days);
 
-    const partitions = await store.db.selectFrom('feature_partitions').select(['partition', 'rows', 'output_uri']).where('feature_set', '=', FS).execute();
+    const partitions = await store.db
+      .selectFrom('feature_partitions')
+      .select(['partition', 'rows', 'output_uri'])
+      .where('feature_set', '=', FS)
+      .execute();
     assert.equal(partitions.length, 30);
     for (const p of partitions) assert.equal(p.rows, 2, `${p.partition}: one row per station`);
 
@@ -95,17 +126,26 @@ describe('the weather spec', () => {
        FROM read_csv(${sqlString(WEATHER_CSV)}) WHERE date BETWEEN DATE '2012-01-01' AND DATE '${from}'
        GROUP BY location ORDER BY location`,
     );
-    assert.deepEqual(rows.map((r) => r.location), ['New York', 'Seattle']);
+    assert.deepEqual(
+      rows.map((r) => r.location),
+      ['New York', 'Seattle'],
+    );
     rows.forEach((row, i) => {
       assert.ok(Math.abs(row.wet_share_7d - expected[i]!.wet) < 1e-12, `${row.location} wet share`);
       assert.ok(Math.abs(row.temp_range - expected[i]!.range) < 1e-9, `${row.location} temperature range`);
     });
 
     // No alert at all: no ingestion warning, and validation suits two-row partitions (no degraded-feature warning).
-    assert.deepEqual((await store.alerts.listRecent({ limit: 100 })).map((a) => a.code), []);
+    assert.deepEqual(
+      (await store.alerts.listRecent({ limit: 100 })).map((a) => a.code),
+      [],
+    );
 
     const online = await new SqlOnlineStore(store.db).list(FS, '1', 'location');
-    assert.deepEqual(online.map((r) => r.entityKey), ['New York', 'Seattle']);
+    assert.deepEqual(
+      online.map((r) => r.entityKey),
+      ['New York', 'Seattle'],
+    );
     for (const row of online) {
       assert.equal(row.validFrom, '2012-02-07T00:00:00.000Z', 'the snapshot written by the last partition');
       assert.deepEqual(Object.keys(row.values).sort(), ['precip_mean_7d', 'temp_max_mean_7d', 'wet_share_7d']);
@@ -115,9 +155,15 @@ describe('the weather spec', () => {
 
   test('computes the last day of the file: a date stamped at midnight is the whole day, not a day still filling', async () => {
     const [from, to] = ['2015-12-29', '2015-12-31'];
-    const result = await (await startBackfill(temporal.client, config, { spec: 'weather', from, to, concurrency: 3, taskQueue })).result();
+    const result = await (
+      await startBackfill(temporal.client, config, { spec: 'weather', from, to, concurrency: 3, taskQueue })
+    ).result();
     assert.deepEqual(result, { total: 3, alreadyDone: 0, computed: 3 });
     const online = await new SqlOnlineStore(store.db).list(FS, '1', 'location');
-    assert.deepEqual(online.map((r) => r.validFrom), ['2016-01-01T00:00:00.000Z', '2016-01-01T00:00:00.000Z'], 'serving has the week up to the newest day');
+    assert.deepEqual(
+      online.map((r) => r.validFrom),
+      ['2016-01-01T00:00:00.000Z', '2016-01-01T00:00:00.000Z'],
+      'serving has the week up to the newest day',
+    );
   });
 });

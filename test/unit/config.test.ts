@@ -116,7 +116,11 @@ describe('loadConfig empty strings', () => {
   });
 
   it('counts an empty TLS key as unset, so a lone cert is still refused', () => {
-    assertConfigError({ TEMPORAL_TLS_CERT_PATH: '/certs/client.pem', TEMPORAL_TLS_KEY_PATH: '' }, /TEMPORAL_TLS_KEY_PATH/, /set together/);
+    assertConfigError(
+      { TEMPORAL_TLS_CERT_PATH: '/certs/client.pem', TEMPORAL_TLS_KEY_PATH: '' },
+      /TEMPORAL_TLS_KEY_PATH/,
+      /set together/,
+    );
   });
 });
 
@@ -128,7 +132,11 @@ describe('loadConfig malformed values', () => {
   });
 
   it('refuses a non-numeric or non-positive WORKER_MAX_CONCURRENT_ACTIVITIES', () => {
-    assertConfigError({ WORKER_MAX_CONCURRENT_ACTIVITIES: 'many' }, /WORKER_MAX_CONCURRENT_ACTIVITIES/, /expected number/);
+    assertConfigError(
+      { WORKER_MAX_CONCURRENT_ACTIVITIES: 'many' },
+      /WORKER_MAX_CONCURRENT_ACTIVITIES/,
+      /expected number/,
+    );
     assertConfigError({ WORKER_MAX_CONCURRENT_ACTIVITIES: '0' }, /WORKER_MAX_CONCURRENT_ACTIVITIES/);
     assertConfigError({ WORKER_MAX_CONCURRENT_ACTIVITIES: '2.5' }, /WORKER_MAX_CONCURRENT_ACTIVITIES/);
   });
@@ -138,13 +146,25 @@ describe('loadConfig malformed values', () => {
   });
 
   it('refuses MLPIPE_DATABASE_URL with a scheme other than sqlite or postgres', () => {
-    assertConfigError({ MLPIPE_DATABASE_URL: 'mysql://u:p@h/db' }, /MLPIPE_DATABASE_URL/, /sqlite:<file> or postgres:\/\//);
+    assertConfigError(
+      { MLPIPE_DATABASE_URL: 'mysql://u:p@h/db' },
+      /MLPIPE_DATABASE_URL/,
+      /sqlite:<file> or postgres:\/\//,
+    );
     assertConfigError({ MLPIPE_DATABASE_URL: '/var/lib/metadata.sqlite' }, /MLPIPE_DATABASE_URL/);
   });
 
   it('refuses a TLS cert without a key, and a key without a cert, naming the missing one', () => {
-    assertConfigError({ TEMPORAL_TLS_CERT_PATH: '/certs/client.pem' }, /TEMPORAL_TLS_KEY_PATH: /, /must be set together/);
-    assertConfigError({ TEMPORAL_TLS_KEY_PATH: '/certs/client.key' }, /TEMPORAL_TLS_CERT_PATH: /, /must be set together/);
+    assertConfigError(
+      { TEMPORAL_TLS_CERT_PATH: '/certs/client.pem' },
+      /TEMPORAL_TLS_KEY_PATH: /,
+      /must be set together/,
+    );
+    assertConfigError(
+      { TEMPORAL_TLS_KEY_PATH: '/certs/client.key' },
+      /TEMPORAL_TLS_CERT_PATH: /,
+      /must be set together/,
+    );
   });
 
   it('refuses a malformed URL setting', () => {

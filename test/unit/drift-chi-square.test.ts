@@ -53,19 +53,38 @@ describe('chi-square goodness of fit', () => {
 
   it('scales expected counts to the current total', () => {
     // Reference shares 1/2, 1/2 scaled to 10 current rows: expected 5, 5; (8-5)^2/5 x 2 = 3.6.
-    const result = chiSquareGoodnessOfFit(new Map([['a', 300], ['b', 300]]), new Map([['a', 8], ['b', 2]]));
+    const result = chiSquareGoodnessOfFit(
+      new Map([
+        ['a', 300],
+        ['b', 300],
+      ]),
+      new Map([
+        ['a', 8],
+        ['b', 2],
+      ]),
+    );
     assertClose(result.statistic, 3.6, 1e-14);
     assert.equal(result.df, 1);
   });
 
   it('reports a category the reference never saw as certain drift', () => {
-    const result = chiSquareGoodnessOfFit(new Map([['a', 10]]), new Map([['a', 10], ['new', 1]]));
+    const result = chiSquareGoodnessOfFit(
+      new Map([['a', 10]]),
+      new Map([
+        ['a', 10],
+        ['new', 1],
+      ]),
+    );
     assert.equal(result.statistic, Infinity);
     assert.equal(result.pValue, 0);
   });
 
   it('has nothing to test with a single category', () => {
-    assert.deepEqual(chiSquareGoodnessOfFit(new Map([['a', 10]]), new Map([['a', 3]])), { statistic: 0, df: 0, pValue: 1 });
+    assert.deepEqual(chiSquareGoodnessOfFit(new Map([['a', 10]]), new Map([['a', 3]])), {
+      statistic: 0,
+      df: 0,
+      pValue: 1,
+    });
   });
 });
 
@@ -79,13 +98,28 @@ describe('chi-square contingency', () => {
 
   it('applies no Yates correction on a 2 x 2 table', () => {
     // Uncorrected: N (ad - bc)^2 / (row and column totals) = 40 x 200^2 / (20 x 20 x 20 x 20) = 10.
-    const result = chiSquareContingency(new Map([['x', 15], ['y', 5]]), new Map([['x', 5], ['y', 15]]));
+    const result = chiSquareContingency(
+      new Map([
+        ['x', 15],
+        ['y', 5],
+      ]),
+      new Map([
+        ['x', 5],
+        ['y', 15],
+      ]),
+    );
     assertClose(result.statistic, 10, 1e-14);
     assertClose(result.pValue, chiSquareSurvival(10, 1), 1e-15);
   });
 
   it('takes a category present on one side only as a column of the table', () => {
-    const result = chiSquareContingency(new Map([['a', 10]]), new Map([['a', 5], ['b', 5]]));
+    const result = chiSquareContingency(
+      new Map([['a', 10]]),
+      new Map([
+        ['a', 5],
+        ['b', 5],
+      ]),
+    );
     assert.equal(result.df, 1);
     // Expected: a 10 x 15/20 = 7.5 and 7.5, b 2.5 and 2.5.
     assertClose(result.statistic, (2.5 ** 2 / 7.5) * 2 + (2.5 ** 2 / 2.5) * 2, 1e-14);

@@ -1,11 +1,22 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseMethod, columnDrift, datasetDrift, type ColumnDriftResult, type ColumnSample } from '../../src/stats/column-drift';
+import {
+  chooseMethod,
+  columnDrift,
+  datasetDrift,
+  type ColumnDriftResult,
+  type ColumnSample,
+} from '../../src/stats/column-drift';
 import { C1, C3, N1, assertClose, uniforms } from './drift-vectors';
 
-const numeric = (reference: Float64Array, current: Float64Array): ColumnSample => ({ kind: 'numeric', reference, current });
+const numeric = (reference: Float64Array, current: Float64Array): ColumnSample => ({
+  kind: 'numeric',
+  reference,
+  current,
+});
 /** n values cycling through `values`. */
-const cycle = (n: number, values: readonly number[]): Float64Array => Float64Array.from({ length: n }, (_, i) => values[i % values.length]);
+const cycle = (n: number, values: readonly number[]): Float64Array =>
+  Float64Array.from({ length: n }, (_, i) => values[i % values.length]);
 
 describe('chooseMethod (Evidently defaults)', () => {
   it('reference <= 1000 rows: KS for numeric with > 5 values, chi-square for > 2 values, z for binary', () => {
@@ -23,13 +34,30 @@ describe('chooseMethod (Evidently defaults)', () => {
     const result = columnDrift('flag', sample);
     assert.equal(result.pValue, 0);
     assert.equal(result.drifted, true);
-    assert.equal(chooseMethod({ kind: 'categorical', reference: C3.reference, current: new Map([['0', 5], ['maybe', 1]]) }), 'chi-square');
+    assert.equal(
+      chooseMethod({
+        kind: 'categorical',
+        reference: C3.reference,
+        current: new Map([
+          ['0', 5],
+          ['maybe', 1],
+        ]),
+      }),
+      'chi-square',
+    );
   });
 
   it('reference > 1000 rows: normed Wasserstein for numeric with > 5 values, Jensen-Shannon otherwise', () => {
     assert.equal(chooseMethod(numeric(cycle(1001, [1, 2, 3, 4, 5, 6]), N1.current)), 'wasserstein');
     assert.equal(chooseMethod(numeric(cycle(1001, [1, 2, 3, 4, 5]), N1.current)), 'jensen-shannon');
-    const big = { kind: 'categorical', reference: new Map([['A', 600], ['B', 401]]), current: C1.current } as const;
+    const big = {
+      kind: 'categorical',
+      reference: new Map([
+        ['A', 600],
+        ['B', 401],
+      ]),
+      current: C1.current,
+    } as const;
     assert.equal(chooseMethod(big), 'jensen-shannon');
   });
 });
@@ -64,14 +92,26 @@ describe('columnDrift', () => {
   });
 
   it('reads a binary numeric column as the categories "0" and "1"', () => {
-    const result = columnDrift('flag', numeric(cycle(100, [0, 0, 0, 0, 0, 0, 0, 1, 1, 1]), cycle(100, [1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0])));
+    const result = columnDrift(
+      'flag',
+      numeric(
+        cycle(100, [0, 0, 0, 0, 0, 0, 0, 1, 1, 1]),
+        cycle(100, [1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0]),
+      ),
+    );
     assert.equal(result.method, 'z');
     assertClose(result.statistic, -2.19089023002); // C3's shares: 30 vs 45 ones out of 100
   });
 
   it('large numeric column: normed Wasserstein, drifted at >= 0.1', () => {
     const reference = uniforms(2000, 3);
-    const shifted = columnDrift('x', numeric(reference, reference.map((u) => u + 0.05)));
+    const shifted = columnDrift(
+      'x',
+      numeric(
+        reference,
+        reference.map((u) => u + 0.05),
+      ),
+    );
     assert.equal(shifted.method, 'wasserstein');
     assert.equal(shifted.pValue, undefined);
     assertClose(shifted.statistic, 0.05 / (shifted.details.referenceStd as number), 1e-9);
@@ -81,7 +121,11 @@ describe('columnDrift', () => {
 
   it('large categorical column: Jensen-Shannon distance with its base-2 value in details', () => {
     const scaled = (counts: Map<string, number>) => new Map([...counts].map(([k, v]) => [k, v * 20]));
-    const result = columnDrift('segment', { kind: 'categorical', reference: scaled(C1.reference), current: C1.current });
+    const result = columnDrift('segment', {
+      kind: 'categorical',
+      reference: scaled(C1.reference),
+      current: C1.current,
+    });
     assert.equal(result.method, 'jensen-shannon');
     assertClose(result.statistic, 0.0884160628554);
     assertClose(result.details.base2 as number, 0.106198514392);
@@ -94,7 +138,10 @@ describe('columnDrift', () => {
     assertClose(psi.statistic, 0.358351893846);
     assert.equal(psi.threshold, 0.1);
     assert.equal(psi.drifted, true);
-    assert.equal(columnDrift('score', numeric(N1.reference, N1.current), { method: 'psi', threshold: 0.5 }).drifted, false);
+    assert.equal(
+      columnDrift('score', numeric(N1.reference, N1.current), { method: 'psi', threshold: 0.5 }).drifted,
+      false,
+    );
     const js = columnDrift('score', numeric(N1.reference, N1.current), { method: 'jensen-shannon', threshold: 0.2 });
     assertClose(js.statistic, 0.207731343008);
     assert.equal(js.drifted, true);
@@ -117,10 +164,22 @@ describe('columnDrift', () => {
 });
 
 describe('datasetDrift', () => {
-  const result = (drifted: boolean): ColumnDriftResult => ({ column: 'c', method: 'psi', statistic: 0, threshold: 0.1, drifted, details: {} });
+  const result = (drifted: boolean): ColumnDriftResult => ({
+    column: 'c',
+    method: 'psi',
+    statistic: 0,
+    threshold: 0.1,
+    drifted,
+    details: {},
+  });
 
   it('drifts when the share of drifted columns reaches 0.5', () => {
-    assert.deepEqual(datasetDrift([result(true), result(false)]), { drifted: true, driftedColumns: 1, columns: 2, driftedShare: 0.5 });
+    assert.deepEqual(datasetDrift([result(true), result(false)]), {
+      drifted: true,
+      driftedColumns: 1,
+      columns: 2,
+      driftedShare: 0.5,
+    });
     assert.equal(datasetDrift([result(true), result(false), result(false)]).drifted, false);
   });
 

@@ -1,6 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { jsDistanceBase2, jsDistanceCategorical, jsDistanceFromCounts, jsDistanceNumeric } from '../../src/stats/jensen-shannon';
+import {
+  jsDistanceBase2,
+  jsDistanceCategorical,
+  jsDistanceFromCounts,
+  jsDistanceNumeric,
+} from '../../src/stats/jensen-shannon';
 import { C1, C3, N1, assertClose } from './drift-vectors';
 
 describe('Jensen-Shannon distance: vectors', () => {

@@ -82,7 +82,12 @@ describe('ksTwoSample: exact p-value', () => {
     assertClose(result.pValue, 0.1, 1e-14);
   });
 
-  for (const [m, n] of [[7, 5], [6, 4], [3, 9], [5, 5]] as const) {
+  for (const [m, n] of [
+    [7, 5],
+    [6, 4],
+    [3, 9],
+    [5, 5],
+  ] as const) {
     it(`equals the share of all C(${m + n}, ${m}) splits with D >= d, for every attainable d (m=${m}, n=${n})`, () => {
       const splits = allSplits(m, n);
       const seen = new Set<number>();

@@ -20,7 +20,16 @@ describe('twoProportionZ', () => {
   });
 
   it('gives z 0 and p 1 when there is nothing to compare', () => {
-    const same = twoProportionZ(new Map([['0', 7], ['1', 3]]), new Map([['0', 70], ['1', 30]]));
+    const same = twoProportionZ(
+      new Map([
+        ['0', 7],
+        ['1', 3],
+      ]),
+      new Map([
+        ['0', 70],
+        ['1', 30],
+      ]),
+    );
     assert.equal(same.z, 0);
     assert.equal(same.pValue, 1);
     const constant = twoProportionZ(new Map([['yes', 4]]), new Map([['yes', 9]]));
@@ -29,7 +38,17 @@ describe('twoProportionZ', () => {
   });
 
   it('refuses more than two categories and an unknown positive label', () => {
-    assert.throws(() => twoProportionZ(new Map([['a', 1], ['b', 1]]), new Map([['c', 1]])), RangeError);
+    assert.throws(
+      () =>
+        twoProportionZ(
+          new Map([
+            ['a', 1],
+            ['b', 1],
+          ]),
+          new Map([['c', 1]]),
+        ),
+      RangeError,
+    );
     assert.throws(() => twoProportionZ(C3.reference, C3.current, 'yes'), RangeError);
   });
 });

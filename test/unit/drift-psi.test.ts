@@ -20,7 +20,10 @@ describe('decile bins', () => {
     const edges = decileEdges(reference);
     assert.deepEqual([...edges], [1, 2, 3, 4, 5, 6, 7, 8, 9]);
     assert.deepEqual([...binCounts(reference, edges)], [2, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
-    assert.deepEqual([...binCounts(Float64Array.of(-1e9, 1, 1.0000001, 9, 9.5, 1e9), edges)], [2, 1, 0, 0, 0, 0, 0, 0, 1, 2]);
+    assert.deepEqual(
+      [...binCounts(Float64Array.of(-1e9, 1, 1.0000001, 9, 9.5, 1e9), edges)],
+      [2, 1, 0, 0, 0, 0, 0, 0, 1, 2],
+    );
   });
 
   it('interpolates between order statistics and does not sort the caller’s array', () => {
@@ -67,12 +70,25 @@ describe('PSI: empty bins', () => {
     const r = [0.5 / (1 + PSI_EPSILON), 0.5 / (1 + PSI_EPSILON), PSI_EPSILON / (1 + PSI_EPSILON)];
     const c = [0.5, 0.25, 0.25];
     const expected = r.reduce((sum, ri, i) => sum + (ri - c[i]) * Math.log(ri / c[i]), 0);
-    const psi = psiCategorical(new Map([['A', 10], ['B', 10]]), new Map([['A', 10], ['B', 5], ['C', 5]]));
+    const psi = psiCategorical(
+      new Map([
+        ['A', 10],
+        ['B', 10],
+      ]),
+      new Map([
+        ['A', 10],
+        ['B', 5],
+        ['C', 5],
+      ]),
+    );
     assertClose(psi, expected, 1e-14);
   });
 
   it('drops a bin empty on both sides instead of smoothing it', () => {
-    assert.equal(psiFromCounts(Float64Array.of(2, 0, 3), Float64Array.of(3, 0, 2)), psiFromCounts(Float64Array.of(2, 3), Float64Array.of(3, 2)));
+    assert.equal(
+      psiFromCounts(Float64Array.of(2, 0, 3), Float64Array.of(3, 0, 2)),
+      psiFromCounts(Float64Array.of(2, 3), Float64Array.of(3, 2)),
+    );
   });
 
   it('rejects counts over different bins or with nothing in them', () => {

@@ -9,14 +9,28 @@ export const N1 = {
 
 /** C1: categorical, same categories on both sides. */
 export const C1 = {
-  reference: new Map([['A', 50], ['B', 30], ['C', 20]]),
-  current: new Map([['A', 40], ['B', 30], ['C', 30]]),
+  reference: new Map([
+    ['A', 50],
+    ['B', 30],
+    ['C', 20],
+  ]),
+  current: new Map([
+    ['A', 40],
+    ['B', 30],
+    ['C', 30],
+  ]),
 };
 
 /** C3: binary. */
 export const C3 = {
-  reference: new Map([['0', 70], ['1', 30]]),
-  current: new Map([['0', 55], ['1', 45]]),
+  reference: new Map([
+    ['0', 70],
+    ['1', 30],
+  ]),
+  current: new Map([
+    ['0', 55],
+    ['1', 45],
+  ]),
 };
 
 /** |actual - expected| <= rel * |expected|; for an expected 0, |actual| <= rel. */

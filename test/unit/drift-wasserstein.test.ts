@@ -31,7 +31,10 @@ describe('wassersteinNormed', () => {
 
   it('is the shift for a shifted copy, whatever the spread', () => {
     const reference = uniforms(1000, 7).map((u) => 40 * u);
-    const result = wassersteinNormed(reference, reference.map((x) => x + 0.7));
+    const result = wassersteinNormed(
+      reference,
+      reference.map((x) => x + 0.7),
+    );
     assertClose(result.distance, 0.7, 1e-9);
     assertClose(result.normed, 0.7 / result.referenceStd, 1e-9);
   });

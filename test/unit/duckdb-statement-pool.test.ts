@@ -8,8 +8,18 @@ describe('PreparedStatementPool', () => {
     const duck = await openDuckDb();
     const pool = new PreparedStatementPool(duck);
     try {
-      const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => pool.query<{ x: number; s: string }>('SELECT CAST($a AS INTEGER) * 2 AS x, CAST($b AS VARCHAR) AS s', { a: i, b: `row ${i}` })));
-      assert.deepEqual(answers, Array.from({ length: 40 }, (_, i) => [{ x: i * 2, s: `row ${i}` }]));
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          pool.query<{ x: number; s: string }>('SELECT CAST($a AS INTEGER) * 2 AS x, CAST($b AS VARCHAR) AS s', {
+            a: i,
+            b: `row ${i}`,
+          }),
+        ),
+      );
+      assert.deepEqual(
+        answers,
+        Array.from({ length: 40 }, (_, i) => [{ x: i * 2, s: `row ${i}` }]),
+      );
     } finally {
       pool.close();
       duck.closeSync();

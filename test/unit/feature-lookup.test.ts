@@ -118,7 +118,10 @@ describe('lookupEntity', () => {
     assert.equal(at30h.source, 'default');
     assert.equal(at30h.stale, true);
 
-    const at10h = await lookup(await storeWithJfk(), hoursAfter(10), { dep_delay_mean_7d: policies.dep_delay_mean_7d!, cancel_rate_7d: policies.cancel_rate_7d! });
+    const at10h = await lookup(await storeWithJfk(), hoursAfter(10), {
+      dep_delay_mean_7d: policies.dep_delay_mean_7d!,
+      cancel_rate_7d: policies.cancel_rate_7d!,
+    });
     assert.deepEqual(at10h.features, {
       dep_delay_mean_7d: { value: 17.5, source: 'fresh' },
       cancel_rate_7d: { value: null, source: 'stale-within-tolerance' },

@@ -62,10 +62,19 @@ describe('formatting', () => {
 
   it('lists failures first in the table', () => {
     const lines = formatGateReport(report).split('\n');
-    assert.match(lines[0]!, /^quality gates flights@1\.0\.0 batch b1 as of 2001-07-02T00:00:00\.000Z: FAILED \(2 blocking failures/);
+    assert.match(
+      lines[0]!,
+      /^quality gates flights@1\.0\.0 batch b1 as of 2001-07-02T00:00:00\.000Z: FAILED \(2 blocking failures/,
+    );
     assert.match(lines[1]!, /^VERDICT\s+SEVERITY\s+GATE\s+SUBJECT\s+OBSERVED\s+EXPECTED\s+DETAIL$/);
-    assert.match(lines[2]!, /^FAIL\s+blocking\s+completeness\s+delay\s+null rate 0\.05 \(150000 of 3000000\)\s+<= 0\.001\s/);
-    assert.match(lines[3]!, /^FAIL\s+blocking\s+volume\s+dataset\s+rows 2940000\s+within \[0\.99, 1\.5\] x median 3000000\s/);
+    assert.match(
+      lines[2]!,
+      /^FAIL\s+blocking\s+completeness\s+delay\s+null rate 0\.05 \(150000 of 3000000\)\s+<= 0\.001\s/,
+    );
+    assert.match(
+      lines[3]!,
+      /^FAIL\s+blocking\s+volume\s+dataset\s+rows 2940000\s+within \[0\.99, 1\.5\] x median 3000000\s/,
+    );
     assert.match(lines[4]!, /^PASS\s/);
     assert.equal(lines.length, 2 + checks.length);
   });

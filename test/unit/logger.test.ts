@@ -16,16 +16,29 @@ function capture() {
 
 test('secrets never reach a log line, however deep', () => {
   const { lines, logger } = capture();
-  logger.info({ apiKey: 'sk-live-1', config: { TEMPORAL_API_KEY: 'k2', MLPIPE_DATABASE_URL: 'postgres://u:pw@h/db' }, tls: { clientCertPair: { key: 'PEM' } }, headers: { authorization: 'Bearer t' } }, 'hello');
+  logger.info(
+    {
+      apiKey: 'sk-live-1',
+      config: { TEMPORAL_API_KEY: 'k2', MLPIPE_DATABASE_URL: 'postgres://u:pw@h/db' },
+      tls: { clientCertPair: { key: 'PEM' } },
+      headers: { authorization: 'Bearer t' },
+    },
+    'hello',
+  );
   const text = JSON.stringify(lines);
-  for (const secret of ['sk-live-1', 'k2', 'pw@h', 'PEM', 'Bearer t']) assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
+  for (const secret of ['sk-live-1', 'k2', 'pw@h', 'PEM', 'Bearer t'])
+    assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
   assert.equal(lines[0]!.apiKey, '[redacted]');
 });
 
 test('the Temporal logger adapter keeps SDK metadata and levels, and drops task tokens', () => {
   const { lines, logger } = capture();
   const adapter = new PinoTemporalLogger(logger);
-  adapter.warn('Activity failed', { workflowId: 'ingest/flights/x', activityType: 'ingestSource', taskToken: 'opaque' });
+  adapter.warn('Activity failed', {
+    workflowId: 'ingest/flights/x',
+    activityType: 'ingestSource',
+    taskToken: 'opaque',
+  });
   adapter.debug('below the level');
   assert.equal(lines.length, 1);
   assert.equal(lines[0]!.level, 40);

@@ -5,11 +5,15 @@ import type { ModelMetrics } from '../../src/ml/metrics';
 import { evaluationFixture } from './ml-fixtures';
 
 /** The test split's evaluation with these segments (the bias gate's subject) and overall metrics. */
-const evaluation = (segments: Record<string, Partial<ModelMetrics> | string>, overall: Partial<ModelMetrics> = {}) => evaluationFixture(overall, segments);
+const evaluation = (segments: Record<string, Partial<ModelMetrics> | string>, overall: Partial<ModelMetrics> = {}) =>
+  evaluationFixture(overall, segments);
 
 describe('bias gate', () => {
   it('passes when every segment is within every bound', () => {
-    const check = checkBias(evaluation({ hub: { auc: 0.65 }, rest: { auc: 0.72, ece: 0.05 } }), [{ metric: 'auc', min: 0.6 }, { metric: 'ece', max: 0.05 }]);
+    const check = checkBias(evaluation({ hub: { auc: 0.65 }, rest: { auc: 0.72, ece: 0.05 } }), [
+      { metric: 'auc', min: 0.6 },
+      { metric: 'ece', max: 0.05 },
+    ]);
     assert.equal(check.passed, true);
     assert.deepEqual(
       check.rows.map((r) => [r.segment, r.metric, r.value, r.bound, r.verdict]),
@@ -26,7 +30,10 @@ describe('bias gate', () => {
   it('fails a segment below a minimum', () => {
     const check = checkBias(evaluation({ hub: { auc: 0.5812 }, rest: { auc: 0.72 } }), [{ metric: 'auc', min: 0.6 }]);
     assert.equal(check.passed, false);
-    assert.deepEqual(check.rows.map((r) => r.verdict), ['fail', 'pass']);
+    assert.deepEqual(
+      check.rows.map((r) => r.verdict),
+      ['fail', 'pass'],
+    );
     assert.equal(check.summary, 'segment hub auc 0.5812 below 0.6');
   });
 
@@ -41,7 +48,10 @@ describe('bias gate', () => {
   });
 
   it('fails closed on a segment without metrics, with its note', () => {
-    const check = checkBias(evaluation({ hub: { auc: 0.7 }, tiny: 'only one class (0 positives of 12 rows)' }), [{ metric: 'auc', min: 0.6 }, { metric: 'ece', max: 0.1 }]);
+    const check = checkBias(evaluation({ hub: { auc: 0.7 }, tiny: 'only one class (0 positives of 12 rows)' }), [
+      { metric: 'auc', min: 0.6 },
+      { metric: 'ece', max: 0.1 },
+    ]);
     assert.equal(check.passed, false);
     assert.deepEqual(
       check.rows.filter((r) => r.segment === 'tiny').map((r) => [r.value, r.verdict]),

@@ -25,7 +25,10 @@ function fixture(): { m: FeatureMatrix; scores: Float64Array } {
       labels,
       days: ['2024-01-01', '2024-01-02', '2024-01-03', '2024-01-04'],
       dayIndex,
-      segmentMasks: [Uint8Array.from({ length: rows }, (_, i) => (i % 3 === 0 ? 1 : 0)), Uint8Array.from(dayIndex, (d, i) => (d === 3 && i % 5 === 0 ? 1 : 0))],
+      segmentMasks: [
+        Uint8Array.from({ length: rows }, (_, i) => (i % 3 === 0 ? 1 : 0)),
+        Uint8Array.from(dayIndex, (d, i) => (d === 3 && i % 5 === 0 ? 1 : 0)),
+      ],
     },
   };
 }
@@ -51,7 +54,10 @@ describe('evaluateRows', () => {
     const hubScores = Float64Array.from(rowsOfHub, (i) => rangeScores[i]!);
     assert.equal(hub.name, 'hub');
     assert.equal(hub.rows, rowsOfHub.length);
-    assert.equal(hub.positives, hubLabels.reduce((a, b) => a + b, 0));
+    assert.equal(
+      hub.positives,
+      hubLabels.reduce((a, b) => a + b, 0),
+    );
     assert.deepEqual(hub.metrics, evaluate(hubLabels, hubScores, 0.4));
     assert.equal(hub.note, undefined);
   });
@@ -59,25 +65,40 @@ describe('evaluateRows', () => {
   it('gives a segment with one class a note instead of metrics', () => {
     const { m, scores } = fixture();
     const e = evaluateRows(m, { start: 500, end: 1000 }, scores.subarray(500, 1000), 0.5, META);
-    assert.deepEqual(e.segments[1], { name: 'quiet', rows: 50, positives: 0, note: 'only one class (0 positives of 50 rows)' });
+    assert.deepEqual(e.segments[1], {
+      name: 'quiet',
+      rows: 50,
+      positives: 0,
+      note: 'only one class (0 positives of 50 rows)',
+    });
   });
 
   it('gives a segment with no rows in the range a note', () => {
     const { m, scores } = fixture();
-    const e = evaluateRows(m, { start: 0, end: 500 }, scores.subarray(0, 500), 0.5, { split: 'train', from: '2024-01-01', to: '2024-01-02' });
+    const e = evaluateRows(m, { start: 0, end: 500 }, scores.subarray(0, 500), 0.5, {
+      split: 'train',
+      from: '2024-01-01',
+      to: '2024-01-02',
+    });
     assert.deepEqual(e.segments[1], { name: 'quiet', rows: 0, positives: 0, note: 'no rows' });
     assert.ok(e.segments[0]!.metrics);
   });
 
   it('refuses a score count that does not match the range', () => {
     const { m, scores } = fixture();
-    assert.throws(() => evaluateRows(m, { start: 500, end: 1000 }, scores, 0.5, META), /1000 scores for the 500 rows of the test split/);
+    assert.throws(
+      () => evaluateRows(m, { start: 500, end: 1000 }, scores, 0.5, META),
+      /1000 scores for the 500 rows of the test split/,
+    );
   });
 
   it('refuses a range without both classes, naming the split', () => {
     const { m, scores } = fixture();
     const allZero = { ...m, labels: new Uint8Array(m.rows) };
-    assert.throws(() => evaluateRows(allZero, { start: 0, end: 10 }, scores.subarray(0, 10), 0.5, META), /cannot evaluate the test split \(2024-01-03\.\.2024-01-04\): only one class \(0 positives of 10 rows\)/);
+    assert.throws(
+      () => evaluateRows(allZero, { start: 0, end: 10 }, scores.subarray(0, 10), 0.5, META),
+      /cannot evaluate the test split \(2024-01-03\.\.2024-01-04\): only one class \(0 positives of 10 rows\)/,
+    );
     assert.throws(() => evaluateRows(m, { start: 5, end: 5 }, new Float64Array(0), 0.5, META), /no rows/);
   });
 });

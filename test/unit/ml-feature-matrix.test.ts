@@ -62,10 +62,19 @@ describe('feature matrix', () => {
   it('checks shapes, 0/1 values and day order', () => {
     assert.doesNotThrow(() => checkMatrix(matrix([0, 1, 1, 3])));
     assert.throws(() => checkMatrix({ ...matrix([0, 1]), labels: Uint8Array.of(0, 2) }), /label 1 is 2/);
-    assert.throws(() => checkMatrix({ ...matrix([0, 1]), labels: Uint8Array.of(0) }), /labels have 1 values, expected 2/);
-    assert.throws(() => checkMatrix({ ...matrix([0, 1]), segmentMasks: [Uint8Array.of(1, 3)] }), /segment even mask 1 is 3/);
+    assert.throws(
+      () => checkMatrix({ ...matrix([0, 1]), labels: Uint8Array.of(0) }),
+      /labels have 1 values, expected 2/,
+    );
+    assert.throws(
+      () => checkMatrix({ ...matrix([0, 1]), segmentMasks: [Uint8Array.of(1, 3)] }),
+      /segment even mask 1 is 3/,
+    );
     assert.throws(() => checkMatrix({ ...matrix([0, 1]), segmentMasks: [] }), /0 segment masks for 1 segments/);
-    assert.throws(() => checkMatrix({ ...matrix([0, 1]), columns: [Float64Array.of(1)] }), /feature column 0 has 1 values/);
+    assert.throws(
+      () => checkMatrix({ ...matrix([0, 1]), columns: [Float64Array.of(1)] }),
+      /feature column 0 has 1 values/,
+    );
     assert.throws(() => checkMatrix(matrix([0, 1], ['2024-01-02', '2024-01-01'])), /distinct and ascending/);
     assert.throws(() => checkMatrix(matrix([1, 0])), /not sorted by day/);
   });

@@ -33,7 +33,14 @@ export function syntheticFlights(rows: number, seed: number, missingShare = 0): 
   const trueIntercept = -0.5;
   const columns = trueWeights.map(() => new Float64Array(rows));
   const labels = new Uint8Array(rows);
-  const [hour, logDistance, share, count, flag, centered] = columns as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
+  const [hour, logDistance, share, count, flag, centered] = columns as [
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+    Float64Array,
+  ];
   for (let i = 0; i < rows; i++) {
     hour[i] = Math.floor(next() * 24);
     logDistance[i] = 4 + 4 * next();
@@ -52,7 +59,18 @@ export function syntheticFlights(rows: number, seed: number, missingShare = 0): 
 
 /** Plausible metrics of a model on a 1000-row split, `overrides` on top. */
 export function metricsFixture(overrides: Partial<ModelMetrics> = {}): ModelMetrics {
-  return { rows: 1000, baseRate: 0.2, auc: 0.7, logLoss: 0.45, accuracy: 0.8, precision: 0.5, recall: 0.4, threshold: 0.5, ece: 0.02, ...overrides };
+  return {
+    rows: 1000,
+    baseRate: 0.2,
+    auc: 0.7,
+    logLoss: 0.45,
+    accuracy: 0.8,
+    precision: 0.5,
+    recall: 0.4,
+    threshold: 0.5,
+    ece: 0.02,
+    ...overrides,
+  };
 }
 
 /**
@@ -60,7 +78,10 @@ export function metricsFixture(overrides: Partial<ModelMetrics> = {}): ModelMetr
  * metrics, and per segment either its metrics (300 rows, 60 positives) or, as a string, the note of
  * a segment that could not be evaluated (12 rows, 0 positives).
  */
-export function evaluationFixture(overall: Partial<ModelMetrics> = {}, segments: Record<string, Partial<ModelMetrics> | string> = {}): Evaluation {
+export function evaluationFixture(
+  overall: Partial<ModelMetrics> = {},
+  segments: Record<string, Partial<ModelMetrics> | string> = {},
+): Evaluation {
   return {
     split: 'test',
     from: '2024-03-01',
@@ -69,7 +90,9 @@ export function evaluationFixture(overall: Partial<ModelMetrics> = {}, segments:
     overall: metricsFixture(overall),
     calibration: [],
     segments: Object.entries(segments).map(([name, m]): SegmentEvaluation =>
-      typeof m === 'string' ? { name, rows: 12, positives: 0, note: m } : { name, rows: 300, positives: 60, metrics: metricsFixture(m) },
+      typeof m === 'string'
+        ? { name, rows: 12, positives: 0, note: m }
+        : { name, rows: 300, positives: 60, metrics: metricsFixture(m) },
     ),
   };
 }

@@ -47,26 +47,46 @@ function sklearnDataset(): TrainingData {
 }
 
 const SKLEARN = [
-  { l2: 0.01, weights: [0.899274416354671, -1.7899539167290728, 0.7208320251394564], intercept: 0.15315221073291302, loss: 0.4052095089960386 },
-  { l2: 0.5, weights: [0.21956671311529602, -0.20042919777214602, 0.11761777734006332], intercept: 0.8143357184292079, loss: 0.5448798194851397 },
+  {
+    l2: 0.01,
+    weights: [0.899274416354671, -1.7899539167290728, 0.7208320251394564],
+    intercept: 0.15315221073291302,
+    loss: 0.4052095089960386,
+  },
+  {
+    l2: 0.5,
+    weights: [0.21956671311529602, -0.20042919777214602, 0.11761777734006332],
+    intercept: 0.8143357184292079,
+    loss: 0.5448798194851397,
+  },
 ];
 
 function assertClose(actual: readonly number[], expected: readonly number[], tolerance: number): void {
   assert.equal(actual.length, expected.length);
-  actual.forEach((a, j) => assert.ok(Math.abs(a - expected[j]!) <= tolerance, `[${j}] ${a} vs ${expected[j]} (tolerance ${tolerance})`));
+  actual.forEach((a, j) =>
+    assert.ok(Math.abs(a - expected[j]!) <= tolerance, `[${j}] ${a} vs ${expected[j]} (tolerance ${tolerance})`),
+  );
 }
 
 /** Runs training and keeps every checkpoint as the JSON text an activity would persist. */
 async function trainRecording(data: TrainingData, maxIterations: number, resumeFrom?: Checkpoint) {
   const checkpoints: string[] = [];
-  const result = await train(data, { l2: 1e-3, maxIterations, tolerance: 0 }, { resumeFrom, onCheckpoint: (cp) => void checkpoints.push(JSON.stringify(cp)) });
+  const result = await train(
+    data,
+    { l2: 1e-3, maxIterations, tolerance: 0 },
+    { resumeFrom, onCheckpoint: (cp) => void checkpoints.push(JSON.stringify(cp)) },
+  );
   return { result, checkpoints };
 }
 
 describe('logistic regression', () => {
   it('recovers scikit-learn coefficients to 1e-6', async () => {
     const data = sklearnDataset();
-    assert.equal(data.labels.reduce((s, y) => s + y, 0), 147, 'the generated dataset is the one sklearn saw');
+    assert.equal(
+      data.labels.reduce((s, y) => s + y, 0),
+      147,
+      'the generated dataset is the one sklearn saw',
+    );
     for (const ref of SKLEARN) {
       const result = await train(data, { l2: ref.l2, maxIterations: 50, tolerance: 1e-15 });
       assert.ok(result.converged);
@@ -85,12 +105,16 @@ describe('logistic regression', () => {
     // The run "crashes" right after persisting checkpoint 4, like an activity dying mid-training.
     const persisted: string[] = [];
     await assert.rejects(
-      train(data, { l2: 1e-3, maxIterations: 10, tolerance: 0 }, {
-        onCheckpoint: (cp) => {
-          persisted.push(JSON.stringify(cp));
-          if (cp.iteration === 4) throw new Error('worker lost');
+      train(
+        data,
+        { l2: 1e-3, maxIterations: 10, tolerance: 0 },
+        {
+          onCheckpoint: (cp) => {
+            persisted.push(JSON.stringify(cp));
+            if (cp.iteration === 4) throw new Error('worker lost');
+          },
         },
-      }),
+      ),
       /worker lost/,
     );
     const last = JSON.parse(persisted.at(-1)!) as Checkpoint;
@@ -137,7 +161,10 @@ describe('logistic regression', () => {
       assert.ok(result.converged, `l2 ${l2} did not converge`);
       assert.ok([...result.weights, result.intercept, result.loss].every(Number.isFinite));
       const p = predict(result, [x]);
-      assert.ok(labels.every((y, i) => (p[i]! >= 0.5 ? 1 : 0) === y), 'separates the classes');
+      assert.ok(
+        labels.every((y, i) => (p[i]! >= 0.5 ? 1 : 0) === y),
+        'separates the classes',
+      );
       slopes.push(result.weights[0]!);
     }
     // Weaker penalty, steeper (but still finite) slope: without L2 it would grow forever.
@@ -152,7 +179,12 @@ describe('logistic regression', () => {
     withNaN[1]![17] = NaN;
     await assert.rejects(train({ columns: withNaN, labels }, options), /standardize/);
     await assert.rejects(train({ columns, labels }, { ...options, l2: 0 }), /l2/);
-    await assert.rejects(train({ columns: columns.slice(0, 2), labels }, options, { resumeFrom: { iteration: 1, weights: [0, 0, 0], intercept: 0, loss: 1 } }), /weights/);
+    await assert.rejects(
+      train({ columns: columns.slice(0, 2), labels }, options, {
+        resumeFrom: { iteration: 1, weights: [0, 0, 0], intercept: 0, loss: 1 },
+      }),
+      /weights/,
+    );
   });
 
   it('trains 1M rows x 6 features in seconds, converging with a decreasing loss', async () => {
@@ -162,11 +194,18 @@ describe('logistic regression', () => {
     const data = { columns: standardizer.transform(columns, rows), labels };
     const losses: number[] = [];
     const started = performance.now();
-    const result = await train(data, { l2: 1e-6, maxIterations: 30, tolerance: 1e-10 }, { onCheckpoint: (cp) => void losses.push(cp.loss) });
+    const result = await train(
+      data,
+      { l2: 1e-6, maxIterations: 30, tolerance: 1e-10 },
+      { onCheckpoint: (cp) => void losses.push(cp.loss) },
+    );
     const seconds = (performance.now() - started) / 1000;
 
     assert.ok(result.converged && result.iterations < 30, `${result.iterations} iterations`);
-    assert.ok(losses.every((loss, i) => i === 0 || loss < losses[i - 1]!), `losses ${losses}`);
+    assert.ok(
+      losses.every((loss, i) => i === 0 || loss < losses[i - 1]!),
+      `losses ${losses}`,
+    );
     assert.ok(seconds < 10, `training took ${seconds.toFixed(1)} s`);
     // The generating coefficients, moved into standardized space, are recovered to sampling error.
     const expected = trueWeights.map((w, j) => w * standardizer.stds[j]!);

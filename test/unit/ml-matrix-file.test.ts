@@ -11,16 +11,23 @@ import { lcg } from './ml-fixtures';
 /** `rows` rows over `dayCount` days, `features` random columns with some NaN, two segments. */
 function randomMatrix(rows: number, features: number, dayCount: number, seed: number): FeatureMatrix {
   const next = lcg(seed);
-  const days = Array.from({ length: dayCount }, (_, d) => new Date(Date.UTC(2024, 0, 1 + d)).toISOString().slice(0, 10));
+  const days = Array.from({ length: dayCount }, (_, d) =>
+    new Date(Date.UTC(2024, 0, 1 + d)).toISOString().slice(0, 10),
+  );
   return {
     features: Array.from({ length: features }, (_, j) => `f${j}`),
     segments: ['hub', 'night'],
     rows,
-    columns: Array.from({ length: features }, () => Float64Array.from({ length: rows }, () => (next() < 0.01 ? NaN : next() * 100 - 50))),
+    columns: Array.from({ length: features }, () =>
+      Float64Array.from({ length: rows }, () => (next() < 0.01 ? NaN : next() * 100 - 50)),
+    ),
     labels: Uint8Array.from({ length: rows }, () => (next() < 0.2 ? 1 : 0)),
     days,
     dayIndex: Uint16Array.from({ length: rows }, (_, i) => Math.floor((i * dayCount) / rows)),
-    segmentMasks: [Uint8Array.from({ length: rows }, () => (next() < 0.3 ? 1 : 0)), Uint8Array.from({ length: rows }, (_, i) => i % 2)],
+    segmentMasks: [
+      Uint8Array.from({ length: rows }, () => (next() < 0.3 ? 1 : 0)),
+      Uint8Array.from({ length: rows }, (_, i) => i % 2),
+    ],
   };
 }
 
@@ -122,9 +129,16 @@ describe('matrix file', () => {
       });
     };
 
-    it('a truncated file', () => expectRejected('truncated.bin', good.subarray(0, good.length - 8), /bytes, the header implies .* \(truncated or corrupt\)/));
-    it('trailing bytes', () => expectRejected('trailing.bin', Buffer.concat([good, Buffer.alloc(8)]), /truncated or corrupt/));
-    it('a foreign file', () => expectRejected('foreign.bin', Buffer.from('PAR1 this is something else entirely'), /wrong magic bytes/));
+    it('a truncated file', () =>
+      expectRejected(
+        'truncated.bin',
+        good.subarray(0, good.length - 8),
+        /bytes, the header implies .* \(truncated or corrupt\)/,
+      ));
+    it('trailing bytes', () =>
+      expectRejected('trailing.bin', Buffer.concat([good, Buffer.alloc(8)]), /truncated or corrupt/));
+    it('a foreign file', () =>
+      expectRejected('foreign.bin', Buffer.from('PAR1 this is something else entirely'), /wrong magic bytes/));
     it('an empty file', () => expectRejected('zero.bin', Buffer.alloc(0), /wrong magic bytes/));
     it('a header length past the end', () => {
       const bad = Buffer.from(good.subarray(0, 64));

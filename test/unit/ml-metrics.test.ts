@@ -131,7 +131,11 @@ describe('precisionRecallAt and accuracy', () => {
 describe('calibration', () => {
   it('bins a hand case and weights the ECE by bin counts', () => {
     const { bins, ece } = calibration(CAL_LABELS, CAL_SCORES, 4);
-    const rounded = bins.map((b) => ({ ...b, meanPredicted: +b.meanPredicted!.toFixed(12), observedRate: +b.observedRate!.toFixed(12) }));
+    const rounded = bins.map((b) => ({
+      ...b,
+      meanPredicted: +b.meanPredicted!.toFixed(12),
+      observedRate: +b.observedRate!.toFixed(12),
+    }));
     assert.deepEqual(rounded, [
       { lower: 0, upper: 0.25, count: 2, meanPredicted: 0.15, observedRate: 0.5 },
       { lower: 0.25, upper: 0.5, count: 1, meanPredicted: 0.3, observedRate: 0 },
@@ -145,7 +149,10 @@ describe('calibration', () => {
   it('leaves empty bins out of the ECE and marks them null', () => {
     const { bins, ece } = calibration(Uint8Array.of(0, 1), Float64Array.of(0.05, 0.95));
     assert.equal(bins.length, 10);
-    assert.deepEqual(bins.filter((b) => b.count === 0).map((b) => b.meanPredicted), Array(8).fill(null));
+    assert.deepEqual(
+      bins.filter((b) => b.count === 0).map((b) => b.meanPredicted),
+      Array(8).fill(null),
+    );
     assert.ok(Math.abs(ece - 0.05) < 1e-12);
   });
 

@@ -50,7 +50,10 @@ describe('model artifact', () => {
     const rows = Array.from({ length: n }, (_, i) =>
       Object.fromEntries(FEATURES.map((name, j) => [name, Number.isNaN(columns[j]![i]) ? null : columns[j]![i]!])),
     );
-    assert.ok(rows.some((r) => r.dep_hour === null), 'the sample exercises missing values');
+    assert.ok(
+      rows.some((r) => r.dep_hour === null),
+      'the sample exercises missing values',
+    );
 
     const online = scoreRows(artifact, rows);
     const batch = predict(model, standardizer.transform(columns, n));

@@ -31,7 +31,13 @@ describe('Standardizer', () => {
     const raw = [Float64Array.of(7, 7, 7), Float64Array.of(NaN, NaN, NaN)];
     const st = Standardizer.fit(raw, 3);
     assert.deepEqual(st.toJSON(), { means: [7, 0], stds: [1, 1] });
-    assert.deepEqual(st.transform(raw, 3).map((c) => [...c]), [[0, 0, 0], [0, 0, 0]]);
+    assert.deepEqual(
+      st.transform(raw, 3).map((c) => [...c]),
+      [
+        [0, 0, 0],
+        [0, 0, 0],
+      ],
+    );
   });
 
   it('is exact on values with a large offset (two-pass variance)', () => {

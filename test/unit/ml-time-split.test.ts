@@ -40,7 +40,10 @@ describe('time split', () => {
     const days = daysOf(52);
     const split = splitDays(days, DEFAULT);
     assert.deepEqual(sizes(split), [38, 7, 7]);
-    assert.deepEqual([split.train.from, split.train.to, split.validation.from, split.test.to], ['2024-01-01', '2024-02-07', '2024-02-08', '2024-02-21']);
+    assert.deepEqual(
+      [split.train.from, split.train.to, split.validation.from, split.test.to],
+      ['2024-01-01', '2024-02-07', '2024-02-08', '2024-02-21'],
+    );
     assertPartition(days, split);
     assert.deepEqual(sizes(splitDays(daysOf(20), { train: 0.5, validation: 0.25, test: 0.25 })), [10, 5, 5]);
   });
@@ -57,19 +60,25 @@ describe('time split', () => {
   });
 
   it('never overlaps or leaves a gap, for any length and fractions', () => {
-    const fractions: SplitFractions[] = [DEFAULT, { train: 0.6, validation: 0.2, test: 0.2 }, { train: 0.1, validation: 0.45, test: 0.45 }, { train: 0.98, validation: 0.01, test: 0.01 }];
+    const fractions: SplitFractions[] = [
+      DEFAULT,
+      { train: 0.6, validation: 0.2, test: 0.2 },
+      { train: 0.1, validation: 0.45, test: 0.45 },
+      { train: 0.98, validation: 0.01, test: 0.01 },
+    ];
     for (let n = 3; n <= 120; n++) {
       for (const f of fractions) {
         const days = daysOf(n);
         const split = splitDays(days, f);
         assertPartition(days, split);
         // Unless the one-day minimums kicked in, train gets at least its share.
-        if (f.validation * n >= 1 && f.test * n >= 1) assert.ok(split.train.days.length >= f.train * n, `train too small for n=${n} ${JSON.stringify(f)}`);
+        if (f.validation * n >= 1 && f.test * n >= 1)
+          assert.ok(split.train.days.length >= f.train * n, `train too small for n=${n} ${JSON.stringify(f)}`);
       }
     }
   });
 
-  it('works on days with calendar gaps (days are the data\'s days)', () => {
+  it("works on days with calendar gaps (days are the data's days)", () => {
     const days = ['2024-01-01', '2024-01-05', '2024-02-01', '2024-03-01'];
     assertPartition(days, splitDays(days, DEFAULT));
   });

@@ -14,7 +14,11 @@ function matrix(): FeatureMatrix {
     days: ['2001-03-01'],
     dayIndex: new Uint16Array(8),
     segments: ['hub', 'quiet', '__labelled'],
-    segmentMasks: [Uint8Array.from([1, 1, 1, 1, 0, 0, 0, 0]), Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 1]), Uint8Array.from([1, 1, 1, 0, 1, 1, 1, 0])],
+    segmentMasks: [
+      Uint8Array.from([1, 1, 1, 1, 0, 0, 0, 0]),
+      Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 1]),
+      Uint8Array.from([1, 1, 1, 0, 1, 1, 1, 0]),
+    ],
   } as FeatureMatrix;
 }
 
@@ -22,14 +26,23 @@ describe('segmentPerformance', () => {
   it('judges each segment on its labelled rows only, beside the test-split AUC', () => {
     const [hub, quiet] = segmentPerformance(matrix(), '__labelled', 'prediction', { hub: { auc: 0.71 } });
     // Hub rows 0-2 are labelled (row 3 is not): labels 1, 0, 0 with scores 0.9, 0.2, 0.8.
-    assert.deepEqual(hub, { name: 'hub', labelled: 3, positives: 1, auc: auc(Uint8Array.from([1, 0, 0]), Float64Array.from([0.9, 0.2, 0.8])), referenceAuc: 0.71 });
+    assert.deepEqual(hub, {
+      name: 'hub',
+      labelled: 3,
+      positives: 1,
+      auc: auc(Uint8Array.from([1, 0, 0]), Float64Array.from([0.9, 0.2, 0.8])),
+      referenceAuc: 0.71,
+    });
     assert.equal(hub!.auc, 1);
     // The quiet segment's only row has no label: no AUC, and no reference either.
     assert.deepEqual(quiet, { name: 'quiet', labelled: 0, positives: 0, auc: null, referenceAuc: null });
   });
 
   it('leaves the labelled mask itself out of the segments', () => {
-    assert.deepEqual(segmentPerformance(matrix(), '__labelled', 'prediction', {}).map((s) => s.name), ['hub', 'quiet']);
+    assert.deepEqual(
+      segmentPerformance(matrix(), '__labelled', 'prediction', {}).map((s) => s.name),
+      ['hub', 'quiet'],
+    );
   });
 
   it('refuses a matrix without the labelled mask or the prediction column', () => {

@@ -14,7 +14,14 @@ describe('WindowPredictions', () => {
     // Day 1, added later: one labelled prediction.
     w.add('2001-03-01', 0.6, 0);
     const [first, second] = w.byDay();
-    assert.deepEqual(first, { day: '2001-03-01', predictions: 1, labelled: 1, auc: null, meanScore: 0.6, positiveRate: 0 });
+    assert.deepEqual(first, {
+      day: '2001-03-01',
+      predictions: 1,
+      labelled: 1,
+      auc: null,
+      meanScore: 0.6,
+      positiveRate: 0,
+    });
     assert.equal(second!.day, '2001-03-02');
     assert.equal(second!.predictions, 4);
     assert.equal(second!.labelled, 3);
@@ -36,7 +43,9 @@ describe('WindowPredictions', () => {
     const w = new WindowPredictions();
     w.add('2001-03-05', 0.25, null);
     w.add('2001-03-05', 0.75, null);
-    assert.deepEqual(w.byDay(), [{ day: '2001-03-05', predictions: 2, labelled: 0, auc: null, meanScore: 0.5, positiveRate: null }]);
+    assert.deepEqual(w.byDay(), [
+      { day: '2001-03-05', predictions: 2, labelled: 0, auc: null, meanScore: 0.5, positiveRate: null },
+    ]);
   });
 
   it('gives no AUC for a day whose labels are all of one class', () => {

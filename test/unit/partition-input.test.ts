@@ -23,7 +23,11 @@ describe('partition input freshness', () => {
     // weather.csv ends on 2015-12-31, stamped 2015-12-31T00:00: that day used to fail for ever.
     assert.equal(freshness('weather', '2015-12-31', '2015-12-31T00:00:00.000Z').verdict, 'pass');
     assert.equal(freshness('weather', '2015-12-30', '2015-12-31T00:00:00.000Z').verdict, 'pass');
-    assert.equal(freshness('weather', '2016-01-01', '2015-12-31T00:00:00.000Z', 0).verdict, 'fail', 'a day after the input ends has no rows');
+    assert.equal(
+      freshness('weather', '2016-01-01', '2015-12-31T00:00:00.000Z', 0).verdict,
+      'fail',
+      'a day after the input ends has no rows',
+    );
     assert.equal(freshness('weather', '2015-12-31', null, 0).verdict, 'fail');
   });
 });

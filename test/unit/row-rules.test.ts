@@ -266,7 +266,13 @@ describe('reference rules from a pre-computed list of unknown values', () => {
         `SELECT airport, ${rules.rejected} AS bad, ${rules.reasons} AS reasons FROM (SELECT 12 AS id, TIMESTAMP '2001-03-04 10:00:00' AS "at", 1.5 AS score, 'AB' AS code, 'al' AS name, airport, 3 AS qty, NULL AS comment FROM (VALUES ('ORD'), ('XXX')) t(airport)) ORDER BY airport`,
       ),
     );
-    assert.deepEqual(rows.map((r) => [r.airport, r.bad, r.reasons.map((x) => x.rule)]), [['ORD', false, []], ['XXX', true, ['reference']]]);
+    assert.deepEqual(
+      rows.map((r) => [r.airport, r.bad, r.reasons.map((x) => x.rule)]),
+      [
+        ['ORD', false, []],
+        ['XXX', true, ['reference']],
+      ],
+    );
   });
 
   it('adds no rule when the pre-pass found no unknown value', () => {

@@ -50,7 +50,10 @@ describe('compareSchema', () => {
   });
 
   it('reports a removed column as "missing"', () => {
-    const diffs = compareSchema(contract, typedSource().filter((c) => c.name !== 'distance'));
+    const diffs = compareSchema(
+      contract,
+      typedSource().filter((c) => c.name !== 'distance'),
+    );
     assert.equal(diffs.length, 1, JSON.stringify(diffs));
     assert.equal(diffs[0]!.change, 'missing');
     assert.equal(diffs[0]!.column, 'distance');
@@ -69,13 +72,10 @@ describe('compareSchema', () => {
     // distance is an integer; a VARCHAR newcomer is not a plausible rename of it.
     const source = [...typedSource().filter((c) => c.name !== 'distance'), { name: 'notes', type: 'VARCHAR' }];
     const diffs = compareSchema(contract, source);
-    assert.deepEqual(
-      diffs.map((d) => [d.change, d.column]).sort(),
-      [
-        ['added', 'notes'],
-        ['missing', 'distance'],
-      ],
-    );
+    assert.deepEqual(diffs.map((d) => [d.change, d.column]).sort(), [
+      ['added', 'notes'],
+      ['missing', 'distance'],
+    ]);
   });
 
   it('reports an integer column offered as VARCHAR as "retyped"', () => {
@@ -109,7 +109,10 @@ describe('compareSchema', () => {
   it('never reports TEXT columns (text sources) as "retyped"', () => {
     assert.deepEqual(compareSchema(contract, textSource()), []);
     const diffs = compareSchema(contract, [...textSource(), { name: 'extra', type: 'TEXT' }]);
-    assert.ok(diffs.every((d) => d.change !== 'retyped'), JSON.stringify(diffs));
+    assert.ok(
+      diffs.every((d) => d.change !== 'retyped'),
+      JSON.stringify(diffs),
+    );
     assert.deepEqual(
       diffs.map((d) => [d.change, d.column]),
       [['added', 'extra']],
@@ -132,7 +135,9 @@ describe('compareSchema', () => {
       { name: 'origin', type: 'VARCHAR' },
       { name: 'dest', type: 'VARCHAR' },
     ];
-    const diffs = compareSchema(contract, source).map((d) => `${d.change}:${d.column}`).sort();
+    const diffs = compareSchema(contract, source)
+      .map((d) => `${d.change}:${d.column}`)
+      .sort();
     assert.deepEqual(diffs, ['duplicate:origin', 'missing:distance', 'renamed:destination', 'retyped:delay']);
   });
 });

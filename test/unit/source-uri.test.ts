@@ -32,7 +32,10 @@ function isSourceUriError(pattern: RegExp) {
 describe('confineToDataDir', () => {
   it('refuses a path that climbs out with ..', () => {
     assert.throws(() => confineToDataDir('../x.csv', dataDir), isSourceUriError(/outside the data directory/));
-    assert.throws(() => confineToDataDir('nested/../../x.csv', dataDir), isSourceUriError(/outside the data directory/));
+    assert.throws(
+      () => confineToDataDir('nested/../../x.csv', dataDir),
+      isSourceUriError(/outside the data directory/),
+    );
     assert.throws(() => confineToDataDir('..', dataDir), SourceUriError);
   });
 
@@ -44,7 +47,10 @@ describe('confineToDataDir', () => {
   });
 
   it('accepts nested relative paths and returns them absolute inside the data dir', () => {
-    assert.equal(confineToDataDir('nested/deeper/rows.jsonl', dataDir), path.join(dataDir, 'nested', 'deeper', 'rows.jsonl'));
+    assert.equal(
+      confineToDataDir('nested/deeper/rows.jsonl', dataDir),
+      path.join(dataDir, 'nested', 'deeper', 'rows.jsonl'),
+    );
     assert.equal(confineToDataDir('nested/../a.csv', dataDir), path.join(dataDir, 'a.csv'));
     assert.equal(confineToDataDir('file:nested/x.csv', dataDir), path.join(dataDir, 'nested', 'x.csv'));
   });
@@ -86,17 +92,29 @@ describe('resolveSourceUri: files', () => {
 
   it('refuses unsupported extensions even when the file exists', async () => {
     await assert.rejects(resolveSourceUri('notes.txt', dataDir), isSourceUriError(/unsupported source format "\.txt"/));
-    await assert.rejects(resolveSourceUri('package:vega-datasets/package.json', dataDir), isSourceUriError(/unsupported source format "\.json"/));
+    await assert.rejects(
+      resolveSourceUri('package:vega-datasets/package.json', dataDir),
+      isSourceUriError(/unsupported source format "\.json"/),
+    );
   });
 
   it('refuses package: URIs containing .. or lacking a file', async () => {
-    await assert.rejects(resolveSourceUri('package:vega-datasets/../../etc/x.csv', dataDir), isSourceUriError(/malformed package URI/));
-    await assert.rejects(resolveSourceUri('package:vega-datasets/data/../../x.csv', dataDir), isSourceUriError(/malformed package URI/));
+    await assert.rejects(
+      resolveSourceUri('package:vega-datasets/../../etc/x.csv', dataDir),
+      isSourceUriError(/malformed package URI/),
+    );
+    await assert.rejects(
+      resolveSourceUri('package:vega-datasets/data/../../x.csv', dataDir),
+      isSourceUriError(/malformed package URI/),
+    );
     await assert.rejects(resolveSourceUri('package:vega-datasets', dataDir), isSourceUriError(/malformed package URI/));
   });
 
   it('says so when a package is not installed', async () => {
-    await assert.rejects(resolveSourceUri('package:mlpipe-no-such-package-xyz/a.csv', dataDir), isSourceUriError(/not installed/));
+    await assert.rejects(
+      resolveSourceUri('package:mlpipe-no-such-package-xyz/a.csv', dataDir),
+      isSourceUriError(/not installed/),
+    );
   });
 
   it('refuses paths outside the data dir', async () => {
@@ -104,14 +122,23 @@ describe('resolveSourceUri: files', () => {
   });
 
   it('errors clearly when nothing matches, naming the URI', async () => {
-    await assert.rejects(resolveSourceUri('missing-*.csv', dataDir), isSourceUriError(/^no file matches missing-\*\.csv$/));
-    await assert.rejects(resolveSourceUri('absent.parquet', dataDir), isSourceUriError(/no file matches absent\.parquet/));
+    await assert.rejects(
+      resolveSourceUri('missing-*.csv', dataDir),
+      isSourceUriError(/^no file matches missing-\*\.csv$/),
+    );
+    await assert.rejects(
+      resolveSourceUri('absent.parquet', dataDir),
+      isSourceUriError(/no file matches absent\.parquet/),
+    );
     // A directory named like a file is not a file.
     await assert.rejects(resolveSourceUri('dir.csv', dataDir), isSourceUriError(/no file matches dir\.csv/));
   });
 
   it('refuses a glob in a directory name', async () => {
-    await assert.rejects(resolveSourceUri('nest*/deeper/rows.jsonl', dataDir), isSourceUriError(/only appear in the file name/));
+    await assert.rejects(
+      resolveSourceUri('nest*/deeper/rows.jsonl', dataDir),
+      isSourceUriError(/only appear in the file name/),
+    );
   });
 });
 

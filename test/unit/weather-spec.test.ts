@@ -29,7 +29,8 @@ describe('the weather spec definition', () => {
     const model = loadSpec('weather').model!;
     assert.equal(model.name, 'wet-day');
     assert.match(model.label.sql, /precipitation/);
-    for (const leak of ['precipitation', 'weather']) assert.ok(!model.servingInput.includes(leak), `${leak} is not a serving input`);
+    for (const leak of ['precipitation', 'weather'])
+      assert.ok(!model.servingInput.includes(leak), `${leak} is not a serving input`);
     assert.deepEqual(model.servingInput, ['date', 'location', 'temp_max', 'temp_min', 'wind']);
   });
 
@@ -39,7 +40,8 @@ describe('the weather spec definition', () => {
     const inputs = new Set(spec.model!.servingInput);
     for (const f of fs.features.filter((x) => x.kind === 'event')) {
       const read = spec.contract.columns.map((c) => c.name).filter((name) => new RegExp(`\\b${name}\\b`).test(f.sql));
-      for (const name of read) assert.ok(inputs.has(name), `event feature ${f.name} reads ${name}, which a request does not carry`);
+      for (const name of read)
+        assert.ok(inputs.has(name), `event feature ${f.name} reads ${name}, which a request does not carry`);
     }
     // Entity features may aggregate precipitation: only over days before the row's own day.
     for (const f of fs.features.filter((x) => x.kind === 'entity')) {

@@ -10,7 +10,10 @@ const REPO_ROOT = path.resolve(__dirname, '..', '..');
 test('the workflow bundle reaches only deterministic code: the shared API, pure helpers, the SDK and zod/mini', () => {
   const { files, problems } = lintWorkflowImports(path.join(REPO_ROOT, 'workflows', 'index.ts'), REPO_ROOT);
   assert.deepEqual(problems, []);
-  assert.ok(files.includes(path.join('src', 'api', 'errors.ts')), `the walk follows imports into src/api: ${files.join(', ')}`);
+  assert.ok(
+    files.includes(path.join('src', 'api', 'errors.ts')),
+    `the walk follows imports into src/api: ${files.join(', ')}`,
+  );
   assert.ok(!files.some((f) => f.startsWith(`activities${path.sep}`)), 'activities/ are reached by type only');
 });
 
@@ -35,7 +38,10 @@ test('a built-in, a package off the allow-list, a value import of activities and
       ].join('\n'),
     );
     write('workflows/deps-type.ts', "import fs from 'node:fs';\nexport type Deps = typeof fs;\n");
-    write('workflows/helper.ts', "import { randomUUID } from 'crypto';\nimport pino from 'pino';\nexport const helper = () => [randomUUID(), pino, require('fs/promises')];\n");
+    write(
+      'workflows/helper.ts',
+      "import { randomUUID } from 'crypto';\nimport pino from 'pino';\nexport const helper = () => [randomUUID(), pino, require('fs/promises')];\n",
+    );
     const { problems } = lintWorkflowImports(path.join(root, 'workflows', 'index.ts'), root);
     const found = problems.map((p) => `${p.file} ${p.specifier}`).sort();
     // './deps-type' is imported for a type only (`import { type Deps }` is erased), so its node:fs is not a problem.

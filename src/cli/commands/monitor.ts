@@ -10,7 +10,9 @@ const usage = (e: unknown) => (e instanceof InvalidRequestError ? new UsageError
 export function registerMonitor(program: Command): void {
   const monitor = program
     .command('monitor')
-    .description('watch the production model over a window: drift, performance, alerts, a report, retraining when the spec says so')
+    .description(
+      'watch the production model over a window: drift, performance, alerts, a report, retraining when the spec says so',
+    )
     .requiredOption('--spec <name>', 'spec whose production model to monitor, e.g. flights')
     .requiredOption('--from <day>', 'first day of the window, YYYY-MM-DD')
     .requiredOption('--to <day>', 'last day of the window, YYYY-MM-DD')
@@ -18,15 +20,25 @@ export function registerMonitor(program: Command): void {
   monitor.action(
     action(monitor, async (ctx, opts: { spec: string; from: string; to: string; wait: boolean }) => {
       await withClient(ctx, async (client) => {
-        const handle = await startMonitoring(client, ctx.config, { spec: opts.spec, from: opts.from, to: opts.to }).catch((e) => {
+        const handle = await startMonitoring(client, ctx.config, {
+          spec: opts.spec,
+          from: opts.from,
+          to: opts.to,
+        }).catch((e) => {
           throw usage(e);
         });
-        await reportRun(ctx, handle.workflowId, handle.firstExecutionRunId, opts.wait, () => handle.result(), (r) =>
-          [
-            `${r.modelName} v${r.version}: ${r.driftedFeatures.length ? `drift in ${r.driftedFeatures.join(', ')}` : 'no feature drifted'}${r.datasetDrift ? ' (dataset drift)' : ''}${r.degraded ? '; performance degraded' : ''}${r.degradedSegments?.length ? `; degraded on segment(s) ${r.degradedSegments.join(', ')}` : ''}`,
-            `retraining: ${r.retraining.started ? `started ${r.retraining.workflowId}` : r.retraining.why}`,
-            `report: ${r.reportUri}`,
-          ].join('\n'),
+        await reportRun(
+          ctx,
+          handle.workflowId,
+          handle.firstExecutionRunId,
+          opts.wait,
+          () => handle.result(),
+          (r) =>
+            [
+              `${r.modelName} v${r.version}: ${r.driftedFeatures.length ? `drift in ${r.driftedFeatures.join(', ')}` : 'no feature drifted'}${r.datasetDrift ? ' (dataset drift)' : ''}${r.degraded ? '; performance degraded' : ''}${r.degradedSegments?.length ? `; degraded on segment(s) ${r.degradedSegments.join(', ')}` : ''}`,
+              `retraining: ${r.retraining.started ? `started ${r.retraining.workflowId}` : r.retraining.why}`,
+              `report: ${r.reportUri}`,
+            ].join('\n'),
         );
       });
     }),

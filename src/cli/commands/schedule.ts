@@ -6,26 +6,53 @@ import { withClient } from '../with-client';
 import { action, table, UsageError } from '../output';
 
 export function registerSchedule(program: Command): void {
-  const schedule = program.command('schedule').description('Temporal Schedules for recurring pipeline runs (no cron box)');
+  const schedule = program
+    .command('schedule')
+    .description('Temporal Schedules for recurring pipeline runs (no cron box)');
 
   const create = schedule
     .command('create')
     .description('schedule the daily feature partition of a spec (overlap: skip; catches up after outages)')
     .requiredOption('--spec <name>', 'spec whose feature set to compute')
-    .option('--kind <kind>', 'what to schedule: features (the daily partition) or monitoring (the production model)', 'features')
+    .option(
+      '--kind <kind>',
+      'what to schedule: features (the daily partition) or monitoring (the production model)',
+      'features',
+    )
     .option('--window-days <n>', 'monitoring: the window length in days', '7')
     .option('--cron <expr>', 'when, as a cron expression (UTC)', '0 2 * * *')
     .option('--catchup <duration>', 'how far back missed runs are caught up, e.g. 1d', '1d')
     .option('--lag-days <n>', 'compute the partition this many days before the scheduled time', '1')
     .option('--paused', 'create it paused');
   create.action(
-    action(create, async (ctx, opts: { spec: string; kind: string; cron: string; catchup: string; lagDays: string; windowDays: string; paused?: boolean }) =>
-      withClient(ctx, async (client) => {
-        const id = await createSchedule(client, ctx.config, { spec: opts.spec, kind: opts.kind as 'features', cron: opts.cron, catchup: opts.catchup, lagDays: opts.lagDays, windowDays: opts.windowDays, paused: Boolean(opts.paused) }).catch((e) => {
-          throw e instanceof InvalidRequestError ? new UsageError(e.message) : e;
-        });
-        ctx.print(`created schedule ${id} (${opts.cron}${opts.paused ? ', paused' : ''})`, { scheduleId: id });
-      }),
+    action(
+      create,
+      async (
+        ctx,
+        opts: {
+          spec: string;
+          kind: string;
+          cron: string;
+          catchup: string;
+          lagDays: string;
+          windowDays: string;
+          paused?: boolean;
+        },
+      ) =>
+        withClient(ctx, async (client) => {
+          const id = await createSchedule(client, ctx.config, {
+            spec: opts.spec,
+            kind: opts.kind as 'features',
+            cron: opts.cron,
+            catchup: opts.catchup,
+            lagDays: opts.lagDays,
+            windowDays: opts.windowDays,
+            paused: Boolean(opts.paused),
+          }).catch((e) => {
+            throw e instanceof InvalidRequestError ? new UsageError(e.message) : e;
+          });
+          ctx.print(`created schedule ${id} (${opts.cron}${opts.paused ? ', paused' : ''})`, { scheduleId: id });
+        }),
     ),
   );
 
@@ -34,8 +61,21 @@ export function registerSchedule(program: Command): void {
     action(list, async (ctx) =>
       withClient(ctx, async (client) => {
         const all = await listSchedules(client);
-        const rows = all.map((s) => [s.scheduleId, s.state.paused ? 'paused' : 'active', s.info.nextActionTimes[0]?.toISOString() ?? '-', s.info.recentActions.at(-1)?.takenAt.toISOString() ?? '-']);
-        ctx.print(all.length ? table(['schedule', 'state', 'next run', 'last run'], rows) : 'no schedules', all.map((s) => ({ scheduleId: s.scheduleId, paused: s.state.paused, nextActionTimes: s.info.nextActionTimes, recentActions: s.info.recentActions })));
+        const rows = all.map((s) => [
+          s.scheduleId,
+          s.state.paused ? 'paused' : 'active',
+          s.info.nextActionTimes[0]?.toISOString() ?? '-',
+          s.info.recentActions.at(-1)?.takenAt.toISOString() ?? '-',
+        ]);
+        ctx.print(
+          all.length ? table(['schedule', 'state', 'next run', 'last run'], rows) : 'no schedules',
+          all.map((s) => ({
+            scheduleId: s.scheduleId,
+            paused: s.state.paused,
+            nextActionTimes: s.info.nextActionTimes,
+            recentActions: s.info.recentActions,
+          })),
+        );
       }),
     ),
   );

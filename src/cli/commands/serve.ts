@@ -8,7 +8,12 @@ import { action, commandLogger, UsageError } from '../output';
 const OptionsSchema = z.object({
   host: z.string().min(1),
   // A string of digits first: Number('') would be 0, i.e. "any free port".
-  port: z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(0).max(65535)).optional(),
+  port: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(65535))
+    .optional(),
 });
 
 export function registerServe(program: Command): void {
@@ -24,7 +29,10 @@ export function registerServe(program: Command): void {
       const logger = commandLogger(config);
       const opened = await openActivityDeps(config, logger);
       try {
-        const server = await startServing(opened.deps, { host: parsed.data.host, port: parsed.data.port ?? config.MLPIPE_SERVE_PORT });
+        const server = await startServing(opened.deps, {
+          host: parsed.data.host,
+          port: parsed.data.port ?? config.MLPIPE_SERVE_PORT,
+        });
         print(`prediction server listening at ${server.url}`, { url: server.url });
         await new Promise<void>((resolve) => {
           for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());

@@ -10,7 +10,9 @@ import { openMetadataStore } from '../../store/database';
 export function registerStatus(program: Command): void {
   const cmd = program
     .command('status [workflowId]')
-    .description("without an id: every model's health (production version, feature freshness, last monitoring, alerts, pending approvals, retrainings); with one: a run's status, stage, steps, live progress and Temporal UI link");
+    .description(
+      "without an id: every model's health (production version, feature freshness, last monitoring, alerts, pending approvals, retrainings); with one: a run's status, stage, steps, live progress and Temporal UI link",
+    );
   cmd.action(
     action(cmd, async ({ config, print }, workflowId: string | undefined) => {
       const client = await connectClient(config);
@@ -41,7 +43,9 @@ function formatHealth(rows: ModelHealth[]): string {
     rows.map((h) => [
       `${h.model} (${h.spec})`,
       h.production ? `v${h.production}` : 'none',
-      h.features ? `${h.features.partition} (${h.features.lagHours === null ? '?' : `${h.features.lagHours.toFixed(1)} h`} / ${h.features.slaHours} h${h.features.fresh === false ? ', STALE' : ''})` : 'none published',
+      h.features
+        ? `${h.features.partition} (${h.features.lagHours === null ? '?' : `${h.features.lagHours.toFixed(1)} h`} / ${h.features.slaHours} h${h.features.fresh === false ? ', STALE' : ''})`
+        : 'none published',
       h.lastMonitoring ? `${h.lastMonitoring.workflowId}: ${h.lastMonitoring.summary}` : 'never',
       h.alerts7d,
       h.pendingApprovals.join(', ') || '-',
@@ -71,7 +75,9 @@ async function runStatus(client: Client, workflowId: string): Promise<RunStatus>
   const pending = (description.raw.pendingActivities ?? []).map((a) => ({
     activityType: a.activityType?.name ?? '?',
     attempt: a.attempt ?? 1,
-    checkpoint: a.heartbeatDetails?.payloads?.length ? converter.fromPayload(a.heartbeatDetails.payloads[0]!) : undefined,
+    checkpoint: a.heartbeatDetails?.payloads?.length
+      ? converter.fromPayload(a.heartbeatDetails.payloads[0]!)
+      : undefined,
     lastFailure: a.lastFailure?.message ?? undefined,
   }));
   return {
@@ -87,19 +93,38 @@ async function runStatus(client: Client, workflowId: string): Promise<RunStatus>
 }
 
 function formatStatus(workflowId: string, s: RunStatus, url: string): string {
-  const lines = [`${workflowId} (${s.type}): ${s.status}${s.progress ? `, stage ${s.progress.stage}` : ''}`, `started ${s.startTime}${s.closeTime ? `, closed ${s.closeTime}` : ''}`];
-  if (s.progress?.steps.length) lines.push('', table(['step', 'outcome'], s.progress.steps.map((x) => [x.name, x.outcome])));
+  const lines = [
+    `${workflowId} (${s.type}): ${s.status}${s.progress ? `, stage ${s.progress.stage}` : ''}`,
+    `started ${s.startTime}${s.closeTime ? `, closed ${s.closeTime}` : ''}`,
+  ];
+  if (s.progress?.steps.length)
+    lines.push(
+      '',
+      table(
+        ['step', 'outcome'],
+        s.progress.steps.map((x) => [x.name, x.outcome]),
+      ),
+    );
   for (const p of s.pending) {
-    lines.push('', `running ${p.activityType} (attempt ${p.attempt}) checkpoint ${JSON.stringify(p.checkpoint ?? null)}${p.lastFailure ? `; last failure: ${p.lastFailure}` : ''}`);
+    lines.push(
+      '',
+      `running ${p.activityType} (attempt ${p.attempt}) checkpoint ${JSON.stringify(p.checkpoint ?? null)}${p.lastFailure ? `; last failure: ${p.lastFailure}` : ''}`,
+    );
   }
   const parts = s.progress?.partitions;
   if (parts) {
-    lines.push('', `partitions: ${parts.total} in all, ${parts.alreadyDone.length} already done, ${parts.done.length} done, ${parts.running.length} running, ${parts.failed.length} failed`);
+    lines.push(
+      '',
+      `partitions: ${parts.total} in all, ${parts.alreadyDone.length} already done, ${parts.done.length} done, ${parts.running.length} running, ${parts.failed.length} failed`,
+    );
     if (parts.running.length) lines.push(`running: ${parts.running.join(', ')}`);
     for (const f of parts.failed) lines.push(`failed: ${f.partition}: ${f.reason}`);
   }
   if (s.progress?.error) lines.push('', `error: ${s.progress.error}`);
-  const artifacts = Object.entries({ ...(s.progress?.artifacts ?? {}), ...Object.fromEntries(Object.entries(s.memo).filter(([k]) => /Uri$|Path$/.test(k))) });
+  const artifacts = Object.entries({
+    ...(s.progress?.artifacts ?? {}),
+    ...Object.fromEntries(Object.entries(s.memo).filter(([k]) => /Uri$|Path$/.test(k))),
+  });
   if (artifacts.length) lines.push('', ...artifacts.map(([k, v]) => `${k}: ${v}`));
   lines.push('', `Temporal UI: ${url}`);
   return lines.join('\n');

@@ -1,6 +1,10 @@
 import os from 'node:os';
 import type { Command } from 'commander';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import { approvalView, decide, pendingApprovals, startTraining } from '../../client/training';
 import { InvalidRequestError } from '../../client/ingestion';
 import { workflowUiUrl } from '../../temporal/ui-links';
@@ -15,7 +19,8 @@ const usage = (e: unknown) => (e instanceof InvalidRequestError ? new UsageError
  * the server's bare "workflow execution already completed" gets the run's id and what it means.
  */
 const refused = (workflowId: string, e: unknown) => {
-  if (e instanceof WorkflowUpdateFailedError) return new Error(`refused: ${(e.cause as Error | undefined)?.message ?? e.message}`);
+  if (e instanceof WorkflowUpdateFailedError)
+    return new Error(`refused: ${(e.cause as Error | undefined)?.message ?? e.message}`);
   if (e instanceof WorkflowNotFoundError) return new Error(`${workflowId} is not waiting for a decision: ${e.message}`);
   return e;
 };
@@ -23,28 +28,69 @@ const refused = (workflowId: string, e: unknown) => {
 export function registerTraining(program: Command): void {
   const train = program
     .command('train')
-    .description('train, evaluate and stage a model of a spec; it then waits for a reviewer\'s approval')
+    .description("train, evaluate and stage a model of a spec; it then waits for a reviewer's approval")
     .requiredOption('--spec <name>', 'spec whose model to train, e.g. flights')
-    .option('--from <day>', 'first day of the training window (default: the spec\'s)')
-    .option('--to <day>', 'last day of the training window (default: the spec\'s)')
-    .option('--as <person>', 'who starts the run (recorded; may not approve it)', process.env.USER || os.userInfo().username)
+    .option('--from <day>', "first day of the training window (default: the spec's)")
+    .option('--to <day>', "last day of the training window (default: the spec's)")
+    .option(
+      '--as <person>',
+      'who starts the run (recorded; may not approve it)',
+      process.env.USER || os.userInfo().username,
+    )
     .option('--approval-timeout <duration>', 'how long to wait for a reviewer, e.g. 72h, 30m', '72h')
     .option('--reason <text>', 'why this run (kept in the model lineage)')
     .option('--run-id <id>', 'the last part of the workflow id training/<model>/<id> (default: yyyymmdd-hhmm, UTC)')
     .option('--wait', 'wait for the run to finish (it finishes after a decision)');
   train.action(
-    action(train, async (ctx, opts: { spec: string; from?: string; to?: string; as: string; approvalTimeout: string; reason?: string; runId?: string; wait?: boolean }) => {
-      await withClient(ctx, async (client) => {
-        const handle = await startTraining(client, ctx.config, { spec: opts.spec, from: opts.from, to: opts.to, initiatedBy: opts.as, approvalTimeout: opts.approvalTimeout, reason: opts.reason, runId: opts.runId }).catch((e) => {
-          if (e instanceof WorkflowExecutionAlreadyStartedError) throw new Error(`${e.workflowId} is already running (one run per model and minute): pass --run-id to start another`);
-          throw usage(e);
+    action(
+      train,
+      async (
+        ctx,
+        opts: {
+          spec: string;
+          from?: string;
+          to?: string;
+          as: string;
+          approvalTimeout: string;
+          reason?: string;
+          runId?: string;
+          wait?: boolean;
+        },
+      ) => {
+        await withClient(ctx, async (client) => {
+          const handle = await startTraining(client, ctx.config, {
+            spec: opts.spec,
+            from: opts.from,
+            to: opts.to,
+            initiatedBy: opts.as,
+            approvalTimeout: opts.approvalTimeout,
+            reason: opts.reason,
+            runId: opts.runId,
+          }).catch((e) => {
+            if (e instanceof WorkflowExecutionAlreadyStartedError)
+              throw new Error(
+                `${e.workflowId} is already running (one run per model and minute): pass --run-id to start another`,
+              );
+            throw usage(e);
+          });
+          await reportRun(
+            ctx,
+            handle.workflowId,
+            handle.firstExecutionRunId,
+            Boolean(opts.wait),
+            () => handle.result(),
+            (r) =>
+              `${r.modelName} v${r.version} in production, approved by ${r.approvedBy}${r.previousVersion ? `; v${r.previousVersion} archived` : ''}`,
+          );
         });
-        await reportRun(ctx, handle.workflowId, handle.firstExecutionRunId, Boolean(opts.wait), () => handle.result(), (r) => `${r.modelName} v${r.version} in production, approved by ${r.approvedBy}${r.previousVersion ? `; v${r.previousVersion} archived` : ''}`);
-      });
-    }),
+      },
+    ),
   );
 
-  const pending = program.command('pending').description('training runs waiting for a reviewer (a visibility query)').option('--model <name>', 'only this model');
+  const pending = program
+    .command('pending')
+    .description('training runs waiting for a reviewer (a visibility query)')
+    .option('--model <name>', 'only this model');
   pending.action(
     action(pending, async (ctx, opts: { model?: string }) => {
       await withClient(ctx, async (client) => {
@@ -54,20 +100,43 @@ export function registerTraining(program: Command): void {
         const data = runs.map((r, i) => {
           const outcome = views[i]!;
           const uiUrl = workflowUiUrl(ctx.config.TEMPORAL_UI_URL, ctx.config.TEMPORAL_NAMESPACE, r.workflowId, r.runId);
-          if (outcome.status === 'rejected') return { workflowId: r.workflowId, model: r.modelName, uiUrl, queryError: String((outcome.reason as Error)?.message ?? outcome.reason) };
+          if (outcome.status === 'rejected')
+            return {
+              workflowId: r.workflowId,
+              model: r.modelName,
+              uiUrl,
+              queryError: String((outcome.reason as Error)?.message ?? outcome.reason),
+            };
           const view = outcome.value;
-          return { workflowId: r.workflowId, model: view.modelName, version: view.version, initiatedBy: view.initiatedBy, deadline: view.deadline, uiUrl };
+          return {
+            workflowId: r.workflowId,
+            model: view.modelName,
+            version: view.version,
+            initiatedBy: view.initiatedBy,
+            deadline: view.deadline,
+            uiUrl,
+          };
         });
         const text =
           data.length === 0
             ? 'no training run is waiting for approval'
-            : table(['workflow', 'model', 'version', 'started by', 'deadline'], data.map((d) => ('queryError' in d ? [d.workflowId, d.model ?? '', '?', '?', `query failed: ${d.queryError}`] : [d.workflowId, d.model, `v${d.version}`, d.initiatedBy, d.deadline ?? ''])));
+            : table(
+                ['workflow', 'model', 'version', 'started by', 'deadline'],
+                data.map((d) =>
+                  'queryError' in d
+                    ? [d.workflowId, d.model ?? '', '?', '?', `query failed: ${d.queryError}`]
+                    : [d.workflowId, d.model, `v${d.version}`, d.initiatedBy, d.deadline ?? ''],
+                ),
+              );
         ctx.print(text, data);
       });
     }),
   );
 
-  const review = program.command('review').description('the evaluation and comparison of a run waiting for approval').argument('<workflowId>');
+  const review = program
+    .command('review')
+    .description('the evaluation and comparison of a run waiting for approval')
+    .argument('<workflowId>');
   review.action(
     action(review, async (ctx, workflowId: string) => {
       await withClient(ctx, async (client) => {
@@ -86,7 +155,11 @@ export function registerTraining(program: Command): void {
   approve.action(
     action(approve, async (ctx, workflowId: string, opts: { reviewer: string; comment?: string }) => {
       await withClient(ctx, async (client) => {
-        const decision = await decide(client, workflowId, { decision: 'approve', reviewer: opts.reviewer, comment: opts.comment }).catch((e) => {
+        const decision = await decide(client, workflowId, {
+          decision: 'approve',
+          reviewer: opts.reviewer,
+          comment: opts.comment,
+        }).catch((e) => {
           throw refused(workflowId, usage(e));
         });
         ctx.print(`${workflowId}: approved by ${decision.reviewer}; promotion follows`, decision);
@@ -103,7 +176,11 @@ export function registerTraining(program: Command): void {
   reject.action(
     action(reject, async (ctx, workflowId: string, opts: { reviewer: string; reason: string }) => {
       await withClient(ctx, async (client) => {
-        const decision = await decide(client, workflowId, { decision: 'reject', reviewer: opts.reviewer, reason: opts.reason }).catch((e) => {
+        const decision = await decide(client, workflowId, {
+          decision: 'reject',
+          reviewer: opts.reviewer,
+          reason: opts.reason,
+        }).catch((e) => {
           throw refused(workflowId, usage(e));
         });
         ctx.print(`${workflowId}: rejected by ${decision.reviewer}: ${decision.reason}`, decision);
