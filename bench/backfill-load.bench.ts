@@ -288,7 +288,7 @@ function partitionTable(loaded: Sample[], serial: Sample[]) {
 export const benchmark: Benchmark = {
   name: 'backfill-load',
   description:
-    `Issue #7 "Load": \`featureBackfill\` of wet_day v1 (src/specs/weather-features.ts, 2 stations, one row each per day) over ${count(LOADED)} days ` +
+    `Issue #7 "Load": \`featureBackfill\` of wet_day v1 (src/project/template/specs/weather-features.ts, 2 stations, one row each per day) over ${count(LOADED)} days ` +
     `(${LOADED.from}..${LOADED.to}), ${LOADED.concurrency} \`featurePipeline\` children at a time, on an embedded dev server; ` +
     `the worker and client in one fresh Node process with the default worker settings (${ACTIVITY_SLOTS} activity slots). ` +
     `Flights has only 174 computable days, so the weather spec. Every repetition ingests weather.csv into a fresh data directory first (not timed). ` +

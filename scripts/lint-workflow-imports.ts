@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
-import ts from 'typescript';
+import { importSpecifiers } from '../src/project/import-specifiers';
 
 /** What workflow code may import at run time: the SDK's sandboxed API and zod's small build. */
 export const WORKFLOW_PACKAGES = ['@temporalio/workflow', '@temporalio/common', 'zod/mini'];
@@ -23,47 +23,6 @@ export interface ImportProblem {
   file: string;
   specifier: string;
   why: string;
-}
-
-interface ImportRef {
-  specifier: string;
-  typeOnly: boolean;
-}
-
-function importsOf(file: string): ImportRef[] {
-  const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, false);
-  const refs: ImportRef[] = [];
-  for (const statement of source.statements) {
-    if (ts.isImportDeclaration(statement) && ts.isStringLiteral(statement.moduleSpecifier)) {
-      const clause = statement.importClause;
-      const allTypes =
-        !!clause?.isTypeOnly ||
-        (!!clause &&
-          !clause.name &&
-          !!clause.namedBindings &&
-          ts.isNamedImports(clause.namedBindings) &&
-          clause.namedBindings.elements.length > 0 &&
-          clause.namedBindings.elements.every((e) => e.isTypeOnly));
-      refs.push({ specifier: statement.moduleSpecifier.text, typeOnly: allTypes });
-    } else if (
-      ts.isExportDeclaration(statement) &&
-      statement.moduleSpecifier &&
-      ts.isStringLiteral(statement.moduleSpecifier)
-    ) {
-      refs.push({ specifier: statement.moduleSpecifier.text, typeOnly: statement.isTypeOnly });
-    }
-  }
-  // require() and import() calls anywhere in the file.
-  const visit = (node: ts.Node): void => {
-    if (ts.isCallExpression(node) && node.arguments.length === 1 && ts.isStringLiteral(node.arguments[0]!)) {
-      const callee = node.expression;
-      if (callee.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(callee) && callee.text === 'require'))
-        refs.push({ specifier: (node.arguments[0] as ts.StringLiteral).text, typeOnly: false });
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(source);
-  return refs;
 }
 
 function resolveRelative(from: string, specifier: string): string | undefined {
@@ -91,7 +50,7 @@ export function lintWorkflowImports(entry: string, root: string): LintResult {
     if (seen.has(file)) continue;
     seen.add(file);
     const shown = path.relative(root, file);
-    for (const { specifier, typeOnly } of importsOf(file)) {
+    for (const { specifier, typeOnly } of importSpecifiers(file)) {
       if (typeOnly) continue;
       if (specifier.startsWith('.')) {
         const target = resolveRelative(file, specifier);

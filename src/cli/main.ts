@@ -11,6 +11,10 @@ import { registerTraining } from './commands/training';
 import { registerServer } from './commands/server';
 import { registerStatus } from './commands/status';
 import { registerWorker } from './commands/worker';
+import { registerInit } from './commands/init';
+import { registerSpecs } from './commands/specs';
+import { registerProjectOption } from './project-option';
+import { ProjectConfigError } from '../project/project-dir';
 
 /** mlpipe: the client scripts engineers, reviewers and operators use. */
 const program = new Command('mlpipe')
@@ -22,6 +26,9 @@ const program = new Command('mlpipe')
     process.exit(error.exitCode === 0 ? 0 : 2);
   });
 
+registerProjectOption(program);
+registerInit(program);
+registerSpecs(program);
 registerServer(program);
 registerWorker(program);
 registerServe(program);
@@ -37,5 +44,6 @@ registerDemo(program);
 
 program.parseAsync(process.argv).catch((error: Error) => {
   console.error(`mlpipe: ${error.message}`);
-  process.exitCode = 1;
+  // A project that does not validate is bad configuration, like a bad argument: exit 2.
+  process.exitCode = error instanceof ProjectConfigError ? 2 : 1;
 });

@@ -40,7 +40,7 @@ export async function resolveSourceUri(uri: string, dataDir: string): Promise<So
   return { uri, format, files };
 }
 
-function resolvePackagePath(uri: string): string {
+export function resolvePackagePath(uri: string): string {
   const rest = uri.slice('package:'.length);
   const parts = rest.split('/');
   const nameLength = rest.startsWith('@') ? 2 : 1;

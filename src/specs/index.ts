@@ -16,6 +16,15 @@ export function registerSpec(input: SpecInput): Spec {
   return spec;
 }
 
+/**
+ * Makes `specs` the only specs of this process: a user project's replace the bundled examples. The
+ * specs must have been validated (src/project/load-project.ts does, naming file and field).
+ */
+export function useSpecs(specs: SpecInput[]): void {
+  for (const name of Object.keys(registry)) delete registry[name];
+  for (const spec of specs) registry[spec.name] = spec;
+}
+
 export function specNames(): string[] {
   return Object.keys(registry).sort();
 }

@@ -1,12 +1,11 @@
-import type { z } from 'zod';
-import type { ModelSpecSchema } from './model-schema';
+import type { ModelSpecInput } from 'temporal-ml-pipelines';
 
 /**
  * "Is this day wet at this station?": L2 logistic regression on the wet_day features, judged overall
  * and per station. A request carries the day's temperatures and wind, never its precipitation or
  * weather category (either gives the label away).
  */
-export const wetDayModel: z.input<typeof ModelSpecSchema> = {
+export const wetDayModel: ModelSpecInput = {
   name: 'wet-day',
   description: 'Probability that a day has any precipitation at a weather station (Seattle or New York)',
   label: { name: 'wet', sql: 'precipitation > 0', description: 'any precipitation recorded on the day' },

@@ -1,7 +1,4 @@
-import type { z } from 'zod';
-import type { FeatureSetSchema } from './feature-schema';
-
-type FeatureInput = z.input<typeof FeatureSetSchema>['features'][number];
+import type { FeatureInput, FeatureSetInput } from 'temporal-ml-pipelines';
 
 /**
  * A station's weather over the previous 7 days. Every partition holds one row per station (two rows),
@@ -40,7 +37,7 @@ function reading(name: string, description: string, range: [number, number]): Fe
  * Features for "is this day wet at this station": the station's recent weather (entity features,
  * point-in-time: only days before the row's day), the day's own temperatures and wind, and the season.
  */
-export const weatherFeatures: z.input<typeof FeatureSetSchema> = {
+export const weatherFeatures: FeatureSetInput = {
   name: 'wet_day',
   version: '1',
   description:
