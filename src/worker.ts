@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { heartbeatKeepaliveInterceptor } from '../activities/heartbeat';
@@ -30,6 +31,28 @@ function activityPollers(slots: number): WorkerOptions['activityTaskPollerBehavi
   return { type: 'simple-maximum', maximum: Math.max(1, Math.floor(slots / 2)) };
 }
 
+type WebpackConfigHook = NonNullable<NonNullable<WorkerOptions['bundlerOptions']>['webpackConfigHook']>;
+type WebpackConfig = Parameters<WebpackConfigHook>[0];
+
+const PACKAGE_ROOT = path.resolve(__dirname, '..');
+
+/**
+ * Installed from npm, this package's workflows/ and src/api sit under a node_modules folder, and the
+ * SDK's bundler compiles no TypeScript there (its .ts rule excludes /node_modules/). Compile ours,
+ * and still nobody else's.
+ */
+const compileOwnTypeScript: WebpackConfigHook = (config: WebpackConfig) => {
+  const isOurs = (file: string) => {
+    const rel = path.relative(PACKAGE_ROOT, file);
+    return !rel.startsWith('..') && !rel.split(path.sep).includes('node_modules');
+  };
+  for (const rule of config.module?.rules ?? []) {
+    if (rule && typeof rule === 'object' && String(rule.test) === String(/\.ts$/))
+      rule.exclude = (file: string) => file.split(path.sep).includes('node_modules') && !isOurs(file);
+  }
+  return config;
+};
+
 export interface StartedWorker {
   worker: Worker;
   /** Runs until shutdown (SIGINT/SIGTERM or worker.shutdown()), then releases the stores. */
@@ -58,7 +81,10 @@ export async function createWorker(
   const taskQueue = overrides.taskQueue ?? config.TEMPORAL_TASK_QUEUE;
   const workflowSource = overrides.workflowBundle
     ? { workflowBundle: overrides.workflowBundle }
-    : { workflowsPath: overrides.workflowsPath ?? require.resolve('../workflows') };
+    : {
+        workflowsPath: overrides.workflowsPath ?? require.resolve('../workflows'),
+        bundlerOptions: { webpackConfigHook: compileOwnTypeScript },
+      };
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

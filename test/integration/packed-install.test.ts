@@ -1,0 +1,161 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT, testConfig, uniqueTaskQueue, waitFor } from '../helpers/temporal';
+
+const run = promisify(execFile);
+
+/**
+ * The package as a team gets it: `npm pack`, the tarball installed in an empty folder outside the
+ * repository (only Node and the npm registry), `mlpipe init`, then from the new project's folder:
+ * ingest its sample, build features, train, be refused by the initiator and approved by a listed
+ * reviewer, and serve a prediction from the promoted model, all on the suite's real Temporal server.
+ */
+const config = testConfig();
+const root = path.join(config.dataDir, 'outside-the-repo');
+const installDir = path.join(root, 'install');
+const project = path.join(installDir, 'my-project');
+const mlpipeBin = path.join(installDir, 'node_modules', '.bin', 'mlpipe');
+const taskQueue = uniqueTaskQueue('packed');
+// MLPIPE_DATA_DIR empty: the project's own data folder. The namespace and address are the suite's.
+const env = {
+  ...process.env,
+  MLPIPE_DATA_DIR: '',
+  MLPIPE_DATABASE_URL: '',
+  MLPIPE_PROJECT: '',
+  TEMPORAL_TASK_QUEUE: taskQueue,
+  LOG_LEVEL: 'warn',
+};
+const MINUTE = 60_000;
+
+async function mlpipe(args: string[], timeout = 5 * MINUTE): Promise<string> {
+  const { stdout } = await run(mlpipeBin, ['--json', ...args], { cwd: project, env, timeout, maxBuffer: 64 << 20 });
+  return stdout;
+}
+
+/** A long-running mlpipe command (worker, serve) in the project folder, and the first stdout line matching `ready`. */
+function start(
+  args: string[],
+  ready: RegExp,
+  extraEnv: Record<string, string> = {},
+): { child: ChildProcess; ready: Promise<string> } {
+  const child = spawn(mlpipeBin, args, {
+    cwd: project,
+    env: { ...env, ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const readyLine = new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => ready.test(l));
+      if (line) resolve(line);
+    });
+    child.on('exit', (code) => reject(new Error(`mlpipe ${args.join(' ')} exited ${code}: ${err.slice(-2000)}`)));
+  });
+  return { child, ready: readyLine };
+}
+
+describe('the npm package installed outside the repository', { timeout: 20 * MINUTE }, () => {
+  const children: ChildProcess[] = [];
+
+  before(async () => {
+    fs.mkdirSync(installDir, { recursive: true });
+    const packed = await run('npm', ['pack', '--json', '--pack-destination', root], {
+      cwd: REPO_ROOT,
+      timeout: 5 * MINUTE,
+    });
+    const tarball = path.join(root, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
+    fs.writeFileSync(path.join(installDir, 'package.json'), JSON.stringify({ name: 'a-team', private: true }));
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], {
+      cwd: installDir,
+      timeout: 12 * MINUTE,
+      maxBuffer: 64 << 20,
+    });
+    await run(mlpipeBin, ['init', project], { cwd: installDir, env, timeout: MINUTE });
+    // At info level the worker logs "worker ready" once it polls.
+    const worker = start(['worker'], /"msg":"worker ready"/, { LOG_LEVEL: 'info' });
+    children.push(worker.child);
+    await worker.ready;
+  });
+
+  after(async () => {
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.on('exit', r)) : undefined)));
+  });
+
+  test('the package ships no tests, benchmarks or repository files, and mlpipe init used the installed API', () => {
+    const installed = path.join(installDir, 'node_modules', 'temporal-ml-pipelines');
+    for (const absent of ['test', 'bench', '.ci', 'docker-compose.yml'])
+      assert.ok(!fs.existsSync(path.join(installed, absent)), absent);
+    assert.ok(
+      !fs.existsSync(path.join(project, 'node_modules')),
+      'no link: the package resolves from the install folder',
+    );
+  });
+
+  test('from the project folder: ingest, features, training with four eyes, and a served prediction', async () => {
+    const ingested = JSON.parse(
+      await mlpipe(['ingest', '--spec', 'weather', '--batch', 'sample', '--as-of', '2016-01-01T00:00:00Z']),
+    ) as {
+      rowsRead: number;
+      rowsAccepted: number;
+      rowsRejected: number;
+    };
+    assert.equal(ingested.rowsAccepted + ingested.rowsRejected, ingested.rowsRead);
+    assert.ok(ingested.rowsAccepted > 2900, `${ingested.rowsAccepted} rows accepted`);
+
+    // The spec's default training window (2012-01-08..2013-12-31).
+    const built = JSON.parse(
+      await mlpipe([
+        'features',
+        'backfill',
+        '--spec',
+        'weather',
+        '--from',
+        '2012-01-08',
+        '--to',
+        '2013-12-31',
+        '--days-per-run',
+        '31',
+      ]),
+    ) as { total: number; computed: number };
+    assert.equal(built.computed, built.total);
+
+    await mlpipe(['train', '--spec', 'weather', '--as', 'you', '--run-id', 'packed']);
+    const workflowId = 'training/wet-day/packed';
+    const stage = async () =>
+      (JSON.parse(await mlpipe(['status', workflowId])) as { progress?: { stage: string } }).progress?.stage;
+    await waitFor(
+      `${workflowId} awaiting approval`,
+      async () => (await stage()) === 'AwaitingApproval',
+      5 * MINUTE,
+      1000,
+    );
+
+    await assert.rejects(mlpipe(['approve', workflowId, '--reviewer', 'you', '--comment', 'mine']), /not a reviewer/);
+    await mlpipe(['approve', workflowId, '--reviewer', 'dana', '--comment', 'AUC above the baseline']);
+    await waitFor(`${workflowId} completed`, async () => (await stage()) === 'Completed', 5 * MINUTE, 1000);
+
+    const server = start(['--json', 'serve', '--port', '0'], /"url"/);
+    children.push(server.child);
+    const url = (await server.ready).match(/"url": "([^"]+)"/)![1]!;
+    const response = await fetch(`${url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'wet-day',
+        rows: [{ date: '2013-12-30', location: 'Seattle', temp_max: 8.3, temp_min: 2.8, wind: 3.1 }],
+      }),
+    });
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { stage: string; predictions: { score: number }[] };
+    assert.equal(body.stage, 'production');
+    assert.ok(body.predictions[0]!.score > 0 && body.predictions[0]!.score < 1, `score ${body.predictions[0]!.score}`);
+  });
+});
