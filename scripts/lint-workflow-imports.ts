@@ -11,10 +11,9 @@
  * Type-only imports are erased from the bundle and are allowed. The bundler refuses built-ins only
  * when the bundle is built (at worker start); this says so at lint time, naming the file and import.
  */
-import fs from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
-import { importSpecifiers } from '../src/project/import-specifiers';
+import { walkImports } from '../src/project/import-specifiers';
 
 /** What workflow code may import at run time: the SDK's sandboxed API and zod's small build. */
 export const WORKFLOW_PACKAGES = ['@temporalio/workflow', '@temporalio/common', 'zod/mini'];
@@ -23,13 +22,6 @@ export interface ImportProblem {
   file: string;
   specifier: string;
   why: string;
-}
-
-function resolveRelative(from: string, specifier: string): string | undefined {
-  const base = path.resolve(path.dirname(from), specifier);
-  return [`${base}.ts`, path.join(base, 'index.ts'), base].find(
-    (candidate) => fs.existsSync(candidate) && fs.statSync(candidate).isFile(),
-  );
 }
 
 const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
@@ -43,41 +35,26 @@ export interface LintResult {
 /** The files reachable from `entry` (an absolute path) and every problem in them; paths relative to `root`. */
 export function lintWorkflowImports(entry: string, root: string): LintResult {
   const problems: ImportProblem[] = [];
-  const seen = new Set<string>();
-  const queue = [entry];
-  while (queue.length) {
-    const file = queue.shift()!;
-    if (seen.has(file)) continue;
-    seen.add(file);
-    const shown = path.relative(root, file);
-    for (const { specifier, typeOnly } of importSpecifiers(file)) {
-      if (typeOnly) continue;
-      if (specifier.startsWith('.')) {
-        const target = resolveRelative(file, specifier);
-        if (!target) problems.push({ file: shown, specifier, why: 'does not resolve to a file' });
-        else if (path.relative(root, target).split(path.sep)[0] === 'activities')
-          problems.push({
-            file: shown,
-            specifier,
-            why: 'a value import of activities/: workflows reach activities through proxyActivities, with `import type`',
-          });
-        else queue.push(target);
-      } else if (BUILTINS.has(specifier) || BUILTINS.has(specifier.split('/')[0]!)) {
-        problems.push({
-          file: shown,
-          specifier,
-          why: 'a Node built-in: the workflow sandbox has none (clocks, randomness and I/O belong in activities)',
-        });
-      } else if (!WORKFLOW_PACKAGES.includes(specifier)) {
-        problems.push({
-          file: shown,
-          specifier,
-          why: `a package outside the workflow allow-list (${WORKFLOW_PACKAGES.join(', ')}): move the work into an activity, or use \`import type\``,
-        });
-      }
+  const files = walkImports(entry, (file, { specifier, typeOnly }, target) => {
+    if (typeOnly) return false;
+    const problem = (why: string) => problems.push({ file: path.relative(root, file), specifier, why });
+    if (specifier.startsWith('.')) {
+      if (!target) problem('does not resolve to a file');
+      else if (path.relative(root, target).split(path.sep)[0] === 'activities')
+        problem(
+          'a value import of activities/: workflows reach activities through proxyActivities, with `import type`',
+        );
+      else return true;
+    } else if (BUILTINS.has(specifier) || BUILTINS.has(specifier.split('/')[0]!)) {
+      problem('a Node built-in: the workflow sandbox has none (clocks, randomness and I/O belong in activities)');
+    } else if (!WORKFLOW_PACKAGES.includes(specifier)) {
+      problem(
+        `a package outside the workflow allow-list (${WORKFLOW_PACKAGES.join(', ')}): move the work into an activity, or use \`import type\``,
+      );
     }
-  }
-  return { files: [...seen].map((f) => path.relative(root, f)), problems };
+    return false;
+  });
+  return { files: files.map((f) => path.relative(root, f)), problems };
 }
 
 if (require.main === module) {

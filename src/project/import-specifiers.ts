@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import ts from 'typescript';
 
 export interface ImportRef {
@@ -38,4 +39,34 @@ function typeOnlyClause(clause: ts.ImportClause | undefined): boolean {
     named.elements.length > 0 &&
     named.elements.every((e) => e.isTypeOnly)
   );
+}
+
+/** The file a relative specifier names (`./x` as x.ts, x/index.ts or x itself), if it exists. */
+export function resolveRelativeImport(from: string, specifier: string): string | undefined {
+  const base = path.resolve(path.dirname(from), specifier);
+  return [`${base}.ts`, path.join(base, 'index.ts'), base].find(
+    (candidate) => fs.existsSync(candidate) && fs.statSync(candidate).isFile(),
+  );
+}
+
+/**
+ * Visits every import of `entry` and of the files it leads to: `onImport` gets each import with its
+ * resolved file (relative specifiers only) and says whether to follow it. Each file is read once.
+ */
+export function walkImports(
+  entry: string,
+  onImport: (file: string, ref: ImportRef, target: string | undefined) => boolean,
+): string[] {
+  const seen = new Set<string>();
+  const queue = [entry];
+  while (queue.length) {
+    const file = queue.shift()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const ref of importSpecifiers(file)) {
+      const target = ref.specifier.startsWith('.') ? resolveRelativeImport(file, ref.specifier) : undefined;
+      if (onImport(file, ref, target) && target) queue.push(target);
+    }
+  }
+  return [...seen];
 }

@@ -1,6 +1,5 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { importSpecifiers } from './import-specifiers';
+import { walkImports } from './import-specifiers';
 
 export const PACKAGE_NAME = 'temporal-ml-pipelines';
 
@@ -12,24 +11,12 @@ export const PACKAGE_NAME = 'temporal-ml-pipelines';
  */
 export function internalImports(configFile: string, packageRoot: string): { file: string; specifier: string }[] {
   const projectDir = path.dirname(configFile);
+  const inside = (dir: string, file: string) => !path.relative(dir, file).startsWith('..');
   const problems: { file: string; specifier: string }[] = [];
-  const seen = new Set<string>();
-  const queue = [configFile];
-  while (queue.length) {
-    const file = queue.shift()!;
-    if (seen.has(file)) continue;
-    seen.add(file);
-    for (const { specifier } of importSpecifiers(file)) {
-      if (specifier.startsWith(`${PACKAGE_NAME}/`)) problems.push({ file, specifier });
-      if (!specifier.startsWith('.')) continue;
-      const base = path.resolve(path.dirname(file), specifier);
-      const target = [`${base}.ts`, path.join(base, 'index.ts'), base].find(
-        (f) => fs.existsSync(f) && fs.statSync(f).isFile(),
-      );
-      const inside = (dir: string) => !!target && !path.relative(dir, target).startsWith('..');
-      if (inside(packageRoot) && !inside(projectDir)) problems.push({ file, specifier });
-      else if (target && inside(projectDir) && target.endsWith('.ts')) queue.push(target);
-    }
-  }
+  walkImports(configFile, (file, { specifier }, target) => {
+    const leavesForPackage = !!target && inside(packageRoot, target) && !inside(projectDir, target);
+    if (specifier.startsWith(`${PACKAGE_NAME}/`) || leavesForPackage) problems.push({ file, specifier });
+    return !!target && inside(projectDir, target) && target.endsWith('.ts');
+  });
   return problems;
 }
