@@ -3,7 +3,7 @@
 # it first on PATH; CI runs the suite on it. The wheel carries node, npm and the headers native addons
 # compile against (better-sqlite3 has no reachable prebuilt binary here).
 #
-#   eval "$(scripts/install-node.sh)"   # exports PATH and npm_config_nodedir
+#   eval "$(scripts/install-node.sh)"   # exports PATH, npm_config_nodedir and maybe npm_config_cafile
 #
 # Pinned at 24.14.1: from 24.16 on, node::ObjectWrap registers environment cleanup hooks, and
 # better-sqlite3 12 (whose statements are ObjectWraps) aborts the process when the garbage collector
@@ -13,7 +13,10 @@
 #
 # The wheel's own bin/npm is a copy of a symlink that no longer resolves, so bin/ here holds links of
 # our own. npm_config_nodedir points node-gyp at the wheel's headers: a machine-wide npmrc may name
-# another Node's (nodedir=/usr), and an addon built against those does not load.
+# another Node's (nodedir=/usr), and an addon built against those does not load. The wheel's npm reads
+# its own global npmrc, not the machine's: where the machine's npm trusts an extra certificate
+# authority (a registry behind a TLS-inspecting proxy), npm_config_cafile hands that file on, or every
+# fetch fails with SELF_SIGNED_CERT_IN_CHAIN.
 # Environment: MLPIPE_CACHE_DIR, the cache root (default <repo>/.cache).
 set -euo pipefail
 
@@ -37,5 +40,7 @@ if [[ ! -x "${dir}/bin/node" ]]; then
   rm -rf "$dir"
   mv "$tmp" "$dir"
 fi
+machine_cafile="$(command -v npm >/dev/null && npm config get cafile 2>/dev/null || true)"
 echo "install-node: using Node $("${dir}/bin/node" --version) from ${dir}" >&2
 printf 'export PATH=%q:"$PATH"\nexport npm_config_nodedir=%q\n' "${dir}/bin" "$wheel"
+if [[ -r "$machine_cafile" ]]; then printf 'export npm_config_cafile=%q\n' "$machine_cafile"; fi
