@@ -10,6 +10,7 @@ import { LineageRepository } from './lineage';
 import { migrations, type StoreDialect } from './migrations';
 import { PredictionLogRepository } from './prediction-log';
 import { RunStatsRepository } from './run-stats';
+import { SpecVersionsRepository } from './spec-versions';
 import { cacheStatements } from './sqlite-statement-cache';
 import type { Tables } from './tables';
 
@@ -21,6 +22,7 @@ export interface MetadataStore {
   features: FeatureMetadataRepository;
   models: ModelRegistryRepository;
   predictions: PredictionLogRepository;
+  specs: SpecVersionsRepository;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function openMetadataStore(url: string): Promise<MetadataStore> {
     features: new FeatureMetadataRepository(db),
     models: new ModelRegistryRepository(db),
     predictions: new PredictionLogRepository(db),
+    specs: new SpecVersionsRepository(db),
     close: () => db.destroy(),
   };
 }

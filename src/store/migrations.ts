@@ -195,5 +195,19 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0002_spec_versions': {
+      // The definition each spec version was first used with: an edited spec must bump its version.
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('spec_versions')
+          .addColumn('spec', 'text', (col) => col.notNull())
+          .addColumn('version', 'text', (col) => col.notNull())
+          .addColumn('definition_hash', 'text', (col) => col.notNull())
+          .addColumn('defined_in', 'text')
+          .addColumn('created_at', 'text', (col) => col.notNull())
+          .addPrimaryKeyConstraint('spec_versions_pk', ['spec', 'version'])
+          .execute();
+      },
+    },
   };
 }

@@ -112,6 +112,15 @@ export interface FeatureSetVersionsTable {
   created_at: string;
 }
 
+export interface SpecVersionsTable {
+  spec: string;
+  version: string;
+  definition_hash: string;
+  /** The spec's file when it was first used (for the error message). */
+  defined_in: string | null;
+  created_at: string;
+}
+
 export const MODEL_STAGES = ['candidate', 'staging', 'production', 'archived', 'rejected'] as const;
 export type ModelStage = (typeof MODEL_STAGES)[number];
 
@@ -170,6 +179,7 @@ export interface Tables {
   online_features: OnlineFeaturesTable;
   feature_partitions: FeaturePartitionsTable;
   feature_set_versions: FeatureSetVersionsTable;
+  spec_versions: SpecVersionsTable;
   model_versions: ModelVersionsTable;
   model_decisions: ModelDecisionsTable;
   prediction_log: PredictionLogTable;

@@ -12,7 +12,10 @@ import { ArtifactStore } from '../../src/data/artifact-store';
 import { openDuckDb, sqlString, withConnection } from '../../src/data/duckdb';
 import { openOnlineStore } from '../../src/features/online-store-factory';
 import type { OnlineStore } from '../../src/features/online-store';
+import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
+import { loadProject } from '../../src/project/load-project';
+import { checkSpecVersions } from '../../src/project/spec-versions-check';
 import type { GateReport } from '../../src/quality/gate-report';
 import { buildServingApp } from '../../src/serving/app';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
@@ -99,6 +102,16 @@ async function buildSource(build: SourceBuild): Promise<string> {
     fs.writeFileSync(file, bytes.subarray(0, Math.floor(bytes.length / 2)));
   }
   return path.join('sources', build.name);
+}
+
+/** Pins a project's spec versions in the metadata store the CLI of `env` uses, as a first run would. */
+async function pinSpecVersions(projectDir: string): Promise<void> {
+  const cliStore = await openMetadataStore(loadConfig({ ...process.env, ...env }).databaseUrl);
+  try {
+    await checkSpecVersions(await loadProject(projectDir), cliStore, true);
+  } finally {
+    await cliStore.close();
+  }
 }
 
 async function asOfFor(c: BadInputCase, source: string | undefined): Promise<string> {
@@ -200,6 +213,7 @@ async function runCase(c: BadInputCase, client: Client): Promise<Observed> {
         return failureOf(error);
       }
     case 'cli': {
+      if (feed.pinnedFirst) await pinSpecVersions(feed.pinnedFirst);
       const r = await mlpipe(feed.args, env, CASE_TIMEOUT_MS - 5_000);
       return { kind: 'exit', code: r.code, stderr: r.stderr };
     }

@@ -107,4 +107,36 @@ describe('a user project made by mlpipe init', () => {
     assert.equal(backfill.computed, 7);
     assert.ok(fs.existsSync(path.join(project, 'data', 'metadata.sqlite')), "the project's own metadata store");
   });
+
+  test('after runs used a spec version, an edit to what it means is refused until the version is bumped', async () => {
+    const specFile = path.join(project, 'specs', 'weather.ts');
+    const original = fs.readFileSync(specFile, 'utf8');
+    const listSpecs = () => mlpipe(['--json', '--project', project, 'specs'], env);
+    try {
+      // The ingest above pinned weather 1.0.0; a loosened gate under the same version means something else.
+      fs.writeFileSync(specFile, original.replace('rejectRate: { max: 0.001 }', 'rejectRate: { max: 0.2 }'));
+      const edited = await listSpecs();
+      assert.equal(edited.code, 2);
+      assert.match(
+        edited.stderr,
+        /specs\/weather\.ts: version: spec weather 1\.0\.0 was first used on \d{4}-\d\d-\d\d with another definition/,
+      );
+
+      fs.writeFileSync(specFile, original.replace("description: 'Predict whether", "description: 'Tell whether"));
+      const reworded = await listSpecs();
+      assert.equal(reworded.code, 0, `a description is prose, not meaning: ${reworded.stderr}`);
+
+      fs.writeFileSync(
+        specFile,
+        original
+          .replace('rejectRate: { max: 0.001 }', 'rejectRate: { max: 0.2 }')
+          .replace("version: '1.0.0',\n  description", "version: '1.1.0',\n  description"),
+      );
+      const bumped = await listSpecs();
+      assert.equal(bumped.code, 0, bumped.stderr);
+      assert.equal((JSON.parse(bumped.stdout) as { specs: { version: string }[] }).specs[0]?.version, '1.1.0');
+    } finally {
+      fs.writeFileSync(specFile, original);
+    }
+  });
 });
