@@ -150,12 +150,21 @@ describe('the npm package installed outside the repository', { timeout: 20 * MIN
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
         model: 'wet-day',
-        rows: [{ date: '2013-12-30', location: 'Seattle', temp_max: 8.3, temp_min: 2.8, wind: 3.1 }],
+        // The day after the last backfilled partition: the online store has Seattle's features as of
+        // then (a request dated before them gets defaults: a value from the future is never served).
+        rows: [{ date: '2014-01-01', location: 'Seattle', temp_max: 8.3, temp_min: 2.8, wind: 3.1 }],
       }),
     });
     assert.equal(response.status, 200);
-    const body = (await response.json()) as { stage: string; predictions: { score: number }[] };
+    const body = (await response.json()) as {
+      stage: string;
+      predictions: { score: number; featureSources: Record<string, string> }[];
+    };
     assert.equal(body.stage, 'production');
-    assert.ok(body.predictions[0]!.score > 0 && body.predictions[0]!.score < 1, `score ${body.predictions[0]!.score}`);
+    const [prediction] = body.predictions;
+    assert.ok(prediction!.score > 0 && prediction!.score < 1, `score ${prediction!.score}`);
+    const entitySources = Object.values(prediction!.featureSources).filter((source) => source !== 'event');
+    assert.ok(entitySources.length > 0, 'the model uses entity features');
+    assert.deepEqual(new Set(entitySources), new Set(['fresh']), JSON.stringify(prediction!.featureSources));
   });
 });
