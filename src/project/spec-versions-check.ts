@@ -34,12 +34,13 @@ export async function checkSpecVersions(project: Project, store: MetadataStore, 
   for (const input of project.specs) {
     const where = specDefinedIn(input) ?? project.configFile;
     const hash = specDefinitionHash(input);
+    // Pin first, then read back: of two processes pinning different definitions, the later is refused.
+    if (pin) await store.specs.pin(input.name, input.version, hash, where);
     const pinned = await store.specs.pinned(input.name, input.version);
     if (pinned && pinned.definitionHash !== hash)
       throw new ProjectConfigError(
         `${where}: version: spec ${input.name} ${input.version} was first used on ${pinned.pinnedAt.slice(0, 10)} with another definition` +
           `${pinned.definedIn ? ` (from ${pinned.definedIn})` : ''}; bump its version to change what it means`,
       );
-    if (!pinned && pin) await store.specs.pin(input.name, input.version, hash, where);
   }
 }

@@ -23,7 +23,7 @@ export class SpecVersionsRepository {
     return row && { definitionHash: row.definition_hash, definedIn: row.defined_in, pinnedAt: row.created_at };
   }
 
-  /** Pins `spec@version` to a definition; the first pin wins when two processes race. */
+  /** Pins `spec@version` to a definition unless it is pinned already (the first pin stays). */
   async pin(spec: string, version: string, definitionHash: string, definedIn: string | undefined): Promise<void> {
     await this.db
       .insertInto('spec_versions')
