@@ -57,6 +57,8 @@ export interface BenchServer {
   cpuSeconds(): number | undefined;
   /** A client of the server, connected on the first call; closed before the server stops. */
   client(): Promise<Client>;
+  /** The server's own Prometheus metrics (bench/server-metrics.ts reads them). */
+  metricsUrl: string;
 }
 
 /**
@@ -71,8 +73,9 @@ export async function withDevServer<T>(ctx: BenchContext, work: (server: BenchSe
     TEMPORAL_UI_URL: `http://127.0.0.1:${await freePort()}`,
     MLPIPE_DATA_DIR: path.join(ctx.tmpDir, 'server'),
   });
+  const metricsPort = await freePort();
   ctx.log(`starting a dev server at ${config.TEMPORAL_ADDRESS}`);
-  const server = await ensureServer(config, { ui: false, log: (line) => serverLog.push(line) });
+  const server = await ensureServer(config, { ui: false, metricsPort, log: (line) => serverLog.push(line) });
   // The server runs detached: if the harness exits early (Ctrl-C), stop it rather than leave it behind.
   const stopOnExit = () => {
     try {
@@ -90,6 +93,7 @@ export async function withDevServer<T>(ctx: BenchContext, work: (server: BenchSe
       config,
       cpuSeconds: () => processCpuSeconds(server.pid),
       client: () => (client ??= connectClient(config)),
+      metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     });
   } catch (error) {
     if (serverLog.length) ctx.log(`dev server log:\n${serverLog.slice(-20).join('\n')}`);

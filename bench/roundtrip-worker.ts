@@ -6,13 +6,15 @@
  * Bundles bench/roundtrip-workflows.ts (not workflows/), starts a Worker on the task's queue with a
  * no-op activity (default worker options) and a client, runs a warm-up, then the task's runs of
  * `noopChain` one after the other, each timed from the client (start -> result), with the CPU time this
- * process and the dev server used during it. The parent reads the histories. The result is printed as
+ * process and the dev server used during it, and what the server counted for it (its metrics page, read
+ * once settled before and after the run). The parent reads the histories. The result is printed as
  * one line `BENCH_RESULT <json>`.
  */
 import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { runAsBenchWorker } from './child';
+import { readSettledServerMetrics, serverDelta, type ServerOperation } from './server-metrics';
 import type { CallKind, noopChain } from './roundtrip-workflows';
 
 export interface RoundtripTask {
@@ -22,6 +24,8 @@ export interface RoundtripTask {
   warmupCalls: number;
   /** The dev server's process, whose CPU time each run reports. */
   serverPid?: number;
+  /** The dev server's Prometheus metrics page. */
+  metricsUrl: string;
   runs: { workflowId: string; calls: number; activityKind: CallKind }[];
 }
 
@@ -37,6 +41,8 @@ export interface RoundtripResult {
     workerCpuMs: number;
     /** CPU time of the dev server during the run; undefined where /proc cannot be read. */
     serverCpuMs?: number;
+    /** What the server counted during the run (its start and result included). */
+    server: ServerOperation[];
   }[];
 }
 
@@ -86,6 +92,7 @@ async function main(task: RoundtripTask): Promise<RoundtripResult> {
     await execute(`${task.taskQueue}-warmup-activity`, task.warmupCalls, 'activity');
     await execute(`${task.taskQueue}-warmup-local`, task.warmupCalls, 'local');
     const runs: RoundtripResult['runs'] = [];
+    let metrics0 = await readSettledServerMetrics(task.metricsUrl);
     for (const run of task.runs) {
       const server0 = processCpuMs(task.serverPid);
       const cpu0 = process.cpuUsage();
@@ -94,9 +101,12 @@ async function main(task: RoundtripTask): Promise<RoundtripResult> {
       const wallMs = performance.now() - started;
       const cpu = process.cpuUsage(cpu0);
       const server1 = processCpuMs(task.serverPid);
+      const metrics1 = await readSettledServerMetrics(task.metricsUrl);
+      const server = serverDelta(metrics0, metrics1);
+      metrics0 = metrics1;
       if (sum !== (run.calls * (run.calls - 1)) / 2) throw new Error(`${run.workflowId}: noopChain returned ${sum}`);
       const serverCpuMs = server0 !== undefined && server1 !== undefined ? server1 - server0 : undefined;
-      runs.push({ ...run, wallMs, workerCpuMs: (cpu.user + cpu.system) / 1000, serverCpuMs });
+      runs.push({ ...run, wallMs, workerCpuMs: (cpu.user + cpu.system) / 1000, serverCpuMs, server });
     }
     return { kind: 'roundtrip', bundleSeconds, runs };
   } finally {

@@ -25,6 +25,7 @@ import {
 } from './report';
 import type { RoundtripResult, RoundtripTask } from './roundtrip-worker';
 import type { CallKind } from './roundtrip-workflows';
+import { serverPathMs, type ServerOperation } from './server-metrics';
 
 const CALLS = 100;
 /** Per repetition, in this order (see CallKind). */
@@ -148,7 +149,35 @@ interface RunSample {
   wallMs: number;
   workerCpuMs: number;
   serverCpuMs?: number;
+  /** What the server counted during the run. */
+  server: ServerOperation[];
   timing: HistoryTiming;
+}
+
+/**
+ * Per call, what the server handled for the regular runs against the local ones, by operation (its
+ * own metrics): where the server's share of a call goes.
+ */
+function serverOperationsTable(regular: RunSample[], local: RunSample[]): DetailTable {
+  const key = (op: ServerOperation) => `${op.kind}|${op.service}|${op.operation}`;
+  const perCall = (runs: RunSample[], k: string) =>
+    median(runs.map((s) => (s.server.find((op) => key(op) === k)?.requests ?? 0) / s.calls));
+  const msEach = (runs: RunSample[], k: string) => {
+    const ops = runs.flatMap((s) => s.server.filter((op) => key(op) === k));
+    return ops.reduce((ms, op) => ms + op.totalMs, 0) / ops.reduce((n, op) => n + op.requests, 0);
+  };
+  const keys = [...new Set([...regular, ...local].flatMap((s) => s.server.map(key)))]
+    .filter((k) => perCall(regular, k) >= 0.05 || perCall(local, k) >= 0.05)
+    .sort((a, b) => a.split('|')[0]!.localeCompare(b.split('|')[0]!) || perCall(regular, b) - perCall(regular, a));
+  return {
+    title: 'What the server handled per call (its own metrics, medians over repetitions)',
+    columns: ['kind', 'service', 'operation', 'activity: per call', 'activity: ms each', 'local activity: per call'],
+    rows: keys.map((k) => {
+      const [kind, service, operation] = k.split('|');
+      return [kind!, service!, operation!, fmt(perCall(regular, k)), fmt(msEach(regular, k)), fmt(perCall(local, k))];
+    }),
+    note: "Service rows: requests a service handled and its handling time each (a frontend request's time includes the history call it makes; a long poll's time is mostly waiting for a task). Persistence rows: store operations and their latency each (SQLite). Operations under 0.05 per call in both kinds are left out. Read from the dev server's Prometheus page (`--metrics-port`), once settled before and after each run.",
+  };
 }
 
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '');
@@ -179,6 +208,7 @@ export const benchmark: Benchmark = {
         taskQueue,
         warmupCalls: WARMUP_CALLS,
         serverPid,
+        metricsUrl: server.metricsUrl,
         runs,
       };
       const result = await runServerWorker<RoundtripResult>(ctx, 'roundtrip-worker.ts', task, WORKER_TIMEOUT_MS);
@@ -199,6 +229,7 @@ export const benchmark: Benchmark = {
           wallMs: run.wallMs,
           workerCpuMs: run.workerCpuMs,
           serverCpuMs: run.serverCpuMs,
+          server: run.server,
           timing,
         });
         ctx.log(
@@ -243,6 +274,19 @@ export const benchmark: Benchmark = {
           note: 'samples: per-run p90s',
         },
       ];
+      const requestsPerCall = (pick: (op: ServerOperation) => boolean) => (s: RunSample) =>
+        s.server.filter(pick).reduce((n, op) => n + op.requests, 0) / s.calls;
+      const pathMsPerCall = (s: RunSample) => serverPathMs(s.server) / s.calls;
+      const serverPerCall = (name: string, value: (s: RunSample) => number, unit: string, note: string): Figure => ({
+        name,
+        value: median(regular.map(value)),
+        unit,
+        samples: regular.map(value),
+        baseline: median(local.map(value)),
+        baselineSamples: local.map(value),
+        note: `${note}; over the run's calls (the run's start and result included); baseline: local-activity runs`,
+      });
+      const floor = regular.map((s, i) => wallPerCall(local[i]!) + pathMsPerCall(s));
       const figures: Figure[] = [
         {
           name: 'wall per call',
@@ -277,6 +321,44 @@ export const benchmark: Benchmark = {
           baseline: median(local.map(cpuShare)),
           baselineSamples: local.map(cpuShare),
           note: '(dev-server CPU + worker process CPU) / wall time, per run: near or above 100% (the two overlap on 2+ CPUs) the calls wait on nothing but CPU; well below, on queues, timers or I/O',
+        },
+        // What the server did for each call, by its own metrics: the regular call's requests and writes
+        // against none per call for a local activity (its workflow records every marker in a few tasks).
+        serverPerCall(
+          'server requests per call (frontend)',
+          requestsPerCall((op) => op.kind === 'service' && op.service === 'frontend'),
+          '',
+          "requests the worker and the client made to the server's frontend, long polls included",
+        ),
+        serverPerCall(
+          'internal server requests per call (history, matching)',
+          requestsPerCall((op) => op.kind === 'service' && op.service !== 'frontend'),
+          '',
+          'requests the frontend, history and matching made to each other (in the dev server: gRPC over loopback)',
+        ),
+        serverPerCall(
+          'workflow-state writes per call',
+          requestsPerCall((op) => op.kind === 'persistence' && /^(Create|Update)WorkflowExecution$/.test(op.operation)),
+          '',
+          "persistence transactions that write a workflow's mutable state and new history events",
+        ),
+        serverPerCall(
+          "server handling time on the call's path",
+          pathMsPerCall,
+          'ms',
+          'per call, from the server metrics: frontend requests answered (long polls excluded), task dispatch to matching (Add*Task) and recording a task started (Record*TaskStarted); the transfer queue pickup is not counted, so this is a lower bound',
+        ),
+        {
+          name: 'floor: a local call plus the server path',
+          value: median(floor),
+          unit: 'ms',
+          samples: floor,
+          baseline: median(local.map(wallPerCall)),
+          baselineSamples: local.map(wallPerCall),
+          ratio: median(floor.map((f, i) => f / wallPerCall(local[i]!))),
+          ratioSamples: floor.map((f, i) => f / wallPerCall(local[i]!)),
+          ratioNote: 'per repetition: (local wall per call + regular server path per call) / local wall per call',
+          note: "what a regular call would cost if the worker spent no more on it than on a whole local activity call, the server's handling of the call's requests added: the lowest ratio the server leaves; the rest of the wall per call is the worker's own handling of the two server messages per call (an activity task, a workflow task) and the transfer queue's pickup",
         },
         ...pooled('activity round trip (scheduled -> completed)', (t) => t.roundTripMs, 'server event times'),
         ...pooled(
@@ -359,6 +441,7 @@ export const benchmark: Benchmark = {
           ]),
           note: `Workflow bundle built in ${fmt(result.bundleSeconds)} s (not measured). Server CPU over the benchmark: ${fmt(server.cpuSeconds() ?? NaN, 1)} s.`,
         },
+        serverOperationsTable(regular, local),
       ];
       return {
         name: 'roundtrip',

@@ -27,6 +27,8 @@ export interface ServerOptions {
   readyTimeoutMs?: number;
   /** More namespaces to create at start, with the search attributes (the test suite gives each test file one). */
   extraNamespaces?: string[];
+  /** Serve the server's own Prometheus metrics on this loopback port (the benchmarks read them). */
+  metricsPort?: number;
   log: (line: string) => void;
 }
 
@@ -127,6 +129,7 @@ async function startCli(
     '--log-level',
     'warn',
     ...DEV_SERVER_TUNING,
+    ...metricsFlags(options),
     ...(options.ui ? ['--ui-port', String(listen.uiPort)] : ['--headless']),
     ...searchAttributeFlags(),
   ];
@@ -164,10 +167,14 @@ async function startWithSdkDownload(
       dbFilename: listen.dbFile,
       namespace: listen.namespace,
       searchAttributes: [],
-      extraArgs: [...DEV_SERVER_TUNING],
+      extraArgs: [...DEV_SERVER_TUNING, ...metricsFlags(options)],
     },
   });
   return { stop: () => env.teardown() };
+}
+
+function metricsFlags(options: ServerOptions): string[] {
+  return options.metricsPort ? ['--metrics-port', String(options.metricsPort)] : [];
 }
 
 async function answers(config: Config, timeoutMs: number): Promise<boolean> {
