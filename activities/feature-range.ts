@@ -88,7 +88,7 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
       const spec = loadSpec(input.spec);
       const set = featureSetOf(spec);
       const definitionHash = await registerFeatureDefinition(deps, set);
-      const { inputUri, files } = await featureInput(deps, spec, input.inputUri);
+      const { inputUri, files } = await featureInput(deps, spec, input.inputUri, input.days);
       const dir = rangeDir(set, input.days);
       await fs.rm(dir, { recursive: true, force: true });
       await fs.mkdir(dir, { recursive: true });

@@ -2,14 +2,15 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { sha256Files, type ArtifactKey } from '../src/data/artifact-store';
-import { definitionHash } from '../src/features/feature-sql';
+import { definitionHash, maxWindowDays } from '../src/features/feature-sql';
 import type { OnlineRow } from '../src/features/online-store';
-import { startOfDayIso } from '../src/features/partition-dates';
+import { addDays, partitionRange, startOfDayIso } from '../src/features/partition-dates';
 import { FeatureDefinitionChangedError } from '../src/store/feature-metadata';
 import type { Spec } from '../src/specs/spec-schema';
 import type { FeatureSet } from '../src/specs/feature-schema';
 import { ErrorTypes } from '../src/api/errors';
 import type { ActivityDeps } from './deps';
+import { batchKeys } from './batch-keys';
 import { callerRun } from './caller';
 
 /**
@@ -30,12 +31,20 @@ export const featureKey = (set: FeatureSet, partition: string): ArtifactKey => (
   partition,
 });
 
-/** The dataset features are computed from: the one asked for, or the contract's latest published batch. */
+/**
+ * The dataset files features are computed from: the dataset asked for; for a daily dataset, the
+ * published day partitions the days' windows need (the days and the longest window before the
+ * first; a day never delivered is simply absent, which the input checks report); else the contract's
+ * latest published snapshot.
+ */
 export async function featureInput(
-  { store, artifacts }: ActivityDeps,
+  deps: ActivityDeps,
   spec: Spec,
   requested: string | undefined,
+  days: readonly string[],
 ): Promise<{ inputUri: string; files: string[] }> {
+  if (!requested && spec.contract.partitioning === 'daily') return dailyInput(deps, spec, days);
+  const { store, artifacts } = deps;
   const inputUri = requested ?? (await store.runStats.latestPublished(spec.contract.name))?.outputUri ?? undefined;
   if (!inputUri)
     throw ApplicationFailure.nonRetryable(
@@ -46,6 +55,24 @@ export async function featureInput(
   if (files.length === 0)
     throw ApplicationFailure.nonRetryable(`input ${inputUri} has no Parquet files`, ErrorTypes.FeatureInputRejected);
   return { inputUri, files };
+}
+
+/** A daily dataset's input: its published partitions from the first day's window to the last day; the URI names the last. */
+async function dailyInput(
+  { artifacts }: ActivityDeps,
+  spec: Spec,
+  days: readonly string[],
+): Promise<{ inputUri: string; files: string[] }> {
+  const first = addDays(days[0]!, -maxWindowDays(featureSetOf(spec)));
+  const files: string[] = [];
+  for (const day of partitionRange(first, days.at(-1)!))
+    files.push(...(await artifacts.parquetFiles(artifacts.finalDir(batchKeys(spec.contract, day).dataset))));
+  if (files.length === 0)
+    throw ApplicationFailure.nonRetryable(
+      `no published ${spec.contract.name} partition from ${first} to ${days.at(-1)}: ingest those days first`,
+      ErrorTypes.FeatureInputRejected,
+    );
+  return { inputUri: artifacts.uri(batchKeys(spec.contract, days.at(-1)!).dataset), files };
 }
 
 /** Registers the definition the version is computed with; a changed one under the same version fails for good. */

@@ -73,11 +73,11 @@ export function createFeatureActivities(deps: ActivityDeps) {
       return store.features.publishedPartitions(set.name, set.version, input.partitions);
     },
 
-    /** Copies the partition's day and its look-back window out of the latest published dataset. */
+    /** Copies the partition's day and its look-back window out of the published dataset (featureInput). */
     async extractFeatureInput(raw: z.input<typeof ExtractInputSchema>): Promise<ExtractedInput> {
       const { spec, fs: set, partition } = load(raw);
       const { inputUri: requested } = parseInput(ExtractInputSchema, raw);
-      const { inputUri, files } = await featureInput(deps, spec, requested);
+      const { inputUri, files } = await featureInput(deps, spec, requested, [partition]);
       await fs.mkdir(work(set, partition), { recursive: true });
       const extracted = await withConnection(duck, (conn) =>
         extractPartition(

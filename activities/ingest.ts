@@ -5,6 +5,7 @@ import { ContractViolation, ingest } from '../src/data/ingest-engine';
 import { SourceUriError } from '../src/data/source-uri';
 import { SourceContentError } from '../src/data/source-reader';
 import { loadSpec } from '../src/specs';
+import { deliveryDay } from '../src/specs/delivery-day';
 import type { IngestStats } from '../src/quality/gate-report';
 import { ErrorTypes } from '../src/api/errors';
 import { batchKeys } from './batch-keys';
@@ -53,6 +54,13 @@ export function createIngestActivities({ duck, artifacts, config, logger }: Acti
       const ctx = Context.current();
       const checkpoint = CheckpointSchema.safeParse(ctx.info.heartbeatDetails);
       const keys = batchKeys(spec.contract, input.batchId);
+      const partitionDay = (() => {
+        try {
+          return deliveryDay(spec.contract, input.batchId);
+        } catch (error) {
+          throw ApplicationFailure.nonRetryable((error as Error).message, ErrorTypes.InvalidInput);
+        }
+      })();
       // pino directly, not the SDK's activity logger: the SDK flushes its log buffer periodically, so
       // a worker killed mid-chunk would lose exactly the lines that say where it was.
       const { workflowId, runId } = callerRun();
@@ -75,6 +83,7 @@ export function createIngestActivities({ duck, artifacts, config, logger }: Acti
               deadLetterDir: artifacts.stagingDir(keys.deadLetters),
               workDir: artifacts.workDir(keys.dataset),
               chunkRows: input.chunkRows ?? spec.chunkRows,
+              partitionDay,
               resumeFrom: checkpoint.success ? checkpoint.data : undefined,
             },
             {

@@ -2,6 +2,7 @@ import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/
 import { z } from 'zod';
 import type { Config } from '../config';
 import { loadSpec } from '../specs';
+import { deliveryDay } from '../specs/delivery-day';
 import { formatZodError } from '../validation';
 import { PipelineKind, PipelineStage } from '../api/search-attributes';
 import type { IngestionPipeline, IngestionInput } from '../api/ingestion';
@@ -52,6 +53,11 @@ export async function startIngestion(
     }
   })();
   const batchId = r.batch ?? timestampBatchId();
+  try {
+    deliveryDay(spec.contract, batchId);
+  } catch (error) {
+    throw new InvalidRequestError((error as Error).message);
+  }
   const input: IngestionInput = {
     spec: spec.name,
     sourceUri: r.source ?? spec.defaultSource,

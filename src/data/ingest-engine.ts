@@ -62,6 +62,8 @@ export interface IngestRequest {
   deadLetterDir: string;
   workDir: string;
   chunkRows: number;
+  /** A daily dataset's delivery: the day it holds; rows of other days go to the dead letters. */
+  partitionDay?: string;
   /** The progress the last attempt reported, if any. */
   resumeFrom?: IngestProgress;
 }
@@ -107,7 +109,7 @@ export async function ingest(db: DuckDBInstance, req: IngestRequest, hooks: Inge
     const start = await resumePoint(req, stagingKey, plan.length);
     const typedColumns = rowRuleSql(req.contract, prepared.text, new Map()).typedColumns;
     const references = await loadReferences(conn, req, prepared, typedColumns);
-    const rules = rowRuleSql(req.contract, prepared.text, references);
+    const rules = rowRuleSql(req.contract, prepared.text, references, req.partitionDay);
     const joins = [...references.values()].some((r) => 'table' in r);
     for (let i = start; i < plan.length; i++) {
       await hooks.beforeChunk?.(i);

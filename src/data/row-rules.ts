@@ -12,6 +12,8 @@ import { sqlIdent, sqlString } from './duckdb';
  *   max_length longer than maxLength characters
  *   reference  not found in the referenced table (referential integrity)
  *   malformed  (from landing) a line the parser could not read at all
+ *   partition  (daily datasets) an event time outside the day the delivery holds: a late row of an
+ *              earlier day, or one of a later day; its day has to be delivered (again) to include it
  */
 
 const DUCK_TYPE: Record<Column['type'], string> = {
@@ -72,15 +74,24 @@ export type ReferenceCheck = { table: string } | { unknown: string[] };
 /**
  * @param text true when the source columns are raw text (CSV, JSON lines, warehouse rows as text)
  * @param references column name -> how its reference rule is checked
+ * @param partitionDay for a daily dataset, the day (YYYY-MM-DD) the delivery holds
  */
-export function rowRuleSql(contract: Contract, text: boolean, references: Map<string, ReferenceCheck>): RowRuleSql {
+export function rowRuleSql(
+  contract: Contract,
+  text: boolean,
+  references: Map<string, ReferenceCheck>,
+  partitionDay?: string,
+): RowRuleSql {
   const typedColumns = contract.columns
     .map((c) =>
       text ? `${parseText(c)} AS ${sqlIdent(c.name)}` : `${sqlIdent(c.name)}::${duckType(c)} AS ${sqlIdent(c.name)}`,
     )
     .concat(text ? contract.columns.map((c) => `${raw(c)} AS ${sqlIdent(`${c.name}__raw`)}`) : [])
     .join(', ');
-  const checks = contract.columns.flatMap((c) => columnChecks(c, text, references.get(c.name)));
+  const checks = contract.columns.flatMap((c) => [
+    ...columnChecks(c, text, references.get(c.name)),
+    ...(partitionDay && c.name === contract.eventTime ? [partitionCheck(c, partitionDay)] : []),
+  ]);
   // A comparison with NULL is NULL, not a rejection: nulls are the not_null rule's business.
   const conditions = checks.map((k) => `coalesce(${k.condition}, false)`);
   const reasons = checks.map(
@@ -92,6 +103,12 @@ export function rowRuleSql(contract: Contract, text: boolean, references: Map<st
     rejected: conditions.length ? `(${conditions.join(' OR ')})` : 'false',
     reasons: `list_filter([${reasons.join(', ')}], x -> x IS NOT NULL)`,
   };
+}
+
+/** The row's event day (its value, as YYYY-MM-DD) is not the delivery's day. */
+function partitionCheck(c: Column, day: string): Check {
+  const eventDay = `CAST(${sqlIdent(c.name)} AS DATE)`;
+  return reason(c, 'partition', `${eventDay} <> DATE ${sqlString(day)}`, `CAST(${eventDay} AS VARCHAR)`);
 }
 
 function reason(c: Column, rule: string, condition: string, value: string): Check {

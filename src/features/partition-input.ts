@@ -123,14 +123,18 @@ export function checkPartitionInput(
   // A date event time stamps the whole day at its midnight: any row of the day shows it was delivered.
   const daily = contract.columns.find((c) => c.name === contract.eventTime)?.type === 'date';
   const reachedAt = daily ? `${partition}T00:00:00.000Z` : `${partition}T23:00:00.000Z`;
-  const reached = extracted.newestEvent !== null && extracted.newestEvent >= reachedAt;
+  // A daily dataset delivers each day whole: its partition holding rows is the day having arrived.
+  const delivered = contract.partitioning === 'daily';
+  const reached = delivered || (extracted.newestEvent !== null && extracted.newestEvent >= reachedAt);
   checks.push({
     subject: 'input',
     check: 'freshness',
     observed: extracted.newestEvent ?? 'no rows',
-    expected: daily
-      ? `events of ${partition} (dates, stamped at ${reachedAt})`
-      : `events up to the end of ${partition} (${addDays(partition, 1)}T00:00:00.000Z)`,
+    expected: delivered
+      ? `the delivery of ${partition} (a daily partition)`
+      : daily
+        ? `events of ${partition} (dates, stamped at ${reachedAt})`
+        : `events up to the end of ${partition} (${addDays(partition, 1)}T00:00:00.000Z)`,
     verdict: reached && extracted.partitionRows > 0 ? 'pass' : 'fail',
     severity: 'blocking',
     detail:

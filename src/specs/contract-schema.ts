@@ -115,6 +115,13 @@ export const ContractSchema = z
     /** Columns that identify a row; duplicates are measured by the uniqueness gate. */
     key: z.array(identifier).default([]),
     eventTime: identifier,
+    /**
+     * What one batch is. Absent: a full snapshot of the dataset (each batch replaces the last).
+     * `daily`: one day of the event time, delivered night by night; the batch id is that day
+     * (YYYY-MM-DD), each day is kept as its own partition (a re-delivered day replaces only itself),
+     * and a row of another day is refused to the dead letters (rule `partition`: re-deliver its day).
+     */
+    partitioning: z.enum(['daily']).optional(),
     references: z.array(ReferenceSchema).default([]),
     gates: GatesSchema.default({}),
   })

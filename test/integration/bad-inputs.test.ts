@@ -24,13 +24,14 @@ import { mlpipe } from '../helpers/cli';
 import { FLIGHTS, query } from '../helpers/sources';
 import { testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
 import { CASES, FIXTURE_FILES, type BadInputCase, type Expected, type SourceBuild } from '../fixtures/bad-inputs/cases';
-import { BAD_INPUTS_AS_OF, badInputsSpec } from '../fixtures/bad-inputs/spec';
+import { BAD_INPUTS_AS_OF, badInputsDailySpec, badInputsSpec } from '../fixtures/bad-inputs/spec';
 
 /**
  * The bad-input corpus (test/fixtures/bad-inputs): every case ends in a clear error or in dead
  * letters with reasons; never a crash, a hang, a partial publish or a silent drop.
  */
 const spec = registerSpec(badInputsSpec);
+const dailySpec = registerSpec(badInputsDailySpec);
 const config = testConfig();
 const taskQueue = uniqueTaskQueue('bad-inputs');
 const temporal = useWorker(config, taskQueue);
@@ -152,13 +153,16 @@ async function runCase(c: BadInputCase, client: Client): Promise<Observed> {
   switch (feed.kind) {
     case 'ingest': {
       const source = feed.build ? await buildSource(feed.build) : feed.uri!;
-      const contract =
-        feed.spec === 'flights'
-          ? { name: 'flights', version: '1.0.0' }
-          : { name: spec.contract.name, version: spec.contract.version };
+      const { contract: fed } = {
+        flights: { contract: { name: 'flights', version: '1.0.0' } },
+        'bad-inputs': spec,
+        'bad-inputs-daily': dailySpec,
+      }[feed.spec];
+      const contract = { name: fed.name, version: fed.version };
+      const batch = feed.batch ?? c.id;
       const handle = await startIngestion(client, config, {
         spec: feed.spec,
-        batch: c.id,
+        batch,
         source,
         asOf: await asOfFor(c, source),
         taskQueue,
@@ -166,9 +170,9 @@ async function runCase(c: BadInputCase, client: Client): Promise<Observed> {
       });
       try {
         const result = await handle.result();
-        return { kind: 'published', workflowId: handle.workflowId, batch: c.id, contract, result };
+        return { kind: 'published', workflowId: handle.workflowId, batch, contract, result };
       } catch (error) {
-        return { ...failureOf(error), workflowId: handle.workflowId, batch: c.id, contract };
+        return { ...failureOf(error), workflowId: handle.workflowId, batch, contract };
       }
     }
     case 'client': {

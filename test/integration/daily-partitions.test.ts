@@ -1,0 +1,152 @@
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startIngestion } from '../../src/client/ingestion';
+import { startBackfill, startFeaturePartition } from '../../src/client/features';
+import { ArtifactStore, sha256Files } from '../../src/data/artifact-store';
+import { sqlString } from '../../src/data/duckdb';
+import { partitionRange } from '../../src/features/partition-dates';
+import { registerSpec } from '../../src/specs';
+import { flightsSpec } from '../../src/specs/flights';
+import { flightFeatures } from '../../src/specs/flights-features';
+import { openMetadataStore } from '../../src/store/database';
+import { freshAsOf, query, writeSource } from '../helpers/sources';
+import { testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
+
+/**
+ * A daily dataset: the flights of January 2001 delivered night by night, one file per day. Each day
+ * is its own partition; features computed from the nights are byte for byte those computed from one
+ * snapshot of the same rows; a row of another day is refused with its reason; a re-delivered day
+ * replaces only itself.
+ */
+const NIGHTLY = 'flights-nightly';
+registerSpec({
+  ...flightsSpec,
+  name: NIGHTLY,
+  contract: {
+    ...flightsSpec.contract,
+    name: 'flights_nightly',
+    partitioning: 'daily',
+    // A night against the nights before it (weekends fly less); weekday baselines are the next step.
+    gates: { ...flightsSpec.contract.gates, volume: { minRatio: 0.6, maxRatio: 1.6, lookback: 7 } },
+  },
+  featureSet: { ...flightFeatures, name: 'flight_delay_nightly' },
+  model: undefined,
+  monitoring: undefined,
+});
+
+const config = testConfig();
+const taskQueue = uniqueTaskQueue('daily-partitions');
+const temporal = useWorker(config, taskQueue);
+const artifacts = new ArtifactStore(config.dataDir);
+const NIGHTS = partitionRange('2001-01-01', '2001-01-12');
+const FEATURE_DAYS = partitionRange('2001-01-08', '2001-01-12');
+const dayPartition = (day: string) =>
+  artifacts.finalDir({ kind: 'datasets', name: 'flights_nightly', version: '1.0.0', partition: day });
+const partitionHash = async (day: string) => sha256Files(await artifacts.parquetFiles(dayPartition(day)));
+
+async function deliver(day: string, select: string) {
+  const source = await writeSource(config, `nightly/${day}.parquet`, select);
+  const handle = await startIngestion(temporal.client, config, {
+    spec: NIGHTLY,
+    batch: day,
+    source,
+    asOf: await freshAsOf(config, source),
+    taskQueue,
+  });
+  return handle.result();
+}
+const dayRows = (day: string) =>
+  `SELECT * FROM flights WHERE CAST(date AS DATE) = DATE ${sqlString(day)} ORDER BY date, origin, destination`;
+
+before(async () => {
+  await temporal.ready();
+  for (const day of NIGHTS) await deliver(day, dayRows(day));
+  const snapshot = await writeSource(
+    config,
+    'snapshot-0112.parquet',
+    `SELECT * FROM flights WHERE date < TIMESTAMP '2001-01-13'`,
+  );
+  await (
+    await startIngestion(temporal.client, config, {
+      spec: 'flights',
+      batch: 'upto-0112',
+      source: snapshot,
+      asOf: await freshAsOf(config, snapshot),
+      taskQueue,
+    })
+  ).result();
+});
+
+describe('a dataset delivered night by night', () => {
+  test('each night is a partition of its day; features from the nights equal features from the snapshot', async () => {
+    for (const day of NIGHTS) {
+      const [counts] = await query<{ n: number; days: number; first: string }>(
+        `SELECT count(*)::INTEGER AS n, count(DISTINCT CAST(date AS DATE))::INTEGER AS days, min(CAST(date AS DATE))::VARCHAR AS first
+         FROM read_parquet(${sqlString(`${dayPartition(day)}/*.parquet`)})`,
+      );
+      assert.equal(counts!.days, 1, `${day}: one day per partition`);
+      assert.equal(counts!.first, day);
+    }
+    // The nights by ranges of days (one statement for several days), the snapshot day by day.
+    const nightly = await startBackfill(temporal.client, config, {
+      spec: NIGHTLY,
+      from: FEATURE_DAYS[0]!,
+      to: FEATURE_DAYS.at(-1)!,
+      daysPerRun: 3,
+      taskQueue,
+    });
+    assert.deepEqual(await nightly.result(), { total: 5, alreadyDone: 0, computed: 5 });
+    const store = await openMetadataStore(config.databaseUrl);
+    try {
+      for (const day of FEATURE_DAYS) {
+        const fromNights = await store.features.get('flight_delay_nightly', '1', day);
+        const fromSnapshot = await (
+          await startFeaturePartition(temporal.client, config, { spec: 'flights', partition: day, taskQueue })
+        ).result();
+        const nightByNight = await (
+          await startFeaturePartition(temporal.client, config, { spec: NIGHTLY, partition: day, taskQueue })
+        ).result();
+        assert.ok(fromSnapshot.rows > 10_000, `${day}: a real partition`);
+        assert.equal(fromNights?.output_hash, fromSnapshot.offlineHash, `${day}: nights (by range) = snapshot`);
+        assert.equal(nightByNight.offlineHash, fromSnapshot.offlineHash, `${day}: nights (one day) = snapshot`);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a late row of an earlier day is refused with its reason and leaves that day as it was', async () => {
+    const untouched = await partitionHash('2001-01-05');
+    const late = await deliver(
+      '2001-01-13',
+      `SELECT * FROM (${dayRows('2001-01-13')}) UNION ALL (SELECT * FROM flights WHERE CAST(date AS DATE) = DATE '2001-01-05' LIMIT 1)`,
+    );
+    assert.equal(late.rowsRead, late.rowsAccepted + late.rowsRejected, 'every row accepted or kept as a dead letter');
+    const dead = await query<{ reason: string; record: string }>(
+      `SELECT reason, record FROM read_parquet(${sqlString(`${artifacts.resolve(late.deadLettersUri)}/*.parquet`)}) WHERE reason LIKE '%partition%'`,
+    );
+    assert.deepEqual(
+      dead.map((d) => d.reason),
+      ['date partition (2001-01-05)'],
+    );
+    assert.match(JSON.parse(dead[0]!.record).date, /^2001-01-05/);
+    assert.equal(await partitionHash('2001-01-05'), untouched, 'the late row did not touch its day');
+  });
+
+  test('a re-delivered day replaces only itself; a batch id that is not a day is refused', async () => {
+    const neighbours = ['2001-01-09', '2001-01-11'];
+    const hashes = await Promise.all(neighbours.map(partitionHash));
+    const again = await deliver('2001-01-10', `${dayRows('2001-01-10')} LIMIT 15000`);
+    assert.equal(again.rowsRead, 15_000);
+    const [n] = await query<{ n: number }>(
+      `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(`${dayPartition('2001-01-10')}/*.parquet`)})`,
+    );
+    assert.equal(n!.n, again.rowsAccepted, 'the day holds the new delivery only');
+    assert.deepEqual(await Promise.all(neighbours.map(partitionHash)), hashes, 'the other days are untouched');
+
+    await assert.rejects(
+      startIngestion(temporal.client, config, { spec: NIGHTLY, batch: 'upto-0112', taskQueue }),
+      /flights_nightly is a daily dataset: a batch id is the day the delivery holds \(YYYY-MM-DD\), not "upto-0112"/,
+    );
+  });
+});
