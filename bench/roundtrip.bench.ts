@@ -346,7 +346,7 @@ export const benchmark: Benchmark = {
           "server handling time on the call's path",
           pathMsPerCall,
           'ms',
-          'per call, from the server metrics: frontend requests answered (long polls excluded), task dispatch to matching (Add*Task) and recording a task started (Record*TaskStarted); the transfer queue pickup is not counted, so this is a lower bound',
+          'per call, from the server metrics: frontend requests answered (long polls excluded) and task dispatch to matching (Add*Task, which holds recording the task started when a poller waits); the transfer queue pickup is not counted, so this is a lower bound',
         ),
         {
           name: 'floor: a local call plus the server path',

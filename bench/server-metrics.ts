@@ -60,17 +60,14 @@ export function serverDelta(before: ServerOperation[], after: ServerOperation[])
     .filter((op) => op.requests > 0);
 }
 
-/** Frontend requests that are not long polls: a poll's time is mostly waiting for a task. */
 const isPoll = (op: ServerOperation) => op.operation.startsWith('Poll');
-const answeredRequests = (ops: ServerOperation[]) =>
-  ops
-    .filter((op) => op.kind === 'service' && op.service === 'frontend' && !isPoll(op))
-    .reduce((n, op) => n + op.requests, 0);
+/** Every request and store operation counted so far, long polls excluded (a poll ends when a task comes). */
+const workDone = (ops: ServerOperation[]) => ops.filter((op) => !isPoll(op)).reduce((n, op) => n + op.requests, 0);
 
 /**
  * The server's counters once they have caught up: it publishes them on a reporting interval, so a
  * page read right after the work can miss its last second. Reads until two pages a reporting
- * interval apart agree on the frontend's answered requests (no work is running then).
+ * interval apart agree on every count but the long polls' (no work is running then).
  */
 export async function readSettledServerMetrics(url: string, timeoutMs = 20_000): Promise<ServerOperation[]> {
   const deadline = Date.now() + timeoutMs;
@@ -78,7 +75,7 @@ export async function readSettledServerMetrics(url: string, timeoutMs = 20_000):
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     const page = await readServerMetrics(url);
-    if (answeredRequests(page) === answeredRequests(previous)) return page;
+    if (workDone(page) === workDone(previous)) return page;
     if (Date.now() > deadline) throw new Error(`the server's metrics at ${url} kept moving for ${timeoutMs} ms`);
     previous = page;
   }
@@ -93,15 +90,14 @@ async function readServerMetrics(url: string): Promise<ServerOperation[]> {
 /**
  * The server's handling time on a step's path, ms: what the frontend took to answer the worker's and
  * the client's requests (long polls excluded: they wait for a task; a frontend request's time
- * includes the history call it makes), plus the internal dispatch of tasks to matching (Add*Task, made
- * by history's transfer queue) and matching's call to record a task started (Record*TaskStarted, made
- * inside a poll). The transfer queue's own pickup delay is not counted: this is a lower bound.
+ * includes the history call it makes), plus the dispatch of tasks to matching (Add*Task, made by
+ * history's transfer queue; a task matched to a waiting poller returns once the poller has recorded it
+ * started, so Record*TaskStarted is inside it). The transfer queue's own pickup delay is not counted:
+ * this is a lower bound.
  */
 export function serverPathMs(ops: ServerOperation[]): number {
   const onPath = (op: ServerOperation) =>
     op.kind === 'service' &&
-    ((op.service === 'frontend' && !isPoll(op)) ||
-      (op.service === 'matching' && /^Add\w+Task$/.test(op.operation)) ||
-      (op.service === 'history' && /^Record\w+TaskStarted$/.test(op.operation)));
+    ((op.service === 'frontend' && !isPoll(op)) || (op.service === 'matching' && /^Add\w+Task$/.test(op.operation)));
   return ops.filter(onPath).reduce((ms, op) => ms + op.totalMs, 0);
 }

@@ -121,8 +121,8 @@ export function checkPartitionInput(
   const v = fs.validation;
   const checks: FeatureCheck[] = [];
   // A date event time stamps the whole day at its midnight: any row of the day shows it was delivered.
-  const daily = contract.columns.find((c) => c.name === contract.eventTime)?.type === 'date';
-  const reachedAt = daily ? `${partition}T00:00:00.000Z` : `${partition}T23:00:00.000Z`;
+  const dateEventTime = contract.columns.find((c) => c.name === contract.eventTime)?.type === 'date';
+  const reachedAt = dateEventTime ? `${partition}T00:00:00.000Z` : `${partition}T23:00:00.000Z`;
   // A daily dataset delivers each day whole: its partition holding rows is the day having arrived.
   const delivered = contract.partitioning === 'daily';
   const reached = delivered || (extracted.newestEvent !== null && extracted.newestEvent >= reachedAt);
@@ -132,7 +132,7 @@ export function checkPartitionInput(
     observed: extracted.newestEvent ?? 'no rows',
     expected: delivered
       ? `the delivery of ${partition} (a daily partition)`
-      : daily
+      : dateEventTime
         ? `events of ${partition} (dates, stamped at ${reachedAt})`
         : `events up to the end of ${partition} (${addDays(partition, 1)}T00:00:00.000Z)`,
     verdict: reached && extracted.partitionRows > 0 ? 'pass' : 'fail',

@@ -145,6 +145,13 @@ export const ContractSchema = z
     if (event && event.type !== 'timestamp' && event.type !== 'date') {
       ctx.addIssue({ code: 'custom', message: `event time column ${c.eventTime} must be a timestamp or date` });
     }
+    // A row without an event time has no day to be delivered in.
+    if (event?.nullable && c.partitioning === 'daily')
+      ctx.addIssue({
+        code: 'custom',
+        message: `event time column ${c.eventTime} of a daily dataset cannot be nullable`,
+        path: ['partitioning'],
+      });
   });
 export type Contract = z.infer<typeof ContractSchema>;
 export type ContractInput = z.input<typeof ContractSchema>;

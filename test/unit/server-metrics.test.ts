@@ -25,7 +25,12 @@ const after = before
   .replace('service_name="frontend"} 3', 'service_name="frontend"} 103')
   .replace('service_name="frontend"} 9', 'service_name="frontend"} 60')
   .replace('service_name="matching"} 2\n', 'service_name="matching"} 102\n')
-  .replace('service_name="matching"} 0.002', 'service_name="matching"} 0.152');
+  .replace('service_name="matching"} 0.002', 'service_name="matching"} 0.152')
+  .concat(
+    // Inside AddWorkflowTask when a poller waits: on the list, not on the path a second time.
+    'service_requests{operation="RecordWorkflowTaskStarted",service_name="history"} 100\n',
+    'service_latency_sum{operation="RecordWorkflowTaskStarted",service_name="history"} 0.1\n',
+  );
 
 describe('server metrics', () => {
   it('sums a counter over every label but service and operation, latencies in ms', () => {
@@ -48,6 +53,7 @@ describe('server metrics', () => {
     assert.deepEqual(delta.map((op) => `${op.service} ${op.operation} ${op.requests}`).sort(), [
       'frontend PollWorkflowTaskQueue 100',
       'frontend RespondWorkflowTaskCompleted 100',
+      'history RecordWorkflowTaskStarted 100',
       'matching AddWorkflowTask 100',
     ]);
     // 200 ms answering the worker + 150 ms dispatching tasks; the 51 s of polls are waiting.
