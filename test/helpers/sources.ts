@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { openDuckDb, queryRows, sqlString, withConnection } from '../../src/data/duckdb';
+import type { Client } from '@temporalio/client';
 import type { Config } from '../../src/config';
+import { startIngestion } from '../../src/client/ingestion';
+import type { IngestionResult } from '../../src/api/ingestion';
 
 export const FLIGHTS = path.resolve(
   __dirname,
@@ -56,4 +59,24 @@ export async function freshAsOf(config: Config, rel: string): Promise<string> {
     `SELECT strftime(max(CAST(date AS TIMESTAMP)) + INTERVAL 1 HOUR, '%Y-%m-%dT%H:%M:%SZ') AS newest FROM ${reader}(${sqlString(file)})`,
   );
   return row!.newest;
+}
+
+/**
+ * Ingests a batch written from a SELECT over the flights file (`writeSource`, as `sources/<batch>.parquet`)
+ * under `spec`, fresh as of an hour after its newest event, and waits for its result.
+ */
+export async function ingestQuery(
+  client: Client,
+  config: Config,
+  request: { spec: string; batch: string; select: string; taskQueue: string },
+): Promise<IngestionResult> {
+  const source = await writeSource(config, `${request.batch}.parquet`, request.select);
+  const handle = await startIngestion(client, config, {
+    spec: request.spec,
+    batch: request.batch,
+    source,
+    asOf: await freshAsOf(config, source),
+    taskQueue: request.taskQueue,
+  });
+  return handle.result();
 }

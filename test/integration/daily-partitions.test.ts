@@ -9,7 +9,7 @@ import { registerSpec } from '../../src/specs';
 import { flightsSpec } from '../../src/specs/flights';
 import { flightFeatures } from '../../src/specs/flights-features';
 import { openMetadataStore } from '../../src/store/database';
-import { freshAsOf, query, writeSource } from '../helpers/sources';
+import { ingestQuery, query } from '../helpers/sources';
 import { testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
 
 /**
@@ -44,37 +44,20 @@ const dayPartition = (day: string) =>
   artifacts.finalDir({ kind: 'datasets', name: 'flights_nightly', version: '1.0.0', partition: day });
 const partitionHash = async (day: string) => sha256Files(await artifacts.parquetFiles(dayPartition(day)));
 
-async function deliver(day: string, select: string) {
-  const source = await writeSource(config, `nightly/${day}.parquet`, select);
-  const handle = await startIngestion(temporal.client, config, {
-    spec: NIGHTLY,
-    batch: day,
-    source,
-    asOf: await freshAsOf(config, source),
-    taskQueue,
-  });
-  return handle.result();
-}
+const deliver = (day: string, select: string) =>
+  ingestQuery(temporal.client, config, { spec: NIGHTLY, batch: day, select, taskQueue });
 const dayRows = (day: string) =>
   `SELECT * FROM flights WHERE CAST(date AS DATE) = DATE ${sqlString(day)} ORDER BY date, origin, destination`;
 
 before(async () => {
   await temporal.ready();
   for (const day of NIGHTS) await deliver(day, dayRows(day));
-  const snapshot = await writeSource(
-    config,
-    'snapshot-0112.parquet',
-    `SELECT * FROM flights WHERE date < TIMESTAMP '2001-01-13'`,
-  );
-  await (
-    await startIngestion(temporal.client, config, {
-      spec: 'flights',
-      batch: 'upto-0112',
-      source: snapshot,
-      asOf: await freshAsOf(config, snapshot),
-      taskQueue,
-    })
-  ).result();
+  await ingestQuery(temporal.client, config, {
+    spec: 'flights',
+    batch: 'upto-0112',
+    select: `SELECT * FROM flights WHERE date < TIMESTAMP '2001-01-13'`,
+    taskQueue,
+  });
 });
 
 describe('a dataset delivered night by night', () => {

@@ -1,14 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
-import { startIngestion } from '../../src/client/ingestion';
 import { startBackfill, startFeaturePartition } from '../../src/client/features';
 import { partitionRange } from '../../src/features/partition-dates';
 import { SqlOnlineStore } from '../../src/features/sql-online-store';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { featureRangeWorkflowId, type FeatureRangePipeline } from '../../src/api/features';
 import { testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
-import { freshAsOf, writeSource } from '../helpers/sources';
+import { ingestQuery } from '../helpers/sources';
 import { saveHistory } from '../helpers/histories';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createFeatureRangeActivities } from '../../activities/feature-range';
@@ -30,20 +29,12 @@ let store: MetadataStore;
 
 before(async () => {
   await temporal.ready();
-  const source = await writeSource(
-    config,
-    'upto-0125.parquet',
-    `SELECT * FROM flights WHERE date < TIMESTAMP '2001-01-26'`,
-  );
-  await (
-    await startIngestion(temporal.client, config, {
-      spec: 'flights',
-      batch: 'upto-0125',
-      source,
-      asOf: await freshAsOf(config, source),
-      taskQueue,
-    })
-  ).result();
+  await ingestQuery(temporal.client, config, {
+    spec: 'flights',
+    batch: 'upto-0125',
+    select: `SELECT * FROM flights WHERE date < TIMESTAMP '2001-01-26'`,
+    taskQueue,
+  });
   store = await openMetadataStore(config.databaseUrl);
 });
 after(async () => {
