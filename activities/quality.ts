@@ -8,6 +8,7 @@ import { IngestStatsSchema, summarizeFailures, type GateReport } from '../src/qu
 import { loadSpec } from '../src/specs';
 import { ErrorTypes } from '../src/api/errors';
 import { batchKeys } from './batch-keys';
+import { baselineRuns } from './gate-baseline';
 import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
 import { parseInput } from './parse-input';
@@ -37,8 +38,6 @@ export function createQualityActivities({ duck, artifacts, store }: ActivityDeps
       const input = parseInput(CheckQualityInputSchema, raw);
       const { contract } = loadSpec(input.spec);
       const keys = batchKeys(contract, input.batchId);
-      const volume = contract.gates.volume;
-      const history = await store.runStats.trailingAcceptedCounts(contract.name, volume?.lookback ?? 7, input.batchId);
       const previous = await store.runStats.latestPublished(contract.name, input.batchId);
       const referenceFiles = previous?.outputUri
         ? await artifacts.parquetFiles(artifacts.resolve(previous.outputUri))
@@ -50,7 +49,14 @@ export function createQualityActivities({ duck, artifacts, store }: ActivityDeps
           batchId: input.batchId,
           acceptedFiles: await artifacts.parquetFiles(artifacts.stagingDir(keys.dataset)),
           stats: input.stats,
-          history,
+          loadBaseline: async (lookback) =>
+            Promise.all(
+              (await baselineRuns(store.runStats, contract, input.batchId, lookback)).map(async (run) => ({
+                batchId: run.batchId,
+                rowsAccepted: run.rowsAccepted,
+                files: run.outputUri ? await artifacts.parquetFiles(artifacts.resolve(run.outputUri)) : [],
+              })),
+            ),
           referenceFiles,
           asOf: new Date(input.asOf),
         }),

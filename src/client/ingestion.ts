@@ -58,9 +58,11 @@ export async function startIngestion(
   } catch (error) {
     throw new InvalidRequestError((error as Error).message);
   }
+  const sourceUri = r.source ?? spec.defaultSource;
+  if (!sourceUri) throw new InvalidRequestError(`spec ${spec.name} has no default source: name the delivery's source`);
   const input: IngestionInput = {
     spec: spec.name,
-    sourceUri: r.source ?? spec.defaultSource,
+    sourceUri,
     batchId,
     asOf: r.asOf ? new Date(r.asOf).toISOString() : undefined,
     chunkRows: r.chunkRows,

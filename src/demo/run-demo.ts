@@ -33,10 +33,11 @@ const TRAINING_WINDOW = { from: '2001-01-08', to: '2001-02-28' };
  */
 export async function runDemo(client: Client, config: Config, logger: Logger, say: Say): Promise<void> {
   const spec = loadSpec('flights');
+  const source = spec.defaultSource!; // the bundled flights spec names its file
   const asOf = '2001-07-02T00:00:00Z';
   const ui = (id: string) => workflowUiUrl(config.TEMPORAL_UI_URL, config.TEMPORAL_NAMESPACE, id);
 
-  say(`\n1. Ingest ${spec.defaultSource} under contract ${spec.contract.name} ${spec.contract.version}`);
+  say(`\n1. Ingest ${source} under contract ${spec.contract.name} ${spec.contract.version}`);
   const good = await startIngestion(client, config, { spec: 'flights', batch: '2001-h1', asOf });
   const r = await good.result();
   say(
@@ -63,7 +64,7 @@ export async function runDemo(client: Client, config: Config, logger: Logger, sa
   await monitoringDemo(client, config, say, { from: '2001-03-01', to: '2001-06-30' });
 
   say('\n5. A nightly drop that silently lost 2% of its rows');
-  const dropped = await writeDroppedCopy(config, spec.defaultSource);
+  const dropped = await writeDroppedCopy(config, source);
   const bad = await startIngestion(client, config, {
     spec: 'flights',
     batch: '2001-h1-redelivered',

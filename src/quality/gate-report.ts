@@ -18,6 +18,7 @@ export const GateNameSchema = z.enum([
   'reconciliation',
   'completeness',
   'volume',
+  'volumeBySegment',
   'segmentVolume',
   'freshness',
   'uniqueness',
@@ -33,7 +34,7 @@ export type Verdict = z.infer<typeof VerdictSchema>;
 /** One judged measurement; plain strings so the report stays small JSON in Temporal's history. */
 export const GateCheckSchema = z.object({
   gate: GateNameSchema,
-  /** A column, a day (YYYY-MM-DD) or 'dataset'. */
+  /** A column, a day (YYYY-MM-DD), a segment (column=value) or 'dataset'. */
   subject: z.string(),
   observed: z.string(),
   /** Human text of the rule, e.g. "<= 0.001" or "within [0.99, 1.5] x median 3000000". */

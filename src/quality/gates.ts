@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { Contract } from '../specs/contract-schema';
+import { baselineKind, type Contract } from '../specs/contract-schema';
 import { freshnessCheck, profileAccepted, segmentVolumeChecks, uniquenessCheck } from './data-gates';
 import { distributionChecks } from './distribution-gate';
 import { buildGateReport, type GateCheck, type GateReport, type IngestStats } from './gate-report';
@@ -11,6 +11,14 @@ import {
   rejectRateCheck,
   volumeCheck,
 } from './stats-gates';
+import { volumeBySegmentChecks } from './volume-by-segment';
+
+export interface BaselineBatch {
+  batchId: string;
+  rowsAccepted: number;
+  /** Parquet files of its accepted rows. */
+  files: string[];
+}
 
 export interface GateInput {
   conn: DuckDBConnection;
@@ -19,8 +27,11 @@ export interface GateInput {
   /** Parquet files of the accepted rows; empty when ingestion accepted nothing. */
   acceptedFiles: string[];
   stats: IngestStats;
-  /** rowsAccepted of earlier published runs of the same contract, newest first. */
-  history: number[];
+  /**
+   * The published batches the volume gates compare with, newest first: the last `lookback` runs, or
+   * the same weekday of the last `lookback` weeks (baselineKind).
+   */
+  loadBaseline: (lookback: number) => Promise<BaselineBatch[]>;
   /** Parquet files of the last published batch, the baseline of the distribution gate. */
   referenceFiles?: string[];
   asOf: Date;
@@ -38,7 +49,20 @@ export async function evaluateGates(input: GateInput): Promise<GateReport> {
   const checks: GateCheck[] = [...reconciliationChecks(stats)];
 
   if (gates.completeness) checks.push(...completenessChecks(gates.completeness, contract, stats));
-  if (gates.volume) checks.push(volumeCheck(gates.volume, stats, input.history));
+  const baselineName = (batches: readonly BaselineBatch[]) => describeBaseline(contract, input.batchId, batches.length);
+  if (gates.volume) {
+    const baseline = await input.loadBaseline(gates.volume.lookback);
+    const history = baseline.map((b) => b.rowsAccepted);
+    checks.push(volumeCheck(gates.volume, stats, history, baselineName(baseline)));
+  }
+  for (const gate of gates.volumeBySegment ?? []) {
+    const baseline = await input.loadBaseline(gate.lookback);
+    const relations = baseline.map((b) => ({
+      batchId: b.batchId,
+      relation: parquetRelation(b.files, contract.columns),
+    }));
+    checks.push(...(await volumeBySegmentChecks(conn, gate, accepted, relations, baselineName(baseline))));
+  }
   if (gates.segmentVolume) checks.push(...(await segmentVolumeChecks(conn, accepted, gates.segmentVolume, contract)));
   if (gates.freshness || gates.uniqueness) {
     const profile = await profileAccepted(conn, accepted, contract, asOf);
@@ -53,4 +77,12 @@ export async function evaluateGates(input: GateInput): Promise<GateReport> {
   }
 
   return buildGateReport({ contract, batchId: input.batchId, asOf, checks });
+}
+
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/** The baseline in words for gate messages: "4 earlier Mondays", "7 earlier runs". */
+function describeBaseline(contract: Contract, batchId: string, count: number): string {
+  const unit = baselineKind(contract) === 'recentRuns' ? 'run' : WEEKDAYS[new Date(`${batchId}T00:00:00Z`).getUTCDay()];
+  return `${count} earlier ${unit}${count === 1 ? '' : 's'}`;
 }

@@ -51,18 +51,23 @@ export function completenessChecks(
   });
 }
 
-/** Accepted rows against the median of the last `lookback` published runs of the same contract. */
+/**
+ * Accepted rows against the median of the baseline: the last `lookback` published runs of the same
+ * contract, or the same weekday of the last `lookback` weeks for a daily dataset.
+ */
 export function volumeCheck(
   config: NonNullable<Gates['volume']>,
   stats: IngestStats,
   history: readonly number[],
+  /** The baseline in words, e.g. "4 earlier Mondays". */
+  baselineName: string,
 ): GateCheck {
   const target = { gate: 'volume', subject: 'dataset', severity: config.severity } as const;
   const band = `[${config.minRatio}, ${config.maxRatio}] x median`;
   if (history.length === 0 || history.length < config.minHistory) {
-    return skippedCheck(target, `within ${band} of earlier runs`, `no baseline yet (${history.length} earlier runs)`);
+    return skippedCheck(target, `within ${band} of earlier runs`, `no baseline yet (${baselineName})`);
   }
-  const baseline = median(history.slice(0, config.lookback));
+  const baseline = median(history);
   const ok = withinBand(stats.rowsAccepted, baseline, config.minRatio, config.maxRatio);
   const observed = `rows ${stats.rowsAccepted}`;
   return {
@@ -70,7 +75,7 @@ export function volumeCheck(
     observed,
     expected: `within ${band} ${formatNumber(baseline)}`,
     verdict: ok ? 'pass' : 'fail',
-    detail: `${observed} ${ok ? 'within' : 'outside'} ${band} ${formatNumber(baseline)}`,
+    detail: `${observed} ${ok ? 'within' : 'outside'} ${band} ${formatNumber(baseline)} of ${baselineName}`,
   };
 }
 

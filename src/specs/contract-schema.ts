@@ -60,8 +60,37 @@ export const GatesSchema = z
         maxRatio: z.number().positive().default(1.5),
         lookback: z.number().int().positive().default(7),
         minHistory: z.number().int().nonnegative().default(1),
+        /**
+         * What a batch is compared with: `recentRuns`, the last `lookback` published batches, or
+         * `sameWeekday`, the same weekday over the last `lookback` weeks (daily datasets only: a Monday
+         * against Mondays, since weekends carry other volumes). Absent: `sameWeekday` for a daily
+         * dataset, `recentRuns` otherwise. Optional without a default, so that existing specs parse as
+         * before (see baselineKind).
+         */
+        baseline: z.enum(['recentRuns', 'sameWeekday']).optional(),
       })
       .strict()
+      .optional(),
+    volumeBySegment: z
+      .array(
+        z
+          .object({
+            /** The column whose values are the segments, e.g. the origin airport. */
+            column: identifier,
+            severity: SeveritySchema.default('blocking'),
+            /**
+             * A segment fails below this share of its expected rows. Expected: the segment's median
+             * share of the rows in the baseline batches (those of the volume gate's baseline) times
+             * the batch's accepted rows, so a day that is low everywhere (a holiday) moves no segment.
+             */
+            minRatio: z.number().min(0).max(1),
+            /** Segments expected to hold fewer rows are not judged: a small count swings by chance. */
+            minExpectedRows: z.number().int().positive().default(100),
+            lookback: z.number().int().positive().default(4),
+          })
+          .strict(),
+      )
+      .nonempty()
       .optional(),
     segmentVolume: z
       .object({
@@ -137,6 +166,7 @@ export const ContractSchema = z
       ...c.key,
       ...c.references.flatMap((r) => r.columns),
       ...(c.gates.distribution?.columns ?? []),
+      ...(c.gates.volumeBySegment ?? []).map((g) => g.column),
     ];
     for (const name of mustExist) {
       if (!names.has(name)) ctx.addIssue({ code: 'custom', message: `column ${name} is referenced but not declared` });
@@ -152,6 +182,17 @@ export const ContractSchema = z
         message: `event time column ${c.eventTime} of a daily dataset cannot be nullable`,
         path: ['partitioning'],
       });
+    if (c.gates.volume?.baseline === 'sameWeekday' && c.partitioning !== 'daily')
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a sameWeekday baseline needs a daily dataset (partitioning: daily): a snapshot has no weekday',
+        path: ['gates', 'volume', 'baseline'],
+      });
   });
+
+/** The volume gates' baseline of a contract (see GatesSchema volume.baseline). */
+export function baselineKind(contract: Contract): 'recentRuns' | 'sameWeekday' {
+  return contract.gates.volume?.baseline ?? (contract.partitioning === 'daily' ? 'sameWeekday' : 'recentRuns');
+}
 export type Contract = z.infer<typeof ContractSchema>;
 export type ContractInput = z.input<typeof ContractSchema>;

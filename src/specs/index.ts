@@ -1,9 +1,14 @@
 import { SpecSchema, type Spec, type SpecInput } from './spec-schema';
 import { flightsSpec } from './flights';
+import { flightsNightlySpec } from './flights-nightly';
 import { weatherSpec } from './weather';
 import { formatZodError } from '../validation';
 
-const registry: Record<string, SpecInput> = { flights: flightsSpec, weather: weatherSpec };
+const registry: Record<string, SpecInput> = {
+  flights: flightsSpec,
+  'flights-nightly': flightsNightlySpec,
+  weather: weatherSpec,
+};
 
 /**
  * Adds a spec at run time (a variant with other gates, a team's own spec): validated first, and never

@@ -14,8 +14,11 @@ export const SpecSchema = z
     version: z.string().regex(/^\d+\.\d+\.\d+$/, 'must be a semantic version like 1.0.0'),
     description: z.string().default(''),
     contract: ContractSchema,
-    /** The source ingested when none is named (a URI the source readers understand). */
-    defaultSource: z.string().min(1),
+    /**
+     * The source ingested when none is named (a URI the source readers understand). A daily dataset
+     * usually has none: each night names its own file.
+     */
+    defaultSource: z.string().min(1).optional(),
     /** Rows per checkpointed chunk during ingestion. */
     chunkRows: z.number().int().positive().default(1_000_000),
     /** The features training and serving share, computed over the contract's rows. */

@@ -31,7 +31,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
           .addColumn('created_at', 'text', (col) => col.notNull())
           .addPrimaryKeyConstraint('run_stats_pk', ['subject', 'batch_id'])
           .execute();
-        // Serves trailingAcceptedCounts / latestPublished: newest published runs of one subject.
+        // Serves trailingPublished / latestPublished: newest published runs of one subject.
         await db.schema
           .createIndex('run_stats_subject_status_created')
           .on('run_stats')

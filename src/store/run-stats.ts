@@ -53,16 +53,23 @@ export class RunStatsRepository {
   }
 
   /**
-   * rows_accepted of the last `lookback` published runs of `subject`, newest first. The batch being
-   * judged is excluded so a retry of it is never compared against its own earlier attempt.
+   * The last `lookback` published runs of `subject`, newest first. The batch being judged is excluded
+   * so a retry of it is never compared against its own earlier attempt.
    */
-  async trailingAcceptedCounts(subject: string, lookback: number, excludeBatchId: string): Promise<number[]> {
+  async trailingPublished(subject: string, lookback: number, excludeBatchId: string): Promise<RunStat[]> {
     const limit = z.number().int().positive().parse(lookback);
-    const rows = await this.publishedNewestFirst(subject, excludeBatchId)
-      .select('rows_accepted')
-      .limit(limit)
+    const rows = await this.publishedNewestFirst(subject, excludeBatchId).selectAll().limit(limit).execute();
+    return rows.map(fromRow);
+  }
+
+  /** The published runs of `subject` among `batchIds` (those never published are absent), newest first. */
+  async publishedBatches(subject: string, batchIds: readonly string[]): Promise<RunStat[]> {
+    if (batchIds.length === 0) return [];
+    const rows = await this.publishedNewestFirst(subject, undefined)
+      .where('batch_id', 'in', [...batchIds])
+      .selectAll()
       .execute();
-    return rows.map((row) => row.rows_accepted);
+    return rows.map(fromRow);
   }
 
   async latestPublished(subject: string, excludeBatchId?: string): Promise<RunStat | undefined> {

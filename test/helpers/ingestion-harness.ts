@@ -3,15 +3,17 @@ import fs from 'node:fs';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { startIngestion } from '../../src/client/ingestion';
 import { ArtifactStore } from '../../src/data/artifact-store';
+import { loadSpec } from '../../src/specs';
 import { openMetadataStore } from '../../src/store/database';
 import type { GateReport } from '../../src/quality/gate-report';
 import { testConfig, uniqueTaskQueue, useWorker } from './temporal';
 
 /**
- * One test file's ingestion setup: its own data directory (so volume baselines never leak between
+ * One test file's ingestion setup for one spec (flights unless named): its own data directory (so volume baselines never leak between
  * files), its own task queue, an in-process worker, and helpers to run batches and inspect outcomes.
  */
-export function ingestionHarness(name: string) {
+export function ingestionHarness(name: string, spec = 'flights') {
+  const dataset = loadSpec(spec).contract;
   const config = testConfig();
   const taskQueue = uniqueTaskQueue(name);
   const artifacts = new ArtifactStore(config.dataDir);
@@ -19,7 +21,7 @@ export function ingestionHarness(name: string) {
 
   async function ingest(batch: string, source: string | undefined, asOf: string) {
     const handle = await startIngestion(temporal.client, config, {
-      spec: 'flights',
+      spec,
       batch,
       source,
       asOf,
@@ -32,7 +34,7 @@ export function ingestionHarness(name: string) {
   /** Runs an ingestion that must fail; returns the failure's type, message and gate report. */
   async function ingestExpectingStop(batch: string, source: string, asOf: string) {
     const handle = await startIngestion(temporal.client, config, {
-      spec: 'flights',
+      spec,
       batch,
       source,
       asOf,
@@ -51,7 +53,12 @@ export function ingestionHarness(name: string) {
       differences?: { change: string; column: string; detail: string }[];
     };
     // Nothing downstream ran: no dataset was published for the batch.
-    const published = artifacts.finalDir({ kind: 'datasets', name: 'flights', version: '1.0.0', partition: batch });
+    const published = artifacts.finalDir({
+      kind: 'datasets',
+      name: dataset.name,
+      version: dataset.version,
+      partition: batch,
+    });
     assert.equal(fs.existsSync(published), false, 'a stopped batch must not be published');
     return { handle, type: cause.type, message: cause.message, ...details };
   }

@@ -5,9 +5,6 @@ import { startBackfill, startFeaturePartition } from '../../src/client/features'
 import { ArtifactStore, sha256Files } from '../../src/data/artifact-store';
 import { sqlString } from '../../src/data/duckdb';
 import { partitionRange } from '../../src/features/partition-dates';
-import { registerSpec } from '../../src/specs';
-import { flightsSpec } from '../../src/specs/flights';
-import { flightFeatures } from '../../src/specs/flights-features';
 import { openMetadataStore } from '../../src/store/database';
 import { ingestQuery, query } from '../helpers/sources';
 import { testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
@@ -18,21 +15,8 @@ import { testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
  * snapshot of the same rows; a row of another day is refused with its reason; a re-delivered day
  * replaces only itself.
  */
+/** The bundled daily variant of flights (src/specs/flights-nightly.ts). */
 const NIGHTLY = 'flights-nightly';
-registerSpec({
-  ...flightsSpec,
-  name: NIGHTLY,
-  contract: {
-    ...flightsSpec.contract,
-    name: 'flights_nightly',
-    partitioning: 'daily',
-    // A night against the nights before it (weekends fly less); weekday baselines are the next step.
-    gates: { ...flightsSpec.contract.gates, volume: { minRatio: 0.6, maxRatio: 1.6, lookback: 7 } },
-  },
-  featureSet: { ...flightFeatures, name: 'flight_delay_nightly' },
-  model: undefined,
-  monitoring: undefined,
-});
 
 const config = testConfig();
 const taskQueue = uniqueTaskQueue('daily-partitions');

@@ -125,7 +125,7 @@ describeOnSqlBackends('metadata store', ({ backend, withStore }) => {
       assert.equal(latest?.runId, 'run-2');
     }));
 
-  test('run stats: trailing counts are newest first, published only, without the excluded batch', () =>
+  test('run stats: trailing runs are newest first, published only, without the excluded batch', () =>
     withStore(async (store) => {
       const runs: RunStatInput[] = [
         stat({ subject: 'flights', batchId: 'b4', rowsAccepted: 40, createdAt: '2024-01-02T22:00:00Z' }),
@@ -144,10 +144,19 @@ describeOnSqlBackends('metadata store', ({ backend, withStore }) => {
       ];
       for (const run of runs) await store.runStats.record(run);
 
-      assert.deepEqual(await store.runStats.trailingAcceptedCounts('flights', 3, 'b5'), [40, 20, 10]);
-      assert.deepEqual(await store.runStats.trailingAcceptedCounts('flights', 2, 'b4'), [50, 20]);
-      assert.deepEqual(await store.runStats.trailingAcceptedCounts('flights', 10, 'none'), [50, 40, 20, 10]);
-      assert.deepEqual(await store.runStats.trailingAcceptedCounts('nobody', 3, 'b1'), []);
+      const trailing = async (subject: string, lookback: number, exclude: string) =>
+        (await store.runStats.trailingPublished(subject, lookback, exclude)).map((run) => run.rowsAccepted);
+      assert.deepEqual(await trailing('flights', 3, 'b5'), [40, 20, 10]);
+      assert.deepEqual(await trailing('flights', 2, 'b4'), [50, 20]);
+      assert.deepEqual(await trailing('flights', 10, 'none'), [50, 40, 20, 10]);
+      assert.deepEqual(await trailing('nobody', 3, 'b1'), []);
+      // Named batches: the published ones among them, newest first (b3 failed, b7 never ran).
+      const named = await store.runStats.publishedBatches('flights', ['b1', 'b3', 'b4', 'b7']);
+      assert.deepEqual(
+        named.map((run) => run.batchId),
+        ['b4', 'b1'],
+      );
+      assert.deepEqual(await store.runStats.publishedBatches('flights', []), []);
 
       const latest = await store.runStats.latestPublished('flights');
       assert.equal(latest?.batchId, 'b5');
@@ -272,7 +281,8 @@ describeOnSqlBackends('metadata store', ({ backend, withStore }) => {
         },
         big,
       );
-      assert.deepEqual(await store.runStats.trailingAcceptedCounts('huge', 1, 'none'), [999_999_999_999]);
+      const [trailing] = await store.runStats.trailingPublished('huge', 1, 'none');
+      assert.equal(trailing?.rowsAccepted, 999_999_999_999);
 
       await store.lineage.record({ ...lineageEntry('file:///out/huge', '2024-01-01T00:00:00Z'), rowsRead: 1e12 });
       assert.equal((await store.lineage.get('file:///out/huge'))?.rowsRead, 1e12);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { evaluateGates, type GateInput } from '../../src/quality/gates';
+import { evaluateGates, type BaselineBatch, type GateInput } from '../../src/quality/gates';
 import {
   formatGateReport,
   summarizeFailures,
@@ -12,6 +12,7 @@ import {
   type GateReport,
   type IngestStats,
 } from '../../src/quality/gate-report';
+import { formatNumber } from '../../src/quality/gate-math';
 import { ContractSchema } from '../../src/specs/contract-schema';
 import { loadSpec } from '../../src/specs';
 
@@ -39,6 +40,11 @@ function cleanStats(n: number, overrides: Partial<IngestStats> = {}): IngestStat
   return { sourceRows: n, rowsRead: n, rowsAccepted: n, rowsRejected: 0, nullCounts, ruleCounts: {}, ...overrides };
 }
 
+/** The baseline the volume gates are handed: these published batches, whatever the lookback. */
+function baselineOf(...batches: BaselineBatch[]): GateInput['loadBaseline'] {
+  return async () => batches;
+}
+
 function run(overrides: Partial<GateInput> = {}): Promise<GateReport> {
   return evaluateGates({
     conn,
@@ -46,7 +52,7 @@ function run(overrides: Partial<GateInput> = {}): Promise<GateReport> {
     batchId: 'test-batch',
     acceptedFiles: [week],
     stats: cleanStats(weekRows),
-    history: [weekRows],
+    loadBaseline: baselineOf({ batchId: 'earlier', rowsAccepted: weekRows, files: [week] }),
     referenceFiles: [week],
     asOf: new Date('2001-07-01T12:00:00Z'),
     ...overrides,
@@ -118,7 +124,7 @@ describe('quality gates on a clean batch', () => {
   });
 
   it('skips volume without history and distribution without a published batch', async () => {
-    const report = await run({ history: [], referenceFiles: undefined });
+    const report = await run({ loadBaseline: baselineOf(), referenceFiles: undefined });
     assert.equal(find(report, 'volume').verdict, 'skipped');
     assert.equal(find(report, 'volume').detail, 'no baseline yet (0 earlier runs)');
     assert.equal(find(report, 'distribution', 'delay').detail, 'no earlier published batch');
@@ -132,7 +138,7 @@ describe('quality gates on a clean batch', () => {
       batchId: 'b',
       acceptedFiles: [week],
       stats: cleanStats(weekRows),
-      history: [],
+      loadBaseline: baselineOf(),
       asOf: new Date('2001-07-01T12:00:00Z'),
     });
     assert.deepEqual(
@@ -264,7 +270,7 @@ describe('quality gate warnings', () => {
     const report = await run({
       acceptedFiles: [path.join(dir, 'thin-days.parquet')],
       stats: cleanStats(rows),
-      history: [],
+      loadBaseline: baselineOf(),
     });
     const segments = report.checks.filter((c) => c.gate === 'segmentVolume');
     assert.equal(segments.length, 21);
@@ -274,6 +280,75 @@ describe('quality gate warnings', () => {
     assert.equal(segments[20]!.subject, 'dataset');
     assert.equal(segments[20]!.observed, '25 of 59 days low');
     assert.match(segments[20]!.detail, /^5 more days below 0\.2 x median day/);
+  });
+});
+
+describe('volume by segment', () => {
+  /** Only the per-airport gate, so each case reads its verdict alone. */
+  const byOrigin = ContractSchema.parse({
+    ...contract,
+    gates: { volumeBySegment: [{ column: 'origin', minRatio: 0.6, minExpectedRows: 400 }] },
+  });
+  /** The same week as published before: the baseline of every case. */
+  const earlierWeek = (): BaselineBatch => ({ batchId: 'earlier', rowsAccepted: weekRows, files: [week] });
+  const judge = async (file: string, rows: number, baseline: BaselineBatch[]) =>
+    evaluateGates({
+      conn,
+      contract: byOrigin,
+      batchId: 'this-week',
+      acceptedFiles: [path.join(dir, file)],
+      stats: cleanStats(rows),
+      loadBaseline: baselineOf(...baseline),
+      asOf: new Date('2001-07-01T12:00:00Z'),
+    });
+  const originRows = async (origin: string) =>
+    Number(
+      (
+        await conn.runAndReadAll(`SELECT count(*) AS n FROM read_parquet('${week}') WHERE origin = '${origin}'`)
+      ).getRowObjectsJS()[0]!.n,
+    );
+
+  it('stops a batch that lost half of one busy airport, naming it, observed against expected', async () => {
+    const ord = await originRows('ORD');
+    const rows = await copyTo(
+      'half-ord.parquet',
+      `SELECT * EXCLUDE (i) FROM (SELECT *, row_number() OVER (ORDER BY date, origin, destination) AS i FROM read_parquet('${week}'))
+       WHERE origin <> 'ORD' OR i % 2 = 0`,
+    );
+    const kept = ord - (weekRows - rows);
+    // ORD's share of the earlier week times this week's rows: a loss of 3% of the whole is half of ORD.
+    const expected = (ord / weekRows) * rows;
+    const report = await judge('half-ord.parquet', rows, [earlierWeek()]);
+    const check = assertBlockedBy(report, 'volumeBySegment', 'origin=ORD');
+    assert.equal(check.observed, `rows ${kept}`);
+    assert.equal(check.expected, `>= 0.6 x expected ${formatNumber(expected)}`);
+    assert.match(
+      check.detail,
+      /^origin ORD: rows \d+ of expected [\d.]+ \(0\.5\d*; median share [\d.]+% of 1 earlier run, times \d+ rows\) < 0\.6 x expected$/,
+    );
+    assert.equal(report.blockingFailures, 1, formatGateReport(report));
+  });
+
+  it('lets a batch thinner everywhere pass (a holiday), and names its lowest segment', async () => {
+    const rows = await copyTo(
+      'thinner.parquet',
+      `SELECT * EXCLUDE (i) FROM (SELECT *, row_number() OVER (ORDER BY date, origin, destination) AS i FROM read_parquet('${week}'))
+       WHERE i % 3 <> 0`,
+    );
+    const report = await judge('thinner.parquet', rows, [earlierWeek()]);
+    const check = find(report, 'volumeBySegment', 'origin');
+    assert.equal(check.verdict, 'pass', formatGateReport(report));
+    assert.match(check.observed, /^lowest [A-Z]{3} 0\.9\d* of expected$/);
+    assert.equal(report.passed, true);
+  });
+
+  it('a segment that vanished is a segment at 0 rows; without a baseline the gate is skipped', async () => {
+    const rows = await copyTo('no-ord.parquet', `SELECT * FROM read_parquet('${week}') WHERE origin <> 'ORD'`);
+    const gone = assertBlockedBy(await judge('no-ord.parquet', rows, [earlierWeek()]), 'volumeBySegment', 'origin=ORD');
+    assert.equal(gone.observed, 'rows 0');
+    const first = await judge('no-ord.parquet', rows, []);
+    assert.equal(find(first, 'volumeBySegment', 'origin').verdict, 'skipped');
+    assert.equal(first.passed, true);
   });
 });
 
@@ -313,7 +388,7 @@ describe('distribution PSI in SQL', () => {
       acceptedFiles: [path.join(dir, 'small-cur.parquet')],
       referenceFiles: [path.join(dir, 'small-ref.parquet')],
       stats: cleanStats(10),
-      history: [],
+      loadBaseline: baselineOf(),
       asOf: new Date('2001-01-01T00:00:00Z'),
     });
     const psi = (subject: string) => Number(/^PSI ([\d.]+)/.exec(find(report, 'distribution', subject).observed)![1]);
@@ -354,7 +429,7 @@ describe('quality gates on the full 3M-row flights file', () => {
       batchId: 'full',
       acceptedFiles: [path.join(dir, 'flights-accepted.parquet')],
       stats: cleanStats(3_000_000, { rowsAccepted: 2_999_998, rowsRejected: 2, ruleCounts: { 'delay:range': 2 } }),
-      history: [3_000_000],
+      loadBaseline: baselineOf({ batchId: 'earlier', rowsAccepted: 3_000_000, files: [] }),
       asOf: new Date('2001-07-02T00:00:00Z'),
     });
     assert.equal(report.blockingFailures, 0, formatGateReport(report));

@@ -47,14 +47,14 @@ describe('formatting', () => {
   };
   const checks = [
     ...completenessChecks(contract.gates.completeness!, contract, stats),
-    volumeCheck(contract.gates.volume!, stats, [3_000_000]),
+    volumeCheck(contract.gates.volume!, stats, [3_000_000], '1 earlier run'),
   ];
   const report = buildGateReport({ contract, batchId: 'b1', asOf: new Date('2001-07-02T00:00:00Z'), checks });
 
   it('names every blocking failure on one line', () => {
     assert.equal(
       summarizeFailures(report),
-      'completeness(delay): null rate 0.05 (150000 of 3000000) > 0.001; volume: rows 2940000 outside [0.99, 1.5] x median 3000000',
+      'completeness(delay): null rate 0.05 (150000 of 3000000) > 0.001; volume: rows 2940000 outside [0.99, 1.5] x median 3000000 of 1 earlier run',
     );
     assert.equal(report.blockingFailures, 2);
     assert.equal(report.passed, false);

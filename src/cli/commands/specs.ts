@@ -11,7 +11,7 @@ export function registerSpecs(program: Command): void {
     action(cmd, async ({ print }) => {
       const specs = specNames().map(loadSpec);
       const project = currentProject();
-      const rows = specs.map((s) => [s.name, s.version, s.model?.name ?? '-', s.defaultSource, s.description]);
+      const rows = specs.map((s) => [s.name, s.version, s.model?.name ?? '-', s.defaultSource ?? '-', s.description]);
       print(
         `${project ? `project ${project.dir}` : 'no project here: the bundled examples'}\n${table(['spec', 'version', 'model', 'default source', 'description'], rows)}`,
         {
