@@ -1,4 +1,5 @@
 import { createAlertActivities } from './alerts';
+import { createDailyActivities } from './daily';
 import type { ActivityDeps } from './deps';
 import { createFeatureActivities } from './features';
 import { createFeatureRangeActivities } from './feature-range';
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createServingCheckActivities(deps),
     ...createMonitoringActivities(deps),
     ...createProbeActivities(deps),
+    ...createDailyActivities(deps),
   };
 }
 

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { openDuckDb, queryRows, sqlString, withConnection } from '../src/data/duckdb';
 import { addDays, partitionRange } from '../src/features/partition-dates';
-import { ingestionWorkflowId } from '../src/client/ingestion';
+import { ingestionWorkflowId } from '../src/api/ingestion';
 import { runServerWorker, withDevServer, workflowTiming } from './harness';
 import type { NightOutcome, NightlyTask } from './nightly-worker';
 import { median, type BenchContext, type Benchmark, type BenchmarkResult, type Figure } from './report';

@@ -1,9 +1,11 @@
 // The workflow bundle's entry point: only deterministic code is reachable from here (test/unit/workflow-imports.test.ts).
+import type { DailyChain, DeliverySensor } from '../src/api/daily';
 import type { FeatureBackfill, FeaturePipeline, FeatureRangePipeline, ScheduledFeatureRun } from '../src/api/features';
 import type { IngestionPipeline } from '../src/api/ingestion';
 import type { ModelRollback } from '../src/api/models';
 import type { MonitoringPipeline, ScheduledMonitoringRun } from '../src/api/monitoring';
 import type { TrainingPipeline } from '../src/api/training';
+import { dailyChain, deliverySensor } from './daily';
 import { featureBackfill, featurePipeline, featureRangePipeline, scheduledFeatureRun } from './features';
 import { ingestionPipeline } from './ingestion';
 import { modelRollback } from './models';
@@ -11,6 +13,8 @@ import { monitoringPipeline, scheduledMonitoringRun } from './monitoring';
 import { trainingPipeline } from './training';
 
 export {
+  dailyChain,
+  deliverySensor,
   featureBackfill,
   featurePipeline,
   featureRangePipeline,
@@ -36,5 +40,7 @@ export type Signatures = [
   Expect<typeof modelRollback, ModelRollback>,
   Expect<typeof monitoringPipeline, MonitoringPipeline>,
   Expect<typeof scheduledMonitoringRun, ScheduledMonitoringRun>,
+  Expect<typeof dailyChain, DailyChain>,
+  Expect<typeof deliverySensor, DeliverySensor>,
 ];
 type Expect<Actual extends Wanted, Wanted> = [Actual, Wanted];

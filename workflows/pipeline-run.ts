@@ -2,6 +2,7 @@ import {
   log,
   ActivityFailure,
   ApplicationFailure,
+  ChildWorkflowFailure,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -55,6 +56,22 @@ export class PipelineRun {
     }
   }
 
+  /**
+   * Runs a child workflow as one step; its failure stops this run with the child's reason and type,
+   * without a second alert (the child raised its own, with the evidence).
+   */
+  async child<T>(name: string, details: string, work: () => Promise<T>, outcome: (result: T) => string): Promise<T> {
+    this.stage(name, details);
+    try {
+      const result = await work();
+      this.progress.steps.push({ name, outcome: outcome(result) });
+      return result;
+    } catch (error) {
+      const cause = error instanceof ChildWorkflowFailure ? error.cause : error;
+      throw this.stopped(name, cause instanceof ApplicationFailure ? cause : undefined, error);
+    }
+  }
+
   /** One alert per (run, code, subject): give alerts of one code a subject each (a feature, a segment). */
   async alert(
     severity: 'critical' | 'warning' | 'info',
@@ -75,6 +92,17 @@ export class PipelineRun {
   private async fail(step: string, error: unknown): Promise<ApplicationFailure> {
     const cause =
       error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined;
+    const failure = this.stopped(step, cause, error);
+    const details = detailsOf(cause);
+    await this.alert('critical', failure.type ?? 'StepFailed', `${this.subject}: ${failure.message}`, {
+      ...observedAgainstExpected(details),
+      details: { step, ...(details ?? {}) },
+    });
+    return failure;
+  }
+
+  /** Marks the run failed at `step` (progress, stage, UI details) and builds the failure it ends with. */
+  private stopped(step: string, cause: ApplicationFailure | undefined, error: unknown): ApplicationFailure {
     const type = cause?.type ?? 'StepFailed';
     const reason = cause?.message ?? (error instanceof Error ? error.message : String(error));
     const message = `${step} failed: ${reason}`;
@@ -83,11 +111,6 @@ export class PipelineRun {
     this.progress.steps.push({ name: step, outcome: `FAILED (${type})` });
     upsertSearchAttributes([{ key: PipelineStage, value: 'Failed' }]);
     setCurrentDetails(`**Failed** at ${step}: ${reason}`);
-    const details = detailsOf(cause);
-    await this.alert('critical', type, `${this.subject}: ${message}`, {
-      ...observedAgainstExpected(details),
-      details: { step, ...(details ?? {}) },
-    });
     return ApplicationFailure.create({
       message,
       type,

@@ -36,4 +36,9 @@ export interface IngestionResult {
   warnings: number;
 }
 
+/** One run per batch: a batch delivered again reuses the id once the earlier run has closed. */
+export function ingestionWorkflowId(spec: string, batchId: string): string {
+  return `ingest/${spec}/${batchId}`;
+}
+
 export type IngestionPipeline = (input: IngestionInput) => Promise<IngestionResult>;

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerAlerts } from './commands/alerts';
+import { registerDaily } from './commands/daily';
 import { registerDemo } from './commands/demo';
 import { registerFeatures } from './commands/features';
 import { registerSchedule } from './commands/schedule';
@@ -33,6 +34,7 @@ registerServer(program);
 registerWorker(program);
 registerServe(program);
 registerIngest(program);
+registerDaily(program);
 registerFeatures(program);
 registerSchedule(program);
 registerTraining(program);

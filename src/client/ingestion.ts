@@ -5,7 +5,7 @@ import { loadSpec } from '../specs';
 import { deliveryDay } from '../specs/delivery-day';
 import { formatZodError } from '../validation';
 import { PipelineKind, PipelineStage } from '../api/search-attributes';
-import type { IngestionPipeline, IngestionInput } from '../api/ingestion';
+import { ingestionWorkflowId, type IngestionPipeline, type IngestionInput } from '../api/ingestion';
 
 /** What an engineer may ask for; validated before anything reaches Temporal. */
 export const StartIngestionSchema = z.object({
@@ -30,10 +30,6 @@ export class InvalidRequestError extends Error {
 export function timestampBatchId(now = new Date()): string {
   const iso = now.toISOString();
   return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 16).replace(':', '')}`;
-}
-
-export function ingestionWorkflowId(spec: string, batchId: string): string {
-  return `ingest/${spec}/${batchId}`;
 }
 
 /** Starts `ingestionPipeline` with a meaningful id, search attributes, a UI summary and a memo. */

@@ -7,6 +7,8 @@ import { formatZodError } from '../validation';
 import { FeatureSet, PipelineKind } from '../api/search-attributes';
 import type { ScheduledFeatureRun } from '../api/features';
 import type { ScheduledMonitoringRun } from '../api/monitoring';
+import { DeliveryPatternSchema, sensorScheduleId, type DeliverySensor } from '../api/daily';
+import { dailySpecOf } from './daily';
 import { ModelName } from '../api/search-attributes';
 import { monitoredSpecOf } from './monitoring';
 import { featureSetOf } from './features';
@@ -14,7 +16,9 @@ import { InvalidRequestError } from './ingestion';
 
 export const CreateScheduleSchema = z.object({
   spec: z.string().min(1),
-  kind: z.enum(['features', 'monitoring']).default('features'),
+  kind: z.enum(['features', 'monitoring', 'sensor']).default('features'),
+  /** Sensor: where the deliveries arrive, e.g. incoming/flights-{day}.parquet. */
+  pattern: z.optional(DeliveryPatternSchema),
   /** Monitoring: the window length in days. */
   windowDays: z.coerce.number().int().min(1).max(366).default(7),
   cron: z.string().min(9).max(100).default('0 2 * * *'),
@@ -45,6 +49,7 @@ export async function createSchedule(
   if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
   const r = parsed.data;
   if (r.kind === 'monitoring') return createMonitoringSchedule(client, config, r);
+  if (r.kind === 'sensor') return createSensorSchedule(client, config, r);
   const { spec, label } = featureSetOf(r.spec);
   return createPipelineSchedule(client, config, r, {
     scheduleId: featureScheduleId(label),
@@ -81,6 +86,27 @@ async function createMonitoringSchedule(
       { key: ModelName, value: spec.model.name },
     ],
     summary: `Scheduled monitoring ${spec.model.name}`,
+  });
+}
+
+/**
+ * A sensor: each run looks for new deliveries under the pattern and hands each to its day's chain
+ * (`deliverySensor`). Overlap SKIP: a look still chaining a backlog is never run twice at once.
+ */
+async function createSensorSchedule(
+  client: Client,
+  config: Config,
+  r: z.output<typeof CreateScheduleSchema>,
+): Promise<string> {
+  if (!r.pattern) throw new InvalidRequestError('pattern: a sensor needs the pattern its deliveries arrive under');
+  const spec = dailySpecOf(r.spec);
+  return createPipelineSchedule(client, config, r, {
+    scheduleId: sensorScheduleId(spec.name),
+    workflowType: 'deliverySensor',
+    workflowId: `sensor/${spec.name}`,
+    args: [{ spec: spec.name, pattern: r.pattern }] as Parameters<DeliverySensor>,
+    searchAttributes: [{ key: PipelineKind, value: 'sensor' }],
+    summary: `Sensor ${spec.name}: ${r.pattern}`.slice(0, 200),
   });
 }
 

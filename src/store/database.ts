@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Dialect } from 'kysely';
 import { Pool, types } from 'pg';
 import { AlertsRepository } from './alerts';
+import { DeliveriesRepository } from './deliveries';
 import { FeatureMetadataRepository } from './feature-metadata';
 import { ModelRegistryRepository } from './model-registry';
 import { LineageRepository } from './lineage';
@@ -23,6 +24,7 @@ export interface MetadataStore {
   models: ModelRegistryRepository;
   predictions: PredictionLogRepository;
   specs: SpecVersionsRepository;
+  deliveries: DeliveriesRepository;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function openMetadataStore(url: string): Promise<MetadataStore> {
     models: new ModelRegistryRepository(db),
     predictions: new PredictionLogRepository(db),
     specs: new SpecVersionsRepository(db),
+    deliveries: new DeliveriesRepository(db),
     close: () => db.destroy(),
   };
 }

@@ -209,5 +209,28 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0003_deliveries': {
+      // The files a sensor has handed to a daily chain, by content: a file seen twice is ingested once.
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('deliveries')
+          .addColumn('spec', 'text', (col) => col.notNull())
+          .addColumn('fingerprint', 'text', (col) => col.notNull())
+          .addColumn('source_uri', 'text', (col) => col.notNull())
+          .addColumn('day', 'text', (col) => col.notNull())
+          .addColumn('size', 'bigint', (col) => col.notNull())
+          .addColumn('modified_at', 'text', (col) => col.notNull())
+          .addColumn('workflow_id', 'text', (col) => col.notNull())
+          .addColumn('created_at', 'text', (col) => col.notNull())
+          .addPrimaryKeyConstraint('deliveries_pk', ['spec', 'fingerprint'])
+          .execute();
+        // Serves claimedFiles: a sensor skips a claimed file unchanged since (same size and time) unhashed.
+        await db.schema
+          .createIndex('deliveries_spec_source')
+          .on('deliveries')
+          .columns(['spec', 'source_uri'])
+          .execute();
+      },
+    },
   };
 }

@@ -72,6 +72,19 @@ export class RunStatsRepository {
     return rows.map(fromRow);
   }
 
+  /** The smallest published batch id of `subject`: for a daily dataset, the day its feed began. */
+  async firstPublishedBatchId(subject: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('run_stats')
+      .select('batch_id')
+      .where('subject', '=', subject)
+      .where('status', '=', 'published')
+      .orderBy('batch_id', 'asc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.batch_id;
+  }
+
   async latestPublished(subject: string, excludeBatchId?: string): Promise<RunStat | undefined> {
     const row = await this.publishedNewestFirst(subject, excludeBatchId).selectAll().limit(1).executeTakeFirst();
     return row && fromRow(row);

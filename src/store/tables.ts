@@ -121,6 +121,21 @@ export interface SpecVersionsTable {
   created_at: string;
 }
 
+/** A file a sensor handed to a daily chain; keyed by its content's hash, so a copy is the same delivery. */
+export interface DeliveriesTable {
+  spec: string;
+  /** sha256 of the file's bytes. */
+  fingerprint: string;
+  source_uri: string;
+  day: string;
+  size: number;
+  /** The file's modification time when it was claimed (ISO). */
+  modified_at: string;
+  /** The daily chain it was handed to. */
+  workflow_id: string;
+  created_at: string;
+}
+
 export const MODEL_STAGES = ['candidate', 'staging', 'production', 'archived', 'rejected'] as const;
 export type ModelStage = (typeof MODEL_STAGES)[number];
 
@@ -180,6 +195,7 @@ export interface Tables {
   feature_partitions: FeaturePartitionsTable;
   feature_set_versions: FeatureSetVersionsTable;
   spec_versions: SpecVersionsTable;
+  deliveries: DeliveriesTable;
   model_versions: ModelVersionsTable;
   model_decisions: ModelDecisionsTable;
   prediction_log: PredictionLogTable;

@@ -8,6 +8,7 @@ import { startIngestion } from '../../src/client/ingestion';
 import { startTraining } from '../../src/client/training';
 import { startMonitoring } from '../../src/client/monitoring';
 import { startBackfill } from '../../src/client/features';
+import { startSensorLook } from '../../src/client/daily';
 import { ArtifactStore } from '../../src/data/artifact-store';
 import { openDuckDb, sqlString, withConnection } from '../../src/data/duckdb';
 import { openOnlineStore } from '../../src/features/online-store-factory';
@@ -44,7 +45,9 @@ const CONCURRENCY = 4;
 
 /** What one case observed, for the assertion and for the summary. */
 interface Observed {
-  kind: 'error' | 'published' | 'exit' | 'http';
+  kind: 'error' | 'published' | 'exit' | 'http' | 'chained';
+  /** Sensor cases: the days each look handed to a chain. */
+  looks?: string[][];
   type?: string;
   message?: string;
   report?: GateReport;
@@ -216,6 +219,23 @@ async function runCase(c: BadInputCase, client: Client): Promise<Observed> {
       } catch (error) {
         return failureOf(error);
       }
+    case 'sensor': {
+      const folder = path.join(config.dataDir, 'incoming', c.id);
+      fs.mkdirSync(folder, { recursive: true });
+      const looks: string[][] = [];
+      for (const files of feed.looks) {
+        for (const file of files) {
+          // Written aside, then moved in whole, as a delivery must arrive.
+          const staged = path.join(config.dataDir, `${c.id}-${file.name}.partial`);
+          fs.writeFileSync(staged, file.bytes());
+          fs.renameSync(staged, path.join(folder, file.name));
+        }
+        const pattern = `incoming/${c.id}/night-{day}*.csv`;
+        const handle = await startSensorLook(client, config, { spec: dailySpec.name, pattern, taskQueue });
+        looks.push((await handle.result()).delivered.map((d) => d.day));
+      }
+      return { kind: 'chained', looks, contract: dailySpec.contract };
+    }
     case 'cli': {
       if (feed.pinnedFirst) await pinSpecVersions(feed.pinnedFirst);
       const r = await mlpipe(feed.args, env, CASE_TIMEOUT_MS - 5_000);
@@ -334,6 +354,16 @@ async function check(c: BadInputCase, o: Observed): Promise<void> {
       assert.equal(o.status, e.status, JSON.stringify(o.body));
       assert.match(String(o.body?.error ?? ''), e.error);
       break;
+    case 'chained':
+      assert.deepEqual(o.looks, e.perLook);
+      for (const day of e.perLook.flat()) {
+        const partition = artifacts.finalDir({ kind: 'datasets', ...o.contract!, partition: day });
+        const [rows] = await query<{ n: number }>(
+          `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(`${partition}/*.parquet`)})`,
+        );
+        assert.equal(rows!.n, 3, `${day} is published with its night's rows, once`);
+      }
+      break;
   }
   // A stopped ingestion publishes nothing.
   if (e.outcome !== 'deadLetters' && published) {
@@ -431,5 +461,7 @@ function summary(o: Observed): string {
       return `exit ${o.code}: ${(o.stderr ?? '').trim().slice(0, 140)}`;
     case 'http':
       return `${o.status} ${String(o.body?.error ?? '').slice(0, 140)}`;
+    case 'chained':
+      return `looks chained ${JSON.stringify(o.looks)}`;
   }
 }

@@ -16,10 +16,11 @@ export function registerSchedule(program: Command): void {
     .requiredOption('--spec <name>', 'spec whose feature set to compute')
     .option(
       '--kind <kind>',
-      'what to schedule: features (the daily partition) or monitoring (the production model)',
+      'what to schedule: features (the daily partition), monitoring (the production model) or sensor (new deliveries under --pattern, each to its daily chain)',
       'features',
     )
     .option('--window-days <n>', 'monitoring: the window length in days', '7')
+    .option('--pattern <path>', 'sensor: where deliveries arrive, e.g. incoming/flights-{day}.parquet')
     .option('--cron <expr>', 'when, as a cron expression (UTC)', '0 2 * * *')
     .option('--catchup <duration>', 'how far back missed runs are caught up, e.g. 1d', '1d')
     .option('--lag-days <n>', 'compute the partition this many days before the scheduled time', '1')
@@ -36,6 +37,7 @@ export function registerSchedule(program: Command): void {
           catchup: string;
           lagDays: string;
           windowDays: string;
+          pattern?: string;
           paused?: boolean;
         },
       ) =>
@@ -47,6 +49,7 @@ export function registerSchedule(program: Command): void {
             catchup: opts.catchup,
             lagDays: opts.lagDays,
             windowDays: opts.windowDays,
+            pattern: opts.pattern,
             paused: Boolean(opts.paused),
           }).catch((e) => {
             throw e instanceof InvalidRequestError ? new UsageError(e.message) : e;

@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/activity';
+import { z } from 'zod';
+import { ErrorTypes } from '../src/api/errors';
+import { DeliveryPatternSchema } from '../src/api/daily';
+import { confineToDataDir } from '../src/data/source-uri';
+import { maxWindowDays } from '../src/features/feature-sql';
+import { addDays, isPartition, partitionRange } from '../src/features/partition-dates';
+import { loadSpec } from '../src/specs';
+import type { ActivityDeps } from './deps';
+import { parseInput } from './parse-input';
+
+const FindInputSchema = z.object({ spec: z.string().min(1), pattern: DeliveryPatternSchema });
+const ClaimInputSchema = z.object({
+  spec: z.string().min(1),
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+  sourceUri: z.string().min(1),
+  day: z.string().refine(isPartition, 'a day as YYYY-MM-DD'),
+  size: z.number().int().nonnegative(),
+  modifiedAt: z.iso.datetime(),
+  workflowId: z.string().min(1),
+});
+const PlanInputSchema = z.object({
+  spec: z.string().min(1),
+  day: z.string().refine(isPartition, 'a day as YYYY-MM-DD'),
+});
+
+export interface FoundDelivery {
+  day: string;
+  /** The file, relative to the data directory (what ingestion takes as its source). */
+  sourceUri: string;
+  fingerprint: string;
+  size: number;
+  /** The file's modification time: when the delivery arrived, the as-of time its freshness is judged at. */
+  modifiedAt: string;
+}
+
+/** What a day's chain can compute: the feature partitions, in order, or why none yet. */
+export type FeaturePlan =
+  { status: 'ready'; featureSet: string; days: string[] } | { status: 'notYet' | 'none'; reason: string };
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The file-name part of a delivery pattern as a regular expression; its one group is the day. */
+function fileNameRegExp(pattern: string): RegExp {
+  const [before, after] = path.basename(pattern).split('{day}') as [string, string];
+  const part = (s: string) => s.split('*').map(escapeRegExp).join('[^/]*');
+  return new RegExp(`^${part(before)}(\\d{4}-\\d{2}-\\d{2})${part(after)}$`);
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export function createDailyActivities({ config, store }: ActivityDeps) {
+  return {
+    /**
+     * The files matching a sensor's pattern that no chain has claimed yet (by content: a copy of a
+     * claimed file, under any name, is not new), in day order. A file must be moved into the folder
+     * whole (written elsewhere, then renamed): a file still being written would be read half.
+     */
+    async findNewDeliveries(raw: z.input<typeof FindInputSchema>): Promise<FoundDelivery[]> {
+      const { spec, pattern } = parseInput(FindInputSchema, raw);
+      loadSpec(spec);
+      const folder = path.dirname(pattern);
+      const dir = confineToDataDir(folder, config.dataDir);
+      const names = await fs.readdir(dir).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return [] as string[];
+        throw error;
+      });
+      const match = fileNameRegExp(pattern);
+      const files = names.flatMap((name) => {
+        const day = match.exec(name)?.[1];
+        return day && isPartition(day) ? [{ name, day, sourceUri: path.posix.join(folder, name) }] : [];
+      });
+      const known = await store.deliveries.claimedFiles(
+        spec,
+        files.map((f) => f.sourceUri),
+      );
+      const found: FoundDelivery[] = [];
+      for (const { name, day, sourceUri } of files) {
+        const file = path.join(dir, name);
+        const stat = await fs.stat(file);
+        if (!stat.isFile()) continue;
+        const modifiedAt = stat.mtime.toISOString();
+        const claimed = known.get(sourceUri);
+        // Unchanged since it was claimed: not hashed again (a folder keeps months of nights).
+        if (claimed && claimed.size === stat.size && claimed.modifiedAt === modifiedAt) continue;
+        found.push({ day, sourceUri, fingerprint: await sha256File(file), size: stat.size, modifiedAt });
+      }
+      const claimed = await store.deliveries.claimed(
+        spec,
+        found.map((f) => f.fingerprint),
+      );
+      const seen = new Set<string>();
+      return found
+        .filter((f) => !claimed.has(f.fingerprint) && !seen.has(f.fingerprint) && seen.add(f.fingerprint))
+        .sort((a, b) => a.day.localeCompare(b.day) || a.sourceUri.localeCompare(b.sourceUri));
+    },
+
+    /** Claims a delivery for its chain; false when its content was claimed before (it is not ingested twice). */
+    async claimDelivery(raw: z.input<typeof ClaimInputSchema>): Promise<boolean> {
+      return store.deliveries.claim(parseInput(ClaimInputSchema, raw));
+    },
+
+    /**
+     * The feature partitions a day's chain computes once its night is published: the day itself, then
+     * each later published day whose window holds it and which has no partition yet (they waited for a
+     * night that arrived out of order). A night missing from the window since the feed began stops the
+     * chain (non-retryable FeatureInputRejected, naming it): features are never computed without it.
+     * A feed younger than the history a window needs computes nothing yet.
+     */
+    async planDailyFeatures(raw: z.input<typeof PlanInputSchema>): Promise<FeaturePlan> {
+      const { spec: name, day } = parseInput(PlanInputSchema, raw);
+      const spec = loadSpec(name);
+      const set = spec.featureSet;
+      if (!set) return { status: 'none', reason: `spec ${name} declares no feature set` };
+      const window = maxWindowDays(set);
+      const needed = Math.min(set.validation.minHistoryDays, window);
+      const contract = spec.contract.name;
+      const span = partitionRange(addDays(day, -window), addDays(day, window));
+      const published = new Set((await store.runStats.publishedBatches(contract, span)).map((r) => r.batchId));
+      const began = (await store.runStats.firstPublishedBatchId(contract)) ?? day;
+      const before = (d: string) => partitionRange(addDays(d, -window), addDays(d, -1)).filter((x) => x >= began);
+      const missing = before(day).filter((d) => !published.has(d));
+      if (missing.length > 0)
+        throw ApplicationFailure.nonRetryable(
+          `features of ${day} need the nights before it: ${missing.join(', ')} not published (a night out of order is ingested by its own chain, which then computes the days that waited for it)`,
+          ErrorTypes.FeatureInputRejected,
+          { missing },
+        );
+      if (before(day).length < needed)
+        return {
+          status: 'notYet',
+          reason: `the feed began on ${began}: ${before(day).length} of the ${needed} days before ${day} a window needs`,
+        };
+      const days = [day];
+      for (const later of partitionRange(addDays(day, 1), addDays(day, window))) {
+        if (!published.has(later) || before(later).some((d) => !published.has(d))) break;
+        if (await store.features.get(set.name, set.version, later)) continue;
+        days.push(later);
+      }
+      return { status: 'ready', featureSet: `${set.name}@${set.version}`, days };
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { z } from 'zod';
+import type { Config } from '../config';
+import { dailyChainWorkflowId, DeliveryPatternSchema, type DailyChain, type DeliverySensor } from '../api/daily';
+import { PipelineKind, PipelineStage } from '../api/search-attributes';
+import { loadSpec } from '../specs';
+import type { Spec } from '../specs/spec-schema';
+import { formatZodError } from '../validation';
+import { InvalidRequestError } from './ingestion';
+
+const daySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a day as YYYY-MM-DD');
+
+export const StartDailyChainSchema = z.object({
+  spec: z.string().min(1),
+  day: daySchema,
+  source: z.string().min(1).max(2048),
+  asOf: z.iso.datetime({ offset: true }).optional(),
+  taskQueue: z.string().min(1).optional(),
+});
+
+export const LookSchema = z.object({
+  spec: z.string().min(1),
+  pattern: DeliveryPatternSchema,
+  taskQueue: z.string().min(1).optional(),
+});
+
+function parse<S extends z.ZodType>(schema: S, request: unknown): z.output<S> {
+  const parsed = schema.safeParse(request);
+  if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
+  return parsed.data;
+}
+
+/** The spec, which must be a daily dataset: a chain is one day of one. */
+export function dailySpecOf(name: string): Spec {
+  let spec: Spec;
+  try {
+    spec = loadSpec(name);
+  } catch (error) {
+    throw new InvalidRequestError((error as Error).message);
+  }
+  if (spec.contract.partitioning !== 'daily')
+    throw new InvalidRequestError(
+      `spec ${spec.name} is not a daily dataset (its contract has no partitioning: 'daily'): ingest its snapshots with mlpipe ingest`,
+    );
+  return spec;
+}
+
+/** Starts one day's chain (`daily/<spec>/<day>`): ingest the delivery, then the day's features. */
+export async function startDailyChain(
+  client: Client,
+  config: Config,
+  request: z.input<typeof StartDailyChainSchema>,
+): Promise<WorkflowHandleWithFirstExecutionRunId<DailyChain>> {
+  const r = parse(StartDailyChainSchema, request);
+  const spec = dailySpecOf(r.spec);
+  return client.workflow.start<DailyChain>('dailyChain', {
+    workflowId: dailyChainWorkflowId(spec.name, r.day),
+    taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
+    args: [{ spec: spec.name, day: r.day, sourceUri: r.source, asOf: r.asOf && new Date(r.asOf).toISOString() }],
+    typedSearchAttributes: [
+      { key: PipelineKind, value: 'daily' },
+      { key: PipelineStage, value: 'Starting' },
+    ],
+    staticSummary: `Daily ${spec.name} ${r.day}`,
+  }) as Promise<WorkflowHandleWithFirstExecutionRunId<DailyChain>>;
+}
+
+/** One look of a spec's sensor now (a Schedule runs the same workflow, `mlpipe schedule create --kind sensor`). */
+export async function startSensorLook(
+  client: Client,
+  config: Config,
+  request: z.input<typeof LookSchema>,
+  now = new Date(),
+): Promise<WorkflowHandleWithFirstExecutionRunId<DeliverySensor>> {
+  const r = parse(LookSchema, request);
+  const spec = dailySpecOf(r.spec);
+  return client.workflow.start<DeliverySensor>('deliverySensor', {
+    workflowId: `sensor/${spec.name}/${now.toISOString()}`,
+    taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
+    args: [{ spec: spec.name, pattern: r.pattern }],
+    typedSearchAttributes: [
+      { key: PipelineKind, value: 'sensor' },
+      { key: PipelineStage, value: 'Starting' },
+    ],
+    staticSummary: `Sensor ${spec.name}: ${r.pattern}`.slice(0, 200),
+  }) as Promise<WorkflowHandleWithFirstExecutionRunId<DeliverySensor>>;
+}

@@ -1,0 +1,136 @@
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { DailyChainResult } from '../../src/api/daily';
+import { dailyChainWorkflowId } from '../../src/api/daily';
+import { ingestionWorkflowId } from '../../src/api/ingestion';
+import { startSensorLook } from '../../src/client/daily';
+import { sqlString } from '../../src/data/duckdb';
+import { addDays, partitionRange } from '../../src/features/partition-dates';
+import { openMetadataStore } from '../../src/store/database';
+import { writeSource } from '../helpers/sources';
+import { testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
+
+/**
+ * A sensor over an incoming folder feeds the daily chains of flights-nightly: each new file is
+ * ingested once (by content), each day's chain computes its features only once its night and the
+ * nights its windows need are published, and a failure stops the chain with one alert.
+ */
+const SPEC = 'flights-nightly';
+const PATTERN = 'incoming/flights-{day}*.parquet';
+const config = testConfig();
+const taskQueue = uniqueTaskQueue('daily-chain');
+const temporal = useWorker(config, taskQueue);
+
+/** Drops a night's file into the incoming folder, arrived the morning after its day (its as-of time). */
+async function deliver(day: string, name = `flights-${day}.parquet`, select?: string): Promise<void> {
+  const rel = await writeSource(
+    config,
+    `staged-${name}`,
+    select ??
+      `SELECT * FROM flights WHERE CAST(date AS DATE) = DATE ${sqlString(day)} ORDER BY date, origin, destination`,
+  );
+  const target = path.join(config.dataDir, 'incoming', name);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.renameSync(path.join(config.dataDir, rel), target); // whole, as a delivery must arrive
+  const arrived = new Date(`${addDays(day, 1)}T06:00:00Z`);
+  fs.utimesSync(target, arrived, arrived);
+}
+
+async function look() {
+  const handle = await startSensorLook(temporal.client, config, { spec: SPEC, pattern: PATTERN, taskQueue });
+  return { handle, result: handle.result() };
+}
+
+const chainResult = (day: string) =>
+  temporal.client.workflow.getHandle(dailyChainWorkflowId(SPEC, day)).result() as Promise<DailyChainResult>;
+
+async function alertsOf(workflowId: string) {
+  const store = await openMetadataStore(config.databaseUrl);
+  try {
+    return (await store.alerts.listRecent({ limit: 100 })).filter((a) => a.workflowId === workflowId);
+  } finally {
+    await store.close();
+  }
+}
+
+const FIRST_WEEK = partitionRange('2001-01-01', '2001-01-08');
+
+before(async () => {
+  await temporal.ready();
+  for (const day of FIRST_WEEK) await deliver(day);
+});
+
+describe('daily chains fed by a sensor', () => {
+  test('each new night is chained once, in day order; features start once a window of nights is published', async () => {
+    const { result } = await look();
+    assert.deepEqual(
+      (await result).delivered.map((d) => d.day),
+      FIRST_WEEK,
+    );
+    const first = await chainResult('2001-01-01');
+    assert.equal(first.ingestion.rowsAccepted > 10_000, true);
+    assert.deepEqual(first.features, {
+      status: 'notYet',
+      reason: 'the feed began on 2001-01-01: 0 of the 7 days before 2001-01-01 a window needs',
+    });
+    const eighth = await chainResult('2001-01-08');
+    assert.equal(eighth.features.status, 'computed');
+    assert.deepEqual(eighth.features.status === 'computed' ? eighth.features.partitions.map((p) => p.partition) : [], [
+      '2001-01-08',
+    ]);
+
+    // A second look finds nothing new, and a copy of a delivered file under another name is the same delivery.
+    fs.copyFileSync(
+      path.join(config.dataDir, 'incoming', 'flights-2001-01-03.parquet'),
+      path.join(config.dataDir, 'incoming', 'flights-2001-01-03-resent.parquet'),
+    );
+    assert.deepEqual((await (await look()).result).delivered, []);
+  });
+
+  test('a night out of order: the later chain stops naming the missing night; when it arrives, its chain computes both', async () => {
+    await deliver('2001-01-10');
+    const early = await look();
+    const failure = await early.result.then(
+      () => assert.fail('the look should stop at the chain that cannot compute its features'),
+      (e: unknown) => e,
+    );
+    assert.ok(failure instanceof WorkflowFailedError);
+    assert.match(
+      String(failure.cause?.message),
+      /Chaining failed: Planning failed: features of 2001-01-10 need the nights before it: 2001-01-09 not published/,
+    );
+    const [alert] = await alertsOf(dailyChainWorkflowId(SPEC, '2001-01-10'));
+    assert.equal(alert?.code, 'FeatureInputRejected', 'the chain that stopped raised the alert');
+
+    await deliver('2001-01-09');
+    assert.deepEqual(
+      (await (await look()).result).delivered.map((d) => d.day),
+      ['2001-01-09'],
+      'the night out of order is chained; the stopped night is not ingested again',
+    );
+    const ninth = await chainResult('2001-01-09');
+    assert.deepEqual(
+      ninth.features.status === 'computed' ? ninth.features.partitions.map((p) => p.partition) : ninth.features,
+      ['2001-01-09', '2001-01-10'],
+    );
+  });
+
+  test('a night its gates stop ends its chain before features, with the ingestion run as the one alert', async () => {
+    await deliver('2001-01-11', undefined, `SELECT * FROM flights WHERE false`);
+    const { result } = await look();
+    const failure = await result.then(
+      () => assert.fail('the empty night should stop'),
+      (e: unknown) => e,
+    );
+    assert.ok(failure instanceof WorkflowFailedError);
+    assert.match(String(failure.cause?.message), /Chaining failed: Ingesting failed: QualityGates failed: .*freshness/);
+    const chain = temporal.client.workflow.getHandle(dailyChainWorkflowId(SPEC, '2001-01-11'));
+    const steps = (await chain.query<{ steps: { name: string }[] }>('progress')).steps.map((s) => s.name);
+    assert.deepEqual(steps, ['Ingesting'], 'nothing ran after the failed step');
+    assert.equal((await alertsOf(ingestionWorkflowId(SPEC, '2001-01-11'))).length, 1);
+    assert.equal((await alertsOf(dailyChainWorkflowId(SPEC, '2001-01-11'))).length, 0);
+  });
+});

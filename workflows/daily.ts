@@ -1,0 +1,127 @@
+import { executeChild, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  DailyChainInputSchema,
+  dailyChainWorkflowId,
+  SensorInputSchema,
+  type DailyChainInput,
+  type DailyChainResult,
+  type DailyFeatures,
+  type SensorInput,
+  type SensorResult,
+} from '../src/api/daily';
+import { NON_RETRYABLE_ERROR_TYPES } from '../src/api/errors';
+import { featurePartitionWorkflowId } from '../src/api/features';
+import { ingestionWorkflowId } from '../src/api/ingestion';
+import { Partition } from '../src/api/search-attributes';
+import { featurePipeline } from './features';
+import { ingestionPipeline } from './ingestion';
+import { PipelineRun } from './pipeline-run';
+import { parseWorkflowInput } from './parse-input';
+
+const retry: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  maximumAttempts: 8,
+  nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
+};
+// Listing a folder and hashing the new files, or a few metadata-store reads: short, and safe to repeat.
+const acts = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', retry });
+
+/**
+ * One day of a daily dataset, as a chain with its dependencies explicit: the night's delivery is
+ * ingested (a child run, gates and all), and only once it is published are the day's features computed
+ * (then those of later days that waited for it, when it arrived out of order). A step that fails stops
+ * the chain: nothing after it runs, and the step's own run has raised the alert.
+ */
+export async function dailyChain(raw: DailyChainInput): Promise<DailyChainResult> {
+  const input = parseWorkflowInput(DailyChainInputSchema, raw, 'daily chain input');
+  const { spec, day } = input;
+  const run = new PipelineRun('daily', `${spec}/${day}`, [{ key: Partition, value: day }]);
+
+  const ingested = await run.child(
+    'Ingesting',
+    `the night's delivery ${input.sourceUri}`,
+    () =>
+      executeChild(ingestionPipeline, {
+        workflowId: ingestionWorkflowId(spec, day),
+        args: [{ spec, sourceUri: input.sourceUri, batchId: day, asOf: input.asOf }],
+        staticSummary: `Ingest ${spec} ${day} (daily chain)`,
+      }),
+    (r) => `${r.rowsAccepted} rows published, ${r.rowsRejected} dead letters, ${r.warnings} warnings`,
+  );
+  const plan = await run.step(
+    'Planning',
+    `the feature partitions ${day} makes computable`,
+    () => acts.planDailyFeatures.executeWithOptions({ summary: `plan features ${spec} ${day}` }, [{ spec, day }]),
+    (p) => (p.status === 'ready' ? `features of ${p.days.join(', ')}` : p.reason),
+  );
+  let features: DailyFeatures;
+  if (plan.status !== 'ready') features = plan;
+  else {
+    const partitions: Extract<DailyFeatures, { status: 'computed' }>['partitions'] = [];
+    for (const partition of plan.days) {
+      const computed = await run.child(
+        'Features',
+        `${plan.featureSet} ${partition}`,
+        () =>
+          executeChild(featurePipeline, {
+            workflowId: featurePartitionWorkflowId(plan.featureSet, partition),
+            args: [{ spec, featureSet: plan.featureSet, partition }],
+            staticSummary: `Features ${plan.featureSet} ${partition} (daily chain ${day})`,
+          }),
+        (r) => `${r.rows} rows, ${r.warnings} warnings`,
+      );
+      partitions.push({ partition, rows: computed.rows, warnings: computed.warnings });
+    }
+    features = { status: 'computed', partitions };
+  }
+  run.complete(
+    features.status === 'computed'
+      ? `${ingested.rowsAccepted} rows; features of ${features.partitions.map((p) => p.partition).join(', ')}`
+      : `${ingested.rowsAccepted} rows; no features: ${features.reason}`,
+  );
+  const { rowsRead, rowsAccepted, rowsRejected, warnings, datasetUri } = ingested;
+  return { day, ingestion: { rowsRead, rowsAccepted, rowsRejected, warnings, datasetUri }, features };
+}
+
+/**
+ * One look of a sensor (a Temporal Schedule runs it): the new files under its pattern, in day order,
+ * each claimed by content and handed to its day's chain, one after the other (a night's gates and
+ * features need the nights before it). A copy of a file already claimed is not new. A chain that fails
+ * stops the look: its file stays claimed (deliver it again, corrected, to retry it) and the next look
+ * goes on with the files after it.
+ */
+export async function deliverySensor(raw: SensorInput): Promise<SensorResult> {
+  const input = parseWorkflowInput(SensorInputSchema, raw, 'sensor input');
+  const run = new PipelineRun('sensor', `${input.spec}/${input.pattern}`);
+  const found = await run.step(
+    'Looking',
+    `new files matching ${input.pattern}`,
+    () => acts.findNewDeliveries.executeWithOptions({ summary: `look for ${input.pattern}` }, [input]),
+    (f) => `${f.length} new: ${f.map((d) => d.day).join(', ') || 'none'}`,
+  );
+  const delivered: SensorResult['delivered'] = [];
+  for (const delivery of found) {
+    const workflowId = dailyChainWorkflowId(input.spec, delivery.day);
+    const claimed = await acts.claimDelivery.executeWithOptions({ summary: `claim ${delivery.sourceUri}` }, [
+      { spec: input.spec, ...delivery, workflowId },
+    ]);
+    if (!claimed) continue;
+    await run.child(
+      'Chaining',
+      `${delivery.day} from ${delivery.sourceUri}`,
+      () =>
+        executeChild(dailyChain, {
+          workflowId,
+          args: [{ spec: input.spec, day: delivery.day, sourceUri: delivery.sourceUri, asOf: delivery.modifiedAt }],
+          staticSummary: `Daily ${input.spec} ${delivery.day}`,
+        }),
+      (r) => `${r.day}: ${r.ingestion.rowsAccepted} rows, features ${r.features.status}`,
+    );
+    delivered.push({ day: delivery.day, sourceUri: delivery.sourceUri });
+  }
+  run.complete(`${delivered.length} deliveries chained`);
+  return { delivered };
+}
