@@ -3,15 +3,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { DailyChainResult } from '../../src/api/daily';
-import { dailyChainWorkflowId } from '../../src/api/daily';
+import { dailyChainWorkflowId, sensorScheduleId, type DailyChainResult, type SensorResult } from '../../src/api/daily';
 import { ingestionWorkflowId } from '../../src/api/ingestion';
 import { startSensorLook } from '../../src/client/daily';
 import { sqlString } from '../../src/data/duckdb';
 import { addDays, partitionRange } from '../../src/features/partition-dates';
 import { openMetadataStore } from '../../src/store/database';
 import { writeSource } from '../helpers/sources';
-import { testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
+import { mlpipe } from '../helpers/cli';
+import { testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
 
 /**
  * A sensor over an incoming folder feeds the daily chains of flights-nightly: each new file is
@@ -132,5 +132,39 @@ describe('daily chains fed by a sensor', () => {
     assert.deepEqual(steps, ['Ingesting'], 'nothing ran after the failed step');
     assert.equal((await alertsOf(ingestionWorkflowId(SPEC, '2001-01-11'))).length, 1);
     assert.equal((await alertsOf(dailyChainWorkflowId(SPEC, '2001-01-11'))).length, 0);
+  });
+
+  test('a Temporal Schedule runs the looks: the corrected night and the next one are chained in order', async () => {
+    // The stopped empty night, delivered again with its rows (new bytes: a re-delivery), and the next night.
+    await deliver('2001-01-11', 'flights-2001-01-11-corrected.parquet');
+    await deliver('2001-01-12');
+    const env = { MLPIPE_DATA_DIR: config.dataDir, MLPIPE_DATABASE_URL: '', TEMPORAL_TASK_QUEUE: taskQueue };
+    const created = await mlpipe(
+      ['schedule', 'create', '--kind', 'sensor', '--spec', SPEC, '--pattern', PATTERN, '--cron', '0 3 * * *'],
+      env,
+    );
+    assert.equal(created.code, 0, created.stderr);
+    const schedule = temporal.client.schedule.getHandle(sensorScheduleId(SPEC));
+    try {
+      assert.equal((await mlpipe(['schedule', 'trigger', sensorScheduleId(SPEC)], env)).code, 0);
+      await waitFor(
+        'the triggered look',
+        async () => (await schedule.describe()).info.recentActions.length > 0,
+        30_000,
+        200,
+      );
+      const started = (await schedule.describe()).info.recentActions[0]!.action.workflow;
+      const result = (await temporal.client.workflow
+        .getHandle(started.workflowId, started.firstExecutionRunId)
+        .result()) as SensorResult;
+      assert.deepEqual(
+        result.delivered.map((d) => d.day),
+        ['2001-01-11', '2001-01-12'],
+      );
+      const eleventh = await chainResult('2001-01-11');
+      assert.equal(eleventh.ingestion.rowsAccepted > 10_000, true, 'the corrected night replaced the empty one');
+    } finally {
+      await schedule.delete();
+    }
   });
 });
