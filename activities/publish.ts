@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import { z } from 'zod';
-import { IngestStatsSchema } from '../src/quality/gate-report';
+import { GateOverrideSchema, IngestStatsSchema } from '../src/quality/gate-report';
 import { loadSpec } from '../src/specs';
 import { redactUri } from '../src/data/redact-uri';
 import { batchKeys } from './batch-keys';
@@ -17,6 +17,8 @@ export const PublishBatchInputSchema = z.object({
   outputHash: z.string().min(1),
   deadLetterHash: z.string().min(1),
   reportUri: z.string().min(1),
+  /** Two reviewers' override of failed gates that asked first: kept in the dataset's lineage. */
+  override: GateOverrideSchema.optional(),
 });
 export type PublishBatchInput = z.infer<typeof PublishBatchInputSchema>;
 
@@ -67,6 +69,7 @@ export function createPublishActivities({ artifacts, store }: ActivityDeps) {
           deadLetterHash: input.deadLetterHash,
           reportUri: input.reportUri,
           sourceRows: stats.sourceRows,
+          ...(input.override ? { gateOverride: input.override } : {}),
         },
       });
       await store.runStats.record({

@@ -1,10 +1,11 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { withConnection } from '../src/data/duckdb';
 import { writeFileAtomic } from '../src/data/artifact-store';
 import { evaluateGates } from '../src/quality/gates';
-import { IngestStatsSchema, summarizeFailures, type GateReport } from '../src/quality/gate-report';
+import { GateOverrideSchema, IngestStatsSchema, summarizeFailures, type GateReport } from '../src/quality/gate-report';
 import { loadSpec } from '../src/specs';
 import { ErrorTypes } from '../src/api/errors';
 import { batchKeys } from './batch-keys';
@@ -25,7 +26,18 @@ export type CheckQualityInput = z.infer<typeof CheckQualityInputSchema>;
 export interface QualityOutcome {
   report: GateReport;
   reportUri: string;
+  /**
+   * Set when the batch failed only checks of gates marked `onFail: 'ask'`: who may override them and
+   * how long the run waits. The run decides; nothing is published until it does.
+   */
+  ask?: { reviewers: string[]; deadlineHours: number };
 }
+
+const RecordOverrideInputSchema = z.object({
+  spec: z.string().min(1),
+  batchId: z.string().min(1),
+  override: GateOverrideSchema,
+});
 
 export function createQualityActivities({ duck, artifacts, store }: ActivityDeps) {
   return {
@@ -68,6 +80,11 @@ export function createQualityActivities({ duck, artifacts, store }: ActivityDeps
       );
       await artifacts.publish(keys.report);
       const reportUri = `${artifacts.uri(keys.report)}/gate-report.json`;
+      const blocking = report.checks.filter((c) => c.verdict === 'fail' && c.severity === 'blocking');
+      if (!report.passed && contract.overrides && blocking.every((c) => c.onFail === 'ask')) {
+        const { reviewers, deadlineHours } = contract.overrides;
+        return { report, reportUri, ask: { reviewers, deadlineHours } };
+      }
       if (!report.passed) {
         throw ApplicationFailure.nonRetryable(
           `data quality gates failed for ${contract.name} batch ${input.batchId}: ${summarizeFailures(report)}`,
@@ -76,6 +93,20 @@ export function createQualityActivities({ duck, artifacts, store }: ActivityDeps
         );
       }
       return { report, reportUri };
+    },
+
+    /** Adds two reviewers' override to the batch's published gate report (it is evidence too). */
+    async recordGateOverride(raw: z.input<typeof RecordOverrideInputSchema>): Promise<void> {
+      const input = parseInput(RecordOverrideInputSchema, raw);
+      const { contract } = loadSpec(input.spec);
+      const keys = batchKeys(contract, input.batchId);
+      const file = path.join(artifacts.finalDir(keys.report), 'gate-report.json');
+      const report = JSON.parse(await fs.readFile(file, 'utf8')) as GateReport;
+      await writeFileAtomic(
+        path.join(artifacts.stagingDir(keys.report), 'gate-report.json'),
+        JSON.stringify({ ...report, override: input.override }, null, 2),
+      );
+      await artifacts.publish(keys.report);
     },
   };
 }

@@ -10,6 +10,9 @@ import {
 import type { Activities } from '../activities';
 import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from '../src/api/errors';
 import { IngestionInputSchema, type IngestionInput, type IngestionResult } from '../src/api/ingestion';
+import type { QualityOutcome } from '../activities/quality';
+import type { GateOverride } from '../src/api/gate-override';
+import { GateAsk } from './gate-override';
 import { PipelineRun } from './pipeline-run';
 import { parseWorkflowInput } from './parse-input';
 
@@ -21,6 +24,9 @@ const retry: RetryPolicy = {
   nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
 };
 
+// Rewriting a small JSON report: short, and safe to repeat.
+const reports = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry });
+
 /**
  * Ingest one batch of a source under its spec's contract: checkpointed chunked ingestion, quality gates,
  * atomic publication. Bad data stops the run before publication, with an alert and the gate report.
@@ -28,6 +34,7 @@ const retry: RetryPolicy = {
 export async function ingestionPipeline(rawInput: IngestionInput): Promise<IngestionResult> {
   const input = parseWorkflowInput(IngestionInputSchema, rawInput, 'ingestion input');
   const run = new PipelineRun('ingestion', `${input.spec}/${input.batchId}`);
+  const gate = new GateAsk(input.batchId);
   const acts = proxyActivities<Activities>({
     startToCloseTimeout: '10 minutes',
     heartbeatTimeout: '30 seconds',
@@ -65,6 +72,7 @@ export async function ingestionPipeline(rawInput: IngestionInput): Promise<Inges
     (q) => `${q.report.checks.length} checks, ${q.report.warnings} warnings`,
   );
   run.progress.artifacts.gateReport = quality.reportUri;
+  const override = quality.ask ? await askReviewers(run, gate, input, quality, quality.ask) : undefined;
 
   const published = await run.step(
     'Publishing',
@@ -80,6 +88,7 @@ export async function ingestionPipeline(rawInput: IngestionInput): Promise<Inges
           outputHash: staged.outputHash,
           deadLetterHash: staged.deadLetterHash,
           reportUri: quality.reportUri,
+          ...(override ? { override } : {}),
         },
       ]),
     (p) => p.datasetUri,
@@ -115,6 +124,56 @@ export async function ingestionPipeline(rawInput: IngestionInput): Promise<Inges
     resumedFromChunk: staged.resumedFromChunk,
     warnings: quality.report.warnings,
   };
+}
+
+/**
+ * The batch failed only gates marked `onFail: 'ask'`: an alert asks the reviewers, and the run waits
+ * for two of them to override (the override then goes into the gate report and, with the publication,
+ * into lineage) or one to abort; an abort or the deadline stops the run as the gates would have.
+ */
+async function askReviewers(
+  run: PipelineRun,
+  gate: GateAsk,
+  input: IngestionInput,
+  quality: QualityOutcome,
+  ask: NonNullable<QualityOutcome['ask']>,
+): Promise<GateOverride> {
+  const failing = quality.report.checks.filter((c) => c.verdict === 'fail' && c.severity === 'blocking');
+  const failed = failing.map((c) => `${c.gate}(${c.subject}): ${c.detail}`).join('; ');
+  const subject = `${input.spec}/${input.batchId}`;
+  await run.alert(
+    'critical',
+    'GateOverrideAsked',
+    `${subject} waits for two of ${ask.reviewers.join(', ')} to override its failed gates, or one to abort, within ${ask.deadlineHours} h: ${failed}`.slice(
+      0,
+      3900,
+    ),
+    { details: { reportUri: quality.reportUri } },
+  );
+  const word = await gate.wait(run, { ...ask, reportUri: quality.reportUri, failing });
+  if (word.status !== 'overridden') {
+    const by = word.stoppedBy!;
+    const why = word.status === 'aborted' ? `aborted by ${by.reviewer}: ${by.reason}` : by.reason;
+    throw await run.stopWith(
+      'AwaitingOverride',
+      ApplicationFailure.nonRetryable(
+        `data quality gates failed for ${subject}: ${failed} (${why})`.slice(0, 4000),
+        ErrorTypes.DataQualityGateFailed,
+        { report: quality.report, reportUri: quality.reportUri },
+      ),
+    );
+  }
+  const override = word.override!;
+  await run.step(
+    'RecordingOverride',
+    `${override.checks.join(', ')} overridden by ${override.overriddenBy.map((o) => o.reviewer).join(' and ')}`,
+    () =>
+      reports.recordGateOverride.executeWithOptions({ summary: `record override ${subject}` }, [
+        { spec: input.spec, batchId: input.batchId, override },
+      ]),
+    () => `in ${quality.reportUri}`,
+  );
+  return override;
 }
 
 /** The checkpointed ingestion activity: hours long, heartbeating every chunk, with `maximumAttempts` attempts. */

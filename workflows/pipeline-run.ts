@@ -89,9 +89,16 @@ export class PipelineRun {
     }
   }
 
-  private async fail(step: string, error: unknown): Promise<ApplicationFailure> {
-    const cause =
-      error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined;
+  /** Stops the run at `step` with `failure` (an alert, as a failed step raises): throw what it returns. */
+  stopWith(step: string, failure: ApplicationFailure): Promise<ApplicationFailure> {
+    return this.fail(step, failure, failure);
+  }
+
+  private async fail(
+    step: string,
+    error: unknown,
+    cause = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure ? error.cause : undefined,
+  ): Promise<ApplicationFailure> {
     const failure = this.stopped(step, cause, error);
     const details = detailsOf(cause);
     await this.alert('critical', failure.type ?? 'StepFailed', `${this.subject}: ${failure.message}`, {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SeveritySchema } from '../specs/contract-schema';
+import { OnFailSchema, SeveritySchema } from '../specs/contract-schema';
 
 /** What ingestion measured while reading a source; the stats-based gates judge these numbers. */
 export const IngestStatsSchema = z.object({
@@ -43,8 +43,20 @@ export const GateCheckSchema = z.object({
   severity: SeveritySchema,
   /** One sentence that stands alone in a log line, e.g. "null rate 0.05 > 0.001". */
   detail: z.string(),
+  /** `ask`: a blocking failure of this check waits for reviewers to override it (the gate's onFail). */
+  onFail: OnFailSchema.optional(),
 });
 export type GateCheck = z.infer<typeof GateCheckSchema>;
+
+/** Two reviewers' override of the failed checks of gates that ask (src/api/gate-override.ts GateOverride). */
+export const GateOverrideSchema = z.object({
+  /** The failed checks it overrode, as `gate(subject)`. */
+  checks: z.array(z.string()).nonempty(),
+  /** The two reviewers who agreed, the one who proposed it first. */
+  overriddenBy: z
+    .array(z.object({ reviewer: z.string().min(1), reason: z.string().min(1), at: z.iso.datetime() }))
+    .length(2),
+});
 
 export const GateReportSchema = z.object({
   contract: z.string(),
@@ -57,6 +69,8 @@ export const GateReportSchema = z.object({
   warnings: z.number().int().nonnegative(),
   /** True when no blocking check failed; warnings never stop the pipeline. */
   passed: z.boolean(),
+  /** Set when two reviewers overrode the failed checks of gates marked `onFail: 'ask'`. */
+  override: GateOverrideSchema.optional(),
 });
 export type GateReport = z.infer<typeof GateReportSchema>;
 

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { baselineKind, type Contract } from '../specs/contract-schema';
+import { baselineKind, type Contract, type OnFail } from '../specs/contract-schema';
 import { freshnessCheck, profileAccepted, segmentVolumeChecks, uniquenessCheck } from './data-gates';
 import { distributionChecks } from './distribution-gate';
 import { buildGateReport, type GateCheck, type GateReport, type IngestStats } from './gate-report';
@@ -48,12 +48,13 @@ export async function evaluateGates(input: GateInput): Promise<GateReport> {
   const accepted = parquetRelation(input.acceptedFiles, contract.columns);
   const checks: GateCheck[] = [...reconciliationChecks(stats)];
 
-  if (gates.completeness) checks.push(...completenessChecks(gates.completeness, contract, stats));
+  if (gates.completeness)
+    checks.push(...asking(gates.completeness, completenessChecks(gates.completeness, contract, stats)));
   const baselineName = (batches: readonly BaselineBatch[]) => describeBaseline(contract, input.batchId, batches.length);
   if (gates.volume) {
     const baseline = await input.loadBaseline(gates.volume.lookback);
     const history = baseline.map((b) => b.rowsAccepted);
-    checks.push(volumeCheck(gates.volume, stats, history, baselineName(baseline)));
+    checks.push(...asking(gates.volume, [volumeCheck(gates.volume, stats, history, baselineName(baseline))]));
   }
   for (const gate of gates.volumeBySegment ?? []) {
     const baseline = await input.loadBaseline(gate.lookback);
@@ -61,22 +62,35 @@ export async function evaluateGates(input: GateInput): Promise<GateReport> {
       batchId: b.batchId,
       relation: parquetRelation(b.files, contract.columns),
     }));
-    checks.push(...(await volumeBySegmentChecks(conn, gate, accepted, relations, baselineName(baseline))));
+    checks.push(...asking(gate, await volumeBySegmentChecks(conn, gate, accepted, relations, baselineName(baseline))));
   }
-  if (gates.segmentVolume) checks.push(...(await segmentVolumeChecks(conn, accepted, gates.segmentVolume, contract)));
+  if (gates.segmentVolume)
+    checks.push(
+      ...asking(gates.segmentVolume, await segmentVolumeChecks(conn, accepted, gates.segmentVolume, contract)),
+    );
   if (gates.freshness || gates.uniqueness) {
     const profile = await profileAccepted(conn, accepted, contract, asOf);
-    if (gates.freshness) checks.push(freshnessCheck(gates.freshness, profile, asOf));
-    if (gates.uniqueness) checks.push(uniquenessCheck(gates.uniqueness, profile, contract));
+    if (gates.freshness) checks.push(...asking(gates.freshness, [freshnessCheck(gates.freshness, profile, asOf)]));
+    if (gates.uniqueness)
+      checks.push(...asking(gates.uniqueness, [uniquenessCheck(gates.uniqueness, profile, contract)]));
   }
-  if (gates.rejectRate) checks.push(rejectRateCheck(gates.rejectRate, stats));
-  checks.push(...referentialIntegrityChecks(contract, stats));
+  if (gates.rejectRate) checks.push(...asking(gates.rejectRate, [rejectRateCheck(gates.rejectRate, stats)]));
+  for (const reference of contract.references)
+    checks.push(...asking(reference, referentialIntegrityChecks({ ...contract, references: [reference] }, stats)));
   if (gates.distribution) {
     const reference = input.referenceFiles?.length ? parquetRelation(input.referenceFiles, contract.columns) : null;
-    checks.push(...(await distributionChecks(conn, gates.distribution, contract, accepted, reference)));
+    checks.push(
+      ...asking(gates.distribution, await distributionChecks(conn, gates.distribution, contract, accepted, reference)),
+    );
   }
 
   return buildGateReport({ contract, batchId: input.batchId, asOf, checks });
+}
+
+/** A gate's checks, its blocking ones marked to ask a person first when the gate says `onFail: 'ask'`. */
+function asking(gate: { onFail?: OnFail }, checks: GateCheck[]): GateCheck[] {
+  if (gate.onFail !== 'ask') return checks;
+  return checks.map((c) => (c.severity === 'blocking' ? { ...c, onFail: 'ask' } : c));
 }
 
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];

@@ -28,6 +28,16 @@ export type Column = z.infer<typeof ColumnSchema>;
 export const SeveritySchema = z.enum(['blocking', 'warning']);
 export type Severity = z.infer<typeof SeveritySchema>;
 
+/**
+ * What a failed blocking check of a gate does: `stop` the run (the default), or `ask`: the run waits
+ * for two listed reviewers (contract `overrides`) to override it with a reason, or for one to abort it,
+ * before a deadline. For a gate that cannot tell a real event from bad data (a storm from a lost file).
+ */
+export const OnFailSchema = z.enum(['stop', 'ask']);
+export type OnFail = z.infer<typeof OnFailSchema>;
+/** Spread into each gate's options. Optional without a default: existing specs parse (and pin) as before. */
+const askable = { onFail: OnFailSchema.optional() };
+
 /** A reference table the contract's columns must point into (referential integrity). */
 export const ReferenceSchema = z
   .object({
@@ -36,6 +46,7 @@ export const ReferenceSchema = z
     uri: z.string().min(1),
     key: identifier,
     severity: SeveritySchema.default('blocking'),
+    ...askable,
     /** Share of rows whose value is missing from the reference that is still tolerated. */
     maxMissingRate: z.number().min(0).max(1).default(0),
   })
@@ -46,6 +57,7 @@ export const GatesSchema = z
     completeness: z
       .object({
         severity: SeveritySchema.default('blocking'),
+        ...askable,
         /** Maximum null share per column over all rows read; columns not listed use `default`. */
         default: z.number().min(0).max(1).default(0.01),
         columns: z.record(z.string(), z.number().min(0).max(1)).default({}),
@@ -55,6 +67,7 @@ export const GatesSchema = z
     volume: z
       .object({
         severity: SeveritySchema.default('blocking'),
+        ...askable,
         /** Accepted band around the trailing median of earlier runs of the same source. */
         minRatio: z.number().positive().default(0.99),
         maxRatio: z.number().positive().default(1.5),
@@ -78,6 +91,7 @@ export const GatesSchema = z
             /** The column whose values are the segments, e.g. the origin airport. */
             column: identifier,
             severity: SeveritySchema.default('blocking'),
+            ...askable,
             /**
              * A segment fails below this share of its expected rows. Expected: the segment's median
              * share of the rows in the baseline batches (those of the volume gate's baseline) times
@@ -95,6 +109,7 @@ export const GatesSchema = z
     segmentVolume: z
       .object({
         severity: SeveritySchema.default('warning'),
+        ...askable,
         /** Rows per day of the event time; a day below minRatio x the median day is flagged. */
         minRatio: z.number().min(0).max(1).default(0.2),
       })
@@ -103,6 +118,7 @@ export const GatesSchema = z
     freshness: z
       .object({
         severity: SeveritySchema.default('blocking'),
+        ...askable,
         /** The newest event must be at most this old against the run's as-of time. */
         maxAgeHours: z.number().positive(),
       })
@@ -111,6 +127,7 @@ export const GatesSchema = z
     uniqueness: z
       .object({
         severity: SeveritySchema.default('blocking'),
+        ...askable,
         maxDuplicateRate: z.number().min(0).max(1).default(0),
       })
       .strict()
@@ -118,6 +135,7 @@ export const GatesSchema = z
     rejectRate: z
       .object({
         severity: SeveritySchema.default('blocking'),
+        ...askable,
         max: z.number().min(0).max(1).default(0.01),
       })
       .strict()
@@ -125,6 +143,7 @@ export const GatesSchema = z
     distribution: z
       .object({
         severity: SeveritySchema.default('warning'),
+        ...askable,
         columns: z.array(identifier).nonempty(),
         /** PSI above this against the last published batch of the same contract fails the check. */
         maxPsi: z.number().positive().default(0.25),
@@ -153,6 +172,20 @@ export const ContractSchema = z
     partitioning: z.enum(['daily']).optional(),
     references: z.array(ReferenceSchema).default([]),
     gates: GatesSchema.default({}),
+    /** Who may override a gate marked `onFail: 'ask'`, and how long a run waits for them. */
+    overrides: z
+      .object({
+        /** Two of them, not the same person twice, must agree to override (four eyes); any one may abort. */
+        reviewers: z.array(z.string().regex(/^[A-Za-z0-9._@-]{1,100}$/)).min(2),
+        /** After this the failure stands: the run fails as if the gate said `stop`. */
+        deadlineHours: z
+          .number()
+          .positive()
+          .max(24 * 30)
+          .default(24),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -181,6 +214,15 @@ export const ContractSchema = z
         code: 'custom',
         message: `event time column ${c.eventTime} of a daily dataset cannot be nullable`,
         path: ['partitioning'],
+      });
+    const asks = [...Object.values(c.gates).flat(), ...c.references].some(
+      (gate) => (gate as { onFail?: string } | undefined)?.onFail === 'ask',
+    );
+    if (asks && !c.overrides)
+      ctx.addIssue({
+        code: 'custom',
+        message: "a gate with onFail: 'ask' needs overrides: { reviewers: [two or more people] } to ask",
+        path: ['overrides'],
       });
     if (c.gates.volume?.baseline === 'sameWeekday' && c.partitioning !== 'daily')
       ctx.addIssue({

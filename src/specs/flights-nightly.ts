@@ -14,8 +14,9 @@ import { flightDelayModel } from './flights-model';
  *   on 2001-03-05/06; Seattle after the 2001-02-28 earthquake), but no airport expected to fly 400 or
  *   more flights a night (ORD, DFW, ATL, LAX, PHX, STL, DEN, DTW, MSP, LAS) fell below 0.79. So
  *   a busy airport below 0.6 stops the night, and any airport expected to fly 100 or more that falls
- *   below 0.7 is a warning. A gate on counts cannot tell a storm from a lost file; a storm that halves a
- *   hub stops the night for a person to look at.
+ *   below 0.7 is a warning. A gate on counts cannot tell a storm from a lost file: a busy airport below
+ *   0.6 holds the night (`onFail: 'ask'`) until two reviewers override it with a reason (a storm), or
+ *   one aborts it (a lost file), within 12 hours.
  */
 const { defaultSource: _snapshotFile, ...snapshot } = flightsSpec;
 
@@ -32,10 +33,12 @@ export const flightsNightlySpec: SpecInput = {
       ...flightsSpec.contract.gates,
       volume: { minRatio: 0.8, maxRatio: 1.25, lookback: 4 },
       volumeBySegment: [
-        { column: 'origin', severity: 'blocking', minRatio: 0.6, minExpectedRows: 400, lookback: 4 },
+        { column: 'origin', severity: 'blocking', minRatio: 0.6, minExpectedRows: 400, lookback: 4, onFail: 'ask' },
         { column: 'origin', severity: 'warning', minRatio: 0.7, minExpectedRows: 100, lookback: 4 },
       ],
     },
+    // A busy airport far below its share may be a storm: two of the data reviewers may let the night through.
+    overrides: { reviewers: ['ana', 'ben', 'chen'], deadlineHours: 12 },
   },
   featureSet: { ...flightFeatures, name: 'flight_delay_nightly' },
   model: { ...flightDelayModel, name: 'flight-delay-nightly' },

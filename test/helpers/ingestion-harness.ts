@@ -19,28 +19,21 @@ export function ingestionHarness(name: string, spec = 'flights') {
   const artifacts = new ArtifactStore(config.dataDir);
   const temporal = useWorker(config, taskQueue);
 
+  const start = (batch: string, source: string | undefined, asOf: string) =>
+    startIngestion(temporal.client, config, { spec, batch, source, asOf, taskQueue, chunkRows: 20_000 });
+
   async function ingest(batch: string, source: string | undefined, asOf: string) {
-    const handle = await startIngestion(temporal.client, config, {
-      spec,
-      batch,
-      source,
-      asOf,
-      taskQueue,
-      chunkRows: 20_000,
-    });
+    const handle = await start(batch, source, asOf);
     return { handle, result: await handle.result() };
   }
 
   /** Runs an ingestion that must fail; returns the failure's type, message and gate report. */
   async function ingestExpectingStop(batch: string, source: string, asOf: string) {
-    const handle = await startIngestion(temporal.client, config, {
-      spec,
-      batch,
-      source,
-      asOf,
-      taskQueue,
-      chunkRows: 20_000,
-    });
+    return expectStop(await start(batch, source, asOf), batch);
+  }
+
+  /** Awaits a started ingestion that must fail; returns the failure's type, message and gate report. */
+  async function expectStop(handle: Awaited<ReturnType<typeof start>>, batch: string) {
     const error = await handle.result().then(
       () => assert.fail(`batch ${batch} was published but should have been stopped`),
       (e: unknown) => e,
@@ -72,7 +65,7 @@ export function ingestionHarness(name: string, spec = 'flights') {
     }
   }
 
-  return { config, artifacts, ingest, ingestExpectingStop, alertsFor };
+  return { config, artifacts, temporal, start, ingest, ingestExpectingStop, expectStop, alertsFor };
 }
 
 /** The blocking checks of one gate that failed. */

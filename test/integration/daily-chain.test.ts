@@ -11,6 +11,7 @@ import { addDays, partitionRange } from '../../src/features/partition-dates';
 import { openMetadataStore } from '../../src/store/database';
 import { writeSource } from '../helpers/sources';
 import { mlpipe } from '../helpers/cli';
+import { saveHistory } from '../helpers/histories';
 import { testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
 
 /**
@@ -65,10 +66,15 @@ before(async () => {
 
 describe('daily chains fed by a sensor', () => {
   test('each new night is chained once, in day order; features start once a window of nights is published', async () => {
-    const { result } = await look();
+    const { handle, result } = await look();
     assert.deepEqual(
       (await result).delivered.map((d) => d.day),
       FIRST_WEEK,
+    );
+    await saveHistory('sensor-look-first-week', handle);
+    await saveHistory(
+      'daily-chain-features',
+      temporal.client.workflow.getHandle(dailyChainWorkflowId(SPEC, '2001-01-08')),
     );
     const first = await chainResult('2001-01-01');
     assert.equal(first.ingestion.rowsAccepted > 10_000, true);
@@ -112,6 +118,10 @@ describe('daily chains fed by a sensor', () => {
       'the night out of order is chained; the stopped night is not ingested again',
     );
     const ninth = await chainResult('2001-01-09');
+    await saveHistory(
+      'daily-chain-catch-up',
+      temporal.client.workflow.getHandle(dailyChainWorkflowId(SPEC, '2001-01-09')),
+    );
     assert.deepEqual(
       ninth.features.status === 'computed' ? ninth.features.partitions.map((p) => p.partition) : ninth.features,
       ['2001-01-09', '2001-01-10'],

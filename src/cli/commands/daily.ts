@@ -1,13 +1,11 @@
 import type { Command } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startDailyChain, startSensorLook } from '../../client/daily';
-import { InvalidRequestError } from '../../client/ingestion';
 import { workflowUiUrl } from '../../temporal/ui-links';
 import { describeFailure } from '../failure-text';
-import { action, UsageError } from '../output';
+import { action } from '../output';
+import { usage } from '../refusals';
 import { withClient } from '../with-client';
-
-const usage = (e: unknown) => (e instanceof InvalidRequestError ? new UsageError(e.message) : e);
 
 /** Waits for a run and prints `done(result)`, or fails naming the run and its UI page. */
 async function awaitRun<R>(

@@ -1,29 +1,13 @@
 import os from 'node:os';
 import type { Command } from 'commander';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-} from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { approvalView, decide, pendingApprovals, startTraining } from '../../client/training';
-import { InvalidRequestError } from '../../client/ingestion';
 import { workflowUiUrl } from '../../temporal/ui-links';
-import { action, table, UsageError } from '../output';
+import { action, table } from '../output';
 import { formatReview } from '../review-text';
+import { refused, usage } from '../refusals';
 import { reportRun } from '../run-report';
 import { withClient } from '../with-client';
-
-const usage = (e: unknown) => (e instanceof InvalidRequestError ? new UsageError(e.message) : e);
-/**
- * The refusal the workflow's validator gave, as one line; a closed or unknown run cannot answer, so
- * the server's bare "workflow execution already completed" gets the run's id and what it means.
- */
-const refused = (workflowId: string, e: unknown) => {
-  if (e instanceof WorkflowUpdateFailedError)
-    return new Error(`refused: ${(e.cause as Error | undefined)?.message ?? e.message}`);
-  if (e instanceof WorkflowNotFoundError) return new Error(`${workflowId} is not waiting for a decision: ${e.message}`);
-  return e;
-};
 
 export function registerTraining(program: Command): void {
   const train = program
