@@ -143,7 +143,7 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
           passed.unshift({ partition: day, rows: rows.get(day) ?? 0, file: dayFile(dir, day) });
           const warnings = report.checks
             .filter((c) => c.verdict === 'fail')
-            .map((c) => `${c.check}(${c.subject}): ${c.detail}`);
+            .map((c) => `${c.gate}(${c.subject}): ${c.detail}`);
           out.push({ day, computed: true, rows: rows.get(day) ?? 0, stats: { ...stats, definitionHash }, warnings });
         }
         return out;

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { ArtifactKey } from '../src/data/artifact-store';
 import { readMatrixFile, writeMatrixFile } from '../src/ml/matrix-file';
 import type { FeatureMatrix } from '../src/ml/feature-matrix';
-import { checkBias, type BiasCheck } from '../src/ml/bias-gate';
+import { biasChecks, checkBias, type BiasCheck } from '../src/ml/bias-gate';
 import type { Evaluation } from '../src/ml/evaluation';
 import { codeVersion } from '../src/training/code-version';
 import { trainingSpecOrFail } from './training-spec-input';
@@ -128,20 +128,10 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
           reason: result.summary,
           workflowId,
         });
-        const checks = result.rows
-          .filter((r) => r.verdict === 'fail')
-          .map((r) => ({
-            check: r.metric,
-            subject: r.segment,
-            observed: r.value === null ? 'not measurable' : r.value.toFixed(4),
-            expected: r.bound,
-            verdict: 'fail',
-            severity: 'blocking',
-          }));
         throw ApplicationFailure.nonRetryable(
           `${model.name} v${input.version} failed the bias gate: ${result.summary}`,
           ErrorTypes.BiasGateFailed,
-          { bias: result, report: { checks } },
+          { bias: result, report: { checks: biasChecks(result) } },
         );
       }
       return result;

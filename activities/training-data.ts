@@ -8,7 +8,8 @@ import { writeMatrixFile, readMatrixFile } from '../src/ml/matrix-file';
 import { rowRange } from '../src/ml/feature-matrix';
 import { splitDays } from '../src/ml/time-split';
 import { isPartition, partitionRange } from '../src/features/partition-dates';
-import { checkTrainingWindow, failedChecks, type TrainingDataCheck } from '../src/training/training-data-checks';
+import { summarizeChecks } from '../src/quality/check';
+import { checkTrainingWindow, type TrainingDataCheck } from '../src/training/training-data-checks';
 import { DAY, LABEL, extractionSql, matrixSql, segmentColumn, transformedSql } from '../src/training/training-sql';
 import type { TrainingSpec } from '../src/training/training-spec';
 import { trainingSpecOrFail } from './training-spec-input';
@@ -144,7 +145,7 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
       const checks = checkTrainingWindow(profile, t.model.dataQuality);
       if (checks.some((c) => c.verdict === 'fail')) {
         throw ApplicationFailure.nonRetryable(
-          `training window of ${t.model.name} failed its data checks: ${failedChecks(checks)}`,
+          `training window of ${t.model.name} failed its data checks: ${summarizeChecks(checks)}`,
           ErrorTypes.DataQualityGateFailed,
           { report: { checks } },
         );

@@ -11,7 +11,7 @@ import { train, type Checkpoint } from '../src/ml/logistic-regression';
 import { ModelArtifactSchema, scoreColumns, type ModelArtifact } from '../src/ml/model-artifact';
 import { fitBaseline, predictBaseline } from '../src/ml/baseline';
 import { evaluateRows, type Evaluation } from '../src/ml/evaluation';
-import { comparePromotion, type PromotionComparison } from '../src/ml/promotion-gate';
+import { comparePromotion, promotionChecks, type PromotionComparison } from '../src/ml/promotion-gate';
 import { codeVersion } from '../src/training/code-version';
 import { ErrorTypes } from '../src/api/errors';
 import type { ActivityDeps } from './deps';
@@ -190,25 +190,13 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
         );
       }
       if (!comparison.passed) {
-        const checks = comparison.rows
-          .filter((r) => r.verdict === 'fail')
-          .map((r) => ({
-            check: r.metric,
-            subject: r.scope,
-            observed: `${fmt(r.candidate)} vs ${fmt(r.reference)}`,
-            expected: r.required,
-            verdict: 'fail',
-            severity: 'blocking',
-          }));
         throw ApplicationFailure.nonRetryable(
           `candidate does not beat ${comparison.against}: ${comparison.summary}`,
           ErrorTypes.ModelQualityGateFailed,
-          { comparison, report: { checks } },
+          { comparison, report: { checks: promotionChecks(comparison) } },
         );
       }
       return comparison;
     },
   };
 }
-
-const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(4));

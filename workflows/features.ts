@@ -109,7 +109,7 @@ export async function featurePipeline(raw: FeaturePipelineInput): Promise<Featur
   if (validated.report.warnings > 0) {
     const failed = validated.report.checks
       .filter((c) => c.verdict === 'fail')
-      .map((c) => `${c.check}(${c.subject}): ${c.detail}`);
+      .map((c) => `${c.gate}(${c.subject}): ${c.detail}`);
     await run.alert('warning', 'FeatureDegraded', `${input.featureSet}/${partition}: ${failed.join('; ')}`, {
       details: { partition },
     });

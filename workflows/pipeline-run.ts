@@ -12,6 +12,7 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { progressQuery, type PipelineProgress } from '../src/api/progress';
 import { PipelineKind, PipelineStage } from '../src/api/search-attributes';
+import type { Check } from '../src/quality/check';
 
 const { notify } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -139,10 +140,10 @@ function observedAgainstExpected(details: Record<string, unknown> | undefined): 
   observed?: string;
   expected?: string;
 } {
-  const checks = (details?.report as { checks?: ReportCheck[] } | undefined)?.checks ?? [];
+  const checks = (details?.report as { checks?: Check[] } | undefined)?.checks ?? [];
   const failed = checks.filter((c) => c.verdict === 'fail' && c.severity === 'blocking');
   if (failed.length === 0) return {};
-  const name = (c: ReportCheck) => `${c.gate ?? c.check}(${c.subject})`;
+  const name = (c: Check) => `${c.gate}(${c.subject})`;
   return {
     observed: failed
       .map((c) => `${name(c)}: ${c.observed}`)
@@ -153,16 +154,6 @@ function observedAgainstExpected(details: Record<string, unknown> | undefined): 
       .join('; ')
       .slice(0, 1000),
   };
-}
-
-interface ReportCheck {
-  gate?: string;
-  check?: string;
-  subject: string;
-  observed: string;
-  expected: string;
-  verdict: string;
-  severity: string;
 }
 
 function detailsOf(cause: ApplicationFailure | undefined): Record<string, unknown> | undefined {

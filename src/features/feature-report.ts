@@ -1,13 +1,8 @@
-/** One judged measurement of a feature partition: its input, or a computed feature. */
-export interface FeatureCheck {
-  /** A feature name, or 'input'. */
-  subject: string;
-  check: 'rows' | 'history' | 'freshness' | 'nulls' | 'range' | 'distribution';
-  observed: string;
-  expected: string;
-  verdict: 'pass' | 'fail' | 'skipped';
-  severity: 'blocking' | 'warning';
-  detail: string;
+import { summarizeChecks, type Check } from '../quality/check';
+
+/** One judged measurement of a feature partition, its input or a computed feature (subject: a feature name or 'input'). */
+export interface FeatureCheck extends Check {
+  gate: 'rows' | 'history' | 'freshness' | 'nulls' | 'range' | 'distribution';
 }
 
 export interface FeatureReport {
@@ -41,8 +36,5 @@ export function buildFeatureReport(
 
 /** One line naming each failed check: what an alert and a workflow failure say. */
 export function summarizeFeatureFailures(report: FeatureReport, severity: 'blocking' | 'warning' = 'blocking'): string {
-  return report.checks
-    .filter((c) => c.verdict === 'fail' && c.severity === severity)
-    .map((c) => `${c.check}(${c.subject}): ${c.detail}`)
-    .join('; ');
+  return summarizeChecks(report.checks, severity);
 }

@@ -128,7 +128,7 @@ export function checkPartitionInput(
   const reached = delivered || (extracted.newestEvent !== null && extracted.newestEvent >= reachedAt);
   checks.push({
     subject: 'input',
-    check: 'freshness',
+    gate: 'freshness',
     observed: extracted.newestEvent ?? 'no rows',
     expected: delivered
       ? `the delivery of ${partition} (a daily partition)`
@@ -145,7 +145,7 @@ export function checkPartitionInput(
   const needed = Math.min(v.minHistoryDays, maxWindowDays(fs));
   checks.push({
     subject: 'input',
-    check: 'history',
+    gate: 'history',
     observed: `${extracted.historyDays} days`,
     expected: `>= ${needed} days before ${partition}`,
     verdict: extracted.historyDays >= needed ? 'pass' : 'fail',
@@ -155,7 +155,7 @@ export function checkPartitionInput(
   if (recentRows.length === 0) {
     checks.push({
       subject: 'input',
-      check: 'rows',
+      gate: 'rows',
       observed: String(extracted.partitionRows),
       expected: 'a baseline of earlier partitions',
       verdict: 'skipped',
@@ -167,7 +167,7 @@ export function checkPartitionInput(
     const floor = v.minRowsRatio * baseline;
     checks.push({
       subject: 'input',
-      check: 'rows',
+      gate: 'rows',
       observed: String(extracted.partitionRows),
       expected: `>= ${v.minRowsRatio} x median ${baseline}`,
       verdict: extracted.partitionRows >= floor ? 'pass' : 'fail',

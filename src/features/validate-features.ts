@@ -60,7 +60,7 @@ export async function validateFeatures(
     const nullShare = share(s.nulls);
     checks.push({
       subject: f.name,
-      check: 'nulls',
+      gate: 'nulls',
       observed: formatNumber(nullShare),
       expected: `<= ${f.maxNullShare}`,
       verdict: nullShare <= f.maxNullShare ? 'pass' : 'fail',
@@ -70,7 +70,7 @@ export async function validateFeatures(
     const outShare = share(s.outOfRange);
     checks.push({
       subject: f.name,
-      check: 'range',
+      gate: 'range',
       observed: `${formatNumber(outShare)} outside [${f.range[0]}, ${f.range[1]}] (min ${s.min}, max ${s.max})`,
       expected: `<= ${fs.validation.maxOutOfRangeShare}`,
       verdict: outShare <= fs.validation.maxOutOfRangeShare ? 'pass' : 'fail',
@@ -92,7 +92,7 @@ async function driftCheck(
 ): Promise<FeatureCheck> {
   const base = {
     subject: feature,
-    check: 'distribution' as const,
+    gate: 'distribution' as const,
     expected: `PSI <= ${maxPsi} against the previous partition`,
     severity: 'warning' as const,
   };

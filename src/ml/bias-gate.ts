@@ -1,3 +1,4 @@
+import type { Check } from '../quality/check';
 import type { GateMetric, ModelSpec } from '../specs/model-schema';
 import type { Evaluation } from './evaluation';
 
@@ -57,6 +58,22 @@ export function checkBias(evaluation: Evaluation, bounds: ModelSpec['bias']): Bi
         ? `${bySegment ? `all ${scopes.length} segments` : 'overall'} within ${bounds.map((b) => `${b.metric} ${boundText(b.min, b.max)}`).join(', ')}`
         : failures.join('; ');
   return { passed, rows, summary };
+}
+
+/** The gate's rows as the shared Check: what the failure's report and its alert read. */
+export function biasChecks(result: BiasCheck): Check[] {
+  return result.rows.map((r) => {
+    const observed = r.value === null ? 'not measurable' : r.value.toFixed(4);
+    return {
+      gate: 'bias',
+      subject: r.segment,
+      observed: `${r.metric} ${observed}`,
+      expected: `${r.metric} ${r.bound}`,
+      verdict: r.verdict,
+      severity: 'blocking',
+      detail: `${r.segment} ${r.metric} ${observed}, expected ${r.bound}`,
+    };
+  });
 }
 
 function boundText(min: number | undefined, max: number | undefined): string {

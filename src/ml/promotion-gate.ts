@@ -1,3 +1,4 @@
+import type { Check } from '../quality/check';
 import type { GateMetric, ModelSpec } from '../specs/model-schema';
 import type { Evaluation } from './evaluation';
 
@@ -115,6 +116,23 @@ export function comparePromotion(
     rows,
     summary,
   };
+}
+
+/** The comparison's rows as the shared Check: what the failure's report and its alert read. */
+export function promotionChecks(comparison: PromotionComparison): Check[] {
+  return comparison.rows.map((r) => {
+    const value = (x: number | null) => (x === null ? 'n/a' : fixed(x));
+    const observed = `${r.metric} ${value(r.candidate)} vs ${value(r.reference)} (${comparison.against})`;
+    return {
+      gate: 'promotion',
+      subject: r.scope,
+      observed,
+      expected: r.required,
+      verdict: r.verdict,
+      severity: 'blocking',
+      detail: `${r.scope} ${observed}, required ${r.required}`,
+    };
+  });
 }
 
 /** Comparing metrics from different rows would say nothing about the models. */

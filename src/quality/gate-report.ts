@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { OnFailSchema, SeveritySchema } from '../specs/contract-schema';
+import { summarizeChecks, type Check } from './check';
 
 /** What ingestion measured while reading a source; the stats-based gates judge these numbers. */
 export const IngestStatsSchema = z.object({
@@ -46,7 +47,8 @@ export const GateCheckSchema = z.object({
   /** `ask`: a blocking failure of this check waits for reviewers to override it (the gate's onFail). */
   onFail: OnFailSchema.optional(),
 });
-export type GateCheck = z.infer<typeof GateCheckSchema>;
+/** A data gate's check: the shared Check (./check.ts), its gate one of the data gates. */
+export type GateCheck = z.infer<typeof GateCheckSchema> & Check;
 
 /** Two reviewers' override of the failed checks of gates that ask (src/api/gate-override.ts GateOverride). */
 export const GateOverrideSchema = z.object({
@@ -95,10 +97,6 @@ export function buildGateReport(args: {
 }
 
 /** "completeness(delay)", or just the gate when the subject is the whole dataset. */
-function label(check: GateCheck): string {
-  return check.subject === 'dataset' ? check.gate : `${check.gate}(${check.subject})`;
-}
-
 /** Blocking failures first, then failed warnings, then the rest in evaluation order (stable sort). */
 function rank(check: GateCheck): number {
   if (check.verdict !== 'fail') return 2;
@@ -127,7 +125,5 @@ export function formatGateReport(report: GateReport): string {
 
 /** One line naming every blocking failure, for a workflow failure message. */
 export function summarizeFailures(report: GateReport): string {
-  const blocking = report.checks.filter((c) => c.verdict === 'fail' && c.severity === 'blocking');
-  if (blocking.length === 0) return 'no blocking failures';
-  return blocking.map((c) => `${label(c)}: ${c.detail}`).join('; ');
+  return summarizeChecks(report.checks) || 'no blocking failures';
 }

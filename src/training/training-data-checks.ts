@@ -1,11 +1,9 @@
+import type { Check } from '../quality/check';
 import type { ModelSpec } from '../specs/model-schema';
 
-/** One blocking check of the training window, shaped like the data gates' checks (the alert reads them). */
-export interface TrainingDataCheck {
-  check: 'rows' | 'positive-share' | 'null-share' | 'unlabelled-share' | 'day-volume';
-  subject: string;
-  observed: string;
-  expected: string;
+/** One blocking check of the training window: the shared Check (the alert reads observed against expected). */
+export interface TrainingDataCheck extends Check {
+  gate: 'rows' | 'positive-share' | 'null-share' | 'unlabelled-share' | 'day-volume';
   verdict: 'pass' | 'fail';
   severity: 'blocking';
 }
@@ -39,8 +37,16 @@ export function checkTrainingWindow(
   rules: ModelSpec['dataQuality'],
 ): TrainingDataCheck[] {
   const checks: TrainingDataCheck[] = [];
-  const add = (check: TrainingDataCheck['check'], subject: string, ok: boolean, observed: string, expected: string) =>
-    checks.push({ check, subject, observed, expected, verdict: ok ? 'pass' : 'fail', severity: 'blocking' });
+  const add = (gate: TrainingDataCheck['gate'], subject: string, ok: boolean, observed: string, expected: string) =>
+    checks.push({
+      gate,
+      subject,
+      observed,
+      expected,
+      verdict: ok ? 'pass' : 'fail',
+      severity: 'blocking',
+      detail: `${observed}, expected ${expected}`,
+    });
 
   add('rows', 'window', profile.labelled >= rules.minRows, `${profile.labelled} labelled rows`, `>= ${rules.minRows}`);
   const unlabelled = profile.rows === 0 ? 0 : (profile.rows - profile.labelled) / profile.rows;
@@ -65,7 +71,7 @@ export function checkTrainingWindow(
     if (n < rules.minDayRowsRatio * typical)
       add('day-volume', d, false, `${n} rows`, `>= ${rules.minDayRowsRatio} x median day (${typical})`);
   }
-  if (!checks.some((c) => c.check === 'day-volume'))
+  if (!checks.some((c) => c.gate === 'day-volume'))
     add(
       'day-volume',
       'every day',
@@ -74,11 +80,4 @@ export function checkTrainingWindow(
       `>= ${rules.minDayRowsRatio} x median day`,
     );
   return checks;
-}
-
-export function failedChecks(checks: TrainingDataCheck[]): string {
-  return checks
-    .filter((c) => c.verdict === 'fail')
-    .map((c) => `${c.check}(${c.subject}) ${c.observed}, expected ${c.expected}`)
-    .join('; ');
 }

@@ -98,8 +98,8 @@ describe('feature partitions', () => {
     assert.ok(error instanceof WorkflowFailedError && error.cause instanceof ApplicationFailure);
     assert.equal(error.cause.type, 'FeatureInputRejected');
     assert.match(error.cause.message, /freshness\(input\): no rows for 2001-01-25/);
-    const report = (error.cause.details?.[0] as { report: { checks: { check: string; verdict: string }[] } }).report;
-    assert.ok(report.checks.some((c) => c.check === 'freshness' && c.verdict === 'fail'));
+    const report = (error.cause.details?.[0] as { report: { checks: { gate: string; verdict: string }[] } }).report;
+    assert.ok(report.checks.some((c) => c.gate === 'freshness' && c.verdict === 'fail'));
     assert.deepEqual(await online().list(FS, '1', 'origin'), before, 'no snapshot was written');
     const alerts = (await store.alerts.listRecent({ limit: 50 })).filter((a) => a.workflowId === handle.workflowId);
     assert.equal(alerts.length, 1);

@@ -7,7 +7,7 @@ import { loadSpec } from '../../src/specs';
 const freshness = (spec: string, partition: string, newestEvent: string | null, partitionRows = 2) => {
   const { contract, featureSet } = loadSpec(spec);
   const extracted: ExtractedPartition = { partitionRows, historyRows: 14, historyDays: 7, newestEvent };
-  return checkPartitionInput(featureSet!, contract, partition, extracted, []).find((c) => c.check === 'freshness')!;
+  return checkPartitionInput(featureSet!, contract, partition, extracted, []).find((c) => c.gate === 'freshness')!;
 };
 
 describe('partition input freshness', () => {
