@@ -10,6 +10,7 @@ import { confineToDataDir } from '../src/data/source-uri';
 import { maxWindowDays } from '../src/features/feature-sql';
 import { addDays, isPartition, partitionRange } from '../src/features/partition-dates';
 import { loadSpec } from '../src/specs';
+import { callerRun } from './caller';
 import type { ActivityDeps } from './deps';
 import { parseInput } from './parse-input';
 
@@ -22,6 +23,11 @@ const ClaimInputSchema = z.object({
   size: z.number().int().nonnegative(),
   modifiedAt: z.iso.datetime(),
   workflowId: z.string().min(1),
+});
+const ReleaseInputSchema = z.object({
+  spec: z.string().min(1),
+  day: z.string().refine(isPartition, 'a day as YYYY-MM-DD'),
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
 });
 const PlanInputSchema = z.object({
   spec: z.string().min(1),
@@ -56,6 +62,12 @@ async function sha256File(file: string): Promise<string> {
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
+
+/** The sensor run calling: its claims are its own, also when an activity is retried. */
+const claimant = () => {
+  const info = callerRun();
+  return `${info.workflowId}/${info.runId}`;
+};
 
 export function createDailyActivities({ config, store }: ActivityDeps) {
   return {
@@ -98,22 +110,31 @@ export function createDailyActivities({ config, store }: ActivityDeps) {
         found.map((f) => f.fingerprint),
       );
       const seen = new Set<string>();
+      const key = (f: FoundDelivery) => `${f.day}/${f.fingerprint}`;
       return found
-        .filter((f) => !claimed.has(f.fingerprint) && !seen.has(f.fingerprint) && seen.add(f.fingerprint))
+        .filter((f) => !claimed.has(key(f)) && !seen.has(key(f)) && seen.add(key(f)))
         .sort((a, b) => a.day.localeCompare(b.day) || a.sourceUri.localeCompare(b.sourceUri));
     },
 
-    /** Claims a delivery for its chain; false when its content was claimed before (it is not ingested twice). */
+    /** Claims a delivery for its chain; false when the same bytes for its day were claimed before (not ingested twice). */
     async claimDelivery(raw: z.input<typeof ClaimInputSchema>): Promise<boolean> {
-      return store.deliveries.claim(parseInput(ClaimInputSchema, raw));
+      return store.deliveries.claim({ ...parseInput(ClaimInputSchema, raw), claimedBy: claimant() });
+    },
+
+    /** Gives back this sensor run's claim of a delivery whose chain could not start. */
+    async releaseDelivery(raw: z.input<typeof ReleaseInputSchema>): Promise<void> {
+      const { spec, day, fingerprint } = parseInput(ReleaseInputSchema, raw);
+      await store.deliveries.release(spec, day, fingerprint, claimant());
     },
 
     /**
      * The feature partitions a day's chain computes once its night is published: the day itself, then
      * each later published day whose window holds it and which has no partition yet (they waited for a
-     * night that arrived out of order). A night missing from the window since the feed began stops the
-     * chain (non-retryable FeatureInputRejected, naming it): features are never computed without it.
-     * A feed younger than the history a window needs computes nothing yet.
+     * night that arrived out of order). A day is computable when the nights of its window since the feed
+     * began are all published and are as many as a window needs. A feed younger than that computes
+     * nothing for the day yet (but may for later days that waited); a night missing from the day's window
+     * stops the chain (non-retryable FeatureInputRejected, naming it): features are never computed
+     * without it.
      */
     async planDailyFeatures(raw: z.input<typeof PlanInputSchema>): Promise<FeaturePlan> {
       const { spec: name, day } = parseInput(PlanInputSchema, raw);
@@ -127,6 +148,21 @@ export function createDailyActivities({ config, store }: ActivityDeps) {
       const published = new Set((await store.runStats.publishedBatches(contract, span)).map((r) => r.batchId));
       const began = (await store.runStats.firstPublishedBatchId(contract)) ?? day;
       const before = (d: string) => partitionRange(addDays(d, -window), addDays(d, -1)).filter((x) => x >= began);
+      const young = (d: string) => before(d).length < needed;
+      const complete = (d: string) => before(d).every((x) => published.has(x));
+      const waiting: string[] = [];
+      for (const later of partitionRange(addDays(day, 1), addDays(day, window))) {
+        if (!published.has(later) || young(later) || !complete(later)) continue;
+        if (!(await store.features.get(set.name, set.version, later))) waiting.push(later);
+      }
+      const featureSet = `${set.name}@${set.version}`;
+      if (young(day)) {
+        if (waiting.length > 0) return { status: 'ready', featureSet, days: waiting };
+        return {
+          status: 'notYet',
+          reason: `the feed began on ${began}: ${before(day).length} of the ${needed} days before ${day} a window needs`,
+        };
+      }
       const missing = before(day).filter((d) => !published.has(d));
       if (missing.length > 0)
         throw ApplicationFailure.nonRetryable(
@@ -134,18 +170,7 @@ export function createDailyActivities({ config, store }: ActivityDeps) {
           ErrorTypes.FeatureInputRejected,
           { missing },
         );
-      if (before(day).length < needed)
-        return {
-          status: 'notYet',
-          reason: `the feed began on ${began}: ${before(day).length} of the ${needed} days before ${day} a window needs`,
-        };
-      const days = [day];
-      for (const later of partitionRange(addDays(day, 1), addDays(day, window))) {
-        if (!published.has(later) || before(later).some((d) => !published.has(d))) break;
-        if (await store.features.get(set.name, set.version, later)) continue;
-        days.push(later);
-      }
-      return { status: 'ready', featureSet: `${set.name}@${set.version}`, days };
+      return { status: 'ready', featureSet, days: [day, ...waiting] };
     },
   };
 }

@@ -158,7 +158,7 @@ export const benchmark: Benchmark = {
           name: 'days with features',
           value: featured.length,
           unit: 'days',
-          note: `from ${featured[0]?.day ?? '-'} (a window needs the 7 nights before its day); feature rows differing from bare DuckDB's: ${mismatched.length ? mismatched.map((n) => n.day).join(', ') : 'none'}`,
+          note: `from ${featured[0]?.day ?? '-'} (a window needs the 7 nights before its day); days whose feature row count differs from bare DuckDB's: ${mismatched.length ? mismatched.map((n) => n.day).join(', ') : 'none'}`,
         },
         {
           name: 'wall per day',

@@ -1,4 +1,4 @@
-import { executeChild, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, proxyActivities, startChild, type RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
   DailyChainInputSchema,
@@ -10,7 +10,7 @@ import {
   type SensorInput,
   type SensorResult,
 } from '../src/api/daily';
-import { NON_RETRYABLE_ERROR_TYPES } from '../src/api/errors';
+import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from '../src/api/errors';
 import { featurePartitionWorkflowId } from '../src/api/features';
 import { ingestionWorkflowId } from '../src/api/ingestion';
 import { Partition } from '../src/api/search-attributes';
@@ -89,9 +89,10 @@ export async function dailyChain(raw: DailyChainInput): Promise<DailyChainResult
 /**
  * One look of a sensor (a Temporal Schedule runs it): the new files under its pattern, in day order,
  * each claimed by content and handed to its day's chain, one after the other (a night's gates and
- * features need the nights before it). A copy of a file already claimed is not new. A chain that fails
- * stops the look: its file stays claimed (deliver it again, corrected, to retry it) and the next look
- * goes on with the files after it.
+ * features need the nights before it). A copy of a file already claimed for its day is not new. A
+ * chain that fails stops the look: its file stays claimed (deliver corrected bytes, or run its chain
+ * with `mlpipe daily run`) and the next look goes on with the files after it. A chain that cannot start
+ * (its day's chain still runs) gives its claim back, so the next look offers the file again.
  */
 export async function deliverySensor(raw: SensorInput): Promise<SensorResult> {
   const input = parseWorkflowInput(SensorInputSchema, raw, 'sensor input');
@@ -112,12 +113,23 @@ export async function deliverySensor(raw: SensorInput): Promise<SensorResult> {
     await run.child(
       'Chaining',
       `${delivery.day} from ${delivery.sourceUri}`,
-      () =>
-        executeChild(dailyChain, {
+      async () => {
+        const chain = await startChild(dailyChain, {
           workflowId,
           args: [{ spec: input.spec, day: delivery.day, sourceUri: delivery.sourceUri, asOf: delivery.modifiedAt }],
           staticSummary: `Daily ${input.spec} ${delivery.day}`,
-        }),
+        }).catch(async (error: unknown) => {
+          // Never started (its day's chain still runs): the file is not lost, the next look offers it again.
+          await acts.releaseDelivery.executeWithOptions({ summary: `release ${delivery.sourceUri}` }, [
+            { spec: input.spec, day: delivery.day, fingerprint: delivery.fingerprint },
+          ]);
+          throw ApplicationFailure.nonRetryable(
+            `the chain of ${delivery.day} could not start (${error instanceof Error ? error.message : String(error)}): ${delivery.sourceUri} waits for the next look`,
+            ErrorTypes.DailyChainNotStarted,
+          );
+        });
+        return chain.result();
+      },
       (r) => `${r.day}: ${r.ingestion.rowsAccepted} rows, features ${r.features.status}`,
     );
     delivered.push({ day: delivery.day, sourceUri: delivery.sourceUri });

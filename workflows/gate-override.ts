@@ -82,6 +82,8 @@ export class GateAsk {
 
   /** Why a word cannot be taken now, or undefined when it can. Pure: validators must not change state. */
   private refusal(request: GateDecisionRequest): string | undefined {
+    // A signal's payload is whatever the sender sent (a bare `temporal workflow signal` sends none).
+    if (typeof request !== 'object' || request === null) return 'a decision is { decision, reviewer, reason }';
     if (this.view.status !== 'waiting') return `the run is not waiting for a gate override (${this.view.status})`;
     if (request.decision !== 'override' && request.decision !== 'abort') return 'a decision is override or abort';
     if (!this.view.reviewers.includes(request.reviewer))
@@ -123,8 +125,9 @@ export class GateAsk {
       this.decide(request);
       return;
     }
-    log.warn(`ignored gate ${String(request.decision)} signal from ${String(request.reviewer)}: ${refusal}`);
+    const { decision, reviewer } = (request ?? {}) as Partial<GateDecisionRequest>;
+    log.warn(`ignored gate ${String(decision)} signal from ${String(reviewer)}: ${refusal}`);
     if (this.ignored.length < 20)
-      this.ignored.push({ reviewer: String(request.reviewer), decision: String(request.decision), why: refusal });
+      this.ignored.push({ reviewer: String(reviewer), decision: String(decision), why: refusal });
   }
 }

@@ -58,8 +58,9 @@ export class PipelineRun {
   }
 
   /**
-   * Runs a child workflow as one step; its failure stops this run with the child's reason and type,
-   * without a second alert (the child raised its own, with the evidence).
+   * Runs a child workflow as one step; its failure stops this run with the child's reason and type.
+   * A child that failed a step raised its own alert, with the evidence, so this run adds none; one that
+   * was terminated, timed out or never started raised none, so this run alerts as a failed step does.
    */
   async child<T>(name: string, details: string, work: () => Promise<T>, outcome: (result: T) => string): Promise<T> {
     this.stage(name, details);
@@ -68,8 +69,9 @@ export class PipelineRun {
       this.progress.steps.push({ name, outcome: outcome(result) });
       return result;
     } catch (error) {
-      const cause = error instanceof ChildWorkflowFailure ? error.cause : error;
-      throw this.stopped(name, cause instanceof ApplicationFailure ? cause : undefined, error);
+      const cause = error instanceof ChildWorkflowFailure ? error.cause : undefined;
+      if (cause instanceof ApplicationFailure) throw this.stopped(name, cause, error);
+      throw await this.fail(name, error, error instanceof ApplicationFailure ? error : undefined);
     }
   }
 

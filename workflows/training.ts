@@ -300,6 +300,9 @@ class ApprovalGate {
 
   /** Why a decision cannot be taken now, or undefined when it can. Pure: validators must not change state. */
   private refusal(request: DecideRequest): string | undefined {
+    // A signal's payload is whatever the sender sent (a bare `temporal workflow signal` sends none).
+    if (typeof request !== 'object' || request === null)
+      return 'a decision is { reviewer, comment } or { reviewer, reason }';
     if (this.view.decision) return `already decided: ${this.view.decision.decision} by ${this.view.decision.reviewer}`;
     if (!this.waiting) return `the run is not waiting for approval (stage ${this.view.status})`;
     if (!this.view.reviewers.includes(request.reviewer))
@@ -334,8 +337,9 @@ class ApprovalGate {
       this.decide(request);
       return;
     }
-    log.warn(`ignored ${request.decision} signal from ${request.reviewer}: ${refusal}`);
+    const { decision, reviewer } = (request ?? {}) as Partial<DecideRequest>;
+    log.warn(`ignored ${String(decision)} signal from ${String(reviewer)}: ${refusal}`);
     if (this.ignored.length < 20)
-      this.ignored.push({ reviewer: String(request.reviewer), decision: request.decision, why: refusal });
+      this.ignored.push({ reviewer: String(reviewer), decision: String(decision), why: refusal });
   }
 }

@@ -23,6 +23,8 @@ export const ErrorTypes = {
   ModelVersionNotFound: 'ModelVersionNotFound',
   NoProductionModel: 'NoProductionModel',
   SourceUnavailable: 'SourceUnavailable',
+  /** A sensor's delivery whose day's chain could not start (that chain still runs): offered again next look. */
+  DailyChainNotStarted: 'DailyChainNotStarted',
 } as const;
 
 export const NON_RETRYABLE_ERROR_TYPES: string[] = Object.values(ErrorTypes);

@@ -65,17 +65,20 @@ export async function startDailyChain(
   }) as Promise<WorkflowHandleWithFirstExecutionRunId<DailyChain>>;
 }
 
-/** One look of a spec's sensor now (a Schedule runs the same workflow, `mlpipe schedule create --kind sensor`). */
+/**
+ * One look of a spec's sensor now (a Schedule runs the same workflow, `mlpipe schedule create --kind
+ * sensor`). Its id is the spec and the pattern: a second look at the same folder while one runs is
+ * refused by Temporal, so two looks never chain the same days at once.
+ */
 export async function startSensorLook(
   client: Client,
   config: Config,
   request: z.input<typeof LookSchema>,
-  now = new Date(),
 ): Promise<WorkflowHandleWithFirstExecutionRunId<DeliverySensor>> {
   const r = parse(LookSchema, request);
   const spec = dailySpecOf(r.spec);
   return client.workflow.start<DeliverySensor>('deliverySensor', {
-    workflowId: `sensor/${spec.name}/${now.toISOString()}`,
+    workflowId: `sensor/${spec.name}/look/${r.pattern}`,
     taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
     args: [{ spec: spec.name, pattern: r.pattern }],
     typedSearchAttributes: [

@@ -73,12 +73,16 @@ export async function volumeBySegmentChecks(
     return [skippedCheck({ ...target, subject: config.column }, rule, `no baseline yet (${baselineName})`)];
   }
   const counts = await countSegments(conn, config.column, accepted, baseline);
-  const rows = total(counts.current);
-  const totals = counts.baseline.map(total);
-  const segments = new Set(counts.baseline.flatMap((batch) => [...batch.keys()]));
+  // A baseline batch that holds no rows says nothing about shares.
+  const batches = counts.baseline.filter((batch) => total(batch) > 0);
+  const totals = batches.map(total);
+  // Shares scale tonight's rows; a batch with none is judged against the baseline's usual size instead,
+  // so that an empty night fails every segment rather than judging none.
+  const rows = total(counts.current) || (totals.length ? median(totals) : 0);
+  const segments = new Set(batches.flatMap((batch) => [...batch.keys()]));
   const judged: Judged[] = [];
   for (const segment of segments) {
-    const share = median(counts.baseline.map((batch, i) => (totals[i] ? (batch.get(segment) ?? 0) / totals[i] : 0)));
+    const share = median(batches.map((batch, i) => (batch.get(segment) ?? 0) / totals[i]!));
     const expected = share * rows;
     if (expected >= config.minExpectedRows) {
       judged.push({ segment, observed: counts.current.get(segment) ?? 0, expected, share });
@@ -87,7 +91,7 @@ export async function volumeBySegmentChecks(
   judged.sort((a, b) => a.observed / a.expected - b.observed / b.expected || a.segment.localeCompare(b.segment));
   const describe = (j: Judged) =>
     `rows ${j.observed} of expected ${formatNumber(j.expected)} (${formatNumber(j.observed / j.expected)}; ` +
-    `median share ${formatNumber(j.share * 100)}% of ${baselineName}, times ${rows} rows)`;
+    `median share ${formatNumber(j.share * 100)}% of ${baselineName}, times ${formatNumber(rows)} rows)`;
   const low = judged.filter((j) => j.observed < config.minRatio * j.expected);
   if (low.length === 0) {
     const lowest = judged[0];

@@ -176,7 +176,10 @@ export const ContractSchema = z
     overrides: z
       .object({
         /** Two of them, not the same person twice, must agree to override (four eyes); any one may abort. */
-        reviewers: z.array(z.string().regex(/^[A-Za-z0-9._@-]{1,100}$/)).min(2),
+        reviewers: z
+          .array(z.string().regex(/^[A-Za-z0-9._@-]{1,100}$/))
+          .min(2)
+          .refine((r) => new Set(r).size === r.length, 'each reviewer once: four eyes need two different people'),
         /** After this the failure stands: the run fails as if the gate said `stop`. */
         deadlineHours: z
           .number()
@@ -215,9 +218,16 @@ export const ContractSchema = z
         message: `event time column ${c.eventTime} of a daily dataset cannot be nullable`,
         path: ['partitioning'],
       });
-    const asks = [...Object.values(c.gates).flat(), ...c.references].some(
-      (gate) => (gate as { onFail?: string } | undefined)?.onFail === 'ask',
-    );
+    const gates = [...Object.values(c.gates).flat(), ...c.references] as (
+      { onFail?: string; severity: string } | undefined
+    )[];
+    const asks = gates.some((gate) => gate?.onFail === 'ask');
+    if (gates.some((gate) => gate?.onFail === 'ask' && gate.severity !== 'blocking'))
+      ctx.addIssue({
+        code: 'custom',
+        message: "onFail: 'ask' on a warning gate asks nothing: a warning never stops a batch (make it blocking)",
+        path: ['gates'],
+      });
     if (asks && !c.overrides)
       ctx.addIssue({
         code: 'custom',

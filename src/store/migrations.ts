@@ -210,7 +210,7 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
       },
     },
     '0003_deliveries': {
-      // The files a sensor has handed to a daily chain, by content: a file seen twice is ingested once.
+      // The files a sensor has handed to a daily chain, by day and content: a file seen twice is ingested once.
       async up(db: Kysely<any>) {
         await db.schema
           .createTable('deliveries')
@@ -221,8 +221,9 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
           .addColumn('size', 'bigint', (col) => col.notNull())
           .addColumn('modified_at', 'text', (col) => col.notNull())
           .addColumn('workflow_id', 'text', (col) => col.notNull())
+          .addColumn('claimed_by', 'text', (col) => col.notNull())
           .addColumn('created_at', 'text', (col) => col.notNull())
-          .addPrimaryKeyConstraint('deliveries_pk', ['spec', 'fingerprint'])
+          .addPrimaryKeyConstraint('deliveries_pk', ['spec', 'day', 'fingerprint'])
           .execute();
         // Serves claimedFiles: a sensor skips a claimed file unchanged since (same size and time) unhashed.
         await db.schema

@@ -121,7 +121,7 @@ export interface SpecVersionsTable {
   created_at: string;
 }
 
-/** A file a sensor handed to a daily chain; keyed by its content's hash, so a copy is the same delivery. */
+/** A file a sensor handed to a daily chain; keyed by its day and its content's hash, so a copy is the same delivery. */
 export interface DeliveriesTable {
   spec: string;
   /** sha256 of the file's bytes. */
@@ -133,6 +133,8 @@ export interface DeliveriesTable {
   modified_at: string;
   /** The daily chain it was handed to. */
   workflow_id: string;
+  /** The sensor run that claimed it: its retried claim is still its own. */
+  claimed_by: string;
   created_at: string;
 }
 

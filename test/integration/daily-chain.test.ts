@@ -5,7 +5,8 @@ import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { dailyChainWorkflowId, sensorScheduleId, type DailyChainResult, type SensorResult } from '../../src/api/daily';
 import { ingestionWorkflowId } from '../../src/api/ingestion';
-import { startSensorLook } from '../../src/client/daily';
+import { startDailyChain, startSensorLook } from '../../src/client/daily';
+import { decideGate, gateOverrideView } from '../../src/client/gate-override';
 import { sqlString } from '../../src/data/duckdb';
 import { addDays, partitionRange } from '../../src/features/partition-dates';
 import { openMetadataStore } from '../../src/store/database';
@@ -48,14 +49,17 @@ async function look() {
 const chainResult = (day: string) =>
   temporal.client.workflow.getHandle(dailyChainWorkflowId(SPEC, day)).result() as Promise<DailyChainResult>;
 
-async function alertsOf(workflowId: string) {
+/** Every alert of this file's store (a few dozen: the limit only guards against a runaway). */
+async function allAlerts() {
   const store = await openMetadataStore(config.databaseUrl);
   try {
-    return (await store.alerts.listRecent({ limit: 100 })).filter((a) => a.workflowId === workflowId);
+    return await store.alerts.listRecent({ limit: 10_000 });
   } finally {
     await store.close();
   }
 }
+
+const alertsOf = async (workflowId: string) => (await allAlerts()).filter((a) => a.workflowId === workflowId);
 
 const FIRST_WEEK = partitionRange('2001-01-01', '2001-01-08');
 
@@ -176,5 +180,54 @@ describe('daily chains fed by a sensor', () => {
     } finally {
       await schedule.delete();
     }
+  });
+
+  test("a look whose night's chain is still running gives the file back, with an alert, instead of losing it", async () => {
+    // A Monday that lost half of ORD's departures: its chain holds at the airport gate for reviewers.
+    const halfOrd = `SELECT * FROM flights WHERE CAST(date AS DATE) = DATE '2001-01-15' AND (origin <> 'ORD' OR hash(date, destination) % 2 = 0)`;
+    const held = await startDailyChain(temporal.client, config, {
+      spec: SPEC,
+      day: '2001-01-15',
+      source: await writeSource(config, 'held-2001-01-15.parquet', halfOrd),
+      asOf: '2001-01-16T06:00:00Z',
+      taskQueue,
+    });
+    const ingestion = ingestionWorkflowId(SPEC, '2001-01-15');
+    await waitFor(
+      'the night to ask its reviewers',
+      async () => {
+        try {
+          return (await gateOverrideView(temporal.client, ingestion)).status === 'waiting';
+        } catch {
+          return false; // not started yet
+        }
+      },
+      30_000,
+      100,
+    );
+
+    await deliver('2001-01-15');
+    const { result } = await look();
+    const failure = await result.then(
+      () => assert.fail('the look cannot chain a day whose chain runs'),
+      (e: unknown) => e,
+    );
+    assert.ok(failure instanceof WorkflowFailedError);
+    assert.match(
+      String(failure.cause?.message),
+      /Chaining failed: the chain of 2001-01-15 could not start .*: incoming\/flights-2001-01-15\.parquet waits for the next look/,
+    );
+    const store = await openMetadataStore(config.databaseUrl);
+    try {
+      const offered = await store.deliveries.claimedFiles(SPEC, ['incoming/flights-2001-01-15.parquet']);
+      assert.equal(offered.size, 0, 'the claim was given back: the next look offers the file again');
+    } finally {
+      await store.close();
+    }
+    const sensorAlerts = (await allAlerts()).filter((a) => a.code === 'DailyChainNotStarted');
+    assert.equal(sensorAlerts.length, 1);
+
+    await decideGate(temporal.client, ingestion, { decision: 'abort', reviewer: 'ana', reason: 'test over' });
+    await assert.rejects(held.result());
   });
 });

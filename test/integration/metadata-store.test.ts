@@ -165,6 +165,46 @@ describeOnSqlBackends('metadata store', ({ backend, withStore }) => {
       assert.equal(await store.runStats.latestPublished('nobody'), undefined);
     }));
 
+  test("deliveries: one claim per day and content; a claimant's retry is still its own; a release gives it back", () =>
+    withStore(async (store) => {
+      const night = {
+        spec: 'flights-nightly',
+        fingerprint: 'a'.repeat(64),
+        sourceUri: 'incoming/night-2001-01-05.parquet',
+        day: '2001-01-05',
+        size: 1234,
+        modifiedAt: '2001-01-06T06:00:00.000Z',
+        workflowId: 'daily/flights-nightly/2001-01-05',
+        claimedBy: 'sensor/look-1/run-1',
+      };
+      assert.equal(await store.deliveries.claim(night), true);
+      assert.equal(await store.deliveries.claim(night), true, 'the same look retrying its claim');
+      assert.equal(await store.deliveries.claim({ ...night, claimedBy: 'sensor/look-2/run-1' }), false, 'another look');
+      // The same bytes named for another day are another delivery (an empty night is byte-identical to another).
+      assert.equal(
+        await store.deliveries.claim({ ...night, day: '2001-01-06', claimedBy: 'sensor/look-2/run-1' }),
+        true,
+      );
+      assert.deepEqual([...(await store.deliveries.claimed('flights-nightly', [night.fingerprint]))].sort(), [
+        `2001-01-05/${night.fingerprint}`,
+        `2001-01-06/${night.fingerprint}`,
+      ]);
+      const files = await store.deliveries.claimedFiles('flights-nightly', [night.sourceUri, 'incoming/other.parquet']);
+      assert.deepEqual([...files], [[night.sourceUri, { size: 1234, modifiedAt: night.modifiedAt }]]);
+      await store.deliveries.release('flights-nightly', night.day, night.fingerprint, 'sensor/look-2/run-1');
+      assert.equal(
+        await store.deliveries.claim({ ...night, claimedBy: 'sensor/look-3/run-1' }),
+        false,
+        'only its claimant releases it',
+      );
+      await store.deliveries.release('flights-nightly', night.day, night.fingerprint, night.claimedBy);
+      assert.equal(
+        await store.deliveries.claim({ ...night, claimedBy: 'sensor/look-3/run-1' }),
+        true,
+        'released: offered again',
+      );
+    }));
+
   test('run stats: invalid counts are rejected before reaching the database', () =>
     withStore(async (store) => {
       await assert.rejects(store.runStats.record(stat({ subject: 'flights', batchId: 'b1', rowsRead: -1 })));

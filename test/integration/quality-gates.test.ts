@@ -342,6 +342,14 @@ describe('volume by segment', () => {
     assert.equal(report.passed, true);
   });
 
+  it("an empty batch fails every judged segment, against the baseline's usual size", async () => {
+    const rows = await copyTo('no-rows.parquet', `SELECT * FROM read_parquet('${week}') WHERE false`);
+    const report = await judge('no-rows.parquet', rows, [earlierWeek()]);
+    const failed = report.checks.filter((c) => c.gate === 'volumeBySegment' && c.verdict === 'fail');
+    assert.ok(failed.length > 20, `${failed.length} segments failed`);
+    assert.match(failed[0]!.detail, new RegExp(`times ${weekRows} rows\\)`));
+  });
+
   it('a segment that vanished is a segment at 0 rows; without a baseline the gate is skipped', async () => {
     const rows = await copyTo('no-ord.parquet', `SELECT * FROM read_parquet('${week}') WHERE origin <> 'ORD'`);
     const gone = assertBlockedBy(await judge('no-ord.parquet', rows, [earlierWeek()]), 'volumeBySegment', 'origin=ORD');
