@@ -1,4 +1,4 @@
-import { ApplicationFailure, executeChild, proxyActivities, startChild, type RetryPolicy } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, proxyActivities, startChild } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import {
   DailyChainInputSchema,
@@ -10,22 +10,17 @@ import {
   type SensorInput,
   type SensorResult,
 } from '../src/api/daily';
-import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from '../src/api/errors';
+import { ErrorTypes } from '../src/api/errors';
 import { featurePartitionWorkflowId } from '../src/api/features';
 import { ingestionWorkflowId } from '../src/api/ingestion';
 import { Partition } from '../src/api/search-attributes';
 import { featurePipeline } from './features';
 import { ingestionPipeline } from './ingestion';
 import { PipelineRun } from './pipeline-run';
+import { retryFor } from './retry';
 import { parseWorkflowInput } from './parse-input';
 
-const retry: RetryPolicy = {
-  initialInterval: '1 second',
-  backoffCoefficient: 2,
-  maximumInterval: '1 minute',
-  maximumAttempts: 8,
-  nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
-};
+const retry = retryFor(8);
 // Listing a folder and hashing the new files, or a few metadata-store reads: short, and safe to repeat.
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', retry });
 

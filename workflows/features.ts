@@ -1,12 +1,6 @@
-import {
-  ApplicationFailure,
-  executeChild,
-  proxyActivities,
-  workflowInfo,
-  type RetryPolicy,
-} from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from '../src/api/errors';
+import { ErrorTypes } from '../src/api/errors';
 import {
   BackfillInputSchema,
   FeaturePipelineInputSchema,
@@ -24,15 +18,10 @@ import {
 } from '../src/api/features';
 import { FeatureSet, Partition, ScheduledStartTime } from '../src/api/search-attributes';
 import { PipelineRun } from './pipeline-run';
+import { retryFor } from './retry';
 import { parseWorkflowInput } from './parse-input';
 
-const retry: RetryPolicy = {
-  initialInterval: '1 second',
-  backoffCoefficient: 2,
-  maximumInterval: '1 minute',
-  maximumAttempts: 8,
-  nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
-};
+const retry = retryFor(8);
 // The heartbeat timeout retries a dead worker's step within half a minute (activities heartbeat while they run).
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '15 minutes', heartbeatTimeout: '30 seconds', retry });
 

@@ -5,7 +5,6 @@ import {
   proxyActivities,
   sleep,
   workflowInfo,
-  type RetryPolicy,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from '../src/api/errors';
@@ -14,15 +13,10 @@ import type { QualityOutcome } from '../activities/quality';
 import type { GateOverride } from '../src/api/gate-override';
 import { GateAsk } from './gate-override';
 import { PipelineRun } from './pipeline-run';
+import { retryFor } from './retry';
 import { parseWorkflowInput } from './parse-input';
 
-const retry: RetryPolicy = {
-  initialInterval: '1 second',
-  backoffCoefficient: 2,
-  maximumInterval: '1 minute',
-  maximumAttempts: 10,
-  nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
-};
+const retry = retryFor(10);
 
 // Rewriting a small JSON report: short, and safe to repeat.
 const reports = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry });

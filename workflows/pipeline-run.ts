@@ -46,15 +46,8 @@ export class PipelineRun {
   }
 
   /** Runs one step; on failure nothing after it runs. */
-  async step<T>(name: string, details: string, work: () => Promise<T>, outcome: (result: T) => string): Promise<T> {
-    this.stage(name, details);
-    try {
-      const result = await work();
-      this.progress.steps.push({ name, outcome: outcome(result) });
-      return result;
-    } catch (error) {
-      throw await this.fail(name, error);
-    }
+  step<T>(name: string, details: string, work: () => Promise<T>, outcome: (result: T) => string): Promise<T> {
+    return this.attempt(name, details, work, outcome, (error) => this.fail(name, error));
   }
 
   /**
@@ -62,16 +55,28 @@ export class PipelineRun {
    * A child that failed a step raised its own alert, with the evidence, so this run adds none; one that
    * was terminated, timed out or never started raised none, so this run alerts as a failed step does.
    */
-  async child<T>(name: string, details: string, work: () => Promise<T>, outcome: (result: T) => string): Promise<T> {
+  child<T>(name: string, details: string, work: () => Promise<T>, outcome: (result: T) => string): Promise<T> {
+    return this.attempt(name, details, work, outcome, async (error) => {
+      const cause = error instanceof ChildWorkflowFailure ? error.cause : undefined;
+      if (cause instanceof ApplicationFailure) return this.stopped(name, cause, error);
+      return this.fail(name, error, error instanceof ApplicationFailure ? error : undefined);
+    });
+  }
+
+  private async attempt<T>(
+    name: string,
+    details: string,
+    work: () => Promise<T>,
+    outcome: (result: T) => string,
+    failure: (error: unknown) => Promise<ApplicationFailure>,
+  ): Promise<T> {
     this.stage(name, details);
     try {
       const result = await work();
       this.progress.steps.push({ name, outcome: outcome(result) });
       return result;
     } catch (error) {
-      const cause = error instanceof ChildWorkflowFailure ? error.cause : undefined;
-      if (cause instanceof ApplicationFailure) throw this.stopped(name, cause, error);
-      throw await this.fail(name, error, error instanceof ApplicationFailure ? error : undefined);
+      throw await failure(error);
     }
   }
 
@@ -91,7 +96,6 @@ export class PipelineRun {
       // The alert outlet failing must not hide the pipeline's own outcome; its retries were logged.
     }
   }
-
   /** Stops the run at `step` with `failure` (an alert, as a failed step raises): throw what it returns. */
   stopWith(step: string, failure: ApplicationFailure): Promise<ApplicationFailure> {
     return this.fail(step, failure, failure);

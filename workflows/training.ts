@@ -6,9 +6,7 @@ import {
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
-  type ActivityOptions,
 } from '@temporalio/workflow';
-import type { Duration } from '@temporalio/common';
 import type { Activities } from '../activities';
 import {
   approvalQuery,
@@ -19,21 +17,12 @@ import {
   type ApprovalView,
   type DecideRequest,
 } from '../src/api/approval';
-import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from '../src/api/errors';
+import { ErrorTypes } from '../src/api/errors';
 import { ModelName } from '../src/api/search-attributes';
 import { HOUR_MS, TrainingInputSchema, type TrainingInput, type TrainingResult } from '../src/api/training';
 import { PipelineRun } from './pipeline-run';
+import { retryFor } from './retry';
 import { invalidInput, parseWorkflowInput } from './parse-input';
-
-function retryFor(maximumAttempts: number, maximumInterval: Duration): ActivityOptions['retry'] {
-  return {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval,
-    maximumAttempts,
-    nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
-  };
-}
 
 /** Each step's own policy: data steps ride out a flaky store; decisions and records must get through. */
 // The heartbeat timeout retries a dead worker's step within half a minute (activities heartbeat while they run).

@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { InvalidRequestError } from '../client/ingestion';
+import { InvalidRequestError } from '../client/request';
 import { UsageError } from './output';
 
 /** A request the client refused before Temporal saw it is a usage error (exit 2). */

@@ -5,8 +5,7 @@ import { dailyChainWorkflowId, DeliveryPatternSchema, type DailyChain, type Deli
 import { PipelineKind, PipelineStage } from '../api/search-attributes';
 import { loadSpec } from '../specs';
 import type { Spec } from '../specs/spec-schema';
-import { formatZodError } from '../validation';
-import { InvalidRequestError } from './ingestion';
+import { InvalidRequestError, parseRequest } from './request';
 
 const daySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a day as YYYY-MM-DD');
 
@@ -23,12 +22,6 @@ export const LookSchema = z.object({
   pattern: DeliveryPatternSchema,
   taskQueue: z.string().min(1).optional(),
 });
-
-function parse<S extends z.ZodType>(schema: S, request: unknown): z.output<S> {
-  const parsed = schema.safeParse(request);
-  if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
-  return parsed.data;
-}
 
 /** The spec, which must be a daily dataset: a chain is one day of one. */
 export function dailySpecOf(name: string): Spec {
@@ -51,7 +44,7 @@ export async function startDailyChain(
   config: Config,
   request: z.input<typeof StartDailyChainSchema>,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<DailyChain>> {
-  const r = parse(StartDailyChainSchema, request);
+  const r = parseRequest(StartDailyChainSchema, request);
   const spec = dailySpecOf(r.spec);
   return client.workflow.start<DailyChain>('dailyChain', {
     workflowId: dailyChainWorkflowId(spec.name, r.day),
@@ -75,7 +68,7 @@ export async function startSensorLook(
   config: Config,
   request: z.input<typeof LookSchema>,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<DeliverySensor>> {
-  const r = parse(LookSchema, request);
+  const r = parseRequest(LookSchema, request);
   const spec = dailySpecOf(r.spec);
   return client.workflow.start<DeliverySensor>('deliverySensor', {
     workflowId: `sensor/${spec.name}/look/${r.pattern}`,

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import { loadSpec } from '../specs';
 import type { Spec } from '../specs/spec-schema';
-import { formatZodError } from '../validation';
 import { isPartition } from '../features/partition-dates';
 import { FeatureSet, Partition, PipelineKind, PipelineStage } from '../api/search-attributes';
 import {
@@ -12,7 +11,7 @@ import {
   type FeatureBackfill,
   type FeaturePipeline,
 } from '../api/features';
-import { InvalidRequestError } from './ingestion';
+import { InvalidRequestError, parseRequest } from './request';
 
 const day = z.string().refine(isPartition, 'expected a day as YYYY-MM-DD');
 
@@ -36,12 +35,6 @@ export const BackfillSchema = z
   })
   .refine((b) => b.from <= b.to, { message: '--from must not be after --to', path: ['from'] });
 
-function parse<T extends z.ZodType>(schema: T, request: unknown): z.infer<T> {
-  const parsed = schema.safeParse(request);
-  if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
-  return parsed.data;
-}
-
 /** The spec and its feature-set label (`name@version`), or a usage error. */
 export function featureSetOf(specName: string): { spec: Spec; label: string } {
   let spec: Spec;
@@ -59,7 +52,7 @@ export async function startFeaturePartition(
   config: Config,
   request: z.input<typeof FeatureRunSchema>,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<FeaturePipeline>> {
-  const r = parse(FeatureRunSchema, request);
+  const r = parseRequest(FeatureRunSchema, request);
   const { spec, label } = featureSetOf(r.spec);
   return client.workflow.start<FeaturePipeline>('featurePipeline', {
     workflowId: featurePartitionWorkflowId(label, r.partition),
@@ -85,7 +78,7 @@ export async function startBackfill(
   config: Config,
   request: z.input<typeof BackfillSchema>,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<FeatureBackfill>> {
-  const r = parse(BackfillSchema, request);
+  const r = parseRequest(BackfillSchema, request);
   const { spec, label } = featureSetOf(r.spec);
   return client.workflow.start<FeatureBackfill>('featureBackfill', {
     workflowId: backfillWorkflowId(label, r.from, r.to),

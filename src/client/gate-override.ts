@@ -6,8 +6,7 @@ import {
   type GateDecisionRequest,
   type GateOverrideView,
 } from '../api/gate-override';
-import { formatZodError } from '../validation';
-import { InvalidRequestError } from './ingestion';
+import { parseRequest } from './request';
 
 export const GateDecisionSchema = z.object({
   decision: z.enum(['override', 'abort']),
@@ -29,9 +28,6 @@ export async function decideGate(
   workflowId: string,
   request: z.input<typeof GateDecisionSchema>,
 ): Promise<GateOverrideView> {
-  const parsed = GateDecisionSchema.safeParse(request);
-  if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
-  return client.workflow
-    .getHandle(workflowId)
-    .executeUpdate(decideGateUpdate, { args: [parsed.data as GateDecisionRequest] });
+  const decision: GateDecisionRequest = parseRequest(GateDecisionSchema, request);
+  return client.workflow.getHandle(workflowId).executeUpdate(decideGateUpdate, { args: [decision] });
 }

@@ -3,9 +3,9 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import { loadSpec } from '../specs';
 import { deliveryDay } from '../specs/delivery-day';
-import { formatZodError } from '../validation';
 import { PipelineKind, PipelineStage } from '../api/search-attributes';
 import { ingestionWorkflowId, type IngestionPipeline, type IngestionInput } from '../api/ingestion';
+import { InvalidRequestError, parseRequest } from './request';
 
 /** What an engineer may ask for; validated before anything reaches Temporal. */
 export const StartIngestionSchema = z.object({
@@ -22,10 +22,6 @@ export const StartIngestionSchema = z.object({
 });
 export type StartIngestion = z.input<typeof StartIngestionSchema>;
 
-export class InvalidRequestError extends Error {
-  override name = 'InvalidRequestError';
-}
-
 /** yyyymmdd-hhmm in UTC: the default batch id, readable in workflow ids. */
 export function timestampBatchId(now = new Date()): string {
   const iso = now.toISOString();
@@ -38,9 +34,7 @@ export async function startIngestion(
   config: Config,
   request: StartIngestion,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<IngestionPipeline>> {
-  const parsed = StartIngestionSchema.safeParse(request);
-  if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
-  const r = parsed.data;
+  const r = parseRequest(StartIngestionSchema, request);
   const spec = (() => {
     try {
       return loadSpec(r.spec);

@@ -1,11 +1,10 @@
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { z } from 'zod';
 import type { Config } from '../config';
-import { formatZodError } from '../validation';
 import { isPartition } from '../features/partition-dates';
 import { ModelName, PipelineKind, PipelineStage } from '../api/search-attributes';
 import { monitoringWorkflowId, type MonitoringPipeline } from '../api/monitoring';
-import { InvalidRequestError } from './ingestion';
+import { InvalidRequestError, parseRequest } from './request';
 import { modelSpecOf } from './training';
 
 const day = z.string().refine(isPartition, 'expected a day as YYYY-MM-DD');
@@ -29,9 +28,7 @@ export async function startMonitoring(
   config: Config,
   request: z.input<typeof StartMonitoringSchema>,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<MonitoringPipeline>> {
-  const parsed = StartMonitoringSchema.safeParse(request);
-  if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
-  const r = parsed.data;
+  const r = parseRequest(StartMonitoringSchema, request);
   const spec = monitoredSpecOf(r.spec);
   return client.workflow.start<MonitoringPipeline>('monitoringPipeline', {
     workflowId: monitoringWorkflowId(spec.model.name, r.from, r.to),

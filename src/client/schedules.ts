@@ -3,7 +3,6 @@ import type { SearchAttributePair } from '@temporalio/common';
 import { z } from 'zod';
 import type { Config } from '../config';
 import type { Duration } from '@temporalio/common';
-import { formatZodError } from '../validation';
 import { FeatureSet, PipelineKind } from '../api/search-attributes';
 import type { ScheduledFeatureRun } from '../api/features';
 import type { ScheduledMonitoringRun } from '../api/monitoring';
@@ -12,7 +11,7 @@ import { dailySpecOf } from './daily';
 import { ModelName } from '../api/search-attributes';
 import { monitoredSpecOf } from './monitoring';
 import { featureSetOf } from './features';
-import { InvalidRequestError } from './ingestion';
+import { InvalidRequestError, parseRequest } from './request';
 
 export const CreateScheduleSchema = z.object({
   spec: z.string().min(1),
@@ -45,9 +44,7 @@ export async function createSchedule(
   config: Config,
   request: z.input<typeof CreateScheduleSchema>,
 ): Promise<string> {
-  const parsed = CreateScheduleSchema.safeParse(request);
-  if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
-  const r = parsed.data;
+  const r = parseRequest(CreateScheduleSchema, request);
   if (r.kind === 'monitoring') return createMonitoringSchedule(client, config, r);
   if (r.kind === 'sensor') return createSensorSchedule(client, config, r);
   const { spec, label } = featureSetOf(r.spec);

@@ -3,13 +3,13 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import { loadSpec } from '../specs';
 import type { Spec } from '../specs/spec-schema';
-import { formatZodError } from '../validation';
 import { isPartition } from '../features/partition-dates';
 import { ModelName, PipelineKind, PipelineStage } from '../api/search-attributes';
 import type { TrainingPipeline, TrainingInput } from '../api/training';
 import type { ModelRollback } from '../api/models';
 import { approvalQuery, decideUpdate, type ApprovalDecision, type ApprovalView } from '../api/approval';
-import { InvalidRequestError, timestampBatchId } from './ingestion';
+import { timestampBatchId } from './ingestion';
+import { InvalidRequestError, parseRequest } from './request';
 
 const day = z.string().refine(isPartition, 'expected a day as YYYY-MM-DD');
 export const PersonSchema = z
@@ -52,12 +52,6 @@ export const StartTrainingSchema = z
   .refine((r) => !r.from || !r.to || r.from <= r.to, { message: '--from must not be after --to', path: ['from'] });
 export type StartTraining = z.input<typeof StartTrainingSchema>;
 
-function parse<T extends z.ZodType>(schema: T, request: unknown): z.infer<T> {
-  const parsed = schema.safeParse(request);
-  if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
-  return parsed.data;
-}
-
 /** The spec and its model section, or a usage error. */
 export function modelSpecOf(specName: string): Spec & { model: NonNullable<Spec['model']> } {
   let spec: Spec;
@@ -84,7 +78,7 @@ export async function startTraining(
   config: Config,
   request: StartTraining,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<TrainingPipeline>> {
-  const r = parse(StartTrainingSchema, request);
+  const r = parseRequest(StartTrainingSchema, request);
   const spec = modelSpecOf(r.spec);
   const input: TrainingInput = {
     spec: spec.name,
@@ -148,7 +142,7 @@ export async function decide(
   workflowId: string,
   request: z.input<typeof DecideSchema>,
 ): Promise<ApprovalDecision> {
-  const r = parse(DecideSchema, request);
+  const r = parseRequest(DecideSchema, request);
   return client.workflow.getHandle(workflowId).executeUpdate(decideUpdate, { args: [r] });
 }
 
@@ -165,7 +159,7 @@ export async function startRollback(
   config: Config,
   request: z.input<typeof RollbackSchema>,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<ModelRollback>> {
-  const r = parse(RollbackSchema, request);
+  const r = parseRequest(RollbackSchema, request);
   const spec = modelSpecOf(r.spec);
   return client.workflow.start<ModelRollback>('modelRollback', {
     workflowId: `rollback/${spec.model.name}/v${r.toVersion}-${timestampBatchId()}`,

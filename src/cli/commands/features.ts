@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { startBackfill, startFeaturePartition } from '../../client/features';
-import { InvalidRequestError } from '../../client/ingestion';
+import { InvalidRequestError } from '../../client/request';
 import { reportRun } from '../run-report';
 import { withClient } from '../with-client';
 import { action, UsageError } from '../output';

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { WorkflowFailedError } from '@temporalio/client';
 import { connectClient } from '../../temporal/client';
 import { workflowUiUrl } from '../../temporal/ui-links';
-import { InvalidRequestError, startIngestion } from '../../client/ingestion';
+import { startIngestion } from '../../client/ingestion';
+import { InvalidRequestError } from '../../client/request';
 import { describeFailure } from '../failure-text';
 import { action, UsageError } from '../output';
 

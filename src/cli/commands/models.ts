@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { startRollback } from '../../client/training';
-import { InvalidRequestError } from '../../client/ingestion';
+import { InvalidRequestError } from '../../client/request';
 import { openMetadataStore, type MetadataStore } from '../../store/database';
 import { action, table, UsageError } from '../output';
 import { reportRun } from '../run-report';

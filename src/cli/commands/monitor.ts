@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { startMonitoring } from '../../client/monitoring';
-import { InvalidRequestError } from '../../client/ingestion';
+import { InvalidRequestError } from '../../client/request';
 import { action, UsageError } from '../output';
 import { reportRun } from '../run-report';
 import { withClient } from '../with-client';

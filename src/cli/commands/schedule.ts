@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { createSchedule, describeSchedule, listSchedules } from '../../client/schedules';
-import { InvalidRequestError } from '../../client/ingestion';
+import { InvalidRequestError } from '../../client/request';
 import { withClient } from '../with-client';
 import { action, table, UsageError } from '../output';
 

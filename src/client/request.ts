@@ -1,0 +1,14 @@
+import type { z } from 'zod';
+import { formatZodError } from '../validation';
+
+/** A request refused before anything reached Temporal: the CLI prints it as a usage error (exit 2). */
+export class InvalidRequestError extends Error {
+  override name = 'InvalidRequestError';
+}
+
+/** What an engineer asked for, checked against its schema: the parsed request, or every problem in one error. */
+export function parseRequest<S extends z.ZodType>(schema: S, request: unknown): z.output<S> {
+  const parsed = schema.safeParse(request);
+  if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
+  return parsed.data;
+}
