@@ -146,7 +146,7 @@ export function createDailyActivities({ config, store }: ActivityDeps) {
       const contract = spec.contract.name;
       const span = partitionRange(addDays(day, -window), addDays(day, window));
       const published = new Set((await store.runStats.publishedBatches(contract, span)).map((r) => r.batchId));
-      const began = (await store.runStats.firstPublishedBatchId(contract)) ?? day;
+      const began = (await store.runStats.publishedBatchIdBounds(contract))?.first ?? day;
       const before = (d: string) => partitionRange(addDays(d, -window), addDays(d, -1)).filter((x) => x >= began);
       const young = (d: string) => before(d).length < needed;
       const complete = (d: string) => before(d).every((x) => published.has(x));

@@ -4,13 +4,14 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { sha256Files, type ArtifactKey } from '../src/data/artifact-store';
 import { definitionHash, maxWindowDays } from '../src/features/feature-sql';
 import type { OnlineRow } from '../src/features/online-store';
-import { addDays, partitionRange, startOfDayIso } from '../src/features/partition-dates';
+import { addDays, startOfDayIso } from '../src/features/partition-dates';
 import { FeatureDefinitionChangedError } from '../src/store/feature-metadata';
 import type { Spec } from '../src/specs/spec-schema';
 import type { FeatureSet } from '../src/specs/feature-schema';
 import { ErrorTypes } from '../src/api/errors';
+import { datasetFiles } from '../src/data/dataset-files';
 import type { ActivityDeps } from './deps';
-import { batchKeys } from './batch-keys';
+import { batchKeys } from '../src/data/batch-keys';
 import { callerRun } from './caller';
 
 /**
@@ -59,20 +60,18 @@ export async function featureInput(
 
 /** A daily dataset's input: its published partitions from the first day's window to the last day; the URI names the last. */
 async function dailyInput(
-  { artifacts }: ActivityDeps,
+  deps: ActivityDeps,
   spec: Spec,
   days: readonly string[],
 ): Promise<{ inputUri: string; files: string[] }> {
   const first = addDays(days[0]!, -maxWindowDays(featureSetOf(spec)));
-  const files: string[] = [];
-  for (const day of partitionRange(first, days.at(-1)!))
-    files.push(...(await artifacts.parquetFiles(artifacts.finalDir(batchKeys(spec.contract, day).dataset))));
+  const files = await datasetFiles(deps, spec, { from: first, to: days.at(-1)! });
   if (files.length === 0)
     throw ApplicationFailure.nonRetryable(
       `no published ${spec.contract.name} partition from ${first} to ${days.at(-1)}: ingest those days first`,
       ErrorTypes.FeatureInputRejected,
     );
-  return { inputUri: artifacts.uri(batchKeys(spec.contract, days.at(-1)!).dataset), files };
+  return { inputUri: deps.artifacts.uri(batchKeys(spec.contract, days.at(-1)!).dataset), files };
 }
 
 /** Registers the definition the version is computed with; a changed one under the same version fails for good. */

@@ -8,7 +8,7 @@ import { loadSpec } from '../src/specs';
 import { deliveryDay } from '../src/specs/delivery-day';
 import type { IngestStats } from '../src/quality/gate-report';
 import { ErrorTypes } from '../src/api/errors';
-import { batchKeys } from './batch-keys';
+import { batchKeys } from '../src/data/batch-keys';
 import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
 import { throwIfCancelled, withHeartbeatKeepalive } from './heartbeat';

@@ -40,6 +40,7 @@ import { ErrorTypes } from '../src/api/errors';
 import { runningRetrainingsQuery } from '../src/api/monitoring';
 import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
+import { datasetFiles, labelDays } from '../src/data/dataset-files';
 import { parseInput } from './parse-input';
 import { readArtifact, scoreRange } from './training-model';
 
@@ -248,8 +249,8 @@ export function createMonitoringActivities(deps: ActivityDeps) {
     },
 
     /**
-     * Labels that arrived later: each served prediction is matched to its row in the latest published
-     * dataset. One with no row yet is awaiting its label while its label delay has not passed (counted,
+     * Labels that arrived later: each served prediction is matched to its row in the published dataset
+     * (the newest snapshot, or the day partitions of the window and its label delay). One with no row yet is awaiting its label while its label delay has not passed (counted,
      * never dropped) and missing after.
      */
     async joinLabels(raw: MonitoringWindow): Promise<{
@@ -259,15 +260,14 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       awaiting: number;
       missing: number;
     }> {
-      const { t, monitoring, dir, current, served, labelled } = context(raw);
+      const { t, monitoring, window, dir, current, served, labelled } = context(raw);
       const rows = await readJson<ServedPrediction[]>(served);
-      const dataset = await store.runStats.latestPublished(t.spec.contract.name);
-      const datasetFiles = dataset?.outputUri ? await artifacts.parquetFiles(artifacts.resolve(dataset.outputUri)) : [];
+      const files = await datasetFiles(deps, t.spec, labelDays(window.from, window.to, monitoring.labelDelayHours));
       const { labels, asOf } = await withConnection(duck, async (conn) => {
-        if (datasetFiles.length === 0) return { labels: new Map<number, boolean | null>(), asOf: null };
+        if (files.length === 0) return { labels: new Map<number, boolean | null>(), asOf: null };
         const [newest] = await queryRows<{ asOf: string | null }>(
           conn,
-          `SELECT strftime(max(${sqlIdent(t.spec.contract.eventTime)}), '%Y-%m-%dT%H:%M:%S') AS asOf FROM read_parquet([${datasetFiles.map(sqlString).join(', ')}])`,
+          `SELECT strftime(max(${sqlIdent(t.spec.contract.eventTime)}), '%Y-%m-%dT%H:%M:%S') AS asOf FROM read_parquet([${files.map(sqlString).join(', ')}])`,
         );
         if (rows.length === 0) return { labels: new Map<number, boolean | null>(), asOf: newest?.asOf ?? null };
         const requests = path.join(dir, 'requests.jsonl');
@@ -278,7 +278,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
         await conn.run(
           `CREATE OR REPLACE TEMP TABLE requests AS SELECT * FROM read_json(${sqlString(requests)}, format = 'newline_delimited', columns = {'idx': 'BIGINT', ${types.join(', ')}})`,
         );
-        const found = await queryRows<{ idx: number; label: boolean | null }>(conn, requestLabelsSql(t, datasetFiles));
+        const found = await queryRows<{ idx: number; label: boolean | null }>(conn, requestLabelsSql(t, files));
         return { labels: new Map(found.map((f) => [Number(f.idx), f.label])), asOf: newest?.asOf ?? null };
       });
       const horizon = asOf ? Date.parse(`${asOf}Z`) : -Infinity;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { GateOverrideSchema, IngestStatsSchema } from '../src/quality/gate-report';
 import { loadSpec } from '../src/specs';
 import { redactUri } from '../src/data/redact-uri';
-import { batchKeys } from './batch-keys';
+import { batchKeys } from '../src/data/batch-keys';
 import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
 import { parseInput } from './parse-input';

@@ -8,7 +8,7 @@ import { evaluateGates } from '../src/quality/gates';
 import { GateOverrideSchema, IngestStatsSchema, summarizeFailures, type GateReport } from '../src/quality/gate-report';
 import { loadSpec } from '../src/specs';
 import { ErrorTypes } from '../src/api/errors';
-import { batchKeys } from './batch-keys';
+import { batchKeys } from '../src/data/batch-keys';
 import { baselineRuns } from './gate-baseline';
 import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';

@@ -8,6 +8,8 @@ import { startServing } from '../src/serving/server';
 import { skewSample } from '../src/training/skew-sample';
 import { trainingSpecOrFail } from './training-spec-input';
 import { ErrorTypes } from '../src/api/errors';
+import { maxWindowDays } from '../src/features/feature-sql';
+import { datasetFiles } from '../src/data/dataset-files';
 import type { ActivityDeps } from './deps';
 import { parseInput } from './parse-input';
 import { readArtifact } from './training-model';
@@ -45,19 +47,24 @@ export function createServingCheckActivities(deps: ActivityDeps) {
       const artifact = await readArtifact(path.join(artifacts.resolve(staged.artifactUri), 'model.json'));
 
       const newest = await store.features.previousPublished(t.fs.name, t.fs.version, '9999-12-31');
-      const dataset = await store.runStats.latestPublished(t.spec.contract.name);
-      if (!newest?.output_uri || !dataset?.outputUri)
+      // The rows the replay's windows read: the days before the day after the newest partition.
+      const files = newest
+        ? await datasetFiles(deps, t.spec, {
+            from: addDays(newest.partition, 1 - Math.max(1, maxWindowDays(t.fs))),
+            to: newest.partition,
+          })
+        : [];
+      if (!newest?.output_uri || files.length === 0)
         throw ApplicationFailure.nonRetryable(
           `no published ${t.fs.name}@${t.fs.version} partition or ${t.spec.contract.name} dataset to replay`,
           ErrorTypes.TrainingServingSkew,
         );
       const [newestFile] = await artifacts.parquetFiles(artifacts.resolve(newest.output_uri));
-      const datasetFiles = await artifacts.parquetFiles(artifacts.resolve(dataset.outputUri));
       const sample = await withConnection(duck, (conn) =>
         skewSample(conn, t, {
           newestPartitionFile: newestFile!,
           newestPartition: newest.partition,
-          datasetFiles,
+          datasetFiles: files,
           rows: t.model.skewCheckRows,
         }),
       );

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { ArtifactStore } from '../data/artifact-store';
+import { datasetFiles } from '../data/dataset-files';
 import { openDuckDb, queryRows, sqlFileList, sqlIdent, withConnection } from '../data/duckdb';
 import { addDays } from '../features/partition-dates';
 import { loadSpec, specNames } from '../specs';
@@ -38,8 +39,9 @@ export async function modelHealth(client: Client, store: MetadataStore, config: 
     const slaHours = Math.min(...fs.features.map((f) => f.serving?.maxStalenessHours ?? 48));
     let features: ModelHealth['features'];
     if (newest) {
-      const dataset = await store.runStats.latestPublished(spec.contract.name);
-      const files = dataset?.outputUri ? await artifacts.parquetFiles(artifacts.resolve(dataset.outputUri)) : [];
+      // The data's newest day: a snapshot's newest batch, or a daily dataset's newest night.
+      const newestDay = (await store.runStats.publishedBatchIdBounds(spec.contract.name))?.last ?? newest.partition;
+      const files = await datasetFiles({ artifacts, store }, spec, { from: newestDay, to: newestDay });
       const newestEvent = files.length ? await newestEventTime(files, spec.contract.eventTime) : null;
       // The online values of partition D are valid from D+1: their age at the data's newest event.
       const lagHours =

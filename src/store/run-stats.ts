@@ -72,17 +72,18 @@ export class RunStatsRepository {
     return rows.map(fromRow);
   }
 
-  /** The smallest published batch id of `subject`: for a daily dataset, the day its feed began. */
-  async firstPublishedBatchId(subject: string): Promise<string | undefined> {
+  /**
+   * The smallest and largest published batch ids of `subject`: for a daily dataset, the day its feed
+   * began and its newest day (whatever order the nights arrived in).
+   */
+  async publishedBatchIdBounds(subject: string): Promise<{ first: string; last: string } | undefined> {
     const row = await this.db
       .selectFrom('run_stats')
-      .select('batch_id')
+      .select((eb) => [eb.fn.min('batch_id').as('first'), eb.fn.max('batch_id').as('last')])
       .where('subject', '=', subject)
       .where('status', '=', 'published')
-      .orderBy('batch_id', 'asc')
-      .limit(1)
       .executeTakeFirst();
-    return row?.batch_id;
+    return row?.first && row.last ? { first: row.first, last: row.last } : undefined;
   }
 
   async latestPublished(subject: string, excludeBatchId?: string): Promise<RunStat | undefined> {

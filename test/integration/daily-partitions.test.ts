@@ -5,8 +5,10 @@ import { startBackfill, startFeaturePartition } from '../../src/client/features'
 import { ArtifactStore, sha256Files } from '../../src/data/artifact-store';
 import { sqlString } from '../../src/data/duckdb';
 import { partitionRange } from '../../src/features/partition-dates';
+import { datasetFiles } from '../../src/data/dataset-files';
+import { loadSpec } from '../../src/specs';
 import { openMetadataStore } from '../../src/store/database';
-import { ingestQuery, query } from '../helpers/sources';
+import { FLIGHTS, ingestQuery, query } from '../helpers/sources';
 import { testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
 
 /**
@@ -111,5 +113,39 @@ describe('a dataset delivered night by night', () => {
       startIngestion(temporal.client, config, { spec: NIGHTLY, batch: 'upto-0112', taskQueue }),
       /flights_nightly is a daily dataset: a batch id is the day the delivery holds \(YYYY-MM-DD\), not "upto-0112"/,
     );
+  });
+
+  test("readers take a daily dataset's nights of the days they need, and a snapshot's newest batch", async () => {
+    const store = await openMetadataStore(config.databaseUrl);
+    try {
+      const rowsOf = async (files: string[]) =>
+        (
+          await query<{ n: number }>(
+            `SELECT count(*)::INTEGER AS n FROM read_parquet([${files.map(sqlString).join(', ')}])`,
+          )
+        )[0]!.n;
+      const nights = await datasetFiles({ artifacts, store }, loadSpec(NIGHTLY), {
+        from: '2001-01-03',
+        to: '2001-01-05',
+      });
+      const [expected] = await query<{ n: number }>(
+        `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(FLIGHTS)}) WHERE CAST(date AS DATE) BETWEEN DATE '2001-01-03' AND DATE '2001-01-05' AND delay >= -720`,
+      );
+      assert.equal(await rowsOf(nights), expected!.n, 'the three nights, and only them');
+      const snapshot = await datasetFiles({ artifacts, store }, loadSpec('flights'), {
+        from: '2001-01-03',
+        to: '2001-01-05',
+      });
+      const upTo0112 = await artifacts.parquetFiles(
+        artifacts.finalDir({ kind: 'datasets', name: 'flights', version: '1.0.0', partition: 'upto-0112' }),
+      );
+      assert.deepEqual(snapshot, upTo0112, 'a snapshot holds every day: its newest batch');
+      assert.deepEqual(await store.runStats.publishedBatchIdBounds('flights_nightly'), {
+        first: '2001-01-01',
+        last: '2001-01-13',
+      });
+    } finally {
+      await store.close();
+    }
   });
 });

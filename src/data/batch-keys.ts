@@ -1,5 +1,5 @@
-import type { ArtifactKey } from '../src/data/artifact-store';
-import type { Contract } from '../src/specs/contract-schema';
+import type { ArtifactKey } from './artifact-store';
+import type { Contract } from '../specs/contract-schema';
 
 /** Where one batch of a contract lives: the same (contract, version, batch) always maps to the same paths. */
 export function batchKeys(
