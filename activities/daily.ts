@@ -5,8 +5,10 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { ErrorTypes } from '../src/api/errors';
-import { DeliveryPatternSchema } from '../src/api/daily';
-import { confineToDataDir } from '../src/data/source-uri';
+import { DeliveryPatternSchema, WarehouseTableSchema } from '../src/api/daily';
+import { tableDays } from '../src/data/postgres-source';
+import { redactUri } from '../src/data/redact-uri';
+import { confineToDataDir, resolveSourceUri } from '../src/data/source-uri';
 import { maxWindowDays } from '../src/features/feature-sql';
 import { addDays, isPartition, partitionRange } from '../src/features/partition-dates';
 import { loadSpec } from '../src/specs';
@@ -15,6 +17,7 @@ import type { ActivityDeps } from './deps';
 import { parseInput } from './parse-input';
 
 const FindInputSchema = z.object({ spec: z.string().min(1), pattern: DeliveryPatternSchema });
+const FindTableInputSchema = z.object({ spec: z.string().min(1), table: WarehouseTableSchema });
 const ClaimInputSchema = z.object({
   spec: z.string().min(1),
   fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
@@ -116,9 +119,36 @@ export function createDailyActivities({ config, store }: ActivityDeps) {
         .sort((a, b) => a.day.localeCompare(b.day) || a.sourceUri.localeCompare(b.sourceUri));
     },
 
+    /**
+     * The days of a warehouse table whose rows no chain has claimed as they are now, in day order: a
+     * day's fingerprint is its row count and the sum of its rows' hashes, so a day with rows added,
+     * changed or removed is new again (its chain replaces the day). Each is delivered as the table
+     * restricted to its day of the event time (`day=...&dayColumn=...`), as of now.
+     */
+    async findNewTableDays(raw: z.input<typeof FindTableInputSchema>): Promise<FoundDelivery[]> {
+      const { spec: name, table } = parseInput(FindTableInputSchema, raw);
+      const spec = loadSpec(name);
+      const source = await resolveSourceUri(table, config.dataDir);
+      if (source.format !== 'postgres') throw new Error(`${table} is not a warehouse table`);
+      const days = await tableDays(source, spec.contract.eventTime);
+      const found = days.map((d) => ({
+        day: d.day,
+        sourceUri: `${table}&day=${d.day}&dayColumn=${spec.contract.eventTime}`,
+        fingerprint: createHash('sha256').update(`${d.rows}:${d.hashSum}`).digest('hex'),
+        size: d.rows,
+        modifiedAt: new Date().toISOString(),
+      }));
+      const claimed = await store.deliveries.claimed(
+        name,
+        found.map((f) => f.fingerprint),
+      );
+      return found.filter((f) => !claimed.has(`${f.day}/${f.fingerprint}`));
+    },
+
     /** Claims a delivery for its chain; false when the same bytes for its day were claimed before (not ingested twice). */
     async claimDelivery(raw: z.input<typeof ClaimInputSchema>): Promise<boolean> {
-      return store.deliveries.claim({ ...parseInput(ClaimInputSchema, raw), claimedBy: claimant() });
+      const delivery = parseInput(ClaimInputSchema, raw);
+      return store.deliveries.claim({ ...delivery, sourceUri: redactUri(delivery.sourceUri), claimedBy: claimant() });
     },
 
     /** Gives back this sensor run's claim of a delivery whose chain could not start. */

@@ -16,6 +16,7 @@ import { ingestionWorkflowId } from '../src/api/ingestion';
 import { Partition } from '../src/api/search-attributes';
 import { featurePipeline } from './features';
 import { ingestionPipeline } from './ingestion';
+import { redactUri } from '../src/data/redact-uri';
 import { PipelineRun } from './pipeline-run';
 import { retryFor } from './retry';
 import { parseWorkflowInput } from './parse-input';
@@ -37,7 +38,7 @@ export async function dailyChain(raw: DailyChainInput): Promise<DailyChainResult
 
   const ingested = await run.child(
     'Ingesting',
-    `the night's delivery ${input.sourceUri}`,
+    `the night's delivery ${redactUri(input.sourceUri)}`,
     () =>
       executeChild(ingestionPipeline, {
         workflowId: ingestionWorkflowId(spec, day),
@@ -91,23 +92,33 @@ export async function dailyChain(raw: DailyChainInput): Promise<DailyChainResult
  */
 export async function deliverySensor(raw: SensorInput): Promise<SensorResult> {
   const input = parseWorkflowInput(SensorInputSchema, raw, 'sensor input');
-  const run = new PipelineRun('sensor', `${input.spec}/${input.pattern}`);
+  const where = input.pattern ?? 'its warehouse table';
+  const run = new PipelineRun('sensor', `${input.spec}/${input.pattern ?? 'table'}`);
   const found = await run.step(
     'Looking',
-    `new files matching ${input.pattern}`,
-    () => acts.findNewDeliveries.executeWithOptions({ summary: `look for ${input.pattern}` }, [input]),
+    input.pattern ? `new files matching ${input.pattern}` : 'days of its warehouse table with new rows',
+    () =>
+      input.pattern
+        ? acts.findNewDeliveries.executeWithOptions({ summary: `look for ${where}` }, [
+            { spec: input.spec, pattern: input.pattern },
+          ])
+        : acts.findNewTableDays.executeWithOptions({ summary: `look for ${where}` }, [
+            { spec: input.spec, table: input.table! },
+          ]),
     (f) => `${f.length} new: ${f.map((d) => d.day).join(', ') || 'none'}`,
   );
   const delivered: SensorResult['delivered'] = [];
   for (const delivery of found) {
     const workflowId = dailyChainWorkflowId(input.spec, delivery.day);
-    const claimed = await acts.claimDelivery.executeWithOptions({ summary: `claim ${delivery.sourceUri}` }, [
+    // A table's URI may carry a password: what the UI and the result show never does.
+    const shown = redactUri(delivery.sourceUri);
+    const claimed = await acts.claimDelivery.executeWithOptions({ summary: `claim ${shown}` }, [
       { spec: input.spec, ...delivery, workflowId },
     ]);
     if (!claimed) continue;
     await run.child(
       'Chaining',
-      `${delivery.day} from ${delivery.sourceUri}`,
+      `${delivery.day} from ${shown}`,
       async () => {
         const chain = await startChild(dailyChain, {
           workflowId,
@@ -115,11 +126,11 @@ export async function deliverySensor(raw: SensorInput): Promise<SensorResult> {
           staticSummary: `Daily ${input.spec} ${delivery.day}`,
         }).catch(async (error: unknown) => {
           // Never started (its day's chain still runs): the file is not lost, the next look offers it again.
-          await acts.releaseDelivery.executeWithOptions({ summary: `release ${delivery.sourceUri}` }, [
+          await acts.releaseDelivery.executeWithOptions({ summary: `release ${shown}` }, [
             { spec: input.spec, day: delivery.day, fingerprint: delivery.fingerprint },
           ]);
           throw ApplicationFailure.nonRetryable(
-            `the chain of ${delivery.day} could not start (${error instanceof Error ? error.message : String(error)}): ${delivery.sourceUri} waits for the next look`,
+            `the chain of ${delivery.day} could not start (${error instanceof Error ? error.message : String(error)}): ${shown} waits for the next look`,
             ErrorTypes.DailyChainNotStarted,
           );
         });
@@ -127,7 +138,7 @@ export async function deliverySensor(raw: SensorInput): Promise<SensorResult> {
       },
       (r) => `${r.day}: ${r.ingestion.rowsAccepted} rows, features ${r.features.status}`,
     );
-    delivered.push({ day: delivery.day, sourceUri: delivery.sourceUri });
+    delivered.push({ day: delivery.day, sourceUri: shown });
   }
   run.complete(`${delivered.length} deliveries chained`);
   return { delivered };

@@ -47,14 +47,36 @@ export const DeliveryPatternSchema = z.string().check(
   z.refine((p) => p.split('{day}').length === 2, '{day} once'),
 );
 
-export const SensorInputSchema = z.object({
-  spec: z.string().check(z.minLength(1), z.maxLength(100)),
-  pattern: DeliveryPatternSchema,
-});
+/**
+ * A warehouse table whose rows are the deliveries, a day of the event time each: a day with new or
+ * changed rows since it was last chained is delivered again, e.g. postgresql://host/db?table=public.flights.
+ */
+export const WarehouseTableSchema = z.string().check(
+  z.maxLength(2048),
+  z.regex(
+    /^postgres(ql)?:\/\/[^?]+\?(.*&)?table=[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?(&|$)/,
+    'postgresql://.../db?table=<schema.table>',
+  ),
+  z.refine((uri) => !/[?&](day|dayColumn)=/.test(uri), 'the sensor picks the days: no day or dayColumn'),
+);
+
+/** Where a sensor looks: files under a pattern, or a warehouse table (one of the two). */
+export const SensorInputSchema = z
+  .object({
+    spec: z.string().check(z.minLength(1), z.maxLength(100)),
+    pattern: z.optional(DeliveryPatternSchema),
+    table: z.optional(WarehouseTableSchema),
+  })
+  .check(
+    z.refine(
+      (s) => (s.pattern === undefined) !== (s.table === undefined),
+      'a sensor watches a pattern or a table: one of the two',
+    ),
+  );
 export type SensorInput = z.infer<typeof SensorInputSchema>;
 
 export interface SensorResult {
-  /** The deliveries this tick handed to chains, in day order: their day and file. */
+  /** The deliveries this tick handed to chains, in day order: their day and file (or table day, its password redacted). */
   delivered: { day: string; sourceUri: string }[];
 }
 

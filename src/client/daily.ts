@@ -1,8 +1,15 @@
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { z } from 'zod';
 import type { Config } from '../config';
-import { dailyChainWorkflowId, DeliveryPatternSchema, type DailyChain, type DeliverySensor } from '../api/daily';
+import {
+  dailyChainWorkflowId,
+  DeliveryPatternSchema,
+  WarehouseTableSchema,
+  type DailyChain,
+  type DeliverySensor,
+} from '../api/daily';
 import { PipelineKind, PipelineStage } from '../api/search-attributes';
+import { redactUri } from '../data/redact-uri';
 import { loadSpec } from '../specs';
 import type { Spec } from '../specs/spec-schema';
 import { InvalidRequestError, parseRequest } from './request';
@@ -17,11 +24,17 @@ export const StartDailyChainSchema = z.object({
   taskQueue: z.string().min(1).optional(),
 });
 
-export const LookSchema = z.object({
-  spec: z.string().min(1),
-  pattern: DeliveryPatternSchema,
-  taskQueue: z.string().min(1).optional(),
-});
+export const LookSchema = z
+  .object({
+    spec: z.string().min(1),
+    pattern: z.optional(DeliveryPatternSchema),
+    table: z.optional(WarehouseTableSchema),
+    taskQueue: z.string().min(1).optional(),
+  })
+  .refine((r) => (r.pattern === undefined) !== (r.table === undefined), {
+    message: 'a sensor watches --pattern or --table: one of the two',
+    path: ['pattern'],
+  });
 
 /** The spec, which must be a daily dataset: a chain is one day of one. */
 export function dailySpecOf(name: string): Spec {
@@ -71,13 +84,13 @@ export async function startSensorLook(
   const r = parseRequest(LookSchema, request);
   const spec = dailySpecOf(r.spec);
   return client.workflow.start<DeliverySensor>('deliverySensor', {
-    workflowId: `sensor/${spec.name}/look/${r.pattern}`,
+    workflowId: `sensor/${spec.name}/look/${r.pattern ?? redactUri(r.table!)}`,
     taskQueue: r.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
-    args: [{ spec: spec.name, pattern: r.pattern }],
+    args: [{ spec: spec.name, pattern: r.pattern, table: r.table }],
     typedSearchAttributes: [
       { key: PipelineKind, value: 'sensor' },
       { key: PipelineStage, value: 'Starting' },
     ],
-    staticSummary: `Sensor ${spec.name}: ${r.pattern}`.slice(0, 200),
+    staticSummary: `Sensor ${spec.name}: ${r.pattern ?? redactUri(r.table!)}`.slice(0, 200),
   }) as Promise<WorkflowHandleWithFirstExecutionRunId<DeliverySensor>>;
 }

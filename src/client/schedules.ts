@@ -6,7 +6,8 @@ import type { Duration } from '@temporalio/common';
 import { FeatureSet, PipelineKind } from '../api/search-attributes';
 import type { ScheduledFeatureRun } from '../api/features';
 import type { ScheduledMonitoringRun } from '../api/monitoring';
-import { DeliveryPatternSchema, sensorScheduleId, type DeliverySensor } from '../api/daily';
+import { DeliveryPatternSchema, sensorScheduleId, WarehouseTableSchema, type DeliverySensor } from '../api/daily';
+import { redactUri } from '../data/redact-uri';
 import { dailySpecOf } from './daily';
 import { ModelName } from '../api/search-attributes';
 import { monitoredSpecOf } from './monitoring';
@@ -16,8 +17,10 @@ import { InvalidRequestError, parseRequest } from './request';
 export const CreateScheduleSchema = z.object({
   spec: z.string().min(1),
   kind: z.enum(['features', 'monitoring', 'sensor']).default('features'),
-  /** Sensor: where the deliveries arrive, e.g. incoming/flights-{day}.parquet. */
+  /** Sensor: where the deliveries arrive, e.g. incoming/flights-{day}.parquet ... */
   pattern: z.optional(DeliveryPatternSchema),
+  /** ... or the warehouse table whose days are the deliveries. */
+  table: z.optional(WarehouseTableSchema),
   /** Monitoring: the window length in days. */
   windowDays: z.coerce.number().int().min(1).max(366).default(7),
   cron: z.string().min(9).max(100).default('0 2 * * *'),
@@ -95,15 +98,16 @@ async function createSensorSchedule(
   config: Config,
   r: z.output<typeof CreateScheduleSchema>,
 ): Promise<string> {
-  if (!r.pattern) throw new InvalidRequestError('pattern: a sensor needs the pattern its deliveries arrive under');
+  if ((r.pattern === undefined) === (r.table === undefined))
+    throw new InvalidRequestError('pattern: a sensor watches --pattern or --table: one of the two');
   const spec = dailySpecOf(r.spec);
   return createPipelineSchedule(client, config, r, {
     scheduleId: sensorScheduleId(spec.name),
     workflowType: 'deliverySensor',
     workflowId: `sensor/${spec.name}`,
-    args: [{ spec: spec.name, pattern: r.pattern }] as Parameters<DeliverySensor>,
+    args: [{ spec: spec.name, pattern: r.pattern, table: r.table }] as Parameters<DeliverySensor>,
     searchAttributes: [{ key: PipelineKind, value: 'sensor' }],
-    summary: `Sensor ${spec.name}: ${r.pattern}`.slice(0, 200),
+    summary: `Sensor ${spec.name}: ${r.pattern ?? redactUri(r.table!)}`.slice(0, 200),
   });
 }
 

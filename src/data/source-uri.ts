@@ -2,11 +2,20 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { isInside } from './artifact-store';
+import { isPartition } from '../features/partition-dates';
 
 /** What a source URI names, after resolution and confinement. */
 export type SourceRef =
   | { uri: string; format: 'parquet' | 'csv' | 'jsonl'; files: string[] }
-  | { uri: string; format: 'postgres'; connectionUrl: string; table: string; orderBy: string[] };
+  | {
+      uri: string;
+      format: 'postgres';
+      connectionUrl: string;
+      table: string;
+      orderBy: string[];
+      /** Only the rows of one day of a column (`day=YYYY-MM-DD&dayColumn=c`): one night of a daily dataset. */
+      day?: { column: string; value: string };
+    };
 
 export class SourceUriError extends Error {
   override name = 'SourceUriError';
@@ -93,7 +102,22 @@ function resolvePostgres(uri: string): SourceRef {
     throw new SourceUriError('a PostgreSQL source needs ?table=<schema.table> (plain identifiers)');
   }
   const orderBy = (url.searchParams.get('orderBy') ?? '').split(',').filter(Boolean);
-  url.searchParams.delete('table');
-  url.searchParams.delete('orderBy');
-  return { uri, format: 'postgres', connectionUrl: url.toString(), table, orderBy };
+  const [day, dayColumn] = [url.searchParams.get('day'), url.searchParams.get('dayColumn')];
+  if (
+    (day === null) !== (dayColumn === null) ||
+    (day !== null && !isPartition(day)) ||
+    (dayColumn !== null && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(dayColumn))
+  )
+    throw new SourceUriError(
+      'a day of a PostgreSQL table is ?day=YYYY-MM-DD&dayColumn=<column> (both, a calendar day and a plain identifier)',
+    );
+  for (const param of ['table', 'orderBy', 'day', 'dayColumn']) url.searchParams.delete(param);
+  return {
+    uri,
+    format: 'postgres',
+    connectionUrl: url.toString(),
+    table,
+    orderBy,
+    ...(day && dayColumn ? { day: { column: dayColumn, value: day } } : {}),
+  };
 }

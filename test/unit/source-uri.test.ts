@@ -175,4 +175,23 @@ describe('resolveSourceUri: PostgreSQL', () => {
     }
     await assert.rejects(resolveSourceUri('postgresql://u:p@h:5432/db', dataDir), isSourceUriError(/needs \?table=/));
   });
+
+  it('takes one day of a column (a night of a daily dataset), both parameters or neither', async () => {
+    const ref = await resolveSourceUri('postgresql://u@h/db?table=flights&day=2001-01-05&dayColumn=date', dataDir);
+    assert.ok('day' in ref);
+    assert.deepEqual(ref.day, { column: 'date', value: '2001-01-05' });
+    assert.equal(ref.connectionUrl, 'postgresql://u@h/db');
+    for (const params of [
+      'day=2001-01-05',
+      'dayColumn=date',
+      'day=2001-02-30&dayColumn=date',
+      'day=2001-01-05&dayColumn=d;x',
+    ]) {
+      await assert.rejects(
+        resolveSourceUri(`postgresql://u@h/db?table=flights&${params}`, dataDir),
+        isSourceUriError(/a day of a PostgreSQL table is \?day=YYYY-MM-DD&dayColumn=<column>/),
+        params,
+      );
+    }
+  });
 });

@@ -61,12 +61,13 @@ export function registerDaily(program: Command): void {
       "one look of a spec's sensor now: each new file under the pattern goes to its day's chain, in day order",
     )
     .requiredOption('--spec <name>', 'a spec whose contract is a daily dataset')
-    .requiredOption(
+    .option(
       '--pattern <path>',
       'where deliveries arrive, under the data directory, e.g. incoming/flights-{day}.parquet',
-    );
+    )
+    .option('--table <uri>', 'or a warehouse table whose days are the deliveries: postgresql://.../db?table=schema.t');
   look.action(
-    action(look, async (ctx, opts: { spec: string; pattern: string }) =>
+    action(look, async (ctx, opts: { spec: string; pattern?: string; table?: string }) =>
       withClient(ctx, async (client) => {
         const handle = await startSensorLook(client, ctx.config, opts).catch((e) => {
           throw usage(e);
@@ -76,7 +77,7 @@ export function registerDaily(program: Command): void {
           ctx.print(
             r.delivered.length
               ? r.delivered.map((d) => `${d.day}  ${d.sourceUri}`).join('\n')
-              : `no new delivery under ${opts.pattern}`,
+              : `no new delivery in ${opts.pattern ?? 'the table'}`,
             { workflowId: handle.workflowId, ...r },
           ),
         );

@@ -21,6 +21,7 @@ export function registerSchedule(program: Command): void {
     )
     .option('--window-days <n>', 'monitoring: the window length in days', '7')
     .option('--pattern <path>', 'sensor: where deliveries arrive, e.g. incoming/flights-{day}.parquet')
+    .option('--table <uri>', 'sensor: or the warehouse table whose days are the deliveries (postgresql://...?table=t)')
     .option('--cron <expr>', 'when, as a cron expression (UTC)', '0 2 * * *')
     .option('--catchup <duration>', 'how far back missed runs are caught up, e.g. 1d', '1d')
     .option('--lag-days <n>', 'compute the partition this many days before the scheduled time', '1')
@@ -38,6 +39,7 @@ export function registerSchedule(program: Command): void {
           lagDays: string;
           windowDays: string;
           pattern?: string;
+          table?: string;
           paused?: boolean;
         },
       ) =>
@@ -50,6 +52,7 @@ export function registerSchedule(program: Command): void {
             lagDays: opts.lagDays,
             windowDays: opts.windowDays,
             pattern: opts.pattern,
+            table: opts.table,
             paused: Boolean(opts.paused),
           }).catch((e) => {
             throw e instanceof InvalidRequestError ? new UsageError(e.message) : e;
