@@ -47,6 +47,10 @@ export interface FoundDelivery {
   modifiedAt: string;
 }
 
+/** The day a chain watches the production model on, or why it does not. */
+export type MonitoringPlan =
+  { status: 'ready'; model: string; day: string } | { status: 'notYet' | 'none'; reason: string };
+
 /** What a day's chain can compute: the feature partitions, in order, or why none yet. */
 export type FeaturePlan =
   { status: 'ready'; featureSet: string; days: string[] } | { status: 'notYet' | 'none'; reason: string };
@@ -155,6 +159,23 @@ export function createDailyActivities({ config, store }: ActivityDeps) {
     async releaseDelivery(raw: z.input<typeof ReleaseInputSchema>): Promise<void> {
       const { spec, day, fingerprint } = parseInput(ReleaseInputSchema, raw);
       await store.deliveries.release(spec, day, fingerprint, claimant());
+    },
+
+    /**
+     * What a day's chain monitors: the production model on the day whose labels the night brought in
+     * (the day its label delay before), once a production model exists and that day was delivered.
+     */
+    async planDailyMonitoring(raw: z.input<typeof PlanInputSchema>): Promise<MonitoringPlan> {
+      const { spec: name, day } = parseInput(PlanInputSchema, raw);
+      const spec = loadSpec(name);
+      if (!spec.model || !spec.monitoring) return { status: 'none', reason: `spec ${name} watches no model` };
+      const production = await store.models.production(spec.model.name);
+      if (!production) return { status: 'notYet', reason: `no production version of ${spec.model.name} yet` };
+      const watched = addDays(day, -Math.ceil(spec.monitoring.labelDelayHours / 24));
+      const published = await store.runStats.publishedBatches(spec.contract.name, [watched]);
+      if (published.length === 0)
+        return { status: 'notYet', reason: `${watched}, whose labels ${day} brought, was not delivered` };
+      return { status: 'ready', model: spec.model.name, day: watched };
     },
 
     /**

@@ -7,15 +7,18 @@ import {
   type DailyChainInput,
   type DailyChainResult,
   type DailyFeatures,
+  type DailyMonitoring,
   type SensorInput,
   type SensorResult,
 } from '../src/api/daily';
 import { ErrorTypes } from '../src/api/errors';
 import { featurePartitionWorkflowId } from '../src/api/features';
 import { ingestionWorkflowId } from '../src/api/ingestion';
+import { monitoringWorkflowId } from '../src/api/monitoring';
 import { Partition } from '../src/api/search-attributes';
 import { featurePipeline } from './features';
 import { ingestionPipeline } from './ingestion';
+import { monitoringPipeline } from './monitoring';
 import { redactUri } from '../src/data/redact-uri';
 import { PipelineRun } from './pipeline-run';
 import { retryFor } from './retry';
@@ -28,7 +31,8 @@ const acts = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', ret
 /**
  * One day of a daily dataset, as a chain with its dependencies explicit: the night's delivery is
  * ingested (a child run, gates and all), and only once it is published are the day's features computed
- * (then those of later days that waited for it, when it arrived out of order). A step that fails stops
+ * (then those of later days that waited for it, when it arrived out of order), then the production
+ * model's monitoring on the day whose labels the night brought in. A step that fails stops
  * the chain: nothing after it runs, and the step's own run has raised the alert.
  */
 export async function dailyChain(raw: DailyChainInput): Promise<DailyChainResult> {
@@ -73,13 +77,36 @@ export async function dailyChain(raw: DailyChainInput): Promise<DailyChainResult
     }
     features = { status: 'computed', partitions };
   }
+  const watch = await run.step(
+    'PlanningMonitoring',
+    `the day whose labels ${day} brought in`,
+    () => acts.planDailyMonitoring.executeWithOptions({ summary: `plan monitoring ${spec} ${day}` }, [{ spec, day }]),
+    (p) => (p.status === 'ready' ? `${p.model} on ${p.day}` : p.reason),
+  );
+  let monitoring: DailyMonitoring;
+  if (watch.status !== 'ready') monitoring = watch;
+  else {
+    const watched = await run.child(
+      'Monitoring',
+      `${watch.model} on ${watch.day}`,
+      () =>
+        executeChild(monitoringPipeline, {
+          workflowId: monitoringWorkflowId(watch.model, watch.day, watch.day),
+          args: [{ spec, from: watch.day, to: watch.day }],
+          staticSummary: `Monitor ${watch.model} on ${watch.day} (daily chain ${day})`,
+        }),
+      (r) => `drift ${r.datasetDrift ? 'yes' : 'no'}, degraded ${r.degraded ? 'yes' : 'no'}`,
+    );
+    const { reportUri, datasetDrift, degraded } = watched;
+    monitoring = { status: 'ran', from: watch.day, to: watch.day, result: { reportUri, datasetDrift, degraded } };
+  }
   run.complete(
     features.status === 'computed'
       ? `${ingested.rowsAccepted} rows; features of ${features.partitions.map((p) => p.partition).join(', ')}`
       : `${ingested.rowsAccepted} rows; no features: ${features.reason}`,
   );
   const { rowsRead, rowsAccepted, rowsRejected, warnings, datasetUri } = ingested;
-  return { day, ingestion: { rowsRead, rowsAccepted, rowsRejected, warnings, datasetUri }, features };
+  return { day, ingestion: { rowsRead, rowsAccepted, rowsRejected, warnings, datasetUri }, features, monitoring };
 }
 
 /**

@@ -2,10 +2,12 @@ import * as z from 'zod/mini';
 import { day } from './day';
 import type { FeaturePipelineResult } from './features';
 import type { IngestionResult } from './ingestion';
+import type { MonitoringResult } from './monitoring';
 
 /**
  * A day's chain for a daily dataset: ingest the night's delivery, then the features of that day (and
- * of later days that waited for it), one parent run per day.
+ * of later days that waited for it), then, when the spec watches a production model, its monitoring
+ * on the day whose labels are in; one parent run per day.
  */
 export const DailyChainInputSchema = z.object({
   spec: z.string().check(z.minLength(1), z.maxLength(100)),
@@ -22,10 +24,21 @@ export type DailyFeatures =
   | { status: 'notYet'; reason: string }
   | { status: 'none'; reason: string };
 
+/** What a day's monitoring step did: watched the production model on the day whose labels are in, or why not. */
+export type DailyMonitoring =
+  | {
+      status: 'ran';
+      from: string;
+      to: string;
+      result: Pick<MonitoringResult, 'reportUri' | 'datasetDrift' | 'degraded'>;
+    }
+  | { status: 'notYet' | 'none'; reason: string };
+
 export interface DailyChainResult {
   day: string;
   ingestion: Pick<IngestionResult, 'rowsRead' | 'rowsAccepted' | 'rowsRejected' | 'warnings' | 'datasetUri'>;
   features: DailyFeatures;
+  monitoring: DailyMonitoring;
 }
 
 export type DailyChain = (input: DailyChainInput) => Promise<DailyChainResult>;

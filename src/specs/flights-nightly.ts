@@ -42,6 +42,6 @@ export const flightsNightlySpec: SpecInput = {
   },
   featureSet: { ...flightFeatures, name: 'flight_delay_nightly' },
   model: { ...flightDelayModel, name: 'flight-delay-nightly' },
-  // Monitoring reads the latest published batch as the whole dataset: not for a daily dataset yet.
-  monitoring: undefined,
+  // Watched like the snapshot's model; a night's chain monitors the day before it (labels land within 24 h).
+  monitoring: flightsSpec.monitoring,
 };

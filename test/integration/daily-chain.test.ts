@@ -88,6 +88,10 @@ describe('daily chains fed by a sensor', () => {
     });
     const eighth = await chainResult('2001-01-08');
     assert.equal(eighth.features.status, 'computed');
+    assert.deepEqual(eighth.monitoring, {
+      status: 'notYet',
+      reason: 'no production version of flight-delay-nightly yet',
+    });
     assert.deepEqual(eighth.features.status === 'computed' ? eighth.features.partitions.map((p) => p.partition) : [], [
       '2001-01-08',
     ]);

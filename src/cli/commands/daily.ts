@@ -47,7 +47,10 @@ export function registerDaily(program: Command): void {
             `${handle.workflowId}: ${r.ingestion.rowsAccepted} rows published, ${r.ingestion.rowsRejected} dead letters, ${r.ingestion.warnings} warnings; ` +
               (r.features.status === 'computed'
                 ? `features of ${r.features.partitions.map((p) => p.partition).join(', ')}`
-                : `no features: ${r.features.reason}`),
+                : `no features: ${r.features.reason}`) +
+              (r.monitoring.status === 'ran'
+                ? `; monitored ${r.monitoring.from}: report ${r.monitoring.result.reportUri}`
+                : `; no monitoring: ${r.monitoring.reason}`),
             { workflowId: handle.workflowId, ...r },
           ),
         );
