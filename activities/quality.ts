@@ -50,9 +50,7 @@ export function createQualityActivities({ duck, artifacts, store }: ActivityDeps
       const input = parseInput(CheckQualityInputSchema, raw);
       const { contract } = loadSpec(input.spec);
       const keys = batchKeys(contract, input.batchId);
-      // The distribution gate's reference, like for like: the newest batch of the volume gates' baseline
-      // (for a daily dataset, the same weekday a week before), else the newest published batch.
-      const [previous] = await baselineRuns(store.runStats, contract, input.batchId, 1);
+      const previous = await store.runStats.latestPublished(contract.name, input.batchId);
       const referenceFiles = previous?.outputUri
         ? await artifacts.parquetFiles(artifacts.resolve(previous.outputUri))
         : undefined;

@@ -145,10 +145,7 @@ export const GatesSchema = z
         severity: SeveritySchema.default('warning'),
         ...askable,
         columns: z.array(identifier).nonempty(),
-        /**
-         * PSI above this against the reference batch fails the check: the last published batch of the
-         * same contract, or for a daily dataset the same weekday a week before (like for like).
-         */
+        /** PSI above this against the last published batch of the same contract fails the check. */
         maxPsi: z.number().positive().default(0.25),
       })
       .strict()
