@@ -50,6 +50,9 @@ export function createQualityActivities({ duck, artifacts, store }: ActivityDeps
       const input = parseInput(CheckQualityInputSchema, raw);
       const { contract } = loadSpec(input.spec);
       const keys = batchKeys(contract, input.batchId);
+      // The distribution gate's reference is the batch before, also for a daily dataset: delays follow the
+      // weather, which carries over a day, so the night before warns less than the same weekday a week
+      // before (3 against 9 of January-June 2001's 181 nights, bench nightly).
       const previous = await store.runStats.latestPublished(contract.name, input.batchId);
       const referenceFiles = previous?.outputUri
         ? await artifacts.parquetFiles(artifacts.resolve(previous.outputUri))
