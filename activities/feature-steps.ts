@@ -10,6 +10,7 @@ import type { Spec } from '../src/specs/spec-schema';
 import type { FeatureSet } from '../src/specs/feature-schema';
 import { ErrorTypes } from '../src/api/errors';
 import { datasetFiles } from '../src/data/dataset-files';
+import type { GateOverride } from '../src/api/gate-override';
 import type { ActivityDeps } from './deps';
 import { batchKeys } from '../src/data/batch-keys';
 import { callerRun } from './caller';
@@ -109,6 +110,8 @@ export interface PublishedPartition {
   rows: number;
   stats: Record<string, unknown>;
   startedAt: string;
+  /** Two reviewers let it through a failed validation that asked (features with onFail: 'ask'). */
+  override?: GateOverride;
 }
 
 /** Records a published partition (the backfill's done-list and the input checks' history) and its lineage. */
@@ -147,7 +150,12 @@ export async function recordFeaturePartition(
     outputHash: p.outputHash,
     workflowId,
     runId,
-    details: { partition, featureSetVersion: set.version, definitionHash: definitionHash(set) },
+    details: {
+      partition,
+      featureSetVersion: set.version,
+      definitionHash: definitionHash(set),
+      ...(p.override ? { gateOverride: p.override } : {}),
+    },
   });
 }
 

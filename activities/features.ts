@@ -11,6 +11,7 @@ import { validateFeatures as judgeFeatures, type FeatureStats } from '../src/fea
 import { loadSpec } from '../src/specs';
 import type { FeatureSet } from '../src/specs/feature-schema';
 import { ErrorTypes } from '../src/api/errors';
+import { GateOverrideSchema } from '../src/quality/gate-report';
 import type { ActivityDeps } from './deps';
 import { parseInput } from './parse-input';
 import {
@@ -45,6 +46,8 @@ const RecordInputSchema = PartitionInputSchema.extend({
   rows: z.number().int().nonnegative(),
   stats: z.record(z.string(), z.unknown()),
   startedAt: z.iso.datetime(),
+  /** Two reviewers' override of a validation that failed and asked first: kept in the lineage. */
+  override: GateOverrideSchema.optional(),
 });
 
 export interface ExtractedInput extends ExtractedPartition {
@@ -143,8 +146,10 @@ export function createFeatureActivities(deps: ActivityDeps) {
     },
 
     /** Blocking: nulls and ranges. Warning: distribution against the previous published partition. */
-    async validateFeatures(raw: PartitionInput): Promise<{ report: FeatureReport; stats: FeatureStats }> {
-      const { fs: set, partition } = load(raw);
+    async validateFeatures(
+      raw: PartitionInput,
+    ): Promise<{ report: FeatureReport; stats: FeatureStats; ask?: { reviewers: string[]; deadlineHours: number } }> {
+      const { spec, fs: set, partition } = load(raw);
       const previous = await store.features.previousPublished(set.name, set.version, partition);
       const previousFiles = previous?.output_uri
         ? await artifacts.parquetFiles(artifacts.resolve(previous.output_uri))
@@ -153,6 +158,11 @@ export function createFeatureActivities(deps: ActivityDeps) {
         judgeFeatures(conn, set, path.join(work(set, partition), 'offline.parquet'), previousFiles[0]),
       );
       const report = buildFeatureReport(set.name, set.version, partition, checks);
+      // Asking: the run waits for the reviewers' word instead of failing (nothing is written before it).
+      if (!report.passed && set.validation.onFail === 'ask' && spec.contract.overrides) {
+        const { reviewers, deadlineHours } = spec.contract.overrides;
+        return { report, stats, ask: { reviewers, deadlineHours } };
+      }
       if (!report.passed)
         throw fail(
           `features of ${set.name} v${set.version} partition ${partition} failed validation: ${summarizeFeatureFailures(report)}`,

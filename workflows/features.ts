@@ -17,6 +17,7 @@ import {
   type ScheduledRunInput,
 } from '../src/api/features';
 import { FeatureSet, Partition, ScheduledStartTime } from '../src/api/search-attributes';
+import { askReviewers, GateAsk } from './gate-override';
 import { PipelineRun } from './pipeline-run';
 import { retryFor } from './retry';
 import { parseWorkflowInput } from './parse-input';
@@ -37,6 +38,7 @@ export async function featurePipeline(raw: FeaturePipelineInput): Promise<Featur
     { key: FeatureSet, value: input.featureSet },
     { key: Partition, value: partition },
   ]);
+  const gate = new GateAsk(partition);
   const args = { spec, partition };
   const summary = (what: string) => ({ summary: `${what} ${input.featureSet} ${partition}` });
 
@@ -65,6 +67,23 @@ export async function featurePipeline(raw: FeaturePipelineInput): Promise<Featur
     () => acts.validateFeatures.executeWithOptions(summary('validate'), [args]),
     (v) => `${v.report.checks.length} checks, ${v.report.warnings} warnings`,
   );
+  // Features that asked (validation onFail: 'ask'): nothing is written until the reviewers decide.
+  const override = validated.ask
+    ? await askReviewers(run, gate, {
+        subject: `${input.featureSet}/${partition}`,
+        ask: validated.ask,
+        checks: validated.report.checks,
+        failure: (failed, why) =>
+          ApplicationFailure.nonRetryable(
+            `features of ${input.featureSet} partition ${partition} failed validation: ${failed} (${why})`.slice(
+              0,
+              4000,
+            ),
+            ErrorTypes.FeatureValidationFailed,
+            { report: validated.report },
+          ),
+      })
+    : undefined;
   const offline = await run.step(
     'WritingOffline',
     'publishing the offline partition',
@@ -91,6 +110,7 @@ export async function featurePipeline(raw: FeaturePipelineInput): Promise<Featur
           rows: computed.rows,
           stats: { ...validated.stats, definitionHash: computed.definitionHash },
           startedAt: workflowInfo().startTime.toISOString(),
+          ...(override ? { override } : {}),
         },
       ]),
     () => 'recorded',

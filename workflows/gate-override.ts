@@ -8,16 +8,9 @@ import {
   type GateOverrideView,
 } from '../src/api/gate-override';
 import { ErrorTypes } from '../src/api/errors';
+import type { GateOverride } from '../src/api/gate-override';
+import type { Check } from '../src/quality/check';
 import type { PipelineRun } from './pipeline-run';
-
-/** A failed check as the reviewers read it. */
-interface AskingCheck {
-  gate: string;
-  subject: string;
-  observed: string;
-  expected: string;
-  detail: string;
-}
 
 /**
  * The person in the loop of a gate marked `onFail: 'ask'`: the gateDecision signal, the decideGate
@@ -48,7 +41,7 @@ export class GateAsk {
   /** Waits for the reviewers' word on the failed checks; the view says how it ended. */
   async wait(
     run: PipelineRun,
-    ask: { reviewers: string[]; deadlineHours: number; reportUri: string; failing: AskingCheck[] },
+    ask: { reviewers: string[]; deadlineHours: number; reportUri?: string; failing: readonly Check[] },
   ): Promise<GateOverrideView> {
     const timeoutMs = ask.deadlineHours * 3_600_000;
     const deadline = new Date(Date.now() + timeoutMs).toISOString();
@@ -130,4 +123,43 @@ export class GateAsk {
     if (this.ignored.length < 20)
       this.ignored.push({ reviewer: String(reviewer), decision: String(decision), why: refusal });
   }
+}
+
+/**
+ * A run whose failed checks ask before stopping it: one critical alert asks the reviewers, then the run
+ * waits for two of them to override (the override is returned, for the caller to keep) or one to
+ * abort; an abort or the deadline stops the run with `failure`, as the checks would have.
+ */
+export async function askReviewers(
+  run: PipelineRun,
+  gate: GateAsk,
+  asked: {
+    subject: string;
+    ask: { reviewers: string[]; deadlineHours: number };
+    reportUri?: string;
+    checks: readonly Check[];
+    /** The failure the run ends with, from the failed checks' summary and why no override came. */
+    failure: (failed: string, why: string) => ApplicationFailure;
+  },
+): Promise<GateOverride> {
+  const failing = asked.checks.filter((c) => c.verdict === 'fail' && c.severity === 'blocking');
+  const failed = failing.map((c) => `${c.gate}(${c.subject}): ${c.detail}`).join('; ');
+  await run.alert(
+    'critical',
+    'GateOverrideAsked',
+    `${asked.subject} waits for two of ${asked.ask.reviewers.join(', ')} to override its failed gates, or one to abort, within ${asked.ask.deadlineHours} h: ${failed}`.slice(
+      0,
+      3900,
+    ),
+    { details: { reportUri: asked.reportUri } },
+  );
+  const word = await gate.wait(run, { ...asked.ask, reportUri: asked.reportUri, failing });
+  if (word.status !== 'overridden') {
+    const by = word.stoppedBy!;
+    throw await run.stopWith(
+      'AwaitingOverride',
+      asked.failure(failed, word.status === 'aborted' ? `aborted by ${by.reviewer}: ${by.reason}` : by.reason),
+    );
+  }
+  return word.override!;
 }

@@ -11,7 +11,7 @@ import { ErrorTypes, NON_RETRYABLE_ERROR_TYPES } from '../src/api/errors';
 import { IngestionInputSchema, type IngestionInput, type IngestionResult } from '../src/api/ingestion';
 import type { QualityOutcome } from '../activities/quality';
 import type { GateOverride } from '../src/api/gate-override';
-import { GateAsk } from './gate-override';
+import { askReviewers, GateAsk } from './gate-override';
 import { PipelineRun } from './pipeline-run';
 import { retryFor } from './retry';
 import { parseWorkflowInput } from './parse-input';
@@ -66,7 +66,7 @@ export async function ingestionPipeline(rawInput: IngestionInput): Promise<Inges
     (q) => `${q.report.checks.length} checks, ${q.report.warnings} warnings`,
   );
   run.progress.artifacts.gateReport = quality.reportUri;
-  const override = quality.ask ? await askReviewers(run, gate, input, quality, quality.ask) : undefined;
+  const override = quality.ask ? await overrideGates(run, gate, input, quality, quality.ask) : undefined;
 
   const published = await run.step(
     'Publishing',
@@ -121,43 +121,29 @@ export async function ingestionPipeline(rawInput: IngestionInput): Promise<Inges
 }
 
 /**
- * The batch failed only gates marked `onFail: 'ask'`: an alert asks the reviewers, and the run waits
- * for two of them to override (the override then goes into the gate report and, with the publication,
- * into lineage) or one to abort; an abort or the deadline stops the run as the gates would have.
+ * The batch failed only gates marked `onFail: 'ask'`: the reviewers decide (askReviewers); an override
+ * then goes into the gate report and, with the publication, into lineage.
  */
-async function askReviewers(
+async function overrideGates(
   run: PipelineRun,
   gate: GateAsk,
   input: IngestionInput,
   quality: QualityOutcome,
   ask: NonNullable<QualityOutcome['ask']>,
 ): Promise<GateOverride> {
-  const failing = quality.report.checks.filter((c) => c.verdict === 'fail' && c.severity === 'blocking');
-  const failed = failing.map((c) => `${c.gate}(${c.subject}): ${c.detail}`).join('; ');
   const subject = `${input.spec}/${input.batchId}`;
-  await run.alert(
-    'critical',
-    'GateOverrideAsked',
-    `${subject} waits for two of ${ask.reviewers.join(', ')} to override its failed gates, or one to abort, within ${ask.deadlineHours} h: ${failed}`.slice(
-      0,
-      3900,
-    ),
-    { details: { reportUri: quality.reportUri } },
-  );
-  const word = await gate.wait(run, { ...ask, reportUri: quality.reportUri, failing });
-  if (word.status !== 'overridden') {
-    const by = word.stoppedBy!;
-    const why = word.status === 'aborted' ? `aborted by ${by.reviewer}: ${by.reason}` : by.reason;
-    throw await run.stopWith(
-      'AwaitingOverride',
+  const override = await askReviewers(run, gate, {
+    subject,
+    ask,
+    reportUri: quality.reportUri,
+    checks: quality.report.checks,
+    failure: (failed, why) =>
       ApplicationFailure.nonRetryable(
         `data quality gates failed for ${subject}: ${failed} (${why})`.slice(0, 4000),
         ErrorTypes.DataQualityGateFailed,
         { report: quality.report, reportUri: quality.reportUri },
       ),
-    );
-  }
-  const override = word.override!;
+  });
   await run.step(
     'RecordingOverride',
     `${override.checks.join(', ')} overridden by ${override.overriddenBy.map((o) => o.reviewer).join(' and ')}`,

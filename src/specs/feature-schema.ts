@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OnFailSchema } from './contract-schema';
 
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier (letters, digits, _)');
 
@@ -87,6 +88,11 @@ export const FeatureSetSchema = z
         minRowsRatio: z.number().min(0).max(1).default(0.3),
         /** How many earlier days must have rows for windows to be complete (else: stale input). */
         minHistoryDays: z.number().int().nonnegative().default(7),
+        /**
+         * `ask`: a partition whose features fail validation (nulls, ranges) waits for two of the
+         * contract's `overrides.reviewers` to publish it anyway, or one to abort it, as a data gate does.
+         */
+        onFail: OnFailSchema.optional(),
       })
       .strict()
       .default({ maxOutOfRangeShare: 0, maxPsi: 0.25, minRowsRatio: 0.3, minHistoryDays: 7 }),

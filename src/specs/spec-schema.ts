@@ -30,6 +30,13 @@ export const SpecSchema = z
   })
   .strict()
   .superRefine((spec, ctx) => {
+    if (spec.featureSet?.validation.onFail === 'ask' && !spec.contract.overrides)
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          "features with onFail: 'ask' need the contract's overrides: { reviewers: [two or more people] } to ask",
+        path: ['featureSet', 'validation', 'onFail'],
+      });
     if (spec.monitoring && !spec.model)
       ctx.addIssue({ code: 'custom', message: 'monitoring needs a model to watch', path: ['monitoring'] });
     if (!spec.model) return;

@@ -34,6 +34,7 @@ registerSpec({
   },
   featureSet: undefined,
   model: undefined,
+  monitoring: undefined,
 });
 const hasty = ingestionHarness('nightly-gates-hasty', 'flights-nightly-hasty');
 const { config, artifacts, ingest, expectStop, alertsFor } = nightly;
