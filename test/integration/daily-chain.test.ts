@@ -7,6 +7,8 @@ import { dailyChainWorkflowId, sensorScheduleId, type DailyChainResult, type Sen
 import { ingestionWorkflowId } from '../../src/api/ingestion';
 import { startDailyChain, startSensorLook } from '../../src/client/daily';
 import { decideGate, gateOverrideView } from '../../src/client/gate-override';
+import { approvalView, decide, startTraining } from '../../src/client/training';
+import { ArtifactStore } from '../../src/data/artifact-store';
 import { sqlString } from '../../src/data/duckdb';
 import { addDays, partitionRange } from '../../src/features/partition-dates';
 import { openMetadataStore } from '../../src/store/database';
@@ -233,5 +235,43 @@ describe('daily chains fed by a sensor', () => {
 
     await decideGate(temporal.client, ingestion, { decision: 'abort', reviewer: 'ana', reason: 'test over' });
     await assert.rejects(held.result());
+  });
+
+  test("once a production model exists, a night's chain monitors it on the day whose labels the night brought", async () => {
+    // Train on the computed nights (2001-01-08..12), approved by a second person: production v1.
+    const training = await startTraining(temporal.client, config, {
+      spec: SPEC,
+      from: '2001-01-08',
+      to: '2001-01-12',
+      initiatedBy: 'ana',
+      runId: 'nightly-1',
+      taskQueue,
+    });
+    await waitFor(
+      'the candidate to wait for a reviewer',
+      async () => (await approvalView(temporal.client, training.workflowId)).status === 'waiting',
+      120_000,
+      250,
+    );
+    await decide(temporal.client, training.workflowId, {
+      decision: 'approve',
+      reviewer: 'ben',
+      comment: 'first nightly model',
+    });
+    await training.result();
+
+    // With the Monday the last test gave back, still in the folder: three nights in order.
+    await deliver('2001-01-13');
+    await deliver('2001-01-14');
+    assert.deepEqual(
+      (await (await look()).result).delivered.map((d) => d.day),
+      ['2001-01-13', '2001-01-14', '2001-01-15'],
+    );
+    const chain = await chainResult('2001-01-13');
+    assert.equal(chain.monitoring.status, 'ran', JSON.stringify(chain.monitoring));
+    assert.equal(chain.monitoring.status === 'ran' && chain.monitoring.from, '2001-01-12');
+    const report = chain.monitoring.status === 'ran' ? chain.monitoring.result.reportUri : '';
+    assert.match(report, /^artifact:monitoring\/flight-delay-nightly\/2001-01-12_2001-01-12\//);
+    assert.ok(fs.existsSync(path.join(new ArtifactStore(config.dataDir).resolve(report), 'report.html')), 'the report');
   });
 });
