@@ -39,6 +39,8 @@ export interface RoundtripResult {
     wallMs: number;
     /** CPU time of this process (worker and client) during the run. */
     workerCpuMs: number;
+    /** The same by thread name (Linux /proc/self/task): MainThread, WorkerThread, tokio-runtime-w, ... */
+    threadCpuMs: Record<string, number>;
     /** CPU time of the dev server during the run; undefined where /proc cannot be read. */
     serverCpuMs?: number;
     /** What the server counted during the run (its start and result included). */
@@ -57,6 +59,29 @@ function processCpuMs(pid: number | undefined): number | undefined {
     return undefined;
   }
 }
+
+/**
+ * CPU ms this process's threads have used so far, summed by thread name (/proc/self/task/<tid>/comm:
+ * Node's MainThread, the workflow sandbox's WorkerThread, the SDK core's tokio-runtime-w, V8's workers),
+ * or {} where /proc cannot be read. Threads that ended since are missing from a later reading.
+ */
+function threadCpuMs(): Record<string, number> {
+  const byName: Record<string, number> = {};
+  try {
+    for (const tid of fs.readdirSync('/proc/self/task')) {
+      const name = fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName[name] = (byName[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10;
+    }
+  } catch {
+    // a thread that ended while being read, or no /proc: what was read stands
+  }
+  return byName;
+}
+
+const difference = (after: Record<string, number>, before: Record<string, number>) =>
+  Object.fromEntries(Object.entries(after).map(([name, ms]) => [name, ms - (before[name] ?? 0)]));
 
 const noop = () => {};
 const quiet = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m) };
@@ -96,17 +121,26 @@ async function main(task: RoundtripTask): Promise<RoundtripResult> {
     for (const run of task.runs) {
       const server0 = processCpuMs(task.serverPid);
       const cpu0 = process.cpuUsage();
+      const threads0 = threadCpuMs();
       const started = performance.now();
       const sum = await execute(run.workflowId, run.calls, run.activityKind);
       const wallMs = performance.now() - started;
       const cpu = process.cpuUsage(cpu0);
+      const threads = difference(threadCpuMs(), threads0);
       const server1 = processCpuMs(task.serverPid);
       const metrics1 = await readSettledServerMetrics(task.metricsUrl);
       const server = serverDelta(metrics0, metrics1);
       metrics0 = metrics1;
       if (sum !== (run.calls * (run.calls - 1)) / 2) throw new Error(`${run.workflowId}: noopChain returned ${sum}`);
       const serverCpuMs = server0 !== undefined && server1 !== undefined ? server1 - server0 : undefined;
-      runs.push({ ...run, wallMs, workerCpuMs: (cpu.user + cpu.system) / 1000, serverCpuMs, server });
+      runs.push({
+        ...run,
+        wallMs,
+        workerCpuMs: (cpu.user + cpu.system) / 1000,
+        threadCpuMs: threads,
+        serverCpuMs,
+        server,
+      });
     }
     return { kind: 'roundtrip', bundleSeconds, runs };
   } finally {

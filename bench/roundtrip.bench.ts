@@ -148,10 +148,46 @@ interface RunSample {
   calls: number;
   wallMs: number;
   workerCpuMs: number;
+  threadCpuMs: Record<string, number>;
   serverCpuMs?: number;
   /** What the server counted during the run. */
   server: ServerOperation[];
   timing: HistoryTiming;
+}
+
+/** What each kind of thread is, for the table below. */
+const THREAD_ROLES: Record<string, string> = {
+  MainThread: 'Node main thread: the activities, the worker loop (polls, completions), the client',
+  WorkerThread: 'the workflow sandbox: activations (decode, workflow code, commands)',
+  'tokio-runtime-w': 'the SDK core (Rust): gRPC to the server, protobuf, workflow state machines',
+  V8Worker: 'V8 platform workers: garbage collection, compilation',
+};
+
+/**
+ * Per call, the worker process's CPU by thread (Linux /proc/self/task), the regular runs against the
+ * local ones: which part of the worker spends what a regular call costs beyond a local one.
+ */
+function workerThreadsTable(regular: RunSample[], local: RunSample[]): DetailTable {
+  const perCall = (runs: RunSample[], name: string) => median(runs.map((s) => (s.threadCpuMs[name] ?? 0) / s.calls));
+  const names = [...new Set([...regular, ...local].flatMap((s) => Object.keys(s.threadCpuMs)))]
+    .filter(
+      (name) =>
+        median(regular.map((s) => s.threadCpuMs[name] ?? 0)) > 0 ||
+        median(local.map((s) => s.threadCpuMs[name] ?? 0)) > 0,
+    )
+    .sort((a, b) => perCall(regular, b) - perCall(regular, a));
+  return {
+    title: 'Worker process CPU per call, by thread',
+    columns: ['thread', 'what it runs', 'regular ms per call', 'local ms per call', 'difference ms'],
+    rows: names.map((name) => [
+      name,
+      THREAD_ROLES[name] ?? '',
+      fmt(perCall(regular, name)),
+      fmt(perCall(local, name)),
+      fmt(perCall(regular, name) - perCall(local, name)),
+    ]),
+    note: 'utime + stime of each thread from /proc/self/task (10 ms ticks) over the run, by thread name, medians over repetitions; the client runs in the same process (one start and one result per run).',
+  };
 }
 
 /**
@@ -228,6 +264,7 @@ export const benchmark: Benchmark = {
           calls: run.calls,
           wallMs: run.wallMs,
           workerCpuMs: run.workerCpuMs,
+          threadCpuMs: run.threadCpuMs,
           serverCpuMs: run.serverCpuMs,
           server: run.server,
           timing,
@@ -442,6 +479,7 @@ export const benchmark: Benchmark = {
           note: `Workflow bundle built in ${fmt(result.bundleSeconds)} s (not measured). Server CPU over the benchmark: ${fmt(server.cpuSeconds() ?? NaN, 1)} s.`,
         },
         serverOperationsTable(regular, local),
+        workerThreadsTable(regular, local),
       ];
       return {
         name: 'roundtrip',
