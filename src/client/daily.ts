@@ -12,13 +12,11 @@ import { PipelineKind, PipelineStage } from '../api/search-attributes';
 import { redactUri } from '../data/redact-uri';
 import { loadSpec } from '../specs';
 import type { Spec } from '../specs/spec-schema';
-import { InvalidRequestError, parseRequest } from './request';
-
-const daySchema = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a day as YYYY-MM-DD');
+import { DaySchema, InvalidRequestError, parseRequest } from './request';
 
 export const StartDailyChainSchema = z.object({
   spec: z.string().min(1),
-  day: daySchema,
+  day: DaySchema,
   source: z.string().min(1).max(2048),
   asOf: z.iso.datetime({ offset: true }).optional(),
   taskQueue: z.string().min(1).optional(),

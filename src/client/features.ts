@@ -3,7 +3,6 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import { loadSpec } from '../specs';
 import type { Spec } from '../specs/spec-schema';
-import { isPartition } from '../features/partition-dates';
 import { FeatureSet, Partition, PipelineKind, PipelineStage } from '../api/search-attributes';
 import {
   featurePartitionWorkflowId,
@@ -11,13 +10,11 @@ import {
   type FeatureBackfill,
   type FeaturePipeline,
 } from '../api/features';
-import { InvalidRequestError, parseRequest } from './request';
-
-const day = z.string().refine(isPartition, 'expected a day as YYYY-MM-DD');
+import { DaySchema, InvalidRequestError, parseRequest } from './request';
 
 export const FeatureRunSchema = z.object({
   spec: z.string().min(1),
-  partition: day,
+  partition: DaySchema,
   input: z.string().startsWith('artifact:', 'an artifact: dataset URI').optional(),
   taskQueue: z.string().min(1).optional(),
 });
@@ -25,8 +22,8 @@ export const FeatureRunSchema = z.object({
 export const BackfillSchema = z
   .object({
     spec: z.string().min(1),
-    from: day,
-    to: day,
+    from: DaySchema,
+    to: DaySchema,
     concurrency: z.coerce.number().int().min(1).max(32).default(4),
     /** Days per child run: 1 runs each day's featurePipeline; more compute that many days in one statement. */
     daysPerRun: z.coerce.number().int().min(1).max(MAX_DAYS_PER_RUN).default(1),

@@ -1,16 +1,13 @@
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { z } from 'zod';
 import type { Config } from '../config';
-import { isPartition } from '../features/partition-dates';
 import { ModelName, PipelineKind, PipelineStage } from '../api/search-attributes';
 import { monitoringWorkflowId, type MonitoringPipeline } from '../api/monitoring';
-import { InvalidRequestError, parseRequest } from './request';
+import { DaySchema, InvalidRequestError, parseRequest } from './request';
 import { modelSpecOf } from './training';
 
-const day = z.string().refine(isPartition, 'expected a day as YYYY-MM-DD');
-
 export const StartMonitoringSchema = z
-  .object({ spec: z.string().min(1), from: day, to: day, taskQueue: z.string().min(1).optional() })
+  .object({ spec: z.string().min(1), from: DaySchema, to: DaySchema, taskQueue: z.string().min(1).optional() })
   .refine((r) => r.from <= r.to, { message: '--from must not be after --to', path: ['from'] });
 
 /** The spec of a monitored model, or a clear refusal. */

@@ -1,4 +1,5 @@
-import type { z } from 'zod';
+import { z } from 'zod';
+import { isPartition } from '../features/partition-dates';
 import { formatZodError } from '../validation';
 
 /** A request refused before anything reached Temporal: the CLI prints it as a usage error (exit 2). */
@@ -12,3 +13,6 @@ export function parseRequest<S extends z.ZodType>(schema: S, request: unknown): 
   if (!parsed.success) throw new InvalidRequestError(formatZodError(parsed.error));
   return parsed.data;
 }
+
+/** A day in a request: YYYY-MM-DD and a day of the calendar (2001-02-30 is refused). */
+export const DaySchema = z.string().refine(isPartition, 'expected a day as YYYY-MM-DD');

@@ -3,15 +3,13 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import { loadSpec } from '../specs';
 import type { Spec } from '../specs/spec-schema';
-import { isPartition } from '../features/partition-dates';
 import { ModelName, PipelineKind, PipelineStage } from '../api/search-attributes';
 import type { TrainingPipeline, TrainingInput } from '../api/training';
 import type { ModelRollback } from '../api/models';
 import { approvalQuery, decideUpdate, type ApprovalDecision, type ApprovalView } from '../api/approval';
 import { timestampBatchId } from './ingestion';
-import { InvalidRequestError, parseRequest } from './request';
+import { DaySchema, InvalidRequestError, parseRequest } from './request';
 
-const day = z.string().refine(isPartition, 'expected a day as YYYY-MM-DD');
 export const PersonSchema = z
   .string()
   .regex(/^[A-Za-z0-9._@-]{1,100}$/, 'letters, digits, ".", "_", "@" and "-" only (at most 100)');
@@ -36,8 +34,8 @@ export const DurationSchema = z
 export const StartTrainingSchema = z
   .object({
     spec: z.string().min(1),
-    from: day.optional(),
-    to: day.optional(),
+    from: DaySchema.optional(),
+    to: DaySchema.optional(),
     initiatedBy: PersonSchema,
     approvalTimeout: DurationSchema.optional(),
     reason: z.string().max(2000).optional(),
