@@ -21,15 +21,11 @@ import {
   windowMatrixSql,
 } from '../src/monitoring/monitoring-sql';
 import { renderReportHtml } from '../src/monitoring/report-html';
-import type {
-  ColumnDriftReport,
-  DailyPerformance,
-  MonitoringReport,
-  SegmentPerformance,
-} from '../src/monitoring/report-types';
+import { monitoringSettings, type MonitoringSettings } from '../src/monitoring/judgement';
+import type { MonitoringReport } from '../src/monitoring/report-types';
+import type { DriftSummary, PerformanceSummary } from '../src/monitoring/window-summaries';
 import { segmentPerformance } from '../src/monitoring/segment-performance';
 import { WindowPredictions } from '../src/monitoring/window-predictions';
-import type { DatasetDrift } from '../src/stats/column-drift';
 import { connectClient } from '../src/temporal/client';
 import { workflowUiUrl } from '../src/temporal/ui-links';
 import { segmentColumn } from '../src/training/training-sql';
@@ -75,28 +71,6 @@ export interface CollectedPredictions {
   /** Days without one: nothing to batch-score there (yet). */
   unscoredDays: string[];
 }
-
-export interface PerformanceSummary {
-  labelled: number;
-  judged: boolean;
-  overall?: ModelMetrics;
-  reference: ModelMetrics;
-  byDay: DailyPerformance[];
-  /** Per model segment, on labelled batch-scored rows (served predictions carry no segment). */
-  bySegment: SegmentPerformance[];
-}
-
-export type DriftSummary =
-  | {
-      computed: true;
-      reference: string;
-      referenceRows: number;
-      currentRows: number;
-      columns: ColumnDriftReport[];
-      dataset: DatasetDrift;
-      prediction?: ColumnDriftReport;
-    }
-  | { computed: false; reason: string };
 
 /** A spec whose model is monitored, or a non-retryable InvalidInput. */
 function monitoredSpec(name: string): { t: TrainingSpec; monitoring: NonNullable<TrainingSpec['spec']['monitoring']> } {
@@ -163,17 +137,17 @@ export function createMonitoringActivities(deps: ActivityDeps) {
   };
 
   return {
-    /** The spec's monitoring thresholds, for the workflow to compare against (it cannot read specs itself). */
-    async monitoringSettings(raw: { spec: string }) {
+    /** The watched model and the spec's thresholds: the workflow needs both before anything runs (it cannot read specs itself). */
+    async planMonitoring(raw: MonitoringWindow): Promise<{ modelName: string; settings: MonitoringSettings }> {
+      const window = parseInput(TrainingWindowSchema, raw);
+      const { t, monitoring } = monitoredSpec(window.spec);
+      return { modelName: t.model.name, settings: monitoringSettings(monitoring) };
+    },
+
+    /** Kept for monitoring runs started before planMonitoring (their histories call it). */
+    async monitoringSettings(raw: { spec: string }): Promise<MonitoringSettings> {
       const { spec } = parseInput(z.object({ spec: z.string().min(1) }), raw);
-      const m = monitoredSpec(spec).monitoring;
-      return {
-        retrainOn: m.retrainOn,
-        datasetShare: m.drift.datasetShare,
-        performance: m.performance,
-        retrainDays: m.retrainDays,
-        labelDelayHours: m.labelDelayHours,
-      };
+      return monitoringSettings(monitoredSpec(spec).monitoring);
     },
 
     /**

@@ -1,6 +1,7 @@
 import {
   executeChild,
   ParentClosePolicy,
+  patched,
   WorkflowIdReusePolicy,
   proxyActivities,
   startChild,
@@ -12,7 +13,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { ReportAlert } from '../src/monitoring/report-types';
 import { addDays } from '../src/features/partition-dates';
-import { degradedSegments } from '../src/monitoring/segment-degradation';
+import { alertSeverity, judgeWindow, monitoringOutcome, type MonitoringSettings } from '../src/monitoring/judgement';
 import { NON_RETRYABLE_ERROR_TYPES } from '../src/api/errors';
 import {
   MonitoringInputSchema,
@@ -39,9 +40,6 @@ const acts = proxyActivities<Activities>({
     nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES,
   },
 });
-
-/** Lower is better for these; for the others a drop is a fall in value. */
-const LOWER_IS_BETTER = new Set(['logLoss', 'ece']);
 
 /** What a Temporal Schedule starts: the monitoring run of the window that ended `lagDays` before its scheduled time. */
 export async function scheduledMonitoringRun(raw: ScheduledMonitoringInput): Promise<MonitoringResult> {
@@ -70,17 +68,10 @@ export async function monitoringPipeline(rawInput: MonitoringInput): Promise<Mon
   const window = parseWorkflowInput(MonitoringInputSchema, rawInput, 'monitoring input');
   if (window.from > window.to) throw invalidInput('monitoring input', 'from is after to');
   const run = new PipelineRun('monitoring', `${window.spec} ${window.from}..${window.to}`);
-  const plan = await run.step(
-    'Planning',
-    `reading spec ${window.spec}`,
-    () => acts.planTraining.executeWithOptions({ summary: `plan ${window.spec}` }, [window]),
-    (p) => `model ${p.modelName}`,
-  );
-  upsertSearchAttributes([{ key: ModelName, value: plan.modelName }]);
-  const subject = `${plan.modelName} ${window.from}..${window.to}`;
-  const settings = await acts.monitoringSettings.executeWithOptions({ summary: `settings ${window.spec}` }, [
-    { spec: window.spec },
-  ]);
+  // One planning call where runs started before it made two (planTraining, then monitoringSettings).
+  const onePlanningCall = patched('monitoring-fewer-tasks');
+  const { modelName, settings } = onePlanningCall ? await plan(run, window) : await planInTwoCalls(run, window);
+  const subject = `${modelName} ${window.from}..${window.to}`;
 
   const collected = await run.step(
     'Collecting',
@@ -115,72 +106,18 @@ export async function monitoringPipeline(rawInput: MonitoringInput): Promise<Mon
   );
 
   run.stage('Comparing', 'against the spec thresholds');
-  const alerts: ReportAlert[] = [];
-  const reasons: string[] = [];
-  const driftedFeatures = drift.computed ? drift.columns.filter((c) => c.drifted).map((c) => c.column) : [];
-  if (drift.computed) {
-    for (const c of drift.columns.filter((x) => x.drifted)) {
-      const observed = `${c.method} ${c.pValue !== undefined ? `p=${c.pValue.toExponential(2)}` : c.statistic.toFixed(4)}; mean ${c.referenceMean.toFixed(4)} -> ${c.currentMean.toFixed(4)}`;
-      alerts.push({
-        code: 'FeatureDrift',
-        subject: `${plan.modelName}/${c.column}`,
-        message: `feature ${c.column} drifted in ${window.from}..${window.to}`,
-        observed,
-        expected: `${c.method} ${c.pValue !== undefined ? `p >= ${c.threshold}` : `< ${c.threshold}`}`,
-      });
-    }
-    if (drift.dataset.drifted && settings.retrainOn.datasetDrift)
-      reasons.push(
-        `dataset drift: ${drift.dataset.driftedColumns} of ${drift.dataset.columns} features (${driftedFeatures.join(', ')}) >= share ${settings.datasetShare}`,
-      );
-    if (drift.prediction?.drifted && settings.retrainOn.predictionDrift)
-      reasons.push(`prediction drift: ${drift.prediction.method} ${drift.prediction.statistic.toFixed(4)}`);
-  }
-  let degraded = false;
-  const metric = settings.performance.metric;
-  if (performance.judged && performance.overall) {
-    const now = performance.overall[metric];
-    const then = performance.reference[metric];
-    const drop = LOWER_IS_BETTER.has(metric) ? now - then : then - now;
-    degraded = drop > settings.performance.maxDrop;
-    if (degraded) {
-      alerts.push({
-        code: 'ModelDegraded',
-        subject: `${plan.modelName}/${metric}`,
-        message: `${plan.modelName} v${collected.version} ${metric} fell in ${window.from}..${window.to}`,
-        observed: `${metric} ${now.toFixed(4)} on ${performance.labelled} labelled rows`,
-        expected: `within ${settings.performance.maxDrop} of ${then.toFixed(4)} (test split)`,
-      });
-      if (settings.retrainOn.degradation)
-        reasons.push(
-          `degradation: ${metric} ${now.toFixed(4)} vs ${then.toFixed(4)} (max drop ${settings.performance.maxDrop})`,
-        );
-    }
-  }
-  // A segment can fall while the whole holds. Settings recorded before the bound existed have none: no segment is judged.
-  const segmentBound = settings.performance.segmentAucMaxDrop;
-  const fallenSegments =
-    segmentBound === undefined
-      ? []
-      : degradedSegments(performance.bySegment ?? [], segmentBound, settings.performance.minLabelled);
-  for (const f of fallenSegments) {
-    alerts.push({
-      code: 'SegmentDegraded',
-      subject: `${plan.modelName}/${f.segment}`,
-      message: `${plan.modelName} v${collected.version} AUC on segment ${f.segment} fell in ${window.from}..${window.to}`,
-      observed: `AUC ${f.auc.toFixed(4)} on ${f.labelled} labelled rows of the segment`,
-      expected: `within ${segmentBound} of ${f.referenceAuc.toFixed(4)} (test split)`,
-    });
-    if (settings.retrainOn.degradation)
-      reasons.push(
-        `degradation of segment ${f.segment}: AUC ${f.auc.toFixed(4)} vs ${f.referenceAuc.toFixed(4)} (max drop ${segmentBound})`,
-      );
-  }
+  const judgement = judgeWindow(
+    { model: modelName, version: collected.version, from: window.from, to: window.to },
+    settings,
+    performance,
+    drift,
+  );
+  const { alerts, retrainReasons: reasons } = judgement;
 
   const retraining =
     reasons.length === 0
       ? { started: false, why: 'no trigger crossed' }
-      : await retrain(run, window, plan.modelName, settings.retrainDays, reasons);
+      : await retrain(run, window, modelName, settings.retrainDays, reasons);
 
   const report = await run.step(
     'Reporting',
@@ -190,7 +127,7 @@ export async function monitoringPipeline(rawInput: MonitoringInput): Promise<Mon
         {
           window,
           report: {
-            model: plan.modelName,
+            model: modelName,
             version: collected.version,
             featureSetVersion: collected.featureSetVersion,
             window: { from: window.from, to: window.to },
@@ -244,35 +181,59 @@ export async function monitoringPipeline(rawInput: MonitoringInput): Promise<Mon
   upsertMemo({ reportUri: report.reportUri, reportPath: report.htmlPath });
 
   run.stage('Alerting', `${alerts.length} alert(s)`);
-  for (const a of alerts) {
-    await run.alert(
-      a.code === 'ModelDegraded' ? 'critical' : 'warning',
-      a.code,
-      `${a.message} (report ${report.htmlPath})`,
-      {
-        subject: a.subject,
-        observed: a.observed,
-        expected: a.expected,
-        details: { window, reportUri: report.reportUri, version: collected.version },
-      },
-    );
-  }
-  const segmentNote = fallenSegments.length
-    ? `, segment(s) degraded: ${fallenSegments.map((f) => f.segment).join(', ')}`
-    : '';
-  run.complete(
-    `${driftedFeatures.length} drifted feature(s)${degraded ? ', degraded' : ''}${segmentNote}; ${retraining.started ? `retraining ${retraining.workflowId}` : retraining.why}`,
-  );
+  const sendAlert = (a: ReportAlert) =>
+    run.alert(alertSeverity(a), a.code, `${a.message} (report ${report.htmlPath})`, {
+      subject: a.subject,
+      observed: a.observed,
+      expected: a.expected,
+      details: { window, reportUri: report.reportUri, version: collected.version },
+    });
+  // Alerts are independent: sent together, they cost one workflow task, not one each.
+  if (onePlanningCall) await Promise.all(alerts.map(sendAlert));
+  else for (const a of alerts) await sendAlert(a);
+  run.complete(monitoringOutcome(judgement, retraining));
   return {
-    modelName: plan.modelName,
+    modelName,
     version: collected.version,
     reportUri: report.reportUri,
     datasetDrift: drift.computed && drift.dataset.drifted,
-    driftedFeatures,
-    degraded,
-    degradedSegments: fallenSegments.map((f) => f.segment),
+    driftedFeatures: judgement.driftedFeatures,
+    degraded: judgement.degraded,
+    degradedSegments: judgement.fallenSegments.map((f) => f.segment),
     retraining,
   };
+}
+
+/** The watched model (shown in the UI from here on) and the spec's thresholds, in one call. */
+function plan(run: PipelineRun, window: MonitoringInput): Promise<{ modelName: string; settings: MonitoringSettings }> {
+  return planningStep(run, window, () =>
+    acts.planMonitoring.executeWithOptions({ summary: `plan ${window.spec}` }, [window]),
+  );
+}
+
+/** How runs started before planMonitoring planned: the model from the training plan, then the thresholds. */
+async function planInTwoCalls(
+  run: PipelineRun,
+  window: MonitoringInput,
+): Promise<{ modelName: string; settings: MonitoringSettings }> {
+  const { modelName } = await planningStep(run, window, () =>
+    acts.planTraining.executeWithOptions({ summary: `plan ${window.spec}` }, [window]),
+  );
+  const settings = await acts.monitoringSettings.executeWithOptions({ summary: `settings ${window.spec}` }, [
+    { spec: window.spec },
+  ]);
+  return { modelName, settings };
+}
+
+/** The Planning stage around either planning call; the model name becomes a search attribute. */
+async function planningStep<P extends { modelName: string }>(
+  run: PipelineRun,
+  window: MonitoringInput,
+  call: () => Promise<P>,
+): Promise<P> {
+  const planned = await run.step('Planning', `reading spec ${window.spec}`, call, (p) => `model ${p.modelName}`);
+  upsertSearchAttributes([{ key: ModelName, value: planned.modelName }]);
+  return planned;
 }
 
 /**
