@@ -6,7 +6,7 @@ import { startBackfill } from '../client/features';
 import { startMonitoring } from '../client/monitoring';
 import { workflowUiUrl } from '../temporal/ui-links';
 import { table } from '../cli/output';
-import { progressQuery } from '../api/progress';
+import { outcomeText, untilApprovalOrEnd } from './run-outcome';
 import type { MonitoringReport } from '../monitoring/report-types';
 import fs from 'node:fs/promises';
 
@@ -64,12 +64,9 @@ export async function monitoringDemo(
     `   dataset drift: ${report.drift.dataset.drifted ? 'yes' : 'no'} (${report.drift.dataset.driftedColumns} of ${report.drift.dataset.columns} features)`,
   );
   if (result.retraining.started && result.retraining.workflowId) {
-    const child = client.workflow.getHandle(result.retraining.workflowId);
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    const progress = await child.query(progressQuery).catch(() => undefined);
-    say(
-      `   retraining child started: ${result.retraining.workflowId} (stage ${progress?.stage ?? '?'}; it will wait for a reviewer)`,
-    );
+    // The child outlives this run: say what became of it (at the gate, or stopped by it), not what it may do.
+    const outcome = await untilApprovalOrEnd(client.workflow.getHandle(result.retraining.workflowId));
+    say(`   retraining child started: ${result.retraining.workflowId}, ${outcomeText(outcome)}`);
     say(`     why: ${result.retraining.why}`);
     say(`     ${workflowUiUrl(config.TEMPORAL_UI_URL, config.TEMPORAL_NAMESPACE, result.retraining.workflowId)}`);
   } else {

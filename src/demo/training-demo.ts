@@ -1,4 +1,4 @@
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { ArtifactStore } from '../data/artifact-store';
@@ -8,10 +8,9 @@ import { openMetadataStore } from '../store/database';
 import { openOnlineStore } from '../features/online-store-factory';
 import { startServing } from '../serving/server';
 import { workflowUiUrl } from '../temporal/ui-links';
-import { describeFailure } from '../cli/failure-text';
 import { formatReview } from '../cli/review-text';
 import { table } from '../cli/output';
-import { progressQuery } from '../api/progress';
+import { outcomeText, untilApprovalOrEnd } from './run-outcome';
 
 type Say = (text: string) => void;
 
@@ -39,17 +38,13 @@ export async function trainingDemo(
   });
   const ui = workflowUiUrl(config.TEMPORAL_UI_URL, config.TEMPORAL_NAMESPACE, handle.workflowId);
   say(`   started ${handle.workflowId} as ${ENGINEER}: ${ui}`);
-  const stage = await untilApprovalOrEnd(handle);
-  if (stage !== 'AwaitingApproval') {
-    try {
-      await handle.result();
-    } catch (error) {
-      if (!(error instanceof WorkflowFailedError)) throw error;
-      say(`   stopped before approval: ${describeFailure(error)}`);
+  const outcome = await untilApprovalOrEnd(handle);
+  if (outcome.state !== 'awaiting approval') {
+    say(`   stopped before approval: ${outcomeText(outcome)}`);
+    if (outcome.state === 'failed')
       say(
         '   (a re-run trains the same model on the same data; the quality gate refuses a candidate no better than production)',
       );
-    }
   } else {
     const pending = await pendingListing(client, handle.workflowId);
     say(`\n   mlpipe pending: ${pending.length} run(s) waiting for a reviewer`);
@@ -94,16 +89,6 @@ async function pendingListing(
     const pending = await pendingApprovals(client, 'flight-delay');
     if (pending.some((p) => p.workflowId === workflowId) || Date.now() > deadline) return pending;
     await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-async function untilApprovalOrEnd(handle: Awaited<ReturnType<typeof startTraining>>): Promise<string> {
-  for (;;) {
-    const description = await handle.describe();
-    if (description.status.name !== 'RUNNING') return description.status.name;
-    const { stage } = await handle.query(progressQuery);
-    if (stage === 'AwaitingApproval') return stage;
-    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 

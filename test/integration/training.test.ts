@@ -15,6 +15,7 @@ import type { TrainingPipeline } from '../../src/api/training';
 import { testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
 import { publishFlightFeatures } from '../helpers/training-data';
 import { saveHistory } from '../helpers/histories';
+import { outcomeText, untilApprovalOrEnd } from '../../src/demo/run-outcome';
 
 /**
  * The training pipeline on two weeks of real flight features, against a real server: the human gate
@@ -185,6 +186,7 @@ describe('training pipeline', () => {
   test('an approved candidate passes the skew check, is promoted, and gets a monitoring baseline; duplicate approvals are harmless', async () => {
     const handle = await train();
     const view = await awaitingApproval(handle);
+    assert.equal(outcomeText(await untilApprovalOrEnd(handle)), 'waiting for a reviewer (mlpipe pending lists it)');
     const skew = view.skew as { rows: number; maxAbsDifference: number };
     assert.ok(skew.rows >= 20, `the skew check replayed ${skew.rows} rows`);
     assert.ok(skew.maxAbsDifference <= 1e-9, `serving and batch scores agree (${skew.maxAbsDifference})`);
@@ -237,6 +239,11 @@ describe('training pipeline', () => {
     const failed = await failure(handle);
     assert.equal(failed.type, 'ModelQualityGateFailed');
     assert.match(failed.message, /Comparing failed: candidate does not beat production/);
+    // What the demo reports of a retraining child that stopped here (it once said "it will wait for a reviewer").
+    assert.match(
+      outcomeText(await untilApprovalOrEnd(handle)),
+      /^failed: ModelQualityGateFailed: Comparing failed: candidate does not beat production/,
+    );
     const types = await activityTypes(handle);
     assert.ok(types.includes('compareWithProduction'));
     assert.ok(!types.includes('registerCandidate'), 'nothing is registered');
