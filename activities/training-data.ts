@@ -71,6 +71,13 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
         specVersion: t.spec.version,
         reviewers: [...t.model.reviewers],
         days: partitionRange(window.from, window.to).length,
+        // Only when set: runs planned before the field existed must replay to the same commands.
+        ...(t.model.trainingTaskQueue
+          ? {
+              trainingTaskQueue: t.model.trainingTaskQueue,
+              trainingWorkerAlertSeconds: t.model.trainingWorkerAlertSeconds,
+            }
+          : {}),
       };
     },
 

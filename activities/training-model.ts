@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -56,6 +57,14 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
   }
 
   return {
+    /**
+     * Answers on the training task queue before the Training step is scheduled there: that a worker
+     * polls it (the run has waited for one until now) and which host it is.
+     */
+    async trainingWorkerReady(): Promise<{ host: string; pid: number }> {
+      return { host: os.hostname(), pid: process.pid };
+    },
+
     /**
      * Fits the standardizer and the model on the train split. Every iteration's weights are
      * persisted to the workspace and sent as heartbeat details before the next one starts, so a

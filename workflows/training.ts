@@ -1,9 +1,11 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   condition,
   log,
   proxyActivities,
   setHandler,
+  TimeoutFailure,
   upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
@@ -52,11 +54,6 @@ export async function trainingPipeline(rawInput: TrainingInput): Promise<Trainin
   if (input.from > input.to) throw invalidInput('training input', 'from is after to');
   const approval = new ApprovalGate(input.initiatedBy);
   const run = new PipelineRun('training', `${input.spec} ${input.from}..${input.to}`);
-  const { trainModel } = proxyActivities<Activities>({
-    startToCloseTimeout: '2 hours',
-    heartbeatTimeout: input.trainingHeartbeatTimeoutMs ?? 30_000,
-    retry: retryFor(5, '1 minute'),
-  });
   const window = { spec: input.spec, from: input.from, to: input.to };
 
   const plan = await run.step(
@@ -101,6 +98,21 @@ export async function trainingPipeline(rawInput: TrainingInput): Promise<Trainin
     (s) =>
       `train ${s.train.from}..${s.train.to} (${s.train.rows}), validation ${s.validation.from}..${s.validation.to} (${s.validation.rows}), test ${s.test.from}..${s.test.to} (${s.test.rows})`,
   );
+  // The spec may send training to workers with its hardware or environment; the other steps stay here.
+  const trainingQueue = plan.trainingTaskQueue;
+  if (trainingQueue)
+    await run.step(
+      'WaitingForWorker',
+      `for a worker on task queue ${trainingQueue}`,
+      () => trainingWorker(run, subject, trainingQueue, plan.trainingWorkerAlertSeconds ?? 900),
+      (w) => `${w.host} (pid ${w.pid}) polls ${trainingQueue}`,
+    );
+  const { trainModel } = proxyActivities<Activities>({
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: input.trainingHeartbeatTimeoutMs ?? 30_000,
+    retry: retryFor(5, '1 minute'),
+    ...(trainingQueue ? { taskQueue: trainingQueue } : {}),
+  });
   const trained = await run.step(
     'Training',
     `${plan.modelType} on ${split.train.rows} rows, checkpointing every iteration`,
@@ -239,6 +251,43 @@ export async function trainingPipeline(rawInput: TrainingInput): Promise<Trainin
  * changes nothing. Handlers exist from the first line of the run, so an early signal is refused
  * visibly rather than lost.
  */
+/**
+ * Waits for a worker on the training queue: a no-op answered there before the long step is scheduled,
+ * so the run shows it is waiting. Past the spec's bound an alert names the queue; the run keeps waiting
+ * (a schedule-to-start timeout is not retried, so the second call has none).
+ */
+async function trainingWorker(
+  run: PipelineRun,
+  subject: string,
+  taskQueue: string,
+  alertAfterSeconds: number,
+): Promise<{ host: string; pid: number }> {
+  const ready = (scheduleToStartTimeout?: number) =>
+    proxyActivities<Activities>({
+      taskQueue,
+      startToCloseTimeout: '1 minute',
+      retry: retryFor(10, '30 seconds'),
+      ...(scheduleToStartTimeout ? { scheduleToStartTimeout } : {}),
+    }).trainingWorkerReady.executeWithOptions({ summary: `a worker on ${taskQueue}` }, []);
+  try {
+    return await ready(alertAfterSeconds * 1000);
+  } catch (error) {
+    const timedOut = error instanceof ActivityFailure && error.cause instanceof TimeoutFailure;
+    if (!timedOut || error.cause.timeoutType !== 'SCHEDULE_TO_START') throw error;
+    await run.alert(
+      'warning',
+      'NoTrainingWorker',
+      `${subject}: no worker took the training step on task queue ${taskQueue} for ${alertAfterSeconds} s; the run waits for one (\`mlpipe worker --task-queue ${taskQueue}\`)`,
+      {
+        subject: taskQueue,
+        observed: `no worker on ${taskQueue} for ${alertAfterSeconds} s`,
+        expected: 'a worker polling it',
+      },
+    );
+    return ready();
+  }
+}
+
 class ApprovalGate {
   readonly view: ApprovalView;
   private waiting = false;

@@ -92,6 +92,18 @@ export const ModelSpecSchema = z
       .default([]),
     /** Who may approve or reject a candidate; never the person who started the run (four eyes). */
     reviewers: z.array(z.string().regex(/^[A-Za-z0-9._@-]{1,100}$/)).nonempty(),
+    /**
+     * The task queue of the Training step (e.g. ml-training-gpu): only workers started on it, `mlpipe
+     * worker --task-queue ml-training-gpu`, train this model; every other step stays on the pipeline's
+     * queue. Such a worker must share the pipeline workers' data directory (steps find each other's
+     * files there).
+     */
+    trainingTaskQueue: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, 'a task queue name: letters, digits, ".", "_" and "-"')
+      .optional(),
+    /** With a training task queue: seconds without a worker on it before the run alerts (it keeps waiting). */
+    trainingWorkerAlertSeconds: z.number().int().positive().default(900),
     /** Rows of the test split replayed through the serving path in the staging skew check. */
     skewCheckRows: z.number().int().positive().max(1000).default(50),
   })
