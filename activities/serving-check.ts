@@ -13,19 +13,11 @@ import { datasetFiles } from '../src/data/dataset-files';
 import type { ActivityDeps } from './deps';
 import { parseInput } from './parse-input';
 import { readArtifact } from './training-model';
+import type { SkewCheckResult } from '../src/training/skew-check-result';
 
 /** Scores equal "within float error": the two paths do the same arithmetic, so any real skew is far larger. */
 const TOLERANCE = 1e-9;
 const REQUEST_ROWS = 100;
-
-export interface SkewCheckResult {
-  rows: number;
-  /** The day the sample was replayed on (the online store's current day). */
-  day: string;
-  maxAbsDifference: number;
-  /** The worst rows, when any differ: request, serving and batch score, and which inputs differed. */
-  mismatches: { request: Record<string, unknown>; serving: number; batch: number; inputs: string[] }[];
-}
 
 export function createServingCheckActivities(deps: ActivityDeps) {
   const { duck, store, artifacts } = deps;

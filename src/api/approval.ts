@@ -1,4 +1,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { BiasCheck } from '../ml/bias-gate';
+import type { Evaluation } from '../ml/evaluation';
+import type { PromotionComparison } from '../ml/promotion-gate';
+import type { SkewCheckResult } from '../training/skew-check-result';
 
 /** A reviewer's approval; the comment is stored with the decision. */
 export interface ApproveSignal {
@@ -37,10 +41,10 @@ export interface ApprovalView {
   reviewers: string[];
   /** ISO-8601, set once the run waits. */
   deadline?: string;
-  evaluation?: unknown;
-  comparison?: unknown;
-  bias?: unknown;
-  skew?: unknown;
+  evaluation?: { test: Evaluation; validation: Evaluation['overall'] };
+  comparison?: PromotionComparison;
+  bias?: BiasCheck;
+  skew?: SkewCheckResult;
   decision?: ApprovalDecision;
   /** Signals that changed nothing (not waiting, unknown reviewer, the initiator, a duplicate), and why. */
   ignoredSignals?: { reviewer: string; decision: string; why: string }[];

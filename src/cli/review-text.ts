@@ -1,6 +1,5 @@
 import type { ApprovalView } from '../api/approval';
 import type { Evaluation } from '../ml/evaluation';
-import type { PromotionComparison } from '../ml/promotion-gate';
 import { table } from './output';
 
 const n4 = (x: number | null | undefined) => (x === null || x === undefined ? '-' : x.toFixed(4));
@@ -21,7 +20,7 @@ export function formatReview(workflowId: string, view: ApprovalView): string {
     `${workflowId}: ${view.modelName}${view.version ? ` v${view.version}` : ''}, started by ${view.initiatedBy}, ${status}`,
   );
 
-  const evaluation = (view.evaluation as { test?: Evaluation } | undefined)?.test;
+  const evaluation = view.evaluation?.test;
   if (evaluation) {
     lines.push(
       '',
@@ -50,7 +49,7 @@ export function formatReview(workflowId: string, view: ApprovalView): string {
       ),
     );
   }
-  const comparison = view.comparison as PromotionComparison | undefined;
+  const comparison = view.comparison;
   if (comparison) {
     const against =
       comparison.against === 'production' ? `production v${comparison.referenceVersion}` : 'the naive base-rate model';
@@ -70,9 +69,9 @@ export function formatReview(workflowId: string, view: ApprovalView): string {
       ),
     );
   }
-  const bias = view.bias as { passed: boolean; summary: string } | undefined;
+  const bias = view.bias;
   if (bias) lines.push('', `Bias gate: ${bias.passed ? 'passed' : 'FAILED'} (${bias.summary})`);
-  const skew = view.skew as { rows: number; day: string; maxAbsDifference: number } | undefined;
+  const skew = view.skew;
   if (skew)
     lines.push(
       `Skew check: ${skew.rows} rows replayed through POST /predict for ${skew.day}, max |serving - batch| = ${skew.maxAbsDifference}`,

@@ -124,11 +124,8 @@ describe('training pipeline', () => {
     assert.equal(view.modelName, MODEL);
     assert.equal(view.version, 1);
     assert.deepEqual(view.reviewers, ['ana', 'ben', 'chen']);
-    assert.ok(
-      (view.evaluation as { test: { overall: { auc: number } } }).test.overall.auc > 0.55,
-      'the evaluation is in the query',
-    );
-    assert.equal((view.comparison as { against: string }).against, 'baseline');
+    assert.ok(view.evaluation!.test.overall.auc > 0.55, 'the evaluation is in the query');
+    assert.equal(view.comparison?.against, 'baseline');
     // Visibility is eventually consistent: the AwaitingApproval search attribute is indexed shortly after the query shows the stage.
     await waitFor(
       'mlpipe pending to list it',
@@ -187,7 +184,7 @@ describe('training pipeline', () => {
     const handle = await train();
     const view = await awaitingApproval(handle);
     assert.equal(outcomeText(await untilApprovalOrEnd(handle)), 'waiting for a reviewer (mlpipe pending lists it)');
-    const skew = view.skew as { rows: number; maxAbsDifference: number };
+    const skew = view.skew!;
     assert.ok(skew.rows >= 20, `the skew check replayed ${skew.rows} rows`);
     assert.ok(skew.maxAbsDifference <= 1e-9, `serving and batch scores agree (${skew.maxAbsDifference})`);
     const decision = await decide(temporal.client, handle.workflowId, {

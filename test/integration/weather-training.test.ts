@@ -75,19 +75,6 @@ async function awaitingApproval(handle: WorkflowHandle): Promise<ApprovalView> {
   return view;
 }
 
-interface Metrics {
-  auc: number;
-}
-interface TestEvaluation {
-  test: {
-    from: string;
-    to: string;
-    rows: number;
-    overall: Metrics;
-    segments: { name: string; rows: number; metrics?: Metrics }[];
-  };
-}
-
 describe('training the weather spec', () => {
   test('wet-day trains, passes every gate, is approved and promoted, and serves the next day', async () => {
     const handle = await startTraining(temporal.client, config, {
@@ -103,7 +90,7 @@ describe('training the weather spec', () => {
     assert.equal(view.version, 1);
     assert.deepEqual(view.reviewers, ['dana', 'eli']);
 
-    const evaluation = view.evaluation as TestEvaluation;
+    const evaluation = view.evaluation!;
     assert.deepEqual(
       [evaluation.test.from, evaluation.test.to, evaluation.test.rows],
       ['2014-11-06', '2014-11-27', 44],
@@ -117,18 +104,14 @@ describe('training the weather spec', () => {
       assert.ok(s.metrics!.auc >= 0.8, `${s.name} test AUC ${s.metrics!.auc}`);
     }
 
-    const comparison = view.comparison as {
-      against: string;
-      passed: boolean;
-      rows: { scope: string; candidate: number; reference: number }[];
-    };
+    const comparison = view.comparison!;
     assert.equal(comparison.against, 'baseline', 'a first model is judged against the base rate');
     assert.equal(comparison.passed, true);
     const overall = comparison.rows.find((r) => r.scope === 'overall')!;
     assert.equal(overall.reference, 0.5, 'a constant score ranks nothing');
-    assert.ok(overall.candidate - overall.reference >= 0.1);
+    assert.ok(overall.candidate! - overall.reference! >= 0.1);
 
-    const bias = view.bias as { passed: boolean; rows: { segment: string; verdict: string }[] };
+    const bias = view.bias!;
     assert.equal(bias.passed, true);
     assert.deepEqual(
       bias.rows.map((r) => [r.segment, r.verdict]),
@@ -138,7 +121,7 @@ describe('training the weather spec', () => {
       ],
     );
 
-    const skew = view.skew as { rows: number; day: string; maxAbsDifference: number };
+    const skew = view.skew!;
     assert.equal(skew.day, addDays(TO, 1), 'replayed on the day the online store serves');
     assert.ok(skew.rows > 0, 'the skew check replayed rows');
     assert.ok(skew.maxAbsDifference <= 1e-9, `serving and batch scores agree (${skew.maxAbsDifference})`);

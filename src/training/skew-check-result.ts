@@ -1,0 +1,9 @@
+/** What the staging skew check found: the reviewer reads it in the approval view. */
+export interface SkewCheckResult {
+  rows: number;
+  /** The day the sample was replayed on (the online store's current day). */
+  day: string;
+  maxAbsDifference: number;
+  /** The worst rows, when any differ: request, serving and batch score, and which inputs differed. */
+  mismatches: { request: Record<string, unknown>; serving: number; batch: number; inputs: string[] }[];
+}
