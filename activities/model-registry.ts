@@ -16,7 +16,7 @@ import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
 import { parseInput } from './parse-input';
 import { readSplit, trainingContext, type TrainingWindow } from './training-data';
-import { readArtifact, scoreRange } from './training-model';
+import { readArtifact, scoreWithModel } from './training-model';
 
 const VersionInputSchema = z.object({ spec: z.string().min(1), version: z.number().int().positive() });
 type VersionInput = z.infer<typeof VersionInputSchema>;
@@ -103,10 +103,13 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
         workflowId,
         runId,
       });
+      // A trainer's model brings its ONNX file and native files; model.json names them by file name.
+      const modelFiles = artifact.kind === 'onnx' ? [artifact.onnx, ...artifact.native] : [];
       const artifactUri = await publishFiles(versionKey(t.model.name, version, 'artifact'), {
         'model.json': ws.model,
         'evaluation.json': ws.evaluation,
         'split.json': ws.split,
+        ...Object.fromEntries(modelFiles.map((f) => [f, path.join(ws.dir, f)])),
       });
       return { version, artifactUri };
     },
@@ -229,11 +232,11 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
     const { workflowId, runId } = registered;
     const ws = trainingWorkspace(artifacts, modelName, workflowId, runId);
     const matrix = await readMatrixFile(ws.matrix);
-    const artifact = await readArtifact(path.join(dir, 'model.json'));
     // The whole window, not the test split alone: a few test days would make every full week look like
     // drift (day of week, weekday traffic). These are the inputs the model was built on.
     const all = { start: 0, end: matrix.rows };
-    const baseline = withPrediction(matrix, all, scoreRange(artifact, matrix, all));
+    const { scores } = await scoreWithModel(path.join(dir, 'model.json'), matrix, all);
+    const baseline = withPrediction(matrix, all, scores);
     const key = versionKey(modelName, version, 'baseline');
     await fs.rm(artifacts.stagingDir(key), { recursive: true, force: true });
     await writeMatrixFile(path.join(artifacts.stagingDir(key), 'baseline.bin'), baseline);

@@ -38,7 +38,8 @@ import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
 import { datasetFiles, labelDays } from '../src/data/dataset-files';
 import { parseInput } from './parse-input';
-import { readArtifact, scoreRange } from './training-model';
+import { readArtifact } from './training-model';
+import { scoreMatrixRange, withScorer } from '../src/ml/scorer';
 
 /** A monitoring window is validated as a training window is: a spec and two days, in order. */
 export type MonitoringWindow = TrainingWindow;
@@ -158,7 +159,8 @@ export function createMonitoringActivities(deps: ActivityDeps) {
     async collectPredictions(raw: MonitoringWindow): Promise<CollectedPredictions> {
       const { t, window, dir, current, served, scoredBy } = context(raw);
       const version = await production(t);
-      const artifact = await readArtifact(path.join(artifacts.resolve(version.artifactUri), 'model.json'));
+      const modelDir = artifacts.resolve(version.artifactUri);
+      const artifact = await readArtifact(path.join(modelDir, 'model.json'));
       const days = partitionRange(window.from, window.to);
       const published = new Set(await store.features.publishedPartitions(t.fs.name, t.fs.version, days));
       const files: string[] = [];
@@ -185,7 +187,9 @@ export function createMonitoringActivities(deps: ActivityDeps) {
           }),
         );
         matrix.segments = [...t.model.segments.map((s) => s.name), LABELLED_SEGMENT];
-        const scores = scoreRange(artifact, matrix, { start: 0, end: matrix.rows });
+        const scores = await withScorer(artifact, modelDir, (scorer) =>
+          scoreMatrixRange(scorer, matrix, { start: 0, end: matrix.rows }),
+        );
         await writeMatrixFile(current, {
           ...matrix,
           features: [...matrix.features, PREDICTION_COLUMN],

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { withConnection } from '../src/data/duckdb';
-import { scoreColumns } from '../src/ml/model-artifact';
+import { withScorer } from '../src/ml/scorer';
+import type { ModelArtifact } from '../src/ml/model-artifact';
 import { addDays } from '../src/features/partition-dates';
 import { startServing } from '../src/serving/server';
 import { skewSample } from '../src/training/skew-sample';
@@ -36,7 +37,8 @@ export function createServingCheckActivities(deps: ActivityDeps) {
           `${t.model.name} v${input.version} is not the staging version (staging: ${staged ? `v${staged.version}` : 'none'})`,
           ErrorTypes.InvalidInput,
         );
-      const artifact = await readArtifact(path.join(artifacts.resolve(staged.artifactUri), 'model.json'));
+      const modelDir = artifacts.resolve(staged.artifactUri);
+      const artifact = await readArtifact(path.join(modelDir, 'model.json'));
 
       const newest = await store.features.previousPublished(t.fs.name, t.fs.version, '9999-12-31');
       // The rows the replay's windows read: the days before the day after the newest partition.
@@ -66,10 +68,11 @@ export function createServingCheckActivities(deps: ActivityDeps) {
           ErrorTypes.TrainingServingSkew,
         );
 
-      const batch = scoreColumns(
-        artifact,
-        t.features.map((_, j) => Float64Array.from(sample, (row) => row.batchInputs[j]!)),
-        sample.length,
+      const batch = await withScorer(artifact, modelDir, (scorer) =>
+        scorer.scoreColumns(
+          t.features.map((_, j) => Float64Array.from(sample, (row) => row.batchInputs[j]!)),
+          sample.length,
+        ),
       );
       const server = await startServing(deps, { host: '127.0.0.1', port: 0 });
       const served: { score: number; features: Record<string, number> }[] = [];
@@ -116,7 +119,13 @@ export function createServingCheckActivities(deps: ActivityDeps) {
         .filter((d) => !(Math.abs(d.serving - d.batch) <= TOLERANCE) || d.inputs.length > 0)
         .sort((a, b) => Math.abs(b.serving - b.batch) - Math.abs(a.serving - a.batch))
         .slice(0, 5);
-      const result = { rows: sample.length, day: addDays(newest.partition, 1), maxAbsDifference, mismatches };
+      const result: SkewCheckResult = {
+        rows: sample.length,
+        day: addDays(newest.partition, 1),
+        maxAbsDifference,
+        mismatches,
+        model: modelUnderCheck(artifact),
+      };
       if (mismatches.length > 0) {
         throw ApplicationFailure.nonRetryable(
           `training-serving skew on ${mismatches.length}+ of ${sample.length} rows: max |serving - batch| = ${maxAbsDifference}; inputs differing: ${[...new Set(mismatches.flatMap((m) => m.inputs))].join(', ') || 'none'}`,
@@ -126,5 +135,16 @@ export function createServingCheckActivities(deps: ActivityDeps) {
       }
       return result;
     },
+  };
+}
+
+/** What the reviewer reads of the model itself: its kind and, for a trainer's model, what made it and its parity. */
+function modelUnderCheck(artifact: ModelArtifact): SkewCheckResult['model'] {
+  if (artifact.kind === 'logistic-regression') return { kind: artifact.kind };
+  return {
+    kind: artifact.kind,
+    trainer: artifact.trainer.command.join(' '),
+    environment: artifact.trainer.environment,
+    trainerParity: artifact.parity,
   };
 }

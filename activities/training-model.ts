@@ -9,7 +9,8 @@ import { readMatrixFile } from '../src/ml/matrix-file';
 import type { FeatureMatrix } from '../src/ml/feature-matrix';
 import { Standardizer } from '../src/ml/standardizer';
 import { train, type Checkpoint } from '../src/ml/logistic-regression';
-import { ModelArtifactSchema, scoreColumns, type ModelArtifact } from '../src/ml/model-artifact';
+import { ModelArtifactSchema, type ModelArtifact } from '../src/ml/model-artifact';
+import { scoreMatrixRange, withScorer, type Scorer } from '../src/ml/scorer';
 import { fitBaseline, predictBaseline } from '../src/ml/baseline';
 import { evaluateRows, type Evaluation } from '../src/ml/evaluation';
 import { comparePromotion, promotionChecks, type PromotionComparison } from '../src/ml/promotion-gate';
@@ -19,6 +20,7 @@ import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
 import { withHeartbeatKeepalive, throwIfCancelled } from './heartbeat';
 import { readSplit, requireMatrix, trainingContext, type SplitPart, type TrainingWindow } from './training-data';
+import { trainWithCommand } from './train-with-command';
 
 const CheckpointSchema = z.object({
   iteration: z.number().int().nonnegative(),
@@ -27,22 +29,19 @@ const CheckpointSchema = z.object({
   loss: z.number(),
 });
 
-/** Scores of rows [start, end) by a model, reading the model's features from the matrix by name. */
-export function scoreRange(
-  artifact: ModelArtifact,
-  matrix: FeatureMatrix,
-  range: { start: number; end: number },
-): Float64Array {
-  const columns = artifact.features.map((name) => {
-    const j = matrix.features.indexOf(name);
-    if (j < 0) throw new Error(`the matrix has no feature ${name}`);
-    return matrix.columns[j]!.subarray(range.start, range.end);
-  });
-  return scoreColumns(artifact, columns, range.end - range.start);
-}
-
 export async function readArtifact(file: string): Promise<ModelArtifact> {
   return ModelArtifactSchema.parse(JSON.parse(await fs.readFile(file, 'utf8')));
+}
+
+/** The scores of rows of a matrix by the model whose model.json is `file` (its other files beside it). */
+export async function scoreWithModel(
+  file: string,
+  matrix: FeatureMatrix,
+  range: { start: number; end: number },
+): Promise<{ artifact: ModelArtifact; scores: Float64Array }> {
+  const artifact = await readArtifact(file);
+  const scores = await withScorer(artifact, path.dirname(file), (scorer) => scoreMatrixRange(scorer, matrix, range));
+  return { artifact, scores };
 }
 
 export function createTrainingModelActivities(deps: ActivityDeps) {
@@ -72,11 +71,16 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
      */
     async trainModel(
       raw: TrainingWindow,
-    ): Promise<{ iterations: number; loss: number; converged: boolean; resumedFrom?: number }> {
+    ): Promise<{ iterations: number; loss: number; converged?: boolean; resumedFrom?: number }> {
       const { t, ws } = trainingContext(deps, raw);
       await requireMatrix(ws);
       const matrix = await readMatrixFile(ws.matrix);
-      const { train: part } = await readSplit(ws);
+      const split = await readSplit(ws);
+      const { workflowId, runId } = callerRun();
+      const log = logger.child({ workflowId, runId, activityType: 'trainModel', model: t.model.name });
+      if (t.model.trainer) return trainWithCommand(deps, t, ws, matrix, split, log);
+      const hyperParameters = t.model.hyperParameters!;
+      const part = split.train;
       const rows = part.end - part.start;
       const columns = matrix.columns.map((c) => c.subarray(part.start, part.end));
       const standardizer = Standardizer.fit(columns, rows);
@@ -84,8 +88,6 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
         columns: standardizer.transform(columns, rows),
         labels: matrix.labels.subarray(part.start, part.end),
       };
-      const { workflowId, runId } = callerRun();
-      const log = logger.child({ workflowId, runId, activityType: 'trainModel', model: t.model.name });
       let resumeFrom = await lastCheckpoint(ws.checkpoint);
       if (resumeFrom)
         log.info({ iteration: resumeFrom.iteration }, `resuming training from iteration ${resumeFrom.iteration}`);
@@ -102,14 +104,14 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
           throwIfCancelled();
         };
         try {
-          return await train(data, t.model.hyperParameters, { resumeFrom, onCheckpoint });
+          return await train(data, hyperParameters, { resumeFrom, onCheckpoint });
         } catch (error) {
           // A checkpoint that does not fit this data (it cannot, in a per-run workspace, unless a file was
           // tampered with) is dropped: training from scratch is slower, never wrong.
           if (!resumeFrom || !/checkpoint/.test((error as Error).message)) throw error;
           log.warn({ err: error }, 'checkpoint rejected; training from scratch');
           resumeFrom = undefined;
-          return train(data, t.model.hyperParameters, { onCheckpoint });
+          return train(data, hyperParameters, { onCheckpoint });
         }
       });
 
@@ -121,7 +123,7 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
         intercept: result.intercept,
         threshold: t.model.threshold,
         trainedAt: new Date().toISOString(),
-        hyperParameters: t.model.hyperParameters,
+        hyperParameters,
         trainingDataHash: await fs.readFile(ws.matrixHash, 'utf8'),
         featureSetVersion: t.fs.version,
         specVersion: t.spec.version,
@@ -142,14 +144,14 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
       const matrix = await readMatrixFile(ws.matrix);
       const split = await readSplit(ws);
       const artifact = await readArtifact(ws.model);
-      const evaluate = (name: string, part: SplitPart) =>
-        evaluateRows(matrix, part, scoreRange(artifact, matrix, part), artifact.threshold, {
-          split: name,
-          from: part.from,
-          to: part.to,
-        });
-      const test = evaluate('test', split.test);
-      const validation = evaluate('validation', split.validation).overall;
+      const evaluate = (scorer: Scorer, name: string, part: SplitPart) =>
+        scoreMatrixRange(scorer, matrix, part).then((scores) =>
+          evaluateRows(matrix, part, scores, artifact.threshold, { split: name, from: part.from, to: part.to }),
+        );
+      const { test, validation } = await withScorer(artifact, ws.dir, async (scorer) => ({
+        test: await evaluate(scorer, 'test', split.test),
+        validation: (await evaluate(scorer, 'validation', split.validation)).overall,
+      }));
       const withMetrics = ModelArtifactSchema.parse({ ...artifact, metrics: test.overall });
       await writeFileAtomic(ws.model, JSON.stringify(withMetrics, null, 2));
       await writeFileAtomic(ws.evaluation, JSON.stringify({ test, validation }, null, 2));
@@ -173,7 +175,8 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
       const production = await store.models.production(t.model.name);
       let comparison: PromotionComparison;
       if (production) {
-        const incumbent = await readArtifact(path.join(artifacts.resolve(production.artifactUri), 'model.json'));
+        const incumbentFile = path.join(artifacts.resolve(production.artifactUri), 'model.json');
+        const incumbent = await readArtifact(incumbentFile);
         const missing = incumbent.features.filter((f) => !matrix.features.includes(f));
         if (missing.length) {
           throw ApplicationFailure.nonRetryable(
@@ -186,7 +189,7 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
           {
             kind: 'production',
             version: production.version,
-            evaluation: evaluateScores(scoreRange(incumbent, matrix, split.test)),
+            evaluation: evaluateScores((await scoreWithModel(incumbentFile, matrix, split.test)).scores),
           },
           t.model.promotion,
         );

@@ -84,7 +84,7 @@ async function setup(task: SetupTask): Promise<SetupResult> {
   const standardizer = Standardizer.fit(matrix.columns, matrix.rows);
   const model = await train(
     { columns: standardizer.transform(matrix.columns, matrix.rows), labels: matrix.labels },
-    t.model.hyperParameters,
+    t.model.hyperParameters!,
   );
   // Parenthesised literals: a negative one after a minus would otherwise read as a `--` comment.
   const num = (v: number) => `(${v})`;

@@ -11,7 +11,7 @@
  *    warmed up.
  * 3. Per repetition, per scenario (1 and 10 rows per request): a bounded load (request count and
  *    time) at concurrency 16 on keep-alive connections, first on bare Fastify, then on the prediction
- *    server; then the bare scoring baseline: `scoreRows` (src/ml/model-artifact.ts) on the very feature
+ *    server; then the bare scoring baseline: `scoreFeatureRows` (src/ml/scorer.ts) on the very feature
  *    rows the server answered with, request by request, in this process (no HTTP, no DuckDB, no online
  *    store, no prediction log), its scores checked against the served ones.
  * 4. Oversized bodies (> 256 KiB) sent while a short extra load runs: each must be answered 413.
@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ArtifactStore } from '../src/data/artifact-store';
 import { openOnlineStore } from '../src/features/online-store-factory';
-import { scoreRows } from '../src/ml/model-artifact';
+import { openScorer, scoreFeatureRows } from '../src/ml/scorer';
 import { openMetadataStore } from '../src/store/database';
 import {
   LOAD_ARTIFACT,
@@ -204,21 +204,22 @@ async function measure(
   };
 }
 
-/** scoreRows on the served feature rows, one call per request as the server makes it; repeated to at least 0.5 s. */
-function bareScoring(
+/** scoreFeatureRows on the served feature rows, one call per request as the server makes it; repeated to at least 0.5 s. */
+async function bareScoring(
   rep: number,
   rowsPerRequest: number,
   requests: { rows: Record<string, number>[]; scores: number[] }[],
-): BareSample {
+): Promise<BareSample> {
+  const scorer = await openScorer(LOAD_ARTIFACT, '');
   let maxScoreDiff = 0;
   for (const r of requests) {
-    const scores = scoreRows(LOAD_ARTIFACT, r.rows);
+    const scores = await scoreFeatureRows(scorer, r.rows);
     r.scores.forEach((s, j) => (maxScoreDiff = Math.max(maxScoreDiff, Math.abs(s - scores[j]!))));
   }
   let passes = 0;
   const t0 = performance.now();
   do {
-    for (const r of requests) scoreRows(LOAD_ARTIFACT, r.rows);
+    for (const r of requests) await scoreFeatureRows(scorer, r.rows);
     passes += 1;
   } while (performance.now() - t0 < 500);
   const seconds = (performance.now() - t0) / 1000;
@@ -235,7 +236,7 @@ export const benchmark: Benchmark = {
     `with a registered production model (6 inputs) and online features for 12 airports and 132 routes, driven from this process by a loopback load generator ` +
     `(node:http, keep-alive, concurrency ${CONCURRENCY}; per run at most ${SCENARIOS.map((s) => `${s.requests} requests of ${s.rows} row${s.rows > 1 ? 's' : ''}`).join(' or ')}, and at most ${SCENARIOS[0].timeLimitMs / 1000} s). ` +
     `Baselines, alternating with it: bare Fastify (same body limit, POST /predict parsing the same bodies and answering one fixed score per row, in a child process, same load) for requests/s and latency; ` +
-    `\`scoreRows\` (src/ml/model-artifact.ts) called in-process on the very feature rows the server answered with, one call per request, for predictions/s (no HTTP, DuckDB, online store or prediction log). ` +
+    `\`scoreFeatureRows\` (src/ml/scorer.ts) called in-process on the very feature rows the server answered with, one call per request, for predictions/s (no HTTP, DuckDB, online store or prediction log). ` +
     `${OVERSIZED} oversized bodies (> 256 KiB) are sent during an extra load run and must each be answered 413; afterwards the prediction log is counted by requestId against every 200 answer.`,
   async run(ctx: BenchContext): Promise<BenchmarkResult> {
     const started = Date.now();
@@ -302,12 +303,12 @@ export const benchmark: Benchmark = {
           runs.push(subject.sample);
           subject.served.forEach((n, id) => served.set(id, n));
           prefixes.push(subject.sample.prefix);
-          bare.push(bareScoring(rep, scenario.rows, answers.filter(Boolean)));
+          bare.push(await bareScoring(rep, scenario.rows, answers.filter(Boolean)));
           const s = subject.sample;
           ctx.log(
             `#${rep} ${scenario.rows} row(s)/request: ${s.load.ok}/${s.load.sent} ok in ${fmt(s.load.wallMs / 1000, 2)} s, ${fmt(s.requestsPerSecond)} req/s, ` +
               `p50 ${fmt(s.p50Ms, 2)} ms, p99 ${fmt(s.p99Ms, 2)} ms, errors ${s.load.errors}; bare Fastify ${fmt(trivial.sample.requestsPerSecond)} req/s; ` +
-              `bare scoreRows ${fmt(bare.at(-1)!.predictionsPerSecond, 0)} predictions/s`,
+              `bare scoreFeatureRows ${fmt(bare.at(-1)!.predictionsPerSecond, 0)} predictions/s`,
           );
         }
       }
@@ -411,10 +412,10 @@ export const benchmark: Benchmark = {
           'predictions/s',
           'predictions/s',
           (r) => r.predictionsPerSecond,
-          'bare scoreRows predictions/s / served predictions/s, median of per-repetition ratios',
+          'bare scoreFeatureRows predictions/s / served predictions/s, median of per-repetition ratios',
           bareRuns.map((b) => b.predictionsPerSecond),
           subject.map((s, i) => bareRuns[i]!.predictionsPerSecond / s.predictionsPerSecond),
-          `baseline: scoreRows in-process on the same feature rows, one call per request; its scores equal the served ones to ${Math.max(...bareRuns.map((b) => b.maxScoreDiff)).toExponential(1)}`,
+          `baseline: scoreFeatureRows in-process on the same feature rows, one call per request; its scores equal the served ones to ${Math.max(...bareRuns.map((b) => b.maxScoreDiff)).toExponential(1)}`,
         ),
         fig(
           'p50 latency',

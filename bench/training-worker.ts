@@ -360,7 +360,7 @@ async function runBare(task: BareTask): Promise<BareResult> {
   const checkpointMs: number[] = [];
   const trainStart = performance.now();
   const model = await timed('train', () =>
-    train(data, t.model.hyperParameters, {
+    train(data, t.model.hyperParameters!, {
       onCheckpoint: () => void checkpointMs.push(performance.now() - trainStart),
     }),
   );

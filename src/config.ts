@@ -39,6 +39,10 @@ export const EnvSchema = z
     MLPIPE_SERVE_PORT: z.coerce.number().int().min(1).max(65535).default(8080),
     /** A pause after each training checkpoint: lets a chaos test kill a worker between two of them. 0 in production. */
     MLPIPE_TRAIN_ITERATION_PAUSE_MS: z.coerce.number().int().nonnegative().max(60_000).default(0),
+    /** The Python that makes trainer environments (python3 on the PATH unless set). */
+    MLPIPE_PYTHON: z.string().min(1).default('python3'),
+    /** Where trainer environments are cached, one per requirements file (default ~/.cache/temporal-ml-pipelines/python-envs). */
+    MLPIPE_PYTHON_ENVS_DIR: optionalPath,
     /** The same for ingestion: a pause before each chunk (ingestion reads millions of rows a second). 0 in production. */
     MLPIPE_INGEST_CHUNK_PAUSE_MS: z.coerce.number().int().nonnegative().max(60_000).default(0),
   })

@@ -18,6 +18,14 @@ export const ErrorTypes = {
   ModelQualityGateFailed: 'ModelQualityGateFailed',
   BiasGateFailed: 'BiasGateFailed',
   TrainingServingSkew: 'TrainingServingSkew',
+  /** A trainer command exited with the documented "do not retry" code (65): bad data or configuration. */
+  TrainerFailed: 'TrainerFailed',
+  /** A trainer broke its contract: no model, an ONNX model that does not load or score, a malformed progress line. */
+  TrainerContractViolation: 'TrainerContractViolation',
+  /** A trainer printed no progress line for its spec's progressTimeoutSeconds: killed, not retried. */
+  TrainerHung: 'TrainerHung',
+  /** The trainer's Python environment cannot be made: no Python, or its requirements do not install. */
+  TrainerEnvironmentUnavailable: 'TrainerEnvironmentUnavailable',
   ApprovalRejected: 'ApprovalRejected',
   ApprovalTimedOut: 'ApprovalTimedOut',
   ModelVersionNotFound: 'ModelVersionNotFound',

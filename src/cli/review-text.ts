@@ -76,6 +76,13 @@ export function formatReview(workflowId: string, view: ApprovalView): string {
     lines.push(
       `Skew check: ${skew.rows} rows replayed through POST /predict for ${skew.day}, max |serving - batch| = ${skew.maxAbsDifference}`,
     );
+  const model = skew?.model;
+  if (model?.kind === 'onnx') {
+    const { requirementsSha256, python } = model.environment;
+    lines.push(
+      `Model: ONNX from trainer \`${model.trainer}\` (${python ? `Python ${python}, requirements sha256 ${requirementsSha256?.slice(0, 12)}` : 'its own environment'}); trainer's own test scores against ONNX in Node: max |difference| ${model.trainerParity.maxAbsDifference.toExponential(2)} on ${model.trainerParity.rows} rows`,
+    );
+  } else if (model) lines.push('Model: the built-in logistic regression');
   if (view.ignoredSignals?.length)
     lines.push(
       '',

@@ -1,5 +1,5 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { progressQuery } from '../api/progress';
+import { PipelineStage } from '../api/search-attributes';
 import { describeFailure } from '../cli/failure-text';
 
 /** Where a training run stands once it is waiting for a reviewer or has ended: what the demo reports. */
@@ -10,13 +10,16 @@ export type TrainingRunOutcome =
   | { state: 'failed'; reason: string }
   | { state: 'ended'; status: string };
 
-/** Polls the run until it reaches the human gate or closes; never assumes which of the two happens. */
+/**
+ * Polls the run until it reaches the human gate or closes; never assumes which of the two happens.
+ * Reads the stage from the run's search attribute (describe), not a query, so it needs no worker.
+ */
 export async function untilApprovalOrEnd(handle: WorkflowHandle): Promise<TrainingRunOutcome> {
   for (;;) {
     const description = await handle.describe();
     if (description.status.name !== 'RUNNING') return closedOutcome(handle, description.status.name);
-    const { stage } = await handle.query(progressQuery);
-    if (stage === 'AwaitingApproval') return { state: 'awaiting approval' };
+    if (description.typedSearchAttributes.get(PipelineStage) === 'AwaitingApproval')
+      return { state: 'awaiting approval' };
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }

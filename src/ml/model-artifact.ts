@@ -26,11 +26,11 @@ const HyperParametersSchema: z.ZodType<TrainOptions> = z
   .strict();
 
 /**
- * The serialized model: everything serving needs to turn raw feature values into a probability,
+ * The built-in model, serialized: everything serving needs to turn raw feature values into a probability,
  * plus the lineage that says what it was trained on and with which code. Weights apply to
  * standardized features, in `features` order.
  */
-export const ModelArtifactSchema = z
+const LogisticArtifactSchema = z
   .object({
     kind: z.literal('logistic-regression'),
     features: z.array(z.string().min(1)).min(1),
@@ -61,29 +61,51 @@ export const ModelArtifactSchema = z
       if (length !== d) ctx.addIssue({ code: 'custom', message: `${name} has ${length} entries for ${d} features` });
     }
   });
-export type ModelArtifact = z.infer<typeof ModelArtifactSchema>;
+/** The lineage of a model trained by a trainer command: what ran, in which environment. */
+const TrainerLineageSchema = z
+  .object({
+    command: z.array(z.string()).min(1),
+    /** The sha256 of the requirements file the Python environment was made from, and its Python. */
+    environment: z.object({ requirementsSha256: z.string().optional(), python: z.string().optional() }).strict(),
+    iterations: z.number().int().nonnegative(),
+    /** The trainer's own metrics on the test split, as it reported them. */
+    metrics: z.record(z.string(), finite),
+    resumedFrom: z.number().int().nonnegative().optional(),
+  })
+  .strict();
 
-/** Batch scoring of raw (unstandardized, NaN = missing) columns in `artifact.features` order. */
-export function scoreColumns(artifact: ModelArtifact, columns: Columns, rows: number): Float64Array {
-  const standardized = Standardizer.fromJSON(artifact.standardizer).transform(columns, rows);
-  return predict(artifact, standardized);
-}
+const fileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a file name beside model.json');
 
 /**
- * Online scoring of a few rows keyed by feature name; null is a missing value. The rows become
- * columns and go through `scoreColumns`, the batch path, so training and serving cannot drift
- * apart. A feature absent from a row is an error, not a missing value: it means the caller and
- * the model disagree on the feature set.
+ * A model trained by a trainer command, scored as ONNX (onnxruntime-node) everywhere after training.
+ * Its files sit beside model.json: the ONNX model and the trainer's native files.
  */
-export function scoreRows(artifact: ModelArtifact, rows: readonly Record<string, number | null>[]): Float64Array {
-  const columns = artifact.features.map((name) => {
-    const column = new Float64Array(rows.length);
-    rows.forEach((row, i) => {
-      const value = row[name];
-      if (value === undefined) throw new RangeError(`row ${i} has no value for feature ${name}`);
-      column[i] = value ?? NaN;
-    });
-    return column;
-  });
-  return scoreColumns(artifact, columns, rows.length);
+const OnnxArtifactSchema = z
+  .object({
+    kind: z.literal('onnx'),
+    features: z.array(z.string().min(1)).min(1),
+    onnx: fileName,
+    native: z.array(fileName),
+    threshold: finite.min(0).max(1),
+    trainedAt: z.iso.datetime({ offset: true }),
+    hyperParameters: z.record(z.string(), z.json()),
+    trainer: TrainerLineageSchema,
+    /** The trainer's own scores against the ONNX model's in Node, on every test row. */
+    parity: z.object({ rows: z.number().int().positive(), maxAbsDifference: finite.nonnegative() }).strict(),
+    trainingDataHash: z.string().min(1),
+    featureSetVersion: z.string().min(1),
+    specVersion: z.string().min(1),
+    codeVersion: z.string().min(1),
+    metrics: MetricsSchema.optional(),
+  })
+  .strict();
+
+export const ModelArtifactSchema = z.discriminatedUnion('kind', [LogisticArtifactSchema, OnnxArtifactSchema]);
+export type ModelArtifact = z.infer<typeof ModelArtifactSchema>;
+export type LogisticArtifact = z.infer<typeof LogisticArtifactSchema>;
+
+/** Batch scoring of raw (unstandardized, NaN = missing) columns in `artifact.features` order. */
+export function scoreColumns(artifact: LogisticArtifact, columns: Columns, rows: number): Float64Array {
+  const standardized = Standardizer.fromJSON(artifact.standardizer).transform(columns, rows);
+  return predict(artifact, standardized);
 }

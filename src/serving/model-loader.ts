@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ArtifactStore } from '../data/artifact-store';
+import { openScorer, type Scorer } from '../ml/scorer';
 import { ModelArtifactSchema, type ModelArtifact } from '../ml/model-artifact';
 import type { ModelRegistryRepository, ModelVersion } from '../store/model-registry';
 import { formatZodError } from '../validation';
@@ -11,15 +12,18 @@ import type { ServedModel } from './served-models';
 export interface LoadedModel {
   version: ModelVersion;
   artifact: ModelArtifact;
+  scorer: Scorer;
 }
 
+type Model = Pick<LoadedModel, 'artifact' | 'scorer'>;
+
 /**
- * Finds the registry version a request asks for and its parsed artifact. The registry is asked on
- * every request, so a promotion or a rollback takes effect at the next one; artifacts are cached by
- * (model, version), since a registered version's artifact never changes.
+ * Finds the registry version a request asks for, its parsed artifact and its scorer. The registry is
+ * asked on every request, so a promotion or a rollback takes effect at the next one; models are cached
+ * by (model, version), since a registered version's files never change.
  */
 export class ModelLoader {
-  private readonly artifactsByVersion = new Map<string, Promise<ModelArtifact>>();
+  private readonly modelsByVersion = new Map<string, Promise<Model>>();
 
   constructor(
     private readonly registry: ModelRegistryRepository,
@@ -41,33 +45,38 @@ export class ModelLoader {
           : `no ${request.stage} version of ${name}`,
       );
     }
-    return { version, artifact: await this.artifact(served, version) };
+    return { version, ...(await this.model(served, version)) };
   }
 
-  private artifact(served: ServedModel, version: ModelVersion): Promise<ModelArtifact> {
+  private model(served: ServedModel, version: ModelVersion): Promise<Model> {
     const key = `${version.modelName}@${version.version}`;
-    let cached = this.artifactsByVersion.get(key);
+    let cached = this.modelsByVersion.get(key);
     if (!cached) {
-      cached = readArtifact(this.artifacts, served, version);
-      this.artifactsByVersion.set(key, cached);
+      cached = readModel(this.artifacts, served, version);
+      this.modelsByVersion.set(key, cached);
       // A failed read (a file not there yet, a transient I/O error) is retried by the next request.
-      cached.catch(() => this.artifactsByVersion.delete(key));
+      cached.catch(() => this.modelsByVersion.delete(key));
     }
     return cached;
+  }
+
+  /** Frees the cached models' scorers (ONNX sessions). */
+  async close(): Promise<void> {
+    const models = await Promise.allSettled(this.modelsByVersion.values());
+    this.modelsByVersion.clear();
+    for (const m of models) if (m.status === 'fulfilled') await m.value.scorer.close();
   }
 }
 
 /**
- * Parses `model.json` and checks it was trained on the features this server computes: a model of
- * another feature-set version, or with other features, would be fed inputs it never learned from.
+ * Parses `model.json`, checks it was trained on the features this server computes (a model of
+ * another feature-set version, or with other features, would be fed inputs it never learned from),
+ * and opens its scorer.
  */
-async function readArtifact(
-  artifacts: ArtifactStore,
-  served: ServedModel,
-  version: ModelVersion,
-): Promise<ModelArtifact> {
+async function readModel(artifacts: ArtifactStore, served: ServedModel, version: ModelVersion): Promise<Model> {
   const what = `${version.modelName} version ${version.version}`;
-  const file = path.join(artifacts.resolve(version.artifactUri), 'model.json');
+  const dir = artifacts.resolve(version.artifactUri);
+  const file = path.join(dir, 'model.json');
   const parsed = ModelArtifactSchema.safeParse(JSON.parse(await fs.readFile(file, 'utf8')));
   if (!parsed.success) throw new Error(`${what}: invalid artifact ${file}: ${formatZodError(parsed.error)}`);
   const artifact = parsed.data;
@@ -82,5 +91,5 @@ async function readArtifact(
       `${what} takes features [${artifact.features.join(', ')}]; the spec's model has [${expected.join(', ')}]`,
     );
   }
-  return artifact;
+  return { artifact, scorer: await openScorer(artifact, dir) };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { scoreRows } from '../ml/model-artifact';
+import { scoreFeatureRows } from '../ml/scorer';
 import type { ModelStage, PredictionSource } from '../store/tables';
 import { formatZodError } from '../validation';
 import { PreparedStatementPool } from '../data/duckdb-statement-pool';
@@ -40,8 +40,8 @@ export type RequestSource = Extract<PredictionSource, 'serving' | 'skew-check'>;
  */
 export interface Predictor {
   predict(body: unknown, source: RequestSource): Promise<PredictResponse>;
-  /** Closes the DuckDB connections the predictor keeps; the deps stay open (the caller's). */
-  close(): void;
+  /** Closes the DuckDB connections and model sessions the predictor keeps; the deps stay open (the caller's). */
+  close(): Promise<void>;
 }
 
 export function createPredictor(deps: ServingDeps): Predictor {
@@ -55,10 +55,10 @@ export function createPredictor(deps: ServingDeps): Predictor {
     if (!served)
       throw new HttpError(404, `unknown model ${envelope.model} (served: ${[...models.keys()].join(', ') || 'none'})`);
     const request = parse(served.requestSchema, body);
-    const { version, artifact } = await loader.load(served, request);
+    const { version, artifact, scorer } = await loader.load(served, request);
     const rows = await assembleFeatures(statements, deps.online, served, request.rows);
-    const scores = scoreRows(
-      artifact,
+    const scores = await scoreFeatureRows(
+      scorer,
       rows.map((r) => r.features),
     );
     const requestId = request.requestId ?? randomUUID();
@@ -100,7 +100,13 @@ export function createPredictor(deps: ServingDeps): Predictor {
       })),
     };
   };
-  return { predict, close: () => statements.close() };
+  return {
+    predict,
+    close: async () => {
+      statements.close();
+      await loader.close();
+    },
+  };
 }
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {

@@ -1,11 +1,13 @@
 import { SpecSchema, type Spec, type SpecInput } from './spec-schema';
 import { flightsSpec } from './flights';
+import { flightsLgbmSpec } from './flights-lgbm';
 import { flightsNightlySpec } from './flights-nightly';
 import { weatherSpec } from './weather';
 import { formatZodError } from '../validation';
 
 const registry: Record<string, SpecInput> = {
   flights: flightsSpec,
+  'flights-lgbm': flightsLgbmSpec,
   'flights-nightly': flightsNightlySpec,
   weather: weatherSpec,
 };

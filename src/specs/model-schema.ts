@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 import { isPartition } from '../features/partition-dates';
 
@@ -27,6 +28,29 @@ const FractionsSchema = z
   .refine((f) => Math.abs(f.train + f.validation + f.test - 1) < 1e-9, 'split fractions must add up to 1');
 
 /**
+ * A trainer of the team's own (README "Your own trainer"): a command run in `directory` with the
+ * path of its input file as last argument. With `requirements`, the project provisions a Python
+ * environment from PyPI for it (cached by the file's hash) and `python` in the command is that one.
+ */
+export const TrainerSpecSchema = z
+  .object({
+    /** Absolute: build it from the spec module's folder, e.g. path.join(__dirname, 'trainers'). */
+    directory: z.string().refine(path.isAbsolute, 'an absolute path (build it from the spec module: __dirname)'),
+    command: z.array(z.string().min(1)).nonempty(),
+    /** A pip requirements file in `directory`, pinned: the environment is part of the model's lineage. */
+    requirements: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'a file in the trainer directory')
+      .optional(),
+    /** Passed to the trainer as they are; recorded in the model's lineage. */
+    hyperParameters: z.record(z.string(), z.json()).default({}),
+    /** The trainer must print a progress line at least this often, or it is stopped as hung. */
+    progressTimeoutSeconds: z.number().int().positive().default(120),
+  })
+  .strict();
+export type TrainerSpec = z.infer<typeof TrainerSpecSchema>;
+
+/**
  * The model a spec trains: what it predicts (the label), on which features, how it is judged,
  * and who may approve it. Everything the training pipeline decides comes from here, so a second
  * spec trains with no change to workflow or activity code.
@@ -46,13 +70,17 @@ export const ModelSpecSchema = z
      */
     servingInput: z.array(identifier).nonempty(),
     type: z.literal('logistic-regression').default('logistic-regression'),
+    /** The built-in model's; a spec with a trainer gives the trainer's own instead. */
     hyperParameters: z
       .object({
         l2: z.number().positive(),
         maxIterations: z.number().int().positive().max(1000),
         tolerance: z.number().nonnegative(),
       })
-      .strict(),
+      .strict()
+      .optional(),
+    /** Train with the team's own code instead of the built-in logistic regression; scored as ONNX. */
+    trainer: TrainerSpecSchema.optional(),
     /** Probability at or above which a row is called positive: precision and recall are measured here. */
     threshold: z.number().gt(0).lt(1),
     /** The window `mlpipe train` uses without --from/--to (days of published feature partitions). */
@@ -109,6 +137,10 @@ export const ModelSpecSchema = z
   })
   .strict()
   .superRefine((m, ctx) => {
+    if (!m.trainer && !m.hyperParameters)
+      ctx.addIssue({ code: 'custom', message: 'hyperParameters: the built-in model needs them (or name a trainer)' });
+    if (m.trainer && m.hyperParameters)
+      ctx.addIssue({ code: 'custom', message: 'hyperParameters: a trainer takes its own (trainer.hyperParameters)' });
     if (m.defaultWindow.from > m.defaultWindow.to)
       ctx.addIssue({ code: 'custom', message: 'defaultWindow.from is after defaultWindow.to' });
     if (m.dataQuality.positiveShare[0] > m.dataQuality.positiveShare[1])

@@ -6,4 +6,13 @@ export interface SkewCheckResult {
   maxAbsDifference: number;
   /** The worst rows, when any differ: request, serving and batch score, and which inputs differed. */
   mismatches: { request: Record<string, unknown>; serving: number; batch: number; inputs: string[] }[];
+  /** The model checked (runs before trainers existed did not say): the built-in one, or a trainer's ONNX model with its trainer's own scores against Node's. */
+  model?:
+    | { kind: 'logistic-regression' }
+    | {
+        kind: 'onnx';
+        trainer: string;
+        environment: { requirementsSha256?: string; python?: string };
+        trainerParity: { rows: number; maxAbsDifference: number };
+      };
 }

@@ -19,6 +19,8 @@ export interface TrainingWorkspace {
   checkpoint: string;
   model: string;
   evaluation: string;
+  /** A trainer command's folder: its input, the splits it reads, its checkpoints and its outputs. */
+  trainer: string;
 }
 
 /** A workflow run as one artifact path segment. */
@@ -49,5 +51,6 @@ export function trainingWorkspace(
     checkpoint: file('checkpoint.json'),
     model: file('model.json'),
     evaluation: file('evaluation.json'),
+    trainer: file('trainer'),
   };
 }

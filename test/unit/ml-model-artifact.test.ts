@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { predict, train } from '../../src/ml/logistic-regression';
 import { evaluate } from '../../src/ml/metrics';
-import { ModelArtifactSchema, scoreColumns, scoreRows, type ModelArtifact } from '../../src/ml/model-artifact';
+import { ModelArtifactSchema, scoreColumns, type LogisticArtifact } from '../../src/ml/model-artifact';
+import { openScorer, scoreFeatureRows } from '../../src/ml/scorer';
 import { Standardizer } from '../../src/ml/standardizer';
 import { syntheticFlights } from './ml-fixtures';
 
@@ -16,7 +17,7 @@ async function trainedArtifact() {
   const x = standardizer.transform(data.columns, rows);
   const hyperParameters = { l2: 1e-3, maxIterations: 25, tolerance: 1e-12 };
   const model = await train({ columns: x, labels: data.labels }, hyperParameters);
-  const artifact: ModelArtifact = {
+  const artifact: LogisticArtifact = {
     kind: 'logistic-regression',
     features: FEATURES,
     standardizer: standardizer.toJSON(),
@@ -43,7 +44,7 @@ describe('model artifact', () => {
 
   it('scores rows exactly like batch predict on the same columns', async () => {
     const { data, standardizer, model, json } = await trainedArtifact();
-    const artifact = ModelArtifactSchema.parse(JSON.parse(json));
+    const artifact = ModelArtifactSchema.parse(JSON.parse(json)) as LogisticArtifact;
     const n = 100;
     const columns = data.columns.map((c) => c.slice(0, n));
     // Missing values arrive as null online and as NaN in batch columns.
@@ -55,10 +56,12 @@ describe('model artifact', () => {
       'the sample exercises missing values',
     );
 
-    const online = scoreRows(artifact, rows);
+    const online = await scoreFeatureRows(await openScorer(artifact, ''), rows);
     const batch = predict(model, standardizer.transform(columns, n));
     assert.equal(online.length, n);
-    online.forEach((p, i) => assert.ok(Math.abs(p - batch[i]!) <= 1e-12, `row ${i}: ${p} vs ${batch[i]}`));
+    online.forEach((p: number, i: number) =>
+      assert.ok(Math.abs(p - batch[i]!) <= 1e-12, `row ${i}: ${p} vs ${batch[i]}`),
+    );
     assert.deepEqual(scoreColumns(artifact, columns, n), online);
   });
 
@@ -66,11 +69,12 @@ describe('model artifact', () => {
     const artifact = ModelArtifactSchema.parse(JSON.parse((await trainedArtifact()).json));
     const row: Record<string, number | null> = Object.fromEntries(FEATURES.map((f) => [f, 1]));
     delete row.origin_flights;
-    assert.throws(() => scoreRows(artifact, [row]), /no value for feature origin_flights/);
+    const scorer = await openScorer(artifact, '');
+    assert.throws(() => scoreFeatureRows(scorer, [row]), /no value for feature origin_flights/);
   });
 
   it('rejects inconsistent artifacts', async () => {
-    const good = JSON.parse((await trainedArtifact()).json) as ModelArtifact;
+    const good = JSON.parse((await trainedArtifact()).json) as LogisticArtifact;
     const bad: [string, unknown][] = [
       ['weights', { ...good, weights: good.weights.slice(1) }],
       ['duplicate', { ...good, features: [...FEATURES.slice(1), 'centered'] }],
