@@ -12,6 +12,7 @@ import { createTrainingDataActivities } from './training-data';
 import { createTrainingModelActivities } from './training-model';
 import { createPublishActivities } from './publish';
 import { createQualityActivities } from './quality';
+import { createScoringActivities } from './scoring';
 
 /** Every activity the worker registers, built from the worker's shared dependencies. */
 export function createActivities(deps: ActivityDeps) {
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMonitoringActivities(deps),
     ...createProbeActivities(deps),
     ...createDailyActivities(deps),
+    ...createScoringActivities(deps),
   };
 }
 

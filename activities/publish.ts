@@ -39,14 +39,7 @@ export function createPublishActivities({ artifacts, store }: ActivityDeps) {
       const { contract } = loadSpec(input.spec);
       const keys = batchKeys(contract, input.batchId);
       const info = callerRun();
-      // A retry after a successful rename finds no staging: the published copy is already the one.
-      for (const key of [keys.dataset, keys.deadLetters]) {
-        await fs.mkdir(artifacts.stagingDir(key), { recursive: true });
-        const staged = await fs.readdir(artifacts.stagingDir(key));
-        const published = await fs.readdir(artifacts.finalDir(key)).catch(() => undefined);
-        if (staged.length > 0 || published === undefined) await artifacts.publish(key);
-        else await fs.rm(artifacts.stagingDir(key), { recursive: true, force: true });
-      }
+      for (const key of [keys.dataset, keys.deadLetters]) await artifacts.publishOnce(key);
       await fs.rm(artifacts.workDir(keys.dataset), { recursive: true, force: true });
       const datasetUri = artifacts.uri(keys.dataset);
       const deadLettersUri = artifacts.uri(keys.deadLetters);

@@ -4,12 +4,14 @@ import type { FeatureBackfill, FeaturePipeline, FeatureRangePipeline, ScheduledF
 import type { IngestionPipeline } from '../src/api/ingestion';
 import type { ModelRollback } from '../src/api/models';
 import type { MonitoringPipeline, ScheduledMonitoringRun } from '../src/api/monitoring';
+import type { ScoringPipeline } from '../src/api/scoring';
 import type { TrainingPipeline } from '../src/api/training';
 import { dailyChain, deliverySensor } from './daily';
 import { featureBackfill, featurePipeline, featureRangePipeline, scheduledFeatureRun } from './features';
 import { ingestionPipeline } from './ingestion';
 import { modelRollback } from './models';
 import { monitoringPipeline, scheduledMonitoringRun } from './monitoring';
+import { scoringPipeline } from './scoring';
 import { trainingPipeline } from './training';
 
 export {
@@ -23,6 +25,7 @@ export {
   monitoringPipeline,
   scheduledFeatureRun,
   scheduledMonitoringRun,
+  scoringPipeline,
   trainingPipeline,
 };
 
@@ -42,5 +45,6 @@ export type Signatures = [
   Expect<typeof scheduledMonitoringRun, ScheduledMonitoringRun>,
   Expect<typeof dailyChain, DailyChain>,
   Expect<typeof deliverySensor, DeliverySensor>,
+  Expect<typeof scoringPipeline, ScoringPipeline>,
 ];
 type Expect<Actual extends Wanted, Wanted> = [Actual, Wanted];

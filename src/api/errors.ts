@@ -18,6 +18,10 @@ export const ErrorTypes = {
   ModelQualityGateFailed: 'ModelQualityGateFailed',
   BiasGateFailed: 'BiasGateFailed',
   TrainingServingSkew: 'TrainingServingSkew',
+  /** A scoring run's days have no published feature partition: backfill them first. */
+  FeaturePartitionMissing: 'FeaturePartitionMissing',
+  /** A scoring run's predictions are off the version's baseline beyond the spec's bound (blocking). */
+  PredictionValidationFailed: 'PredictionValidationFailed',
   /** A trainer command exited with the documented "do not retry" code (65): bad data or configuration. */
   TrainerFailed: 'TrainerFailed',
   /** A trainer broke its contract: no model, an ONNX model that does not load or score, a malformed progress line. */

@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
  * Everything is written under _staging first and published by rename.
  */
 export interface ArtifactKey {
-  kind: 'datasets' | 'dead-letters' | 'reports' | 'features' | 'models' | 'monitoring';
+  kind: 'datasets' | 'dead-letters' | 'reports' | 'features' | 'models' | 'monitoring' | 'predictions';
   name: string;
   version: string;
   partition: string;
@@ -95,6 +95,18 @@ export class ArtifactStore {
     }
     if (hadOld) await fs.rm(old, { recursive: true, force: true });
     return final;
+  }
+
+  /**
+   * `publish` for a step that may be retried: a retry after a successful rename finds nothing staged
+   * and the published copy already the one, so it keeps it (an empty staging never replaces it).
+   */
+  async publishOnce(key: ArtifactKey): Promise<void> {
+    await fs.mkdir(this.stagingDir(key), { recursive: true });
+    const staged = await fs.readdir(this.stagingDir(key));
+    const published = await fs.readdir(this.finalDir(key)).catch(() => undefined);
+    if (staged.length > 0 || published === undefined) await this.publish(key);
+    else await fs.rm(this.stagingDir(key), { recursive: true, force: true });
   }
 }
 

@@ -132,6 +132,11 @@ export const ModelSpecSchema = z
       .optional(),
     /** With a training task queue: seconds without a worker on it before the run alerts (it keeps waiting). */
     trainingWorkerAlertSeconds: z.number().int().positive().default(900),
+    /** Batch scoring (`mlpipe score`): how far the mean score may move from the version's baseline, and what then. */
+    scoring: z
+      .object({ maxMeanShift: z.number().positive().max(1), onShift: z.enum(['block', 'warn']) })
+      .strict()
+      .default({ maxMeanShift: 0.1, onShift: 'block' }),
     /** Rows of the test split replayed through the serving path in the staging skew check. */
     skewCheckRows: z.number().int().positive().max(1000).default(50),
   })
