@@ -18,6 +18,7 @@ import { describeFailure } from '../cli/failure-text';
 import { table } from '../cli/output';
 import { trainingDemo } from './training-demo';
 import { monitoringDemo } from './monitoring-demo';
+import { challengerDemo } from './challenger-demo';
 
 type Say = (text: string) => void;
 
@@ -27,7 +28,8 @@ const TRAINING_WINDOW = { from: '2001-01-08', to: '2001-02-28' };
 /**
  * The main job on the embedded defaults: ingest the bundled 3M flights under their contract, backfill
  * January-February point-in-time features and read them back as serving would, train, review,
- * approve and serve the flight-delay model, monitor it on March-June (drift, report, retraining child),
+ * approve and serve the flight-delay model, train a LightGBM challenger with a Python trainer (skipped
+ * without Python), monitor it on March-June (drift, report, retraining child),
  * then a nightly drop that silently lost 2% of its rows,
  * which the volume gate stops with an alert.
  */
@@ -60,10 +62,13 @@ export async function runDemo(client: Client, config: Config, logger: Logger, sa
   );
   await trainingDemo(client, config, logger, say, TRAINING_WINDOW);
 
-  say('\n4. Monitor the January-February model on March-June: drift, the report, a retraining child');
+  say('\n4. A LightGBM challenger from a Python trainer, compared with production on the same test rows');
+  await challengerDemo(client, config, say, TRAINING_WINDOW);
+
+  say('\n5. Monitor the January-February model on March-June: drift, the report, a retraining child');
   await monitoringDemo(client, config, say, { from: '2001-03-01', to: '2001-06-30' });
 
-  say('\n5. A nightly drop that silently lost 2% of its rows');
+  say('\n6. A nightly drop that silently lost 2% of its rows');
   const dropped = await writeDroppedCopy(config, source);
   const bad = await startIngestion(client, config, {
     spec: 'flights',

@@ -79,7 +79,8 @@ async function isComplete(dir: string): Promise<boolean> {
   );
 }
 
-async function pythonVersion(python: string): Promise<string> {
+/** The version of `python` (3.9+ with venv), or a PythonEnvError saying what to install. */
+export async function pythonVersion(python: string): Promise<string> {
   try {
     const { stdout } = await run(python, ['-c', 'import sys, venv; print("%d.%d.%d" % sys.version_info[:3])']);
     const version = stdout.trim();
