@@ -25,6 +25,7 @@ import { monitoringSettings, type MonitoringSettings } from '../src/monitoring/j
 import type { MonitoringReport } from '../src/monitoring/report-types';
 import type { DriftSummary, PerformanceSummary } from '../src/monitoring/window-summaries';
 import { segmentPerformance } from '../src/monitoring/segment-performance';
+import { compareShadow } from '../src/monitoring/shadow-comparison';
 import { WindowPredictions } from '../src/monitoring/window-predictions';
 import { connectClient } from '../src/temporal/client';
 import { workflowUiUrl } from '../src/temporal/ui-links';
@@ -48,6 +49,8 @@ interface ServedPrediction {
   eventTime: string;
   day: string;
   score: number;
+  /** A staged candidate's score of the same row, when one ran in shadow. */
+  shadow?: { version: number; score: number };
   modelVersion: number;
   request: Record<string, unknown>;
 }
@@ -55,6 +58,7 @@ interface ServedPrediction {
 interface LabelledServed {
   day: string;
   score: number;
+  shadow?: { version: number; score: number };
   label: 0 | 1 | null;
   /** The label should be there by now (event time + label delay <= the data's newest event). */
   due: boolean;
@@ -209,6 +213,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
         eventTime: e.eventTime,
         day: e.eventTime.slice(0, 10),
         score: e.score,
+        ...(e.shadow ? { shadow: e.shadow } : {}),
         modelVersion: e.modelVersion,
         request: e.request,
       }));
@@ -265,6 +270,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
         return {
           day: r.day,
           score: r.score,
+          ...(r.shadow ? { shadow: r.shadow } : {}),
           label: label === undefined || label === null ? null : label ? 1 : 0,
           due: Date.parse(r.eventTime) + monitoring.labelDelayHours * 3_600_000 <= horizon,
         };
@@ -305,6 +311,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       const bySegment = batch
         ? segmentPerformance(batch, LABELLED_SEGMENT, PREDICTION_COLUMN, metrics.segments ?? {})
         : [];
+      const shadow = compareShadow(served, reference.threshold);
       return {
         labelled: y.length,
         judged,
@@ -312,6 +319,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
         reference,
         byDay,
         bySegment,
+        ...(shadow.length ? { shadow } : {}),
       };
     },
 

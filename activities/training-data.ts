@@ -71,6 +71,7 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
         specVersion: t.spec.version,
         reviewers: [...t.model.reviewers],
         days: partitionRange(window.from, window.to).length,
+        ...(t.model.shadow?.minDays ? { shadowMinDays: t.model.shadow.minDays } : {}),
         // Only when set: runs planned before the field existed must replay to the same commands.
         ...(t.model.trainingTaskQueue
           ? {

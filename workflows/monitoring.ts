@@ -150,6 +150,7 @@ export async function monitoringPipeline(rawInput: MonitoringInput): Promise<Mon
                   },
                 }
               : {}),
+            ...(performance.shadow ? { shadow: performance.shadow } : {}),
             drift: drift.computed
               ? {
                   reference: drift.reference,

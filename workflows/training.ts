@@ -182,6 +182,8 @@ export async function trainingPipeline(rawInput: TrainingInput): Promise<Trainin
     (s) => `${s.rows} rows, max |serving - batch| ${s.maxAbsDifference}`,
   );
   approval.view.skew = skew;
+  // Only specs with a shadow period plan one, so runs planned before it existed replay unchanged.
+  if (plan.shadowMinDays) approval.startShadow(plan.shadowMinDays);
 
   const decision = await approval.wait(run, input.approvalTimeoutMs ?? 72 * HOUR_MS);
   await run.step(
@@ -292,6 +294,9 @@ class ApprovalGate {
   readonly view: ApprovalView;
   private waiting = false;
   private ignored: { reviewer: string; decision: string; why: string }[] = [];
+  /** Workflow time before which an approval is refused: the candidate must run in shadow until then. */
+  private shadowUntil?: number;
+  private shadowDays = 0;
 
   constructor(private readonly initiatedBy: string) {
     this.view = { status: 'not-ready', modelName: '', initiatedBy, reviewers: [] };
@@ -312,6 +317,13 @@ class ApprovalGate {
   setModel(modelName: string, reviewers: string[]): void {
     this.view.modelName = modelName;
     this.view.reviewers = reviewers;
+  }
+
+  /** The spec's shadow period starts now (the candidate is staged): approvals wait for its end. */
+  startShadow(days: number): void {
+    this.shadowDays = days;
+    this.shadowUntil = Date.now() + days * 24 * 3_600_000;
+    this.view.shadowUntil = new Date(this.shadowUntil).toISOString();
   }
 
   async wait(run: PipelineRun, timeoutMs: number): Promise<ApprovalDecision> {
@@ -351,6 +363,8 @@ class ApprovalGate {
       return 'a rejection needs a reason';
     if (request.decision === 'approve' && request.comment !== undefined && typeof request.comment !== 'string')
       return 'a comment must be text';
+    if (request.decision === 'approve' && this.shadowUntil !== undefined && Date.now() < this.shadowUntil)
+      return `v${this.view.version} runs in shadow until ${this.view.shadowUntil} (the spec asks for ${this.shadowDays} day(s) before promotion): approve after that, or reject`;
     return undefined;
   }
 

@@ -41,6 +41,8 @@ export interface ApprovalView {
   reviewers: string[];
   /** ISO-8601, set once the run waits. */
   deadline?: string;
+  /** With the spec's shadow period: approvals are refused before this instant (ISO-8601). */
+  shadowUntil?: string;
   evaluation?: { test: Evaluation; validation: Evaluation['overall'] };
   comparison?: PromotionComparison;
   bias?: BiasCheck;

@@ -83,6 +83,8 @@ export function formatReview(workflowId: string, view: ApprovalView): string {
       `Model: ONNX from trainer \`${model.trainer}\` (${python ? `Python ${python}, requirements sha256 ${requirementsSha256?.slice(0, 12)}` : 'its own environment'}); trainer's own test scores against ONNX in Node: max |difference| ${model.trainerParity.maxAbsDifference.toExponential(2)} on ${model.trainerParity.rows} rows`,
     );
   } else if (model) lines.push('Model: the built-in logistic regression');
+  if (view.shadowUntil)
+    lines.push(`Shadow: served beside production until ${view.shadowUntil}; approval is refused before then`);
   if (view.ignoredSignals?.length)
     lines.push(
       '',

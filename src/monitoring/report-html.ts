@@ -28,6 +28,7 @@ ${predictions(report)}
 ${drift(report)}
 ${histograms(report)}
 ${performance(report)}
+${shadow(report)}
 <footer>Workflow <code>${escapeHtml(report.workflowId)}</code>, run <code>${escapeHtml(report.runId)}</code>. Generated ${escapeHtml(report.generatedAt)}.</footer>
 </main>
 </body>
@@ -192,6 +193,16 @@ function segments(bySegment: SegmentPerformance[]): string {
   });
   return `<h3>AUC per segment (labelled batch-scored rows)</h3>
 <table class="segments"><thead><tr><th>Segment</th><th class="num">Labelled</th><th class="num">Reference</th><th class="num">This window</th><th class="num">Change</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function shadow(r: MonitoringReport): string {
+  if (!r.shadow?.length) return '';
+  const rows = r.shadow.map(
+    (s) =>
+      `<tr><td>v${s.version}</td><td class="num">${formatCount(s.rows)}</td><td class="num">${formatPercent(s.agreement)}</td><td class="num">${s.meanShift >= 0 ? '+' : '−'}${formatNumber(Math.abs(s.meanShift))}</td><td class="num">${formatNumber(s.maxAbsDifference)}</td><td class="num">${formatCount(s.labelled)}</td><td class="num">${s.auc ? formatNumber(s.auc.production) : '–'}</td><td class="num">${s.auc ? formatNumber(s.auc.shadow) : '–'}</td></tr>`,
+  );
+  return `<section><h2>Shadow: the staged candidate against production on served rows</h2>
+<table class="segments"><thead><tr><th>Candidate</th><th class="num">Rows</th><th class="num">Agreement</th><th class="num">Mean shift</th><th class="num">Max |difference|</th><th class="num">Labelled</th><th class="num">AUC production</th><th class="num">AUC shadow</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }
 
 function performance(r: MonitoringReport): string {

@@ -1,3 +1,4 @@
+import type { ShadowComparison } from './shadow-comparison';
 import type { ColumnDriftResult, DatasetDrift } from '../stats/column-drift';
 import type { ModelMetrics } from '../ml/metrics';
 
@@ -74,6 +75,8 @@ export interface MonitoringReport {
     judged: boolean;
     bySegment?: SegmentPerformance[];
   };
+  /** Staged candidates in shadow against production on the served rows; absent when none ran. */
+  shadow?: ShadowComparison[];
   drift: {
     reference: string;
     referenceRows: number;

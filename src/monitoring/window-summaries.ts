@@ -1,6 +1,7 @@
 import type { ModelMetrics } from '../ml/metrics';
 import type { DatasetDrift } from '../stats/column-drift';
 import type { ColumnDriftReport, DailyPerformance, SegmentPerformance } from './report-types';
+import type { ShadowComparison } from './shadow-comparison';
 
 /** What the monitoring activities measured in a window, as the workflow receives it. */
 export interface PerformanceSummary {
@@ -11,6 +12,8 @@ export interface PerformanceSummary {
   byDay: DailyPerformance[];
   /** Per model segment, on labelled batch-scored rows (served predictions carry no segment). */
   bySegment: SegmentPerformance[];
+  /** Staged candidates that scored served rows in shadow (absent when none did). */
+  shadow?: ShadowComparison[];
 }
 
 export type DriftSummary =

@@ -9,8 +9,8 @@ import type { ServingDeps } from './deps';
 import type { FeatureSource } from './entity-features';
 import { HttpError } from './errors';
 import { ModelLoader } from './model-loader';
-import { PredictEnvelopeSchema } from './request-schema';
-import { servedModels } from './served-models';
+import { PredictEnvelopeSchema, type PredictRequest } from './request-schema';
+import { servedModels, type ServedModel } from './served-models';
 
 export interface Prediction {
   /** Probability of the positive class. */
@@ -61,6 +61,7 @@ export function createPredictor(deps: ServingDeps): Predictor {
       scorer,
       rows.map((r) => r.features),
     );
+    const shadow = await shadowScores(served, request, rows);
     const requestId = request.requestId ?? randomUUID();
 
     const entries = rows.map((row, i) => ({
@@ -75,6 +76,7 @@ export function createPredictor(deps: ServingDeps): Predictor {
       request: request.rows[i]!,
       features: row.features,
       score: scores[i]!,
+      ...(shadow ? { shadow: { version: shadow.version, score: shadow.scores[i]! } } : {}),
       source,
     }));
     try {
@@ -100,6 +102,36 @@ export function createPredictor(deps: ServingDeps): Predictor {
       })),
     };
   };
+  /**
+   * With the spec's `shadow`, production's answers are also scored by the staged candidate, if there is
+   * one, and logged beside them; the client sees production's only. A shadow that fails to load or
+   * score never fails the request: production answers alone and the failure is logged.
+   */
+  const shadowScores = async (
+    served: ServedModel,
+    request: PredictRequest,
+    rows: { features: Record<string, number | null> }[],
+  ): Promise<{ version: number; scores: Float64Array } | undefined> => {
+    if (!served.model.shadow || request.version !== undefined || request.stage !== 'production') return undefined;
+    try {
+      const candidate = await loader.load(served, { stage: 'staging' });
+      const scores = await scoreFeatureRows(
+        candidate.scorer,
+        rows.map((r) => r.features),
+      );
+      // Logged scores are probabilities: a shadow answering otherwise is reported, not logged.
+      if (scores.some((x) => !(x >= 0 && x <= 1))) throw new Error('the shadow returned a score outside [0, 1]');
+      return { version: candidate.version.version, scores };
+    } catch (error) {
+      if (error instanceof HttpError && error.statusCode === 404) return undefined; // no staged candidate
+      deps.logger.warn(
+        { err: error, model: served.model.name },
+        'shadow scoring failed: answering with production alone',
+      );
+      return undefined;
+    }
+  };
+
   return {
     predict,
     close: async () => {

@@ -132,6 +132,15 @@ export const ModelSpecSchema = z
       .optional(),
     /** With a training task queue: seconds without a worker on it before the run alerts (it keeps waiting). */
     trainingWorkerAlertSeconds: z.number().int().positive().default(900),
+    /**
+     * Shadow deployment: the staged candidate scores every production request beside production (the
+     * client is answered by production), both logged; monitoring compares them. A candidate cannot be
+     * approved before it has been in shadow `minDays` days.
+     */
+    shadow: z
+      .object({ minDays: z.number().int().nonnegative().max(90) })
+      .strict()
+      .optional(),
     /** Batch scoring (`mlpipe score`): how far the mean score may move from the version's baseline, and what then. */
     scoring: z
       .object({ maxMeanShift: z.number().positive().max(1), onShift: z.enum(['block', 'warn']) })

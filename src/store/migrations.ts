@@ -233,5 +233,12 @@ export function migrations(dialect: StoreDialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0006_prediction_log_shadow': {
+      // A staged candidate running in shadow: its version and its score for the same row, beside production's.
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('prediction_log').addColumn('shadow_version', 'bigint').execute();
+        await db.schema.alterTable('prediction_log').addColumn('shadow_score', 'double precision').execute();
+      },
+    },
   };
 }

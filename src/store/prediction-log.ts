@@ -26,6 +26,8 @@ export const PredictionLogEntrySchema = z.object({
   /** The transformed model inputs, exactly what was scored (zod numbers are finite). */
   features: z.record(z.string(), z.number()),
   score: z.number().min(0).max(1),
+  /** The staged candidate that scored the same row in shadow (the client was answered with `score`). */
+  shadow: z.object({ version: z.number().int().positive(), score: z.number().min(0).max(1) }).optional(),
   source: z.enum(PREDICTION_SOURCES),
   createdAt: CreatedAtSchema,
 });
@@ -45,7 +47,7 @@ export type PredictionLogFilter = z.input<typeof PredictionLogFilterSchema>;
 const ListSchema = PredictionLogFilterSchema.extend({ limit: z.number().int().positive().optional() });
 export type PredictionLogListOptions = z.input<typeof ListSchema>;
 
-/** Rows per INSERT: 13 parameters each stays far below SQLite's and PostgreSQL's parameter limits. */
+/** Rows per INSERT: 15 parameters each stays far below SQLite's and PostgreSQL's parameter limits. */
 const INSERT_BATCH = 500;
 
 /** The prediction log: what each model version answered, with the inputs it saw. */
@@ -105,6 +107,8 @@ function toRow(e: z.output<typeof PredictionLogEntrySchema>): Omit<PredictionLog
     request_json: JSON.stringify(e.request),
     features_json: JSON.stringify(e.features),
     score: e.score,
+    shadow_version: e.shadow?.version ?? null,
+    shadow_score: e.shadow?.score ?? null,
     source: e.source,
     created_at: e.createdAt,
   };
@@ -124,6 +128,9 @@ function fromRow(row: Selectable<PredictionLogTable>): PredictionLogEntry {
     request: JSON.parse(row.request_json) as PredictionLogEntry['request'],
     features: JSON.parse(row.features_json) as PredictionLogEntry['features'],
     score: Number(row.score),
+    ...(row.shadow_version !== null && row.shadow_score !== null
+      ? { shadow: { version: Number(row.shadow_version), score: Number(row.shadow_score) } }
+      : {}),
     source: row.source,
     createdAt: row.created_at,
   };

@@ -185,6 +185,9 @@ export interface PredictionLogTable {
   /** Feature name -> the transformed model input, as JSON. */
   features_json: string;
   score: number;
+  /** The staged candidate scoring the same row in shadow, when one ran; null otherwise. */
+  shadow_version: number | null;
+  shadow_score: number | null;
   source: PredictionSource;
   created_at: string;
 }
