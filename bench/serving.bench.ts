@@ -27,6 +27,7 @@ import { openScorer, scoreFeatureRows } from '../src/ml/scorer';
 import { openMetadataStore } from '../src/store/database';
 import {
   LOAD_ARTIFACT,
+  LOAD_MODEL,
   checkPredictionLog,
   loadBody,
   percentile,
@@ -36,7 +37,11 @@ import {
   type LoadResult,
   type LogCheck,
 } from '../test/helpers/serving-load';
-import { RESULT_PREFIX } from './child';
+import { RESULT_PREFIX, runBenchChild } from './child';
+import type { SetupResult, SetupTask } from './scoring-worker';
+import { ModelArtifactSchema } from '../src/ml/model-artifact';
+import { flightsLgbmSpec } from '../src/specs/flights-lgbm';
+import type { MetadataStore } from '../src/store/database';
 import { processCpuSeconds } from './harness';
 import {
   median,
@@ -130,7 +135,8 @@ function startServerChild(ctx: BenchContext, task: ServerTask): Promise<ServerCh
 interface RunSample {
   rep: number;
   rows: number;
-  target: 'predict' | 'trivial';
+  /** predict: the built-in production model; onnx: the LightGBM ONNX version, asked for by number. */
+  target: 'predict' | 'trivial' | 'onnx';
   prefix: string;
   load: Omit<LoadResult, 'served' | 'latenciesMs'>;
   requestsPerSecond: number;
@@ -159,6 +165,7 @@ async function measure(
   rep: number,
   scenario: (typeof SCENARIOS)[number],
   keep?: (i: number, rows: Record<string, number>[], scores: number[]) => void,
+  version?: number,
 ): Promise<{ sample: RunSample; served: Map<string, number> }> {
   const prefix = `${kind}${rep}x${scenario.rows}`;
   const cpu0 = processCpuSeconds(target.pid);
@@ -167,7 +174,7 @@ async function measure(
     requests: scenario.requests,
     concurrency: CONCURRENCY,
     timeLimitMs: scenario.timeLimitMs,
-    body: (i) => loadBody(prefix, i, scenario.rows),
+    body: (i) => loadBody(prefix, i, scenario.rows, version),
     onAnswer: keep
       ? (i, body) =>
           keep(
@@ -229,6 +236,84 @@ async function bareScoring(
 
 const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '');
 
+/**
+ * A LightGBM ONNX version of the same model (the bundled Python trainer on January-February flights,
+ * 200 rounds, as bench/scoring-worker.ts makes it), registered as version 2 beside the built-in
+ * production version: requests ask for it by number. Without Python the scenario is skipped, saying why.
+ */
+async function registerOnnxVersion(
+  ctx: BenchContext,
+  store: MetadataStore,
+  artifacts: ArtifactStore,
+): Promise<{ version: number } | { skipped: string }> {
+  let setup: SetupResult;
+  try {
+    const task: SetupTask = { kind: 'setup', dir: path.join(ctx.tmpDir, 'onnx') };
+    setup = await runBenchChild<SetupResult>(ctx.repoRoot, 'scoring-worker.ts', task, 20 * 60_000);
+  } catch (error) {
+    ctx.log(`ONNX scenario skipped: ${(error as Error).message.split('\n')[0]}`);
+    return { skipped: (error as Error).message.split('\n')[0]! };
+  }
+  const key = 'load-onnx';
+  const dir = path.join(artifacts.root, 'models', LOAD_MODEL, key);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.copyFileSync(setup.model, path.join(dir, 'model.onnx'));
+  const { features, threshold, trainedAt, trainingDataHash, featureSetVersion, specVersion, codeVersion } =
+    LOAD_ARTIFACT;
+  const artifact = ModelArtifactSchema.parse({
+    kind: 'onnx',
+    ...{ features, threshold, trainedAt, trainingDataHash, featureSetVersion, specVersion, codeVersion },
+    onnx: 'model.onnx',
+    native: [],
+    hyperParameters: flightsLgbmSpec.model!.trainer!.hyperParameters!,
+    trainer: { command: ['python', 'flight_delay_lgbm.py'], environment: {}, iterations: 200, metrics: {} },
+    parity: { rows: 1, maxAbsDifference: 0 },
+  });
+  fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(artifact));
+  const { version } = await store.models.register({
+    modelName: LOAD_MODEL,
+    registrationKey: key,
+    artifactUri: `artifact:models/${LOAD_MODEL}/${key}`,
+    metrics: {},
+    lineage: {},
+    workflowId: `training/${key}`,
+    runId: 'load',
+  });
+  ctx.log(`registered the LightGBM ONNX model as flight-delay v${version} (trained in ${setup.seconds.toFixed(0)} s)`);
+  return { version };
+}
+
+/** The ONNX version against the built-in production model, 1 row/request, same server, same repetitions. */
+function onnxFigures(runs: RunSample[], onnx: { version: number } | { skipped: string }): Figure[] {
+  if (!('version' in onnx)) return [];
+  const subject = runs.filter((r) => r.target === 'onnx');
+  const builtIn = runs.filter((r) => r.target === 'predict' && r.rows === 1);
+  const ratio = (f: (r: RunSample) => number) => subject.map((s, i) => f(s) / f(builtIn[i]!));
+  const note = `LightGBM, 200 trees, asked for as version ${onnx.version}; the built-in logistic regression is the production version; same server, alternating`;
+  return [
+    {
+      name: 'ONNX model, 1 row/request: throughput',
+      value: median(subject.map((r) => r.requestsPerSecond)),
+      unit: 'req/s',
+      baseline: median(builtIn.map((r) => r.requestsPerSecond)),
+      ratio: median(ratio((r) => 1 / r.requestsPerSecond)),
+      ratioNote: 'built-in model requests/s / ONNX model requests/s, median of per-repetition ratios',
+      samples: subject.map((r) => r.requestsPerSecond),
+      note,
+    },
+    {
+      name: 'ONNX model, 1 row/request: p99 latency',
+      value: median(subject.map((r) => r.p99Ms)),
+      unit: 'ms',
+      baseline: median(builtIn.map((r) => r.p99Ms)),
+      ratio: median(ratio((r) => r.p99Ms)),
+      ratioNote: 'ONNX p99 / built-in p99, median of per-repetition ratios',
+      samples: subject.map((r) => r.p99Ms),
+      note,
+    },
+  ];
+}
+
 export const benchmark: Benchmark = {
   name: 'serving',
   description:
@@ -240,6 +325,7 @@ export const benchmark: Benchmark = {
     `${OVERSIZED} oversized bodies (> 256 KiB) are sent during an extra load run and must each be answered 413; afterwards the prediction log is counted by requestId against every 200 answer.`,
   async run(ctx: BenchContext): Promise<BenchmarkResult> {
     const started = Date.now();
+    let onnx: { version: number } | { skipped: string };
     const dataDir = path.join(ctx.tmpDir, 'data');
     fs.mkdirSync(dataDir, { recursive: true });
     const databaseUrl = `sqlite:${path.join(dataDir, 'metadata.sqlite')}`;
@@ -249,6 +335,7 @@ export const benchmark: Benchmark = {
       try {
         const rows = await prepareServingData(store, online, new ArtifactStore(dataDir));
         ctx.log(`registered flight-delay v1 (production) and ${rows} online feature rows in ${dataDir}`);
+        onnx = await registerOnnxVersion(ctx, store, new ArtifactStore(dataDir));
       } finally {
         await online.close();
         await store.close();
@@ -304,6 +391,15 @@ export const benchmark: Benchmark = {
           subject.served.forEach((n, id) => served.set(id, n));
           prefixes.push(subject.sample.prefix);
           bare.push(await bareScoring(rep, scenario.rows, answers.filter(Boolean)));
+          if ('version' in onnx && scenario === SCENARIOS[0]) {
+            const measured = await measure(predictServer, 'onnx', rep, scenario, undefined, onnx.version);
+            runs.push(measured.sample);
+            measured.served.forEach((n, id) => served.set(id, n));
+            prefixes.push(measured.sample.prefix);
+            ctx.log(
+              `#${rep} ONNX v${onnx.version}, 1 row/request: ${fmt(measured.sample.requestsPerSecond)} req/s, p99 ${fmt(measured.sample.p99Ms, 2)} ms`,
+            );
+          }
           const s = subject.sample;
           ctx.log(
             `#${rep} ${scenario.rows} row(s)/request: ${s.load.ok}/${s.load.sent} ok in ${fmt(s.load.wallMs / 1000, 2)} s, ${fmt(s.requestsPerSecond)} req/s, ` +
@@ -479,6 +575,7 @@ export const benchmark: Benchmark = {
         note: `${loggedTotal} entries for ${servedTotal} predictions served in ${served.size} requests (warm-up, measured and extra runs), counted by requestId: ${lost} requests with entries missing, ${duplicated} with extra entries, ${unexpected} logged requestIds no 200 answer carried (oversized bodies: ${oversizedLogged} entries)`,
       },
     );
+    figures.push(...onnxFigures(runs, onnx));
     if (predictResult) {
       figures.push({
         name: 'peak RSS (prediction server)',

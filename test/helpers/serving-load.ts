@@ -115,10 +115,11 @@ export function loadRow(n: number): { date: string; origin: string; destination:
   };
 }
 
-/** The JSON body of request `i` with `rows` rows and requestId `<prefix>-<i>`. */
-export function loadBody(prefix: string, i: number, rows: number): string {
+/** The JSON body of request `i` with `rows` rows and requestId `<prefix>-<i>`; for a registry `version` when given. */
+export function loadBody(prefix: string, i: number, rows: number, version?: number): string {
   return JSON.stringify({
     model: LOAD_MODEL,
+    ...(version !== undefined ? { version } : {}),
     requestId: `${prefix}-${i}`,
     rows: Array.from({ length: rows }, (_, r) => loadRow(i * rows + r)),
   });

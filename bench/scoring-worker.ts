@@ -1,0 +1,234 @@
+/**
+ * The batch-scoring benchmark's child processes (bench/scoring.bench.ts), each in a fresh Node process
+ * so its peak RSS is its own.
+ *
+ *   node --import tsx bench/scoring-worker.ts '<task JSON>'
+ *
+ * Task kinds:
+ * - `setup` (not measured): the flights model inputs of 2001-01-08..2001-06-30 as one Parquet file
+ *   (`bareFeatureSql`, the features benchmark's verified one-statement rewrite, then the spec's
+ *   transforms), and an ONNX model from the bundled LightGBM trainer (trainers/flight_delay_lgbm.py, in
+ *   its provisioned Python environment) trained on January-February of those rows;
+ * - `throughput`: every row loaded as columns, then, alternating: `scoreMatrixRange` with the ONNX
+ *   scorer (src/ml/scorer.ts), and the bare loop: the same session-run calls on the same 65,536-row
+ *   chunks, their row-major float32 input built before the clock starts;
+ * - `memory`: the rows streamed from the file a DuckDB chunk at a time and scored, `passes` times over:
+ *   1 pass is 2.9M rows, 10 passes 29M; the peak RSS says whether memory grows with rows.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { DuckDBDoubleVector } from '@duckdb/node-api';
+import * as ort from 'onnxruntime-node';
+import { runAsBenchWorker } from './child';
+import { bareFeatureSql } from './features-worker';
+import { openDuckDb, sqlIdent, sqlString } from '../src/data/duckdb';
+import { readMatrixFromDuckDB } from '../src/data/read-matrix';
+import { transformSql } from '../src/ml/feature-transform';
+import { openOnnxScorer, scoreMatrixRange } from '../src/ml/scorer';
+import { flightsLgbmSpec } from '../src/specs/flights-lgbm';
+import { defaultPythonEnvsDir, ensurePythonEnv } from '../src/training/python-env';
+import { loadTrainingSpec } from '../src/training/training-spec';
+
+export interface SetupTask {
+  kind: 'setup';
+  dir: string;
+}
+export interface SetupResult {
+  inputs: string;
+  model: string;
+  features: string[];
+  rows: number;
+  trainRows: number;
+  seconds: number;
+}
+export interface ThroughputTask {
+  kind: 'throughput';
+  inputs: string;
+  model: string;
+  features: string[];
+  reps: number;
+}
+export interface ThroughputResult {
+  rows: number;
+  scorerSeconds: number[];
+  bareSeconds: number[];
+  maxAbsDifference: number;
+}
+export interface MemoryTask {
+  kind: 'memory';
+  inputs: string;
+  model: string;
+  features: string[];
+  passes: number;
+}
+export interface MemoryResult {
+  rows: number;
+  seconds: number;
+  peakRssBytes: number;
+}
+
+const FROM = '2001-01-08';
+const TO = '2001-06-30';
+const CHUNK_ROWS = 65_536;
+
+async function setup(task: SetupTask): Promise<SetupResult> {
+  const t0 = performance.now();
+  await fs.mkdir(task.dir, { recursive: true });
+  const t = loadTrainingSpec('flights');
+  const source = path.resolve(__dirname, '..', 'node_modules/vega-datasets/data/flights-3m.parquet');
+  const db = await openDuckDb({ memoryLimit: '2GB', tempDirectory: path.join(task.dir, 'duckdb-tmp') });
+  const conn = await db.connect();
+  const inputs = path.join(task.dir, 'inputs.parquet');
+  const columns = t.transforms.map((x) => `CAST(${transformSql(x)} AS DOUBLE) AS ${sqlIdent(x.name)}`);
+  await conn.run(`COPY (
+    SELECT (row_number() OVER (ORDER BY date, delay, distance, origin, destination) - 1)::BIGINT AS "row", ${columns.join(', ')},
+      CAST((${t.model.label.sql}) AS TINYINT) AS "label", CAST(date AS DATE) AS day
+    FROM (${bareFeatureSql([source], FROM, TO)}) ORDER BY "row") TO ${sqlString(inputs)} (FORMAT parquet)`);
+  // The trainer's contract: train, validation and test splits by day, in row order.
+  const trainer = path.join(task.dir, 'trainer');
+  const splits = {
+    train: ['2001-01-08', '2001-02-14'],
+    validation: ['2001-02-15', '2001-02-21'],
+    test: ['2001-02-22', '2001-02-28'],
+  };
+  const files: Record<string, string> = {};
+  for (const [name, [from, to]] of Object.entries(splits)) {
+    files[name] = path.join(trainer, `${name}.parquet`);
+    await fs.mkdir(trainer, { recursive: true });
+    await conn.run(
+      `COPY (SELECT * EXCLUDE (day) FROM read_parquet(${sqlString(inputs)}) WHERE day BETWEEN DATE '${from}' AND DATE '${to}' ORDER BY "row") TO ${sqlString(files[name]!)} (FORMAT parquet)`,
+    );
+  }
+  const counted = (
+    await conn.runAndReadAll(
+      `SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE day <= DATE '2001-02-14')::INTEGER AS train FROM read_parquet(${sqlString(inputs)})`,
+    )
+  ).getRowObjectsJson()[0]!;
+  conn.closeSync();
+  db.closeSync();
+
+  const spec = flightsLgbmSpec.model!.trainer!;
+  const env = await ensurePythonEnv(path.join(spec.directory, spec.requirements!), {
+    python: process.env.MLPIPE_PYTHON ?? 'python3',
+    envsDir: process.env.MLPIPE_PYTHON_ENVS_DIR ?? defaultPythonEnvsDir(),
+  });
+  const input = path.join(trainer, 'input.json');
+  for (const dir of ['checkpoint', 'output']) await fs.mkdir(path.join(trainer, dir), { recursive: true });
+  await fs.writeFile(
+    input,
+    JSON.stringify({
+      contract: 1,
+      splits: files,
+      features: t.features,
+      hyperParameters: spec.hyperParameters,
+      checkpointDir: path.join(trainer, 'checkpoint'),
+      resume: false,
+      outputDir: path.join(trainer, 'output'),
+    }),
+  );
+  await promisify(execFile)(path.join(env.bin, 'python'), [spec.command[1]!, input], {
+    cwd: spec.directory,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return {
+    inputs,
+    model: path.join(trainer, 'output', 'model.onnx'),
+    features: t.features,
+    rows: Number(counted.n),
+    trainRows: Number(counted.train),
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+async function throughput(task: ThroughputTask): Promise<ThroughputResult> {
+  const db = await openDuckDb();
+  const conn = await db.connect();
+  const matrix = await readMatrixFromDuckDB(
+    conn,
+    `SELECT * FROM read_parquet(${sqlString(task.inputs)}) ORDER BY "row"`,
+    {
+      features: task.features,
+      label: 'label',
+      day: 'day',
+      segments: [],
+    },
+  );
+  conn.closeSync();
+  db.closeSync();
+  const d = task.features.length;
+  // The bare loop's input, row-major float32 as the session takes it, built before its clock starts.
+  const chunks: Float32Array[] = [];
+  for (let start = 0; start < matrix.rows; start += CHUNK_ROWS) {
+    const n = Math.min(CHUNK_ROWS, matrix.rows - start);
+    const data = new Float32Array(n * d);
+    for (let j = 0; j < d; j++) for (let i = 0; i < n; i++) data[i * d + j] = matrix.columns[j]![start + i]!;
+    chunks.push(data);
+  }
+  const session = await ort.InferenceSession.create(task.model, { graphOptimizationLevel: 'all' });
+  const inputName = session.inputNames[0]!;
+  const bare = async (): Promise<Float64Array> => {
+    const scores = new Float64Array(matrix.rows);
+    let offset = 0;
+    for (const data of chunks) {
+      const n = data.length / d;
+      const out = await session.run({ [inputName]: new ort.Tensor('float32', data, [n, d]) }, ['probabilities']);
+      const p = out.probabilities!.data as Float32Array;
+      for (let i = 0; i < n; i++) scores[offset + i] = p[i * 2 + 1]!;
+      offset += n;
+    }
+    return scores;
+  };
+  const scorer = await openOnnxScorer(task.model, task.features);
+  const result: ThroughputResult = { rows: matrix.rows, scorerSeconds: [], bareSeconds: [], maxAbsDifference: 0 };
+  for (let rep = 0; rep < task.reps; rep++) {
+    let t0 = performance.now();
+    const bareScores = await bare();
+    result.bareSeconds.push((performance.now() - t0) / 1000);
+    t0 = performance.now();
+    const scores = await scoreMatrixRange(scorer, matrix, { start: 0, end: matrix.rows });
+    result.scorerSeconds.push((performance.now() - t0) / 1000);
+    for (let i = 0; i < matrix.rows; i++)
+      result.maxAbsDifference = Math.max(result.maxAbsDifference, Math.abs(scores[i]! - bareScores[i]!));
+  }
+  await scorer.close();
+  await session.release();
+  return result;
+}
+
+async function memory(task: MemoryTask): Promise<MemoryResult> {
+  const db = await openDuckDb();
+  const conn = await db.connect();
+  const scorer = await openOnnxScorer(task.model, task.features);
+  const t0 = performance.now();
+  let rows = 0;
+  for (let pass = 0; pass < task.passes; pass++) {
+    const result = await conn.stream(
+      `SELECT ${task.features.map(sqlIdent).join(', ')} FROM read_parquet(${sqlString(task.inputs)})`,
+    );
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      const n = chunk.rowCount;
+      const columns = task.features.map((_, j) => {
+        const vector = chunk.getColumnVector(j) as DuckDBDoubleVector;
+        return Float64Array.from({ length: n }, (_, i) => vector.getItem(i) ?? NaN);
+      });
+      await scorer.scoreColumns(columns, n);
+      rows += n;
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await scorer.close();
+  conn.closeSync();
+  db.closeSync();
+  return { rows, seconds, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+}
+
+if (require.main === module)
+  runAsBenchWorker<SetupTask | ThroughputTask | MemoryTask>('scoring-worker.ts', (task) => {
+    if (task.kind === 'setup') return setup(task);
+    if (task.kind === 'throughput') return throughput(task);
+    return memory(task);
+  });
