@@ -19,6 +19,7 @@ import { table } from '../cli/output';
 import { trainingDemo } from './training-demo';
 import { monitoringDemo } from './monitoring-demo';
 import { challengerDemo } from './challenger-demo';
+import { startScoring } from '../client/scoring';
 
 type Say = (text: string) => void;
 
@@ -29,7 +30,7 @@ const TRAINING_WINDOW = { from: '2001-01-08', to: '2001-02-28' };
  * The main job on the embedded defaults: ingest the bundled 3M flights under their contract, backfill
  * January-February point-in-time features and read them back as serving would, train, review,
  * approve and serve the flight-delay model, train a LightGBM challenger with a Python trainer (skipped
- * without Python), monitor it on March-June (drift, report, retraining child),
+ * without Python), monitor it on March-June (drift, report, retraining child), batch-score January-June,
  * then a nightly drop that silently lost 2% of its rows,
  * which the volume gate stops with an alert.
  */
@@ -68,7 +69,10 @@ export async function runDemo(client: Client, config: Config, logger: Logger, sa
   say('\n5. Monitor the January-February model on March-June: drift, the report, a retraining child');
   await monitoringDemo(client, config, say, { from: '2001-03-01', to: '2001-06-30' });
 
-  say('\n6. A nightly drop that silently lost 2% of its rows');
+  say('\n6. Batch-score January-June with the production model: every row scored or a dead letter');
+  await scoringDemo(client, config, say, { from: TRAINING_WINDOW.from, to: '2001-06-30' });
+
+  say('\n7. A nightly drop that silently lost 2% of its rows');
   const dropped = await writeDroppedCopy(config, source);
   const bad = await startIngestion(client, config, {
     spec: 'flights',
@@ -86,6 +90,24 @@ export async function runDemo(client: Client, config: Config, logger: Logger, sa
   say(`   Temporal UI: ${ui(bad.workflowId)}`);
   say(`   see the alert with: npm run mlpipe -- alerts --limit 3`);
   logger.debug('demo finished');
+}
+
+/** `mlpipe score` over every published partition: rows in = scored + dead letters, published with lineage. */
+async function scoringDemo(
+  client: Client,
+  config: Config,
+  say: Say,
+  window: { from: string; to: string },
+): Promise<void> {
+  const handle = await startScoring(client, config, { spec: 'flights', ...window });
+  const r = await handle.result();
+  say(
+    `   ${handle.workflowId}: ${r.rows} rows in = ${r.scored} scored + ${r.deadLetters} dead letters, with ${r.modelName} v${r.version}`,
+  );
+  say(
+    `   mean score ${r.distribution.mean.toFixed(4)} against the baseline's ${r.distribution.baselineMean?.toFixed(4) ?? '-'} (${r.distribution.verdict}); ${r.predictionsUri}`,
+  );
+  say(`   Temporal UI: ${workflowUiUrl(config.TEMPORAL_UI_URL, config.TEMPORAL_NAMESPACE, handle.workflowId)}`);
 }
 
 /** What the prediction server will read: a flight's entity features, with their age and source. */
