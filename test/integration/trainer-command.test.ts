@@ -61,7 +61,7 @@ const checkpointsLogged = (worker: WorkerProcess) =>
 test('a Python LightGBM trainer killed mid-run resumes from its checkpoint; ONNX in Node scores as the trainer did', async () => {
   const taskQueue = uniqueTaskQueue('lgbm-training');
   // The pause after each checkpoint gives the kill a window between two of them.
-  const first = spawnWorker(config, taskQueue, { MLPIPE_TRAIN_ITERATION_PAUSE_MS: '300' });
+  const first = spawnWorker(config, taskQueue, { MLPIPE_TRAIN_ITERATION_PAUSE_MS: '500' });
   spawned.push(first);
   const handle: WorkflowHandleWithFirstExecutionRunId = await startTraining(client, config, {
     spec: 'flights-lgbm',
@@ -74,6 +74,25 @@ test('a Python LightGBM trainer killed mid-run resumes from its checkpoint; ONNX
   });
   // The first run makes the trainer's Python environment from PyPI (cached after).
   await waitFor('two trainer checkpoints', () => checkpointsLogged(first).length >= 2, 600_000, 50);
+  // What `mlpipe status` and the UI show of the running step: the trainer's progress as heartbeat details
+  // (the SDK sends them throttled, so the server has them a moment after the line was printed).
+  const heartbeat = async () => {
+    const details = (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'trainModel')
+      ?.heartbeatDetails?.payloads?.[0];
+    return details
+      ? (client.options.loadedDataConverter.payloadConverter.fromPayload(details) as
+          { iteration: number; metrics: Record<string, number> } | undefined)
+      : undefined;
+  };
+  await waitFor(
+    "the trainer's progress in the pending activity's heartbeat details",
+    async () => {
+      const beat = await heartbeat();
+      return beat !== undefined && beat.iteration >= 1 && typeof beat.metrics.valid_auc === 'number';
+    },
+    60_000,
+    100,
+  );
   first.child.kill('SIGKILL');
   await first.exited;
   const lastLogged = Math.max(...checkpointsLogged(first));
