@@ -40,6 +40,7 @@ import { callerRun } from './caller';
 import { datasetFiles, labelDays } from '../src/data/dataset-files';
 import { parseInput } from './parse-input';
 import { readArtifact } from './training-model';
+import { featurePartitionFiles } from './feature-partition-files';
 import { scoreMatrixRange, withScorer } from '../src/ml/scorer';
 
 /** A monitoring window is validated as a training window is: a spec and two days, in order. */
@@ -168,17 +169,8 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       const days = partitionRange(window.from, window.to);
       const published = new Set(await store.features.publishedPartitions(t.fs.name, t.fs.version, days));
       const files: string[] = [];
-      for (const d of days.filter((x) => published.has(x))) {
-        const found = await artifacts.parquetFiles(
-          artifacts.finalDir({ kind: 'features', name: t.fs.name, version: t.fs.version, partition: d }),
-        );
-        if (found.length === 0)
-          throw ApplicationFailure.retryable(
-            `feature store unavailable: published partition ${t.fs.name}@${t.fs.version}/${d} has no readable file`,
-            'FeatureStoreUnavailable',
-          );
-        files.push(...found);
-      }
+      for (const d of days.filter((x) => published.has(x)))
+        files.push(...(await featurePartitionFiles(artifacts, t.fs, d)));
       await fs.mkdir(dir, { recursive: true });
       let batchRows = 0;
       if (files.length > 0) {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { ErrorTypes } from '../src/api/errors';
-import { scoringPartition } from '../src/api/scoring';
+import { scoringPartition, type ScoringResult } from '../src/api/scoring';
 import { sha256Files, writeFileAtomic, type ArtifactKey } from '../src/data/artifact-store';
 import { queryRows, sqlFileList, sqlIdent, sqlString, withConnection, type DuckDBConnection } from '../src/data/duckdb';
 import { readMatrixFromDuckDB } from '../src/data/read-matrix';
@@ -25,6 +25,7 @@ import { throwIfCancelled, withHeartbeatKeepalive } from './heartbeat';
 import { parseInput } from './parse-input';
 import { readArtifact } from './training-model';
 import { trainingSpecOrFail } from './training-spec-input';
+import { featurePartitionFiles } from './feature-partition-files';
 
 const day = z.string().refine(isPartition, 'a day as YYYY-MM-DD');
 const ScoringRequestSchema = z.object({
@@ -68,17 +69,7 @@ export function createScoringActivities(deps: ActivityDeps) {
     return found;
   }
 
-  async function featureFiles(t: TrainingSpec, d: string): Promise<string[]> {
-    const files = await artifacts.parquetFiles(
-      artifacts.finalDir({ kind: 'features', name: t.fs.name, version: t.fs.version, partition: d }),
-    );
-    if (files.length === 0)
-      throw ApplicationFailure.retryable(
-        `feature store unavailable: published partition ${t.fs.name}@${t.fs.version}/${d} has no readable file`,
-        'FeatureStoreUnavailable',
-      );
-    return files;
-  }
+  const featureFiles = (t: TrainingSpec, d: string) => featurePartitionFiles(artifacts, t.fs, d);
 
   return {
     /** The version to score with (production unless named) and the window's days, all published. */
@@ -204,14 +195,11 @@ export function createScoringActivities(deps: ActivityDeps) {
      * predictions and dead letters by rename and records their lineage: model version, feature-set
      * version, the input files' hash. Idempotent: a retry re-publishes the same files.
      */
-    async publishPredictions(raw: ScoringRun): Promise<{
-      rows: number;
-      scored: number;
-      deadLetters: number;
-      predictionsUri: string;
-      deadLettersUri: string;
-      outputHash: string;
-    }> {
+    async publishPredictions(
+      raw: ScoringRun,
+    ): Promise<
+      Pick<ScoringResult, 'rows' | 'scored' | 'deadLetters' | 'predictionsUri' | 'deadLettersUri' | 'outputHash'>
+    > {
       const { run, t, keys, work } = context(raw);
       const days = partitionRange(run.from, run.to);
       const inputs = (await Promise.all(days.map((d) => featureFiles(t, d)))).flat();

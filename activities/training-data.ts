@@ -16,6 +16,7 @@ import { trainingSpecOrFail } from './training-spec-input';
 import { trainingWorkspace, type TrainingWorkspace } from '../src/training/workspace';
 import { ErrorTypes } from '../src/api/errors';
 import type { ActivityDeps } from './deps';
+import { featurePartitionFiles } from './feature-partition-files';
 import { callerRun } from './caller';
 import { parseInput } from './parse-input';
 
@@ -104,16 +105,7 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
         );
       }
       const files: string[] = [];
-      for (const d of days) {
-        const dir = artifacts.finalDir({ kind: 'features', name: t.fs.name, version: t.fs.version, partition: d });
-        const found = await artifacts.parquetFiles(dir);
-        if (found.length === 0)
-          throw ApplicationFailure.retryable(
-            `feature store unavailable: published partition ${t.fs.name}@${t.fs.version}/${d} has no readable file under ${dir}`,
-            'FeatureStoreUnavailable',
-          );
-        files.push(...found);
-      }
+      for (const d of days) files.push(...(await featurePartitionFiles(artifacts, t.fs, d)));
       await fs.mkdir(ws.dir, { recursive: true });
       return withConnection(duck, async (conn) => {
         await conn.run(`COPY (${extractionSql(t, files)}) TO ${sqlString(ws.window)} (FORMAT parquet)`);

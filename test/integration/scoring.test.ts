@@ -9,6 +9,7 @@ import { openDuckDb, queryRows, sqlFileList, withConnection } from '../../src/da
 import { partitionRange } from '../../src/features/partition-dates';
 import { writeMatrixFile } from '../../src/ml/matrix-file';
 import { ModelArtifactSchema } from '../../src/ml/model-artifact';
+import { loadTrainingSpec } from '../../src/training/training-spec';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
 import { publishFlightFeatures } from '../helpers/training-data';
@@ -21,14 +22,7 @@ import { publishFlightFeatures } from '../helpers/training-data';
 const FROM = '2001-01-08';
 const TO = '2001-01-14';
 const MODEL = 'flight-delay';
-const FEATURES = [
-  'origin_delay_share_7d',
-  'dest_delay_share_7d',
-  'route_flights_7d',
-  'hour_of_day',
-  'day_of_week',
-  'log_distance',
-];
+const FEATURES = loadTrainingSpec('flights').features;
 
 const config = testConfig();
 const taskQueue = uniqueTaskQueue('scoring');

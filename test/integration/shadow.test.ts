@@ -14,6 +14,7 @@ import type { MonitoringReport } from '../../src/monitoring/report-types';
 import { startServing } from '../../src/serving/server';
 import { registerSpec } from '../../src/specs';
 import { flightsSpec } from '../../src/specs/flights';
+import { loadTrainingSpec } from '../../src/training/training-spec';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { untilApprovalOrEnd } from '../../src/demo/run-outcome';
 import { testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
@@ -28,14 +29,7 @@ const FROM = '2001-01-08';
 const TO = '2001-01-21';
 const SERVED_DAY = '2001-01-20';
 const MODEL = 'flight-delay-shadow';
-const FEATURES = [
-  'origin_delay_share_7d',
-  'dest_delay_share_7d',
-  'route_flights_7d',
-  'hour_of_day',
-  'day_of_week',
-  'log_distance',
-];
+const FEATURES = loadTrainingSpec('flights').features;
 const WEIGHTS = [1.5, 1.0, -0.3, 0.4, 0.1, 0.2];
 
 const noRetraining = {
