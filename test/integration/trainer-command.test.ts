@@ -152,7 +152,7 @@ test('a Python LightGBM trainer killed mid-run resumes from its checkpoint; ONNX
   };
   const pipelineAuc = view.evaluation!.test.overall.auc;
   console.log(
-    `LightGBM test AUC: by hand ${byHand.metrics.test_auc}, trainer in the pipeline (resumed at round ${resumedFrom}) ${artifact.trainer.metrics.test_auc}, ONNX in Node ${pipelineAuc}`,
+    `LightGBM test AUC: by hand ${byHand.metrics.test_auc}, trainer in the pipeline (resumed at round ${resumedFrom}) ${artifact.trainer.metrics.test_auc}, ONNX in Node ${pipelineAuc}; max |trainer - ONNX| ${model.trainerParity.maxAbsDifference.toExponential(2)} on ${model.trainerParity.rows} test rows`,
   );
   assert.equal(
     artifact.trainer.metrics.test_auc,

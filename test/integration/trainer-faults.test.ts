@@ -6,6 +6,7 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { startTraining } from '../../src/client/training';
 import { registerSpec } from '../../src/specs';
 import { flightsSpec } from '../../src/specs/flights';
+import { flightsLgbmSpec } from '../../src/specs/flights-lgbm';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { REPO_ROOT, testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
 import { publishFlightFeatures } from '../helpers/training-data';
@@ -17,6 +18,7 @@ import { publishFlightFeatures } from '../helpers/training-data';
 const FROM = '2001-01-08';
 const TO = '2001-01-21';
 const TRAINER_DIR = path.join(REPO_ROOT, 'test', 'fixtures', 'trainers');
+const bundled = flightsLgbmSpec.model!.trainer!;
 
 const FAULTS = {
   'exit-65': {
@@ -34,6 +36,10 @@ const FAULTS = {
   },
   hang: { type: 'TrainerHung', message: /printed no progress line for 2 s: stopped as hung/ },
   malformed: { type: 'TrainerContractViolation', message: /malformed progress line "epoch 2: loss 0\.51": not JSON/ },
+  parity: {
+    type: 'TrainingServingSkew',
+    message: /the ONNX model's scores differ from the trainer's own by 1\.00e-3 .*tolerance 0\.00001/,
+  },
 } as const;
 type Fault = keyof typeof FAULTS;
 
@@ -44,12 +50,20 @@ for (const fault of Object.keys(FAULTS) as Fault[])
     model: {
       ...flightsSpec.model!,
       hyperParameters: undefined,
-      trainer: {
-        directory: TRAINER_DIR,
-        command: ['python3', 'faulty_trainer.py'],
-        hyperParameters: { fault },
-        progressTimeoutSeconds: fault === 'hang' ? 2 : 60,
-      },
+      trainer:
+        fault === 'parity'
+          ? // The bundled trainer in its environment, its reported scores then nudged off the ONNX model's.
+            {
+              ...bundled,
+              command: ['python', path.join(TRAINER_DIR, 'parity_trainer.py')],
+              hyperParameters: { num_boost_round: 20 },
+            }
+          : {
+              directory: TRAINER_DIR,
+              command: ['python3', 'faulty_trainer.py'],
+              hyperParameters: { fault },
+              progressTimeoutSeconds: fault === 'hang' ? 2 : 60,
+            },
     },
   });
 
@@ -93,7 +107,7 @@ function leftoverTrainers(): string[] {
     .flatMap((p) => {
       try {
         const cmdline = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
-        return cmdline.includes('faulty_trainer.py') ? [`${p}: ${cmdline.replace(/\0/g, ' ')}`] : [];
+        return /faulty_trainer\.py|parity_trainer\.py/.test(cmdline) ? [`${p}: ${cmdline.replace(/\0/g, ' ')}`] : [];
       } catch {
         return [];
       }
