@@ -21,6 +21,8 @@ const temporal = useWorker(config, taskQueue);
 let store: MetadataStore;
 
 before(async () => {
+  // Top-level before hooks may run concurrently: wait for useWorker's client instead of racing it.
+  await temporal.ready();
   const source = await writeSource(config, 'jan.parquet', `SELECT * FROM flights WHERE date < TIMESTAMP '2001-01-22'`);
   const ingestion = await startIngestion(temporal.client, config, {
     spec: 'flights',

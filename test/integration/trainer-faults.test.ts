@@ -99,7 +99,7 @@ async function failure(handle: WorkflowHandle): Promise<{ type?: string; message
   };
 }
 
-/** Trainer processes of this fixture still alive: none may outlive its step. */
+/** Trainer processes of this test still alive (their input is under its data directory): none may outlive its step. */
 function leftoverTrainers(): string[] {
   return fs
     .readdirSync('/proc')
@@ -107,7 +107,9 @@ function leftoverTrainers(): string[] {
     .flatMap((p) => {
       try {
         const cmdline = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
-        return /faulty_trainer\.py|parity_trainer\.py/.test(cmdline) ? [`${p}: ${cmdline.replace(/\0/g, ' ')}`] : [];
+        return /faulty_trainer\.py|parity_trainer\.py/.test(cmdline) && cmdline.includes(config.dataDir)
+          ? [`${p}: ${cmdline.replace(/\0/g, ' ')}`]
+          : [];
       } catch {
         return [];
       }
