@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
@@ -40,7 +41,7 @@ const CountsSchema = z.object({ rows: z.number().int(), scored: z.number().int()
 type Counts = z.infer<typeof CountsSchema>;
 
 export function createScoringActivities(deps: ActivityDeps) {
-  const { duck, store, artifacts } = deps;
+  const { config, duck, store, artifacts, logger } = deps;
 
   function context(raw: unknown) {
     const run = parseInput(ScoringRunSchema, raw);
@@ -104,6 +105,7 @@ export function createScoringActivities(deps: ActivityDeps) {
      */
     async scorePartitions(raw: ScoringRun): Promise<Counts & { days: number; resumedDays: number }> {
       const { run, t, keys, work } = context(raw);
+      const log = logger.child({ ...callerRun(), activityType: 'scorePartitions', model: t.model.name });
       const version = await registered(t, run.version);
       const modelDir = artifacts.resolve(version.artifactUri);
       const artifact = await readArtifact(path.join(modelDir, 'model.json'));
@@ -135,6 +137,10 @@ export function createScoringActivities(deps: ActivityDeps) {
               totals.scored += counts.scored;
               totals.deadLetters += counts.deadLetters;
               beat({ day: d, daysDone: i + 1, ...totals });
+              if (!done.success) {
+                log.info({ day: d, ...counts }, `scored day ${d}`);
+                if (config.MLPIPE_SCORE_DAY_PAUSE_MS > 0) await sleep(config.MLPIPE_SCORE_DAY_PAUSE_MS);
+              }
               throwIfCancelled();
             }
           }),

@@ -45,6 +45,8 @@ export const EnvSchema = z
     MLPIPE_PYTHON_ENVS_DIR: optionalPath,
     /** The same for ingestion: a pause before each chunk (ingestion reads millions of rows a second). 0 in production. */
     MLPIPE_INGEST_CHUNK_PAUSE_MS: z.coerce.number().int().nonnegative().max(60_000).default(0),
+    /** The same for batch scoring: a pause after each scored day. 0 in production. */
+    MLPIPE_SCORE_DAY_PAUSE_MS: z.coerce.number().int().nonnegative().max(60_000).default(0),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {

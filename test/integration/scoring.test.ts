@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startScoring } from '../../src/client/scoring';
+import { progressQuery } from '../../src/api/progress';
 import { ArtifactStore } from '../../src/data/artifact-store';
 import { openDuckDb, queryRows, sqlFileList, withConnection } from '../../src/data/duckdb';
 import { partitionRange } from '../../src/features/partition-dates';
@@ -11,7 +12,7 @@ import { writeMatrixFile } from '../../src/ml/matrix-file';
 import { ModelArtifactSchema } from '../../src/ml/model-artifact';
 import { loadTrainingSpec } from '../../src/training/training-spec';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
-import { testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
+import { spawnWorker, testConfig, uniqueTaskQueue, useWorker, waitFor, type WorkerProcess } from '../helpers/temporal';
 import { publishFlightFeatures } from '../helpers/training-data';
 
 /**
@@ -91,7 +92,9 @@ before(async () => {
   await publishFlightFeatures(await temporal.ready(), config, taskQueue, FROM, TO);
   store = await openMetadataStore(config.databaseUrl);
 });
+const spawned: WorkerProcess[] = [];
 after(async () => {
+  for (const w of spawned) w.child.kill('SIGKILL');
   await store?.close();
 });
 
@@ -177,5 +180,63 @@ describe('batch scoring', () => {
     );
     const key = { kind: 'predictions' as const, name: MODEL, version: String(version), partition: FROM };
     assert.equal(fs.existsSync(artifacts.finalDir(key)), false, 'nothing was published');
+  });
+
+  test('a worker SIGKILLed in the middle of scoring: the retry skips the days already scored, and the output equals an undisturbed run', async () => {
+    const undisturbed = await (
+      await startScoring(temporal.client, config, {
+        spec: 'flights',
+        from: FROM,
+        to: TO,
+        version: await registerVersion('undisturbed'),
+        taskQueue,
+      })
+    ).result();
+
+    const killedQueue = uniqueTaskQueue('scoring-killed');
+    // The pause after each day gives the kill a window between two of them.
+    const first = spawnWorker(config, killedQueue, { MLPIPE_SCORE_DAY_PAUSE_MS: '400' });
+    spawned.push(first);
+    const version = await registerVersion('killed');
+    const handle = await startScoring(temporal.client, config, {
+      spec: 'flights',
+      from: FROM,
+      to: TO,
+      version,
+      taskQueue: killedQueue,
+    });
+    const scoredDays = (w: WorkerProcess) =>
+      w.logs.filter((l) => /^scored day /.test(String(l.msg))).map((l) => String(l.day));
+    await waitFor('two scored days', () => scoredDays(first).length >= 2, 120_000, 20);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const before = scoredDays(first);
+    const second = spawnWorker(config, killedQueue);
+    spawned.push(second);
+    const result = await handle.result();
+    // Queried while a worker still polls the queue: a query needs one.
+    const steps = (await handle.query(progressQuery)).steps;
+    second.child.kill('SIGTERM');
+    await second.exited;
+
+    const after = scoredDays(second);
+    assert.deepEqual(
+      after.filter((d) => before.includes(d)),
+      [],
+      `no day scored twice (before ${before}, after ${after})`,
+    );
+    assert.ok(before.length + after.length <= partitionRange(FROM, TO).length);
+    const resumed = Number(
+      /(\d+) day\(s\) done before a retry/.exec(steps.find((s) => s.name === 'Scoring')?.outcome ?? '')?.[1],
+    );
+    assert.ok(
+      resumed >= before.length,
+      `the retry skipped ${resumed} day(s), at least the ${before.length} the killed worker reported`,
+    );
+    assert.deepEqual(
+      [result.rows, result.scored, result.deadLetters, result.outputHash],
+      [undisturbed.rows, undisturbed.scored, undisturbed.deadLetters, undisturbed.outputHash],
+      'the same rows, scores and files as the undisturbed run',
+    );
   });
 });
