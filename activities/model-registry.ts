@@ -235,7 +235,7 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
     // The whole window, not the test split alone: a few test days would make every full week look like
     // drift (day of week, weekday traffic). These are the inputs the model was built on.
     const all = { start: 0, end: matrix.rows };
-    const { scores } = await scoreWithModel(path.join(dir, 'model.json'), matrix, all);
+    const scores = await scoreWithModel(path.join(dir, 'model.json'), matrix, all);
     const baseline = withPrediction(matrix, all, scores);
     const key = versionKey(modelName, version, 'baseline');
     await fs.rm(artifacts.stagingDir(key), { recursive: true, force: true });

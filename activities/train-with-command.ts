@@ -9,6 +9,7 @@ import type { FeatureMatrix } from '../src/ml/feature-matrix';
 import { ModelArtifactSchema, type ModelArtifact } from '../src/ml/model-artifact';
 import { openOnnxScorer, scoreMatrixRange } from '../src/ml/scorer';
 import { ErrorTypes } from '../src/api/errors';
+import { formatZodError } from '../src/validation';
 import { codeVersion } from '../src/training/code-version';
 import { defaultPythonEnvsDir, ensurePythonEnv, PythonEnvError, type PythonEnv } from '../src/training/python-env';
 import {
@@ -222,10 +223,7 @@ async function trainerResult(outputDir: string): Promise<TrainerResult> {
     throw violation(`${TRAINER_OUTPUTS.result} is not JSON: ${(error as Error).message}`);
   }
   const parsed = TrainerResultSchema.safeParse(json);
-  if (!parsed.success)
-    throw violation(
-      `${TRAINER_OUTPUTS.result}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+  if (!parsed.success) throw violation(`${TRAINER_OUTPUTS.result}: ${formatZodError(parsed.error)}`);
   const reserved = parsed.data.native.find((file) => RESERVED.has(file));
   if (reserved)
     throw violation(`${TRAINER_OUTPUTS.result}: native file ${reserved} would overwrite the pipeline's own`);

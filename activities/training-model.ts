@@ -38,10 +38,9 @@ export async function scoreWithModel(
   file: string,
   matrix: FeatureMatrix,
   range: { start: number; end: number },
-): Promise<{ artifact: ModelArtifact; scores: Float64Array }> {
+): Promise<Float64Array> {
   const artifact = await readArtifact(file);
-  const scores = await withScorer(artifact, path.dirname(file), (scorer) => scoreMatrixRange(scorer, matrix, range));
-  return { artifact, scores };
+  return withScorer(artifact, path.dirname(file), (scorer) => scoreMatrixRange(scorer, matrix, range));
 }
 
 export function createTrainingModelActivities(deps: ActivityDeps) {
@@ -175,8 +174,8 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
       const production = await store.models.production(t.model.name);
       let comparison: PromotionComparison;
       if (production) {
-        const incumbentFile = path.join(artifacts.resolve(production.artifactUri), 'model.json');
-        const incumbent = await readArtifact(incumbentFile);
+        const incumbentDir = artifacts.resolve(production.artifactUri);
+        const incumbent = await readArtifact(path.join(incumbentDir, 'model.json'));
         const missing = incumbent.features.filter((f) => !matrix.features.includes(f));
         if (missing.length) {
           throw ApplicationFailure.nonRetryable(
@@ -189,7 +188,9 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
           {
             kind: 'production',
             version: production.version,
-            evaluation: evaluateScores((await scoreWithModel(incumbentFile, matrix, split.test)).scores),
+            evaluation: evaluateScores(
+              await withScorer(incumbent, incumbentDir, (scorer) => scoreMatrixRange(scorer, matrix, split.test)),
+            ),
           },
           t.model.promotion,
         );

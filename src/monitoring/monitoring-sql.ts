@@ -1,6 +1,6 @@
 import { sqlFileList, sqlIdent } from '../data/duckdb';
 import { transformSql } from '../ml/feature-transform';
-import { segmentColumn } from '../training/training-sql';
+import { contractRowOrder, segmentColumn } from '../training/training-sql';
 import type { TrainingSpec } from '../training/training-spec';
 
 /** The label mask: a row whose label is known (monitoring scores only those). */
@@ -15,10 +15,6 @@ export const MONITOR_DAY = '__day';
  */
 export function windowMatrixSql(t: TrainingSpec, files: string[]): string {
   const { contract } = t.spec;
-  const order = [
-    contract.eventTime,
-    ...contract.columns.map((c) => c.name).filter((n) => n !== contract.eventTime),
-  ].map(sqlIdent);
   const label = `CAST((${t.model.label.sql}) AS BOOLEAN)`;
   const segments = t.model.segments.map(
     (s) => `coalesce(CAST((${s.sql}) AS BOOLEAN), false) AS ${sqlIdent(segmentColumn(s.name))}`,
@@ -27,7 +23,7 @@ export function windowMatrixSql(t: TrainingSpec, files: string[]): string {
     coalesce(${label}, false) AS ${MONITOR_LABEL}, strftime(CAST(${sqlIdent(contract.eventTime)} AS DATE), '%Y-%m-%d') AS ${MONITOR_DAY},
     ${[...segments, `(${label}) IS NOT NULL AS ${sqlIdent(LABELLED_SEGMENT)}`].join(', ')}
   FROM read_parquet(${sqlFileList(files)})
-  ORDER BY ${order.join(', ')}`;
+  ORDER BY ${contractRowOrder(t)}`;
 }
 
 const SQL_TYPES: Record<string, string> = {

@@ -1,15 +1,14 @@
 import { sqlFileList, sqlIdent } from '../data/duckdb';
 import { transformSql } from '../ml/feature-transform';
 import type { TrainingSpec } from '../training/training-spec';
+import { contractRowOrder } from '../training/training-sql';
 
 export const SCORING_ROW = '__row';
 export const DEAD_LETTER_REASON = '__reason';
 
 /** Rows of a day's feature partition, numbered in a fixed order (event time, then every contract column). */
 export function dayRowsSql(t: TrainingSpec, files: string[]): string {
-  const { contract } = t.spec;
-  const order = [contract.eventTime, ...contract.columns.map((c) => c.name).filter((n) => n !== contract.eventTime)];
-  return `SELECT (row_number() OVER (ORDER BY ${order.map(sqlIdent).join(', ')}) - 1)::BIGINT AS ${SCORING_ROW}, *
+  return `SELECT (row_number() OVER (ORDER BY ${contractRowOrder(t)}) - 1)::BIGINT AS ${SCORING_ROW}, *
   FROM read_parquet(${sqlFileList(files)})`;
 }
 

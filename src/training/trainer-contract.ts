@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatZodError } from '../validation';
 
 /**
  * The contract between the training step and a trainer command (README "Your own trainer"). The
@@ -65,7 +66,6 @@ export function parseProgressLine(line: string): { ok: true; progress: ProgressL
     return { ok: false, why: 'not JSON (stdout is for progress lines; log to stderr)' };
   }
   const parsed = ProgressLineSchema.safeParse(json);
-  if (!parsed.success)
-    return { ok: false, why: parsed.error.issues.map((i) => `${i.path.join('.') || 'line'}: ${i.message}`).join('; ') };
+  if (!parsed.success) return { ok: false, why: formatZodError(parsed.error) };
   return { ok: true, progress: parsed.data };
 }

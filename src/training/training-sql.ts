@@ -15,18 +15,25 @@ export const segmentColumn = (name: string) => `__segment_${name}`;
  * its hash, is the same on every run.
  */
 export function extractionSql(t: TrainingSpec, files: string[]): string {
-  const { contract } = t.spec;
-  const order = [
-    contract.eventTime,
-    ...contract.columns.map((c) => c.name).filter((n) => n !== contract.eventTime),
-  ].map(sqlIdent);
+  const order = contractRowOrder(t);
   const segments = t.model.segments.map(
     (s) => `coalesce(CAST((${s.sql}) AS BOOLEAN), false) AS ${sqlIdent(segmentColumn(s.name))}`,
   );
-  return `SELECT *, CAST((${t.model.label.sql}) AS BOOLEAN) AS ${LABEL}, CAST(${sqlIdent(contract.eventTime)} AS DATE) AS ${DAY},
-    ${[...segments, `row_number() OVER (ORDER BY ${order.join(', ')}) AS ${ROW}`].join(', ')}
+  return `SELECT *, CAST((${t.model.label.sql}) AS BOOLEAN) AS ${LABEL}, CAST(${sqlIdent(t.spec.contract.eventTime)} AS DATE) AS ${DAY},
+    ${[...segments, `row_number() OVER (ORDER BY ${order}) AS ${ROW}`].join(', ')}
   FROM read_parquet(${sqlFileList(files)})
   ORDER BY ${ROW}`;
+}
+
+/**
+ * The fixed order of a dataset's rows: event time, then every contract column. Rows equal in all of
+ * them are equal in every feature too, so training, monitoring and scoring number rows the same way.
+ */
+export function contractRowOrder(t: TrainingSpec): string {
+  const { contract } = t.spec;
+  return [contract.eventTime, ...contract.columns.map((c) => c.name).filter((n) => n !== contract.eventTime)]
+    .map(sqlIdent)
+    .join(', ');
 }
 
 /** Model inputs: each feature through the shared transform, the label as 0/1; unlabelled rows left out. */
