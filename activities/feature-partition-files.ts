@@ -10,16 +10,12 @@ export async function featurePartitionFiles(
   featureSet: { name: string; version: string },
   day: string,
 ): Promise<string[]> {
-  const dir = artifacts.finalDir({
-    kind: 'features',
-    name: featureSet.name,
-    version: featureSet.version,
-    partition: day,
-  });
-  const files = await artifacts.parquetFiles(dir);
+  const uri = artifacts.uri({ kind: 'features', name: featureSet.name, version: featureSet.version, partition: day });
+  const dir = await artifacts.openIfPublished(uri);
+  const files = dir ? await artifacts.parquetFiles(dir) : [];
   if (files.length === 0)
     throw ApplicationFailure.retryable(
-      `feature store unavailable: published partition ${featureSet.name}@${featureSet.version}/${day} has no readable file under ${dir}`,
+      `feature store unavailable: published partition ${featureSet.name}@${featureSet.version}/${day} has no readable file at ${uri} (${artifacts.describe()})`,
       'FeatureStoreUnavailable',
     );
   return files;

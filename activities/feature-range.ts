@@ -78,8 +78,7 @@ export interface ComputedRange {
  */
 export function createFeatureRangeActivities(deps: ActivityDeps) {
   const { duck, artifacts, store, online } = deps;
-  const rangeDir = (set: FeatureSet, days: readonly string[]) =>
-    artifacts.workDir(featureKey(set, `range-${days[0]}_${days.at(-1)}`));
+  const rangeKey = (set: FeatureSet, days: readonly string[]) => featureKey(set, `range-${days[0]}_${days.at(-1)}`);
   const dayFile = (dir: string, day: string) => path.join(dir, `${day}.parquet`);
 
   return {
@@ -89,7 +88,7 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
       const set = featureSetOf(spec);
       const definitionHash = await registerFeatureDefinition(deps, set);
       const { inputUri, files } = await featureInput(deps, spec, input.inputUri, input.days);
-      const dir = rangeDir(set, input.days);
+      const dir = artifacts.workDir(rangeKey(set, input.days));
       await fs.rm(dir, { recursive: true, force: true });
       await fs.mkdir(dir, { recursive: true });
       const extract = path.join(dir, 'extract.parquet');
@@ -148,6 +147,7 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
         }
         return out;
       });
+      await artifacts.checkpoint(rangeKey(set, input.days), 'work');
       return { inputUri, days };
     },
 
@@ -159,7 +159,7 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
       const spec = loadSpec(input.spec);
       const set = featureSetOf(spec);
       const days = input.days.map((d) => d.day);
-      const dir = rangeDir(set, input.computed);
+      const dir = await artifacts.restore(rangeKey(set, input.computed), 'work');
       // The work directory goes last, so an attempt that finds it gone follows one that finished
       // everything but reporting it (a worker killed in between): the records say what it published.
       if (!(await exists(dir))) return alreadyPublished(set, days);
@@ -188,7 +188,7 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
           startedAt: input.startedAt,
         });
       }
-      await fs.rm(dir, { recursive: true, force: true });
+      await artifacts.discard(rangeKey(set, input.computed), 'work');
       return { days: published, onlineWritten };
     },
   };
@@ -220,7 +220,7 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
     const stored = await store.features.previousPublished(set.name, set.version, day);
     if (inRange && (!stored || inRange.partition > stored.partition)) return inRange.file;
     if (!stored?.output_uri) return undefined;
-    return (await artifacts.parquetFiles(artifacts.resolve(stored.output_uri)))[0];
+    return (await artifacts.parquetFiles(await artifacts.open(stored.output_uri)))[0];
   }
 }
 

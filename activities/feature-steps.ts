@@ -53,7 +53,8 @@ export async function featureInput(
       `no published ${spec.contract.name} dataset to compute features from: ingest one first`,
       ErrorTypes.FeatureInputRejected,
     );
-  const files = await artifacts.parquetFiles(artifacts.resolve(inputUri));
+  const dir = await artifacts.openIfPublished(inputUri);
+  const files = dir ? await artifacts.parquetFiles(dir) : [];
   if (files.length === 0)
     throw ApplicationFailure.nonRetryable(`input ${inputUri} has no Parquet files`, ErrorTypes.FeatureInputRejected);
   return { inputUri, files };
@@ -88,7 +89,7 @@ export async function registerFeatureDefinition({ store }: ActivityDeps, set: Fe
   return hash;
 }
 
-/** Publishes a computed offline partition by rename: re-running a partition replaces it with the same bytes. */
+/** Publishes a computed offline partition: re-running a partition replaces it with the same bytes. */
 export async function publishOfflinePartition(
   { artifacts }: ActivityDeps,
   set: FeatureSet,
@@ -99,8 +100,8 @@ export async function publishOfflinePartition(
   const staged = path.join(artifacts.stagingDir(key), 'part-00000.parquet');
   await fs.mkdir(path.dirname(staged), { recursive: true });
   await fs.copyFile(computed, staged);
-  await artifacts.publish(key);
-  return { uri: artifacts.uri(key), hash: await sha256Files(await artifacts.parquetFiles(artifacts.finalDir(key))) };
+  const published = await artifacts.publish(key);
+  return { uri: artifacts.uri(key), hash: await sha256Files(await artifacts.parquetFiles(published)) };
 }
 
 export interface PublishedPartition {

@@ -56,7 +56,10 @@ export interface ExtractedInput extends ExtractedPartition {
 
 export function createFeatureActivities(deps: ActivityDeps) {
   const { duck, artifacts, store, online } = deps;
-  const work = (fs: FeatureSet, partition: string) => artifacts.workDir(featureKey(fs, partition));
+  // A partition's steps hand each other files through its work area, mirrored to the object store
+  // after each step that writes it, so the next step may run on any host.
+  const work = (set: FeatureSet, partition: string) => artifacts.restore(featureKey(set, partition), 'work');
+  const saveWork = (set: FeatureSet, partition: string) => artifacts.checkpoint(featureKey(set, partition), 'work');
   const load = (raw: unknown) => {
     const input = parseInput(PartitionInputSchema, raw);
     const spec = loadSpec(input.spec);
@@ -81,17 +84,12 @@ export function createFeatureActivities(deps: ActivityDeps) {
       const { spec, fs: set, partition } = load(raw);
       const { inputUri: requested } = parseInput(ExtractInputSchema, raw);
       const { inputUri, files } = await featureInput(deps, spec, requested, [partition]);
-      await fs.mkdir(work(set, partition), { recursive: true });
+      const dir = await work(set, partition);
+      await fs.mkdir(dir, { recursive: true });
       const extracted = await withConnection(duck, (conn) =>
-        extractPartition(
-          conn,
-          set,
-          spec.contract,
-          files,
-          partition,
-          path.join(work(set, partition), 'extract.parquet'),
-        ),
+        extractPartition(conn, set, spec.contract, files, partition, path.join(dir, 'extract.parquet')),
       );
+      await saveWork(set, partition);
       return { inputUri, ...extracted };
     },
 
@@ -125,7 +123,7 @@ export function createFeatureActivities(deps: ActivityDeps) {
     async computeFeatures(raw: PartitionInput): Promise<{ rows: number; definitionHash: string }> {
       const { spec, fs: set, partition } = load(raw);
       const hash = await registerFeatureDefinition(deps, set);
-      const dir = work(set, partition);
+      const dir = await work(set, partition);
       const source = `read_parquet(${sqlString(path.join(dir, 'extract.parquet'))})`;
       const rows = await withConnection(duck, async (conn) => {
         await conn.run(
@@ -142,6 +140,7 @@ export function createFeatureActivities(deps: ActivityDeps) {
         );
         return count!.n;
       });
+      await saveWork(set, partition);
       return { rows, definitionHash: hash };
     },
 
@@ -152,10 +151,11 @@ export function createFeatureActivities(deps: ActivityDeps) {
       const { spec, fs: set, partition } = load(raw);
       const previous = await store.features.previousPublished(set.name, set.version, partition);
       const previousFiles = previous?.output_uri
-        ? await artifacts.parquetFiles(artifacts.resolve(previous.output_uri))
+        ? await artifacts.parquetFiles(await artifacts.open(previous.output_uri))
         : [];
+      const dir = await work(set, partition);
       const { stats, checks } = await withConnection(duck, (conn) =>
-        judgeFeatures(conn, set, path.join(work(set, partition), 'offline.parquet'), previousFiles[0]),
+        judgeFeatures(conn, set, path.join(dir, 'offline.parquet'), previousFiles[0]),
       );
       const report = buildFeatureReport(set.name, set.version, partition, checks);
       // Asking: the run waits for the reviewers' word instead of failing (nothing is written before it).
@@ -172,10 +172,10 @@ export function createFeatureActivities(deps: ActivityDeps) {
       return { report, stats };
     },
 
-    /** Publishes the offline partition by rename: re-running a partition replaces it with the same bytes. */
+    /** Publishes the offline partition: re-running a partition replaces it with the same bytes. */
     async writeOfflinePartition(raw: PartitionInput): Promise<{ uri: string; hash: string }> {
       const { fs: set, partition } = load(raw);
-      return publishOfflinePartition(deps, set, partition, path.join(work(set, partition), 'offline.parquet'));
+      return publishOfflinePartition(deps, set, partition, path.join(await work(set, partition), 'offline.parquet'));
     },
 
     /** Upserts each entity's snapshot, valid from the start of the next day (never moving backwards). */
@@ -183,8 +183,9 @@ export function createFeatureActivities(deps: ActivityDeps) {
       const { fs: set, partition } = load(raw);
       const validFrom = startOfDayIso(addDays(partition, 1));
       const written: Record<string, number> = {};
+      const dir = await work(set, partition);
       for (const entity of entitiesWithFeatures(set)) {
-        const file = path.join(work(set, partition), `online-${entity}.parquet`);
+        const file = path.join(dir, `online-${entity}.parquet`);
         // Snapshots are small (one row per airport or route), so they pass through JavaScript.
         const rows = await withConnection(duck, (conn) =>
           queryRows<Record<string, string | number | null>>(conn, `SELECT * FROM read_parquet(${sqlString(file)})`),
@@ -199,7 +200,7 @@ export function createFeatureActivities(deps: ActivityDeps) {
       const input = parseInput(RecordInputSchema, raw);
       const { spec, fs: set, partition } = load(raw);
       await recordFeaturePartition(deps, spec, set, partition, input);
-      await fs.rm(work(set, partition), { recursive: true, force: true });
+      await artifacts.discard(featureKey(set, partition), 'work');
     },
   };
 }

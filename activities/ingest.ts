@@ -71,7 +71,18 @@ export function createIngestActivities({ duck, artifacts, config, logger }: Acti
         attempt: ctx.info.attempt,
       });
       if (checkpoint.success) log.info({ checkpoint: checkpoint.data }, 'resuming ingestion from checkpoint');
+      // Staging before work: a chunk's manifest (work) is only ever mirrored after its Parquet (staging).
+      const areas = [
+        [keys.dataset, 'staging'],
+        [keys.deadLetters, 'staging'],
+        [keys.dataset, 'work'],
+      ] as const;
+      const mirrorAreas = async () => {
+        for (const [key, area] of areas) await artifacts.checkpoint(key, area);
+      };
       try {
+        // This attempt may run on a host other than the one that wrote the checkpoint.
+        if (checkpoint.success) for (const [key, area] of areas) await artifacts.restore(key, area);
         const outcome = await withHeartbeatKeepalive((beat) =>
           ingest(
             duck,
@@ -87,7 +98,10 @@ export function createIngestActivities({ duck, artifacts, config, logger }: Acti
               resumeFrom: checkpoint.success ? checkpoint.data : undefined,
             },
             {
-              onChunk: beat,
+              onChunk: async (details) => {
+                await mirrorAreas();
+                beat(details);
+              },
               beforeChunk: async () => {
                 if (config.MLPIPE_INGEST_CHUNK_PAUSE_MS > 0) await sleep(config.MLPIPE_INGEST_CHUNK_PAUSE_MS);
                 throwIfCancelled();
@@ -96,6 +110,7 @@ export function createIngestActivities({ duck, artifacts, config, logger }: Acti
             },
           ),
         );
+        await mirrorAreas();
         return {
           spec: spec.name,
           contract: spec.contract.name,

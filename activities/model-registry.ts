@@ -48,11 +48,11 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
   const { store, artifacts } = deps;
   const modelOf = trainingSpecOrFail;
   const evaluationOf = async (modelName: string, version: number): Promise<Evaluation> => {
-    const dir = artifacts.finalDir(versionKey(modelName, version, 'artifact'));
+    const dir = await artifacts.openKey(versionKey(modelName, version, 'artifact'));
     return (JSON.parse(await fs.readFile(path.join(dir, 'evaluation.json'), 'utf8')) as { test: Evaluation }).test;
   };
 
-  /** Stages the run's files and publishes them by rename under a path fixed by the version. */
+  /** Stages the run's files and publishes them under a path fixed by the version. */
   async function publishFiles(key: ArtifactKey, files: Record<string, string>): Promise<string> {
     const staging = artifacts.stagingDir(key);
     await fs.rm(staging, { recursive: true, force: true });
@@ -67,7 +67,7 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
     async registerCandidate(
       raw: TrainingWindow & { initiatedBy: string; reason: string },
     ): Promise<{ version: number; artifactUri: string }> {
-      const { t, window, ws } = trainingContext(deps, raw);
+      const { t, window, ws } = await trainingContext(deps, raw);
       const { initiatedBy, reason } = parseInput(z.object({ initiatedBy: person, reason: z.string() }), raw);
       const { workflowId, runId } = callerRun();
       const artifact = await readArtifact(ws.model);
@@ -225,12 +225,13 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
   };
 
   async function writeBaseline(modelName: string, version: number): Promise<string> {
-    const dir = artifacts.finalDir(versionKey(modelName, version, 'artifact'));
+    const dir = await artifacts.openKey(versionKey(modelName, version, 'artifact'));
     const registered = await store.models.get(modelName, version);
     if (!registered)
       throw ApplicationFailure.nonRetryable(`${modelName} has no version ${version}`, ErrorTypes.ModelVersionNotFound);
     const { workflowId, runId } = registered;
     const ws = trainingWorkspace(artifacts, modelName, workflowId, runId);
+    await artifacts.restore(ws.key, 'work');
     const matrix = await readMatrixFile(ws.matrix);
     // The whole window, not the test split alone: a few test days would make every full week look like
     // drift (day of week, weekday traffic). These are the inputs the model was built on.

@@ -90,22 +90,28 @@ export function createMonitoringActivities(deps: ActivityDeps) {
   const { duck, store, artifacts, config } = deps;
   let client: Promise<Client> | undefined;
 
-  const context = (raw: unknown) => {
+  /**
+   * The spec, the window and the run's work area as the previous step left it (brought from the object
+   * store when this host lacks it); a step that writes to it calls `save` before it returns.
+   */
+  const context = async (raw: unknown) => {
     const window = parseInput(TrainingWindowSchema, raw);
     const { t, monitoring } = monitoredSpec(window.spec);
     const { workflowId, runId } = callerRun();
-    const dir = artifacts.workDir({
-      kind: 'monitoring',
+    const key = {
+      kind: 'monitoring' as const,
       name: t.model.name,
       version: 'runs',
       partition: runKey(workflowId, runId),
-    });
+    };
+    const dir = await artifacts.restore(key, 'work');
     const file = (name: string) => path.join(dir, name);
     return {
       t,
       monitoring,
       window,
       dir,
+      save: () => artifacts.checkpoint(key, 'work'),
       current: file('current.bin'),
       served: file('served.json'),
       labelled: file('served-labelled.json'),
@@ -162,9 +168,9 @@ export function createMonitoringActivities(deps: ActivityDeps) {
      * version), and the serving log adds what clients were answered in the window.
      */
     async collectPredictions(raw: MonitoringWindow): Promise<CollectedPredictions> {
-      const { t, window, dir, current, served, scoredBy } = context(raw);
+      const { t, window, dir, current, served, scoredBy, save } = await context(raw);
       const version = await production(t);
-      const modelDir = artifacts.resolve(version.artifactUri);
+      const modelDir = await artifacts.open(version.artifactUri);
       const artifact = await readArtifact(path.join(modelDir, 'model.json'));
       const days = partitionRange(window.from, window.to);
       const published = new Set(await store.features.publishedPartitions(t.fs.name, t.fs.version, days));
@@ -211,6 +217,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       }));
       await writeFileAtomic(served, JSON.stringify(servedRows));
       await writeFileAtomic(scoredBy, JSON.stringify({ version: version.version }));
+      await save();
       return {
         modelName: t.model.name,
         version: version.version,
@@ -235,7 +242,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       awaiting: number;
       missing: number;
     }> {
-      const { t, monitoring, window, dir, current, served, labelled } = context(raw);
+      const { t, monitoring, window, dir, current, served, labelled, save } = await context(raw);
       const rows = await readJson<ServedPrediction[]>(served);
       const files = await datasetFiles(deps, t.spec, labelDays(window.from, window.to, monitoring.labelDelayHours));
       const { labels, asOf } = await withConnection(duck, async (conn) => {
@@ -268,6 +275,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
         };
       });
       await writeFileAtomic(labelled, JSON.stringify(joined));
+      await save();
       const batch = await readMatrixFile(current).catch(() => undefined);
       const mask = batch?.segmentMasks[batch.segments.indexOf(LABELLED_SEGMENT)];
       return {
@@ -281,7 +289,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
 
     /** Performance where labels exist, overall and per day, against the model's own test-split metrics. */
     async computePerformance(raw: MonitoringWindow): Promise<PerformanceSummary> {
-      const { t, monitoring, current, labelled, scoredBy } = context(raw);
+      const { t, monitoring, current, labelled, scoredBy } = await context(raw);
       const version = await scoringVersion(t, scoredBy);
       const metrics = version.metrics as { test: ModelMetrics; segments?: Record<string, { auc?: number }> };
       const reference = metrics.test;
@@ -317,7 +325,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
 
     /** Drift of every model input and of the predictions, the window against the baseline set at promotion. */
     async computeWindowDrift(raw: MonitoringWindow): Promise<DriftSummary> {
-      const { t, monitoring, current, scoredBy } = context(raw);
+      const { t, monitoring, current, scoredBy } = await context(raw);
       const version = await scoringVersion(t, scoredBy);
       const baselineUri = version.lineage.monitoringBaseline;
       if (typeof baselineUri !== 'string')
@@ -325,7 +333,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       const currentMatrix: FeatureMatrix | undefined = await readMatrixFile(current).catch(() => undefined);
       if (!currentMatrix || currentMatrix.rows === 0)
         return { computed: false, reason: 'no batch-scored rows in the window (no published feature partition)' };
-      const reference = await readMatrixFile(path.join(artifacts.resolve(baselineUri), 'baseline.bin'));
+      const reference = await readMatrixFile(path.join(await artifacts.open(baselineUri), 'baseline.bin'));
       const drift = computeDrift({
         reference,
         current: currentMatrix,
@@ -360,7 +368,8 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       window: MonitoringWindow;
       report: Omit<MonitoringReport, 'workflowId' | 'runId' | 'uiUrl' | 'generatedAt'>;
     }): Promise<{ reportUri: string; htmlPath: string }> {
-      const { t, window } = context(raw.window);
+      const window = parseInput(TrainingWindowSchema, raw.window);
+      const { t } = monitoredSpec(window.spec);
       const { workflowId, runId } = callerRun();
       const report: MonitoringReport = {
         ...raw.report,
@@ -380,8 +389,9 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       await fs.mkdir(staging, { recursive: true });
       await fs.writeFile(path.join(staging, 'report.json'), JSON.stringify(report, null, 2));
       await fs.writeFile(path.join(staging, 'report.html'), renderReportHtml(report));
-      await artifacts.publish(key);
-      return { reportUri: artifacts.uri(key), htmlPath: path.join(artifacts.finalDir(key), 'report.html') };
+      // htmlPath: the report on this worker's host (with an object store, its cached copy).
+      const published = await artifacts.publish(key);
+      return { reportUri: artifacts.uri(key), htmlPath: path.join(published, 'report.html') };
     },
   };
 }

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../src/config';
-import { ArtifactStore } from '../src/data/artifact-store';
 import { openDuckDb } from '../src/data/duckdb';
+import { artifactStoreFor } from '../src/data/open-artifact-store';
 import { openOnlineStore } from '../src/features/online-store-factory';
 import { openMetadataStore } from '../src/store/database';
 import type { ActivityDeps } from './deps';
@@ -15,15 +15,18 @@ export async function openActivityDeps(
   config: Config,
   logger: Logger,
 ): Promise<{ deps: ActivityDeps; close(): Promise<void> }> {
+  const artifacts = artifactStoreFor(config);
+  await artifacts.check();
   const store = await openMetadataStore(config.databaseUrl);
   const duck = await openDuckDb({ tempDirectory: path.join(config.dataDir, 'duckdb-tmp') });
   const online = openOnlineStore(config.MLPIPE_ONLINE_STORE_URL, store.db);
   return {
-    deps: { config, logger, duck, store, online, artifacts: new ArtifactStore(config.dataDir) },
+    deps: { config, logger, duck, store, online, artifacts },
     close: async () => {
       await online.close();
       await store.close();
       duck.closeSync();
+      artifacts.close();
     },
   };
 }

@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import { z } from 'zod';
 import { GateOverrideSchema, IngestStatsSchema } from '../src/quality/gate-report';
 import { loadSpec } from '../src/specs';
@@ -31,7 +30,7 @@ export interface PublishedBatch {
 export function createPublishActivities({ artifacts, store }: ActivityDeps) {
   return {
     /**
-     * Makes a batch visible: the staged dataset and dead letters replace any earlier version by rename,
+     * Makes a batch visible: the staged dataset and dead letters replace any earlier version at once,
      * then lineage and run statistics are upserted. Idempotent: a retry re-publishes the same files.
      */
     async publishBatch(raw: PublishBatchInput): Promise<PublishedBatch> {
@@ -40,7 +39,7 @@ export function createPublishActivities({ artifacts, store }: ActivityDeps) {
       const keys = batchKeys(contract, input.batchId);
       const info = callerRun();
       for (const key of [keys.dataset, keys.deadLetters]) await artifacts.publishOnce(key);
-      await fs.rm(artifacts.workDir(keys.dataset), { recursive: true, force: true });
+      await artifacts.discard(keys.dataset, 'work');
       const datasetUri = artifacts.uri(keys.dataset);
       const deadLettersUri = artifacts.uri(keys.deadLetters);
       const { stats } = input;

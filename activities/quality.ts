@@ -55,21 +55,21 @@ export function createQualityActivities({ duck, artifacts, store }: ActivityDeps
       // before (3 against 9 of January-June 2001's 181 nights, bench nightly).
       const previous = await store.runStats.latestPublished(contract.name, input.batchId);
       const referenceFiles = previous?.outputUri
-        ? await artifacts.parquetFiles(artifacts.resolve(previous.outputUri))
+        ? await artifacts.parquetFiles(await artifacts.open(previous.outputUri))
         : undefined;
       const report = await withConnection(duck, async (conn) =>
         evaluateGates({
           conn,
           contract,
           batchId: input.batchId,
-          acceptedFiles: await artifacts.parquetFiles(artifacts.stagingDir(keys.dataset)),
+          acceptedFiles: await artifacts.parquetFiles(await artifacts.restore(keys.dataset, 'staging')),
           stats: input.stats,
           loadBaseline: async (lookback) =>
             Promise.all(
               (await baselineRuns(store.runStats, contract, input.batchId, lookback)).map(async (run) => ({
                 batchId: run.batchId,
                 rowsAccepted: run.rowsAccepted,
-                files: run.outputUri ? await artifacts.parquetFiles(artifacts.resolve(run.outputUri)) : [],
+                files: run.outputUri ? await artifacts.parquetFiles(await artifacts.open(run.outputUri)) : [],
               })),
             ),
           referenceFiles,
@@ -103,7 +103,7 @@ export function createQualityActivities({ duck, artifacts, store }: ActivityDeps
       const input = parseInput(RecordOverrideInputSchema, raw);
       const { contract } = loadSpec(input.spec);
       const keys = batchKeys(contract, input.batchId);
-      const file = path.join(artifacts.finalDir(keys.report), 'gate-report.json');
+      const file = path.join(await artifacts.openKey(keys.report), 'gate-report.json');
       const report = JSON.parse(await fs.readFile(file, 'utf8')) as GateReport;
       await writeFileAtomic(
         path.join(artifacts.stagingDir(keys.report), 'gate-report.json'),

@@ -57,7 +57,7 @@ export function createScoringActivities(deps: ActivityDeps) {
       predictions: key('predictions', t.model.name),
       deadLetters: key('dead-letters', `predictions-${t.model.name}`),
     };
-    return { run, t, keys, work: artifacts.workDir(keys.predictions) };
+    return { run, t, keys };
   }
 
   async function registered(t: TrainingSpec, version: number): Promise<ModelVersion> {
@@ -104,15 +104,22 @@ export function createScoringActivities(deps: ActivityDeps) {
      * A row whose score is not a probability (NaN, out of [0, 1]) is a dead letter with the reason.
      */
     async scorePartitions(raw: ScoringRun): Promise<Counts & { days: number; resumedDays: number }> {
-      const { run, t, keys, work } = context(raw);
+      const { run, t, keys } = context(raw);
       const log = logger.child({ ...callerRun(), activityType: 'scorePartitions', model: t.model.name });
       const version = await registered(t, run.version);
-      const modelDir = artifacts.resolve(version.artifactUri);
+      const modelDir = await artifacts.open(version.artifactUri);
       const artifact = await readArtifact(path.join(modelDir, 'model.json'));
-      const staging = {
-        predictions: artifacts.stagingDir(keys.predictions),
-        deadLetters: artifacts.stagingDir(keys.deadLetters),
-      };
+      // The days done so far, as the last checkpoint left them (on whichever host wrote it). Staging
+      // before work: a day's counts (work) are only ever mirrored after its files (staging).
+      const areas = [
+        [keys.predictions, 'staging'],
+        [keys.deadLetters, 'staging'],
+        [keys.predictions, 'work'],
+      ] as const;
+      const predictionsDir = await artifacts.restore(keys.predictions, 'staging');
+      const deadLettersDir = await artifacts.restore(keys.deadLetters, 'staging');
+      const work = await artifacts.restore(keys.predictions, 'work');
+      const staging = { predictions: predictionsDir, deadLetters: deadLettersDir };
       for (const dir of [work, staging.predictions, staging.deadLetters]) await fs.mkdir(dir, { recursive: true });
       const days = partitionRange(run.from, run.to);
       const totals: Counts = { rows: 0, scored: 0, deadLetters: 0 };
@@ -132,7 +139,10 @@ export function createScoringActivities(deps: ActivityDeps) {
                     deadLetters: path.join(staging.deadLetters, `${d}.parquet`),
                   });
               if (done.success) resumedDays += 1;
-              else await writeFileAtomic(doneFile, JSON.stringify(counts));
+              else {
+                await writeFileAtomic(doneFile, JSON.stringify(counts));
+                for (const [key, area] of areas) await artifacts.checkpoint(key, area);
+              }
               totals.rows += counts.rows;
               totals.scored += counts.scored;
               totals.deadLetters += counts.deadLetters;
@@ -163,7 +173,7 @@ export function createScoringActivities(deps: ActivityDeps) {
     }> {
       const { run, t, keys } = context(raw);
       const version = await registered(t, run.version);
-      const files = await artifacts.parquetFiles(artifacts.stagingDir(keys.predictions));
+      const files = await artifacts.parquetFiles(await artifacts.restore(keys.predictions, 'staging'));
       const [s] = files.length
         ? await withConnection(duck, (conn) =>
             queryRows<{ rows: number; invalid: number; mean: number | null }>(
@@ -180,7 +190,7 @@ export function createScoringActivities(deps: ActivityDeps) {
       const mean = s!.mean ?? NaN;
       const baselineUri = version.lineage.monitoringBaseline;
       if (typeof baselineUri !== 'string' || s!.rows === 0) return { rows: s!.rows, mean, verdict: 'skipped' };
-      const baseline = await readMatrixFile(path.join(artifacts.resolve(baselineUri), 'baseline.bin'));
+      const baseline = await readMatrixFile(path.join(await artifacts.open(baselineUri), 'baseline.bin'));
       const prediction = baseline.columns[baseline.features.indexOf('prediction')]!;
       const baselineMean = prediction.reduce((a, b) => a + b, 0) / prediction.length;
       const shift = Math.abs(mean - baselineMean);
@@ -198,7 +208,7 @@ export function createScoringActivities(deps: ActivityDeps) {
 
     /**
      * Reconciles (rows in = scored + dead letters, counted again from the files), then publishes the
-     * predictions and dead letters by rename and records their lineage: model version, feature-set
+     * predictions and dead letters at once and records their lineage: model version, feature-set
      * version, the input files' hash. Idempotent: a retry re-publishes the same files.
      */
     async publishPredictions(
@@ -206,12 +216,12 @@ export function createScoringActivities(deps: ActivityDeps) {
     ): Promise<
       Pick<ScoringResult, 'rows' | 'scored' | 'deadLetters' | 'predictionsUri' | 'deadLettersUri' | 'outputHash'>
     > {
-      const { run, t, keys, work } = context(raw);
+      const { run, t, keys } = context(raw);
       const days = partitionRange(run.from, run.to);
       const inputs = (await Promise.all(days.map((d) => featureFiles(t, d)))).flat();
       for (const key of [keys.predictions, keys.deadLetters]) await artifacts.publishOnce(key);
-      const predictions = await artifacts.parquetFiles(artifacts.finalDir(keys.predictions));
-      const deadLetters = await artifacts.parquetFiles(artifacts.finalDir(keys.deadLetters));
+      const predictions = await artifacts.parquetFiles(await artifacts.openKey(keys.predictions));
+      const deadLetters = await artifacts.parquetFiles(await artifacts.openKey(keys.deadLetters));
       const count = async (conn: DuckDBConnection, files: string[]) =>
         files.length
           ? (
@@ -252,7 +262,7 @@ export function createScoringActivities(deps: ActivityDeps) {
           deadLettersUri: artifacts.uri(keys.deadLetters),
         },
       });
-      await fs.rm(work, { recursive: true, force: true });
+      await artifacts.discard(keys.predictions, 'work');
       return { ...counts, predictionsUri, deadLettersUri: artifacts.uri(keys.deadLetters), outputHash };
     },
   };

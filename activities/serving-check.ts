@@ -37,7 +37,7 @@ export function createServingCheckActivities(deps: ActivityDeps) {
           `${t.model.name} v${input.version} is not the staging version (staging: ${staged ? `v${staged.version}` : 'none'})`,
           ErrorTypes.InvalidInput,
         );
-      const modelDir = artifacts.resolve(staged.artifactUri);
+      const modelDir = await artifacts.open(staged.artifactUri);
       const artifact = await readArtifact(path.join(modelDir, 'model.json'));
 
       const newest = await store.features.previousPublished(t.fs.name, t.fs.version, '9999-12-31');
@@ -53,7 +53,7 @@ export function createServingCheckActivities(deps: ActivityDeps) {
           `no published ${t.fs.name}@${t.fs.version} partition or ${t.spec.contract.name} dataset to replay`,
           ErrorTypes.TrainingServingSkew,
         );
-      const [newestFile] = await artifacts.parquetFiles(artifacts.resolve(newest.output_uri));
+      const [newestFile] = await artifacts.parquetFiles(await artifacts.open(newest.output_uri));
       const sample = await withConnection(duck, (conn) =>
         skewSample(conn, t, {
           newestPartitionFile: newestFile!,

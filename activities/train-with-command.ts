@@ -52,6 +52,7 @@ export async function trainWithCommand(
   deps: ActivityDeps,
   t: TrainingSpec,
   ws: TrainingWorkspace,
+  saveWorkspace: () => Promise<void>,
   matrix: FeatureMatrix,
   split: TrainingSplit,
   log: Logger,
@@ -89,15 +90,23 @@ export async function trainWithCommand(
     }
 
     let last: TrainerHeartbeat = previous.success ? previous.data : { iteration: 0, metrics: {} };
+    // A heartbeat names a checkpoint only once the workspace (with an object store: its copy there)
+    // holds it, so a retry on any host resumes from at least that iteration. One mirror at a time.
+    let mirrored = Promise.resolve();
     const onProgress = (p: ProgressLine) => {
-      last = {
-        iteration: p.iteration,
-        metrics: p.metrics,
-        checkpointIteration: p.checkpoint ? p.iteration : last.checkpointIteration,
-      };
-      beat(last);
-      if (p.checkpoint)
+      if (!p.checkpoint) {
+        last = { ...last, iteration: p.iteration, metrics: p.metrics };
+        beat(last);
+        return;
+      }
+      mirrored = mirrored.then(async () => {
+        await saveWorkspace();
+        last = { iteration: p.iteration, metrics: p.metrics, checkpointIteration: p.iteration };
+        beat(last);
         log.info({ iteration: p.iteration, metrics: p.metrics }, `checkpoint at iteration ${p.iteration}`);
+      });
+      // Handled where it is awaited, after the trainer exits; until then a failure must not crash the worker.
+      mirrored.catch(() => {});
     };
     try {
       await runTrainerProcess({
@@ -116,6 +125,7 @@ export async function trainWithCommand(
       if (error instanceof TrainerProcessError) throw trainerFailure(error);
       throw error;
     }
+    await mirrored;
 
     const result = await trainerResult(dirs.output);
     const { resumedFrom } = result;
@@ -144,6 +154,7 @@ export async function trainWithCommand(
       codeVersion: codeVersion(),
     });
     await writeFileAtomic(ws.model, JSON.stringify(artifact, null, 2));
+    await saveWorkspace();
     const loss = result.metrics.train_loss ?? result.metrics.valid_loss ?? NaN;
     return {
       iterations: result.iterations,

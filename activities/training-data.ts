@@ -42,15 +42,21 @@ export interface TrainingSplit {
   test: SplitPart;
 }
 
-/** The spec, the window and this run's workspace, or a non-retryable error for a bad argument. */
-export function trainingContext(
+/**
+ * The spec, the window and this run's workspace as the previous step left it (brought from the object
+ * store when this host does not have it), or a non-retryable error for a bad argument. A step that
+ * writes to the workspace calls `save` before it returns, so the next step may run on any host.
+ */
+export async function trainingContext(
   deps: ActivityDeps,
   raw: unknown,
-): { t: TrainingSpec; window: TrainingWindow; ws: TrainingWorkspace } {
+): Promise<{ t: TrainingSpec; window: TrainingWindow; ws: TrainingWorkspace; save(): Promise<void> }> {
   const window = parseInput(TrainingWindowSchema, raw);
   const t = trainingSpecOrFail(window.spec);
   const { workflowId, runId } = callerRun();
-  return { t, window, ws: trainingWorkspace(deps.artifacts, t.model.name, workflowId, runId) };
+  const ws = trainingWorkspace(deps.artifacts, t.model.name, workflowId, runId);
+  await deps.artifacts.restore(ws.key, 'work');
+  return { t, window, ws, save: () => deps.artifacts.checkpoint(ws.key, 'work') };
 }
 
 export async function readSplit(ws: TrainingWorkspace): Promise<TrainingSplit> {
@@ -63,7 +69,8 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
   return {
     /** What the spec says about the model: the workflow needs its name and reviewers before anything runs. */
     async planTraining(raw: TrainingWindow) {
-      const { t, window } = trainingContext(deps, raw);
+      const window = parseInput(TrainingWindowSchema, raw);
+      const t = trainingSpecOrFail(window.spec);
       return {
         modelName: t.model.name,
         modelType: t.model.type,
@@ -91,7 +98,7 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
     async extractTrainingWindow(
       raw: TrainingWindow,
     ): Promise<{ uri: string; rows: number; days: number; positives: number; unlabelled: number }> {
-      const { t, window, ws } = trainingContext(deps, raw);
+      const { t, window, ws, save } = await trainingContext(deps, raw);
       const days = partitionRange(window.from, window.to);
       const published = new Set(await store.features.publishedPartitions(t.fs.name, t.fs.version, days));
       const missing = days.filter((d) => !published.has(d));
@@ -107,19 +114,21 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
       const files: string[] = [];
       for (const d of days) files.push(...(await featurePartitionFiles(artifacts, t.fs, d)));
       await fs.mkdir(ws.dir, { recursive: true });
-      return withConnection(duck, async (conn) => {
+      const counts = await withConnection(duck, async (conn) => {
         await conn.run(`COPY (${extractionSql(t, files)}) TO ${sqlString(ws.window)} (FORMAT parquet)`);
         const [c] = await queryRows<{ rows: number; days: number; positives: number; unlabelled: number }>(
           conn,
           `SELECT count(*)::INTEGER AS rows, count(DISTINCT ${DAY})::INTEGER AS days, count(*) FILTER (WHERE ${LABEL})::INTEGER AS positives, count(*) FILTER (WHERE ${LABEL} IS NULL)::INTEGER AS unlabelled FROM read_parquet(${sqlString(ws.window)})`,
         );
-        return { uri: ws.window, ...c! };
+        return c!;
       });
+      await save();
+      return { uri: ws.window, ...counts };
     },
 
     /** Blocking data-quality checks on the window: rows, label balance, feature nulls, holes in days. */
     async validateTrainingData(raw: TrainingWindow): Promise<{ checks: TrainingDataCheck[] }> {
-      const { t, window, ws } = trainingContext(deps, raw);
+      const { t, window, ws } = await trainingContext(deps, raw);
       const source = `read_parquet(${sqlString(ws.window)})`;
       const profile = await withConnection(duck, async (conn) => {
         const nulls = t.features.map(
@@ -155,22 +164,24 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
 
     /** The shared feature transform (serving applies the same one), the label as 0/1. */
     async transformTrainingData(raw: TrainingWindow): Promise<{ rows: number; unlabelled: number }> {
-      const { t, ws } = trainingContext(deps, raw);
-      return withConnection(duck, async (conn) => {
+      const { t, ws, save } = await trainingContext(deps, raw);
+      const counts = await withConnection(duck, async (conn) => {
         await conn.run(`COPY (${transformedSql(t, ws.window)}) TO ${sqlString(ws.transformed)} (FORMAT parquet)`);
         const [c] = await queryRows<{ rows: number; total: number }>(
           conn,
           `SELECT (SELECT count(*) FROM read_parquet(${sqlString(ws.transformed)}))::INTEGER AS rows, (SELECT count(*) FROM read_parquet(${sqlString(ws.window)}))::INTEGER AS total`,
         );
-        return { rows: c!.rows, unlabelled: c!.total - c!.rows };
+        return c!;
       });
+      await save();
+      return { rows: counts.rows, unlabelled: counts.total - counts.rows };
     },
 
     /** Column-major matrix in one binary file; its sha256 is the training-data hash in the model's lineage. */
     async assembleFeatureMatrix(
       raw: TrainingWindow,
     ): Promise<{ rows: number; features: string[]; sha256: string; bytes: number }> {
-      const { t, ws } = trainingContext(deps, raw);
+      const { t, ws, save } = await trainingContext(deps, raw);
       const matrix = await withConnection(duck, (conn) =>
         readMatrixFromDuckDB(conn, matrixSql(t, ws.transformed), {
           features: t.features,
@@ -182,12 +193,13 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
       matrix.segments = t.model.segments.map((s) => s.name);
       const { sha256, bytes } = await writeMatrixFile(ws.matrix, matrix);
       await writeFileAtomic(ws.matrixHash, sha256);
+      await save();
       return { rows: matrix.rows, features: matrix.features, sha256, bytes };
     },
 
     /** Train days, then validation days, then test days: no row of a later split is older than one of an earlier split. */
     async splitByTime(raw: TrainingWindow): Promise<TrainingSplit> {
-      const { t, ws } = trainingContext(deps, raw);
+      const { t, ws, save } = await trainingContext(deps, raw);
       const matrix = await readMatrixFile(ws.matrix);
       let parts: ReturnType<typeof splitDays>;
       try {
@@ -212,6 +224,7 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
           ErrorTypes.DataQualityGateFailed,
         );
       await writeFileAtomic(ws.split, JSON.stringify(split));
+      await save();
       return split;
     },
   };

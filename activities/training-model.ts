@@ -71,13 +71,13 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
     async trainModel(
       raw: TrainingWindow,
     ): Promise<{ iterations: number; loss: number; converged?: boolean; resumedFrom?: number }> {
-      const { t, ws } = trainingContext(deps, raw);
+      const { t, ws, save } = await trainingContext(deps, raw);
       await requireMatrix(ws);
       const matrix = await readMatrixFile(ws.matrix);
       const split = await readSplit(ws);
       const { workflowId, runId } = callerRun();
       const log = logger.child({ workflowId, runId, activityType: 'trainModel', model: t.model.name });
-      if (t.model.trainer) return trainWithCommand(deps, t, ws, matrix, split, log);
+      if (t.model.trainer) return trainWithCommand(deps, t, ws, save, matrix, split, log);
       const hyperParameters = t.model.hyperParameters!;
       const part = split.train;
       const rows = part.end - part.start;
@@ -94,6 +94,7 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
       const result = await withHeartbeatKeepalive(async (beat) => {
         const onCheckpoint = async (checkpoint: Checkpoint) => {
           await writeFileAtomic(ws.checkpoint, JSON.stringify(checkpoint));
+          await save();
           beat(checkpoint);
           log.info(
             { iteration: checkpoint.iteration, loss: checkpoint.loss },
@@ -129,6 +130,7 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
         codeVersion: codeVersion(),
       });
       await writeFileAtomic(ws.model, JSON.stringify(artifact, null, 2));
+      await save();
       return {
         iterations: result.iterations,
         loss: result.loss,
@@ -139,7 +141,7 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
 
     /** AUC, log loss, precision/recall at the spec's threshold and calibration, overall and per segment. */
     async evaluateModel(raw: TrainingWindow): Promise<{ test: Evaluation; validation: Evaluation['overall'] }> {
-      const { ws } = trainingContext(deps, raw);
+      const { ws, save } = await trainingContext(deps, raw);
       const matrix = await readMatrixFile(ws.matrix);
       const split = await readSplit(ws);
       const artifact = await readArtifact(ws.model);
@@ -154,6 +156,7 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
       const withMetrics = ModelArtifactSchema.parse({ ...artifact, metrics: test.overall });
       await writeFileAtomic(ws.model, JSON.stringify(withMetrics, null, 2));
       await writeFileAtomic(ws.evaluation, JSON.stringify({ test, validation }, null, 2));
+      await save();
       return { test, validation };
     },
 
@@ -162,7 +165,7 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
      * naive base-rate model. Failing the spec's criteria stops the run with the comparison table.
      */
     async compareWithProduction(raw: TrainingWindow): Promise<PromotionComparison> {
-      const { t, ws } = trainingContext(deps, raw);
+      const { t, ws } = await trainingContext(deps, raw);
       const matrix = await readMatrixFile(ws.matrix);
       const split = await readSplit(ws);
       const candidate = await readArtifact(ws.model);
@@ -174,7 +177,7 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
       const production = await store.models.production(t.model.name);
       let comparison: PromotionComparison;
       if (production) {
-        const incumbentDir = artifacts.resolve(production.artifactUri);
+        const incumbentDir = await artifacts.open(production.artifactUri);
         const incumbent = await readArtifact(path.join(incumbentDir, 'model.json'));
         const missing = incumbent.features.filter((f) => !matrix.features.includes(f));
         if (missing.length) {

@@ -159,8 +159,8 @@ function runIngest(task: IngestTask): Promise<IngestResult> {
     });
     const result = await handle.result();
     const seconds = (performance.now() - t0) / 1000;
-    const artifacts = new ArtifactStore(w.config.dataDir);
-    const files = await artifacts.parquetFiles(artifacts.resolve(result.datasetUri));
+    const artifacts = ArtifactStore.local(w.config.dataDir);
+    const files = await artifacts.parquetFiles(await artifacts.open(result.datasetUri));
     return {
       kind: 'ingest',
       datasetUri: result.datasetUri,

@@ -160,7 +160,8 @@ async function runIngest(task: IngestTask): Promise<WorkerResult> {
       chunkRows: task.chunkRows ?? spec.chunkRows,
     },
     {
-      onChunk: (p) => chunkRss.push({ chunk: p.chunksDone, rowsRead: p.rowsRead, rssBytes: process.memoryUsage.rss() }),
+      onChunk: (p) =>
+        void chunkRss.push({ chunk: p.chunksDone, rowsRead: p.rowsRead, rssBytes: process.memoryUsage.rss() }),
     },
   );
   const totalMs = performance.now() - t0;

@@ -62,13 +62,13 @@ const PATTERN = 'incoming/night-{day}.parquet';
 async function feed(task: NightlyTask): Promise<Fed[]> {
   return withWorkerAndClient(task, quietLogger(), async (w) => {
     await warmUp(w, task.taskQueue, 'dailyChain');
-    const artifacts = new ArtifactStore(w.config.dataDir);
+    const artifacts = ArtifactStore.local(w.config.dataDir);
     const incoming = path.join(task.dataDir, 'incoming');
     fs.mkdirSync(incoming, { recursive: true });
     const reportOf = async (day: string) => {
       const ingestion = w.client.workflow.getHandle(ingestionWorkflowId(task.spec, day));
       const result = (await ingestion.result().catch(() => undefined)) as IngestionResult | undefined;
-      return result && (JSON.parse(fs.readFileSync(artifacts.resolve(result.reportUri), 'utf8')) as GateReport);
+      return result && (JSON.parse(fs.readFileSync(await artifacts.open(result.reportUri), 'utf8')) as GateReport);
     };
     const fed: Fed[] = [];
     for (const night of task.nights) {

@@ -55,7 +55,7 @@ async function main(task: ServerTask): Promise<ServerResult> {
     const online = openOnlineStore(undefined, store.db);
     try {
       const server = await startServing(
-        { logger, store, duck, online, artifacts: new ArtifactStore(task.dataDir) },
+        { logger, store, duck, online, artifacts: ArtifactStore.local(task.dataDir) },
         { host: '127.0.0.1', port: 0 },
       );
       process.stdout.write(`${LISTENING_PREFIX}${server.url}\n`);

@@ -52,6 +52,7 @@ import {
   type Figure,
 } from './report';
 import { LISTENING_PREFIX, type ServerResult, type ServerTask } from './serving-server';
+import { fixtureModelKey, publishFixture } from '../test/helpers/artifact-fixtures';
 
 const CONCURRENCY = 16;
 const MiB = 2 ** 20;
@@ -255,9 +256,7 @@ async function registerOnnxVersion(
     return { skipped: (error as Error).message.split('\n')[0]! };
   }
   const key = 'load-onnx';
-  const dir = path.join(artifacts.root, 'models', LOAD_MODEL, key);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.copyFileSync(setup.model, path.join(dir, 'model.onnx'));
+
   const { features, threshold, trainedAt, trainingDataHash, featureSetVersion, specVersion, codeVersion } =
     LOAD_ARTIFACT;
   const artifact = ModelArtifactSchema.parse({
@@ -269,11 +268,14 @@ async function registerOnnxVersion(
     trainer: { command: ['python', 'flight_delay_lgbm.py'], environment: {}, iterations: 200, metrics: {} },
     parity: { rows: 1, maxAbsDifference: 0 },
   });
-  fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(artifact));
+  const artifactUri = await publishFixture(artifacts, fixtureModelKey(LOAD_MODEL, key), {
+    'model.onnx': fs.readFileSync(setup.model),
+    'model.json': JSON.stringify(artifact),
+  });
   const { version } = await store.models.register({
     modelName: LOAD_MODEL,
     registrationKey: key,
-    artifactUri: `artifact:models/${LOAD_MODEL}/${key}`,
+    artifactUri,
     metrics: {},
     lineage: {},
     workflowId: `training/${key}`,
@@ -333,9 +335,9 @@ export const benchmark: Benchmark = {
       const store = await openMetadataStore(databaseUrl);
       const online = openOnlineStore(undefined, store.db);
       try {
-        const rows = await prepareServingData(store, online, new ArtifactStore(dataDir));
+        const rows = await prepareServingData(store, online, ArtifactStore.local(dataDir));
         ctx.log(`registered flight-delay v1 (production) and ${rows} online feature rows in ${dataDir}`);
-        onnx = await registerOnnxVersion(ctx, store, new ArtifactStore(dataDir));
+        onnx = await registerOnnxVersion(ctx, store, ArtifactStore.local(dataDir));
       } finally {
         await online.close();
         await store.close();

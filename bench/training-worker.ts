@@ -270,7 +270,7 @@ async function runPipeline(task: PipelineTask): Promise<PipelineRunResult> {
         workflowId: handle.workflowId,
         runId: handle.firstExecutionRunId,
         workspace: trainingWorkspace(
-          new ArtifactStore(w.config.dataDir),
+          ArtifactStore.local(w.config.dataDir),
           result.modelName,
           handle.workflowId,
           handle.firstExecutionRunId,
@@ -296,12 +296,12 @@ async function runPipeline(task: PipelineTask): Promise<PipelineRunResult> {
 
 async function runBare(task: BareTask): Promise<BareResult> {
   const t = loadTrainingSpec(task.spec);
-  const artifacts = new ArtifactStore(task.dataDir);
+  const artifacts = ArtifactStore.local(task.dataDir);
   const files: string[] = [];
   for (const day of partitionRange(task.from, task.to)) {
     files.push(
       ...(await artifacts.parquetFiles(
-        artifacts.finalDir({ kind: 'features', name: t.fs.name, version: t.fs.version, partition: day }),
+        await artifacts.openKey({ kind: 'features', name: t.fs.name, version: t.fs.version, partition: day }),
       )),
     );
   }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { S3_URL } from './data/s3-url';
 import { formatZodError } from './validation';
 
 const hostPort = z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7233');
@@ -21,6 +22,18 @@ export const EnvSchema = z
     TEMPORAL_CONNECT_TIMEOUT_MS: positiveInt.default(10_000),
     TEMPORAL_CLI_PATH: optionalPath,
     MLPIPE_DATA_DIR: z.string().min(1).default('data'),
+    /**
+     * Where artifacts live: unset, the data directory's artifacts/ folder; `s3://bucket/prefix`, an
+     * S3-compatible object store (credentials from the AWS SDK's usual settings), with the data
+     * directory's artifact-cache/ as this host's scratch cache.
+     */
+    MLPIPE_ARTIFACTS_URL: z
+      .string()
+      .refine((url) => S3_URL.test(url), 'expected s3://bucket/prefix (a valid bucket name; unset: the data directory)')
+      .optional(),
+    /** An S3-compatible server other than AWS (versitygw, MinIO), e.g. http://127.0.0.1:7070: path-style requests. */
+    MLPIPE_S3_ENDPOINT: z.url().optional(),
+    AWS_REGION: z.string().min(1).default('us-east-1'),
     MLPIPE_DATABASE_URL: z
       .string()
       .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'expected sqlite:<file> or postgres://user:pass@host/db')

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { heartbeatKeepaliveInterceptor } from '../activities/heartbeat';
+import { objectStoreFailuresInterceptor } from '../activities/object-store-failures';
 import { createActivities } from '../activities';
 import { openActivityDeps } from '../activities/open-deps';
 import type { Config } from './config';
@@ -77,7 +78,12 @@ export async function createWorker(
     config.TEMPORAL_ADDRESS,
     tlsHint(options),
   );
-  const opened = await openActivityDeps(config, logger);
+  // A store that cannot be opened (a missing bucket, refused credentials) stops the start, and the
+  // connection with it: left open, it would keep the process alive with nothing to run.
+  const opened = await openActivityDeps(config, logger).catch(async (error: unknown) => {
+    await connection.close();
+    throw error;
+  });
   const taskQueue = overrides.taskQueue ?? config.TEMPORAL_TASK_QUEUE;
   const workflowSource = overrides.workflowBundle
     ? { workflowBundle: overrides.workflowBundle }
@@ -96,10 +102,16 @@ export async function createWorker(
     maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_MS,
-    interceptors: { activity: [heartbeatKeepaliveInterceptor] },
+    interceptors: { activity: [heartbeatKeepaliveInterceptor, objectStoreFailuresInterceptor] },
   });
   logger.info(
-    { taskQueue, namespace: config.TEMPORAL_NAMESPACE, address: config.TEMPORAL_ADDRESS, dataDir: config.dataDir },
+    {
+      taskQueue,
+      namespace: config.TEMPORAL_NAMESPACE,
+      address: config.TEMPORAL_ADDRESS,
+      dataDir: config.dataDir,
+      artifacts: opened.deps.artifacts.describe(),
+    },
     'worker ready',
   );
   return {

@@ -30,6 +30,12 @@ export const ErrorTypes = {
   TrainerHung: 'TrainerHung',
   /** The trainer's Python environment cannot be made: no Python, or its requirements do not install. */
   TrainerEnvironmentUnavailable: 'TrainerEnvironmentUnavailable',
+  /** The object store refused the credentials (wrong key or secret, no permission). */
+  ObjectStoreAccessDenied: 'ObjectStoreAccessDenied',
+  /** The configured bucket does not exist. */
+  ObjectStoreBucketMissing: 'ObjectStoreBucketMissing',
+  /** A published artifact cannot be read as its manifest says: an object missing, or changed after publishing. */
+  ArtifactCorrupt: 'ArtifactCorrupt',
   ApprovalRejected: 'ApprovalRejected',
   ApprovalTimedOut: 'ApprovalTimedOut',
   ModelVersionNotFound: 'ModelVersionNotFound',

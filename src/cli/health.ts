@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
-import { ArtifactStore } from '../data/artifact-store';
+import { artifactStoreFor } from '../data/open-artifact-store';
 import { datasetFiles } from '../data/dataset-files';
 import { openDuckDb, queryRows, sqlFileList, sqlIdent, withConnection } from '../data/duckdb';
 import { addDays } from '../features/partition-dates';
@@ -25,7 +25,7 @@ const HOUR_MS = 3_600_000;
 
 /** Health at a glance: every spec with a model, from the registry, the feature metadata, the alerts and Temporal visibility. */
 export async function modelHealth(client: Client, store: MetadataStore, config: Config): Promise<ModelHealth[]> {
-  const artifacts = new ArtifactStore(config.dataDir);
+  const artifacts = artifactStoreFor(config);
   const since = new Date(Date.now() - 7 * 24 * HOUR_MS).toISOString();
   const recentAlerts = await store.alerts.listRecent({ limit: 1000, since });
   const out: ModelHealth[] = [];

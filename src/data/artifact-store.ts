@@ -2,11 +2,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { ArtifactNotFound, ObjectMirror, replaceDir } from './object-mirror';
+import type { ObjectStore } from './object-store';
 
 /**
- * Files under the data directory at paths fixed by (kind, name, version, partition): the same inputs
- * always land in the same place, so a retry overwrites instead of duplicating.
- * Everything is written under _staging first and published by rename.
+ * Artifacts at paths fixed by (kind, name, version, partition): the same inputs always land in the
+ * same place, so a retry overwrites instead of duplicating. Everything is built under _staging first
+ * and published at once.
  */
 export interface ArtifactKey {
   kind: 'datasets' | 'dead-letters' | 'reports' | 'features' | 'models' | 'monitoring' | 'predictions';
@@ -24,11 +26,48 @@ function segment(value: string, what: string): string {
   return value;
 }
 
+export type ScratchArea = 'staging' | 'work';
+
+/**
+ * The artifact store. Locally (the embedded default) the directory is the store. With an object store
+ * behind it, the directory is this host's scratch cache and the object store the source of truth:
+ * staging and work areas are mirrored there at every checkpoint (`checkpoint`) and brought back by
+ * whichever host resumes the step (`restore`); a published artifact is a set of immutable objects named
+ * by a pointer object (its manifest) written last with a conditional put, and `open` resolves through
+ * it, so a reader sees the old artifact or the new one, never half of one.
+ */
 export class ArtifactStore {
   readonly root: string;
+  private readonly mirror?: ObjectMirror;
 
-  constructor(dataDir: string) {
-    this.root = path.join(dataDir, 'artifacts');
+  /** `root`: the store's directory, or with `remote` the scratch cache. */
+  constructor(root: string, remote?: ObjectStore) {
+    this.root = root;
+    if (remote) this.mirror = new ObjectMirror(remote, root);
+  }
+
+  /** The store of a data directory (`<dataDir>/artifacts`), local only. */
+  static local(dataDir: string): ArtifactStore {
+    return new ArtifactStore(path.join(dataDir, 'artifacts'));
+  }
+
+  /** Requests sent to the object store and bytes moved by this process (none locally). */
+  traffic(): ObjectStore['traffic'] {
+    return this.mirror?.remote.traffic ?? { requests: 0, bytesDown: 0, bytesUp: 0 };
+  }
+
+  /** Where artifacts really live: the directory, or the object store's URL. */
+  describe(): string {
+    return this.mirror ? this.mirror.remote.describe() : this.root;
+  }
+
+  /** Fails with a clear error unless the object store answers, knows these credentials and has the bucket. */
+  async check(): Promise<void> {
+    await this.mirror?.remote.check();
+  }
+
+  close(): void {
+    this.mirror?.remote.close();
   }
 
   relative(key: ArtifactKey): string {
@@ -41,11 +80,6 @@ export class ArtifactStore {
     );
   }
 
-  /** Where a published artifact lives. */
-  finalDir(key: ArtifactKey): string {
-    return path.join(this.root, this.relative(key));
-  }
-
   /** Where an artifact is built; stable across retries so a resumed activity finds its chunks. */
   stagingDir(key: ArtifactKey): string {
     return path.join(this.root, '_staging', this.relative(key));
@@ -56,17 +90,82 @@ export class ArtifactStore {
     return path.join(this.root, '_work', this.relative(key));
   }
 
+  private areaDir(key: ArtifactKey, area: ScratchArea): string {
+    return area === 'staging' ? this.stagingDir(key) : this.workDir(key);
+  }
+
   uri(key: ArtifactKey): string {
     return `artifact:${this.relative(key).split(path.sep).join('/')}`;
   }
 
-  /** The directory an `artifact:` URI names; refuses URIs that would leave the store. */
-  resolve(uri: string): string {
+  /**
+   * The artifact an `artifact:` URI names (its first four segments) and the path inside it (a URI may
+   * name one file of an artifact); refuses URIs that would leave the store.
+   */
+  private parseUri(uri: string): { rel: string; inside: string } {
     if (!uri.startsWith('artifact:')) throw new Error(`not an artifact URI: ${uri}`);
-    const rel = uri.slice('artifact:'.length);
-    const resolved = path.resolve(this.root, rel);
-    if (!isInside(this.root, resolved)) throw new Error(`artifact URI escapes the store: ${uri}`);
-    return resolved;
+    const resolved = path.resolve(this.root, uri.slice('artifact:'.length));
+    const segments = path.relative(this.root, resolved).split(path.sep);
+    if (!isInside(this.root, resolved) || segments.length < 4 || segments[0]!.startsWith('_'))
+      throw new Error(`not an artifact of this store: ${uri}`);
+    return { rel: path.join(...segments.slice(0, 4)), inside: path.join(...segments.slice(4)) };
+  }
+
+  /**
+   * The local path of the published artifact (or file of one) `uri` names: under the store's own
+   * directory locally; with an object store, in this host's cached copy of the version its manifest
+   * names now (downloaded when the cache is missing or older). Throws ArtifactNotFound when nothing is
+   * published there.
+   */
+  async open(uri: string): Promise<string> {
+    const { rel, inside } = this.parseUri(uri);
+    const dir = this.mirror ? await this.mirror.open(rel) : path.join(this.root, rel);
+    const target = path.join(dir, inside);
+    if (!this.mirror && !(await exists(target))) throw new ArtifactNotFound(`nothing is published at ${uri}`);
+    return target;
+  }
+
+  /** `open`, or undefined when nothing is published there (a night never delivered, say). */
+  async openIfPublished(uri: string): Promise<string | undefined> {
+    try {
+      return await this.open(uri);
+    } catch (error) {
+      if (error instanceof ArtifactNotFound) return undefined;
+      throw error;
+    }
+  }
+
+  /** `open` for a key. */
+  openKey(key: ArtifactKey): Promise<string> {
+    return this.open(this.uri(key));
+  }
+
+  /** Whether anything is published at `key`. */
+  async isPublished(key: ArtifactKey): Promise<boolean> {
+    if (this.mirror) return this.mirror.isPublished(this.relative(key));
+    return exists(path.join(this.root, this.relative(key)));
+  }
+
+  /**
+   * Brings a staging or work area as the last checkpoint left it onto this host (a step resumed on a
+   * host other than the one that began it); locally a no-op. Returns the area's directory.
+   */
+  async restore(key: ArtifactKey, area: ScratchArea): Promise<string> {
+    const dir = this.areaDir(key, area);
+    if (this.mirror) await this.mirror.pull(path.relative(this.root, dir));
+    return dir;
+  }
+
+  /** Makes the object store's copy of a staging or work area equal this host's; locally a no-op. */
+  async checkpoint(key: ArtifactKey, area: ScratchArea): Promise<void> {
+    if (this.mirror) await this.mirror.push(path.relative(this.root, this.areaDir(key, area)));
+  }
+
+  /** Removes a staging or work area, here and in the object store. */
+  async discard(key: ArtifactKey, area: ScratchArea): Promise<void> {
+    const dir = this.areaDir(key, area);
+    await fs.rm(dir, { recursive: true, force: true });
+    if (this.mirror) await this.mirror.push(path.relative(this.root, dir));
   }
 
   /** Parquet files of a directory, in name order (chunk order). */
@@ -78,35 +177,28 @@ export class ArtifactStore {
       .map((n) => path.join(dir, n));
   }
 
-  /** Replaces the published directory with the staged one: readers see the old or the new, never half. */
+  /**
+   * Replaces the published artifact with the staged one: readers see the old or the new, never half.
+   * Returns the local directory of what is now published.
+   */
   async publish(key: ArtifactKey): Promise<string> {
     const staging = this.stagingDir(key);
-    const final = this.finalDir(key);
-    await fs.mkdir(path.dirname(final), { recursive: true });
     if (!(await exists(staging))) throw new Error(`nothing staged at ${staging} to publish`);
-    const old = `${final}.old-${process.pid}-${Date.now()}`;
-    const hadOld = await exists(final);
-    if (hadOld) await fs.rename(final, old);
-    try {
-      await fs.rename(staging, final);
-    } catch (error) {
-      if (hadOld) await fs.rename(old, final);
-      throw error;
-    }
-    if (hadOld) await fs.rm(old, { recursive: true, force: true });
-    return final;
+    const rel = this.relative(key);
+    if (this.mirror) return this.mirror.publish(rel, path.relative(this.root, staging));
+    return replaceDir(staging, path.join(this.root, rel));
   }
 
   /**
-   * `publish` for a step that may be retried: a retry after a successful rename finds nothing staged
+   * `publish` for a step that may be retried: a retry after a successful publish finds nothing staged
    * and the published copy already the one, so it keeps it (an empty staging never replaces it).
    */
   async publishOnce(key: ArtifactKey): Promise<void> {
-    await fs.mkdir(this.stagingDir(key), { recursive: true });
-    const staged = await fs.readdir(this.stagingDir(key));
-    const published = await fs.readdir(this.finalDir(key)).catch(() => undefined);
-    if (staged.length > 0 || published === undefined) await this.publish(key);
-    else await fs.rm(this.stagingDir(key), { recursive: true, force: true });
+    const staging = await this.restore(key, 'staging');
+    await fs.mkdir(staging, { recursive: true });
+    const staged = await fs.readdir(staging);
+    if (staged.length > 0 || !(await this.isPublished(key))) await this.publish(key);
+    else await this.discard(key, 'staging');
   }
 }
 

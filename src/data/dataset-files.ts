@@ -16,12 +16,14 @@ export async function datasetFiles(
 ): Promise<string[]> {
   if (spec.contract.partitioning === 'daily') {
     const files: string[] = [];
-    for (const day of partitionRange(days.from, days.to))
-      files.push(...(await artifacts.parquetFiles(artifacts.finalDir(batchKeys(spec.contract, day).dataset))));
+    for (const day of partitionRange(days.from, days.to)) {
+      const dir = await artifacts.openIfPublished(artifacts.uri(batchKeys(spec.contract, day).dataset));
+      if (dir) files.push(...(await artifacts.parquetFiles(dir)));
+    }
     return files;
   }
   const dataset = await store.runStats.latestPublished(spec.contract.name);
-  return dataset?.outputUri ? artifacts.parquetFiles(artifacts.resolve(dataset.outputUri)) : [];
+  return dataset?.outputUri ? artifacts.parquetFiles(await artifacts.open(dataset.outputUri)) : [];
 }
 
 /** The days a label can arrive in for events of `from`..`to`: those days and the label delay after them. */

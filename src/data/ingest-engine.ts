@@ -46,8 +46,8 @@ export interface IngestProgress {
 }
 
 export interface IngestHooks {
-  /** Called after each chunk is persisted; the activity heartbeats it. */
-  onChunk(progress: IngestProgress): void;
+  /** Called after each chunk is persisted; the activity mirrors it to the object store and heartbeats it. */
+  onChunk(progress: IngestProgress): Promise<void> | void;
   /** Called before each chunk; throwing stops the run between chunks (cancellation, shutdown). */
   beforeChunk?(index: number): Promise<void> | void;
   log?(message: string, meta: Record<string, unknown>): void;
@@ -117,7 +117,7 @@ export async function ingest(db: DuckDBInstance, req: IngestRequest, hooks: Inge
       const manifest = await processChunk(conn, req, plan[i]!, rules, stagingKey, prepared.text, joins);
       const rowsRead = plan[i]!.end + plan[i]!.fileOffset;
       hooks.log?.('chunk ingested', { chunk: i, rowsRead: manifest.rowsRead, accepted: manifest.rowsAccepted });
-      hooks.onChunk({ fingerprint: stagingKey, chunksDone: i + 1, chunksTotal: plan.length, rowsRead });
+      await hooks.onChunk({ fingerprint: stagingKey, chunksDone: i + 1, chunksTotal: plan.length, rowsRead });
     }
     return finish(conn, req, prepared, plan, fingerprint, start);
   });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
-import { ArtifactStore } from '../data/artifact-store';
+import { artifactStoreFor } from '../data/open-artifact-store';
 import { startBackfill } from '../client/features';
 import { startMonitoring } from '../client/monitoring';
 import { workflowUiUrl } from '../temporal/ui-links';
@@ -31,7 +31,7 @@ export async function monitoringDemo(
   );
   const handle = await startMonitoring(client, config, { spec: 'flights', ...window });
   const result = await handle.result();
-  const dir = new ArtifactStore(config.dataDir).resolve(result.reportUri);
+  const dir = await artifactStoreFor(config).open(result.reportUri);
   const report = JSON.parse(await fs.readFile(path.join(dir, 'report.json'), 'utf8')) as MonitoringReport;
   say(
     `   ${handle.workflowId}: ${report.predictions.batch} predictions batch-scored with v${result.version}, ${report.predictions.serving} served, ${report.predictions.labelled} labelled`,

@@ -4,7 +4,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import { openDuckDb, queryRows, sqlString, withConnection } from '../data/duckdb';
-import { ArtifactStore } from '../data/artifact-store';
+import { artifactStoreFor } from '../data/open-artifact-store';
 import { resolveSourceUri } from '../data/source-uri';
 import { loadSpec } from '../specs';
 import { startIngestion } from '../client/ingestion';
@@ -158,7 +158,8 @@ async function writeDroppedCopy(config: Config, sourceUri: string): Promise<stri
 }
 
 async function showDeadLetters(config: Config, uri: string, say: Say): Promise<void> {
-  const files = await new ArtifactStore(config.dataDir).parquetFiles(new ArtifactStore(config.dataDir).resolve(uri));
+  const artifacts = artifactStoreFor(config);
+  const files = await artifacts.parquetFiles(await artifacts.open(uri));
   if (!files.length) return say('   no dead letters');
   const db = await openDuckDb();
   const rows = await withConnection(db, (conn) =>
@@ -180,7 +181,7 @@ async function showDeadLetters(config: Config, uri: string, say: Say): Promise<v
 }
 
 async function showWarnings(config: Config, reportUri: string, say: Say): Promise<void> {
-  const file = new ArtifactStore(config.dataDir).resolve(reportUri);
+  const file = await artifactStoreFor(config).open(reportUri);
   const report = JSON.parse(await fs.readFile(file, 'utf8')) as {
     checks: { gate: string; subject: string; observed: string; expected: string; verdict: string; severity: string }[];
   };

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
-import { ArtifactStore } from '../data/artifact-store';
+import { artifactStoreFor } from '../data/open-artifact-store';
 import { openDuckDb } from '../data/duckdb';
 import { approvalView, decide, pendingApprovals, startTraining } from '../client/training';
 import { openMetadataStore } from '../store/database';
@@ -98,7 +98,7 @@ async function servePrediction(config: Config, logger: Logger, say: Say): Promis
   const online = openOnlineStore(config.MLPIPE_ONLINE_STORE_URL, store.db);
   const duck = await openDuckDb();
   const server = await startServing(
-    { logger, store, online, duck, artifacts: new ArtifactStore(config.dataDir) },
+    { logger, store, online, duck, artifacts: artifactStoreFor(config) },
     { host: '127.0.0.1', port: 0 },
   );
   try {

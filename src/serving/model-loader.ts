@@ -75,7 +75,7 @@ export class ModelLoader {
  */
 async function readModel(artifacts: ArtifactStore, served: ServedModel, version: ModelVersion): Promise<Model> {
   const what = `${version.modelName} version ${version.version}`;
-  const dir = artifacts.resolve(version.artifactUri);
+  const dir = await artifacts.open(version.artifactUri);
   const file = path.join(dir, 'model.json');
   const parsed = ModelArtifactSchema.safeParse(JSON.parse(await fs.readFile(file, 'utf8')));
   if (!parsed.success) throw new Error(`${what}: invalid artifact ${file}: ${formatZodError(parsed.error)}`);

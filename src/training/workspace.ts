@@ -1,11 +1,13 @@
 import path from 'node:path';
-import type { ArtifactStore } from '../data/artifact-store';
+import type { ArtifactKey, ArtifactStore } from '../data/artifact-store';
 
 /**
  * Where one training run keeps its intermediate files: fixed by (model, workflow run), so a retried
  * step finds what the previous steps wrote, and a new run never reads an older run's files.
  */
 export interface TrainingWorkspace {
+  /** The artifact store's work area the files live in (mirrored to an object store between steps). */
+  key: ArtifactKey;
   dir: string;
   /** Extracted rows with label, day and segment columns, in a fixed order. */
   window: string;
@@ -34,14 +36,11 @@ export function trainingWorkspace(
   workflowId: string,
   runId: string,
 ): TrainingWorkspace {
-  const dir = artifacts.workDir({
-    kind: 'models',
-    name: modelName,
-    version: 'runs',
-    partition: runKey(workflowId, runId),
-  });
+  const key: ArtifactKey = { kind: 'models', name: modelName, version: 'runs', partition: runKey(workflowId, runId) };
+  const dir = artifacts.workDir(key);
   const file = (name: string) => path.join(dir, name);
   return {
+    key,
     dir,
     window: file('window.parquet'),
     transformed: file('transformed.parquet'),

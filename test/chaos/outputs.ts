@@ -46,7 +46,7 @@ export async function collectOutputs(dataDir: string, databaseUrl: string, run: 
     const alerts = await store.db.selectFrom('alerts').select(['dedupe_key', 'code']).execute();
     const byCode: Record<string, number> = {};
     for (const a of alerts) byCode[a.code] = (byCode[a.code] ?? 0) + 1;
-    const ws = trainingWorkspace(new ArtifactStore(dataDir), MODEL, run.trainingWorkflowId, run.trainingRunId);
+    const ws = trainingWorkspace(ArtifactStore.local(dataDir), MODEL, run.trainingWorkflowId, run.trainingRunId);
     const model = JSON.parse(fs.readFileSync(ws.model, 'utf8')) as RunOutputs['model'];
     const { outputHash, rowsRead, rowsAccepted, rowsRejected, sourceRows } = run.ingestion;
     return {

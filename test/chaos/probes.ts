@@ -10,7 +10,7 @@ import { trainingWorkspace } from '../../src/training/workspace';
  */
 export function persistedChunks(dataDir: string, batch: string): number {
   const dir = path.join(
-    new ArtifactStore(dataDir).workDir({ kind: 'datasets', name: 'flights', version: '1.0.0', partition: batch }),
+    ArtifactStore.local(dataDir).workDir({ kind: 'datasets', name: 'flights', version: '1.0.0', partition: batch }),
     'chunks',
   );
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).length : 0;
@@ -29,7 +29,7 @@ export async function publishedPartitions(store: MetadataStore, featureSet: stri
 }
 
 export function trainingIteration(dataDir: string, model: string, workflowId: string, runId: string): number {
-  const file = trainingWorkspace(new ArtifactStore(dataDir), model, workflowId, runId).checkpoint;
+  const file = trainingWorkspace(ArtifactStore.local(dataDir), model, workflowId, runId).checkpoint;
   try {
     return (JSON.parse(fs.readFileSync(file, 'utf8')) as { iteration: number }).iteration;
   } catch {
@@ -38,5 +38,5 @@ export function trainingIteration(dataDir: string, model: string, workflowId: st
 }
 
 export function trainedModelExists(dataDir: string, model: string, workflowId: string, runId: string): boolean {
-  return fs.existsSync(trainingWorkspace(new ArtifactStore(dataDir), model, workflowId, runId).model);
+  return fs.existsSync(trainingWorkspace(ArtifactStore.local(dataDir), model, workflowId, runId).model);
 }

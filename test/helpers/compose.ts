@@ -21,6 +21,7 @@ export interface ComposeService {
   depends_on?: Record<string, { condition?: string }> | string[];
   volumes?: Array<string | { type?: string; target?: string; source?: string }>;
   ports?: Array<string | { published?: number | string; target?: number | string }>;
+  deploy?: { replicas?: number };
 }
 export interface ComposeConfig {
   services: Record<string, ComposeService>;

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { startIngestion } from '../../src/client/ingestion';
-import { ArtifactStore } from '../../src/data/artifact-store';
+import { artifactStoreFor } from '../../src/data/open-artifact-store';
 import { loadSpec } from '../../src/specs';
 import { openMetadataStore } from '../../src/store/database';
 import type { GateReport } from '../../src/quality/gate-report';
@@ -16,7 +15,7 @@ export function ingestionHarness(name: string, spec = 'flights') {
   const dataset = loadSpec(spec).contract;
   const config = testConfig();
   const taskQueue = uniqueTaskQueue(name);
-  const artifacts = new ArtifactStore(config.dataDir);
+  const artifacts = artifactStoreFor(config);
   const temporal = useWorker(config, taskQueue);
 
   const start = (batch: string, source: string | undefined, asOf: string) =>
@@ -46,13 +45,13 @@ export function ingestionHarness(name: string, spec = 'flights') {
       differences?: { change: string; column: string; detail: string }[];
     };
     // Nothing downstream ran: no dataset was published for the batch.
-    const published = artifacts.finalDir({
+    const published = await artifacts.isPublished({
       kind: 'datasets',
       name: dataset.name,
       version: dataset.version,
       partition: batch,
     });
-    assert.equal(fs.existsSync(published), false, 'a stopped batch must not be published');
+    assert.equal(published, false, 'a stopped batch must not be published');
     return { handle, type: cause.type, message: cause.message, ...details };
   }
 

@@ -7,7 +7,10 @@ import path from 'node:path';
  * therefore claims a namespace of its own from a small pool the test server creates at start, and gives
  * it back when it exits. The pool is larger than the runner's concurrency.
  */
-export const TEST_NAMESPACES = Array.from({ length: 6 }, (_, i) => `test-${i}`);
+const POOL_SIZE = 6;
+/** The run against an object store (MLPIPE_TEST_ARTIFACTS=s3) repeats test files: a pool of its own. */
+const pool = (prefix: string) => Array.from({ length: POOL_SIZE }, (_, i) => `${prefix}-${i}`);
+export const TEST_NAMESPACES = [...pool('test'), ...pool('test-s3')];
 
 let claimed: string | undefined;
 
@@ -17,7 +20,8 @@ export function claimTestNamespace(): string {
   if (!root) throw new Error('test namespaces are handed out by `npm test` (MLPIPE_TEST_TMP is not set)');
   const claims = path.join(root, 'namespace-claims');
   fs.mkdirSync(claims, { recursive: true });
-  for (const namespace of TEST_NAMESPACES) {
+  const mine = pool(process.env.MLPIPE_TEST_ARTIFACTS === 's3' ? 'test-s3' : 'test');
+  for (const namespace of mine) {
     const claim = path.join(claims, namespace);
     try {
       fs.mkdirSync(claim); // atomic: exactly one process succeeds
@@ -31,6 +35,6 @@ export function claimTestNamespace(): string {
     return namespace;
   }
   throw new Error(
-    `all ${TEST_NAMESPACES.length} test namespaces are taken: raise the pool size above the test concurrency`,
+    `all ${mine.length} test namespaces of the pool are taken: raise the pool size above the test concurrency`,
   );
 }

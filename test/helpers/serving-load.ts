@@ -5,14 +5,13 @@
  * a small set of airports, a bounded loopback load generator (node:http, keep-alive), oversized
  * bodies, and the prediction log counted by requestId against what was served.
  */
-import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import type { ArtifactStore } from '../../src/data/artifact-store';
 import type { OnlineStore } from '../../src/features/online-store';
 import { ModelArtifactSchema, type ModelArtifact } from '../../src/ml/model-artifact';
 import { BODY_LIMIT_BYTES } from '../../src/serving/app';
 import type { MetadataStore } from '../../src/store/database';
+import { fixtureModelKey, publishFixture } from './artifact-fixtures';
 
 export const LOAD_MODEL = 'flight-delay';
 const FEATURES = [
@@ -53,13 +52,13 @@ export async function prepareServingData(
   online: OnlineStore,
   artifacts: ArtifactStore,
 ): Promise<number> {
-  const dir = path.join(artifacts.root, 'models', LOAD_MODEL, 'load-v1');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(LOAD_ARTIFACT));
+  const artifactUri = await publishFixture(artifacts, fixtureModelKey(LOAD_MODEL, 'load-v1'), {
+    'model.json': JSON.stringify(LOAD_ARTIFACT),
+  });
   const { version } = await store.models.register({
     modelName: LOAD_MODEL,
     registrationKey: 'load-v1',
-    artifactUri: `artifact:models/${LOAD_MODEL}/load-v1`,
+    artifactUri,
     metrics: {},
     lineage: {},
     workflowId: 'training/load-v1',

@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createWorker } from '../../src/worker';
 import { claimTestNamespace } from './namespaces';
+import { TEST_BUCKET } from './s3';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -19,7 +20,37 @@ export function testConfig(extra: Record<string, string> = {}): Config {
     throw new Error('integration tests need the server npm test starts: run them with `npm test`');
   claimTestNamespace();
   const dataDir = fs.mkdtempSync(path.join(process.env.MLPIPE_TEST_TMP ?? os.tmpdir(), 'data-'));
-  return loadConfig({ ...process.env, MLPIPE_DATA_DIR: dataDir, MLPIPE_DATABASE_URL: '', ...extra });
+  return loadConfig({
+    ...process.env,
+    MLPIPE_DATA_DIR: dataDir,
+    MLPIPE_DATABASE_URL: '',
+    ...testArtifacts(),
+    ...extra,
+  });
+}
+
+/**
+ * Under MLPIPE_TEST_ARTIFACTS=s3 (the second pass of `npm test` over the pipeline tests), each config
+ * keeps its artifacts under a prefix of its own in the run's S3 server; otherwise in its data directory.
+ */
+function testArtifacts(): Record<string, string> {
+  if (process.env.MLPIPE_TEST_ARTIFACTS !== 's3') return {};
+  const endpoint = process.env.MLPIPE_TEST_S3_ENDPOINT;
+  if (!endpoint)
+    throw new Error('MLPIPE_TEST_ARTIFACTS=s3 needs the S3 server `npm test` starts (MLPIPE_TEST_S3_ENDPOINT)');
+  return {
+    MLPIPE_ARTIFACTS_URL: `s3://${TEST_BUCKET}/${randomUUID()}`,
+    MLPIPE_S3_ENDPOINT: endpoint,
+  };
+}
+
+/** The variables that point a child process (a worker, the CLI) at a config's data directory and artifact store. */
+export function configEnv(config: Config): Record<string, string> {
+  return {
+    MLPIPE_DATA_DIR: config.dataDir,
+    ...(config.MLPIPE_ARTIFACTS_URL ? { MLPIPE_ARTIFACTS_URL: config.MLPIPE_ARTIFACTS_URL } : {}),
+    ...(config.MLPIPE_S3_ENDPOINT ? { MLPIPE_S3_ENDPOINT: config.MLPIPE_S3_ENDPOINT } : {}),
+  };
 }
 
 export function uniqueTaskQueue(name: string): string {
@@ -103,7 +134,7 @@ export function spawnWorker(config: Config, taskQueue: string, env: Record<strin
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
-      MLPIPE_DATA_DIR: config.dataDir,
+      ...configEnv(config),
       LOG_LEVEL: 'info',
       ...env,
     },

@@ -9,7 +9,7 @@ import { startTraining } from '../../src/client/training';
 import { startMonitoring } from '../../src/client/monitoring';
 import { startBackfill } from '../../src/client/features';
 import { startSensorLook } from '../../src/client/daily';
-import { ArtifactStore } from '../../src/data/artifact-store';
+import { artifactStoreFor } from '../../src/data/open-artifact-store';
 import { openDuckDb, sqlString, withConnection } from '../../src/data/duckdb';
 import { openOnlineStore } from '../../src/features/online-store-factory';
 import type { OnlineStore } from '../../src/features/online-store';
@@ -36,7 +36,7 @@ const dailySpec = registerSpec(badInputsDailySpec);
 const config = testConfig();
 const taskQueue = uniqueTaskQueue('bad-inputs');
 const temporal = useWorker(config, taskQueue);
-const artifacts = new ArtifactStore(config.dataDir);
+const artifacts = artifactStoreFor(config);
 const env = { MLPIPE_DATA_DIR: config.dataDir, MLPIPE_DATABASE_URL: '', TEMPORAL_TASK_QUEUE: taskQueue };
 
 /** No case may take longer: a hang fails the case instead of the whole run. */
@@ -281,19 +281,11 @@ function assertReasons(reasons: string[], patterns: RegExp[]): void {
 
 async function check(c: BadInputCase, o: Observed): Promise<void> {
   const e: Expected = c.expect;
-  const published =
+  const batchKey = (kind: 'datasets' | 'dead-letters') =>
     o.contract && o.batch
-      ? artifacts.finalDir({ kind: 'datasets', name: o.contract.name, version: o.contract.version, partition: o.batch })
+      ? { kind, name: o.contract.name, version: o.contract.version, partition: o.batch }
       : undefined;
-  const publishedDead =
-    o.contract && o.batch
-      ? artifacts.finalDir({
-          kind: 'dead-letters',
-          name: o.contract.name,
-          version: o.contract.version,
-          partition: o.batch,
-        })
-      : undefined;
+  const [datasetKey, deadLettersKey] = [batchKey('datasets'), batchKey('dead-letters')];
   switch (e.outcome) {
     case 'error':
       assert.equal(o.kind, 'error', `expected ${e.type}, got ${JSON.stringify(o).slice(0, 500)}`);
@@ -336,11 +328,11 @@ async function check(c: BadInputCase, o: Observed): Promise<void> {
         { read: r.rowsRead, accepted: r.rowsAccepted, rejected: r.rowsRejected },
         { read: e.rowsRead, accepted: e.accepted, rejected: e.rejected },
       );
-      const reasons = await deadLetterReasons(artifacts.resolve(r.deadLettersUri));
+      const reasons = await deadLetterReasons(await artifacts.open(r.deadLettersUri));
       assert.equal(reasons.length, r.rowsRejected, 'one dead letter per rejected row');
       assertReasons(reasons, e.reasons);
       const [accepted] = await query<{ n: number }>(
-        `SELECT count(*) AS n FROM read_parquet(${sqlString(`${published}/*.parquet`)})`,
+        `SELECT count(*) AS n FROM read_parquet(${sqlString(`${await artifacts.openKey(datasetKey!)}/*.parquet`)})`,
       );
       assert.equal(Number(accepted!.n), r.rowsAccepted, 'the published dataset holds the accepted rows');
       break;
@@ -357,7 +349,7 @@ async function check(c: BadInputCase, o: Observed): Promise<void> {
     case 'chained':
       assert.deepEqual(o.looks, e.perLook);
       for (const day of e.perLook.flat()) {
-        const partition = artifacts.finalDir({ kind: 'datasets', ...o.contract!, partition: day });
+        const partition = await artifacts.openKey({ kind: 'datasets', ...o.contract!, partition: day });
         const [rows] = await query<{ n: number }>(
           `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(`${partition}/*.parquet`)})`,
         );
@@ -366,9 +358,13 @@ async function check(c: BadInputCase, o: Observed): Promise<void> {
       break;
   }
   // A stopped ingestion publishes nothing.
-  if (e.outcome !== 'deadLetters' && published) {
-    assert.equal(fs.existsSync(published), false, `a stopped batch must not publish a dataset (${published})`);
-    assert.equal(fs.existsSync(publishedDead!), false, 'nor its dead letters');
+  if (e.outcome !== 'deadLetters' && datasetKey) {
+    assert.equal(
+      await artifacts.isPublished(datasetKey),
+      false,
+      `a stopped batch must not publish a dataset (${artifacts.uri(datasetKey)})`,
+    );
+    assert.equal(await artifacts.isPublished(deadLettersKey!), false, 'nor its dead letters');
   }
 }
 

@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { startIngestion } from '../../src/client/ingestion';
-import { ArtifactStore } from '../../src/data/artifact-store';
 import {
   connect,
   spawnWorker,
@@ -15,6 +14,7 @@ import {
   type WorkerProcess,
 } from '../helpers/temporal';
 import { saveHistory } from '../helpers/histories';
+import { observerStore, otherHostEnv } from '../helpers/hosts';
 
 /**
  * The crash story: a worker dies mid-ingestion (SIGKILL, no chance to clean up) or is stopped
@@ -22,7 +22,7 @@ import { saveHistory } from '../helpers/histories';
  * undisturbed run, reading at most the one chunk that was in flight again.
  */
 const config = testConfig();
-const artifacts = new ArtifactStore(config.dataDir);
+const observer = observerStore(config);
 const CHUNK_ROWS = 100_000; // 30 chunks over the 3M flights
 const ASOF = '2001-07-02T00:00:00Z';
 let client: Client;
@@ -52,11 +52,10 @@ after(async () => {
   await client.connection.close();
 });
 
-function persistedChunks(batch: string): number {
-  const dir = path.join(
-    artifacts.workDir({ kind: 'datasets', name: 'flights', version: '1.0.0', partition: batch }),
-    'chunks',
-  );
+/** Chunks persisted where a resuming worker finds them: the object store when there is one. */
+async function persistedChunks(batch: string): Promise<number> {
+  const key = { kind: 'datasets' as const, name: 'flights', version: '1.0.0', partition: batch };
+  const dir = path.join(await observer.restore(key, 'work'), 'chunks');
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).length : 0;
 }
 
@@ -78,13 +77,13 @@ async function interruptedRun(batch: string, interrupt: (w: WorkerProcess) => vo
     heartbeatTimeoutMs: 3_000,
     taskQueue,
   });
-  await waitFor('8 persisted chunks', () => persistedChunks(batch) >= 8, 120_000, 20);
-  const persistedAtInterrupt = persistedChunks(batch);
+  await waitFor('8 persisted chunks', async () => (await persistedChunks(batch)) >= 8, 120_000, 20);
+  const persistedAtInterrupt = await persistedChunks(batch);
   interrupt(first);
   const exitCode = await first.exited;
-  assert.ok(persistedChunks(batch) < 30, 'the interruption landed mid-ingestion');
+  assert.ok((await persistedChunks(batch)) < 30, 'the interruption landed mid-ingestion');
 
-  const second = spawnWorker(config, taskQueue);
+  const second = spawnWorker(config, taskQueue, otherHostEnv(config));
   spawned.push(second);
   const result = await handle.result();
   second.child.kill('SIGTERM');

@@ -8,7 +8,7 @@ import { ingestionWorkflowId } from '../../src/api/ingestion';
 import { startDailyChain, startSensorLook } from '../../src/client/daily';
 import { decideGate, gateOverrideView } from '../../src/client/gate-override';
 import { approvalView, decide, startTraining } from '../../src/client/training';
-import { ArtifactStore } from '../../src/data/artifact-store';
+import { artifactStoreFor } from '../../src/data/open-artifact-store';
 import { sqlString } from '../../src/data/duckdb';
 import { addDays, partitionRange } from '../../src/features/partition-dates';
 import { openMetadataStore } from '../../src/store/database';
@@ -272,6 +272,6 @@ describe('daily chains fed by a sensor', () => {
     assert.equal(chain.monitoring.status === 'ran' && chain.monitoring.from, '2001-01-12');
     const report = chain.monitoring.status === 'ran' ? chain.monitoring.result.reportUri : '';
     assert.match(report, /^artifact:monitoring\/flight-delay-nightly\/2001-01-12_2001-01-12\//);
-    assert.ok(fs.existsSync(path.join(new ArtifactStore(config.dataDir).resolve(report), 'report.html')), 'the report');
+    assert.ok(fs.existsSync(path.join(await artifactStoreFor(config).open(report), 'report.html')), 'the report');
   });
 });

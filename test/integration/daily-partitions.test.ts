@@ -2,7 +2,8 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startIngestion } from '../../src/client/ingestion';
 import { startBackfill, startFeaturePartition } from '../../src/client/features';
-import { ArtifactStore, sha256Files } from '../../src/data/artifact-store';
+import { sha256Files } from '../../src/data/artifact-store';
+import { artifactStoreFor } from '../../src/data/open-artifact-store';
 import { sqlString } from '../../src/data/duckdb';
 import { partitionRange } from '../../src/features/partition-dates';
 import { datasetFiles } from '../../src/data/dataset-files';
@@ -23,12 +24,12 @@ const NIGHTLY = 'flights-nightly';
 const config = testConfig();
 const taskQueue = uniqueTaskQueue('daily-partitions');
 const temporal = useWorker(config, taskQueue);
-const artifacts = new ArtifactStore(config.dataDir);
+const artifacts = artifactStoreFor(config);
 const NIGHTS = partitionRange('2001-01-01', '2001-01-12');
 const FEATURE_DAYS = partitionRange('2001-01-08', '2001-01-12');
 const dayPartition = (day: string) =>
-  artifacts.finalDir({ kind: 'datasets', name: 'flights_nightly', version: '1.0.0', partition: day });
-const partitionHash = async (day: string) => sha256Files(await artifacts.parquetFiles(dayPartition(day)));
+  artifacts.openKey({ kind: 'datasets', name: 'flights_nightly', version: '1.0.0', partition: day });
+const partitionHash = async (day: string) => sha256Files(await artifacts.parquetFiles(await dayPartition(day)));
 
 const deliver = (day: string, select: string) =>
   ingestQuery(temporal.client, config, { spec: NIGHTLY, batch: day, select, taskQueue });
@@ -84,7 +85,7 @@ describe('a dataset delivered night by night', () => {
     );
     assert.equal(late.rowsRead, late.rowsAccepted + late.rowsRejected, 'every row accepted or kept as a dead letter');
     const dead = await query<{ reason: string; record: string }>(
-      `SELECT reason, record FROM read_parquet(${sqlString(`${artifacts.resolve(late.deadLettersUri)}/*.parquet`)}) WHERE reason LIKE '%partition%'`,
+      `SELECT reason, record FROM read_parquet(${sqlString(`${await artifacts.open(late.deadLettersUri)}/*.parquet`)}) WHERE reason LIKE '%partition%'`,
     );
     assert.deepEqual(
       dead.map((d) => d.reason),
@@ -92,7 +93,7 @@ describe('a dataset delivered night by night', () => {
     );
     assert.match(JSON.parse(dead[0]!.record).date, /^2001-01-05/);
     const [held] = await query<{ days: string }>(
-      `SELECT string_agg(DISTINCT CAST(CAST(date AS DATE) AS VARCHAR), ',') AS days FROM read_parquet(${sqlString(`${dayPartition('2001-01-13')}/*.parquet`)})`,
+      `SELECT string_agg(DISTINCT CAST(CAST(date AS DATE) AS VARCHAR), ',') AS days FROM read_parquet(${sqlString(`${await dayPartition('2001-01-13')}/*.parquet`)})`,
     );
     assert.equal(held!.days, '2001-01-13', 'the night holds its own day only');
     assert.equal(await partitionHash('2001-01-05'), untouched, 'the late row did not touch its day');
@@ -104,7 +105,7 @@ describe('a dataset delivered night by night', () => {
     const again = await deliver('2001-01-10', `${dayRows('2001-01-10')} LIMIT 15000`);
     assert.equal(again.rowsRead, 15_000);
     const [n] = await query<{ n: number }>(
-      `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(`${dayPartition('2001-01-10')}/*.parquet`)})`,
+      `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(`${await dayPartition('2001-01-10')}/*.parquet`)})`,
     );
     assert.equal(n!.n, again.rowsAccepted, 'the day holds the new delivery only');
     assert.deepEqual(await Promise.all(neighbours.map(partitionHash)), hashes, 'the other days are untouched');
@@ -137,7 +138,7 @@ describe('a dataset delivered night by night', () => {
         to: '2001-01-05',
       });
       const upTo0112 = await artifacts.parquetFiles(
-        artifacts.finalDir({ kind: 'datasets', name: 'flights', version: '1.0.0', partition: 'upto-0112' }),
+        await artifacts.openKey({ kind: 'datasets', name: 'flights', version: '1.0.0', partition: 'upto-0112' }),
       );
       assert.deepEqual(snapshot, upTo0112, 'a snapshot holds every day: its newest batch');
       assert.deepEqual(await store.runStats.publishedBatchIdBounds('flights_nightly'), {

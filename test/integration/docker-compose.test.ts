@@ -40,9 +40,9 @@ function dependsOn(service: ComposeService): Record<string, string | undefined> 
   return Object.fromEntries(Object.entries(deps).map(([name, dep]) => [name, dep.condition]));
 }
 
-test('the validation accepts docker-compose.yml: postgresql, temporal, temporal-ui, admin job, worker', () => {
+test('the validation accepts docker-compose.yml: postgresql, temporal, temporal-ui, admin job, s3, bucket job, worker', () => {
   const services = Object.keys(resolvedConfig().services);
-  for (const name of ['postgresql', 'temporal', 'temporal-ui', 'temporal-admin-tools', 'worker']) {
+  for (const name of ['postgresql', 'temporal', 'temporal-ui', 'temporal-admin-tools', 's3', 's3-bucket', 'worker']) {
     assert.ok(services.includes(name), `service ${name} missing; have ${services.join(', ')}`);
   }
 });
@@ -68,6 +68,12 @@ test('the worker talks to the temporal service and the mlpipe database on the po
   );
   assert.ok(mountsData, 'the worker must mount a volume at /data');
   assert.ok(worker.build, 'the worker is built from the repository Dockerfile');
+  // A fleet: two replicas whose artifacts live in the stack's object store, created before they start.
+  assert.equal(worker.deploy?.replicas, 2);
+  assert.match(String(env.MLPIPE_ARTIFACTS_URL), /^s3:\/\/mlpipe\//);
+  assert.equal(new URL(String(env.MLPIPE_S3_ENDPOINT)).hostname, 's3');
+  assert.ok(services.s3, 'the S3 endpoint is a service of the stack');
+  assert.equal(dependsOn(worker)['s3-bucket'], 'service_completed_successfully');
   assert.equal(dependsOn(worker).temporal, 'service_healthy');
   assert.equal(dependsOn(worker)['temporal-admin-tools'], 'service_completed_successfully');
 });

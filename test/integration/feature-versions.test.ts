@@ -5,7 +5,7 @@ import { FeatureDefinitionChangedError } from '../../src/store/feature-metadata'
 import { definitionHash } from '../../src/features/feature-sql';
 import { loadSpec } from '../../src/specs';
 import { FeatureSetSchema } from '../../src/specs/feature-schema';
-import { ArtifactStore } from '../../src/data/artifact-store';
+import { artifactStoreFor } from '../../src/data/open-artifact-store';
 import { testConfig } from '../helpers/temporal';
 
 /** Changing a feature's definition must bump the version; partitions are kept per version. */
@@ -35,11 +35,11 @@ test('a changed definition under the same version is refused; a new version is a
     assert.equal(definitionHash(reworded), definitionHash(v1), 'documentation is not part of the definition');
 
     await store.features.registerDefinition(changed.name, '2', definitionHash(changed));
-    const artifacts = new ArtifactStore(config.dataDir);
+    const artifacts = artifactStoreFor(config);
     const day = '2001-01-10';
     assert.notEqual(
-      artifacts.finalDir({ kind: 'features', name: v1.name, version: '1', partition: day }),
-      artifacts.finalDir({ kind: 'features', name: v1.name, version: '2', partition: day }),
+      artifacts.uri({ kind: 'features', name: v1.name, version: '1', partition: day }),
+      artifacts.uri({ kind: 'features', name: v1.name, version: '2', partition: day }),
       'offline partitions of different versions never overwrite each other',
     );
   } finally {

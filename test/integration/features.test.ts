@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { startIngestion } from '../../src/client/ingestion';
 import { startBackfill, startFeaturePartition } from '../../src/client/features';
-import { ArtifactStore } from '../../src/data/artifact-store';
+import { artifactStoreFor } from '../../src/data/open-artifact-store';
 import { sqlString } from '../../src/data/duckdb';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { SqlOnlineStore } from '../../src/features/sql-online-store';
@@ -15,7 +15,7 @@ import { progressQuery } from '../../src/api/progress';
 /** The feature pipeline on three weeks of real flights: idempotence, consistency, stale input, backfills. */
 const config = testConfig();
 const taskQueue = uniqueTaskQueue('features');
-const artifacts = new ArtifactStore(config.dataDir);
+const artifacts = artifactStoreFor(config);
 const FS = 'flight_delay';
 const temporal = useWorker(config, taskQueue);
 let store: MetadataStore;
@@ -41,9 +41,9 @@ after(async () => {
 const online = () => new SqlOnlineStore(store.db);
 const runPartition = async (partition: string) =>
   (await startFeaturePartition(temporal.client, config, { spec: 'flights', partition, taskQueue })).result();
-const offlineRows = (uri: string) =>
+const offlineRows = async (uri: string) =>
   query<Record<string, number | string>>(
-    `SELECT * FROM read_parquet(${sqlString(`${artifacts.resolve(uri)}/*.parquet`)})`,
+    `SELECT * FROM read_parquet(${sqlString(`${await artifacts.open(uri)}/*.parquet`)})`,
   );
 
 describe('feature partitions', () => {

@@ -17,12 +17,12 @@ describe('ingesting the bundled flights-3m', () => {
     assert.equal(r.rowsRead, r.rowsAccepted + r.rowsRejected);
     assert.equal(r.rowsRejected, 2, 'the two delays below -720 minutes');
 
-    const datasetFiles = await artifacts.parquetFiles(artifacts.resolve(r.datasetUri));
+    const datasetFiles = await artifacts.parquetFiles(await artifacts.open(r.datasetUri));
     const [accepted] = await query<{ n: number }>(
       `SELECT count(*) AS n FROM read_parquet([${datasetFiles.map(sqlString).join(',')}])`,
     );
     assert.equal(accepted!.n, r.rowsAccepted);
-    const deadFiles = await artifacts.parquetFiles(artifacts.resolve(r.deadLettersUri));
+    const deadFiles = await artifacts.parquetFiles(await artifacts.open(r.deadLettersUri));
     const dead = await query<{ source_row: number; reason: string; record: string }>(
       `SELECT source_row, reason, record FROM read_parquet([${deadFiles.map(sqlString).join(',')}]) ORDER BY source_row`,
     );
@@ -36,7 +36,7 @@ describe('ingesting the bundled flights-3m', () => {
     const again = await ingest('full', undefined, asOf);
     assert.equal(again.result.outputHash, r.outputHash, 'same batch, same content hash');
     const [afterRerun] = await query<{ n: number }>(
-      `SELECT count(*) AS n FROM read_parquet([${(await artifacts.parquetFiles(artifacts.resolve(r.datasetUri))).map(sqlString).join(',')}])`,
+      `SELECT count(*) AS n FROM read_parquet([${(await artifacts.parquetFiles(await artifacts.open(r.datasetUri))).map(sqlString).join(',')}])`,
     );
     assert.equal(afterRerun!.n, r.rowsAccepted, 're-running a batch never duplicates rows');
   });

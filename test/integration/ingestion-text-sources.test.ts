@@ -24,7 +24,7 @@ describe('text sources keep malformed lines as dead letters', () => {
     assert.equal(csv.result.rowsRead, 3002);
     assert.equal(csv.result.rowsAccepted + csv.result.rowsRejected, csv.result.rowsRead);
     const csvDead = await query<{ reason: string }>(
-      `SELECT reason FROM read_parquet(${sqlString(`${artifacts.resolve(csv.result.deadLettersUri)}/*.parquet`)}) ORDER BY reason`,
+      `SELECT reason FROM read_parquet(${sqlString(`${await artifacts.open(csv.result.deadLettersUri)}/*.parquet`)}) ORDER BY reason`,
     );
     assert.equal(csv.result.rowsRejected, 2);
     assert.equal(csvDead.length, 2);

@@ -6,7 +6,7 @@ import { startIngestion } from '../../src/client/ingestion';
 import { startBackfill } from '../../src/client/features';
 import { startMonitoring } from '../../src/client/monitoring';
 import { startTraining } from '../../src/client/training';
-import { ArtifactStore } from '../../src/data/artifact-store';
+import { artifactStoreFor } from '../../src/data/open-artifact-store';
 import { openDuckDb } from '../../src/data/duckdb';
 import { openOnlineStore } from '../../src/features/online-store-factory';
 import { createLogger } from '../../src/logger';
@@ -14,7 +14,7 @@ import { startServing } from '../../src/serving/server';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { approveSignal } from '../../src/api/approval';
 import { progressQuery } from '../../src/api/progress';
-import { testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
+import { testConfig, uniqueTaskQueue, useWorker, waitFor, configEnv } from '../helpers/temporal';
 import { freshAsOf, query, writeSource } from '../helpers/sources';
 import { sqlString } from '../../src/data/duckdb';
 import { mlpipe } from '../helpers/cli';
@@ -32,7 +32,7 @@ import { openActivityDeps } from '../../activities/open-deps';
 const HUBS = "('ATL', 'ORD', 'DFW', 'LAX', 'PHX', 'DEN', 'LAS', 'DTW', 'IAH', 'MSP')";
 const config = testConfig();
 const taskQueue = uniqueTaskQueue('monitoring');
-const artifacts = new ArtifactStore(config.dataDir);
+const artifacts = artifactStoreFor(config);
 const temporal = useWorker(config, taskQueue);
 let store: MetadataStore;
 
@@ -97,13 +97,15 @@ describe('monitoring', () => {
     await backfill('2001-01-22', '2001-02-04');
     const result = await monitor('2001-01-22', '2001-02-04');
     const stats = JSON.parse(
-      fs.readFileSync(path.join(artifacts.resolve(result.reportUri), 'report.json'), 'utf8'),
+      fs.readFileSync(path.join(await artifacts.open(result.reportUri), 'report.json'), 'utf8'),
     ).drift.columns.map((c: { column: string; statistic: number }) => `${c.column} ${c.statistic.toFixed(4)}`);
     assert.equal(result.datasetDrift, false, `drifted: ${result.driftedFeatures.join(', ')} (${stats.join('; ')})`);
     assert.equal(result.retraining.started, false);
-    const html = fs.readFileSync(path.join(artifacts.resolve(result.reportUri), 'report.html'), 'utf8');
+    const html = fs.readFileSync(path.join(await artifacts.open(result.reportUri), 'report.html'), 'utf8');
     assert.match(html, /flight-delay/);
-    const report = JSON.parse(fs.readFileSync(path.join(artifacts.resolve(result.reportUri), 'report.json'), 'utf8'));
+    const report = JSON.parse(
+      fs.readFileSync(path.join(await artifacts.open(result.reportUri), 'report.json'), 'utf8'),
+    );
     assert.equal(report.drift.columns.length, 6, 'every feature is judged');
     assert.ok(report.predictions.batch > 50_000, `the week was batch-scored (${report.predictions.batch})`);
     assert.ok(report.performance.overall.auc > 0.5);
@@ -196,7 +198,7 @@ describe('monitoring', () => {
       duck.closeSync();
     }
     const before = await monitor('2001-02-12', '2001-02-12');
-    const first = JSON.parse(fs.readFileSync(path.join(artifacts.resolve(before.reportUri), 'report.json'), 'utf8'));
+    const first = JSON.parse(fs.readFileSync(path.join(await artifacts.open(before.reportUri), 'report.json'), 'utf8'));
     assert.equal(first.predictions.serving, 40);
     assert.equal(first.predictions.awaitingLabels, 40, 'no label yet, and none due: counted as awaiting');
     assert.equal(first.predictions.labelled, 0);
@@ -205,7 +207,7 @@ describe('monitoring', () => {
     await ingest('upto-0213', driftedFrom0205('2001-02-14'));
     const afterLabels = await monitor('2001-02-12', '2001-02-12');
     const second = JSON.parse(
-      fs.readFileSync(path.join(artifacts.resolve(afterLabels.reportUri), 'report.json'), 'utf8'),
+      fs.readFileSync(path.join(await artifacts.open(afterLabels.reportUri), 'report.json'), 'utf8'),
     );
     assert.equal(second.predictions.labelled, 40, 'every served prediction found its label');
     assert.equal(second.predictions.awaitingLabels, 0);
@@ -226,7 +228,9 @@ describe('monitoring', () => {
     });
     const result = await handle.result();
     await saveHistory('monitoring-segment-degraded', handle);
-    const report = JSON.parse(fs.readFileSync(path.join(artifacts.resolve(result.reportUri), 'report.json'), 'utf8'));
+    const report = JSON.parse(
+      fs.readFileSync(path.join(await artifacts.open(result.reportUri), 'report.json'), 'utf8'),
+    );
     const segments = report.performance.bySegment as {
       name: string;
       labelled: number;
@@ -324,7 +328,7 @@ describe('monitoring', () => {
   });
 
   test('mlpipe status with no argument shows the health of every model', async () => {
-    const r = await mlpipe(['status', '--json'], { MLPIPE_DATA_DIR: config.dataDir });
+    const r = await mlpipe(['status', '--json'], configEnv(config));
     assert.equal(r.code, 0, r.stderr);
     const rows = JSON.parse(r.stdout) as {
       model: string;
@@ -339,7 +343,7 @@ describe('monitoring', () => {
     assert.equal(flights.features?.partition, '2001-02-20');
     assert.match(flights.lastMonitoring?.workflowId ?? '', /^monitoring\/flight-delay\//);
     assert.ok(flights.alerts7d > 0, 'the drift alerts count');
-    const text = await mlpipe(['status'], { MLPIPE_DATA_DIR: config.dataDir });
+    const text = await mlpipe(['status'], configEnv(config));
     assert.match(text.stdout, /flight-delay \(flights\)\s+v1/);
   });
 });

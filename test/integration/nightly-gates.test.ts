@@ -64,7 +64,7 @@ const check = (report: GateReport, gate: string, subject: string) => {
   assert.ok(found, `no ${gate}(${subject}) check`);
   return found;
 };
-const readReport = (uri: string) => JSON.parse(fs.readFileSync(artifacts.resolve(uri), 'utf8')) as GateReport;
+const readReport = async (uri: string) => JSON.parse(fs.readFileSync(await artifacts.open(uri), 'utf8')) as GateReport;
 
 /** Starts a night that holds, and waits until it asks its reviewers. */
 async function holding(harness: typeof nightly, day: string, source: string, asOf: string) {
@@ -118,7 +118,7 @@ describe('nightly gates', () => {
       view.failing[0]!.detail,
       /^origin ORD: rows \d+ of expected [\d.]+ \(0\.4\d*; median share [\d.]+% of 3 earlier Mondays/,
     );
-    const report = readReport(view.reportUri!);
+    const report = await readReport(view.reportUri!);
     const day = check(report, 'volume', 'dataset');
     assert.equal(day.verdict, 'pass', 'the night as a whole is within its band');
     assert.match(day.detail, /within \[0\.8, 1\.25\] x median \d+ of 3 earlier Mondays$/);
@@ -159,7 +159,7 @@ describe('nightly gates', () => {
   test('the whole night, delivered again, is published with every airport within its share', async () => {
     const { source, asOf } = await night('2001-01-29.parquet', '2001-01-29');
     const { result } = await ingest('2001-01-29', source, asOf);
-    const report = readReport(result.reportUri);
+    const report = await readReport(result.reportUri);
     assert.equal(report.blockingFailures, 0);
     const airports = check(report, 'volumeBySegment', 'origin');
     assert.equal(airports.verdict, 'pass');
@@ -189,7 +189,7 @@ describe('nightly gates', () => {
     const result = await handle.result();
     await saveHistory('ingestion-gate-overridden', handle);
     assert.equal(result.rowsAccepted > 10_000, true);
-    const report = readReport(result.reportUri);
+    const report = await readReport(result.reportUri);
     assert.equal(report.passed, false, 'the gates still failed: the people let it through');
     assert.deepEqual(report.override?.checks, ['volumeBySegment(origin=ORD)']);
     assert.deepEqual(

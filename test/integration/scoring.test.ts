@@ -1,11 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { startScoring } from '../../src/client/scoring';
 import { progressQuery } from '../../src/api/progress';
-import { ArtifactStore } from '../../src/data/artifact-store';
+import { artifactStoreFor } from '../../src/data/open-artifact-store';
 import { openDuckDb, queryRows, sqlFileList, withConnection } from '../../src/data/duckdb';
 import { partitionRange } from '../../src/features/partition-dates';
 import { writeMatrixFile } from '../../src/ml/matrix-file';
@@ -14,6 +13,7 @@ import { loadTrainingSpec } from '../../src/training/training-spec';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { spawnWorker, testConfig, uniqueTaskQueue, useWorker, waitFor, type WorkerProcess } from '../helpers/temporal';
 import { publishFlightFeatures } from '../helpers/training-data';
+import { fixtureModelKey, publishFixture } from '../helpers/artifact-fixtures';
 
 /**
  * Batch scoring of a week of real flight features: every row scored or kept as a dead letter with the
@@ -28,7 +28,7 @@ const FEATURES = loadTrainingSpec('flights').features;
 const config = testConfig();
 const taskQueue = uniqueTaskQueue('scoring');
 const temporal = useWorker(config, taskQueue);
-const artifacts = new ArtifactStore(config.dataDir);
+const artifacts = artifactStoreFor(config);
 let store: MetadataStore;
 
 /**
@@ -53,13 +53,13 @@ function overflowingModel() {
 }
 
 async function registerVersion(key: string, lineage: Record<string, unknown> = {}): Promise<number> {
-  const dir = path.join(artifacts.root, 'models', MODEL, key);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(overflowingModel()));
+  const artifactUri = await publishFixture(artifacts, fixtureModelKey(MODEL, key), {
+    'model.json': JSON.stringify(overflowingModel()),
+  });
   const { version } = await store.models.register({
     modelName: MODEL,
     registrationKey: key,
-    artifactUri: `artifact:models/${MODEL}/${key}`,
+    artifactUri,
     metrics: {},
     lineage,
     workflowId: `training/${key}`,
@@ -70,10 +70,13 @@ async function registerVersion(key: string, lineage: Record<string, unknown> = {
 
 /** Rows of the window's feature partitions, counted straight from the files: all and with hour_of_day 12. */
 async function featureRows(): Promise<{ all: number; noon: number }> {
-  const files = partitionRange(FROM, TO).flatMap((d) => {
-    const dir = artifacts.finalDir({ kind: 'features', name: 'flight_delay', version: '1', partition: d });
-    return fs.readdirSync(dir).map((f) => path.join(dir, f));
-  });
+  const files: string[] = [];
+  for (const d of partitionRange(FROM, TO))
+    files.push(
+      ...(await artifacts.parquetFiles(
+        await artifacts.openKey({ kind: 'features', name: 'flight_delay', version: '1', partition: d }),
+      )),
+    );
   const duck = await openDuckDb();
   try {
     const [r] = await withConnection(duck, (conn) =>
@@ -116,8 +119,8 @@ describe('batch scoring', () => {
     assert.equal(result.scored, expected.noon, 'only the rows whose score is a probability are published');
     assert.equal(result.distribution.verdict, 'skipped', 'a version never promoted has no baseline');
 
-    const predictions = artifacts.resolve(result.predictionsUri);
-    const deadLetters = artifacts.resolve(result.deadLettersUri);
+    const predictions = await artifacts.open(result.predictionsUri);
+    const deadLetters = await artifacts.open(result.deadLettersUri);
     const duck = await openDuckDb();
     try {
       await withConnection(duck, async (conn) => {
@@ -152,7 +155,7 @@ describe('batch scoring', () => {
     // A baseline whose scores all sat at 0.95: today's mean is far from it.
     const baselineKey = { kind: 'models' as const, name: MODEL, version: 'shifted', partition: 'baseline' };
     const rows = 100;
-    await writeMatrixFile(path.join(artifacts.finalDir(baselineKey), 'baseline.bin'), {
+    await writeMatrixFile(path.join(artifacts.stagingDir(baselineKey), 'baseline.bin'), {
       features: ['prediction'],
       segments: [],
       rows,
@@ -162,6 +165,7 @@ describe('batch scoring', () => {
       dayIndex: new Uint16Array(rows),
       segmentMasks: [],
     });
+    await artifacts.publish(baselineKey);
     const version = await registerVersion('shifted', { monitoringBaseline: artifacts.uri(baselineKey) });
     const handle = await startScoring(temporal.client, config, {
       spec: 'flights',
@@ -179,7 +183,7 @@ describe('batch scoring', () => {
       /^Validating failed: predictions of flight-delay v\d+ shifted: mean score 0\.\d+ over \d+ rows, expected within 0\.1 of the baseline's 0\.9500/,
     );
     const key = { kind: 'predictions' as const, name: MODEL, version: String(version), partition: FROM };
-    assert.equal(fs.existsSync(artifacts.finalDir(key)), false, 'nothing was published');
+    assert.equal(await artifacts.isPublished(key), false, 'nothing was published');
   });
 
   test('a worker SIGKILLed in the middle of scoring: the retry skips the days already scored, and the output equals an undisturbed run', async () => {

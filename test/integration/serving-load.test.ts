@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { DuckDBInstance } from '@duckdb/node-api';
-import { ArtifactStore } from '../../src/data/artifact-store';
+import { artifactStoreFor } from '../../src/data/open-artifact-store';
 import { openDuckDb } from '../../src/data/duckdb';
 import type { OnlineStore } from '../../src/features/online-store';
 import { openOnlineStore } from '../../src/features/online-store-factory';
@@ -26,7 +26,7 @@ describe('prediction server under load', () => {
     store = await openMetadataStore(config.databaseUrl);
     online = openOnlineStore(config.MLPIPE_ONLINE_STORE_URL, store.db);
     duck = await openDuckDb();
-    const artifacts = new ArtifactStore(config.dataDir);
+    const artifacts = artifactStoreFor(config);
     await prepareServingData(store, online, artifacts);
     server = await startServing(
       { logger: createLogger('silent'), store, online, duck, artifacts },

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import type { Config } from '../../src/config';
 import { ArtifactStore } from '../../src/data/artifact-store';
+import { artifactStoreFor } from '../../src/data/open-artifact-store';
 import { openDuckDb } from '../../src/data/duckdb';
 import type { OnlineStore } from '../../src/features/online-store';
 import { openOnlineStore } from '../../src/features/online-store-factory';
@@ -17,6 +16,7 @@ import { startServing, type RunningServer } from '../../src/serving/server';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { mlpipe } from '../helpers/cli';
 import { REPO_ROOT, testConfig, waitFor } from '../helpers/temporal';
+import { fixtureModelKey, publishFixture } from '../helpers/artifact-fixtures';
 
 const MODEL = 'flight-delay';
 const FEATURES = [
@@ -77,13 +77,13 @@ describe('prediction server', () => {
   let deps: ServingDeps;
 
   async function registerVersion(key: string, body: ModelArtifact): Promise<number> {
-    const dir = path.join(artifacts.root, 'models', MODEL, key);
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(body));
+    const artifactUri = await publishFixture(artifacts, fixtureModelKey(MODEL, key), {
+      'model.json': JSON.stringify(body),
+    });
     const { version } = await store.models.register({
       modelName: MODEL,
       registrationKey: key,
-      artifactUri: `artifact:models/${MODEL}/${key}`,
+      artifactUri,
       metrics: {},
       lineage: {},
       workflowId: `training/${key}`,
@@ -117,7 +117,7 @@ describe('prediction server', () => {
     store = await openMetadataStore(config.databaseUrl);
     online = openOnlineStore(config.MLPIPE_ONLINE_STORE_URL, store.db);
     duck = await openDuckDb();
-    artifacts = new ArtifactStore(config.dataDir);
+    artifacts = artifactStoreFor(config);
     // Silent: several tests provoke server errors on purpose, and their log lines would read as failures.
     deps = { logger: createLogger('silent'), store, online, duck, artifacts };
 
@@ -407,7 +407,7 @@ describe('prediction server', () => {
       const { version } = await other.models.register({
         modelName: MODEL,
         registrationKey: 'v1',
-        artifactUri: `artifact:models/${MODEL}/v1`,
+        artifactUri: artifacts.uri(fixtureModelKey(MODEL, 'v1')),
         metrics: {},
         lineage: {},
         workflowId: 'training/v1',

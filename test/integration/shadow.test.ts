@@ -5,7 +5,7 @@ import path from 'node:path';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { approvalView, decide, startTraining } from '../../src/client/training';
 import { startMonitoring } from '../../src/client/monitoring';
-import { ArtifactStore } from '../../src/data/artifact-store';
+import { artifactStoreFor } from '../../src/data/open-artifact-store';
 import { openDuckDb, queryRows, sqlString, withConnection } from '../../src/data/duckdb';
 import { openOnlineStore } from '../../src/features/online-store-factory';
 import { createLogger } from '../../src/logger';
@@ -52,7 +52,7 @@ registerSpec({
 const config = testConfig();
 const taskQueue = uniqueTaskQueue('shadow');
 const temporal = useWorker(config, taskQueue);
-const artifacts = new ArtifactStore(config.dataDir);
+const artifacts = artifactStoreFor(config);
 let store: MetadataStore;
 
 before(async () => {
@@ -169,7 +169,7 @@ describe('shadow deployment', () => {
     });
     const result = await handle.result();
     const report = JSON.parse(
-      fs.readFileSync(path.join(artifacts.resolve(result.reportUri), 'report.json'), 'utf8'),
+      fs.readFileSync(path.join(await artifacts.open(result.reportUri), 'report.json'), 'utf8'),
     ) as MonitoringReport;
     const [comparison] = report.shadow ?? [];
     assert.equal(comparison?.version, candidate);
@@ -182,7 +182,7 @@ describe('shadow deployment', () => {
       Math.abs(comparison.auc.production + comparison.auc.shadow - 1) < 1e-9,
       'the reversed ranking has the complementary AUC',
     );
-    const html = fs.readFileSync(path.join(artifacts.resolve(result.reportUri), 'report.html'), 'utf8');
+    const html = fs.readFileSync(path.join(await artifacts.open(result.reportUri), 'report.html'), 'utf8');
     assert.match(html, /Shadow: the staged candidate against production on served rows/);
   });
 

@@ -4,7 +4,7 @@ import pg from 'pg';
 import type { DailyChainResult } from '../../src/api/daily';
 import { dailyChainWorkflowId } from '../../src/api/daily';
 import { startSensorLook } from '../../src/client/daily';
-import { ArtifactStore } from '../../src/data/artifact-store';
+import { artifactStoreFor } from '../../src/data/open-artifact-store';
 import { sqlString } from '../../src/data/duckdb';
 import { registerSpec } from '../../src/specs';
 import { badInputsDailySpec } from '../fixtures/bad-inputs/spec';
@@ -21,7 +21,7 @@ const spec = registerSpec(badInputsDailySpec);
 const config = testConfig();
 const taskQueue = uniqueTaskQueue('table-sensor');
 const temporal = useWorker(config, taskQueue);
-const artifacts = new ArtifactStore(config.dataDir);
+const artifacts = artifactStoreFor(config);
 let postgres: TestPostgres;
 let table: string;
 
@@ -39,7 +39,7 @@ const look = async () =>
   (await (await startSensorLook(temporal.client, config, { spec: spec.name, table, taskQueue })).result()).delivered;
 
 const partitionRows = async (day: string) => {
-  const dir = artifacts.finalDir({
+  const dir = await artifacts.openKey({
     kind: 'datasets',
     name: spec.contract.name,
     version: spec.contract.version,
@@ -92,7 +92,7 @@ describe('a sensor over a warehouse table', () => {
     );
     assert.deepEqual(await Promise.all(['2024-03-01', '2024-03-02', '2024-03-03'].map(partitionRows)), [2, 4, 1]);
     const [f] = await query<{ amount: number }>(
-      `SELECT amount FROM read_parquet(${sqlString(`${artifacts.finalDir({ kind: 'datasets', name: spec.contract.name, version: spec.contract.version, partition: '2024-03-03' })}/*.parquet`)})`,
+      `SELECT amount FROM read_parquet(${sqlString(`${await artifacts.openKey({ kind: 'datasets', name: spec.contract.name, version: spec.contract.version, partition: '2024-03-03' })}/*.parquet`)})`,
     );
     assert.equal(f!.amount, 9.5, 'the changed row as it stands now');
   });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { approvalView, decide, startTraining } from '../../src/client/training';
-import { ArtifactStore } from '../../src/data/artifact-store';
+import { artifactStoreFor } from '../../src/data/open-artifact-store';
 import { trainingWorkspace } from '../../src/training/workspace';
 import { defaultPythonEnvsDir, ensurePythonEnv } from '../../src/training/python-env';
 import { ModelArtifactSchema } from '../../src/ml/model-artifact';
@@ -32,7 +32,7 @@ import { publishFlightFeatures } from '../helpers/training-data';
  * AUC equal to the same script's run by hand on the same splits.
  */
 const config = testConfig();
-const artifacts = new ArtifactStore(config.dataDir);
+const artifacts = artifactStoreFor(config);
 const FROM = '2001-01-08';
 const TO = '2001-02-28';
 const trainer = flightsLgbmSpec.model!.trainer!;

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { startTraining } from '../../src/client/training';
-import { ArtifactStore } from '../../src/data/artifact-store';
 import { trainingWorkspace } from '../../src/training/workspace';
 import { progressQuery } from '../../src/api/progress';
 import {
@@ -17,13 +16,14 @@ import {
   type WorkerProcess,
 } from '../helpers/temporal';
 import { publishFlightFeatures } from '../helpers/training-data';
+import { observerStore, otherHostEnv } from '../helpers/hosts';
 
 /**
  * A worker SIGKILLed in the middle of training: the retry on a new worker resumes from the last
  * persisted iteration (not from zero) and ends with exactly the model of an undisturbed run.
  */
 const config = testConfig();
-const artifacts = new ArtifactStore(config.dataDir);
+const observer = observerStore(config);
 const FROM = '2001-01-08';
 const TO = '2001-01-17';
 let client: Client;
@@ -66,7 +66,8 @@ async function trainedModel(
     180_000,
     250,
   );
-  const ws = trainingWorkspace(artifacts, 'flight-delay', handle.workflowId, handle.firstExecutionRunId);
+  const ws = trainingWorkspace(observer, 'flight-delay', handle.workflowId, handle.firstExecutionRunId);
+  await observer.restore(ws.key, 'work');
   return JSON.parse(fs.readFileSync(ws.model, 'utf8'));
 }
 
@@ -90,19 +91,22 @@ test('training killed mid-run resumes from its last checkpoint and ends with the
   const first = spawnWorker(config, taskQueue, { MLPIPE_TRAIN_ITERATION_PAUSE_MS: '400' });
   spawned.push(first);
   const handle = await train('killed', taskQueue);
-  const ws = trainingWorkspace(artifacts, 'flight-delay', handle.workflowId, handle.firstExecutionRunId);
-  const checkpointIteration = () =>
-    fs.existsSync(ws.checkpoint)
+  // The checkpoint where a resuming worker finds it: with an object store, there.
+  const ws = trainingWorkspace(observer, 'flight-delay', handle.workflowId, handle.firstExecutionRunId);
+  const checkpointIteration = async () => {
+    await observer.restore(ws.key, 'work');
+    return fs.existsSync(ws.checkpoint)
       ? (JSON.parse(fs.readFileSync(ws.checkpoint, 'utf8')) as { iteration: number }).iteration
       : 0;
-  await waitFor('two training checkpoints', () => checkpointIteration() >= 2, 180_000, 20);
+  };
+  await waitFor('two training checkpoints', async () => (await checkpointIteration()) >= 2, 180_000, 20);
   first.child.kill('SIGKILL');
   await first.exited;
-  const persisted = checkpointIteration();
+  const persisted = await checkpointIteration();
   const beforeKill = iterationsLogged(first, /^checkpoint at iteration/);
   assert.ok(beforeKill.length >= 2, 'the first worker checkpointed at least twice');
 
-  const second = spawnWorker(config, taskQueue);
+  const second = spawnWorker(config, taskQueue, otherHostEnv(config));
   spawned.push(second);
   const resumed = await trainedModel(handle);
   const progress = await handle.query(progressQuery);

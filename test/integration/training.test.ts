@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { approvalView, decide, pendingApprovals, startRollback, startTraining } from '../../src/client/training';
-import { ArtifactStore } from '../../src/data/artifact-store';
+import { artifactStoreFor } from '../../src/data/open-artifact-store';
 import { readMatrixFile } from '../../src/ml/matrix-file';
 import { registerSpec } from '../../src/specs';
 import { flightsSpec } from '../../src/specs/flights';
@@ -15,6 +15,7 @@ import type { TrainingPipeline } from '../../src/api/training';
 import { testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
 import { publishFlightFeatures } from '../helpers/training-data';
 import { saveHistory } from '../helpers/histories';
+import { hideArtifacts } from '../helpers/artifact-fixtures';
 import { outcomeText, untilApprovalOrEnd } from '../../src/demo/run-outcome';
 
 /**
@@ -44,7 +45,7 @@ registerSpec({
 
 const config = testConfig();
 const taskQueue = uniqueTaskQueue('training');
-const artifacts = new ArtifactStore(config.dataDir);
+const artifacts = artifactStoreFor(config);
 const temporal = useWorker(config, taskQueue);
 let store: MetadataStore;
 let runs = 0;
@@ -214,13 +215,13 @@ describe('training pipeline', () => {
     assert.equal(lineage.specVersion, '1.0.0');
     assert.match(String(lineage.codeVersion), /^0\.1\.0\+[0-9a-f]{12}$/);
     assert.match(String(lineage.trainingDataHash), /^[0-9a-f]{64}$/);
-    const baseline = await readMatrixFile(path.join(artifacts.resolve(result.baselineUri), 'baseline.bin'));
+    const baseline = await readMatrixFile(path.join(await artifacts.open(result.baselineUri), 'baseline.bin'));
     assert.ok(
       baseline.features.includes('prediction') && baseline.rows > 1000,
       'the baseline holds the test rows and their scores',
     );
     const model = JSON.parse(
-      fs.readFileSync(path.join(artifacts.resolve(result.artifactUri), 'model.json'), 'utf8'),
+      fs.readFileSync(path.join(await artifacts.open(result.artifactUri), 'model.json'), 'utf8'),
     ) as Record<string, unknown>;
     assert.equal(model.trainingDataHash, lineage.trainingDataHash);
     const logged = await store.predictions.count({ modelName: MODEL, source: 'skew-check' });
@@ -298,8 +299,7 @@ describe('training pipeline', () => {
   });
 
   test('the feature store unavailable during extraction: retried with backoff, then the run fails with an alert and nothing after extraction runs', async () => {
-    const features = path.join(config.dataDir, 'artifacts', 'features');
-    fs.renameSync(features, `${features}.away`);
+    const restore = await hideArtifacts(config, 'features');
     try {
       const handle = await train();
       const failed = await failure(handle);
@@ -321,7 +321,7 @@ describe('training pipeline', () => {
       const alerts = await store.alerts.listRecent({ limit: 50 });
       assert.ok(alerts.some((a) => a.workflowId === handle.workflowId && a.severity === 'critical'));
     } finally {
-      fs.renameSync(`${features}.away`, features);
+      await restore();
     }
   });
 });

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startIngestion } from '../../src/client/ingestion';
 import { startBackfill } from '../../src/client/features';
-import { ArtifactStore } from '../../src/data/artifact-store';
+import { artifactStoreFor } from '../../src/data/open-artifact-store';
 import { sqlString } from '../../src/data/duckdb';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { SqlOnlineStore } from '../../src/features/sql-online-store';
@@ -20,13 +20,13 @@ import { query } from '../helpers/sources';
  */
 const config = testConfig();
 const taskQueue = uniqueTaskQueue('weather');
-const artifacts = new ArtifactStore(config.dataDir);
+const artifacts = artifactStoreFor(config);
 const temporal = useWorker(config, taskQueue);
 const FS = 'wet_day';
 const WEATHER_CSV = path.join(REPO_ROOT, 'node_modules', 'vega-datasets', 'data', 'weather.csv');
 let store: MetadataStore;
 
-const readReport = (uri: string) => JSON.parse(fs.readFileSync(artifacts.resolve(uri), 'utf8')) as GateReport;
+const readReport = async (uri: string) => JSON.parse(fs.readFileSync(await artifacts.open(uri), 'utf8')) as GateReport;
 
 before(async () => {
   store = await openMetadataStore(config.databaseUrl);
@@ -51,7 +51,7 @@ describe('the weather spec', () => {
     assert.equal(r.rowsRejected, 0, 'the real file is clean');
     assert.equal(r.warnings, 0, 'both stations on every day; no earlier batch to drift from');
 
-    const report = readReport(r.reportUri);
+    const report = await readReport(r.reportUri);
     assert.equal(report.passed, true);
     assert.equal(report.blockingFailures, 0);
     for (const gate of [
@@ -68,7 +68,7 @@ describe('the weather spec', () => {
       );
     }
 
-    const files = await artifacts.parquetFiles(artifacts.resolve(r.datasetUri));
+    const files = await artifacts.parquetFiles(await artifacts.open(r.datasetUri));
     const [typed] = await query<{ n: number; type: string; stations: number }>(
       `SELECT count(*) AS n, any_value(typeof(date)) AS type, count(DISTINCT location) AS stations FROM read_parquet([${files.map(sqlString).join(', ')}])`,
     );
@@ -83,7 +83,7 @@ describe('the weather spec', () => {
         taskQueue,
       })
     ).result();
-    const second = readReport(again.reportUri);
+    const second = await readReport(again.reportUri);
     assert.equal(second.blockingFailures + second.warnings, 0);
     const judged = second.checks.filter((c) => c.gate === 'volume' || c.gate === 'distribution');
     assert.deepEqual(
@@ -117,7 +117,7 @@ describe('the weather spec', () => {
     // Spot check one partition against the raw file: the window is the 7 days strictly before the row's day.
     const first = partitions.find((p) => p.partition === from)!;
     const rows = await query<{ location: string; wet_share_7d: number; temp_range: number }>(
-      `SELECT location, wet_share_7d, temp_range FROM read_parquet(${sqlString(`${artifacts.resolve(first.output_uri!)}/*.parquet`)}) ORDER BY location`,
+      `SELECT location, wet_share_7d, temp_range FROM read_parquet(${sqlString(`${await artifacts.open(first.output_uri!)}/*.parquet`)}) ORDER BY location`,
     );
     const expected = await query<{ location: string; wet: number; range: number }>(
       `SELECT location,

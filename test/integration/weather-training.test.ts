@@ -6,7 +6,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { startIngestion } from '../../src/client/ingestion';
 import { startBackfill } from '../../src/client/features';
 import { approvalView, startTraining } from '../../src/client/training';
-import { ArtifactStore } from '../../src/data/artifact-store';
+import { artifactStoreFor } from '../../src/data/open-artifact-store';
 import { openDuckDb, sqlString } from '../../src/data/duckdb';
 import { addDays } from '../../src/features/partition-dates';
 import type { OnlineStore } from '../../src/features/online-store';
@@ -167,7 +167,7 @@ async function predictTheNextDay(): Promise<void> {
     duck = await openDuckDb();
     online = openOnlineStore(config.MLPIPE_ONLINE_STORE_URL, store.db);
     server = await startServing(
-      { logger: createLogger('silent'), store, online, duck, artifacts: new ArtifactStore(config.dataDir) },
+      { logger: createLogger('silent'), store, online, duck, artifacts: artifactStoreFor(config) },
       { host: '127.0.0.1', port: 0 },
     );
     const response = await fetch(`${server.url}/predict`, {

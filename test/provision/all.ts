@@ -7,12 +7,14 @@ import { provisionChromium } from './chromium';
 import { provisionComposeValidator } from './compose';
 import { provisionPostgres } from './postgres';
 import { provisionRedis } from './redis';
+import { provisionS3 } from './s3';
 
 const PROVISIONERS: Record<string, Provisioner> = {
   postgres: provisionPostgres,
   redis: provisionRedis,
   chromium: provisionChromium,
   compose: provisionComposeValidator,
+  s3: provisionS3,
 };
 
 export async function provisionAll(log: (line: string) => void): Promise<Record<string, string>> {

@@ -18,7 +18,7 @@ let store: ArtifactStore;
 
 before(() => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlpipe-artifacts-'));
-  store = new ArtifactStore(dataDir);
+  store = ArtifactStore.local(dataDir);
 });
 
 after(() => {
@@ -35,15 +35,14 @@ describe('ArtifactStore paths', () => {
   it('fixes every path by the key', () => {
     const rel = path.join('datasets', 'flights', '1.0.0', '2001-01-01');
     assert.equal(store.relative(key), rel);
-    assert.equal(store.finalDir(key), path.join(dataDir, 'artifacts', rel));
     assert.equal(store.stagingDir(key), path.join(dataDir, 'artifacts', '_staging', rel));
     assert.equal(store.workDir(key), path.join(dataDir, 'artifacts', '_work', rel));
     assert.equal(store.uri(key), 'artifact:datasets/flights/1.0.0/2001-01-01');
   });
 
   it('gives the same key the same paths, and different keys different paths', () => {
-    const again = new ArtifactStore(dataDir);
-    assert.equal(again.finalDir({ ...key }), store.finalDir(key));
+    const again = ArtifactStore.local(dataDir);
+    assert.equal(again.stagingDir({ ...key }), store.stagingDir(key));
     assert.equal(again.uri({ ...key }), store.uri(key));
     const others: ArtifactKey[] = [
       { ...key, kind: 'dead-letters' },
@@ -51,12 +50,8 @@ describe('ArtifactStore paths', () => {
       { ...key, version: '1.0.1' },
       { ...key, partition: '2001-01-02' },
     ];
-    const dirs = new Set([store.finalDir(key), ...others.map((k) => store.finalDir(k))]);
+    const dirs = new Set([store.stagingDir(key), ...others.map((k) => store.stagingDir(k))]);
     assert.equal(dirs.size, 5);
-  });
-
-  it('round-trips a key through uri() and resolve()', () => {
-    assert.equal(store.resolve(store.uri(key)), store.finalDir(key));
   });
 
   it("refuses unsafe segments ('..', '.', '/', spaces, empty) in name, version and partition", () => {
@@ -75,7 +70,7 @@ describe('ArtifactStore paths', () => {
     ];
     for (const [field, value] of bad) {
       const unsafe = { ...key, [field]: value } as ArtifactKey;
-      for (const fn of [() => store.finalDir(unsafe), () => store.stagingDir(unsafe), () => store.uri(unsafe)]) {
+      for (const fn of [() => store.workDir(unsafe), () => store.stagingDir(unsafe), () => store.uri(unsafe)]) {
         assert.throws(
           fn,
           new RegExp(`^Error: ${field} "${value.replace(/[.\\/]/g, '\\$&')}" may contain only`),
@@ -87,31 +82,50 @@ describe('ArtifactStore paths', () => {
 
   it('accepts dotted, dashed and underscored segments', () => {
     assert.doesNotThrow(() =>
-      store.finalDir({ kind: 'models', name: 'delay-model_v2', version: '2.10.3', partition: 'run-a.b-c_d' }),
+      store.uri({ kind: 'models', name: 'delay-model_v2', version: '2.10.3', partition: 'run-a.b-c_d' }),
     );
   });
 });
 
-describe('ArtifactStore.resolve', () => {
-  it('resolves a URI inside the store', () => {
-    assert.equal(store.resolve('artifact:reports/flights'), path.join(store.root, 'reports', 'flights'));
+describe('ArtifactStore.open', () => {
+  const reportKey: ArtifactKey = { kind: 'reports', name: 'flights-open', version: '1.0.0', partition: 'open' };
+
+  it('opens a published artifact, or one file of it, by URI', async () => {
+    fs.mkdirSync(store.stagingDir(reportKey), { recursive: true });
+    fs.writeFileSync(path.join(store.stagingDir(reportKey), 'gate-report.json'), '{}');
+    const published = await store.publish(reportKey);
+    assert.equal(await store.open(store.uri(reportKey)), published);
+    assert.equal(
+      await store.open(`${store.uri(reportKey)}/gate-report.json`),
+      path.join(published, 'gate-report.json'),
+    );
+    assert.equal(await store.isPublished(reportKey), true);
   });
 
-  it('refuses URIs that escape the root', () => {
+  it('says when nothing is published at a URI', async () => {
+    const missing = { ...reportKey, partition: 'never' };
+    await assert.rejects(store.openKey(missing), { name: 'ArtifactNotFound', message: /nothing is published at/ });
+    assert.equal(await store.openIfPublished(store.uri(missing)), undefined);
+    assert.equal(await store.isPublished(missing), false);
+  });
+
+  it('refuses URIs that escape the store or name its scratch areas', async () => {
     for (const uri of [
       'artifact:..',
       'artifact:../x',
       'artifact:../../etc/passwd',
-      'artifact:datasets/../../x',
+      'artifact:datasets/../../x/y/z',
       'artifact:/etc/passwd',
+      'artifact:_staging/datasets/flights/1.0.0/p',
+      'artifact:datasets/flights',
     ]) {
-      assert.throws(() => store.resolve(uri), /artifact URI escapes the store/, uri);
+      await assert.rejects(store.open(uri), /not an artifact of this store/, uri);
     }
   });
 
-  it('refuses something that is not an artifact URI', () => {
-    assert.throws(() => store.resolve('/etc/passwd'), /not an artifact URI/);
-    assert.throws(() => store.resolve('file:datasets/x'), /not an artifact URI/);
+  it('refuses something that is not an artifact URI', async () => {
+    await assert.rejects(store.open('/etc/passwd'), /not an artifact URI/);
+    await assert.rejects(store.open('file:datasets/x'), /not an artifact URI/);
   });
 });
 
@@ -127,13 +141,13 @@ describe('ArtifactStore.publish', () => {
   it('moves the staged directory into place when nothing is published yet', async () => {
     stage({ 'report.json': '{"v":1}' });
     const final = await store.publish(pubKey);
-    assert.equal(final, store.finalDir(pubKey));
+    assert.equal(final, await store.openKey(pubKey));
     assert.equal(fs.readFileSync(path.join(final, 'report.json'), 'utf8'), '{"v":1}');
     assert.equal(fs.existsSync(store.stagingDir(pubKey)), false);
   });
 
   it('replaces an existing published dir: old content gone, new present, staging and backup gone', async () => {
-    const final = store.finalDir(pubKey);
+    const final = await store.openKey(pubKey);
     assert.ok(fs.existsSync(path.join(final, 'report.json')), 'precondition: first publish happened');
     fs.writeFileSync(path.join(final, 'stale.txt'), 'old');
 
