@@ -13,6 +13,7 @@ import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
 import { throwIfCancelled, withHeartbeatKeepalive } from './heartbeat';
 import { parseInput } from './parse-input';
+import { recordChunk } from './pipeline-metrics';
 
 export const IngestSourceInputSchema = z.object({
   spec: z.string().min(1),
@@ -80,6 +81,7 @@ export function createIngestActivities({ duck, artifacts, config, logger }: Acti
       const mirrorAreas = async () => {
         for (const [key, area] of areas) await artifacts.checkpoint(key, area);
       };
+      let rowsBefore = checkpoint.success ? checkpoint.data.rowsRead : 0;
       try {
         // This attempt may run on a host other than the one that wrote the checkpoint.
         if (checkpoint.success) for (const [key, area] of areas) await artifacts.restore(key, area);
@@ -101,6 +103,8 @@ export function createIngestActivities({ duck, artifacts, config, logger }: Acti
               onChunk: async (details) => {
                 await mirrorAreas();
                 beat(details);
+                recordChunk(spec.contract.name, details.rowsRead - rowsBefore);
+                rowsBefore = details.rowsRead;
               },
               beforeChunk: async () => {
                 if (config.MLPIPE_INGEST_CHUNK_PAUSE_MS > 0) await sleep(config.MLPIPE_INGEST_CHUNK_PAUSE_MS);

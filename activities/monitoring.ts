@@ -39,6 +39,7 @@ import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
 import { datasetFiles, labelDays } from '../src/data/dataset-files';
 import { parseInput } from './parse-input';
+import { recordDrift } from './pipeline-metrics';
 import { readArtifact } from './training-model';
 import { featurePartitionFiles } from './feature-partition-files';
 import { scoreMatrixRange, withScorer } from '../src/ml/scorer';
@@ -340,6 +341,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
         columns: t.features,
         settings: monitoring.drift,
       });
+      recordDrift(t.model.name, drift.prediction ? [...drift.columns, drift.prediction] : drift.columns);
       return {
         computed: true,
         reference: baselineUri,

@@ -6,6 +6,7 @@ import { batchKeys } from '../src/data/batch-keys';
 import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
 import { parseInput } from './parse-input';
+import { recordBatchRows, recordPartitionLag } from './pipeline-metrics';
 
 export const PublishBatchInputSchema = z.object({
   spec: z.string().min(1),
@@ -43,6 +44,8 @@ export function createPublishActivities({ artifacts, store }: ActivityDeps) {
       const datasetUri = artifacts.uri(keys.dataset);
       const deadLettersUri = artifacts.uri(keys.deadLetters);
       const { stats } = input;
+      recordBatchRows(contract.name, stats);
+      if (contract.partitioning === 'daily') recordPartitionLag(contract.name, input.batchId);
       await store.lineage.record({
         kind: 'dataset',
         outputUri: datasetUri,

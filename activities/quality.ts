@@ -13,6 +13,7 @@ import { baselineRuns } from './gate-baseline';
 import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
 import { parseInput } from './parse-input';
+import { recordGateFailures } from './pipeline-metrics';
 
 export const CheckQualityInputSchema = z.object({
   spec: z.string().min(1),
@@ -83,6 +84,10 @@ export function createQualityActivities({ duck, artifacts, store }: ActivityDeps
       );
       await artifacts.publish(keys.report);
       const reportUri = `${artifacts.uri(keys.report)}/gate-report.json`;
+      recordGateFailures(
+        contract.name,
+        report.checks.filter((c) => c.verdict === 'fail'),
+      );
       const blocking = report.checks.filter((c) => c.verdict === 'fail' && c.severity === 'blocking');
       if (!report.passed && contract.overrides && blocking.every((c) => c.onFail === 'ask')) {
         const { reviewers, deadlineHours } = contract.overrides;

@@ -43,6 +43,8 @@ export const EnvSchema = z
       .string()
       .regex(/^rediss?:\/\//, 'expected redis://host:port (unset: the metadata database)')
       .optional(),
+    /** The worker's Prometheus endpoint (the SDK's metrics and the pipelines'), e.g. 0.0.0.0:9464; unset: none. */
+    MLPIPE_METRICS_ADDRESS: hostPort.optional(),
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.default(4),
     WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.default(20),

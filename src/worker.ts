@@ -12,12 +12,20 @@ import { tlsHint, withTimeout } from './temporal/client';
 
 let runtimeInstalled = false;
 
-/** Routes SDK, workflow and activity logs into pino; must run before any connection exists. */
-export function installRuntime(logger: Logger): void {
+/**
+ * Routes SDK, workflow and activity logs into pino and, with an address, serves the SDK's and the
+ * pipelines' metrics for Prometheus there; must run before any connection exists (once a process).
+ */
+export function installRuntime(logger: Logger, metricsAddress?: string): void {
   if (runtimeInstalled) return;
   Runtime.install({
     logger: new PinoTemporalLogger(logger),
-    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+    telemetryOptions: {
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      ...(metricsAddress
+        ? { metrics: { prometheus: { bindAddress: metricsAddress, countersTotalSuffix: true } } }
+        : {}),
+    },
   });
   runtimeInstalled = true;
 }
@@ -70,7 +78,7 @@ export async function createWorker(
   logger: Logger,
   overrides: Partial<Pick<WorkerOptions, 'taskQueue' | 'workflowBundle' | 'workflowsPath'>> = {},
 ): Promise<StartedWorker> {
-  installRuntime(logger);
+  installRuntime(logger, config.MLPIPE_METRICS_ADDRESS);
   const options = connectionOptions(config);
   const connection = await withTimeout(
     NativeConnection.connect(options),

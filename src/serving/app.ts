@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ServingDeps } from './deps';
 import { HttpError } from './errors';
 import { createPredictor } from './predict';
+import { ServingMetrics } from './metrics';
 
 /** A full request of 100 rows is about 10 KiB: anything near this limit is not a prediction request. */
 export const BODY_LIMIT_BYTES = 256 * 1024;
@@ -12,7 +13,7 @@ export const BODY_LIMIT_BYTES = 256 * 1024;
 const SourceHeaderSchema = z.enum(['serving', 'skew-check']).default('serving');
 
 /**
- * The prediction server: POST /predict and GET /healthz. Errors answer `{ error: message }` with
+ * The prediction server: POST /predict, GET /healthz and GET /metrics (Prometheus). Errors answer `{ error: message }` with
  * their status: 400 invalid request, 404 unknown model or no version in the stage, 413 body too
  * large, 503 prediction log or database unavailable, 500 anything else (details in the log only).
  */
@@ -20,6 +21,13 @@ export function buildServingApp(deps: ServingDeps) {
   const app = Fastify({ loggerInstance: deps.logger, bodyLimit: BODY_LIMIT_BYTES });
   const predictor = createPredictor(deps);
   app.addHook('onClose', async () => predictor.close());
+  const metrics = new ServingMetrics();
+  // Fastify times each request itself (reply.elapsedTime); the route is the registered one, so an
+  // unknown path does not make a series of its own.
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observe(request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+  });
+  app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
 
   app.post('/predict', async (request) => {
     const source = SourceHeaderSchema.safeParse(request.headers['x-mlpipe-source']);

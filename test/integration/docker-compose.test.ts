@@ -42,7 +42,17 @@ function dependsOn(service: ComposeService): Record<string, string | undefined> 
 
 test('the validation accepts docker-compose.yml: postgresql, temporal, temporal-ui, admin job, s3, bucket job, worker', () => {
   const services = Object.keys(resolvedConfig().services);
-  for (const name of ['postgresql', 'temporal', 'temporal-ui', 'temporal-admin-tools', 's3', 's3-bucket', 'worker']) {
+  for (const name of [
+    'postgresql',
+    'temporal',
+    'temporal-ui',
+    'temporal-admin-tools',
+    's3',
+    's3-bucket',
+    'worker',
+    'prometheus',
+    'grafana',
+  ]) {
     assert.ok(services.includes(name), `service ${name} missing; have ${services.join(', ')}`);
   }
 });
@@ -91,6 +101,32 @@ test('temporal runs the pinned auto-setup image on the postgresql service, the U
   assert.equal(ui.environment?.TEMPORAL_ADDRESS, 'temporal:7233');
   const ports = (ui.ports ?? []).map((p) => (typeof p === 'string' ? p : `${p.published}:${p.target}`));
   assert.ok(ports.includes('8233:8080'), `temporal-ui ports: ${ports.join(', ')}`);
+});
+
+test('Prometheus scrapes the workers on their metrics port; the dashboard charts only metrics the code emits', () => {
+  const { services } = resolvedConfig();
+  const metricsAddress = String(services.worker!.environment?.MLPIPE_METRICS_ADDRESS);
+  const scrape = fs.readFileSync(path.join(repoRoot, 'deploy', 'prometheus', 'prometheus.yml'), 'utf8');
+  assert.match(scrape, /names: \[worker\]/);
+  assert.match(scrape, new RegExp(`port: ${metricsAddress.split(':')[1]}\\b`), 'scrapes the port the workers serve');
+  const dashboard = JSON.parse(
+    fs.readFileSync(path.join(repoRoot, 'deploy', 'grafana', 'dashboards', 'mlpipe.json'), 'utf8'),
+  ) as { panels: { title: string; targets: { expr: string }[] }[] };
+  const emitted = ['activities/pipeline-metrics.ts', 'src/serving/metrics.ts']
+    .map((f) => fs.readFileSync(path.join(repoRoot, f), 'utf8'))
+    .join('\n');
+  const used = dashboard.panels.flatMap((p) =>
+    p.targets.flatMap((t) => t.expr.match(/\b(mlpipe|temporal)_[a-z_]+/g) ?? []),
+  );
+  assert.ok(used.length >= 10, 'the dashboard charts the pipelines');
+  for (const name of used.filter((n) => n.startsWith('mlpipe_'))) {
+    // Counters are served with a _total suffix, histograms as _bucket series.
+    const base = name.replace(/_(total|bucket|sum|count)$/, '');
+    assert.ok(
+      emitted.includes(`'${base}'`) || emitted.includes(base),
+      `the dashboard charts ${name}, which nothing emits`,
+    );
+  }
 });
 
 test('the admin job registers every pipeline search attribute as Keyword', () => {

@@ -377,6 +377,31 @@ describe('prediction server', () => {
     assert.deepEqual(answer, { status: 500, body: { error: 'internal error (see the server log)' } });
   });
 
+  test('GET /metrics counts the requests answered so far by route and status, with their latency histogram', async () => {
+    const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
+    const count = (text: string, labels: string) =>
+      Number(new RegExp(`^mlpipe_serving_requests_total\\{${labels}\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    const before = await scrape();
+    assert.equal((await post({ model: MODEL, rows: [row()] })).status, 200);
+    assert.equal((await post({ model: MODEL, rows: [] })).status, 400);
+    const after = await scrape();
+    assert.equal(count(after, 'route="/predict",status="200"'), count(before, 'route="/predict",status="200"') + 1);
+    assert.equal(count(after, 'route="/predict",status="400"'), count(before, 'route="/predict",status="400"') + 1);
+    const buckets = [
+      ...after.matchAll(
+        /^mlpipe_serving_request_duration_seconds_bucket\{route="\/predict",status="200",le="([^"]+)"\} (\d+)$/gm,
+      ),
+    ];
+    assert.ok(buckets.length > 2, 'a histogram of /predict latencies');
+    const counts = buckets.map((b) => Number(b[2]));
+    assert.deepEqual(
+      [...counts].sort((a, b) => a - b),
+      counts,
+      'cumulative buckets',
+    );
+    assert.equal(counts.at(-1), count(after, 'route="/predict",status="200"'), 'the +Inf bucket holds every request');
+  });
+
   test('GET /healthz answers ok after querying the metadata store', async () => {
     const response = await fetch(`${server.url}/healthz`);
     assert.equal(response.status, 200);
