@@ -81,6 +81,7 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
         days: partitionRange(window.from, window.to).length,
         ...(t.model.shadow?.minDays ? { shadowMinDays: t.model.shadow.minDays } : {}),
         // Only when set: runs planned before the field existed must replay to the same commands.
+        ...(t.model.sla ? { slaHours: t.model.sla.completeWithinHours } : {}),
         ...(t.model.trainingTaskQueue
           ? {
               trainingTaskQueue: t.model.trainingTaskQueue,

@@ -3,10 +3,13 @@ import {
   ActivityFailure,
   ApplicationFailure,
   ChildWorkflowFailure,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
@@ -78,6 +81,26 @@ export class PipelineRun {
     } catch (error) {
       throw await failure(error);
     }
+  }
+
+  /**
+   * The run's SLA as a durable timer: once the run is `hours` past its start it raises SlaMissed, saying
+   * where the run is, and the run goes on; a run done in time never hears of it. Behind a patch, so
+   * runs started before SLAs existed replay without the timer.
+   */
+  watchSla(hours: number | undefined): void {
+    if (hours === undefined || !patched('pipeline-sla')) return;
+    const due = workflowInfo().startTime.getTime() + hours * 3_600_000;
+    sleep(Math.max(0, due - Date.now())).then(
+      () =>
+        this.alert('critical', 'SlaMissed', `${this.subject}: not done within ${hours} h of its start`, {
+          subject: `${this.subject} SLA`,
+          observed: `still running, at ${this.progress.stage}`,
+          expected: `done within ${hours} h of its start`,
+        }),
+      // A cancelled run cancels its timer: nothing is late then.
+      () => undefined,
+    );
   }
 
   /** One alert per (run, code, subject): give alerts of one code a subject each (a feature, a segment). */

@@ -64,6 +64,7 @@ export async function trainingPipeline(rawInput: TrainingInput): Promise<Trainin
   );
   upsertSearchAttributes([{ key: ModelName, value: plan.modelName }]);
   approval.setModel(plan.modelName, plan.reviewers);
+  run.watchSla(plan.slaHours);
   const subject = `${plan.modelName} ${input.from}..${input.to}`;
 
   const extracted = await run.step(

@@ -133,6 +133,20 @@ export const ModelSpecSchema = z
     /** With a training task queue: seconds without a worker on it before the run alerts (it keeps waiting). */
     trainingWorkerAlertSeconds: z.number().int().positive().default(900),
     /**
+     * The training run's SLA: done (promoted, rejected or failed) within this many hours of its start.
+     * A durable timer raises a SlaMissed alert the moment it is late, while the run still runs (waiting
+     * for a reviewer, say), not after it ends.
+     */
+    sla: z
+      .object({
+        completeWithinHours: z
+          .number()
+          .positive()
+          .max(24 * 30),
+      })
+      .strict()
+      .optional(),
+    /**
      * Shadow deployment: the staged candidate scores every production request beside production (the
      * client is answered by production), both logged; monitoring compares them. A candidate cannot be
      * approved before it has been in shadow `minDays` days.

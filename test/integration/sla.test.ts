@@ -1,0 +1,88 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decide, startTraining } from '../../src/client/training';
+import { registerSpec } from '../../src/specs';
+import { flightsSpec } from '../../src/specs/flights';
+import { openMetadataStore, type MetadataStore } from '../../src/store/database';
+import { untilApprovalOrEnd } from '../../src/demo/run-outcome';
+import { testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
+import { publishFlightFeatures } from '../helpers/training-data';
+
+/**
+ * A training SLA (`model.sla.completeWithinHours`) is a durable timer: the alert is raised while the
+ * late run still runs, and a run done in time raises none.
+ */
+const FROM = '2001-01-08';
+const TO = '2001-01-21';
+const config = testConfig();
+const taskQueue = uniqueTaskQueue('sla');
+// 0.0005 h = 1.8 s: late long before the run can reach its reviewers.
+registerSpec({
+  ...flightsSpec,
+  name: 'flights-sla-tight',
+  model: { ...flightsSpec.model!, sla: { completeWithinHours: 0.0005 } },
+});
+registerSpec({
+  ...flightsSpec,
+  name: 'flights-sla-loose',
+  model: { ...flightsSpec.model!, sla: { completeWithinHours: 2 } },
+});
+const temporal = useWorker(config, taskQueue);
+let store: MetadataStore;
+
+before(async () => {
+  await publishFlightFeatures(await temporal.ready(), config, taskQueue, FROM, TO);
+  store = await openMetadataStore(config.databaseUrl);
+});
+after(async () => {
+  await store?.close();
+});
+
+const slaAlerts = async (workflowId: string) =>
+  (await store.alerts.listRecent({ limit: 100 })).filter((a) => a.workflowId === workflowId && a.code === 'SlaMissed');
+
+test('a late training run raises SlaMissed while it still runs, saying where it is', async () => {
+  const handle = await startTraining(temporal.client, config, {
+    spec: 'flights-sla-tight',
+    from: FROM,
+    to: TO,
+    initiatedBy: 'ana',
+    runId: 'sla-late',
+    taskQueue,
+  });
+  await waitFor('the SLA alert', async () => (await slaAlerts(handle.workflowId)).length > 0, 60_000, 100);
+  const { status } = await handle.describe();
+  assert.equal(status.name, 'RUNNING', 'raised before the run ended');
+  const [alert] = await slaAlerts(handle.workflowId);
+  assert.equal(alert!.severity, 'critical');
+  assert.match(alert!.message, /not done within 0\.0005 h of its start/);
+  assert.match(String(alert!.observed), /^still running, at [A-Za-z]+$/);
+
+  assert.deepEqual(await untilApprovalOrEnd(handle), { state: 'awaiting approval' });
+  await decide(temporal.client, handle.workflowId, {
+    decision: 'reject',
+    reviewer: 'ben',
+    reason: 'the SLA test is done with it',
+  });
+  await handle.result().catch(() => undefined);
+  assert.equal((await slaAlerts(handle.workflowId)).length, 1, 'one alert per late run');
+});
+
+test('a run done within its SLA raises no SLA alert', async () => {
+  const handle = await startTraining(temporal.client, config, {
+    spec: 'flights-sla-loose',
+    from: FROM,
+    to: TO,
+    initiatedBy: 'ana',
+    runId: 'sla-on-time',
+    taskQueue,
+  });
+  assert.deepEqual(await untilApprovalOrEnd(handle), { state: 'awaiting approval' });
+  await decide(temporal.client, handle.workflowId, { decision: 'reject', reviewer: 'ben', reason: 'done in time' });
+  await handle.result().catch(() => undefined);
+  assert.deepEqual(await slaAlerts(handle.workflowId), []);
+  const history = await handle.fetchHistory();
+  const timers = (history.events ?? []).filter((e) => e.timerStartedEventAttributes);
+  assert.ok(timers.length >= 1, 'the SLA timer was set (and never fired)');
+  assert.equal((history.events ?? []).filter((e) => e.timerFiredEventAttributes).length, 0);
+});
