@@ -99,7 +99,13 @@ export async function startTraining(
     ],
     staticSummary: `Train ${spec.model.name} on ${input.from}..${input.to}`,
     staticDetails: `spec ${spec.name}@${spec.version}, started by ${r.initiatedBy}${r.reason ? `: ${r.reason}` : ''}`,
-    memo: { specVersion: spec.version, featureSetVersion: spec.featureSet?.version, initiatedBy: r.initiatedBy },
+    memo: {
+      specVersion: spec.version,
+      featureSetVersion: spec.featureSet?.version,
+      initiatedBy: r.initiatedBy,
+      // The run carries its SLA: `mlpipe status` judges compliance from Temporal's record of it alone.
+      ...(spec.model.sla ? { slaHours: spec.model.sla.completeWithinHours } : {}),
+    },
   });
 }
 

@@ -107,6 +107,7 @@ export async function ingest(db: DuckDBInstance, req: IngestRequest, hooks: Inge
 
     const plan = planChunks(prepared, req.chunkRows);
     const start = await resumePoint(req, stagingKey, plan.length);
+    if (start > 0) hooks.log?.('resumed at chunk', { chunk: start, chunksTotal: plan.length });
     const typedColumns = rowRuleSql(req.contract, prepared.text, new Map()).typedColumns;
     const references = await loadReferences(conn, req, prepared, typedColumns);
     const rules = rowRuleSql(req.contract, prepared.text, references, req.partitionDay);

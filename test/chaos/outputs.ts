@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { ArtifactStore } from '../../src/data/artifact-store';
+import type { ArtifactStore } from '../../src/data/artifact-store';
 import { openMetadataStore } from '../../src/store/database';
 import { trainingWorkspace } from '../../src/training/workspace';
 import { FEATURE_SET, MODEL, type PipelineRun } from './pipelines';
@@ -16,7 +16,11 @@ export interface RunOutputs {
   alerts: { total: number; duplicateKeys: number; byCode: Record<string, number> };
 }
 
-export async function collectOutputs(dataDir: string, databaseUrl: string, run: PipelineRun): Promise<RunOutputs> {
+export async function collectOutputs(
+  observer: ArtifactStore,
+  databaseUrl: string,
+  run: PipelineRun,
+): Promise<RunOutputs> {
   const store = await openMetadataStore(databaseUrl);
   try {
     const [name, version] = FEATURE_SET.split('@') as [string, string];
@@ -46,7 +50,8 @@ export async function collectOutputs(dataDir: string, databaseUrl: string, run: 
     const alerts = await store.db.selectFrom('alerts').select(['dedupe_key', 'code']).execute();
     const byCode: Record<string, number> = {};
     for (const a of alerts) byCode[a.code] = (byCode[a.code] ?? 0) + 1;
-    const ws = trainingWorkspace(ArtifactStore.local(dataDir), MODEL, run.trainingWorkflowId, run.trainingRunId);
+    const ws = trainingWorkspace(observer, MODEL, run.trainingWorkflowId, run.trainingRunId);
+    await observer.restore(ws.key, 'work');
     const model = JSON.parse(fs.readFileSync(ws.model, 'utf8')) as RunOutputs['model'];
     const { outputHash, rowsRead, rowsAccepted, rowsRejected, sourceRows } = run.ingestion;
     return {

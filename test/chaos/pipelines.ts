@@ -8,7 +8,8 @@ import { progressQuery } from '../../src/api/progress';
 import type { IngestionResult } from '../../src/api/ingestion';
 import type { TrainingResult } from '../../src/api/training';
 import { TRAINED, type Phase } from './faults';
-import { persistedChunks, publishedPartitions, trainedModelExists, trainingIteration } from './probes';
+import type { ArtifactStore } from '../../src/data/artifact-store';
+import { persistedChunks, publishedPartitions, trainingProgress } from './probes';
 import { throughOutages, until } from './retry';
 
 export const FEATURE_SET = 'flight_delay@1';
@@ -70,6 +71,7 @@ export async function runPipelines(
   config: Config,
   taskQueue: string,
   inputs: PipelineInputs,
+  observer: ArtifactStore,
   watcher?: PhaseWatcher,
 ): Promise<PipelineRun> {
   const t = inputs.phaseTimeoutMs;
@@ -87,7 +89,7 @@ export async function runPipelines(
   const ingestion = await phase(
     'ingestion',
     () => throughOutages('ingestion result', () => ingestionHandle.result(), t),
-    () => persistedChunks(config.dataDir, inputs.batch),
+    () => persistedChunks(observer, inputs.batch),
     watcher,
   );
 
@@ -121,10 +123,7 @@ export async function runPipelines(
       }),
     );
     const { workflowId, firstExecutionRunId } = trainingHandle;
-    const trainingProgress = async () => {
-      if (trainedModelExists(config.dataDir, MODEL, workflowId, firstExecutionRunId)) return TRAINED;
-      return trainingIteration(config.dataDir, MODEL, workflowId, firstExecutionRunId);
-    };
+    const progress = () => trainingProgress(observer, MODEL, { workflowId, runId: firstExecutionRunId }, TRAINED);
     const training = await phase(
       'training',
       async () => {
@@ -155,7 +154,7 @@ export async function runPipelines(
           );
         return throughOutages('training result', () => trainingHandle.result(), t);
       },
-      trainingProgress,
+      progress,
       watcher,
     );
     return {

@@ -1,18 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ArtifactStore } from '../../src/data/artifact-store';
+import type { ArtifactStore } from '../../src/data/artifact-store';
 import type { MetadataStore } from '../../src/store/database';
 import { trainingWorkspace } from '../../src/training/workspace';
 
 /**
- * Progress as the pipelines persist it (files and metadata rows), read from outside the worker: the
- * chaos run kills on observed progress, not on wall-clock timers, so it lands the same way on a slow machine.
+ * Progress as the pipelines persist it (files and metadata rows), read from outside the workers: the
+ * chaos run kills on observed progress, not on wall-clock timers, so it lands the same way on a slow
+ * machine. Files are read through `observer`, an artifact store of the run's: the workers' directory,
+ * or in a fleet a scratch cache of its own over the object store (what a resuming host would find).
  */
-export function persistedChunks(dataDir: string, batch: string): number {
-  const dir = path.join(
-    ArtifactStore.local(dataDir).workDir({ kind: 'datasets', name: 'flights', version: '1.0.0', partition: batch }),
-    'chunks',
-  );
+export async function persistedChunks(observer: ArtifactStore, batch: string): Promise<number> {
+  const key = { kind: 'datasets' as const, name: 'flights', version: '1.0.0', partition: batch };
+  const dir = path.join(await observer.restore(key, 'work'), 'chunks');
   return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).length : 0;
 }
 
@@ -28,15 +28,19 @@ export async function publishedPartitions(store: MetadataStore, featureSet: stri
   return Number(row?.n ?? 0);
 }
 
-export function trainingIteration(dataDir: string, model: string, workflowId: string, runId: string): number {
-  const file = trainingWorkspace(ArtifactStore.local(dataDir), model, workflowId, runId).checkpoint;
+/** The training run's progress: its last checkpointed iteration, or `trained` once its model exists. */
+export async function trainingProgress(
+  observer: ArtifactStore,
+  model: string,
+  run: { workflowId: string; runId: string },
+  trained: number,
+): Promise<number> {
+  const ws = trainingWorkspace(observer, model, run.workflowId, run.runId);
+  await observer.restore(ws.key, 'work');
+  if (fs.existsSync(ws.model)) return trained;
   try {
-    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { iteration: number }).iteration;
+    return (JSON.parse(fs.readFileSync(ws.checkpoint, 'utf8')) as { iteration: number }).iteration;
   } catch {
     return 0;
   }
-}
-
-export function trainedModelExists(dataDir: string, model: string, workflowId: string, runId: string): boolean {
-  return fs.existsSync(trainingWorkspace(ArtifactStore.local(dataDir), model, workflowId, runId).model);
 }

@@ -25,6 +25,12 @@ export function formatReport(r: ChaosReport): string {
         .map((f) => `${f.phase}@${f.progressAtInjection}`)
         .join(', ')}`,
     ],
+    ...(r.fleet
+      ? ([
+          ['hosts killed (each the holder of the running step)', r.fleet.kills.join(', ')],
+          ['steps resumed from a checkpoint', r.fleet.resumes.join('; ') || 'none'],
+        ] as [string, string][])
+      : []),
     ['faults not injected', skipped.length ? skipped.map((f) => `${f.phase} ${f.kind}@${f.at}`).join(', ') : '0'],
     ['worker processes', `${r.workerProcesses} (${r.unexpectedWorkerExits} exited on their own)`],
     [

@@ -3,6 +3,10 @@
  * run, undisturbed and then with the worker SIGKILLed at seeded moments and the Temporal server
  * restarted once; prints the table and exits non-zero if anything was lost, duplicated or differs.
  * CHAOS_SEED=<n> repeats a run's plan; CHAOS_KEEP=1 keeps the work directory.
+ *
+ * `npm run chaos -- --fleet` (npm run chaos:fleet): the same on two worker hosts that share nothing but
+ * the Temporal server, a PostgreSQL database and an S3 server, each kill hitting the host that holds the
+ * running step, which then resumes on the other host from its checkpoint in the object store.
  */
 import { seedFromEnv } from './prng';
 import { formatReport, verdict } from './report';
@@ -10,8 +14,10 @@ import { runChaos } from './scenario';
 
 async function main(): Promise<number> {
   const seed = seedFromEnv();
+  const fleet = process.argv.includes('--fleet');
   const report = await runChaos({
     seed,
+    fleet,
     sourceUntil: '2001-03-26',
     chunkRows: 100_000,
     from: '2001-01-08',
@@ -24,7 +30,7 @@ async function main(): Promise<number> {
     keep: process.env.CHAOS_KEEP === '1',
     log: (line) => console.error(`[chaos] ${line}`),
   });
-  console.log(`\nChaos run (seed ${seed})\n${formatReport(report)}\n`);
+  console.log(`\nChaos run${fleet ? ' on two hosts' : ''} (seed ${seed})\n${formatReport(report)}\n`);
   const problems = verdict(report);
   if (problems.length) {
     console.log(`FAILED:\n${problems.map((p) => `  - ${p}`).join('\n')}`);

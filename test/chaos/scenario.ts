@@ -3,8 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, type Config } from '../../src/config';
+import { observerStore } from '../helpers/hosts';
+import { createDatabase, startPostgres, type TestPostgres } from '../helpers/postgres';
+import { startS3, type TestS3 } from '../helpers/s3';
 import { freshAsOf, writeSource } from '../helpers/sources';
 import { uniqueTaskQueue } from '../helpers/temporal';
+import { Fleet } from './fleet';
 import { compareOutputs, type Comparison } from './compare';
 import { injectPhaseFaults, planFaults, type Fault, type InjectedFault, type Phase, type PlanOptions } from './faults';
 import { historyStats, type HistoryStats } from './histories';
@@ -28,6 +32,12 @@ export interface ChaosOptions {
   /** MLPIPE_TRAIN_ITERATION_PAUSE_MS and MLPIPE_INGEST_CHUNK_PAUSE_MS of the chaos run's workers: a window between two iterations or chunks. */
   trainPauseMs: number;
   phaseTimeoutMs: number;
+  /**
+   * Two worker hosts instead of one: separate processes with separate data directories (scratch caches),
+   * sharing only the Temporal server, a PostgreSQL metadata database and an S3 server (versitygw); each
+   * fault kills the host that holds the running step, and stays down until the other host took it.
+   */
+  fleet?: boolean;
   /** Work directory (deleted afterwards unless keep). */
   root?: string;
   keep?: boolean;
@@ -50,18 +60,29 @@ export interface ChaosReport {
   trainingResumes: number[];
   trainingIterationsRedone: number;
   seconds: { reference: number; chaos: number };
+  /** In a fleet: which host each kill hit, and where each step resumed. */
+  fleet?: { kills: string[]; resumes: string[] };
 }
 
 const NAMESPACE = 'chaos';
 const REFERENCE_NAMESPACE = 'chaos-reference';
 
-function configFor(address: string, namespace: string, dataDir: string): Config {
+/** In a fleet, where the shared state lives: a database of the PostgreSQL server, a prefix of the S3 bucket. */
+interface Shared {
+  databaseUrl: string;
+  artifactsUrl: string;
+  s3Endpoint: string;
+}
+
+function configFor(address: string, namespace: string, dataDir: string, shared?: Shared): Config {
   return loadConfig({
     ...process.env,
     TEMPORAL_ADDRESS: address,
     TEMPORAL_NAMESPACE: namespace,
     MLPIPE_DATA_DIR: dataDir,
-    MLPIPE_DATABASE_URL: '',
+    MLPIPE_DATABASE_URL: shared?.databaseUrl ?? '',
+    MLPIPE_ARTIFACTS_URL: shared?.artifactsUrl ?? '',
+    MLPIPE_S3_ENDPOINT: shared?.s3Endpoint ?? '',
     MLPIPE_ONLINE_STORE_URL: '',
   });
 }
@@ -70,7 +91,7 @@ function configFor(address: string, namespace: string, dataDir: string): Config 
 function workerEnv(config: Config, extra: Record<string, string> = {}): Record<string, string> {
   return {
     TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE,
-    MLPIPE_DATABASE_URL: '',
+    MLPIPE_DATABASE_URL: config.MLPIPE_DATABASE_URL ?? '',
     MLPIPE_ONLINE_STORE_URL: '',
     WORKER_SHUTDOWN_GRACE_MS: '500',
     ...extra,
@@ -102,8 +123,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   );
   let connection: Connection | undefined;
   const supervisors: WorkerSupervisor[] = [];
+  let s3: TestS3 | undefined;
+  let postgres: TestPostgres | undefined;
   try {
     connection = await Connection.connect({ address: server.address });
+    const shared = async (name: string): Promise<Shared | undefined> => {
+      if (!options.fleet) return undefined;
+      if (!s3 || !postgres) {
+        s3 = await startS3();
+        await s3.createBucket('chaos');
+        // Spawned workers take the credentials from the environment, as a host's would.
+        Object.assign(process.env, s3.credentials);
+        postgres = await startPostgres();
+      }
+      return {
+        databaseUrl: await createDatabase(postgres.url, `chaos_${name}`),
+        artifactsUrl: `s3://chaos/${name}`,
+        s3Endpoint: s3.endpoint,
+      };
+    };
     const inputsFor = (source: { source: string; asOf: string }): PipelineInputs => ({
       ...source,
       batch: 'chaos',
@@ -118,7 +156,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     });
 
     // 1. Undisturbed.
-    const refConfig = configFor(server.address, REFERENCE_NAMESPACE, path.join(root, 'reference'));
+    const refConfig = configFor(
+      server.address,
+      REFERENCE_NAMESPACE,
+      path.join(root, 'reference'),
+      await shared('reference'),
+    );
+    const refObserver = observerStore(refConfig);
     const refClient = new Client({ connection, namespace: REFERENCE_NAMESPACE });
     const refInputs = inputsFor(await prepareSource(refConfig, options));
     const refQueue = uniqueTaskQueue('chaos-reference');
@@ -127,7 +171,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     refWorker.start();
     let started = Date.now();
     log('undisturbed run: ingestion, backfill, training');
-    const refRun = await runPipelines(refClient, refConfig, refQueue, refInputs);
+    const refRun = await runPipelines(refClient, refConfig, refQueue, refInputs, refObserver);
     const referenceSeconds = (Date.now() - started) / 1000;
     const iterations = new Set(
       refWorker
@@ -136,7 +180,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         .map((l) => Number(l.iteration)),
     ).size;
     await refWorker.stop();
-    const reference = await collectOutputs(refConfig.dataDir, refConfig.databaseUrl, refRun);
+    const reference = await collectOutputs(refObserver, refConfig.databaseUrl, refRun);
     log(
       `undisturbed run done in ${referenceSeconds.toFixed(0)} s: ${refRun.ingestion.chunksTotal} chunks, ${Object.keys(reference.partitions).length} partitions, ${iterations} training iterations`,
     );
@@ -151,24 +195,28 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     log(`fault plan: ${plan.map((f) => `${f.phase} ${f.kind}@${f.at}+${f.delayMs}ms`).join(', ')}`);
 
     // 3. Disturbed.
-    const config = configFor(server.address, NAMESPACE, path.join(root, 'chaos'));
+    const config = configFor(server.address, NAMESPACE, path.join(root, 'chaos'), await shared('run'));
+    const observer = observerStore(config);
     const client = new Client({ connection, namespace: NAMESPACE });
     const inputs = inputsFor(await prepareSource(config, options));
     const taskQueue = uniqueTaskQueue('chaos');
-    const worker = new WorkerSupervisor(
+    const env = workerEnv(config, {
+      MLPIPE_TRAIN_ITERATION_PAUSE_MS: String(options.trainPauseMs),
+      MLPIPE_INGEST_CHUNK_PAUSE_MS: String(options.trainPauseMs),
+    });
+    const fleet = new Fleet(
       config,
       taskQueue,
-      workerEnv(config, {
-        MLPIPE_TRAIN_ITERATION_PAUSE_MS: String(options.trainPauseMs),
-        MLPIPE_INGEST_CHUNK_PAUSE_MS: String(options.trainPauseMs),
-      }),
-      (l) => log(`[chaos] ${l}`),
+      env,
+      options.fleet ? ['host-a', 'host-b'] : ['worker'],
+      inputs.source,
+      log,
     );
-    supervisors.push(worker);
-    worker.start();
+    supervisors.push(...fleet.supervisors);
+    fleet.start();
     const injected: InjectedFault[] = [];
     const actions = {
-      kill: () => worker.kill(),
+      kill: () => fleet.killStepHolder(client),
       restartServer: async () => {
         const t0 = Date.now();
         await server.restart();
@@ -178,7 +226,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     };
     started = Date.now();
     log('chaos run: ingestion, backfill, training, with faults');
-    const run = await runPipelines(client, config, taskQueue, inputs, async (phase, progress, finished) => {
+    const run = await runPipelines(client, config, taskQueue, inputs, observer, async (phase, progress, finished) => {
       injected.push(
         ...(await injectPhaseFaults(
           plan.filter((f) => f.phase === phase),
@@ -189,9 +237,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       );
     });
     const chaosSeconds = (Date.now() - started) / 1000;
-    await worker.stop();
-    const chaos = await collectOutputs(config.dataDir, config.databaseUrl, run);
-    const logs = worker.logs();
+    await fleet.stop();
+    const chaos = await collectOutputs(observer, config.databaseUrl, run);
+    const logs = fleet.logs();
     const chunkStarts = logs
       .filter((l) => l.msg === 'chunk started' && l.workflowId === run.ingestionWorkflowId)
       .map((l) => Number(l.chunk));
@@ -201,10 +249,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return {
       seed: options.seed,
       faults: injected,
-      kills: worker.kills,
+      kills: fleet.kills.length,
       serverRestarts: server.restarts,
-      workerProcesses: worker.processes,
-      unexpectedWorkerExits: worker.unexpectedExits,
+      workerProcesses: fleet.processes,
+      unexpectedWorkerExits: fleet.unexpectedExits,
       reference,
       chaos,
       comparison: compareOutputs(reference, chaos),
@@ -216,11 +264,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         .map((l) => Number(l.iteration)),
       trainingIterationsRedone: checkpoints.length - new Set(checkpoints).size,
       seconds: { reference: referenceSeconds, chaos: chaosSeconds },
+      ...(options.fleet ? { fleet: { kills: fleet.kills, resumes: fleet.resumes() } } : {}),
     };
   } finally {
     for (const s of supervisors) await s.stop().catch(() => {});
     await connection?.close().catch(() => {});
     await server.stop();
+    await s3?.stop();
+    await postgres?.stop();
     if (!options.keep) fs.rmSync(root, { recursive: true, force: true });
     else log(`kept ${root}`);
   }

@@ -21,6 +21,8 @@ export class WorkerSupervisor {
     private readonly taskQueue: string,
     private readonly env: Record<string, string>,
     private readonly log: (line: string) => void = () => {},
+    /** How long a killed worker stays down: in a fleet, long enough for the other host to take its step. */
+    private readonly restartDelayMs = 0,
   ) {}
 
   start(): void {
@@ -35,12 +37,21 @@ export class WorkerSupervisor {
         this.log(`worker ${worker.child.pid} exited on its own (${code}); starting another`);
         await new Promise((r) => setTimeout(r, 1_000));
         if (this.stopping) return;
+      } else if (this.restartDelayMs > 0) {
+        await new Promise((r) => setTimeout(r, this.restartDelayMs));
+        if (this.stopping) return;
       }
       this.start();
     });
   }
 
-  /** SIGKILLs the running worker and waits until its replacement process is spawned. */
+  /** The running worker's process id (its Temporal identity is `<pid>@<host>`), while it runs. */
+  get pid(): number | undefined {
+    const child = this.current?.child;
+    return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+  }
+
+  /** SIGKILLs the running worker and waits until it is gone (its replacement follows). */
   async kill(): Promise<void> {
     const victim = this.current;
     if (!victim) return;

@@ -238,7 +238,7 @@ async function runCase(c: BadInputCase, client: Client): Promise<Observed> {
     }
     case 'cli': {
       if (feed.pinnedFirst) await pinSpecVersions(feed.pinnedFirst);
-      const r = await mlpipe(feed.args, env, CASE_TIMEOUT_MS - 5_000);
+      const r = await mlpipe(feed.args, { ...env, ...feed.env }, CASE_TIMEOUT_MS - 5_000);
       return { kind: 'exit', code: r.code, stderr: r.stderr };
     }
     case 'http': {

@@ -19,6 +19,7 @@ import { openMetadataStore, type MetadataStore } from '../../src/store/database'
 import { untilApprovalOrEnd } from '../../src/demo/run-outcome';
 import { testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
 import { publishFlightFeatures } from '../helpers/training-data';
+import { fixtureModelKey, publishFixture } from '../helpers/artifact-fixtures';
 
 /**
  * Shadow deployment: a staged candidate scores every production request beside production (clients see
@@ -65,8 +66,6 @@ after(async () => {
 
 /** A logistic regression registered by hand; `sign` -1 gives the candidate that ranks every row the other way. */
 async function registerVersion(key: string, sign: 1 | -1): Promise<number> {
-  const dir = path.join(artifacts.root, 'models', MODEL, key);
-  fs.mkdirSync(dir, { recursive: true });
   const artifact = ModelArtifactSchema.parse({
     kind: 'logistic-regression',
     features: FEATURES,
@@ -81,7 +80,9 @@ async function registerVersion(key: string, sign: 1 | -1): Promise<number> {
     specVersion: '1.0.0',
     codeVersion: 'test',
   });
-  fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(artifact));
+  const artifactUri = await publishFixture(artifacts, fixtureModelKey(MODEL, key), {
+    'model.json': JSON.stringify(artifact),
+  });
   const reference = {
     rows: 1000,
     baseRate: 0.3,
@@ -96,7 +97,7 @@ async function registerVersion(key: string, sign: 1 | -1): Promise<number> {
   const { version } = await store.models.register({
     modelName: MODEL,
     registrationKey: key,
-    artifactUri: `artifact:models/${MODEL}/${key}`,
+    artifactUri,
     metrics: { test: reference },
     lineage: {},
     workflowId: `training/${key}`,

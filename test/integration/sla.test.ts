@@ -5,7 +5,9 @@ import { registerSpec } from '../../src/specs';
 import { flightsSpec } from '../../src/specs/flights';
 import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { untilApprovalOrEnd } from '../../src/demo/run-outcome';
-import { testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
+import type { PipelineReliability } from '../../src/cli/pipeline-reliability';
+import { mlpipe } from '../helpers/cli';
+import { configEnv, testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
 import { publishFlightFeatures } from '../helpers/training-data';
 
 /**
@@ -68,7 +70,7 @@ test('a late training run raises SlaMissed while it still runs, saying where it 
   assert.equal((await slaAlerts(handle.workflowId)).length, 1, 'one alert per late run');
 });
 
-test('a run done within its SLA raises no SLA alert', async () => {
+test('a run done within its SLA raises no SLA alert; mlpipe status shows compliance, failure rate and time to recover', async () => {
   const handle = await startTraining(temporal.client, config, {
     spec: 'flights-sla-loose',
     from: FROM,
@@ -78,11 +80,32 @@ test('a run done within its SLA raises no SLA alert', async () => {
     taskQueue,
   });
   assert.deepEqual(await untilApprovalOrEnd(handle), { state: 'awaiting approval' });
-  await decide(temporal.client, handle.workflowId, { decision: 'reject', reviewer: 'ben', reason: 'done in time' });
-  await handle.result().catch(() => undefined);
+  await decide(temporal.client, handle.workflowId, { decision: 'approve', reviewer: 'ben' });
+  await handle.result();
   assert.deepEqual(await slaAlerts(handle.workflowId), []);
   const history = await handle.fetchHistory();
   const timers = (history.events ?? []).filter((e) => e.timerStartedEventAttributes);
   assert.ok(timers.length >= 1, 'the SLA timer was set (and never fired)');
   assert.equal((history.events ?? []).filter((e) => e.timerFiredEventAttributes).length, 0);
+
+  // Temporal's own record of both runs: the late one rejected (failed), this one promoted after it.
+  let training: PipelineReliability | undefined;
+  await waitFor(
+    'both training runs in the visibility record',
+    async () => {
+      const r = await mlpipe(['status', '--pipelines', '--json'], configEnv(config));
+      assert.equal(r.code, 0, r.stderr);
+      training = (JSON.parse(r.stdout) as PipelineReliability[]).find((p) => p.kind === 'training');
+      return training?.runs === 2 && training.running === 0;
+    },
+    30_000,
+    500,
+  );
+  assert.equal(training!.failed, 1);
+  assert.equal(training!.failureRate, 0.5);
+  assert.equal(training!.recoveries, 1, 'the failed run was followed by a successful one');
+  assert.ok(training!.meanHoursToRecover! > 0);
+  assert.deepEqual(training!.sla, { met: 1, missed: 1, compliance: 0.5 });
+  const text = await mlpipe(['status', '--pipelines'], configEnv(config));
+  assert.match(text.stdout, /training\s+2\s+0\s+1\s+50%\s+[\d.]+ h \(1 recovered\)\s+50% \(1 met, 1 missed\)/);
 });

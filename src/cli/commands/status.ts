@@ -6,22 +6,26 @@ import { workflowUiUrl } from '../../temporal/ui-links';
 import { action, table } from '../output';
 import { modelHealth, type ModelHealth } from '../health';
 import { openMetadataStore } from '../../store/database';
+import { pipelineReliability, type PipelineReliability } from '../pipeline-reliability';
 
 export function registerStatus(program: Command): void {
   const cmd = program
     .command('status [workflowId]')
     .description(
-      "without an id: every model's health (production version, feature freshness, last monitoring, alerts, pending approvals, retrainings); with one: a run's status, stage, steps, live progress and Temporal UI link",
-    );
+      "without an id: every model's health (production version, feature freshness, last monitoring, alerts, pending approvals, retrainings) and each pipeline's last 7 days (failure rate, time to recover, SLA compliance); with one: a run's status, stage, steps, live progress and Temporal UI link",
+    )
+    .option('--pipelines', "only each pipeline's last 7 days (with --json: as JSON)");
   cmd.action(
-    action(cmd, async ({ config, print }, workflowId: string | undefined) => {
+    action(cmd, async ({ config, print }, workflowId: string | undefined, opts: { pipelines?: boolean }) => {
       const client = await connectClient(config);
       try {
         if (!workflowId) {
+          const pipelines = await pipelineReliability(client, new Date(Date.now() - WEEK_MS));
+          if (opts.pipelines) return print(formatReliability(pipelines), pipelines);
           const store = await openMetadataStore(config.databaseUrl);
           try {
             const health = await modelHealth(client, store, config);
-            return print(formatHealth(health), health);
+            return print(`${formatHealth(health)}\n\n${formatReliability(pipelines)}`, health);
           } finally {
             await store.close();
           }
@@ -33,6 +37,25 @@ export function registerStatus(program: Command): void {
         await client.connection.close();
       }
     }),
+  );
+}
+
+const WEEK_MS = 7 * 24 * 3_600_000;
+
+function formatReliability(rows: PipelineReliability[]): string {
+  if (rows.length === 0) return 'pipelines, last 7 days: no runs';
+  const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(0)}%`);
+  return table(
+    ['pipeline (7 days)', 'runs', 'running', 'failed', 'failure rate', 'time to recover', 'SLA met'],
+    rows.map((r) => [
+      r.kind,
+      r.runs,
+      r.running,
+      r.failed,
+      pct(r.failureRate),
+      r.meanHoursToRecover === null ? '-' : `${r.meanHoursToRecover.toFixed(2)} h (${r.recoveries} recovered)`,
+      r.sla ? `${pct(r.sla.compliance)} (${r.sla.met} met, ${r.sla.missed} missed)` : '-',
+    ]),
   );
 }
 
