@@ -43,6 +43,19 @@ export const EnvSchema = z
       .string()
       .regex(/^rediss?:\/\//, 'expected redis://host:port (unset: the metadata database)')
       .optional(),
+    /**
+     * Worker Versioning: the build this worker runs. Set, the worker joins the Worker Deployment
+     * MLPIPE_DEPLOYMENT_NAME as version <name>.<build id>, and every workflow it starts stays pinned to
+     * that build until it ends (see the README's rollout runbook); unset, the worker is unversioned.
+     */
+    MLPIPE_BUILD_ID: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, ".", "_" and "-", e.g. 2026-12-06.1 or a git sha')
+      .optional(),
+    MLPIPE_DEPLOYMENT_NAME: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'letters, digits, "_" and "-" (no ".": it separates name and build)')
+      .default('mlpipe'),
     /** The worker's Prometheus endpoint (the SDK's metrics and the pipelines'), e.g. 0.0.0.0:9464; unset: none. */
     MLPIPE_METRICS_ADDRESS: hostPort.optional(),
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

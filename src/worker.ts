@@ -62,6 +62,23 @@ const compileOwnTypeScript: WebpackConfigHook = (config: WebpackConfig) => {
   return config;
 };
 
+/**
+ * With a build id, the worker is a version of the Worker Deployment: a workflow runs all its tasks on
+ * the build that started it (PINNED), so a new build rolls out for new runs while the runs already
+ * going finish on the code they started with; the deployment's current version (set with the Temporal
+ * CLI) says which build new runs start on.
+ */
+function versioning(config: Config): Pick<WorkerOptions, 'workerDeploymentOptions'> {
+  if (!config.MLPIPE_BUILD_ID) return {};
+  return {
+    workerDeploymentOptions: {
+      version: { deploymentName: config.MLPIPE_DEPLOYMENT_NAME, buildId: config.MLPIPE_BUILD_ID },
+      useWorkerVersioning: true,
+      defaultVersioningBehavior: 'PINNED',
+    },
+  };
+}
+
 export interface StartedWorker {
   worker: Worker;
   /** Runs until shutdown (SIGINT/SIGTERM or worker.shutdown()), then releases the stores. */
@@ -111,6 +128,7 @@ export async function createWorker(
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     shutdownGraceTime: config.WORKER_SHUTDOWN_GRACE_MS,
     interceptors: { activity: [heartbeatKeepaliveInterceptor, objectStoreFailuresInterceptor] },
+    ...versioning(config),
   });
   logger.info(
     {
@@ -119,6 +137,9 @@ export async function createWorker(
       address: config.TEMPORAL_ADDRESS,
       dataDir: config.dataDir,
       artifacts: opened.deps.artifacts.describe(),
+      ...(config.MLPIPE_BUILD_ID
+        ? { deploymentVersion: `${config.MLPIPE_DEPLOYMENT_NAME}.${config.MLPIPE_BUILD_ID}` }
+        : {}),
     },
     'worker ready',
   );
