@@ -83,8 +83,10 @@ export function createIngestActivities({ duck, artifacts, config, logger }: Acti
       };
       let rowsBefore = checkpoint.success ? checkpoint.data.rowsRead : 0;
       try {
-        // This attempt may run on a host other than the one that wrote the checkpoint.
-        if (checkpoint.success) for (const [key, area] of areas) await artifacts.restore(key, area);
+        // This attempt may run on a host other than the one that wrote the checkpoint, and may be a new
+        // activity without heartbeat details (after the circuit breaker): what the object store holds
+        // is the truth either way; the engine resumes after the chunks persisted there.
+        for (const [key, area] of areas) await artifacts.restore(key, area);
         const outcome = await withHeartbeatKeepalive((beat) =>
           ingest(
             duck,
