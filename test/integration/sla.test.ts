@@ -40,6 +40,9 @@ after(async () => {
   await store?.close();
 });
 
+// The test namespace served other test files before this one: count only this file's runs.
+const since = new Date().toISOString();
+
 const slaAlerts = async (workflowId: string) =>
   (await store.alerts.listRecent({ limit: 100 })).filter((a) => a.workflowId === workflowId && a.code === 'SlaMissed');
 
@@ -93,7 +96,7 @@ test('a run done within its SLA raises no SLA alert; mlpipe status shows complia
   await waitFor(
     'both training runs in the visibility record',
     async () => {
-      const r = await mlpipe(['status', '--pipelines', '--json'], configEnv(config));
+      const r = await mlpipe(['status', '--pipelines', '--json', '--since', since], configEnv(config));
       assert.equal(r.code, 0, r.stderr);
       training = (JSON.parse(r.stdout) as PipelineReliability[]).find((p) => p.kind === 'training');
       return training?.runs === 2 && training.running === 0;
@@ -106,6 +109,6 @@ test('a run done within its SLA raises no SLA alert; mlpipe status shows complia
   assert.equal(training!.recoveries, 1, 'the failed run was followed by a successful one');
   assert.ok(training!.meanHoursToRecover! > 0);
   assert.deepEqual(training!.sla, { met: 1, missed: 1, compliance: 0.5 });
-  const text = await mlpipe(['status', '--pipelines'], configEnv(config));
+  const text = await mlpipe(['status', '--pipelines', '--since', since], configEnv(config));
   assert.match(text.stdout, /training\s+2\s+0\s+1\s+50%\s+[\d.]+ h \(1 recovered\)\s+50% \(1 met, 1 missed\)/);
 });

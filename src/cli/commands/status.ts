@@ -3,7 +3,8 @@ import type { Client } from '@temporalio/client';
 import { progressQuery, type PipelineProgress } from '../../api/progress';
 import { connectClient } from '../../temporal/client';
 import { workflowUiUrl } from '../../temporal/ui-links';
-import { action, table } from '../output';
+import { z } from 'zod';
+import { action, table, UsageError } from '../output';
 import { modelHealth, type ModelHealth } from '../health';
 import { openMetadataStore } from '../../store/database';
 import { pipelineReliability, type PipelineReliability } from '../pipeline-reliability';
@@ -14,39 +15,51 @@ export function registerStatus(program: Command): void {
     .description(
       "without an id: every model's health (production version, feature freshness, last monitoring, alerts, pending approvals, retrainings) and each pipeline's last 7 days (failure rate, time to recover, SLA compliance); with one: a run's status, stage, steps, live progress and Temporal UI link",
     )
-    .option('--pipelines', "only each pipeline's last 7 days (with --json: as JSON)");
+    .option('--pipelines', "only each pipeline's last 7 days (with --json: as JSON)")
+    .option('--since <iso-time>', 'count the runs started since this time instead of the last 7 days');
   cmd.action(
-    action(cmd, async ({ config, print }, workflowId: string | undefined, opts: { pipelines?: boolean }) => {
-      const client = await connectClient(config);
-      try {
-        if (!workflowId) {
-          const pipelines = await pipelineReliability(client, new Date(Date.now() - WEEK_MS));
-          if (opts.pipelines) return print(formatReliability(pipelines), pipelines);
-          const store = await openMetadataStore(config.databaseUrl);
-          try {
-            const health = await modelHealth(client, store, config);
-            return print(`${formatHealth(health)}\n\n${formatReliability(pipelines)}`, health);
-          } finally {
-            await store.close();
+    action(
+      cmd,
+      async ({ config, print }, workflowId: string | undefined, opts: { pipelines?: boolean; since?: string }) => {
+        const since = opts.since === undefined ? new Date(Date.now() - WEEK_MS) : parseSince(opts.since);
+        const client = await connectClient(config);
+        try {
+          if (!workflowId) {
+            const pipelines = await pipelineReliability(client, since);
+            const period = opts.since === undefined ? '7 days' : `since ${since.toISOString()}`;
+            if (opts.pipelines) return print(formatReliability(pipelines, period), pipelines);
+            const store = await openMetadataStore(config.databaseUrl);
+            try {
+              const health = await modelHealth(client, store, config);
+              return print(`${formatHealth(health)}\n\n${formatReliability(pipelines, period)}`, health);
+            } finally {
+              await store.close();
+            }
           }
+          const status = await runStatus(client, workflowId);
+          const url = workflowUiUrl(config.TEMPORAL_UI_URL, config.TEMPORAL_NAMESPACE, workflowId, status.runId);
+          print(formatStatus(workflowId, status, url), { workflowId, ...status, uiUrl: url });
+        } finally {
+          await client.connection.close();
         }
-        const status = await runStatus(client, workflowId);
-        const url = workflowUiUrl(config.TEMPORAL_UI_URL, config.TEMPORAL_NAMESPACE, workflowId, status.runId);
-        print(formatStatus(workflowId, status, url), { workflowId, ...status, uiUrl: url });
-      } finally {
-        await client.connection.close();
-      }
-    }),
+      },
+    ),
   );
 }
 
 const WEEK_MS = 7 * 24 * 3_600_000;
 
-function formatReliability(rows: PipelineReliability[]): string {
-  if (rows.length === 0) return 'pipelines, last 7 days: no runs';
+function parseSince(value: string): Date {
+  const parsed = z.iso.datetime({ offset: true }).safeParse(value);
+  if (!parsed.success) throw new UsageError(`--since: expected an ISO time such as 2026-12-01T00:00:00Z, got ${value}`);
+  return new Date(parsed.data);
+}
+
+function formatReliability(rows: PipelineReliability[], period: string): string {
+  if (rows.length === 0) return `pipelines (${period}): no runs`;
   const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(0)}%`);
   return table(
-    ['pipeline (7 days)', 'runs', 'running', 'failed', 'failure rate', 'time to recover', 'SLA met'],
+    [`pipeline (${period})`, 'runs', 'running', 'failed', 'failure rate', 'time to recover', 'SLA met'],
     rows.map((r) => [
       r.kind,
       r.runs,
