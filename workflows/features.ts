@@ -1,4 +1,4 @@
-import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, executeChild, patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { ErrorTypes } from '../src/api/errors';
 import {
@@ -25,6 +25,10 @@ import { parseWorkflowInput } from './parse-input';
 const retry = retryFor(8);
 // The heartbeat timeout retries a dead worker's step within half a minute (activities heartbeat while they run).
 const acts = proxyActivities<Activities>({ startToCloseTimeout: '15 minutes', heartbeatTimeout: '30 seconds', retry });
+const alerts = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
+});
 
 /**
  * One partition (a day) of a feature set, one activity per step: extract, check the input, compute,
@@ -302,10 +306,40 @@ function daysBetween(from: string, to: string): string[] {
  * What a Temporal Schedule starts: resolves "yesterday" from the scheduled time (not the actual start,
  * so a run caught up after an outage computes the day it was meant for), then runs that partition.
  */
+/**
+ * The feature set's SLA (`publishedBy` UTC of the day after the partition): a run that starts late
+ * raises FeatureSlaMissed before it computes anything; otherwise a durable timer raises it the moment
+ * the partition is late while the run still goes, and a run done in time never hears of it.
+ */
+async function watchPublishedBy(input: ScheduledRunInput, partition: string, publishedBy: string): Promise<void> {
+  const due = Date.parse(`${partition}T${publishedBy}:00Z`) + 86_400_000;
+  const subject = `${input.featureSet}/${partition}`;
+  const raise = () =>
+    alerts.notify
+      .executeWithOptions({ summary: `alert: critical FeatureSlaMissed ${subject}` }, [
+        {
+          severity: 'critical',
+          code: 'FeatureSlaMissed',
+          subject,
+          message: `${subject}: not published by ${publishedBy} UTC of the next day`,
+          observed: `not published at ${new Date(Date.now()).toISOString()}`,
+          expected: `published by ${new Date(due).toISOString()}`,
+        },
+      ])
+      .then(
+        () => undefined,
+        () => undefined, // the alert outlet failing must not fail the run
+      );
+  if (Date.now() >= due) return raise();
+  // A cancelled run cancels its timer: nothing is late then.
+  sleep(due - Date.now()).then(raise, () => undefined);
+}
+
 export async function scheduledFeatureRun(raw: ScheduledRunInput): Promise<FeaturePipelineResult> {
   const input = parseWorkflowInput(ScheduledRunInputSchema, raw, 'scheduled feature run input');
   const scheduled = workflowInfo().typedSearchAttributes.get(ScheduledStartTime) ?? workflowInfo().startTime;
   const partition = new Date(scheduled.getTime() - input.lagDays * 86_400_000).toISOString().slice(0, 10);
+  if (input.publishedByUtc && patched('feature-sla')) await watchPublishedBy(input, partition, input.publishedByUtc);
   return executeChild(featurePipeline, {
     workflowId: featurePartitionWorkflowId(input.featureSet, partition),
     args: [{ spec: input.spec, featureSet: input.featureSet, partition }],

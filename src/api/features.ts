@@ -60,6 +60,8 @@ export const ScheduledRunInputSchema = z.object({
   featureSet: z.string().check(z.minLength(1), z.maxLength(100)),
   /** Compute the partition this many days before the scheduled time (1: yesterday). */
   lagDays: z.number().check(z.int(), z.minimum(0), z.maximum(30)),
+  /** The feature set's SLA: the partition published by this UTC time (HH:MM) of the day after it. */
+  publishedByUtc: z.optional(z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$/))),
 });
 export type ScheduledRunInput = z.infer<typeof ScheduledRunInputSchema>;
 

@@ -55,7 +55,14 @@ export async function createSchedule(
     scheduleId: featureScheduleId(label),
     workflowType: 'scheduledFeatureRun',
     workflowId: `scheduled/${label}`,
-    args: [{ spec: spec.name, featureSet: label, lagDays: r.lagDays }] as Parameters<ScheduledFeatureRun>,
+    args: [
+      {
+        spec: spec.name,
+        featureSet: label,
+        lagDays: r.lagDays,
+        ...(spec.featureSet?.sla ? { publishedByUtc: spec.featureSet.sla.publishedByUtc } : {}),
+      },
+    ] as Parameters<ScheduledFeatureRun>,
     searchAttributes: [
       { key: PipelineKind, value: 'features' },
       { key: FeatureSet, value: label },

@@ -96,6 +96,14 @@ export const FeatureSetSchema = z
       })
       .strict()
       .default({ maxOutOfRangeShare: 0, maxPsi: 0.25, minRowsRatio: 0.3, minHistoryDays: 7 }),
+    /**
+     * The scheduled runs' SLA: a day's partition published by this UTC time of the next day ("06:00").
+     * A durable timer in the scheduled run raises FeatureSlaMissed the moment it is late, while it runs.
+     */
+    sla: z
+      .object({ publishedByUtc: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a UTC time of day, HH:MM') })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((set, ctx) => {

@@ -1,6 +1,11 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/client';
+import { createSchedule } from '../../src/client/schedules';
+import { registerSpec } from '../../src/specs';
+import { flightsSpec } from '../../src/specs/flights';
+import { flightFeatures } from '../../src/specs/flights-features';
+import { openMetadataStore } from '../../src/store/database';
 import { mlpipe } from '../helpers/cli';
 import { testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
 
@@ -22,6 +27,13 @@ after(async () => {
     .catch(() => {});
 });
 const temporal = useWorker(config, taskQueue);
+registerSpec({
+  ...flightsSpec,
+  name: 'flights-feature-sla',
+  featureSet: { ...flightFeatures, name: 'flight_delay_sla', sla: { publishedByUtc: '00:00' } },
+  model: undefined,
+  monitoring: undefined,
+});
 
 test('create, list, trigger, pause, unpause and delete a feature schedule', async () => {
   const created = await mlpipe(
@@ -70,6 +82,46 @@ test('create, list, trigger, pause, unpause and delete a feature schedule', asyn
   const gone = await mlpipe(['schedule', 'pause', ID], env);
   assert.equal(gone.code, 1);
   assert.match(gone.stderr, /not found/i);
+});
+
+test("a scheduled partition past its feature set's SLA raises FeatureSlaMissed before the run ends", async () => {
+  // The schedule computes "yesterday" (no 2001 data then: the run stops as stale), long after 00:00 of
+  // the day after it: late from the start.
+  const id = await createSchedule(temporal.client, config, {
+    spec: 'flights-feature-sla',
+    cron: '0 3 * * *',
+    taskQueue,
+  });
+  try {
+    await temporal.client.schedule.getHandle(id).trigger();
+    await waitFor(
+      'the triggered run',
+      async () => (await temporal.client.schedule.getHandle(id).describe()).info.recentActions.length > 0,
+      30_000,
+      200,
+    );
+    const started = (await temporal.client.schedule.getHandle(id).describe()).info.recentActions[0]!.action.workflow;
+    const run = temporal.client.workflow.getHandle(started.workflowId, started.firstExecutionRunId);
+    await assert.rejects(run.result());
+    const store = await openMetadataStore(config.databaseUrl);
+    try {
+      const alert = (await store.alerts.listRecent({ limit: 50 })).find(
+        (a) => a.workflowId === started.workflowId && a.code === 'FeatureSlaMissed',
+      );
+      assert.ok(alert, 'the SLA alert was raised');
+      assert.equal(alert.severity, 'critical');
+      assert.match(
+        alert.message,
+        /^flight_delay_sla@1\/\d{4}-\d{2}-\d{2}: not published by 00:00 UTC of the next day$/,
+      );
+      const closed = (await run.describe()).closeTime!;
+      assert.ok(new Date(alert.createdAt) <= closed, 'raised before the late run ended');
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await temporal.client.schedule.getHandle(id).delete();
+  }
 });
 
 test('a monitoring schedule runs the monitoring pipeline over the window before its scheduled time', async () => {
