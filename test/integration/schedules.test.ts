@@ -35,6 +35,19 @@ registerSpec({
   monitoring: undefined,
 });
 
+/** The first run a triggered schedule started, once it has started one. */
+async function firstRun(scheduleId: string) {
+  const schedule = temporal.client.schedule.getHandle(scheduleId);
+  await waitFor(
+    'the triggered run',
+    async () => (await schedule.describe()).info.recentActions.length > 0,
+    30_000,
+    200,
+  );
+  const started = (await schedule.describe()).info.recentActions[0]!.action.workflow;
+  return temporal.client.workflow.getHandle(started.workflowId, started.firstExecutionRunId);
+}
+
 test('create, list, trigger, pause, unpause and delete a feature schedule', async () => {
   const created = await mlpipe(
     ['schedule', 'create', '--spec', 'flights', '--cron', '0 3 * * *', '--catchup', '12h'],
@@ -58,14 +71,7 @@ test('create, list, trigger, pause, unpause and delete a feature schedule', asyn
 
   // A run started by the schedule computes "yesterday": far past the 2001 data, so it stops as stale.
   assert.equal((await mlpipe(['schedule', 'trigger', ID], env)).code, 0);
-  await waitFor(
-    'the triggered run',
-    async () => (await temporal.client.schedule.getHandle(ID).describe()).info.recentActions.length > 0,
-    30_000,
-    200,
-  );
-  const started = (await temporal.client.schedule.getHandle(ID).describe()).info.recentActions[0]!.action.workflow;
-  const run = temporal.client.workflow.getHandle(started.workflowId, started.firstExecutionRunId);
+  const run = await firstRun(ID);
   await assert.rejects(run.result(), (e: Error) => {
     const child = e.cause as Error & { cause?: ApplicationFailure };
     assert.ok(child.cause instanceof ApplicationFailure);
@@ -94,19 +100,12 @@ test("a scheduled partition past its feature set's SLA raises FeatureSlaMissed b
   });
   try {
     await temporal.client.schedule.getHandle(id).trigger();
-    await waitFor(
-      'the triggered run',
-      async () => (await temporal.client.schedule.getHandle(id).describe()).info.recentActions.length > 0,
-      30_000,
-      200,
-    );
-    const started = (await temporal.client.schedule.getHandle(id).describe()).info.recentActions[0]!.action.workflow;
-    const run = temporal.client.workflow.getHandle(started.workflowId, started.firstExecutionRunId);
+    const run = await firstRun(id);
     await assert.rejects(run.result());
     const store = await openMetadataStore(config.databaseUrl);
     try {
       const alert = (await store.alerts.listRecent({ limit: 50 })).find(
-        (a) => a.workflowId === started.workflowId && a.code === 'FeatureSlaMissed',
+        (a) => a.workflowId === run.workflowId && a.code === 'FeatureSlaMissed',
       );
       assert.ok(alert, 'the SLA alert was raised');
       assert.equal(alert.severity, 'critical');
@@ -139,15 +138,7 @@ test('a monitoring schedule runs the monitoring pipeline over the window before 
 
   // Triggered now: the window is the 7 days ending 3 days ago; with no production model it stops, saying so.
   assert.equal((await mlpipe(['schedule', 'trigger', MONITORING_ID], env)).code, 0);
-  await waitFor(
-    'the triggered run',
-    async () => (await temporal.client.schedule.getHandle(MONITORING_ID).describe()).info.recentActions.length > 0,
-    30_000,
-    200,
-  );
-  const started = (await temporal.client.schedule.getHandle(MONITORING_ID).describe()).info.recentActions[0]!.action
-    .workflow;
-  const run = temporal.client.workflow.getHandle(started.workflowId, started.firstExecutionRunId);
+  const run = await firstRun(MONITORING_ID);
   const today = new Date();
   const day = (offset: number) =>
     new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + offset))
