@@ -1,7 +1,9 @@
+import { after, before } from 'node:test';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../src/config';
 import { startIngestion } from '../../src/client/ingestion';
 import { startBackfill } from '../../src/client/features';
+import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { freshAsOf, writeSource } from './sources';
 
 /**
@@ -30,4 +32,31 @@ export async function publishFlightFeatures(
   await ingestion.result();
   const backfill = await startBackfill(client, config, { spec: 'flights', from, to, concurrency: 4, taskQueue });
   await backfill.result();
+}
+
+/**
+ * For a test file of training runs: flight features published for `from..to` before its tests (on the
+ * file's worker), and the metadata store open while they run. Read `store` inside tests.
+ */
+export function useFlightFeatures(
+  config: Config,
+  temporal: { ready(): Promise<Client> },
+  taskQueue: string,
+  from: string,
+  to: string,
+): { readonly store: MetadataStore } {
+  let store: MetadataStore | undefined;
+  before(async () => {
+    await publishFlightFeatures(await temporal.ready(), config, taskQueue, from, to);
+    store = await openMetadataStore(config.databaseUrl);
+  });
+  after(async () => {
+    await store?.close();
+  });
+  return {
+    get store() {
+      if (!store) throw new Error('useFlightFeatures: the store is open once the before hook has run');
+      return store;
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,10 +15,9 @@ import { startServing } from '../../src/serving/server';
 import { registerSpec } from '../../src/specs';
 import { flightsSpec } from '../../src/specs/flights';
 import { loadTrainingSpec } from '../../src/training/training-spec';
-import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { untilApprovalOrEnd } from '../../src/demo/run-outcome';
 import { testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
-import { publishFlightFeatures } from '../helpers/training-data';
+import { useFlightFeatures } from '../helpers/training-data';
 import { fixtureModelKey, publishFixture } from '../helpers/artifact-fixtures';
 
 /**
@@ -54,15 +53,7 @@ const config = testConfig();
 const taskQueue = uniqueTaskQueue('shadow');
 const temporal = useWorker(config, taskQueue);
 const artifacts = artifactStoreFor(config);
-let store: MetadataStore;
-
-before(async () => {
-  await publishFlightFeatures(await temporal.ready(), config, taskQueue, FROM, TO);
-  store = await openMetadataStore(config.databaseUrl);
-});
-after(async () => {
-  await store?.close();
-});
+const data = useFlightFeatures(config, temporal, taskQueue, FROM, TO);
 
 /** A logistic regression registered by hand; `sign` -1 gives the candidate that ranks every row the other way. */
 async function registerVersion(key: string, sign: 1 | -1): Promise<number> {
@@ -94,7 +85,7 @@ async function registerVersion(key: string, sign: 1 | -1): Promise<number> {
     threshold: 0.3,
     ece: 0.05,
   };
-  const { version } = await store.models.register({
+  const { version } = await data.store.models.register({
     modelName: MODEL,
     registrationKey: key,
     artifactUri,
@@ -109,7 +100,7 @@ async function registerVersion(key: string, sign: 1 | -1): Promise<number> {
 describe('shadow deployment', () => {
   test('the staged candidate scores production requests in shadow; the monitoring report shows where it disagrees', async () => {
     const production = await registerVersion('production', 1);
-    await store.models.promote({
+    await data.store.models.promote({
       dedupeKey: 'p',
       modelName: MODEL,
       version: production,
@@ -119,7 +110,7 @@ describe('shadow deployment', () => {
       workflowId: 'training/test',
     });
     const candidate = await registerVersion('candidate', -1);
-    await store.models.deployToStaging(MODEL, candidate);
+    await data.store.models.deployToStaging(MODEL, candidate);
 
     const duck = await openDuckDb();
     const rows = await withConnection(duck, (conn) =>
@@ -130,7 +121,13 @@ describe('shadow deployment', () => {
       ),
     );
     const server = await startServing(
-      { logger: createLogger('warn'), store, online: openOnlineStore(undefined, store.db), duck, artifacts },
+      {
+        logger: createLogger('warn'),
+        store: data.store,
+        online: openOnlineStore(undefined, data.store.db),
+        duck,
+        artifacts,
+      },
       { host: '127.0.0.1', port: 0 },
     );
     const post = (body: unknown) =>
@@ -149,7 +146,7 @@ describe('shadow deployment', () => {
       await server.close();
       duck.closeSync();
     }
-    const logged = await store.predictions.list({ modelName: MODEL, source: 'serving' });
+    const logged = await data.store.predictions.list({ modelName: MODEL, source: 'serving' });
     const shadowed = logged.filter((e) => e.requestId === 'shadowed');
     assert.equal(shadowed.length, rows.length);
     assert.ok(

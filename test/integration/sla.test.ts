@@ -1,14 +1,13 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decide, startTraining } from '../../src/client/training';
 import { registerSpec } from '../../src/specs';
 import { flightsSpec } from '../../src/specs/flights';
-import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { untilApprovalOrEnd } from '../../src/demo/run-outcome';
 import type { PipelineReliability } from '../../src/cli/pipeline-reliability';
 import { mlpipe } from '../helpers/cli';
 import { configEnv, testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
-import { publishFlightFeatures } from '../helpers/training-data';
+import { useFlightFeatures } from '../helpers/training-data';
 
 /**
  * A training SLA (`model.sla.completeWithinHours`) is a durable timer: the alert is raised while the
@@ -30,21 +29,15 @@ registerSpec({
   model: { ...flightsSpec.model!, sla: { completeWithinHours: 2 } },
 });
 const temporal = useWorker(config, taskQueue);
-let store: MetadataStore;
-
-before(async () => {
-  await publishFlightFeatures(await temporal.ready(), config, taskQueue, FROM, TO);
-  store = await openMetadataStore(config.databaseUrl);
-});
-after(async () => {
-  await store?.close();
-});
+const data = useFlightFeatures(config, temporal, taskQueue, FROM, TO);
 
 // The test namespace served other test files before this one: count only this file's runs.
 const since = new Date().toISOString();
 
 const slaAlerts = async (workflowId: string) =>
-  (await store.alerts.listRecent({ limit: 100 })).filter((a) => a.workflowId === workflowId && a.code === 'SlaMissed');
+  (await data.store.alerts.listRecent({ limit: 100 })).filter(
+    (a) => a.workflowId === workflowId && a.code === 'SlaMissed',
+  );
 
 test('a late training run raises SlaMissed while it still runs, saying where it is', async () => {
   const handle = await startTraining(temporal.client, config, {

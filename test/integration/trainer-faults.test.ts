@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -7,9 +7,8 @@ import { startTraining } from '../../src/client/training';
 import { registerSpec } from '../../src/specs';
 import { flightsSpec } from '../../src/specs/flights';
 import { flightsLgbmSpec } from '../../src/specs/flights-lgbm';
-import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { REPO_ROOT, testConfig, uniqueTaskQueue, useWorker } from '../helpers/temporal';
-import { publishFlightFeatures } from '../helpers/training-data';
+import { useFlightFeatures } from '../helpers/training-data';
 
 /**
  * A trainer command that fails, each way a team's own code can: every one a clear failure of the
@@ -70,15 +69,7 @@ for (const fault of Object.keys(FAULTS) as Fault[])
 const config = testConfig();
 const taskQueue = uniqueTaskQueue('trainer-faults');
 const temporal = useWorker(config, taskQueue);
-let store: MetadataStore;
-
-before(async () => {
-  await publishFlightFeatures(await temporal.ready(), config, taskQueue, FROM, TO);
-  store = await openMetadataStore(config.databaseUrl);
-});
-after(async () => {
-  await store?.close();
-});
+const data = useFlightFeatures(config, temporal, taskQueue, FROM, TO);
 
 async function failure(handle: WorkflowHandle): Promise<{ type?: string; message: string; attempts: number }> {
   const error = await handle.result().then(
@@ -141,5 +132,5 @@ test('each trainer fault fails the Training step with its reason, leaves no proc
     assert.equal(got.attempts, fault === 'exit-3' ? 5 : 1, `${fault} attempts`);
   });
   assert.deepEqual(leftoverTrainers(), [], 'every trainer process group was stopped');
-  assert.deepEqual(await store.models.list('flight-delay'), [], 'nothing was registered');
+  assert.deepEqual(await data.store.models.list('flight-delay'), [], 'nothing was registered');
 });

@@ -1,13 +1,12 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTraining, decide } from '../../src/client/training';
 import { registerSpec } from '../../src/specs';
 import { flightsSpec } from '../../src/specs/flights';
-import { openMetadataStore, type MetadataStore } from '../../src/store/database';
 import { progressQuery } from '../../src/api/progress';
 import { untilApprovalOrEnd } from '../../src/demo/run-outcome';
 import { startWorker, testConfig, uniqueTaskQueue, useWorker, waitFor } from '../helpers/temporal';
-import { publishFlightFeatures } from '../helpers/training-data';
+import { useFlightFeatures } from '../helpers/training-data';
 
 /**
  * A spec that sends its Training step to a task queue of its own (a GPU pool, a Python environment):
@@ -25,15 +24,7 @@ registerSpec({
   model: { ...flightsSpec.model!, trainingTaskQueue: trainingQueue, trainingWorkerAlertSeconds: 1 },
 });
 const temporal = useWorker(config, taskQueue);
-let store: MetadataStore;
-
-before(async () => {
-  await publishFlightFeatures(await temporal.ready(), config, taskQueue, FROM, TO);
-  store = await openMetadataStore(config.databaseUrl);
-});
-after(async () => {
-  await store?.close();
-});
+const data = useFlightFeatures(config, temporal, taskQueue, FROM, TO);
 
 test('with no worker on the training queue the run waits and alerts; a worker started there trains', async () => {
   const handle = await startTraining(temporal.client, config, {
@@ -45,7 +36,7 @@ test('with no worker on the training queue the run waits and alerts; a worker st
     taskQueue,
   });
   const noWorkerAlert = async () =>
-    (await store.alerts.listRecent({ limit: 50 })).find(
+    (await data.store.alerts.listRecent({ limit: 50 })).find(
       (a) => a.workflowId === handle.workflowId && a.code === 'NoTrainingWorker',
     );
   await waitFor('the no-worker alert', async () => (await noWorkerAlert()) !== undefined, 60_000, 250);
