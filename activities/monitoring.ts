@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { queryRows, sqlIdent, sqlString, withConnection } from '../src/data/duckdb';
-import { writeFileAtomic } from '../src/data/artifact-store';
+import { writeFileAtomic } from '../src/data/atomic-files';
 import { readMatrixFromDuckDB } from '../src/data/read-matrix';
 import { addDays, partitionRange } from '../src/features/partition-dates';
 import { readMatrixFile, writeMatrixFile } from '../src/ml/matrix-file';

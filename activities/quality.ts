@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { withConnection } from '../src/data/duckdb';
-import { writeFileAtomic } from '../src/data/artifact-store';
+import { writeFileAtomic } from '../src/data/atomic-files';
 import { evaluateGates } from '../src/quality/gates';
 import { GateOverrideSchema, IngestStatsSchema, summarizeFailures, type GateReport } from '../src/quality/gate-report';
 import { loadSpec } from '../src/specs';

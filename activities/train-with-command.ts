@@ -4,7 +4,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { queryRows, sqlIdent, sqlString, withConnection } from '../src/data/duckdb';
-import { writeFileAtomic } from '../src/data/artifact-store';
+import { writeFileAtomic } from '../src/data/atomic-files';
 import type { FeatureMatrix } from '../src/ml/feature-matrix';
 import { ModelArtifactSchema, type ModelArtifact } from '../src/ml/model-artifact';
 import { openOnnxScorer, scoreMatrixRange } from '../src/ml/scorer';

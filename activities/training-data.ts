@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { queryRows, sqlIdent, sqlString, withConnection } from '../src/data/duckdb';
-import { exists, writeFileAtomic } from '../src/data/artifact-store';
+import { exists, writeFileAtomic } from '../src/data/atomic-files';
 import { readMatrixFromDuckDB } from '../src/data/read-matrix';
 import { writeMatrixFile, readMatrixFile } from '../src/ml/matrix-file';
 import { rowRange } from '../src/ml/feature-matrix';

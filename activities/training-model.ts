@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
-import { writeFileAtomic } from '../src/data/artifact-store';
+import { writeFileAtomic } from '../src/data/atomic-files';
 import { readMatrixFile } from '../src/ml/matrix-file';
 import type { FeatureMatrix } from '../src/ml/feature-matrix';
 import { Standardizer } from '../src/ml/standardizer';

@@ -14,8 +14,8 @@ import type { Client } from '@temporalio/client';
 import { loadConfig, type Config } from '../src/config';
 import { startIngestion } from '../src/client/ingestion';
 import { startBackfill } from '../src/client/features';
-import { artifactStoreFor } from '../src/data/open-artifact-store';
 import { createWorker } from '../src/worker';
+import { observerStore } from '../test/helpers/hosts';
 import { startS3, type TestS3 } from '../test/helpers/s3';
 import { withDevServer } from './harness';
 import { median, type BenchContext, type Benchmark, type BenchmarkResult, type Figure } from './report';
@@ -63,7 +63,7 @@ async function pipelines(client: Client, config: Config): Promise<Sample> {
 async function cacheSaving(
   config: Config,
 ): Promise<{ coldMs: number; warmMs: number; coldBytes: number; warmBytes: number }> {
-  const reader = artifactStoreFor({ ...config, dataDir: `${config.dataDir}-reader` });
+  const reader = observerStore(config);
   const uri = 'artifact:datasets/flights/1.0.0/bench';
   const timed = async () => {
     const before = { ...reader.traffic() };

@@ -2,7 +2,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { ArtifactNotFound, ObjectMirror, replaceDir } from './object-mirror';
+import { exists, replaceDir } from './atomic-files';
+import { ArtifactNotFound, ObjectMirror } from './object-mirror';
 import type { ObjectStore } from './object-store';
 
 /**
@@ -206,23 +207,6 @@ export class ArtifactStore {
 export function isInside(root: string, target: string): boolean {
   const rel = path.relative(root, target);
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
-}
-
-export async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Writes a file through a temporary name and a rename, so a crash never leaves half a file. */
-export async function writeFileAtomic(file: string, content: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, content);
-  await fs.rename(tmp, file);
 }
 
 export async function sha256File(file: string): Promise<string> {

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { replaceDir, writeFileAtomic } from './atomic-files';
 import { ObjectStoreError, type ObjectStore } from './object-store';
 
 /**
@@ -215,11 +216,8 @@ export class ObjectMirror {
     return true;
   }
 
-  private async writeLocalManifest(rel: string, manifest: Manifest): Promise<void> {
-    const file = this.localManifestFile(rel);
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    await fs.writeFile(`${file}.tmp`, JSON.stringify(manifest));
-    await fs.rename(`${file}.tmp`, file);
+  private writeLocalManifest(rel: string, manifest: Manifest): Promise<void> {
+    return writeFileAtomic(this.localManifestFile(rel), JSON.stringify(manifest));
   }
 
   private localManifestFile(rel: string): string {
@@ -262,23 +260,4 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** Renames `from` over `to` (which may exist): a reader of `to` sees the old or the new directory. */
-export async function replaceDir(from: string, to: string): Promise<string> {
-  await fs.mkdir(path.dirname(to), { recursive: true });
-  const old = `${to}.old-${process.pid}-${Date.now()}`;
-  const hadOld = await fs.stat(to).then(
-    () => true,
-    () => false,
-  );
-  if (hadOld) await fs.rename(to, old);
-  try {
-    await fs.rename(from, to);
-  } catch (error) {
-    if (hadOld) await fs.rename(old, to);
-    throw error;
-  }
-  if (hadOld) await fs.rm(old, { recursive: true, force: true });
-  return to;
 }

@@ -4,14 +4,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  ArtifactStore,
-  exists,
-  sha256File,
-  sha256Files,
-  writeFileAtomic,
-  type ArtifactKey,
-} from '../../src/data/artifact-store';
+import { ArtifactStore, sha256File, sha256Files, type ArtifactKey } from '../../src/data/artifact-store';
+import { exists, writeFileAtomic } from '../../src/data/atomic-files';
 
 let dataDir: string;
 let store: ArtifactStore;
