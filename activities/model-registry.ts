@@ -10,12 +10,13 @@ import { biasChecks, checkBias, type BiasCheck } from '../src/ml/bias-gate';
 import type { Evaluation } from '../src/ml/evaluation';
 import { codeVersion } from '../src/training/code-version';
 import { trainingSpecOrFail } from './training-spec-input';
-import { trainingWorkspace } from '../src/training/workspace';
 import { ErrorTypes } from '../src/api/errors';
 import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
 import { parseInput } from './parse-input';
-import { readSplit, trainingContext, type TrainingWindow } from './training-data';
+import { readSplit, trainingContext, type TrainingStepInput } from './training-data';
+import { legacyRunFile } from './step-files';
+import { ModelArtifactSchema } from '../src/ml/model-artifact';
 import { readArtifact, scoreWithModel } from './training-model';
 
 const VersionInputSchema = z.object({ spec: z.string().min(1), version: z.number().int().positive() });
@@ -52,12 +53,17 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
     return (JSON.parse(await fs.readFile(path.join(dir, 'evaluation.json'), 'utf8')) as { test: Evaluation }).test;
   };
 
-  /** Stages the run's files and publishes them under a path fixed by the version. */
-  async function publishFiles(key: ArtifactKey, files: Record<string, string>): Promise<string> {
+  /** Stages the run's files (copies, and files written here) and publishes them under a path fixed by the version. */
+  async function publishFiles(
+    key: ArtifactKey,
+    copies: Record<string, string>,
+    written: Record<string, string>,
+  ): Promise<string> {
     const staging = artifacts.stagingDir(key);
     await fs.rm(staging, { recursive: true, force: true });
     await fs.mkdir(staging, { recursive: true });
-    for (const [name, from] of Object.entries(files)) await fs.copyFile(from, path.join(staging, name));
+    for (const [name, from] of Object.entries(copies)) await fs.copyFile(from, path.join(staging, name));
+    for (const [name, text] of Object.entries(written)) await fs.writeFile(path.join(staging, name), text);
     await artifacts.publish(key);
     return artifacts.uri(key);
   }
@@ -65,17 +71,20 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
   return {
     /** The candidate becomes the model's next version (a retry gets the same one), with its files and lineage. */
     async registerCandidate(
-      raw: TrainingWindow & { initiatedBy: string; reason: string },
+      raw: TrainingStepInput & { initiatedBy: string; reason: string },
     ): Promise<{ version: number; artifactUri: string }> {
-      const { t, window, ws } = await trainingContext(deps, raw);
+      const ctx = await trainingContext(deps, raw);
+      const { t, window } = ctx;
       const { initiatedBy, reason } = parseInput(z.object({ initiatedBy: person, reason: z.string() }), raw);
       const { workflowId, runId } = callerRun();
-      const artifact = await readArtifact(ws.model);
-      const { test, validation } = JSON.parse(await fs.readFile(ws.evaluation, 'utf8')) as {
+      const modelFile = await ctx.open('model');
+      const artifact = await readArtifact(modelFile);
+      const evaluationFile = await ctx.open('evaluation');
+      const { test, validation } = JSON.parse(await fs.readFile(evaluationFile, 'utf8')) as {
         test: Evaluation;
         validation: Evaluation['overall'];
       };
-      const split = await readSplit(ws);
+      const split = await readSplit(ctx);
       const { version } = await store.models.register({
         modelName: t.model.name,
         registrationKey: `${workflowId}/${runId}`,
@@ -92,7 +101,9 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
           featureSetVersion: t.fs.version,
           codeVersion: codeVersion(),
           trainingDataHash: artifact.trainingDataHash,
-          window,
+          window: { spec: window.spec, from: window.from, to: window.to },
+          // The matrix the model was built on: the monitoring baseline is scored from it at promotion.
+          ...(window.inputs?.matrix ? { trainingMatrix: window.inputs.matrix } : {}),
           split: Object.fromEntries(
             Object.entries(split).map(([k, p]) => [k, { from: p.from, to: p.to, rows: p.rows }]),
           ),
@@ -105,12 +116,18 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
       });
       // A trainer's model brings its ONNX file and native files; model.json names them by file name.
       const modelFiles = artifact.kind === 'onnx' ? [artifact.onnx, ...artifact.native] : [];
-      const artifactUri = await publishFiles(versionKey(t.model.name, version, 'artifact'), {
-        'model.json': ws.model,
-        'evaluation.json': ws.evaluation,
-        'split.json': ws.split,
-        ...Object.fromEntries(modelFiles.map((f) => [f, path.join(ws.dir, f)])),
-      });
+      const key = versionKey(t.model.name, version, 'artifact');
+      const artifactUri = await publishFiles(
+        key,
+        {
+          'evaluation.json': evaluationFile,
+          'split.json': await ctx.open('split'),
+          ...Object.fromEntries(modelFiles.map((f) => [f, path.join(path.dirname(modelFile), f)])),
+        },
+        {
+          'model.json': JSON.stringify(ModelArtifactSchema.parse({ ...artifact, metrics: test.overall }), null, 2),
+        },
+      );
       return { version, artifactUri };
     },
 
@@ -229,10 +246,12 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
     const registered = await store.models.get(modelName, version);
     if (!registered)
       throw ApplicationFailure.nonRetryable(`${modelName} has no version ${version}`, ErrorTypes.ModelVersionNotFound);
-    const { workflowId, runId } = registered;
-    const ws = trainingWorkspace(artifacts, modelName, workflowId, runId);
-    await artifacts.restore(ws.key, 'work');
-    const matrix = await readMatrixFile(ws.matrix);
+    const { trainingMatrix } = registered.lineage;
+    const matrix = await readMatrixFile(
+      typeof trainingMatrix === 'string'
+        ? await artifacts.open(trainingMatrix)
+        : await legacyRunFile(artifacts, { kind: 'models', name: modelName }, registered, 'matrix.bin'),
+    );
     // The whole window, not the test split alone: a few test days would make every full week look like
     // drift (day of week, weekday traffic). These are the inputs the model was built on.
     const all = { start: 0, end: matrix.rows };

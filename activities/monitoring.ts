@@ -11,7 +11,7 @@ import { readMatrixFile, writeMatrixFile } from '../src/ml/matrix-file';
 import type { FeatureMatrix } from '../src/ml/feature-matrix';
 import { evaluate, type ModelMetrics } from '../src/ml/metrics';
 import { computeDrift, PREDICTION_COLUMN } from '../src/monitoring/drift';
-import { TrainingWindowSchema, type TrainingWindow } from './training-data';
+import { TrainingStepSchema, TrainingWindowSchema, type TrainingWindow } from './training-data';
 import {
   LABELLED_SEGMENT,
   MONITOR_DAY,
@@ -31,12 +31,12 @@ import { connectClient } from '../src/temporal/client';
 import { workflowUiUrl } from '../src/temporal/ui-links';
 import { segmentColumn } from '../src/training/training-sql';
 import type { TrainingSpec } from '../src/training/training-spec';
-import { runKey } from '../src/training/workspace';
 import { trainingSpecOrFail } from './training-spec-input';
 import { ErrorTypes } from '../src/api/errors';
 import { runningRetrainingsQuery } from '../src/api/monitoring';
 import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
+import { stepFiles, type StepFiles } from './step-files';
 import { datasetFiles, labelDays } from '../src/data/dataset-files';
 import { parseInput } from './parse-input';
 import { recordDrift } from './pipeline-metrics';
@@ -46,6 +46,19 @@ import { scoreMatrixRange, withScorer } from '../src/ml/scorer';
 
 /** A monitoring window is validated as a training window is: a spec and two days, in order. */
 export type MonitoringWindow = TrainingWindow;
+
+/** A monitoring step's argument: the window, what earlier steps published, and the version that scored it. */
+const MonitoringStepSchema = TrainingStepSchema.and(z.object({ version: z.number().int().positive().optional() }));
+type MonitoringStepInput = z.infer<typeof MonitoringStepSchema>;
+
+/** What the steps publish, by file name (also the names in a legacy run's shared work area). */
+const MONITORING_FILES = {
+  batch: 'current.bin',
+  served: 'served.json',
+  labelled: 'served-labelled.json',
+  /** The version that scored the window: legacy runs' later steps read it here. */
+  scoredBy: 'scored-by.json',
+} as const;
 
 interface ServedPrediction {
   eventTime: string;
@@ -67,6 +80,9 @@ interface LabelledServed {
 }
 
 export interface CollectedPredictions {
+  /** The served predictions of the window (JSON), and the batch-scored rows when there were any. */
+  served: string;
+  batch?: string;
   modelName: string;
   version: number;
   featureSetVersion: string;
@@ -91,33 +107,18 @@ export function createMonitoringActivities(deps: ActivityDeps) {
   const { duck, store, artifacts, config } = deps;
   let client: Promise<Client> | undefined;
 
-  /**
-   * The spec, the window and the run's work area as the previous step left it (brought from the object
-   * store when this host lacks it); a step that writes to it calls `save` before it returns.
-   */
+  /** The spec, the window and the step's files (the URIs of what earlier steps published), or InvalidInput. */
   const context = async (raw: unknown) => {
-    const window = parseInput(TrainingWindowSchema, raw);
+    const window = parseInput(MonitoringStepSchema, raw);
     const { t, monitoring } = monitoredSpec(window.spec);
-    const { workflowId, runId } = callerRun();
-    const key = {
-      kind: 'monitoring' as const,
-      name: t.model.name,
-      version: 'runs',
-      partition: runKey(workflowId, runId),
+    const files = await stepFiles(artifacts, { kind: 'monitoring', name: t.model.name }, window.inputs);
+    const open = (name: keyof typeof MONITORING_FILES) => files.input(name, MONITORING_FILES[name]);
+    /** The batch-scored rows, when the window had a published feature partition. */
+    const batch = async () => {
+      const file = await files.optionalInput('batch', MONITORING_FILES.batch);
+      return file === undefined ? undefined : readMatrixFile(file);
     };
-    const dir = await artifacts.restore(key, 'work');
-    const file = (name: string) => path.join(dir, name);
-    return {
-      t,
-      monitoring,
-      window,
-      dir,
-      save: () => artifacts.checkpoint(key, 'work'),
-      current: file('current.bin'),
-      served: file('served.json'),
-      labelled: file('served-labelled.json'),
-      scoredBy: file('scored-by.json'),
-    };
+    return { t, monitoring, window, files, open, batch };
   };
   const readJson = async <T>(file: string): Promise<T> => JSON.parse(await fs.readFile(file, 'utf8')) as T;
   const production = async (t: TrainingSpec) => {
@@ -130,20 +131,25 @@ export function createMonitoringActivities(deps: ActivityDeps) {
     return version;
   };
   /**
-   * The version that scored the window, as collectPredictions recorded it: performance and drift judge
-   * that version even when another is promoted mid-run. A run collected by a worker from before the
-   * record existed has no file and falls back to the current production version.
+   * The version that scored the window, as collectPredictions returned it (a legacy run: recorded it in
+   * its work area): performance and drift judge that version even when another is promoted mid-run. A
+   * run collected by a worker from before the record existed falls back to the current production version.
    */
-  const scoringVersion = async (t: TrainingSpec, scoredBy: string) => {
-    const recorded = await readJson<{ version: number }>(scoredBy).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
-      throw error;
-    });
-    if (!recorded) return production(t);
-    const version = await store.models.get(t.model.name, recorded.version);
+  const scoringVersion = async (
+    t: TrainingSpec,
+    input: { version?: number },
+    files: StepFiles,
+  ): Promise<Awaited<ReturnType<typeof production>>> => {
+    const recordedBy = async () => {
+      const file = await files.optionalInput('scoredBy', MONITORING_FILES.scoredBy);
+      return file === undefined ? undefined : (await readJson<{ version: number }>(file)).version;
+    };
+    const recorded = input.version ?? (await recordedBy());
+    if (recorded === undefined) return production(t);
+    const version = await store.models.get(t.model.name, recorded);
     if (!version)
       throw ApplicationFailure.nonRetryable(
-        `${t.model.name} v${recorded.version}, which scored this window, is not in the registry`,
+        `${t.model.name} v${recorded}, which scored this window, is not in the registry`,
         ErrorTypes.NoProductionModel,
       );
     return version;
@@ -168,8 +174,8 @@ export function createMonitoringActivities(deps: ActivityDeps) {
      * window (kept as a matrix of model inputs and scores, tagged with the model and feature-set
      * version), and the serving log adds what clients were answered in the window.
      */
-    async collectPredictions(raw: MonitoringWindow): Promise<CollectedPredictions> {
-      const { t, window, dir, current, served, scoredBy, save } = await context(raw);
+    async collectPredictions(raw: MonitoringStepInput): Promise<CollectedPredictions> {
+      const { t, window, files: stepFiles } = await context(raw);
       const version = await production(t);
       const modelDir = await artifacts.open(version.artifactUri);
       const artifact = await readArtifact(path.join(modelDir, 'model.json'));
@@ -178,7 +184,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
       const files: string[] = [];
       for (const d of days.filter((x) => published.has(x)))
         files.push(...(await featurePartitionFiles(artifacts, t.fs, d)));
-      await fs.mkdir(dir, { recursive: true });
+      const out = await stepFiles.output('collect');
       let batchRows = 0;
       if (files.length > 0) {
         const matrix = await withConnection(duck, (conn) =>
@@ -193,14 +199,14 @@ export function createMonitoringActivities(deps: ActivityDeps) {
         const scores = await withScorer(artifact, modelDir, (scorer) =>
           scoreMatrixRange(scorer, matrix, { start: 0, end: matrix.rows }),
         );
-        await writeMatrixFile(current, {
+        await writeMatrixFile(out.file(MONITORING_FILES.batch), {
           ...matrix,
           features: [...matrix.features, PREDICTION_COLUMN],
           columns: [...matrix.columns, scores],
         });
         batchRows = matrix.rows;
       } else {
-        await fs.rm(current, { force: true });
+        await fs.rm(out.file(MONITORING_FILES.batch), { force: true });
       }
       const logged = await store.predictions.list({
         modelName: t.model.name,
@@ -216,10 +222,12 @@ export function createMonitoringActivities(deps: ActivityDeps) {
         modelVersion: e.modelVersion,
         request: e.request,
       }));
-      await writeFileAtomic(served, JSON.stringify(servedRows));
-      await writeFileAtomic(scoredBy, JSON.stringify({ version: version.version }));
-      await save();
+      await writeFileAtomic(out.file(MONITORING_FILES.served), JSON.stringify(servedRows));
+      await writeFileAtomic(out.file(MONITORING_FILES.scoredBy), JSON.stringify({ version: version.version }));
+      await out.publish();
       return {
+        served: out.uri(MONITORING_FILES.served),
+        ...(batchRows > 0 ? { batch: out.uri(MONITORING_FILES.batch) } : {}),
         modelName: t.model.name,
         version: version.version,
         featureSetVersion: t.fs.version,
@@ -236,15 +244,17 @@ export function createMonitoringActivities(deps: ActivityDeps) {
      * (the newest snapshot, or the day partitions of the window and its label delay). One with no row yet is awaiting its label while its label delay has not passed (counted,
      * never dropped) and missing after.
      */
-    async joinLabels(raw: MonitoringWindow): Promise<{
+    async joinLabels(raw: MonitoringStepInput): Promise<{
+      uri: string;
       asOf: string | null;
       batchLabelled: number;
       servingLabelled: number;
       awaiting: number;
       missing: number;
     }> {
-      const { t, monitoring, window, dir, current, served, labelled, save } = await context(raw);
-      const rows = await readJson<ServedPrediction[]>(served);
+      const { t, monitoring, window, files: stepFiles, open, batch: readBatch } = await context(raw);
+      const rows = await readJson<ServedPrediction[]>(await open('served'));
+      const { dir } = await stepFiles.work('join');
       const files = await datasetFiles(deps, t.spec, labelDays(window.from, window.to, monitoring.labelDelayHours));
       const { labels, asOf } = await withConnection(duck, async (conn) => {
         if (files.length === 0) return { labels: new Map<number, boolean | null>(), asOf: null };
@@ -275,11 +285,13 @@ export function createMonitoringActivities(deps: ActivityDeps) {
           due: Date.parse(r.eventTime) + monitoring.labelDelayHours * 3_600_000 <= horizon,
         };
       });
-      await writeFileAtomic(labelled, JSON.stringify(joined));
-      await save();
-      const batch = await readMatrixFile(current).catch(() => undefined);
+      const out = await stepFiles.output('join');
+      await writeFileAtomic(out.file(MONITORING_FILES.labelled), JSON.stringify(joined));
+      await out.publish();
+      const batch = await readBatch();
       const mask = batch?.segmentMasks[batch.segments.indexOf(LABELLED_SEGMENT)];
       return {
+        uri: out.uri(MONITORING_FILES.labelled),
         asOf,
         batchLabelled: mask ? mask.reduce((n, v) => n + v, 0) : 0,
         servingLabelled: joined.filter((j) => j.label !== null).length,
@@ -289,13 +301,13 @@ export function createMonitoringActivities(deps: ActivityDeps) {
     },
 
     /** Performance where labels exist, overall and per day, against the model's own test-split metrics. */
-    async computePerformance(raw: MonitoringWindow): Promise<PerformanceSummary> {
-      const { t, monitoring, current, labelled, scoredBy } = await context(raw);
-      const version = await scoringVersion(t, scoredBy);
+    async computePerformance(raw: MonitoringStepInput): Promise<PerformanceSummary> {
+      const { t, monitoring, window, files, open, batch: readBatch } = await context(raw);
+      const version = await scoringVersion(t, window, files);
       const metrics = version.metrics as { test: ModelMetrics; segments?: Record<string, { auc?: number }> };
       const reference = metrics.test;
-      const batch = await readMatrixFile(current).catch(() => undefined);
-      const served = await readJson<LabelledServed[]>(labelled);
+      const batch = await readBatch();
+      const served = await readJson<LabelledServed[]>(await open('labelled'));
       const predictions = new WindowPredictions();
       if (batch) {
         const mask = batch.segmentMasks[batch.segments.indexOf(LABELLED_SEGMENT)]!;
@@ -325,13 +337,13 @@ export function createMonitoringActivities(deps: ActivityDeps) {
     },
 
     /** Drift of every model input and of the predictions, the window against the baseline set at promotion. */
-    async computeWindowDrift(raw: MonitoringWindow): Promise<DriftSummary> {
-      const { t, monitoring, current, scoredBy } = await context(raw);
-      const version = await scoringVersion(t, scoredBy);
+    async computeWindowDrift(raw: MonitoringStepInput): Promise<DriftSummary> {
+      const { t, monitoring, window, files, batch } = await context(raw);
+      const version = await scoringVersion(t, window, files);
       const baselineUri = version.lineage.monitoringBaseline;
       if (typeof baselineUri !== 'string')
         return { computed: false, reason: `${t.model.name} v${version.version} has no monitoring baseline` };
-      const currentMatrix: FeatureMatrix | undefined = await readMatrixFile(current).catch(() => undefined);
+      const currentMatrix: FeatureMatrix | undefined = await batch();
       if (!currentMatrix || currentMatrix.rows === 0)
         return { computed: false, reason: 'no batch-scored rows in the window (no published feature partition)' };
       const reference = await readMatrixFile(path.join(await artifacts.open(baselineUri), 'baseline.bin'));

@@ -23,10 +23,10 @@ import {
 import { runTrainerProcess, TrainerProcessError } from '../src/training/trainer-process';
 import { LABEL, ROW } from '../src/training/training-sql';
 import type { TrainingSpec } from '../src/training/training-spec';
-import type { TrainingWorkspace } from '../src/training/workspace';
 import type { ActivityDeps } from './deps';
 import { withHeartbeatKeepalive } from './heartbeat';
-import type { SplitPart, TrainingSplit } from './training-data';
+import type { StepOutput, StepWork } from './step-files';
+import { TRAINING_FILES, type SplitPart, type TrainingSplit } from './training-data';
 
 /** The trainer's own test scores and the ONNX model's in Node may differ by float rounding, no more. */
 const PARITY_TOLERANCE = 1e-5;
@@ -42,6 +42,15 @@ type TrainerHeartbeat = z.infer<typeof TrainerHeartbeatSchema>;
 /** Files of model.json's folder that a trainer's native files must not overwrite. */
 const RESERVED = new Set(['model.json', 'evaluation.json', 'split.json', TRAINER_OUTPUTS.model]);
 
+/** Where the trainer's folder lives (the step's work area), what it reads, and where the model goes. */
+export interface TrainerFiles {
+  /** Its input, splits, checkpoints and outputs go in `trainer/` here, kept across retries. */
+  work: StepWork;
+  out: StepOutput;
+  transformed: string;
+  trainingDataHash: string;
+}
+
 /**
  * The Training step for a spec with a trainer command: the splits go out as Parquet, the command runs
  * (in its provisioned Python environment) with heartbeats from its progress lines and a checkpoint
@@ -51,17 +60,17 @@ const RESERVED = new Set(['model.json', 'evaluation.json', 'split.json', TRAINER
 export async function trainWithCommand(
   deps: ActivityDeps,
   t: TrainingSpec,
-  ws: TrainingWorkspace,
-  saveWorkspace: () => Promise<void>,
+  files: TrainerFiles,
   matrix: FeatureMatrix,
   split: TrainingSplit,
   log: Logger,
 ): Promise<{ iterations: number; loss: number; resumedFrom?: number }> {
   const trainer = t.model.trainer!;
+  const folder = path.join(files.work.dir, 'trainer');
   const dirs = {
-    splits: path.join(ws.trainer, 'splits'),
-    checkpoint: path.join(ws.trainer, 'checkpoint'),
-    output: path.join(ws.trainer, 'output'),
+    splits: path.join(folder, 'splits'),
+    checkpoint: path.join(folder, 'checkpoint'),
+    output: path.join(folder, 'output'),
   };
   await fs.rm(dirs.output, { recursive: true, force: true });
   for (const dir of Object.values(dirs)) await fs.mkdir(dir, { recursive: true });
@@ -72,7 +81,7 @@ export async function trainWithCommand(
     const env = trainer.requirements
       ? await pythonEnv(deps, path.join(trainer.directory, trainer.requirements), log)
       : undefined;
-    const splits = await exportSplits(deps, t, ws, split, dirs.splits);
+    const splits = await exportSplits(deps, t, files.transformed, split, dirs.splits);
     const input: TrainerInput = {
       contract: TRAINER_CONTRACT_VERSION,
       splits,
@@ -82,7 +91,7 @@ export async function trainWithCommand(
       resume,
       outputDir: dirs.output,
     };
-    const inputFile = path.join(ws.trainer, 'input.json');
+    const inputFile = path.join(folder, 'input.json');
     await writeFileAtomic(inputFile, JSON.stringify(input, null, 2));
     if (resume) {
       const reported = previous.success ? previous.data.checkpointIteration : undefined;
@@ -90,7 +99,7 @@ export async function trainWithCommand(
     }
 
     let last: TrainerHeartbeat = previous.success ? previous.data : { iteration: 0, metrics: {} };
-    // A heartbeat names a checkpoint only once the workspace (with an object store: its copy there)
+    // A heartbeat names a checkpoint only once the step's work area (with an object store: its copy there)
     // holds it, so a retry on any host resumes from at least that iteration. One mirror at a time.
     let mirrored = Promise.resolve();
     const onProgress = (p: ProgressLine) => {
@@ -100,7 +109,7 @@ export async function trainWithCommand(
         return;
       }
       mirrored = mirrored.then(async () => {
-        await saveWorkspace();
+        await files.work.save();
         last = { iteration: p.iteration, metrics: p.metrics, checkpointIteration: p.iteration };
         beat(last);
         log.info({ iteration: p.iteration, metrics: p.metrics }, `checkpoint at iteration ${p.iteration}`);
@@ -116,7 +125,7 @@ export async function trainWithCommand(
         env: env
           ? { ...process.env, PATH: `${env.bin}${path.delimiter}${process.env.PATH ?? ''}`, VIRTUAL_ENV: env.dir }
           : process.env,
-        pidFile: path.join(ws.trainer, 'trainer.pid'),
+        pidFile: path.join(folder, 'trainer.pid'),
         progressTimeoutMs: trainer.progressTimeoutSeconds * 1000,
         signal: Context.current().cancellationSignal,
         onProgress,
@@ -131,7 +140,7 @@ export async function trainWithCommand(
     const { resumedFrom } = result;
     const parity = await checkParity(deps, matrix, split.test, dirs.output);
     for (const file of [TRAINER_OUTPUTS.model, ...result.native])
-      await fs.copyFile(path.join(dirs.output, file), path.join(ws.dir, file));
+      await fs.copyFile(path.join(dirs.output, file), files.out.file(file));
     const artifact: ModelArtifact = ModelArtifactSchema.parse({
       kind: 'onnx',
       features: matrix.features,
@@ -148,13 +157,13 @@ export async function trainWithCommand(
         ...(resumedFrom !== undefined ? { resumedFrom } : {}),
       },
       parity,
-      trainingDataHash: await fs.readFile(ws.matrixHash, 'utf8'),
+      trainingDataHash: files.trainingDataHash,
       featureSetVersion: t.fs.version,
       specVersion: t.spec.version,
       codeVersion: codeVersion(),
     });
-    await writeFileAtomic(ws.model, JSON.stringify(artifact, null, 2));
-    await saveWorkspace();
+    await writeFileAtomic(files.out.file(TRAINING_FILES.model), JSON.stringify(artifact, null, 2));
+    await files.out.publish();
     const loss = result.metrics.train_loss ?? result.metrics.valid_loss ?? NaN;
     return {
       iterations: result.iterations,
@@ -182,7 +191,7 @@ async function pythonEnv(deps: ActivityDeps, requirements: string, log: Logger):
 async function exportSplits(
   deps: ActivityDeps,
   t: TrainingSpec,
-  ws: TrainingWorkspace,
+  transformed: string,
   split: TrainingSplit,
   dir: string,
 ): Promise<TrainerInput['splits']> {
@@ -191,7 +200,7 @@ async function exportSplits(
     ...t.features.map((f) => `CAST(${sqlIdent(f)} AS DOUBLE) AS ${sqlIdent(f)}`),
     `CAST(${LABEL} AS TINYINT) AS "label"`,
   ];
-  const rows = `(SELECT ${columns.join(', ')} FROM read_parquet(${sqlString(ws.transformed)}))`;
+  const rows = `(SELECT ${columns.join(', ')} FROM read_parquet(${sqlString(transformed)}))`;
   const files = { train: '', validation: '', test: '' };
   await withConnection(deps.duck, async (conn) => {
     for (const name of ['train', 'validation', 'test'] as const) {

@@ -1,8 +1,9 @@
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { queryRows, sqlIdent, sqlString, withConnection } from '../src/data/duckdb';
-import { exists, writeFileAtomic } from '../src/data/atomic-files';
+import { writeFileAtomic } from '../src/data/atomic-files';
 import { readMatrixFromDuckDB } from '../src/data/read-matrix';
 import { writeMatrixFile, readMatrixFile } from '../src/ml/matrix-file';
 import { rowRange } from '../src/ml/feature-matrix';
@@ -13,21 +14,40 @@ import { checkTrainingWindow, type TrainingDataCheck } from '../src/training/tra
 import { DAY, LABEL, extractionSql, matrixSql, segmentColumn, transformedSql } from '../src/training/training-sql';
 import type { TrainingSpec } from '../src/training/training-spec';
 import { trainingSpecOrFail } from './training-spec-input';
-import { trainingWorkspace, type TrainingWorkspace } from '../src/training/workspace';
 import { ErrorTypes } from '../src/api/errors';
 import type { ActivityDeps } from './deps';
 import { featurePartitionFiles } from './feature-partition-files';
-import { callerRun } from './caller';
+import { stepFiles, StepInputsSchema, type StepFiles } from './step-files';
 import { parseInput } from './parse-input';
 
-export const TrainingWindowSchema = z
-  .object({
-    spec: z.string().min(1),
-    from: z.string().refine(isPartition, 'a day as YYYY-MM-DD'),
-    to: z.string().refine(isPartition, 'a day as YYYY-MM-DD'),
-  })
-  .refine((w) => w.from <= w.to, 'from must not be after to');
+const WindowFields = z.object({
+  spec: z.string().min(1),
+  from: z.string().refine(isPartition, 'a day as YYYY-MM-DD'),
+  to: z.string().refine(isPartition, 'a day as YYYY-MM-DD'),
+});
+const inOrder = (w: { from: string; to: string }) => w.from <= w.to;
+export const TrainingWindowSchema = WindowFields.refine(inOrder, 'from must not be after to');
 export type TrainingWindow = z.infer<typeof TrainingWindowSchema>;
+
+/** A training step's argument: the window, and the URIs of what earlier steps published (none in a legacy run). */
+export const TrainingStepSchema = WindowFields.extend({ inputs: StepInputsSchema.optional() }).refine(
+  inOrder,
+  'from must not be after to',
+);
+export type TrainingStepInput = z.infer<typeof TrainingStepSchema>;
+
+/** What each step publishes, by file name (also the names in a legacy run's shared work area). */
+export const TRAINING_FILES = {
+  window: 'window.parquet',
+  transformed: 'transformed.parquet',
+  matrix: 'matrix.bin',
+  matrixHash: 'matrix.sha256',
+  split: 'split.json',
+  model: 'model.json',
+  evaluation: 'evaluation.json',
+  checkpoint: 'checkpoint.json',
+} as const;
+type TrainingInput = 'window' | 'transformed' | 'matrix' | 'split' | 'model' | 'evaluation';
 
 export interface SplitPart {
   from: string;
@@ -42,25 +62,30 @@ export interface TrainingSplit {
   test: SplitPart;
 }
 
-/**
- * The spec, the window and this run's workspace as the previous step left it (brought from the object
- * store when this host does not have it), or a non-retryable error for a bad argument. A step that
- * writes to the workspace calls `save` before it returns, so the next step may run on any host.
- */
-export async function trainingContext(
-  deps: ActivityDeps,
-  raw: unknown,
-): Promise<{ t: TrainingSpec; window: TrainingWindow; ws: TrainingWorkspace; save(): Promise<void> }> {
-  const window = parseInput(TrainingWindowSchema, raw);
-  const t = trainingSpecOrFail(window.spec);
-  const { workflowId, runId } = callerRun();
-  const ws = trainingWorkspace(deps.artifacts, t.model.name, workflowId, runId);
-  await deps.artifacts.restore(ws.key, 'work');
-  return { t, window, ws, save: () => deps.artifacts.checkpoint(ws.key, 'work') };
+export interface TrainingContext {
+  t: TrainingSpec;
+  window: TrainingStepInput;
+  files: StepFiles;
+  /** The local path of an input the step was handed. */
+  open(name: TrainingInput): Promise<string>;
 }
 
-export async function readSplit(ws: TrainingWorkspace): Promise<TrainingSplit> {
-  return JSON.parse(await fs.readFile(ws.split, 'utf8')) as TrainingSplit;
+/** The spec, the window and the step's files, or a non-retryable error for a bad argument. */
+export async function trainingContext(deps: ActivityDeps, raw: unknown): Promise<TrainingContext> {
+  const window = parseInput(TrainingStepSchema, raw);
+  const t = trainingSpecOrFail(window.spec);
+  const files = await stepFiles(deps.artifacts, { kind: 'models', name: t.model.name }, window.inputs);
+  return { t, window, files, open: (name) => files.input(name, TRAINING_FILES[name]) };
+}
+
+export async function readSplit(ctx: TrainingContext): Promise<TrainingSplit> {
+  return JSON.parse(await fs.readFile(await ctx.open('split'), 'utf8')) as TrainingSplit;
+}
+
+/** The matrix file and its sha256 (the training-data hash), published side by side. */
+export async function openMatrix(ctx: TrainingContext): Promise<{ file: string; sha256: string }> {
+  const file = await ctx.open('matrix');
+  return { file, sha256: await fs.readFile(path.join(path.dirname(file), TRAINING_FILES.matrixHash), 'utf8') };
 }
 
 export function createTrainingDataActivities(deps: ActivityDeps) {
@@ -97,9 +122,9 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
      * the feature store is unavailable, which retries with backoff.
      */
     async extractTrainingWindow(
-      raw: TrainingWindow,
+      raw: TrainingStepInput,
     ): Promise<{ uri: string; rows: number; days: number; positives: number; unlabelled: number }> {
-      const { t, window, ws, save } = await trainingContext(deps, raw);
+      const { t, window, files: stepFiles } = await trainingContext(deps, raw);
       const days = partitionRange(window.from, window.to);
       const published = new Set(await store.features.publishedPartitions(t.fs.name, t.fs.version, days));
       const missing = days.filter((d) => !published.has(d));
@@ -114,23 +139,25 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
       }
       const files: string[] = [];
       for (const d of days) files.push(...(await featurePartitionFiles(artifacts, t.fs, d)));
-      await fs.mkdir(ws.dir, { recursive: true });
+      const out = await stepFiles.output('extract');
+      const extracted = out.file(TRAINING_FILES.window);
       const counts = await withConnection(duck, async (conn) => {
-        await conn.run(`COPY (${extractionSql(t, files)}) TO ${sqlString(ws.window)} (FORMAT parquet)`);
+        await conn.run(`COPY (${extractionSql(t, files)}) TO ${sqlString(extracted)} (FORMAT parquet)`);
         const [c] = await queryRows<{ rows: number; days: number; positives: number; unlabelled: number }>(
           conn,
-          `SELECT count(*)::INTEGER AS rows, count(DISTINCT ${DAY})::INTEGER AS days, count(*) FILTER (WHERE ${LABEL})::INTEGER AS positives, count(*) FILTER (WHERE ${LABEL} IS NULL)::INTEGER AS unlabelled FROM read_parquet(${sqlString(ws.window)})`,
+          `SELECT count(*)::INTEGER AS rows, count(DISTINCT ${DAY})::INTEGER AS days, count(*) FILTER (WHERE ${LABEL})::INTEGER AS positives, count(*) FILTER (WHERE ${LABEL} IS NULL)::INTEGER AS unlabelled FROM read_parquet(${sqlString(extracted)})`,
         );
         return c!;
       });
-      await save();
-      return { uri: ws.window, ...counts };
+      await out.publish();
+      return { uri: out.uri(TRAINING_FILES.window), ...counts };
     },
 
     /** Blocking data-quality checks on the window: rows, label balance, feature nulls, holes in days. */
-    async validateTrainingData(raw: TrainingWindow): Promise<{ checks: TrainingDataCheck[] }> {
-      const { t, window, ws } = await trainingContext(deps, raw);
-      const source = `read_parquet(${sqlString(ws.window)})`;
+    async validateTrainingData(raw: TrainingStepInput): Promise<{ checks: TrainingDataCheck[] }> {
+      const ctx = await trainingContext(deps, raw);
+      const { t, window } = ctx;
+      const source = `read_parquet(${sqlString(await ctx.open('window'))})`;
       const profile = await withConnection(duck, async (conn) => {
         const nulls = t.features.map(
           (f) => `count(*) FILTER (WHERE ${sqlIdent(f)} IS NULL)::INTEGER AS ${sqlIdent(f)}`,
@@ -164,27 +191,32 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
     },
 
     /** The shared feature transform (serving applies the same one), the label as 0/1. */
-    async transformTrainingData(raw: TrainingWindow): Promise<{ rows: number; unlabelled: number }> {
-      const { t, ws, save } = await trainingContext(deps, raw);
+    async transformTrainingData(raw: TrainingStepInput): Promise<{ uri: string; rows: number; unlabelled: number }> {
+      const ctx = await trainingContext(deps, raw);
+      const window = await ctx.open('window');
+      const out = await ctx.files.output('transform');
+      const transformed = out.file(TRAINING_FILES.transformed);
       const counts = await withConnection(duck, async (conn) => {
-        await conn.run(`COPY (${transformedSql(t, ws.window)}) TO ${sqlString(ws.transformed)} (FORMAT parquet)`);
+        await conn.run(`COPY (${transformedSql(ctx.t, window)}) TO ${sqlString(transformed)} (FORMAT parquet)`);
         const [c] = await queryRows<{ rows: number; total: number }>(
           conn,
-          `SELECT (SELECT count(*) FROM read_parquet(${sqlString(ws.transformed)}))::INTEGER AS rows, (SELECT count(*) FROM read_parquet(${sqlString(ws.window)}))::INTEGER AS total`,
+          `SELECT (SELECT count(*) FROM read_parquet(${sqlString(transformed)}))::INTEGER AS rows, (SELECT count(*) FROM read_parquet(${sqlString(window)}))::INTEGER AS total`,
         );
         return c!;
       });
-      await save();
-      return { rows: counts.rows, unlabelled: counts.total - counts.rows };
+      await out.publish();
+      return { uri: out.uri(TRAINING_FILES.transformed), rows: counts.rows, unlabelled: counts.total - counts.rows };
     },
 
     /** Column-major matrix in one binary file; its sha256 is the training-data hash in the model's lineage. */
     async assembleFeatureMatrix(
-      raw: TrainingWindow,
-    ): Promise<{ rows: number; features: string[]; sha256: string; bytes: number }> {
-      const { t, ws, save } = await trainingContext(deps, raw);
+      raw: TrainingStepInput,
+    ): Promise<{ uri: string; rows: number; features: string[]; sha256: string; bytes: number }> {
+      const ctx = await trainingContext(deps, raw);
+      const { t } = ctx;
+      const transformed = await ctx.open('transformed');
       const matrix = await withConnection(duck, (conn) =>
-        readMatrixFromDuckDB(conn, matrixSql(t, ws.transformed), {
+        readMatrixFromDuckDB(conn, matrixSql(t, transformed), {
           features: t.features,
           label: LABEL,
           day: DAY,
@@ -192,16 +224,18 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
         }),
       );
       matrix.segments = t.model.segments.map((s) => s.name);
-      const { sha256, bytes } = await writeMatrixFile(ws.matrix, matrix);
-      await writeFileAtomic(ws.matrixHash, sha256);
-      await save();
-      return { rows: matrix.rows, features: matrix.features, sha256, bytes };
+      const out = await ctx.files.output('assemble');
+      const { sha256, bytes } = await writeMatrixFile(out.file(TRAINING_FILES.matrix), matrix);
+      await writeFileAtomic(out.file(TRAINING_FILES.matrixHash), sha256);
+      await out.publish();
+      return { uri: out.uri(TRAINING_FILES.matrix), rows: matrix.rows, features: matrix.features, sha256, bytes };
     },
 
     /** Train days, then validation days, then test days: no row of a later split is older than one of an earlier split. */
-    async splitByTime(raw: TrainingWindow): Promise<TrainingSplit> {
-      const { t, ws, save } = await trainingContext(deps, raw);
-      const matrix = await readMatrixFile(ws.matrix);
+    async splitByTime(raw: TrainingStepInput): Promise<TrainingSplit & { uri: string }> {
+      const ctx = await trainingContext(deps, raw);
+      const { t } = ctx;
+      const matrix = await readMatrixFile(await ctx.open('matrix'));
       let parts: ReturnType<typeof splitDays>;
       try {
         parts = splitDays(matrix.days, t.model.split);
@@ -224,18 +258,10 @@ export function createTrainingDataActivities(deps: ActivityDeps) {
           `the ${empty.join(' and ')} split has no rows`,
           ErrorTypes.DataQualityGateFailed,
         );
-      await writeFileAtomic(ws.split, JSON.stringify(split));
-      await save();
-      return split;
+      const out = await ctx.files.output('split');
+      await writeFileAtomic(out.file(TRAINING_FILES.split), JSON.stringify(split));
+      await out.publish();
+      return { ...split, uri: out.uri(TRAINING_FILES.split) };
     },
   };
-}
-
-/** True when the run's matrix exists: later steps of a run whose workspace vanished fail clearly. */
-export async function requireMatrix(ws: TrainingWorkspace): Promise<void> {
-  if (!(await exists(ws.matrix)))
-    throw ApplicationFailure.nonRetryable(
-      `the run's feature matrix ${ws.matrix} is gone: start a new training run`,
-      ErrorTypes.InvalidInput,
-    );
 }

@@ -19,7 +19,14 @@ import { ErrorTypes } from '../src/api/errors';
 import type { ActivityDeps } from './deps';
 import { callerRun } from './caller';
 import { withHeartbeatKeepalive, throwIfCancelled } from './heartbeat';
-import { readSplit, requireMatrix, trainingContext, type SplitPart, type TrainingWindow } from './training-data';
+import {
+  openMatrix,
+  readSplit,
+  trainingContext,
+  TRAINING_FILES,
+  type SplitPart,
+  type TrainingStepInput,
+} from './training-data';
 import { trainWithCommand } from './train-with-command';
 
 const CheckpointSchema = z.object({
@@ -65,19 +72,33 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
 
     /**
      * Fits the standardizer and the model on the train split. Every iteration's weights are
-     * persisted to the workspace and sent as heartbeat details before the next one starts, so a
+     * persisted to the step's work area and sent as heartbeat details before the next one starts, so a
      * retry after a crash resumes from the last iteration instead of starting over.
      */
     async trainModel(
-      raw: TrainingWindow,
-    ): Promise<{ iterations: number; loss: number; converged?: boolean; resumedFrom?: number }> {
-      const { t, ws, save } = await trainingContext(deps, raw);
-      await requireMatrix(ws);
-      const matrix = await readMatrixFile(ws.matrix);
-      const split = await readSplit(ws);
+      raw: TrainingStepInput,
+    ): Promise<{ uri: string; iterations: number; loss: number; converged?: boolean; resumedFrom?: number }> {
+      const ctx = await trainingContext(deps, raw);
+      const { t } = ctx;
+      const { file: matrixFile, sha256: trainingDataHash } = await openMatrix(ctx);
+      const matrix = await readMatrixFile(matrixFile);
+      const split = await readSplit(ctx);
+      const work = await ctx.files.work('train');
+      const out = await ctx.files.output('train');
       const { workflowId, runId } = callerRun();
       const log = logger.child({ workflowId, runId, activityType: 'trainModel', model: t.model.name });
-      if (t.model.trainer) return trainWithCommand(deps, t, ws, save, matrix, split, log);
+      if (t.model.trainer) {
+        const transformed = await ctx.open('transformed');
+        const trained = await trainWithCommand(
+          deps,
+          t,
+          { work, out, transformed, trainingDataHash },
+          matrix,
+          split,
+          log,
+        );
+        return { uri: out.uri(TRAINING_FILES.model), ...trained };
+      }
       const hyperParameters = t.model.hyperParameters!;
       const part = split.train;
       const rows = part.end - part.start;
@@ -87,14 +108,15 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
         columns: standardizer.transform(columns, rows),
         labels: matrix.labels.subarray(part.start, part.end),
       };
-      let resumeFrom = await lastCheckpoint(ws.checkpoint);
+      const checkpointFile = path.join(work.dir, TRAINING_FILES.checkpoint);
+      let resumeFrom = await lastCheckpoint(checkpointFile);
       if (resumeFrom)
         log.info({ iteration: resumeFrom.iteration }, `resuming training from iteration ${resumeFrom.iteration}`);
 
       const result = await withHeartbeatKeepalive(async (beat) => {
         const onCheckpoint = async (checkpoint: Checkpoint) => {
-          await writeFileAtomic(ws.checkpoint, JSON.stringify(checkpoint));
-          await save();
+          await writeFileAtomic(checkpointFile, JSON.stringify(checkpoint));
+          await work.save();
           beat(checkpoint);
           log.info(
             { iteration: checkpoint.iteration, loss: checkpoint.loss },
@@ -106,7 +128,7 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
         try {
           return await train(data, hyperParameters, { resumeFrom, onCheckpoint });
         } catch (error) {
-          // A checkpoint that does not fit this data (it cannot, in a per-run workspace, unless a file was
+          // A checkpoint that does not fit this data (it cannot, in the step's own work area, unless a file was
           // tampered with) is dropped: training from scratch is slower, never wrong.
           if (!resumeFrom || !/checkpoint/.test((error as Error).message)) throw error;
           log.warn({ err: error }, 'checkpoint rejected; training from scratch');
@@ -124,14 +146,15 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
         threshold: t.model.threshold,
         trainedAt: new Date().toISOString(),
         hyperParameters,
-        trainingDataHash: await fs.readFile(ws.matrixHash, 'utf8'),
+        trainingDataHash,
         featureSetVersion: t.fs.version,
         specVersion: t.spec.version,
         codeVersion: codeVersion(),
       });
-      await writeFileAtomic(ws.model, JSON.stringify(artifact, null, 2));
-      await save();
+      await writeFileAtomic(out.file(TRAINING_FILES.model), JSON.stringify(artifact, null, 2));
+      await out.publish();
       return {
+        uri: out.uri(TRAINING_FILES.model),
         iterations: result.iterations,
         loss: result.loss,
         converged: result.converged,
@@ -140,40 +163,45 @@ export function createTrainingModelActivities(deps: ActivityDeps) {
     },
 
     /** AUC, log loss, precision/recall at the spec's threshold and calibration, overall and per segment. */
-    async evaluateModel(raw: TrainingWindow): Promise<{ test: Evaluation; validation: Evaluation['overall'] }> {
-      const { ws, save } = await trainingContext(deps, raw);
-      const matrix = await readMatrixFile(ws.matrix);
-      const split = await readSplit(ws);
-      const artifact = await readArtifact(ws.model);
+    async evaluateModel(
+      raw: TrainingStepInput,
+    ): Promise<{ uri: string; test: Evaluation; validation: Evaluation['overall'] }> {
+      const ctx = await trainingContext(deps, raw);
+      const matrix = await readMatrixFile(await ctx.open('matrix'));
+      const split = await readSplit(ctx);
+      const modelFile = await ctx.open('model');
+      const artifact = await readArtifact(modelFile);
       const evaluate = (scorer: Scorer, name: string, part: SplitPart) =>
         scoreMatrixRange(scorer, matrix, part).then((scores) =>
           evaluateRows(matrix, part, scores, artifact.threshold, { split: name, from: part.from, to: part.to }),
         );
-      const { test, validation } = await withScorer(artifact, ws.dir, async (scorer) => ({
+      const { test, validation } = await withScorer(artifact, path.dirname(modelFile), async (scorer) => ({
         test: await evaluate(scorer, 'test', split.test),
         validation: (await evaluate(scorer, 'validation', split.validation)).overall,
       }));
-      const withMetrics = ModelArtifactSchema.parse({ ...artifact, metrics: test.overall });
-      await writeFileAtomic(ws.model, JSON.stringify(withMetrics, null, 2));
-      await writeFileAtomic(ws.evaluation, JSON.stringify({ test, validation }, null, 2));
-      await save();
-      return { test, validation };
+      const out = await ctx.files.output('evaluate');
+      await writeFileAtomic(out.file(TRAINING_FILES.evaluation), JSON.stringify({ test, validation }, null, 2));
+      await out.publish();
+      return { uri: out.uri(TRAINING_FILES.evaluation), test, validation };
     },
 
     /**
      * The candidate against production on the same test rows, or, for a first model, against the
      * naive base-rate model. Failing the spec's criteria stops the run with the comparison table.
      */
-    async compareWithProduction(raw: TrainingWindow): Promise<PromotionComparison> {
-      const { t, ws } = await trainingContext(deps, raw);
-      const matrix = await readMatrixFile(ws.matrix);
-      const split = await readSplit(ws);
-      const candidate = await readArtifact(ws.model);
+    async compareWithProduction(raw: TrainingStepInput): Promise<PromotionComparison> {
+      const ctx = await trainingContext(deps, raw);
+      const { t } = ctx;
+      const matrix = await readMatrixFile(await ctx.open('matrix'));
+      const split = await readSplit(ctx);
+      const candidate = await readArtifact(await ctx.open('model'));
       const meta = { split: 'test', from: split.test.from, to: split.test.to };
       const evaluateScores = (scores: Float64Array) =>
         evaluateRows(matrix, split.test, scores, candidate.threshold, meta);
       // The Evaluating step already scored the candidate on these rows.
-      const candidateEval = (JSON.parse(await fs.readFile(ws.evaluation, 'utf8')) as { test: Evaluation }).test;
+      const candidateEval = (
+        JSON.parse(await fs.readFile(await ctx.open('evaluation'), 'utf8')) as { test: Evaluation }
+      ).test;
       const production = await store.models.production(t.model.name);
       let comparison: PromotionComparison;
       if (production) {

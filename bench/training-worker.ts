@@ -38,7 +38,6 @@ import { predict, train } from '../src/ml/logistic-regression';
 import { evaluateRows } from '../src/ml/evaluation';
 import { DAY, LABEL, extractionSql, matrixSql, segmentColumn, transformedSql } from '../src/training/training-sql';
 import { loadTrainingSpec } from '../src/training/training-spec';
-import { trainingWorkspace, type TrainingWorkspace } from '../src/training/workspace';
 import { PipelineStage } from '../src/api/search-attributes';
 import {
   cpuSecondsSince,
@@ -92,7 +91,8 @@ export interface PipelineRunResult {
   kind: 'pipeline';
   workflowId: string;
   runId: string;
-  workspace: TrainingWorkspace;
+  /** The registered model's model.json (weights, metrics, training-data hash). */
+  modelFile: string;
   version: number;
   /** Client clock (epoch ms): startTraining() called, AwaitingApproval first seen, decide() called and answered, result() resolved. */
   client: { startedAt: number; awaitingSeenAt: number; decideAt: number; decidedAt: number; resultAt: number };
@@ -269,12 +269,7 @@ async function runPipeline(task: PipelineTask): Promise<PipelineRunResult> {
         kind: 'pipeline',
         workflowId: handle.workflowId,
         runId: handle.firstExecutionRunId,
-        workspace: trainingWorkspace(
-          ArtifactStore.local(w.config.dataDir),
-          result.modelName,
-          handle.workflowId,
-          handle.firstExecutionRunId,
-        ),
+        modelFile: path.join(await ArtifactStore.local(w.config.dataDir).open(result.artifactUri), 'model.json'),
         version: result.version,
         client: { startedAt, awaitingSeenAt, decideAt, decidedAt, resultAt },
         approval: { testRows: evaluation.test.rows, testAuc: evaluation.test.overall.auc },

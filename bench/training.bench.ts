@@ -196,14 +196,15 @@ function activityOf(timing: RunTiming, type: string): ActivityTiming {
   return a;
 }
 
-/** The run's model (in its workspace, read before the data directory is restored for the next run) against a bare fit. */
+/** The run's registered model (read before the data directory is restored for the next run) against a bare fit. */
 function compareWithBare(run: PipelineRunResult, bare: BareResult): { mismatches: string[]; maxWeightDiff: number } {
-  const model = JSON.parse(fs.readFileSync(run.workspace.model, 'utf8')) as {
+  const model = JSON.parse(fs.readFileSync(run.modelFile, 'utf8')) as {
     weights: number[];
     intercept: number;
     metrics?: { auc: number };
+    trainingDataHash: string;
   };
-  const hash = fs.readFileSync(run.workspace.matrixHash, 'utf8').trim();
+  const hash = model.trainingDataHash;
   const mismatches: string[] = [];
   if (hash !== bare.matrixSha256)
     mismatches.push(`matrix sha256 ${hash.slice(0, 12)} (pipeline) vs ${bare.matrixSha256.slice(0, 12)} (bare)`);

@@ -72,24 +72,37 @@ export async function monitoringPipeline(rawInput: MonitoringInput): Promise<Mon
   const onePlanningCall = patched('monitoring-fewer-tasks');
   const { modelName, settings } = onePlanningCall ? await plan(run, window) : await planInTwoCalls(run, window);
   const subject = `${modelName} ${window.from}..${window.to}`;
+  // Each step takes the URIs of what the steps before it published; runs started before that share a
+  // work area keyed by the run, and their steps take the window alone.
+  const handsOverUris = patched('monitoring-data-flow');
+  const stepInput = (inputs: Record<string, string>, version?: number) =>
+    handsOverUris ? { ...window, inputs, ...(version ? { version } : {}) } : window;
 
   const collected = await run.step(
     'Collecting',
     'batch-scoring the window with the production model, reading the serving log',
-    () => acts.collectPredictions.executeWithOptions({ summary: `collect ${subject}` }, [window]),
+    () => acts.collectPredictions.executeWithOptions({ summary: `collect ${subject}` }, [stepInput({})]),
     (c) => `v${c.version}: ${c.batchRows} batch-scored rows over ${c.scoredDays} days, ${c.servingRows} served`,
   );
+  // The served predictions, and the batch-scored rows when the window had any.
+  const scored: Record<string, string> = {
+    served: collected.served,
+    ...(collected.batch ? { batch: collected.batch } : {}),
+  };
   const labels = await run.step(
     'JoiningLabels',
     'matching predictions to labels that arrived',
-    () => acts.joinLabels.executeWithOptions({ summary: `labels ${subject}` }, [window]),
+    () => acts.joinLabels.executeWithOptions({ summary: `labels ${subject}` }, [stepInput(scored)]),
     (l) =>
       `${l.batchLabelled + l.servingLabelled} labelled, ${l.awaiting} awaiting, ${l.missing} missing (data up to ${l.asOf})`,
   );
   const performance = await run.step(
     'Performance',
     'metrics where labels exist',
-    () => acts.computePerformance.executeWithOptions({ summary: `performance ${subject}` }, [window]),
+    () =>
+      acts.computePerformance.executeWithOptions({ summary: `performance ${subject}` }, [
+        stepInput({ ...scored, labelled: labels.uri }, collected.version),
+      ]),
     (p) =>
       p.overall
         ? `AUC ${p.overall.auc.toFixed(4)} on ${p.labelled} labelled (reference ${p.reference.auc.toFixed(4)})`
@@ -98,7 +111,10 @@ export async function monitoringPipeline(rawInput: MonitoringInput): Promise<Mon
   const drift = await run.step(
     'Drift',
     'every model input and the predictions against the promotion baseline',
-    () => acts.computeWindowDrift.executeWithOptions({ summary: `drift ${subject}` }, [window]),
+    () =>
+      acts.computeWindowDrift.executeWithOptions({ summary: `drift ${subject}` }, [
+        stepInput(scored, collected.version),
+      ]),
     (d) =>
       d.computed
         ? `${d.dataset.driftedColumns} of ${d.dataset.columns} features drifted${d.dataset.drifted ? ' (dataset drift)' : ''}`

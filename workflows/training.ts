@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   condition,
   log,
+  patched,
   proxyActivities,
   setHandler,
   TimeoutFailure,
@@ -55,6 +56,10 @@ export async function trainingPipeline(rawInput: TrainingInput): Promise<Trainin
   const approval = new ApprovalGate(input.initiatedBy);
   const run = new PipelineRun('training', `${input.spec} ${input.from}..${input.to}`);
   const window = { spec: input.spec, from: input.from, to: input.to };
+  // Each step takes the URIs of what the steps before it published; runs started before that share a
+  // work area keyed by the run, and their steps take the window alone.
+  const handsOverUris = patched('training-data-flow');
+  const stepInput = (inputs: Record<string, string>) => (handsOverUris ? { ...window, inputs } : window);
 
   const plan = await run.step(
     'Planning',
@@ -70,32 +75,42 @@ export async function trainingPipeline(rawInput: TrainingInput): Promise<Trainin
   const extracted = await run.step(
     'Extracting',
     `reading ${plan.days} feature partitions of ${plan.featureSet}@${plan.featureSetVersion} with labels`,
-    () => data.extractTrainingWindow.executeWithOptions({ summary: `extract ${subject}` }, [window]),
+    () => data.extractTrainingWindow.executeWithOptions({ summary: `extract ${subject}` }, [stepInput({})]),
     (e) => `${e.rows} rows over ${e.days} days`,
   );
   run.progress.artifacts.window = extracted.uri;
   const validated = await run.step(
     'Validating',
     `quality gates on ${extracted.rows} rows`,
-    () => data.validateTrainingData.executeWithOptions({ summary: `validate ${subject}` }, [window]),
+    () =>
+      data.validateTrainingData.executeWithOptions({ summary: `validate ${subject}` }, [
+        stepInput({ window: extracted.uri }),
+      ]),
     (v) => `${v.checks.length} checks passed`,
   );
   const transformed = await run.step(
     'Transforming',
     'imputing with serving defaults and clamping to declared ranges',
-    () => data.transformTrainingData.executeWithOptions({ summary: `transform ${subject}` }, [window]),
+    () =>
+      data.transformTrainingData.executeWithOptions({ summary: `transform ${subject}` }, [
+        stepInput({ window: extracted.uri }),
+      ]),
     (t) => `${t.rows} labelled rows (${t.unlabelled} without a label set aside)`,
   );
   const matrix = await run.step(
     'Assembling',
     `feature matrix of ${transformed.rows} rows`,
-    () => data.assembleFeatureMatrix.executeWithOptions({ summary: `assemble ${subject}` }, [window]),
+    () =>
+      data.assembleFeatureMatrix.executeWithOptions({ summary: `assemble ${subject}` }, [
+        stepInput({ transformed: transformed.uri }),
+      ]),
     (m) => `${m.rows} x ${m.features.length}, sha256 ${m.sha256.slice(0, 12)}`,
   );
+  run.progress.artifacts.matrix = matrix.uri;
   const split = await run.step(
     'Splitting',
     'train < validation < test by day',
-    () => data.splitByTime.executeWithOptions({ summary: `split ${subject}` }, [window]),
+    () => data.splitByTime.executeWithOptions({ summary: `split ${subject}` }, [stepInput({ matrix: matrix.uri })]),
     (s) =>
       `train ${s.train.from}..${s.train.to} (${s.train.rows}), validation ${s.validation.from}..${s.validation.to} (${s.validation.rows}), test ${s.test.from}..${s.test.to} (${s.test.rows})`,
   );
@@ -117,21 +132,31 @@ export async function trainingPipeline(rawInput: TrainingInput): Promise<Trainin
   const trained = await run.step(
     'Training',
     `${plan.modelType} on ${split.train.rows} rows, checkpointing every iteration`,
-    () => trainModel.executeWithOptions({ summary: `train ${subject}` }, [window]),
+    () =>
+      trainModel.executeWithOptions({ summary: `train ${subject}` }, [
+        stepInput({ matrix: matrix.uri, split: split.uri, transformed: transformed.uri }),
+      ]),
     (t) =>
       `${t.iterations} iterations, loss ${t.loss.toFixed(6)}${t.resumedFrom ? `, resumed at iteration ${t.resumedFrom}` : ''}`,
   );
+  run.progress.artifacts.candidate = trained.uri;
   const evaluation = await run.step(
     'Evaluating',
     `test split ${split.test.from}..${split.test.to}, overall and per segment`,
-    () => data.evaluateModel.executeWithOptions({ summary: `evaluate ${subject}` }, [window]),
+    () =>
+      data.evaluateModel.executeWithOptions({ summary: `evaluate ${subject}` }, [
+        stepInput({ matrix: matrix.uri, split: split.uri, model: trained.uri }),
+      ]),
     (e) => `test AUC ${e.test.overall.auc.toFixed(4)}, log loss ${e.test.overall.logLoss.toFixed(4)}`,
   );
   approval.view.evaluation = evaluation;
   const comparison = await run.step(
     'Comparing',
     'against production on the same test rows (or the naive baseline)',
-    () => data.compareWithProduction.executeWithOptions({ summary: `compare ${subject}` }, [window]),
+    () =>
+      data.compareWithProduction.executeWithOptions({ summary: `compare ${subject}` }, [
+        stepInput({ matrix: matrix.uri, split: split.uri, model: trained.uri, evaluation: evaluation.uri }),
+      ]),
     (c) => c.summary,
   );
   approval.view.comparison = comparison;
@@ -141,7 +166,11 @@ export async function trainingPipeline(rawInput: TrainingInput): Promise<Trainin
     'registering the candidate',
     () =>
       records.registerCandidate.executeWithOptions({ summary: `register ${subject}` }, [
-        { ...window, initiatedBy: input.initiatedBy, reason: input.reason ?? `manual run by ${input.initiatedBy}` },
+        {
+          ...stepInput({ matrix: matrix.uri, split: split.uri, model: trained.uri, evaluation: evaluation.uri }),
+          initiatedBy: input.initiatedBy,
+          reason: input.reason ?? `manual run by ${input.initiatedBy}`,
+        },
       ]),
     (r) => `${plan.modelName} v${r.version} (${r.artifactUri})`,
   );

@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import type { ArtifactStore } from '../../src/data/artifact-store';
 import { openMetadataStore } from '../../src/store/database';
-import { trainingWorkspace } from '../../src/training/workspace';
+import { stepKey } from '../../activities/step-files';
 import { FEATURE_SET, MODEL, type PipelineRun } from './pipelines';
 
 /** What a finished run produced, in a form two runs can be compared by. */
@@ -50,9 +51,13 @@ export async function collectOutputs(
     const alerts = await store.db.selectFrom('alerts').select(['dedupe_key', 'code']).execute();
     const byCode: Record<string, number> = {};
     for (const a of alerts) byCode[a.code] = (byCode[a.code] ?? 0) + 1;
-    const ws = trainingWorkspace(observer, MODEL, run.trainingWorkflowId, run.trainingRunId);
-    await observer.restore(ws.key, 'work');
-    const model = JSON.parse(fs.readFileSync(ws.model, 'utf8')) as RunOutputs['model'];
+    const trained = stepKey(
+      { kind: 'models', name: MODEL },
+      { workflowId: run.trainingWorkflowId, runId: run.trainingRunId },
+      'train',
+    );
+    const modelFile = path.join(await observer.openKey(trained), 'model.json');
+    const model = JSON.parse(fs.readFileSync(modelFile, 'utf8')) as RunOutputs['model'];
     const { outputHash, rowsRead, rowsAccepted, rowsRejected, sourceRows } = run.ingestion;
     return {
       ingestion: { outputHash, rowsRead, rowsAccepted, rowsRejected, sourceRows },

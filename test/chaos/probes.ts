@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ArtifactStore } from '../../src/data/artifact-store';
 import type { MetadataStore } from '../../src/store/database';
-import { trainingWorkspace } from '../../src/training/workspace';
+import { stepKey } from '../../activities/step-files';
 
 /**
  * Progress as the pipelines persist it (files and metadata rows), read from outside the workers: the
@@ -35,11 +35,12 @@ export async function trainingProgress(
   run: { workflowId: string; runId: string },
   trained: number,
 ): Promise<number> {
-  const ws = trainingWorkspace(observer, model, run.workflowId, run.runId);
-  await observer.restore(ws.key, 'work');
-  if (fs.existsSync(ws.model)) return trained;
+  // The Training step publishes the model under its step key and checkpoints in that key's work area.
+  const key = stepKey({ kind: 'models', name: model }, run, 'train');
+  if (await observer.isPublished(key)) return trained;
+  const checkpoint = path.join(await observer.restore(key, 'work'), 'checkpoint.json');
   try {
-    return (JSON.parse(fs.readFileSync(ws.checkpoint, 'utf8')) as { iteration: number }).iteration;
+    return (JSON.parse(fs.readFileSync(checkpoint, 'utf8')) as { iteration: number }).iteration;
   } catch {
     return 0;
   }

@@ -141,9 +141,7 @@ describe('feature backfill, several days per run', () => {
   test('publishing again after the work directory is gone (a worker killed before it reported) answers from the records', async () => {
     const opened = await openActivityDeps(config, createLogger('warn'));
     const { publishFeatureRange } = createFeatureRangeActivities(opened.deps);
-    const env = new MockActivityEnvironment({
-      workflowExecution: { workflowId: 'features/flight_delay@1/2001-01-08_2001-01-12', runId: 'retry' },
-    });
+    const env = new MockActivityEnvironment();
     const publish = (days: string[]) =>
       env.run(() =>
         publishFeatureRange({

@@ -265,15 +265,23 @@ describe('monitoring', () => {
     const v1 = (await store.models.get('flight-delay', 1))!;
     const opened = await openActivityDeps(config, createLogger('warn'));
     const activities = createMonitoringActivities(opened.deps);
-    const env = new MockActivityEnvironment({
-      workflowExecution: { workflowId: 'monitoring/flight-delay/promotion-race', runId: 'race-1' },
-    });
-    // Each step as its own activity call, in one run's context (the steps share the run's work directory).
+    const env = new MockActivityEnvironment();
+    // Each step as its own activity call, handed the URIs of what the steps before it published.
     const call = <T>(step: () => Promise<T>) => env.run(step) as Promise<T>;
     try {
-      const collected = await call(() => activities.collectPredictions(window));
+      const collected = await call(() => activities.collectPredictions({ ...window, inputs: {} }));
       assert.equal(collected.version, 1);
-      await call(() => activities.joinLabels(window));
+      const scored = { served: collected.served, ...(collected.batch ? { batch: collected.batch } : {}) };
+      assert.ok(collected.batch, 'the window was batch-scored');
+      const labels = await call(() => activities.joinLabels({ ...window, inputs: scored }));
+      // A run started before steps handed each other URIs passes the window alone: its steps share the
+      // run's work area (keyed by the run).
+      const legacyRun = new MockActivityEnvironment({
+        workflowExecution: { workflowId: 'monitoring/flight-delay/legacy', runId: 'legacy-1' },
+      });
+      const legacy = <T>(step: () => Promise<T>) => legacyRun.run(step) as Promise<T>;
+      await legacy(() => activities.collectPredictions(window));
+      await legacy(() => activities.joinLabels(window));
       // Between Collecting and Performance another version is promoted, with other metrics and no monitoring baseline.
       const { version: v2 } = await store.models.register({
         modelName: 'flight-delay',
@@ -293,7 +301,13 @@ describe('monitoring', () => {
         reason: 'promoted mid-run',
         workflowId: 'race',
       });
-      const performance = await call(() => activities.computePerformance(window));
+      const performance = await call(() =>
+        activities.computePerformance({
+          ...window,
+          inputs: { ...scored, labelled: labels.uri },
+          version: collected.version,
+        }),
+      );
       assert.equal(
         performance.reference.auc,
         (v1.metrics.test as { auc: number }).auc,
@@ -310,9 +324,14 @@ describe('monitoring', () => {
         performance.byDay.reduce((n, d) => n + d.labelled, 0),
         performance.labelled,
       );
-      const drift = await call(() => activities.computeWindowDrift(window));
+      const drift = await call(() =>
+        activities.computeWindowDrift({ ...window, inputs: scored, version: collected.version }),
+      );
       assert.ok(drift.computed, `drift against v1's baseline, which v2 lacks (${drift.computed ? '' : drift.reason})`);
       assert.equal(drift.reference, v1.lineage.monitoringBaseline);
+      // The legacy run judges the same version, as it recorded it in its work area.
+      assert.deepEqual(await legacy(() => activities.computePerformance(window)), performance);
+      assert.deepEqual(await legacy(() => activities.computeWindowDrift(window)), drift);
     } finally {
       await store.models.promote({
         dedupeKey: 'race-restore',

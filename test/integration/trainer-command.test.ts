@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { approvalView, decide, startTraining } from '../../src/client/training';
 import { artifactStoreFor } from '../../src/data/open-artifact-store';
-import { trainingWorkspace } from '../../src/training/workspace';
+import { stepKey } from '../../activities/step-files';
+import { progressQuery } from '../../src/api/progress';
 import { defaultPythonEnvsDir, ensurePythonEnv } from '../../src/training/python-env';
 import { ModelArtifactSchema } from '../../src/ml/model-artifact';
 import { flightsLgbmSpec } from '../../src/specs/flights-lgbm';
@@ -100,8 +101,8 @@ test('a Python LightGBM trainer killed mid-run resumes from its checkpoint; ONNX
   const second = spawnWorker(config, taskQueue);
   spawned.push(second);
   assert.deepEqual(await untilApprovalOrEnd(handle), { state: 'awaiting approval' });
-  const ws = trainingWorkspace(artifacts, 'flight-delay', handle.workflowId, handle.firstExecutionRunId);
-  const artifact = ModelArtifactSchema.parse(JSON.parse(fs.readFileSync(ws.model, 'utf8')));
+  const { candidate } = (await handle.query(progressQuery)).artifacts;
+  const artifact = ModelArtifactSchema.parse(JSON.parse(fs.readFileSync(await artifacts.open(candidate!), 'utf8')));
   assert.equal(artifact.kind, 'onnx');
   if (artifact.kind !== 'onnx') return;
   const resumedFrom = artifact.trainer.resumedFrom;
@@ -129,7 +130,14 @@ test('a Python LightGBM trainer killed mid-run resumes from its checkpoint; ONNX
   assert.ok(view.skew!.maxAbsDifference <= 1e-9, 'serving (ONNX) answers as the batch path (ONNX)');
 
   // The same script run by hand on the same splits, from scratch.
-  const input = JSON.parse(fs.readFileSync(path.join(ws.trainer, 'input.json'), 'utf8')) as TrainerInput;
+  // The trainer's folder, in the Training step's work area.
+  const work = stepKey(
+    { kind: 'models', name: 'flight-delay' },
+    { ...handle, runId: handle.firstExecutionRunId },
+    'train',
+  );
+  const trainerDir = path.join(await artifacts.restore(work, 'work'), 'trainer');
+  const input = JSON.parse(fs.readFileSync(path.join(trainerDir, 'input.json'), 'utf8')) as TrainerInput;
   const hand = fs.mkdtempSync(path.join(os.tmpdir(), 'lgbm-by-hand-'));
   const handInput = path.join(hand, 'input.json');
   for (const dir of ['checkpoint', 'output']) fs.mkdirSync(path.join(hand, dir));

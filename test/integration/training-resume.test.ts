@@ -1,9 +1,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { startTraining } from '../../src/client/training';
-import { trainingWorkspace } from '../../src/training/workspace';
+import { stepKey } from '../../activities/step-files';
 import { progressQuery } from '../../src/api/progress';
 import {
   connect,
@@ -56,19 +57,18 @@ const train = (runId: string, taskQueue: string) =>
     taskQueue,
   });
 
-/** The model the run trained (its workspace copy), once the Training step is done; gates after it do not matter here. */
+/** The model the Training step published (its URI in the run's progress); gates after it do not matter here. */
 async function trainedModel(
   handle: WorkflowHandleWithFirstExecutionRunId,
 ): Promise<{ weights: number[]; intercept: number; trainingDataHash: string }> {
+  let candidate: string | undefined;
   await waitFor(
     'the training step to finish',
-    async () => (await handle.query(progressQuery)).steps.some((s) => s.name === 'Training'),
+    async () => (candidate = (await handle.query(progressQuery)).artifacts.candidate) !== undefined,
     180_000,
     250,
   );
-  const ws = trainingWorkspace(observer, 'flight-delay', handle.workflowId, handle.firstExecutionRunId);
-  await observer.restore(ws.key, 'work');
-  return JSON.parse(fs.readFileSync(ws.model, 'utf8'));
+  return JSON.parse(fs.readFileSync(await observer.open(candidate!), 'utf8'));
 }
 
 const iterationsLogged = (worker: WorkerProcess, message: RegExp) =>
@@ -91,13 +91,15 @@ test('training killed mid-run resumes from its last checkpoint and ends with the
   const first = spawnWorker(config, taskQueue, { MLPIPE_TRAIN_ITERATION_PAUSE_MS: '400' });
   spawned.push(first);
   const handle = await train('killed', taskQueue);
-  // The checkpoint where a resuming worker finds it: with an object store, there.
-  const ws = trainingWorkspace(observer, 'flight-delay', handle.workflowId, handle.firstExecutionRunId);
+  // The checkpoint where a resuming worker finds it, in the Training step's work area: with an object store, there.
+  const work = stepKey(
+    { kind: 'models', name: 'flight-delay' },
+    { ...handle, runId: handle.firstExecutionRunId },
+    'train',
+  );
   const checkpointIteration = async () => {
-    await observer.restore(ws.key, 'work');
-    return fs.existsSync(ws.checkpoint)
-      ? (JSON.parse(fs.readFileSync(ws.checkpoint, 'utf8')) as { iteration: number }).iteration
-      : 0;
+    const file = path.join(await observer.restore(work, 'work'), 'checkpoint.json');
+    return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { iteration: number }).iteration : 0;
   };
   await waitFor('two training checkpoints', async () => (await checkpointIteration()) >= 2, 180_000, 20);
   first.child.kill('SIGKILL');

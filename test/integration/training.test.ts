@@ -17,6 +17,11 @@ import { publishFlightFeatures } from '../helpers/training-data';
 import { saveHistory } from '../helpers/histories';
 import { hideArtifacts } from '../helpers/artifact-fixtures';
 import { outcomeText, untilApprovalOrEnd } from '../../src/demo/run-outcome';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../activities';
+import { openActivityDeps } from '../../activities/open-deps';
+import { createLogger } from '../../src/logger';
+import type { ModelArtifact } from '../../src/ml/model-artifact';
 
 /**
  * The training pipeline on two weeks of real flight features, against a real server: the human gate
@@ -322,6 +327,68 @@ describe('training pipeline', () => {
       assert.ok(alerts.some((a) => a.workflowId === handle.workflowId && a.severity === 'critical'));
     } finally {
       await restore();
+    }
+  });
+
+  test('a run started before steps handed each other URIs (window-only arguments, one work area per run) builds the same model, and its version is promoted with a baseline', async () => {
+    const opened = await openActivityDeps(config, createLogger('warn'));
+    const acts = createActivities(opened.deps);
+    const window = { spec: 'flights', from: FROM, to: TO };
+    /** The data and model steps up to evaluation, each its own activity call, as a run schedules them. */
+    const steps = async (env: MockActivityEnvironment, handsOverUris: boolean) => {
+      const call = <T>(step: () => Promise<T>) => env.run(step) as Promise<T>;
+      const input = (inputs: Record<string, string>) => (handsOverUris ? { ...window, inputs } : window);
+      const extracted = await call(() => acts.extractTrainingWindow(input({})));
+      await call(() => acts.validateTrainingData(input({ window: extracted.uri })));
+      const transformed = await call(() => acts.transformTrainingData(input({ window: extracted.uri })));
+      const matrix = await call(() => acts.assembleFeatureMatrix(input({ transformed: transformed.uri })));
+      const split = await call(() => acts.splitByTime(input({ matrix: matrix.uri })));
+      const fit = { matrix: matrix.uri, split: split.uri, transformed: transformed.uri };
+      const trained = await call(() => acts.trainModel(input(fit)));
+      const evaluated = await call(() => acts.evaluateModel(input({ ...fit, model: trained.uri })));
+      const modelFile = handsOverUris ? await artifacts.open(trained.uri) : trained.uri;
+      const { weights, intercept } = JSON.parse(fs.readFileSync(modelFile, 'utf8')) as ModelArtifact & {
+        weights: number[];
+        intercept: number;
+      };
+      const { uri: _split, ...splitRows } = split;
+      return {
+        sha256: matrix.sha256,
+        rows: matrix.rows,
+        split: splitRows,
+        weights,
+        intercept,
+        test: evaluated.test,
+        modelUri: trained.uri,
+      };
+    };
+    try {
+      const current = await steps(new MockActivityEnvironment(), true);
+      assert.match(current.modelUri, /^artifact:models\/flight-delay\/runs\/.+\.train\/model\.json$/);
+      const legacyRun = new MockActivityEnvironment({
+        workflowExecution: { workflowId: 'training/flight-delay/legacy', runId: 'legacy-1' },
+      });
+      const legacy = await steps(legacyRun, false);
+      assert.ok(
+        path.isAbsolute(legacy.modelUri),
+        `a legacy step returns a path in its run's work area: ${legacy.modelUri}`,
+      );
+      const { modelUri: _current, ...same } = current;
+      const { modelUri: _legacy, ...legacySame } = legacy;
+      assert.deepEqual(legacySame, same);
+
+      // Registered then, promoted now: the baseline is scored from the matrix in the run's work area.
+      const legacyCall = <T>(step: () => Promise<T>) => legacyRun.run(step) as Promise<T>;
+      const { version } = await legacyCall(() =>
+        acts.registerCandidate({ ...window, initiatedBy: 'ana', reason: 'a run from before' }),
+      );
+      const registered = await store.models.get(MODEL, version);
+      assert.equal(registered?.lineage.trainingMatrix, undefined, 'a legacy run names no matrix URI');
+      const { baselineUri } = await legacyCall(() => acts.promoteModel({ spec: 'flights', version, approvedBy: 'bo' }));
+      const baseline = await readMatrixFile(path.join(await artifacts.open(baselineUri), 'baseline.bin'));
+      assert.equal(baseline.rows, legacy.rows, 'the whole training window, scored');
+    } finally {
+      await opened.close();
     }
   });
 });
