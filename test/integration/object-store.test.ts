@@ -7,6 +7,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { startTraining } from '../../src/client/training';
 import { ArtifactStore, type ArtifactKey } from '../../src/data/artifact-store';
 import { ObjectStore } from '../../src/data/object-store';
+import { partitionRange } from '../../src/features/partition-dates';
+import { openMetadataStore } from '../../src/store/database';
 import { startS3, type TestS3 } from '../helpers/s3';
 import { connect, spawnWorker, startWorker, testConfig, uniqueTaskQueue } from '../helpers/temporal';
 
@@ -154,6 +156,7 @@ describe('a worker against a bad object-store setting', () => {
 
 describe('the object store going away mid-pipeline', () => {
   test('unreachable: the step is retried with backoff, then the run fails saying so', async () => {
+    const [FROM, TO] = ['2001-01-08', '2001-01-28'];
     const own = await startS3();
     await own.createBucket(BUCKET);
     // The worker's SDK client reads the credentials once; this server's are the ones it gets.
@@ -162,12 +165,31 @@ describe('the object store going away mid-pipeline', () => {
     const taskQueue = uniqueTaskQueue('s3-away');
     const worker = await startWorker(config, taskQueue);
     const client = await connect(config);
+    // The registry says the window's feature partitions are published; their files are in the store.
+    const store = await openMetadataStore(config.databaseUrl);
+    for (const day of partitionRange(FROM, TO))
+      await store.features.recordPartition({
+        feature_set: 'flight_delay',
+        version: '1',
+        partition: day,
+        status: 'published',
+        rows: 1,
+        input_uri: 'artifact:datasets/flights/1.0.0/train',
+        output_uri: `artifact:features/flight_delay/1/${day}`,
+        output_hash: 'x',
+        stats: {},
+        duration_ms: 1,
+        workflow_id: 'backfill',
+        run_id: 'backfill',
+        created_at: new Date().toISOString(),
+      });
+    await store.close();
     try {
       await own.stop();
       const handle = await startTraining(client, config, {
         spec: 'flights',
-        from: '2001-01-08',
-        to: '2001-01-28',
+        from: FROM,
+        to: TO,
         initiatedBy: 'test',
         reason: 'the object store is gone',
         taskQueue,
@@ -175,7 +197,7 @@ describe('the object store going away mid-pipeline', () => {
       const error = await handle.result().catch((e: unknown) => e);
       assert.ok(error instanceof WorkflowFailedError, String(error));
       const message = (error.cause as Error).message;
-      assert.match(message, /object store unreachable \(list s3:\/\/faults\/away\/.*\): .*ECONNREFUSED/);
+      assert.match(message, /object store unreachable \((get|list) s3:\/\/faults\/away\/.*\): .*ECONNREFUSED/);
       const history = await handle.fetchHistory();
       const attempts = (history.events ?? []).flatMap((e) =>
         e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 1] : [],
