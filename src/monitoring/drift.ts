@@ -2,6 +2,7 @@
 import { columnDrift, datasetDrift, type DatasetDrift } from '../stats/column-drift';
 import type { FeatureMatrix } from '../ml/feature-matrix';
 import type { MonitoringSpec } from '../specs/monitoring-schema';
+import { withSortBuffers } from '../stats/sample';
 import { histogramPair } from './histogram';
 import type { ColumnDriftReport } from './report-types';
 
@@ -45,13 +46,16 @@ export function computeDrift(input: DriftInput): DriftResult {
   }
   const judge = (name: string) =>
     columnReport(name, column(reference, name, 'reference'), column(current, name, 'current'), settings);
-  const reports = columns.map(judge);
   const withPrediction = reference.features.includes(PREDICTION_COLUMN) && current.features.includes(PREDICTION_COLUMN);
-  return {
-    columns: reports,
-    dataset: datasetDrift(reports, settings.datasetShare),
-    ...(withPrediction ? { prediction: judge(PREDICTION_COLUMN) } : {}),
-  };
+  // Column after column, the sorted copies of both sides go into the same two buffers.
+  return withSortBuffers(() => {
+    const reports = columns.map(judge);
+    return {
+      columns: reports,
+      dataset: datasetDrift(reports, settings.datasetShare),
+      ...(withPrediction ? { prediction: judge(PREDICTION_COLUMN) } : {}),
+    };
+  });
 }
 
 function column(m: FeatureMatrix, name: string, side: string): Float64Array {
