@@ -13,7 +13,14 @@ import {
 import { buildFeatureReport, summarizeFeatureFailures } from '../src/features/feature-report';
 import { checkPartitionInput, extractRange } from '../src/features/partition-input';
 import { isPartition } from '../src/features/partition-dates';
-import { validateFeatures, type FeatureStats } from '../src/features/validate-features';
+import {
+  driftChecks,
+  driftChecksAgainstDays,
+  featureStats,
+  featureStatsByDay,
+  judgeFeatures,
+  type FeatureStats,
+} from '../src/features/validate-features';
 import { loadSpec } from '../src/specs';
 import type { FeatureSet } from '../src/specs/feature-schema';
 import { ErrorTypes } from '../src/api/errors';
@@ -40,6 +47,9 @@ const ComputeRangeSchema = z.object({
   days: DaysSchema,
   inputUri: z.string().startsWith('artifact:').optional(),
 });
+/** The temporary table holding a range's computed rows while its days are written and checked. */
+const RANGE_ROWS = 'range_rows';
+
 const PublishRangeSchema = z.object({
   spec: z.string().min(1),
   /** The days computeFeatureRange ran on (its work directory); `days` are those of them to publish. */
@@ -96,6 +106,12 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
       const days = await withConnection(duck, async (conn) => {
         const extracted = await extractRange(conn, set, spec.contract, files, input.days, extract);
         const rows = await writeDayFiles(conn, set, spec, extract, input.days, dir);
+        // Every day's statistics and its distribution against the day before it, in a few statements over
+        // all the days' rows; a day whose previous partition is another (the day before was refused) is
+        // checked against that one on its own.
+        const statsByDay = await featureStatsByDay(conn, set, RANGE_ROWS, RANGE_DAY_COLUMN);
+        const afterDayBefore = input.days.slice(1).map((day, i) => ({ day, previous: input.days[i]! }));
+        const driftByDay = await driftChecksAgainstDays(conn, set, RANGE_ROWS, RANGE_DAY_COLUMN, afterDayBefore);
         // Published partitions (earlier days of this range included), newest first, as each day's checks see them.
         const passed: { partition: string; rows: number; file: string }[] = [];
         const out: RangeDay[] = [];
@@ -128,7 +144,14 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
             continue;
           }
           const previous = await previousPartitionFile(set, day, passed);
-          const { stats, checks } = await validateFeatures(conn, set, dayFile(dir, day), previous);
+          const file = dayFile(dir, day);
+          const stats = statsByDay.get(day) ?? (await featureStats(conn, set, file));
+          const dayBefore = afterDayBefore.find((p) => p.day === day)?.previous;
+          const drift =
+            dayBefore !== undefined && previous === dayFile(dir, dayBefore)
+              ? driftByDay.get(day)!()
+              : await driftChecks(conn, set, file, previous);
+          const checks = judgeFeatures(set, stats, drift);
           const report = buildFeatureReport(set.name, set.version, day, checks);
           if (!report.passed) {
             out.push({
@@ -145,6 +168,7 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
             .map((c) => `${c.gate}(${c.subject}): ${c.detail}`);
           out.push({ day, computed: true, rows: rows.get(day) ?? 0, stats: { ...stats, definitionHash }, warnings });
         }
+        await conn.run(`DROP TABLE ${RANGE_ROWS}`);
         return out;
       });
       await artifacts.checkpoint(rangeKey(set, input.days), 'work');
@@ -224,7 +248,10 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
   }
 }
 
-/** Every day's rows, in the order its own partition orders them, one file per day; returns the row counts. */
+/**
+ * Every day's rows, in the order its own partition orders them, one file per day; returns the row
+ * counts. The rows stay in the temporary table RANGE_ROWS for the checks.
+ */
 async function writeDayFiles(
   conn: DuckDBConnection,
   set: FeatureSet,
@@ -234,7 +261,7 @@ async function writeDayFiles(
   dir: string,
 ): Promise<Map<string, number>> {
   await conn.run(
-    `CREATE OR REPLACE TEMP TABLE range_rows AS ${offlineRangeSql(set, spec.contract, `read_parquet(${sqlString(extract)})`, days)}`,
+    `CREATE OR REPLACE TEMP TABLE ${RANGE_ROWS} AS ${offlineRangeSql(set, spec.contract, `read_parquet(${sqlString(extract)})`, days)}`,
   );
   const counts = new Map<string, number>();
   for (const day of days) {
@@ -242,11 +269,10 @@ async function writeDayFiles(
     // COPY answers with the number of rows it wrote.
     const [written] = await queryRows<{ Count: number }>(
       conn,
-      `COPY (SELECT * EXCLUDE (${RANGE_DAY_COLUMN}) FROM range_rows WHERE ${ofDay} ORDER BY ${offlineRangeOrder(spec.contract)}) TO ${sqlString(path.join(dir, `${day}.parquet`))} (FORMAT parquet)`,
+      `COPY (SELECT * EXCLUDE (${RANGE_DAY_COLUMN}) FROM ${RANGE_ROWS} WHERE ${ofDay} ORDER BY ${offlineRangeOrder(spec.contract)}) TO ${sqlString(path.join(dir, `${day}.parquet`))} (FORMAT parquet)`,
     );
     counts.set(day, written!.Count);
   }
-  await conn.run('DROP TABLE range_rows');
   return counts;
 }
 

@@ -1,0 +1,71 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDuckDb, sqlString, withConnection } from '../../src/data/duckdb';
+import { loadSpec } from '../../src/specs';
+import {
+  driftChecks,
+  driftChecksAgainstDays,
+  featureStats,
+  featureStatsByDay,
+} from '../../src/features/validate-features';
+
+/**
+ * A range's days checked together (one statement per drift-checked feature over all the days' rows)
+ * must judge each day as checking its own file against its previous day's file does.
+ */
+describe('checks of a range of days, in a few statements', () => {
+  it('give each day the statistics and distribution checks its own files give', async () => {
+    const set = loadSpec('flights').featureSet!;
+    const checked = set.features.filter((f) => f.driftCheck);
+    assert.ok(checked.length > 0, 'the flights feature set has drift-checked features');
+    const days = ['2001-01-08', '2001-01-09', '2001-01-10', '2001-01-11'];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'range-checks-'));
+    const duck = await openDuckDb();
+    try {
+      await withConnection(duck, async (conn) => {
+        // Each day its own distribution (a shift on the third), some nulls, one day with a column all null.
+        const columns = set.features.map(
+          (f, j) =>
+            `CASE WHEN d = 3 AND ${j} = 0 THEN NULL WHEN hash(i, ${j}) % 17 = 0 THEN NULL ELSE (hash(i * 31 + ${j}) % 1000) / 1000.0 * ${f.range[1] - f.range[0]} + ${f.range[0]} + (CASE WHEN d = 2 THEN ${0.3 * (f.range[1] - f.range[0])} ELSE 0 END) END AS "${f.name}"`,
+        );
+        await conn.run(
+          `CREATE TEMP TABLE rows AS SELECT TIMESTAMP '2001-01-08' + to_days(d::INTEGER) AS day, ${columns.join(', ')}
+           FROM range(4) t(d), range(3000) r(i)`,
+        );
+        const file = (day: string) => path.join(dir, `${day}.parquet`);
+        for (const day of days)
+          await conn.run(
+            `COPY (SELECT * EXCLUDE (day) FROM rows WHERE day = TIMESTAMP '${day}') TO ${sqlString(file(day))} (FORMAT parquet)`,
+          );
+        const pairs = days.slice(1).map((day, i) => ({ day, previous: days[i]! }));
+        const byDay = await driftChecksAgainstDays(conn, set, 'rows', 'day', pairs);
+        const stats = await featureStatsByDay(conn, set, 'rows', 'day');
+        for (const { day, previous } of pairs) {
+          assert.deepEqual(byDay.get(day)!(), await driftChecks(conn, set, file(day), file(previous)), day);
+          const own = await featureStats(conn, set, file(day));
+          assert.equal(stats.get(day)!.rows, own.rows);
+          for (const f of set.features) {
+            const { mean, ...rest } = stats.get(day)!.features[f.name]!;
+            const { mean: ownMean, ...ownRest } = own.features[f.name]!;
+            assert.deepEqual(rest, ownRest, `${day} ${f.name}`);
+            assert.ok(
+              mean === ownMean || Math.abs(mean! - ownMean!) <= 1e-12 * Math.max(1, Math.abs(ownMean!)),
+              `${day} ${f.name} mean ${mean} against ${ownMean}`,
+            );
+          }
+        }
+        const verdicts = [...byDay.values()].flatMap((checks) => [...checks().values()].map((c) => c.verdict));
+        assert.ok(
+          verdicts.includes('fail') && verdicts.includes('pass'),
+          `a shifted day fails, others pass: ${verdicts}`,
+        );
+      });
+    } finally {
+      duck.closeSync();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
