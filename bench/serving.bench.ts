@@ -45,6 +45,7 @@ import type { MetadataStore } from '../src/store/database';
 import { processCpuSeconds } from './harness';
 import {
   median,
+  type Aim,
   type BenchContext,
   type Benchmark,
   type BenchmarkResult,
@@ -53,6 +54,14 @@ import {
 } from './report';
 import { LISTENING_PREFIX, type ServerResult, type ServerTask } from './serving-server';
 import { fixtureModelKey, publishFixture } from '../test/helpers/artifact-fixtures';
+
+/** Issue #16's aims for one row per request: throughput and p99 within 3x of a bare Fastify answer. */
+const AIMS: Record<string, Aim> = {
+  '1 row/request: throughput': { on: 'ratio', op: '<=', limit: 3, text: 'within 3x bare Fastify' },
+  '1 row/request: p99 latency': { on: 'ratio', op: '<=', limit: 3, text: 'within 3x bare Fastify' },
+};
+/** How the runs table names each server. */
+const SERVER_NAMES = { predict: 'prediction server', trivial: 'bare Fastify', onnx: 'prediction server, ONNX model' };
 
 const CONCURRENCY = 16;
 const MiB = 2 ** 20;
@@ -492,6 +501,7 @@ export const benchmark: Benchmark = {
             }
           : {}),
         ...(note ? { note } : {}),
+        ...(AIMS[`${label}: ${name}`] ? { aim: AIMS[`${label}: ${name}`] } : {}),
       });
       figures.push(
         fig(
@@ -608,7 +618,7 @@ export const benchmark: Benchmark = {
         ],
         rows: runs.map((r) => [
           r.rep,
-          r.target === 'predict' ? 'prediction server' : 'bare Fastify',
+          SERVER_NAMES[r.target],
           r.rows,
           r.load.sent,
           r.load.ok,

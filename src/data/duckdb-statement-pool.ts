@@ -1,5 +1,12 @@
-import type { DuckDBConnection, DuckDBInstance, DuckDBPreparedStatement, DuckDBValue } from '@duckdb/node-api';
-import { rowsOf } from './duckdb';
+import {
+  JSDuckDBValueConverter,
+  type DuckDBConnection,
+  type DuckDBInstance,
+  type DuckDBMaterializedResult,
+  type DuckDBPreparedStatement,
+  type DuckDBType,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 
 /** Connections kept open between queries; more run at once when needed, and are closed after. */
 const MAX_IDLE_SESSIONS = 8;
@@ -13,10 +20,10 @@ interface Session {
 
 /**
  * DuckDB connections kept open with their prepared statements, for many small queries of a few
- * shapes (the prediction server's, one per request). Opening a connection and preparing a statement
- * for every request cost about a third of a prediction's time; a query runs here on an idle
- * connection, with the statement it prepared for the same SQL text, bound to this query's parameters.
- * One query at a time per connection, so a prepared statement is never bound twice at once.
+ * shapes (the prediction server's, one per batch of requests). Opening a connection and preparing a
+ * statement for every request cost about a third of a prediction's time; a query runs here on an
+ * idle connection, with the statement it prepared for the same SQL text, bound to this query's
+ * parameters. One query at a time per connection, so a prepared statement is never bound twice at once.
  */
 export class PreparedStatementPool {
   private readonly idle: Session[] = [];
@@ -24,13 +31,18 @@ export class PreparedStatementPool {
 
   constructor(private readonly duck: DuckDBInstance) {}
 
-  async query<T = Record<string, unknown>>(sql: string, params: Record<string, DuckDBValue>): Promise<T[]> {
+  /** `types` gives a parameter's type where its value does not tell (a list, which may start with a null). */
+  async query<T = Record<string, unknown>>(
+    sql: string,
+    params: Record<string, DuckDBValue>,
+    types?: Record<string, DuckDBType>,
+  ): Promise<T[]> {
     if (this.closed) throw new Error('the statement pool is closed');
     const session = this.idle.pop() ?? { conn: await this.duck.connect(), statements: new Map() };
     try {
       const statement = await this.statement(session, sql);
-      statement.bind(params);
-      return rowsOf<T>(await statement.runAndReadAll());
+      statement.bind(params, types);
+      return materializedRows<T>(await statement.run());
     } finally {
       if (this.closed || this.idle.length >= MAX_IDLE_SESSIONS) closeSession(session);
       else this.idle.push(session);
@@ -60,6 +72,28 @@ export class PreparedStatementPool {
     }
     return prepared;
   }
+}
+
+/**
+ * A materialized result's rows as rowsOf (duckdb.ts) gives them, JS values with BIGINT as numbers,
+ * read from its chunks in place: fetching them would cost a round trip through the thread pool per
+ * chunk, and one more to find the end.
+ */
+function materializedRows<T>(result: DuckDBMaterializedResult): T[] {
+  const names = result.deduplicatedColumnNames();
+  const rows: Record<string, unknown>[] = [];
+  for (let c = 0; c < result.chunkCount; c++) {
+    const chunk = result.getChunk(c);
+    for (let r = 0; r < chunk.rowCount; r++) {
+      const row: Record<string, unknown> = {};
+      chunk.visitRowValues(r, (value, _row, column, type) => {
+        const js = JSDuckDBValueConverter(value, type, JSDuckDBValueConverter);
+        row[names[column]!] = typeof js === 'bigint' ? Number(js) : js;
+      });
+      rows.push(row);
+    }
+  }
+  return rows as T[];
 }
 
 function closeSession(session: Session): void {

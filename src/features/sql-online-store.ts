@@ -1,13 +1,18 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { OnlineFeaturesTable, Tables } from '../store/tables';
 import { batches, byEntityKey, checkNames, prepareRows, type OnlineRow, type OnlineStore } from './online-store';
+import { SqlOnlineGets } from './sql-online-gets';
 
 /**
  * The embedded online store: the `online_features` table of the metadata store (SQLite or
  * PostgreSQL). It borrows the metadata store's connection, so close() leaves the db open.
  */
 export class SqlOnlineStore implements OnlineStore {
-  constructor(private readonly db: Kysely<Tables>) {}
+  private readonly gets: SqlOnlineGets;
+
+  constructor(private readonly db: Kysely<Tables>) {
+    this.gets = new SqlOnlineGets(db);
+  }
 
   /** One transaction for all batches, so a failed upsert leaves no partial write behind. */
   async upsert(featureSet: string, version: string, entityType: string, rows: OnlineRow[]): Promise<number> {
@@ -50,15 +55,9 @@ export class SqlOnlineStore implements OnlineStore {
     });
   }
 
+  /** Lookups asked for together are answered by one statement (SqlOnlineGets). */
   async get(featureSet: string, version: string, entityType: string, entityKey: string) {
-    const row = await this.db
-      .selectFrom('online_features')
-      .selectAll()
-      .where('feature_set', '=', featureSet)
-      .where('version', '=', version)
-      .where('entity_type', '=', entityType)
-      .where('entity_key', '=', entityKey)
-      .executeTakeFirst();
+    const row = await this.gets.get(featureSet, version, entityType, entityKey);
     return row && { ...fromRow(row), updatedAt: row.updated_at };
   }
 

@@ -1,8 +1,7 @@
-import type { PreparedStatementPool } from '../data/duckdb-statement-pool';
 import type { OnlineStore } from '../features/online-store';
 import { transformValue } from '../ml/feature-transform';
 import { lookupEntityFeatures, type FeatureSource, type ServedFeature } from './entity-features';
-import { computeEventRows } from './event-features';
+import type { EventRowBatches } from './event-batches';
 import type { RequestRow } from './request-schema';
 import type { ServedModel } from './served-models';
 
@@ -21,12 +20,12 @@ export interface AssembledRow {
  * online store as of the row's event time, then the same transform training applied.
  */
 export async function assembleFeatures(
-  statements: PreparedStatementPool,
+  events: EventRowBatches,
   online: OnlineStore,
   served: ServedModel,
   rows: readonly RequestRow[],
 ): Promise<AssembledRow[]> {
-  const eventRows = await computeEventRows(statements, served, rows);
+  const eventRows = await events.compute(served, rows);
   return Promise.all(
     eventRows.map(async (row) => {
       const fromEntities = await lookupEntityFeatures(online, served, row.entityKeys, row.eventTime);

@@ -6,6 +6,7 @@ import { ModelArtifactSchema, type ModelArtifact } from '../ml/model-artifact';
 import type { ModelRegistryRepository, ModelVersion } from '../store/model-registry';
 import { formatZodError } from '../validation';
 import { HttpError } from './errors';
+import { RegistryLookups } from './registry-lookups';
 import type { PredictRequest } from './request-schema';
 import type { ServedModel } from './served-models';
 
@@ -19,24 +20,28 @@ type Model = Pick<LoadedModel, 'artifact' | 'scorer'>;
 
 /**
  * Finds the registry version a request asks for, its parsed artifact and its scorer. The registry is
- * asked on every request, so a promotion or a rollback takes effect at the next one; models are cached
- * by (model, version), since a registered version's files never change.
+ * asked on every request (RegistryLookups), so a promotion or a rollback takes effect at the next one;
+ * models are cached by (model, version), since a registered version's files never change.
  */
 export class ModelLoader {
   private readonly modelsByVersion = new Map<string, Promise<Model>>();
+  private readonly registry: RegistryLookups;
 
   constructor(
-    private readonly registry: ModelRegistryRepository,
+    registry: ModelRegistryRepository,
     private readonly artifacts: ArtifactStore,
-  ) {}
+  ) {
+    this.registry = new RegistryLookups(registry);
+  }
 
   async load(served: ServedModel, request: Pick<PredictRequest, 'stage' | 'version'>): Promise<LoadedModel> {
     const name = served.model.name;
     // Asked for by number, a version is served whatever its stage (the skew check asks for the staging one).
-    const version =
+    const version = await this.registry.find(
       request.version !== undefined
-        ? await this.registry.get(name, request.version)
-        : await this.registry.inStage(name, request.stage);
+        ? { modelName: name, version: request.version }
+        : { modelName: name, stage: request.stage },
+    );
     if (!version) {
       throw new HttpError(
         404,

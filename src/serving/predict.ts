@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { scoreFeatureRows } from '../ml/scorer';
+import { predictionLogRows } from '../store/prediction-log';
 import type { ModelStage, PredictionSource } from '../store/tables';
 import { formatZodError } from '../validation';
 import { PreparedStatementPool } from '../data/duckdb-statement-pool';
@@ -8,6 +9,8 @@ import { assembleFeatures } from './assemble-features';
 import type { ServingDeps } from './deps';
 import type { FeatureSource } from './entity-features';
 import { HttpError } from './errors';
+import { EventRowBatches } from './event-batches';
+import { PredictionLogBatches } from './log-batches';
 import { ModelLoader } from './model-loader';
 import { PredictEnvelopeSchema, type PredictRequest } from './request-schema';
 import { servedModels, type ServedModel } from './served-models';
@@ -48,6 +51,8 @@ export function createPredictor(deps: ServingDeps): Predictor {
   const models = servedModels();
   const loader = new ModelLoader(deps.store.models, deps.artifacts);
   const statements = new PreparedStatementPool(deps.duck);
+  const events = new EventRowBatches(statements);
+  const log = new PredictionLogBatches(deps.store.predictions);
 
   const predict = async (body: unknown, source: RequestSource): Promise<PredictResponse> => {
     const envelope = parse(PredictEnvelopeSchema, body);
@@ -56,7 +61,7 @@ export function createPredictor(deps: ServingDeps): Predictor {
       throw new HttpError(404, `unknown model ${envelope.model} (served: ${[...models.keys()].join(', ') || 'none'})`);
     const request = parse(served.requestSchema, body);
     const { version, artifact, scorer } = await loader.load(served, request);
-    const rows = await assembleFeatures(statements, deps.online, served, request.rows);
+    const rows = await assembleFeatures(events, deps.online, served, request.rows);
     const scores = await scoreFeatureRows(
       scorer,
       rows.map((r) => r.features),
@@ -80,7 +85,7 @@ export function createPredictor(deps: ServingDeps): Predictor {
       source,
     }));
     try {
-      await deps.store.predictions.append(entries);
+      await log.write(predictionLogRows(entries));
     } catch (error) {
       // Monitoring judges the model by this log: a prediction that is not logged is not served.
       deps.logger.error({ err: error, requestId, model: version.modelName }, 'prediction log append failed');

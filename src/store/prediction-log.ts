@@ -50,13 +50,28 @@ export type PredictionLogListOptions = z.input<typeof ListSchema>;
 /** Rows per INSERT: 15 parameters each stays far below SQLite's and PostgreSQL's parameter limits. */
 const INSERT_BATCH = 500;
 
+/** A validated entry as its table row, ready for `write`. */
+export type PredictionLogRow = Omit<PredictionLogTable, 'id'>;
+
+/** Validates entries into rows for `write`; throws, naming the problem, on an invalid one. */
+export function predictionLogRows(entries: PredictionLogInput[]): PredictionLogRow[] {
+  return z.array(PredictionLogEntrySchema).parse(entries).map(toRow);
+}
+
 /** The prediction log: what each model version answered, with the inputs it saw. */
 export class PredictionLogRepository {
   constructor(private readonly db: Kysely<Tables>) {}
 
   /** Appends all entries or none (one transaction): a request's predictions are logged together. */
   async append(entries: PredictionLogInput[]): Promise<number> {
-    const rows = z.array(PredictionLogEntrySchema).parse(entries).map(toRow);
+    return this.write(predictionLogRows(entries));
+  }
+
+  /**
+   * Writes rows made by predictionLogRows, all or none (one transaction). The prediction server
+   * validates each request's entries itself, then writes those of concurrent requests together.
+   */
+  async write(rows: PredictionLogRow[]): Promise<number> {
     if (rows.length === 0) return 0;
     await this.db.transaction().execute(async (tx) => {
       for (let start = 0; start < rows.length; start += INSERT_BATCH) {
@@ -94,7 +109,7 @@ export class PredictionLogRepository {
   }
 }
 
-function toRow(e: z.output<typeof PredictionLogEntrySchema>): Omit<PredictionLogTable, 'id'> {
+function toRow(e: z.output<typeof PredictionLogEntrySchema>): PredictionLogRow {
   return {
     request_id: e.requestId,
     model_name: e.modelName,

@@ -188,6 +188,33 @@ for (const backend of [sqlOnlineBackend(sqliteBackend()), sqlOnlineBackend(postg
         assert.deepEqual(await store.list(FS, 'v3', 'airport'), []);
       }));
 
+    test('many gets at once, across scopes, repeated and missing keys: each answers its own entity', () =>
+      withStore(async (store) => {
+        const keys = Array.from({ length: 300 }, (_, i) => `K${i}`); // more than one statement's worth
+        await store.upsert(
+          FS,
+          'v1',
+          'airport',
+          keys.map((k, i) => row(k, '2024-01-01T00:00:00Z', { i })),
+        );
+        await store.upsert(FS, 'v1', 'route', [row('K1', '2024-01-01T00:00:00Z', { i: -1 })]);
+        await store.upsert(FS, 'v2', 'airport', [row('K2', '2024-01-01T00:00:00Z', { i: -2 })]);
+        const asked: [string, string, string][] = [
+          ...keys.map((k): [string, string, string] => ['v1', 'airport', k]),
+          ['v1', 'airport', 'K7'],
+          ['v1', 'airport', 'missing'],
+          ['v1', 'route', 'K1'],
+          ['v1', 'route', 'K2'],
+          ['v2', 'airport', 'K2'],
+          ['v3', 'airport', 'K2'],
+        ];
+        const got = await Promise.all(asked.map(([v, type, key]) => store.get(FS, v, type, key)));
+        assert.deepEqual(
+          got.map((r) => r && `${r.entityKey} ${r.values.i}`),
+          [...keys.map((k, i) => `${k} ${i}`), 'K7 7', undefined, 'K1 -1', undefined, 'K2 -2', undefined],
+        );
+      }));
+
     test('5,000 rows in one upsert, then list returns them all sorted by entity key', () =>
       withStore(async (store) => {
         // Inserted in reverse, so the order of list() cannot come from insertion order.

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { openDuckDb } from '../../src/data/duckdb';
+import { BIGINT, LIST, listValue } from '@duckdb/node-api';
+import { openDuckDb, queryRows } from '../../src/data/duckdb';
 import { PreparedStatementPool } from '../../src/data/duckdb-statement-pool';
 
 describe('PreparedStatementPool', () => {
@@ -36,6 +37,26 @@ describe('PreparedStatementPool', () => {
           assert.equal(row!.v, round + k);
         }
       }
+    } finally {
+      pool.close();
+      duck.closeSync();
+    }
+  });
+
+  it('reads results of several chunks whole, as rowsOf does: BIGINT as numbers, nulls, lists as given', async () => {
+    const duck = await openDuckDb();
+    const pool = new PreparedStatementPool(duck);
+    try {
+      const sql =
+        'SELECT i, CASE WHEN i % 2 = 0 THEN CAST(i AS VARCHAR) END AS s, i / 4 AS d FROM unnest(CAST($ids AS BIGINT[])) AS t(i)';
+      const ids = Array.from({ length: 5000 }, (_, i) => i); // more than one 2048-row chunk
+      const rows = await pool.query(sql, { ids: listValue(ids) }, { ids: LIST(BIGINT) });
+      const conn = await duck.connect();
+      const expected = await queryRows(conn, sql, { ids: listValue(ids) });
+      conn.closeSync();
+      assert.equal(rows.length, 5000);
+      assert.deepEqual(rows, expected);
+      assert.deepEqual(rows[4999], { i: 4999, s: null, d: 1249.75 });
     } finally {
       pool.close();
       duck.closeSync();
