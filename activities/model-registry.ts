@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
-import type { ArtifactKey } from '../src/data/artifact-store';
+import { sha256File, type ArtifactKey } from '../src/data/artifact-store';
 import { readMatrixFile, writeMatrixFile } from '../src/ml/matrix-file';
 import type { FeatureMatrix } from '../src/ml/feature-matrix';
 import { biasChecks, checkBias, type BiasCheck } from '../src/ml/bias-gate';
@@ -247,11 +247,19 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
     if (!registered)
       throw ApplicationFailure.nonRetryable(`${modelName} has no version ${version}`, ErrorTypes.ModelVersionNotFound);
     const { trainingMatrix } = registered.lineage;
-    const matrix = await readMatrixFile(
+    const matrixFile =
       typeof trainingMatrix === 'string'
         ? await artifacts.open(trainingMatrix)
-        : await legacyRunFile(artifacts, { kind: 'models', name: modelName }, registered, 'matrix.bin'),
-    );
+        : await legacyRunFile(artifacts, { kind: 'models', name: modelName }, registered, 'matrix.bin');
+    // The matrix the model was trained on, or the baseline would judge drift against other rows.
+    const { trainingDataHash } = await readArtifact(path.join(dir, 'model.json'));
+    const sha256 = await sha256File(matrixFile);
+    if (sha256 !== trainingDataHash)
+      throw ApplicationFailure.nonRetryable(
+        `${modelName} v${version} was trained on matrix ${trainingDataHash.slice(0, 12)}, but ${typeof trainingMatrix === 'string' ? trainingMatrix : matrixFile} is ${sha256.slice(0, 12)}: no monitoring baseline from other rows`,
+        ErrorTypes.InvalidInput,
+      );
+    const matrix = await readMatrixFile(matrixFile);
     // The whole window, not the test split alone: a few test days would make every full week look like
     // drift (day of week, weekday traffic). These are the inputs the model was built on.
     const all = { start: 0, end: matrix.rows };

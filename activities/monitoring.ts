@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
@@ -254,8 +255,9 @@ export function createMonitoringActivities(deps: ActivityDeps) {
     }> {
       const { t, monitoring, window, files: stepFiles, open, batch: readBatch } = await context(raw);
       const rows = await readJson<ServedPrediction[]>(await open('served'));
-      const { dir } = await stepFiles.work('join');
       const files = await datasetFiles(deps, t.spec, labelDays(window.from, window.to, monitoring.labelDelayHours));
+      // The requests go to DuckDB through a scratch file of this attempt's own.
+      const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'mlpipe-labels-'));
       const { labels, asOf } = await withConnection(duck, async (conn) => {
         if (files.length === 0) return { labels: new Map<number, boolean | null>(), asOf: null };
         const [newest] = await queryRows<{ asOf: string | null }>(
@@ -263,7 +265,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
           `SELECT strftime(max(${sqlIdent(t.spec.contract.eventTime)}), '%Y-%m-%dT%H:%M:%S') AS asOf FROM read_parquet([${files.map(sqlString).join(', ')}])`,
         );
         if (rows.length === 0) return { labels: new Map<number, boolean | null>(), asOf: newest?.asOf ?? null };
-        const requests = path.join(dir, 'requests.jsonl');
+        const requests = path.join(scratch, 'requests.jsonl');
         await fs.writeFile(requests, rows.map((r, idx) => JSON.stringify({ idx, ...r.request })).join('\n'));
         const types = Object.entries(requestColumnTypes(t)).map(
           ([name, type]) => `${sqlString(name)}: ${sqlString(type)}`,
@@ -273,7 +275,7 @@ export function createMonitoringActivities(deps: ActivityDeps) {
         );
         const found = await queryRows<{ idx: number; label: boolean | null }>(conn, requestLabelsSql(t, files));
         return { labels: new Map(found.map((f) => [Number(f.idx), f.label])), asOf: newest?.asOf ?? null };
-      });
+      }).finally(() => fs.rm(scratch, { recursive: true, force: true }));
       const horizon = asOf ? Date.parse(`${asOf}Z`) : -Infinity;
       const joined: LabelledServed[] = rows.map((r, idx) => {
         const label = labels.get(idx);

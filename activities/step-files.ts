@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
-import type { ArtifactKey, ArtifactStore } from '../src/data/artifact-store';
+import { ArtifactUriError, type ArtifactKey, type ArtifactStore } from '../src/data/artifact-store';
 import { exists } from '../src/data/atomic-files';
 import { ArtifactNotFound } from '../src/data/object-mirror';
 import { ErrorTypes } from '../src/api/errors';
@@ -68,18 +68,19 @@ export async function stepFiles(
   const run = callerRun();
   if (!inputs)
     return legacyRunArea(artifacts, { ...owner, version: 'runs', partition: runKey(run.workflowId, run.runId) });
+  // An input that is not there now will not be there on a retry: the run must start again.
   const input = async (name: string): Promise<string> => {
     const uri = inputs[name];
     if (!uri) throw ApplicationFailure.nonRetryable(`no ${name} among the step's inputs`, ErrorTypes.InvalidInput);
+    let file: string;
     try {
-      return await artifacts.open(uri);
+      file = await artifacts.open(uri);
     } catch (error) {
-      if (!(error instanceof ArtifactNotFound)) throw error;
-      throw ApplicationFailure.nonRetryable(
-        `the ${name} this step reads (${uri}) is not published: ${error.message}; start a new run`,
-        ErrorTypes.InvalidInput,
-      );
+      if (!(error instanceof ArtifactNotFound || error instanceof ArtifactUriError)) throw error;
+      throw lostInput(`the ${name} this step reads (${uri}) is not published: ${error.message}`);
     }
+    if (!(await exists(file))) throw lostInput(`the ${name} this step reads (${uri}) has no such file`);
+    return file;
   };
   return {
     input,
@@ -111,7 +112,11 @@ async function legacyRunArea(artifacts: ArtifactStore, key: ArtifactKey): Promis
   await fs.mkdir(dir, { recursive: true });
   const area = { dir, save: () => artifacts.checkpoint(key, 'work') };
   return {
-    input: async (_name, file) => path.join(dir, file),
+    input: async (name, file) => {
+      if (!(await exists(path.join(dir, file))))
+        throw lostInput(`the run's ${name} (${path.join(dir, file)}) is gone from its work area`);
+      return path.join(dir, file);
+    },
     optionalInput: async (_name, file) => ((await exists(path.join(dir, file))) ? path.join(dir, file) : undefined),
     output: async () => ({
       dir,
@@ -121,6 +126,10 @@ async function legacyRunArea(artifacts: ArtifactStore, key: ArtifactKey): Promis
     }),
     work: async () => area,
   };
+}
+
+function lostInput(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`${message}; start a new run`, ErrorTypes.InvalidInput);
 }
 
 /** A file a run from before URIs left in its work area (a model registered then is promoted now). */

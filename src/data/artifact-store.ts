@@ -104,11 +104,11 @@ export class ArtifactStore {
    * name one file of an artifact); refuses URIs that would leave the store.
    */
   private parseUri(uri: string): { rel: string; inside: string } {
-    if (!uri.startsWith('artifact:')) throw new Error(`not an artifact URI: ${uri}`);
+    if (!uri.startsWith('artifact:')) throw new ArtifactUriError(`not an artifact URI: ${uri}`);
     const resolved = path.resolve(this.root, uri.slice('artifact:'.length));
     const segments = path.relative(this.root, resolved).split(path.sep);
     if (!isInside(this.root, resolved) || segments.length < 4 || segments[0]!.startsWith('_'))
-      throw new Error(`not an artifact of this store: ${uri}`);
+      throw new ArtifactUriError(`not an artifact of this store: ${uri}`);
     return { rel: path.join(...segments.slice(0, 4)), inside: path.join(...segments.slice(4)) };
   }
 
@@ -201,6 +201,11 @@ export class ArtifactStore {
     if (staged.length > 0 || !(await this.isPublished(key))) await this.publish(key);
     else await this.discard(key, 'staging');
   }
+}
+
+/** A URI that names no artifact of the store (another scheme, too short, outside it). */
+export class ArtifactUriError extends Error {
+  override name = 'ArtifactUriError';
 }
 
 /** True when `target` is `root` or below it (a name like `..foo` inside root is fine). */

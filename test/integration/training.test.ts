@@ -391,4 +391,32 @@ describe('training pipeline', () => {
       await opened.close();
     }
   });
+  test('a step handed an input that is not there fails at once, naming it: nothing published, not an artifact, or a legacy run whose work area is gone', async () => {
+    const opened = await openActivityDeps(config, createLogger('warn'));
+    const acts = createActivities(opened.deps);
+    const window = { spec: 'flights', from: FROM, to: TO };
+    const call = <T>(step: () => Promise<T>) => new MockActivityEnvironment().run(step) as Promise<T>;
+    const refused = (pattern: RegExp) => (e: Error & { type?: string; nonRetryable?: boolean }) =>
+      e.type === 'InvalidInput' && e.nonRetryable === true && pattern.test(e.message);
+    try {
+      for (const [matrix, why] of [
+        ['artifact:models/flight-delay/runs/nothing.assemble/matrix.bin', /matrix this step reads .* is not published/],
+        ['artifact:models/flight-delay/../../../etc/passwd', /not an artifact of this store/],
+      ] as const)
+        await assert.rejects(
+          call(() => acts.splitByTime({ ...window, inputs: { matrix } })),
+          refused(why),
+          matrix,
+        );
+      const legacy = new MockActivityEnvironment({
+        workflowExecution: { workflowId: 'training/flight-delay/area-gone', runId: 'gone-1' },
+      });
+      await assert.rejects(
+        legacy.run(() => acts.transformTrainingData(window)) as Promise<unknown>,
+        refused(/the run's window .* is gone from its work area; start a new run/),
+      );
+    } finally {
+      await opened.close();
+    }
+  });
 });
