@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/activity';
+import { exists } from '../src/data/atomic-files';
 import { z } from 'zod';
 import { queryRows, sqlString, withConnection, type DuckDBConnection } from '../src/data/duckdb';
 import {
@@ -275,9 +276,3 @@ async function writeDayFiles(
   }
   return counts;
 }
-
-const exists = (dir: string) =>
-  fs.stat(dir).then(
-    () => true,
-    () => false,
-  );

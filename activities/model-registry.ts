@@ -17,7 +17,8 @@ import { parseInput } from './parse-input';
 import { readSplit, trainingContext, type TrainingStepInput } from './training-data';
 import { legacyRunFile } from './step-files';
 import { ModelArtifactSchema } from '../src/ml/model-artifact';
-import { readArtifact, scoreWithModel } from './training-model';
+import { readArtifact } from './training-model';
+import { scoreMatrixRange, withScorer } from '../src/ml/scorer';
 
 const VersionInputSchema = z.object({ spec: z.string().min(1), version: z.number().int().positive() });
 type VersionInput = z.infer<typeof VersionInputSchema>;
@@ -252,7 +253,8 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
         ? await artifacts.open(trainingMatrix)
         : await legacyRunFile(artifacts, { kind: 'models', name: modelName }, registered, 'matrix.bin');
     // The matrix the model was trained on, or the baseline would judge drift against other rows.
-    const { trainingDataHash } = await readArtifact(path.join(dir, 'model.json'));
+    const artifact = await readArtifact(path.join(dir, 'model.json'));
+    const { trainingDataHash } = artifact;
     const sha256 = await sha256File(matrixFile);
     if (sha256 !== trainingDataHash)
       throw ApplicationFailure.nonRetryable(
@@ -263,7 +265,7 @@ export function createModelRegistryActivities(deps: ActivityDeps) {
     // The whole window, not the test split alone: a few test days would make every full week look like
     // drift (day of week, weekday traffic). These are the inputs the model was built on.
     const all = { start: 0, end: matrix.rows };
-    const scores = await scoreWithModel(path.join(dir, 'model.json'), matrix, all);
+    const scores = await withScorer(artifact, dir, (scorer) => scoreMatrixRange(scorer, matrix, all));
     const baseline = withPrediction(matrix, all, scores);
     const key = versionKey(modelName, version, 'baseline');
     await fs.rm(artifacts.stagingDir(key), { recursive: true, force: true });

@@ -60,27 +60,28 @@ export function stepKey(
   return { ...owner, version: 'runs', partition: `${runKey(run.workflowId, run.runId)}.${step}` };
 }
 
+/** The one work area a run from before URIs shares between its steps. */
+function legacyKey(owner: Pick<ArtifactKey, 'kind' | 'name'>, run: { workflowId: string; runId: string }): ArtifactKey {
+  return { ...owner, version: 'runs', partition: runKey(run.workflowId, run.runId) };
+}
+
 export async function stepFiles(
   artifacts: ArtifactStore,
   owner: Pick<ArtifactKey, 'kind' | 'name'>,
   inputs: StepInputs | undefined,
 ): Promise<StepFiles> {
   const run = callerRun();
-  if (!inputs)
-    return legacyRunArea(artifacts, { ...owner, version: 'runs', partition: runKey(run.workflowId, run.runId) });
+  if (!inputs) return legacyRunArea(artifacts, legacyKey(owner, run));
   // An input that is not there now will not be there on a retry: the run must start again.
   const input = async (name: string): Promise<string> => {
     const uri = inputs[name];
     if (!uri) throw ApplicationFailure.nonRetryable(`no ${name} among the step's inputs`, ErrorTypes.InvalidInput);
-    let file: string;
     try {
-      file = await artifacts.open(uri);
+      return await artifacts.open(uri);
     } catch (error) {
       if (!(error instanceof ArtifactNotFound || error instanceof ArtifactUriError)) throw error;
       throw lostInput(`the ${name} this step reads (${uri}) is not published: ${error.message}`);
     }
-    if (!(await exists(file))) throw lostInput(`the ${name} this step reads (${uri}) has no such file`);
-    return file;
   };
   return {
     input,
@@ -139,6 +140,5 @@ export async function legacyRunFile(
   run: { workflowId: string; runId: string },
   file: string,
 ): Promise<string> {
-  const key: ArtifactKey = { ...owner, version: 'runs', partition: runKey(run.workflowId, run.runId) };
-  return path.join(await artifacts.restore(key, 'work'), file);
+  return path.join(await artifacts.restore(legacyKey(owner, run), 'work'), file);
 }

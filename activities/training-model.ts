@@ -6,7 +6,6 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { writeFileAtomic } from '../src/data/atomic-files';
 import { readMatrixFile } from '../src/ml/matrix-file';
-import type { FeatureMatrix } from '../src/ml/feature-matrix';
 import { Standardizer } from '../src/ml/standardizer';
 import { train, type Checkpoint } from '../src/ml/logistic-regression';
 import { ModelArtifactSchema, type ModelArtifact } from '../src/ml/model-artifact';
@@ -38,16 +37,6 @@ const CheckpointSchema = z.object({
 
 export async function readArtifact(file: string): Promise<ModelArtifact> {
   return ModelArtifactSchema.parse(JSON.parse(await fs.readFile(file, 'utf8')));
-}
-
-/** The scores of rows of a matrix by the model whose model.json is `file` (its other files beside it). */
-export async function scoreWithModel(
-  file: string,
-  matrix: FeatureMatrix,
-  range: { start: number; end: number },
-): Promise<Float64Array> {
-  const artifact = await readArtifact(file);
-  return withScorer(artifact, path.dirname(file), (scorer) => scoreMatrixRange(scorer, matrix, range));
 }
 
 export function createTrainingModelActivities(deps: ActivityDeps) {

@@ -122,7 +122,8 @@ export class ArtifactStore {
     const { rel, inside } = this.parseUri(uri);
     const dir = this.mirror ? await this.mirror.open(rel) : path.join(this.root, rel);
     const target = path.join(dir, inside);
-    if (!this.mirror && !(await exists(target))) throw new ArtifactNotFound(`nothing is published at ${uri}`);
+    // With an object store the artifact is there once its manifest is; a file it lacks is checked here too.
+    if (!(await exists(target))) throw new ArtifactNotFound(`nothing is published at ${uri}`);
     return target;
   }
 

@@ -7,6 +7,7 @@ import {
   type DuckDBType,
   type DuckDBValue,
 } from '@duckdb/node-api';
+import { jsonSafe } from './duckdb';
 
 /** Connections kept open between queries; more run at once when needed, and are closed after. */
 const MAX_IDLE_SESSIONS = 8;
@@ -87,8 +88,7 @@ function materializedRows<T>(result: DuckDBMaterializedResult): T[] {
     for (let r = 0; r < chunk.rowCount; r++) {
       const row: Record<string, unknown> = {};
       chunk.visitRowValues(r, (value, _row, column, type) => {
-        const js = JSDuckDBValueConverter(value, type, JSDuckDBValueConverter);
-        row[names[column]!] = typeof js === 'bigint' ? Number(js) : js;
+        row[names[column]!] = jsonSafe(JSDuckDBValueConverter(value, type, JSDuckDBValueConverter));
       });
       rows.push(row);
     }

@@ -43,10 +43,13 @@ export function rowsOf<T = Record<string, unknown>>(reader: DuckDBResultReader):
 
 function normalizeRow(row: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row)) {
-    out[key] = typeof value === 'bigint' ? Number(value) : value;
-  }
+  for (const [key, value] of Object.entries(row)) out[key] = jsonSafe(value);
   return out;
+}
+
+/** A JS value of a DuckDB result as queryRows gives it: BIGINT as a number. */
+export function jsonSafe(value: unknown): unknown {
+  return typeof value === 'bigint' ? Number(value) : value;
 }
 
 /** Quotes a string literal for DuckDB SQL. */

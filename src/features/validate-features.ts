@@ -165,7 +165,8 @@ export async function driftChecksAgainstDays(
   pairs: readonly { day: string; previous: string }[],
 ): Promise<Map<string, () => Map<string, FeatureCheck>>> {
   if (pairs.length === 0) return new Map();
-  const byDay = new Map(pairs.map((p) => [p.day, new Map<string, () => FeatureCheck>()]));
+  // Per day and drift-checked feature: both sides' bin counts, or why there is nothing to compare.
+  const counted = new Map(pairs.map((p) => [p.day, new Map<string, BinCounts | string>()]));
   const dayOf = sqlIdent(dayColumn);
   const at = (day: string) => `TIMESTAMP ${sqlString(`${day} 00:00:00`)}`;
   const pairRows = pairs.map((p) => `(${at(p.day)}, ${at(p.previous)})`).join(', ');
@@ -186,19 +187,29 @@ export async function driftChecksAgainstDays(
     for (const p of pairs) {
       const mine = rows.filter((r) => r.day === p.day);
       const previous = mine.filter((r) => r.side === 'previous');
-      byDay.get(p.day)!.set(f.name, () =>
-        previous.length === 0
-          ? distributionCheck(f.name, fs.validation.maxPsi, 'previous partition has no values')
-          : distributionCheck(f.name, fs.validation.maxPsi, {
-              previous: binned(previous),
-              current: binned(mine.filter((r) => r.side === 'current')),
-            }),
-      );
+      counted
+        .get(p.day)!
+        .set(
+          f.name,
+          previous.length === 0
+            ? 'previous partition has no values'
+            : { previous: binned(previous), current: binned(mine.filter((r) => r.side === 'current')) },
+        );
     }
   }
+  const maxPsi = fs.validation.maxPsi;
   return new Map(
-    [...byDay].map(([d, checks]) => [d, () => new Map([...checks].map(([feature, check]) => [feature, check()]))]),
+    [...counted].map(([day, byFeature]) => [
+      day,
+      () => new Map([...byFeature].map(([feature, counts]) => [feature, distributionCheck(feature, maxPsi, counts)])),
+    ]),
   );
+}
+
+/** How many of a feature's values fall in each decile bin of the previous partition, on each side. */
+interface BinCounts {
+  previous: number[];
+  current: number[];
 }
 
 /** Counts per decile bin (10 bins) from `{ b, n }` rows. */
@@ -209,11 +220,7 @@ function binned(rows: readonly { b: number; n: number }[]): number[] {
 }
 
 /** The check from both sides' bin counts, or skipped with the reason there is nothing to compare. */
-function distributionCheck(
-  feature: string,
-  maxPsi: number,
-  counts: { previous: number[]; current: number[] } | string,
-): FeatureCheck {
+function distributionCheck(feature: string, maxPsi: number, counts: BinCounts | string): FeatureCheck {
   const base = {
     subject: feature,
     gate: 'distribution' as const,
