@@ -77,6 +77,25 @@ export type RangeDay =
 export interface ComputedRange {
   inputUri: string;
   days: RangeDay[];
+  /** Where the run's time went: operators read it in the history, the features bench sums it. */
+  seconds: { extract: number; write: number; check: number };
+}
+
+export interface PublishedRange {
+  days: { day: string; uri: string; hash: string }[];
+  onlineWritten: Record<string, number>;
+  /** Where the run's time went (absent when an earlier attempt had published everything). */
+  seconds?: { offline: number; online: number; records: number };
+}
+
+/** Runs `work` and adds its wall time, in seconds, to `into[phase]`. */
+async function timed<P extends string, T>(into: Record<P, number>, phase: P, work: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await work();
+  } finally {
+    into[phase] += (performance.now() - t0) / 1000;
+  }
 }
 
 /**
@@ -97,89 +116,32 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
       const input = parseInput(ComputeRangeSchema, raw);
       const spec = loadSpec(input.spec);
       const set = featureSetOf(spec);
+      const seconds = { extract: 0, write: 0, check: 0 };
       const definitionHash = await registerFeatureDefinition(deps, set);
-      const { inputUri, files } = await featureInput(deps, spec, input.inputUri, input.days);
       const dir = artifacts.workDir(rangeKey(set, input.days));
-      await fs.rm(dir, { recursive: true, force: true });
-      await fs.mkdir(dir, { recursive: true });
       const extract = path.join(dir, 'extract.parquet');
 
-      const days = await withConnection(duck, async (conn) => {
-        const extracted = await extractRange(conn, set, spec.contract, files, input.days, extract);
-        const rows = await writeDayFiles(conn, set, spec, extract, input.days, dir);
-        // Every day's statistics and its distribution against the day before it, in a few statements over
-        // all the days' rows; a day whose previous partition is another (the day before was refused) is
-        // checked against that one on its own.
-        const statsByDay = await featureStatsByDay(conn, set, RANGE_ROWS, RANGE_DAY_COLUMN);
-        const afterDayBefore = input.days.slice(1).map((day, i) => ({ day, previous: input.days[i]! }));
-        const driftByDay = await driftChecksAgainstDays(conn, set, RANGE_ROWS, RANGE_DAY_COLUMN, afterDayBefore);
-        // Published partitions (earlier days of this range included), newest first, as each day's checks see them.
-        const passed: { partition: string; rows: number; file: string }[] = [];
-        const out: RangeDay[] = [];
-        for (const day of input.days) {
-          const recent = [
-            ...passed.filter((p) => p.partition < day),
-            ...(await store.features.recentRowCounts(set.name, set.version, day, 7)),
-          ]
-            .sort((a, b) => (a.partition < b.partition ? 1 : -1))
-            .slice(0, 7);
-          const inputReport = buildFeatureReport(
-            set.name,
-            set.version,
-            day,
-            checkPartitionInput(
-              set,
-              spec.contract,
-              day,
-              extracted.get(day)!,
-              recent.map((r) => r.rows),
-            ),
-          );
-          if (!inputReport.passed) {
-            out.push({
-              day,
-              computed: false,
-              type: ErrorTypes.FeatureInputRejected,
-              reason: `input of ${set.name} v${set.version} partition ${day} rejected: ${summarizeFeatureFailures(inputReport)}`,
-            });
-            continue;
-          }
-          const previous = await previousPartitionFile(set, day, passed);
-          const file = dayFile(dir, day);
-          const stats = statsByDay.get(day) ?? (await featureStats(conn, set, file));
-          const dayBefore = afterDayBefore.find((p) => p.day === day)?.previous;
-          const drift =
-            dayBefore !== undefined && previous === dayFile(dir, dayBefore)
-              ? driftByDay.get(day)!()
-              : await driftChecks(conn, set, file, previous);
-          const checks = judgeFeatures(set, stats, drift);
-          const report = buildFeatureReport(set.name, set.version, day, checks);
-          if (!report.passed) {
-            out.push({
-              day,
-              computed: false,
-              type: ErrorTypes.FeatureValidationFailed,
-              reason: `features of ${set.name} v${set.version} partition ${day} failed validation: ${summarizeFeatureFailures(report)}`,
-            });
-            continue;
-          }
-          passed.unshift({ partition: day, rows: rows.get(day) ?? 0, file: dayFile(dir, day) });
-          const warnings = report.checks
-            .filter((c) => c.verdict === 'fail')
-            .map((c) => `${c.gate}(${c.subject}): ${c.detail}`);
-          out.push({ day, computed: true, rows: rows.get(day) ?? 0, stats: { ...stats, definitionHash }, warnings });
-        }
+      const computed = await withConnection(duck, async (conn) => {
+        const { inputUri, extracted } = await timed(seconds, 'extract', async () => {
+          const found = await featureInput(deps, spec, input.inputUri, input.days);
+          await fs.rm(dir, { recursive: true, force: true });
+          await fs.mkdir(dir, { recursive: true });
+          const rows = await extractRange(conn, set, spec.contract, found.files, input.days, extract);
+          return { inputUri: found.inputUri, extracted: rows };
+        });
+        const rows = await timed(seconds, 'write', () => writeDayFiles(conn, set, spec, extract, input.days, dir));
+        const checked = await timed(seconds, 'check', () =>
+          checkDays(conn, spec, set, { days: input.days, dir, definitionHash }, extracted, rows),
+        );
         await conn.run(`DROP TABLE ${RANGE_ROWS}`);
-        return out;
+        return { inputUri, days: checked };
       });
       await artifacts.checkpoint(rangeKey(set, input.days), 'work');
-      return { inputUri, days };
+      return { ...computed, seconds };
     },
 
     /** Publishes the computed days: offline partitions, the online snapshot they leave, then the records backfills plan from. */
-    async publishFeatureRange(
-      raw: z.input<typeof PublishRangeSchema>,
-    ): Promise<{ days: { day: string; uri: string; hash: string }[]; onlineWritten: Record<string, number> }> {
+    async publishFeatureRange(raw: z.input<typeof PublishRangeSchema>): Promise<PublishedRange> {
       const input = parseInput(PublishRangeSchema, raw);
       const spec = loadSpec(input.spec);
       const set = featureSetOf(spec);
@@ -188,40 +150,122 @@ export function createFeatureRangeActivities(deps: ActivityDeps) {
       // The work directory goes last, so an attempt that finds it gone follows one that finished
       // everything but reporting it (a worker killed in between): the records say what it published.
       if (!(await exists(dir))) return alreadyPublished(set, days);
-      const published = [];
-      for (const d of input.days)
-        published.push({ day: d.day, ...(await publishOfflinePartition(deps, set, d.day, dayFile(dir, d.day))) });
+      const seconds = { offline: 0, online: 0, records: 0 };
+      const published = await timed(seconds, 'offline', async () => {
+        const out = [];
+        for (const d of days) out.push({ day: d, ...(await publishOfflinePartition(deps, set, d, dayFile(dir, d))) });
+        return out;
+      });
       const onlineWritten: Record<string, number> = {};
       const source = `read_parquet(${sqlString(path.join(dir, 'extract.parquet'))})`;
-      await withConnection(duck, async (conn) => {
-        for (const entity of entitiesWithFeatures(set)) {
-          // Per entity key, the snapshot of the newest published day that holds it: what upserting day by day leaves.
-          const rows = await queryRows<Record<string, string | number | null>>(
-            conn,
-            onlineRangeSnapshotSql(set, spec.contract, source, entity, days),
-          );
-          onlineWritten[entity] = await online.upsert(set.name, set.version, entity, toOnlineRows(rows));
+      await timed(seconds, 'online', () =>
+        withConnection(duck, async (conn) => {
+          for (const entity of entitiesWithFeatures(set)) {
+            // Per entity key, the snapshot of the newest published day that holds it: what upserting day by day leaves.
+            const rows = await queryRows<Record<string, string | number | null>>(
+              conn,
+              onlineRangeSnapshotSql(set, spec.contract, source, entity, days),
+            );
+            onlineWritten[entity] = await online.upsert(set.name, set.version, entity, toOnlineRows(rows));
+          }
+        }),
+      );
+      await timed(seconds, 'records', async () => {
+        for (const [i, d] of input.days.entries()) {
+          await recordFeaturePartition(deps, spec, set, d.day, {
+            inputUri: input.inputUri,
+            outputUri: published[i]!.uri,
+            outputHash: published[i]!.hash,
+            rows: d.rows,
+            stats: d.stats,
+            startedAt: input.startedAt,
+          });
         }
       });
-      for (const [i, d] of input.days.entries()) {
-        await recordFeaturePartition(deps, spec, set, d.day, {
-          inputUri: input.inputUri,
-          outputUri: published[i]!.uri,
-          outputHash: published[i]!.hash,
-          rows: d.rows,
-          stats: d.stats,
-          startedAt: input.startedAt,
-        });
-      }
       await artifacts.discard(rangeKey(set, input.computed), 'work');
-      return { days: published, onlineWritten };
+      return { days: published, onlineWritten, seconds };
     },
   };
 
-  async function alreadyPublished(
+  /**
+   * Each day checked as its own partition would have been, in day order: input freshness, history and
+   * volume against the partitions published before it (earlier days of the range included), then nulls,
+   * ranges and distribution against the newest partition before it. Every day's statistics and its
+   * distribution against the day before it come from a few statements over all the days' rows; a day whose
+   * previous partition is another (the day before was refused) is checked against that one on its own.
+   */
+  async function checkDays(
+    conn: DuckDBConnection,
+    spec: ReturnType<typeof loadSpec>,
     set: FeatureSet,
-    days: string[],
-  ): Promise<{ days: { day: string; uri: string; hash: string }[]; onlineWritten: Record<string, number> }> {
+    range: { days: string[]; dir: string; definitionHash: string },
+    extracted: Awaited<ReturnType<typeof extractRange>>,
+    rows: Map<string, number>,
+  ): Promise<RangeDay[]> {
+    const { days, dir, definitionHash } = range;
+    const statsByDay = await featureStatsByDay(conn, set, RANGE_ROWS, RANGE_DAY_COLUMN);
+    const afterDayBefore = days.slice(1).map((day, i) => ({ day, previous: days[i]! }));
+    const driftByDay = await driftChecksAgainstDays(conn, set, RANGE_ROWS, RANGE_DAY_COLUMN, afterDayBefore);
+    // Published partitions (earlier days of this range included), newest first, as each day's checks see them.
+    const passed: { partition: string; rows: number; file: string }[] = [];
+    const out: RangeDay[] = [];
+    for (const day of days) {
+      const recent = [
+        ...passed.filter((p) => p.partition < day),
+        ...(await store.features.recentRowCounts(set.name, set.version, day, 7)),
+      ]
+        .sort((a, b) => (a.partition < b.partition ? 1 : -1))
+        .slice(0, 7);
+      const inputReport = buildFeatureReport(
+        set.name,
+        set.version,
+        day,
+        checkPartitionInput(
+          set,
+          spec.contract,
+          day,
+          extracted.get(day)!,
+          recent.map((r) => r.rows),
+        ),
+      );
+      if (!inputReport.passed) {
+        out.push({
+          day,
+          computed: false,
+          type: ErrorTypes.FeatureInputRejected,
+          reason: `input of ${set.name} v${set.version} partition ${day} rejected: ${summarizeFeatureFailures(inputReport)}`,
+        });
+        continue;
+      }
+      const previous = await previousPartitionFile(set, day, passed);
+      const file = dayFile(dir, day);
+      const stats = statsByDay.get(day) ?? (await featureStats(conn, set, file));
+      const dayBefore = afterDayBefore.find((p) => p.day === day)?.previous;
+      const drift =
+        dayBefore !== undefined && previous === dayFile(dir, dayBefore)
+          ? driftByDay.get(day)!()
+          : await driftChecks(conn, set, file, previous);
+      const checks = judgeFeatures(set, stats, drift);
+      const report = buildFeatureReport(set.name, set.version, day, checks);
+      if (!report.passed) {
+        out.push({
+          day,
+          computed: false,
+          type: ErrorTypes.FeatureValidationFailed,
+          reason: `features of ${set.name} v${set.version} partition ${day} failed validation: ${summarizeFeatureFailures(report)}`,
+        });
+        continue;
+      }
+      passed.unshift({ partition: day, rows: rows.get(day) ?? 0, file: dayFile(dir, day) });
+      const warnings = report.checks
+        .filter((c) => c.verdict === 'fail')
+        .map((c) => `${c.gate}(${c.subject}): ${c.detail}`);
+      out.push({ day, computed: true, rows: rows.get(day) ?? 0, stats: { ...stats, definitionHash }, warnings });
+    }
+    return out;
+  }
+
+  async function alreadyPublished(set: FeatureSet, days: string[]): Promise<PublishedRange> {
     const records = await Promise.all(days.map((day) => store.features.get(set.name, set.version, day)));
     const missing = days.filter((_, i) => !records[i]?.output_uri || !records[i]?.output_hash);
     if (missing.length > 0)

@@ -145,23 +145,37 @@ export function definitionHash(fs: FeatureSet): string {
 
 /**
  * Many partitions in one statement (a backfill's days): the same aggregates over the same windows as
- * the per-day SQL above, for every listed day at once. `days(__range_day)` holds the days; each row of
- * the input joins the days whose window it falls in, so the window is read once per statement, not
- * once per day.
+ * the per-day SQL above, for every listed day at once. `days(__range_day)` holds the days; each input
+ * row carries its own day (ROW_DAY: its event time truncated to midnight) and joins, by equality, the
+ * days whose window it falls in, so the window is read once per statement, not once per day. A window
+ * [D - w, D) of midnights holds exactly the rows whose own day is D - w .. D - 1: equality joins on
+ * days replace range conditions on timestamps, which DuckDB could only run as nested loops.
  */
 export const RANGE_DAY_COLUMN = '__range_day';
 const rangeDay = sqlIdent(RANGE_DAY_COLUMN);
+const rowDay = sqlIdent('__row_day');
+
+function rangeKeyed(fs: FeatureSet, contract: Contract, source: string): string {
+  return `SELECT *, CAST(date_trunc('day', ${sqlIdent(contract.eventTime)}) AS TIMESTAMP) AS ${rowDay} FROM (${keyed(fs, source)})`;
+}
 
 function daysRelation(days: readonly string[]): string {
   if (days.length === 0) throw new Error('a range needs at least one day');
   return `SELECT unnest([${days.map(ts).join(', ')}]) AS ${rangeDay}`;
 }
 
+/** The row days of each day D's window [D + shift - window, D + shift): (d, row_day) for row_day = D + shift - window .. D + shift - 1. */
+function windowDays(g: EntityGroup, shiftDays: number): string {
+  return `SELECT ${rangeDay} AS d, ${rangeDay} + to_days(CAST(o AS INTEGER)) AS row_day
+          FROM days, range(${shiftDays - g.windowDays}, ${shiftDays}) AS offsets(o)`;
+}
+
+const aggregateItems = (g: EntityGroup) => g.features.map((f) => `${f.sql} AS ${sqlIdent(f.name)}`).join(', ');
+
 /** Aggregates of one entity group for every day D of `days`, over [D + shift - window, D + shift). */
-function rangeGroupAggregate(g: EntityGroup, eventTime: string, shiftDays: number): string {
-  const t = `keyed.${sqlIdent(eventTime)}`;
-  return `SELECT days.${rangeDay} AS d, ${keyColumn(g.entity)} AS k, ${g.features.map((f) => `${f.sql} AS ${sqlIdent(f.name)}`).join(', ')}
-          FROM days JOIN keyed ON ${t} >= days.${rangeDay} + INTERVAL (${shiftDays - g.windowDays}) DAY AND ${t} < days.${rangeDay} + INTERVAL (${shiftDays}) DAY
+function rangeGroupAggregate(g: EntityGroup, shiftDays: number): string {
+  return `SELECT w.d, ${keyColumn(g.entity)} AS k, ${aggregateItems(g)}
+          FROM keyed JOIN (${windowDays(g, shiftDays)}) w ON w.row_day = keyed.${rowDay}
           WHERE ${keyColumn(g.entity)} IS NOT NULL
           GROUP BY 1, 2`;
 }
@@ -172,13 +186,12 @@ function rangeGroupAggregate(g: EntityGroup, eventTime: string, shiftDays: numbe
  */
 export function offlineRangeSql(fs: FeatureSet, contract: Contract, source: string, days: readonly string[]): string {
   const gs = groups(fs);
-  const t = sqlIdent(contract.eventTime);
   const columns = contract.columns.map((c) => `r.${sqlIdent(c.name)}`);
   const features = offlineFeatureItems(fs, gs);
-  return `WITH keyed AS (${keyed(fs, source)}),
+  return `WITH keyed AS (${rangeKeyed(fs, contract, source)}),
   days AS (${daysRelation(days)}),
-  ${gs.map((g, i) => `g${i} AS (${rangeGroupAggregate(g, contract.eventTime, 0)})`).join(',\n  ')}${gs.length ? ',' : ''}
-  r AS (SELECT keyed.*, days.${rangeDay} FROM keyed JOIN days ON keyed.${t} >= days.${rangeDay} AND keyed.${t} < days.${rangeDay} + INTERVAL 1 DAY)
+  ${gs.map((g, i) => `g${i} AS (${rangeGroupAggregate(g, 0)})`).join(',\n  ')}${gs.length ? ',' : ''}
+  r AS (SELECT keyed.*, days.${rangeDay} FROM keyed JOIN days ON days.${rangeDay} = keyed.${rowDay})
   SELECT r.${rangeDay}, ${columns.join(', ')}, ${features.join(', ')}
   FROM r ${gs.map((g, i) => `LEFT JOIN g${i} ON g${i}.d = r.${rangeDay} AND g${i}.k = r.${keyColumn(g.entity)}`).join(' ')}`;
 }
@@ -202,14 +215,24 @@ export function onlineRangeSnapshotSql(
 ): string {
   const gs = groups(fs).filter((g) => g.entity === entity);
   if (gs.length === 0) throw new Error(`entity ${entity} has no entity features`);
-  const keys = gs.map((_, i) => `SELECT d, k FROM g${i}`).join(' UNION ');
-  const features = snapshotFeatureItems(gs);
-  return `WITH keyed AS (${keyed(fs, source)}),
+  const key = keyColumn(entity);
+  // Only each key's newest day is aggregated (its other days' snapshots were overwritten): the days of
+  // its rows say which days' windows hold it, then one window of rows per key is aggregated.
+  const holding = gs.map(
+    (g) => `SELECT present.k, w.d FROM present JOIN (${windowDays(g, 1)}) w ON w.row_day = present.row_day`,
+  );
+  const aggregates = gs.map(
+    (g) => `SELECT newest.k, ${aggregateItems(g)}
+          FROM keyed JOIN newest ON newest.k = keyed.${key}
+            AND keyed.${rowDay} BETWEEN newest.d + to_days(${1 - g.windowDays}) AND newest.d
+          GROUP BY 1`,
+  );
+  return `WITH keyed AS (${rangeKeyed(fs, contract, source)}),
   days AS (${daysRelation(days)}),
-  ${gs.map((g, i) => `g${i} AS (${rangeGroupAggregate(g, contract.eventTime, 1)})`).join(',\n  ')},
-  keys AS (${keys})
-  SELECT keys.k AS entity_key, strftime(keys.d + INTERVAL 1 DAY, '%Y-%m-%d') AS valid_from, ${features.join(', ')}
-  FROM keys ${gs.map((_, i) => `LEFT JOIN g${i} ON g${i}.d = keys.d AND g${i}.k = keys.k`).join(' ')}
-  QUALIFY row_number() OVER (PARTITION BY keys.k ORDER BY keys.d DESC) = 1
+  present AS (SELECT DISTINCT ${key} AS k, ${rowDay} AS row_day FROM keyed WHERE ${key} IS NOT NULL),
+  newest AS (SELECT k, max(d) AS d FROM (${holding.join(' UNION ALL ')}) GROUP BY k),
+  ${aggregates.map((a, i) => `g${i} AS (${a})`).join(',\n  ')}
+  SELECT newest.k AS entity_key, strftime(newest.d + INTERVAL 1 DAY, '%Y-%m-%d') AS valid_from, ${snapshotFeatureItems(gs).join(', ')}
+  FROM newest ${gs.map((_, i) => `LEFT JOIN g${i} ON g${i}.k = newest.k`).join(' ')}
   ORDER BY entity_key`;
 }

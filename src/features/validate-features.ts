@@ -124,6 +124,8 @@ export function judgeFeatures(fs: FeatureSet, stats: FeatureStats, drift: Map<st
 
 /** The deciles distribution checks cut values into: PSI on the previous partition's deciles (src/stats/psi.ts). */
 const DECILES = '[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]';
+/** The positions (1-based) of the nine deciles in a quantile list. */
+const DECILE_CUTS = Array.from({ length: 9 }, (_, i) => i + 1);
 
 /** PSI on the previous partition's deciles (the project's one PSI convention, src/stats/psi.ts). */
 async function driftCheck(
@@ -153,9 +155,11 @@ async function driftCheck(
 
 /**
  * The distribution checks of days of `relation` (day in its TIMESTAMP `dayColumn`) each against another
- * day of it, its previous partition (`pairs`), counted in one statement per drift-checked feature: the
- * same deciles, bins and PSI as a check of each day's file against its previous one's. Per day, a
- * function gives the checks: PSI is computed when asked, so a day refused before validation never is.
+ * day of it, its previous partition (`pairs`), counted in one statement: the same deciles, bins and PSI
+ * as a check of each day's file against its previous one's. Every row is binned twice per drift-checked
+ * feature, on its own day's deciles (the previous side of the day it precedes) and on its previous day's
+ * (the current side), and the bins are counted in one pass of grouping sets. Per day, a function gives
+ * the checks: PSI is computed when asked, so a day refused before validation never is.
  */
 export async function driftChecksAgainstDays(
   conn: DuckDBConnection,
@@ -164,45 +168,50 @@ export async function driftChecksAgainstDays(
   dayColumn: string,
   pairs: readonly { day: string; previous: string }[],
 ): Promise<Map<string, () => Map<string, FeatureCheck>>> {
+  const checked = fs.features.filter((x) => x.driftCheck);
   if (pairs.length === 0) return new Map();
-  // Per day and drift-checked feature: both sides' bin counts, or why there is nothing to compare.
-  const counted = new Map(pairs.map((p) => [p.day, new Map<string, BinCounts | string>()]));
+  if (checked.length === 0) return new Map(pairs.map((p) => [p.day, () => new Map()]));
   const dayOf = sqlIdent(dayColumn);
   const at = (day: string) => `TIMESTAMP ${sqlString(`${day} 00:00:00`)}`;
   const pairRows = pairs.map((p) => `(${at(p.day)}, ${at(p.previous)})`).join(', ');
-  const cuts = Array.from({ length: 9 }, (_, i) => i + 1);
-  for (const f of fs.features.filter((x) => x.driftCheck)) {
-    const c = sqlIdent(f.name);
-    // A side's values binned on the previous day's deciles (a CASE as the per-day check writes it).
-    const bin = `CASE ${cuts.map((k) => `WHEN v.${c} <= k.e${k} THEN ${k - 1}`).join(' ')} ELSE 9 END`;
-    const side = (name: string, of: 'day' | 'previous') =>
-      `SELECT strftime(k.day, '%Y-%m-%d') AS day, '${name}' AS side, ${bin} AS b, count(*) AS n FROM cuts k JOIN ${relation} v ON v.${dayOf} = k.${of} WHERE v.${c} IS NOT NULL GROUP BY ALL`;
-    const rows = await queryRows<{ day: string; side: 'previous' | 'current'; b: number; n: number }>(
-      conn,
-      `WITH pairs(day, previous) AS (VALUES ${pairRows}),
-            edges AS (SELECT ${dayOf} AS day, quantile_cont(${c}, ${DECILES}) AS q FROM ${relation} WHERE ${c} IS NOT NULL GROUP BY 1),
-            cuts AS (SELECT p.day, p.previous, ${cuts.map((k) => `e.q[${k}] AS e${k}`).join(', ')} FROM pairs p JOIN edges e ON e.day = p.previous)
-       ${side('previous', 'previous')} UNION ALL ${side('current', 'day')}`,
-    );
-    for (const p of pairs) {
-      const mine = rows.filter((r) => r.day === p.day);
-      const previous = mine.filter((r) => r.side === 'previous');
-      counted
-        .get(p.day)!
-        .set(
-          f.name,
-          previous.length === 0
-            ? 'previous partition has no values'
-            : { previous: binned(previous), current: binned(mine.filter((r) => r.side === 'current')) },
-        );
-    }
-  }
+  // A value's decile bin (a CASE as the per-day check writes it) on deciles held as columns e<i>_<k>
+  // (not list elements: extracting them per row cost more than the rest of the statement); no bin
+  // without a value or without deciles.
+  const bin = (value: string, edges: string, i: number) =>
+    `CASE WHEN ${value} IS NULL OR ${edges}.e${i}_1 IS NULL THEN NULL ${DECILE_CUTS.map((k) => `WHEN ${value} <= ${edges}.e${i}_${k} THEN ${k - 1}`).join(' ')} ELSE 9 END`;
+  const bins = checked.flatMap((f, i) => {
+    const c = `v.${sqlIdent(f.name)}`;
+    return [`${bin(c, 'own', i)} AS own${i}`, `${bin(c, 'before', i)} AS cur${i}`];
+  });
+  const edgeColumns = checked.flatMap((_, i) => DECILE_CUTS.map((k) => `q${i}[${k}] AS e${i}_${k}`));
+  const sides = checked.flatMap((_, i) => [`own${i}`, `cur${i}`]);
+  const rows = await queryRows<Record<string, number | null> & { day: string; n: number }>(
+    conn,
+    `WITH pairs(day, previous) AS (VALUES ${pairRows}),
+          deciles AS (SELECT ${dayOf} AS day, ${checked.map((f, i) => `quantile_cont(${sqlIdent(f.name)}, ${DECILES}) AS q${i}`).join(', ')} FROM ${relation} GROUP BY 1),
+          edges AS (SELECT day, ${edgeColumns.join(', ')} FROM deciles),
+          bins AS (SELECT v.${dayOf} AS day, ${bins.join(', ')}
+                   FROM ${relation} v JOIN edges own ON own.day = v.${dayOf}
+                   LEFT JOIN pairs p ON p.day = v.${dayOf} LEFT JOIN edges before ON before.day = p.previous)
+     SELECT strftime(day, '%Y-%m-%d') AS day, ${sides.map((s) => `${s}, grouping(${s}) AS grouped_${s}`).join(', ')}, count(*) AS n
+     FROM bins GROUP BY GROUPING SETS (${sides.map((s) => `(day, ${s})`).join(', ')})`,
+  );
+  // Per side, day and feature: the bin counts.
+  const counts = (side: 'own' | 'cur', i: number, day: string) => {
+    const column = `${side}${i}`;
+    const mine = rows.filter((r) => r.day === day && r[`grouped_${column}`] === 0 && r[column] !== null);
+    return mine.length === 0 ? undefined : binned(mine.map((r) => ({ b: r[column]!, n: r.n })));
+  };
   const maxPsi = fs.validation.maxPsi;
   return new Map(
-    [...counted].map(([day, byFeature]) => [
-      day,
-      () => new Map([...byFeature].map(([feature, counts]) => [feature, distributionCheck(feature, maxPsi, counts)])),
-    ]),
+    pairs.map((p) => {
+      const byFeature = checked.map((f, i): [string, BinCounts | string] => {
+        const previous = counts('own', i, p.previous);
+        if (!previous) return [f.name, 'previous partition has no values'];
+        return [f.name, { previous, current: counts('cur', i, p.day) ?? binned([]) }];
+      });
+      return [p.day, () => new Map(byFeature.map(([feature, c]) => [feature, distributionCheck(feature, maxPsi, c)]))];
+    }),
   );
 }
 
