@@ -15,12 +15,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { backfillWorkflowId, featureSetOf } from '../src/client/features';
 import { loadConfig } from '../src/config';
 import { partitionRange } from '../src/features/partition-dates';
 import { closedRuns, maxOverlap, runInterval } from '../test/helpers/workflow-runs';
-import { runServerWorker, withDevServer, workflowTiming, type BenchServer, type WorkflowTiming } from './harness';
+import { fetchHistories, withDevServer, workflowTiming, type BenchServer, type WorkflowTiming } from './harness';
+import { bareEnv, runChild } from './child';
 import { formatBytes, median, type BenchContext, type Benchmark, type BenchmarkResult, type Figure } from './report';
 import type { BackfillRunResult, IngestResult, WorkerTask } from './features-worker';
 import type { ServerEnv } from './worker-harness';
@@ -62,21 +62,7 @@ const label = featureSetOf(SPEC).label;
 const count = (s: Scenario) => partitionRange(s.from, s.to).length;
 
 function runWorker<R>(ctx: BenchContext, task: WorkerTask): Promise<R> {
-  return runServerWorker<R>(ctx, 'features-worker.ts', task, WORKER_TIMEOUT_MS);
-}
-
-/** The children's histories, 8 requests at a time. */
-async function childTimings(client: Client, runs: WorkflowExecutionInfo[]): Promise<WorkflowTiming[]> {
-  const out: WorkflowTiming[] = [];
-  for (let i = 0; i < runs.length; i += 8) {
-    const batch = runs
-      .slice(i, i + 8)
-      .map(async (r) =>
-        workflowTiming((await client.workflow.getHandle(r.workflowId, r.runId).fetchHistory()).events ?? []),
-      );
-    out.push(...(await Promise.all(batch)));
-  }
-  return out;
+  return runChild<R>(ctx, 'features-worker.ts', task, WORKER_TIMEOUT_MS, bareEnv());
 }
 
 async function measure(
@@ -107,7 +93,7 @@ async function measure(
   const children = runs.filter((r) => r.type === 'featurePipeline');
   const completed = children.filter((r) => r.status.name === 'COMPLETED');
   const ids = children.map((r) => r.workflowId);
-  const timings = await childTimings(client, completed);
+  const timings = (await fetchHistories(client, completed)).map(workflowTiming);
   return {
     rep,
     scenario,

@@ -5,7 +5,7 @@
  *
  *   node --import tsx bench/drift-setup.ts '<task JSON>'
  *
- * Features: `bareFeatureSql` (bench/features-worker.ts), the features benchmark's one-statement
+ * Features: `bareFeatureSql` (bench/bare-features.ts), the features benchmark's one-statement
  * rewrite of the flight_delay feature set over the raw flights-3m file, verified there row by row
  * against the offline partitions; a feature backfill would take minutes. The spec's transforms (fill,
  * clamp) then make them the model's inputs, as training does. From 2001-01-08, the first day with 7
@@ -16,8 +16,8 @@
  * distribution matters here), applied to both windows in SQL.
  */
 import path from 'node:path';
-import { runAsBenchWorker } from './child';
-import { bareFeatureSql } from './features-worker';
+import { runAsChild } from './child';
+import { bareFeatureSql } from './bare-features';
 import { openDuckDb, sqlIdent, sqlString } from '../src/data/duckdb';
 import { readMatrixFromDuckDB } from '../src/data/read-matrix';
 import { transformSql } from '../src/ml/feature-transform';
@@ -124,4 +124,4 @@ async function setup(task: SetupTask): Promise<SetupResult> {
   };
 }
 
-if (require.main === module) runAsBenchWorker<SetupTask>('drift-setup.ts', setup);
+if (require.main === module) runAsChild<SetupTask>(setup);

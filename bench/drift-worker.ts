@@ -11,13 +11,13 @@
  *
  *   node --import tsx bench/drift-worker.ts '<task JSON>'
  *
- * Only the worker side of bench/child.ts is used: bench/worker-harness.ts has the same peak-RSS helpers,
- * but loads the Temporal worker, whose hundreds of MiB would swamp what is measured here.
+ * It loads no Temporal module (bench/process-stats.ts has the peak-RSS helpers): the Temporal worker's
+ * hundreds of MiB would swamp what is measured here.
  */
-import fs from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { runAsBenchWorker } from './child';
+import { runAsChild } from './child';
+import { peakRssBytes, resetPeakRss } from './process-stats';
 import { openDuckDb, sqlString } from '../src/data/duckdb';
 import { readMatrixFromDuckDB } from '../src/data/read-matrix';
 import type { FeatureMatrix } from '../src/ml/feature-matrix';
@@ -80,16 +80,6 @@ export interface MeasureResult {
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
-/** Resets the kernel's peak-RSS mark (VmHWM, and with it getrusage's maxrss) to the current RSS. */
-function resetPeakRss(): boolean {
-  try {
-    fs.writeFileSync('/proc/self/clear_refs', '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-const peakRss = () => process.resourceUsage().maxRSS * 1024;
 const rss = () => process.memoryUsage.rss();
 const settled = () => {
   gc();
@@ -150,7 +140,7 @@ function columnSample(
     columnDrift(report.column, sample, { method: report.method, threshold: report.threshold }),
   ).seconds;
   const histogramSeconds = timed(() => histogramPair(sample.reference, sample.current)).seconds;
-  const peak = peakRss();
+  const peak = peakRssBytes();
   onPeak(peak);
   const methodSeconds: Partial<Record<DriftMethod, number>> = { [report.method]: testSeconds };
   const others = [...NUMERIC_METHODS, ...(fewValues(sample.reference) ? (['chi-square'] as const) : [])].filter(
@@ -186,7 +176,7 @@ async function measure(task: MeasureTask): Promise<MeasureResult> {
   db.closeSync();
   const loadSeconds = (performance.now() - t0) / 1000;
   const loaded = settled();
-  const peakLoadBytes = peakRss();
+  const peakLoadBytes = peakRssBytes();
   let peakProcessBytes = peakLoadBytes;
 
   const input: DriftInput = { reference, current, columns: task.features, settings: task.settings };
@@ -202,7 +192,7 @@ async function measure(task: MeasureTask): Promise<MeasureResult> {
     const before = settled();
     peakReset &&= resetPeakRss();
     const run = timed(() => computeDrift(input));
-    const peak = peakRss();
+    const peak = peakRssBytes();
     peakProcessBytes = Math.max(peakProcessBytes, peak);
     drift.push({ seconds: run.seconds, addedPeakBytes: peak - before, addedAfterBytes: rss() - before });
     result = run.value;
@@ -231,4 +221,4 @@ async function measure(task: MeasureTask): Promise<MeasureResult> {
   };
 }
 
-if (require.main === module) runAsBenchWorker<MeasureTask>('drift-worker.ts', measure);
+if (require.main === module) runAsChild<MeasureTask>(measure);

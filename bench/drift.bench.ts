@@ -26,7 +26,7 @@ import {
   type DetailTable,
   type Figure,
 } from './report';
-import { runBenchChild } from './child';
+import { runChild } from './child';
 import type { SetupResult, SetupTask } from './drift-setup';
 import type { MeasureResult, MeasureTask } from './drift-worker';
 import type { DriftMethod } from '../src/stats/column-drift';
@@ -251,7 +251,7 @@ export const benchmark: Benchmark = {
     `computeDrift (src/monitoring/drift.ts) over the ${SPEC} spec's 6 model inputs and the model's score, ${ROWS / 1e6}M reference rows against ${ROWS / 1e6}M current rows, ` +
     'against a bare pass reading every value once (the mean of each column), alternating in one fresh process. ' +
     "Input (prepared in a separate process, not timed): the feature set computed from the raw flights-3m file by the features benchmark's one-statement rewrite " +
-    "(bench/features-worker.ts `bareFeatureSql`, verified there against the offline partitions) from 2001-01-08, the spec's transforms applied; " +
+    "(bench/bare-features.ts `bareFeatureSql`, verified there against the offline partitions) from 2001-01-08, the spec's transforms applied; " +
     'the reference is the first 1M rows in time order, the current window a seeded 1M-row reservoir sample of the later rows; ' +
     "the prediction is the spec's logistic regression fitted on the reference. Both loaded with readMatrixFromDuckDB. Drift settings: the spec's monitoring.drift. " +
     "Side by side: Evidently 0.7.23's DataDriftPreset on the same Parquet files and columns, in its own Python process (bench/evidently/).",
@@ -261,7 +261,7 @@ export const benchmark: Benchmark = {
     if (!settings) throw new Error(`spec ${SPEC} declares no monitoring`);
     ctx.log(`preparing ${ROWS} + ${ROWS} rows of model inputs`);
     const setupTask: SetupTask = { kind: 'setup', dir: ctx.tmpDir, rows: ROWS };
-    const setup = await runBenchChild<SetupResult>(ctx.repoRoot, 'drift-setup.ts', setupTask, SETUP_TIMEOUT_MS);
+    const setup = await runChild<SetupResult>(ctx, 'drift-setup.ts', setupTask, SETUP_TIMEOUT_MS);
     ctx.log(
       `setup took ${setup.seconds.toFixed(1)} s; reference ${setup.reference.from}..${setup.reference.to}, current ${setup.current.from}..${setup.current.to}`,
     );
@@ -278,7 +278,7 @@ export const benchmark: Benchmark = {
     // glibc otherwise raises its mmap threshold after the first freed 8 MB array and keeps later ones in
     // its heap once freed, so the RSS marks would miss reused memory; a fixed threshold maps and unmaps each.
     const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: String(MMAP_THRESHOLD) };
-    const measured = await runBenchChild<MeasureResult>(ctx.repoRoot, 'drift-worker.ts', task, MEASURE_TIMEOUT_MS, env);
+    const measured = await runChild<MeasureResult>(ctx, 'drift-worker.ts', task, MEASURE_TIMEOUT_MS, env);
     const evidently = await runEvidently(
       ctx.repoRoot,
       { reference: setup.reference.file, current: setup.current.file },

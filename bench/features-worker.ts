@@ -1,9 +1,7 @@
 /**
- * One step of the feature backfill benchmarks (bench/features.bench.ts, bench/backfill-load.bench.ts),
- * in a process of its own so its peak RSS (`process.resourceUsage().maxRSS`) is its own and not what
- * an earlier step left behind.
- *
- *   node --import tsx bench/features-worker.ts '<task JSON>'
+ * One step of the feature backfill benchmarks (bench/features.bench.ts, bench/backfill-load.bench.ts;
+ * its `ingest` and `backfill` also prepare bench/flights-input.ts), in a process of its own
+ * (bench/child.ts) so its peak RSS is its own and not what an earlier step left behind.
  *
  * Task kinds:
  * - `ingest`:   a worker (as `mlpipe worker` builds it) and a client ingest the spec's source into a
@@ -14,26 +12,20 @@
  *               during the backfill and `processMaxRssBytes` the peak of the whole process;
  * - `bare`:     the baseline: the same features computed once over the whole ingested dataset with
  *               one DuckDB statement (`bareFeatureSql`), `openDuckDb()` settings, COPY to one Parquet file.
- * The result is printed as one line `BENCH_RESULT <json>`.
  */
-import { runAsBenchWorker } from './child';
+import { runAsChild } from './child';
 import fs from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Context } from '@temporalio/activity';
-import { DuckDBConnection } from '@duckdb/node-api';
 import { startIngestion } from '../src/client/ingestion';
 import { startBackfill } from '../src/client/features';
 import { ArtifactStore } from '../src/data/artifact-store';
-import { openDuckDb, queryRows, sqlFileList, sqlString } from '../src/data/duckdb';
-import {
-  cpuSecondsSince,
-  peakRssBytes,
-  quietLogger,
-  resetPeakRss,
-  withWorkerAndClient,
-  type ServerEnv,
-} from './worker-harness';
+import { openDuckDb, queryRows, sqlString } from '../src/data/duckdb';
+import { quietLogger, withWorkerAndClient, type ServerEnv } from './worker-harness';
+import { cpuSecondsSince, peakRssBytes, resetPeakRss } from './process-stats';
+import { bareFeatureSql } from './bare-features';
+import { timeEveryStatement } from './statement-timer';
 
 export interface IngestTask extends ServerEnv {
   kind: 'ingest';
@@ -110,44 +102,6 @@ export interface BareResult {
 
 export type WorkerResult = IngestResult | BackfillRunResult | BareResult;
 
-/**
- * The feature set of `src/specs/flights-features.ts`, written by hand as one statement over the whole
- * input: daily counts per (entity, day), a 7-day window ending the day before (RANGE frame over the
- * day), joined back to every row of [from, to] with the event features. Same output columns and row
- * order (contract columns) as the pipeline's offline partitions, concatenated by day.
- *
- * Semantics matched with `offlinePartitionSql`: entity keys are the VARCHAR casts of the key
- * expressions, rows with a NULL key are left out of the aggregates, the share is delayed/all over the
- * window's rows (a NULL delay counts as not delayed) and NULL when the window is empty, the route
- * count is 0 when the window is empty, and day D's window is [D-7, D).
- */
-export function bareFeatureSql(files: string[], from: string, to: string): string {
-  const entity = (name: string, key: string) => `
-  ${name}_daily AS (
-    SELECT CAST((${key}) AS VARCHAR) AS k, d, count(*) AS n, count(*) FILTER (WHERE delay >= 15) AS late
-    FROM src WHERE CAST((${key}) AS VARCHAR) IS NOT NULL GROUP BY ALL),
-  ${name}_7d AS (
-    SELECT k, d, sum(n) OVER w AS n7, sum(late) OVER w AS late7 FROM ${name}_daily
-    WINDOW w AS (PARTITION BY k ORDER BY d RANGE BETWEEN INTERVAL 7 DAYS PRECEDING AND INTERVAL 1 DAY PRECEDING))`;
-  return `WITH src AS (SELECT *, CAST(date AS DATE) AS d FROM read_parquet(${sqlFileList(files)})),
-  ${entity('o', 'origin')},
-  ${entity('de', 'destination')},
-  ${entity('ro', "origin || '-' || destination")}
-  SELECT r.date, r.delay, r.distance, r.origin, r.destination,
-    CAST(o.late7 AS DOUBLE) / o.n7 AS origin_delay_share_7d,
-    CAST(de.late7 AS DOUBLE) / de.n7 AS dest_delay_share_7d,
-    CAST(coalesce(ro.n7, 0) AS DOUBLE) AS route_flights_7d,
-    CAST(hour(r.date) AS DOUBLE) AS hour_of_day,
-    CAST(isodow(r.date) AS DOUBLE) AS day_of_week,
-    CAST(ln(r.distance) AS DOUBLE) AS log_distance
-  FROM src r
-  LEFT JOIN o_7d o ON o.k = CAST(r.origin AS VARCHAR) AND o.d = r.d
-  LEFT JOIN de_7d de ON de.k = CAST(r.destination AS VARCHAR) AND de.d = r.d
-  LEFT JOIN ro_7d ro ON ro.k = CAST((r.origin || '-' || r.destination) AS VARCHAR) AND ro.d = r.d
-  WHERE r.d BETWEEN DATE ${sqlString(from)} AND DATE ${sqlString(to)}
-  ORDER BY r.date, r.delay, r.distance, r.origin, r.destination`;
-}
-
 function runIngest(task: IngestTask): Promise<IngestResult> {
   return withWorkerAndClient(task, quietLogger(), async (w) => {
     const t0 = performance.now();
@@ -174,8 +128,7 @@ function runIngest(task: IngestTask): Promise<IngestResult> {
 
 /**
  * Times every DuckDB statement and books it to the activity type running it (the activity context
- * follows the async call chain), so activity time splits into SQL and everything else without
- * touching src/. The wrapper costs a clock read per statement.
+ * follows the async call chain), so activity time splits into SQL and everything else.
  */
 function timeStatementsByActivity(): Record<string, { statements: number; ms: number }> {
   const byActivity: Record<string, { statements: number; ms: number }> = {};
@@ -186,18 +139,11 @@ function timeStatementsByActivity(): Record<string, { statements: number; ms: nu
       return 'outside activities';
     }
   };
-  const original = DuckDBConnection.prototype.run;
-  DuckDBConnection.prototype.run = async function (this: DuckDBConnection, ...args: unknown[]) {
-    const start = performance.now();
-    try {
-      return await (original as (...a: unknown[]) => ReturnType<typeof original>).apply(this, args);
-    } finally {
-      const type = activityType();
-      const e = (byActivity[type] ??= { statements: 0, ms: 0 });
-      e.statements += 1;
-      e.ms += performance.now() - start;
-    }
-  } as typeof original;
+  timeEveryStatement((_sql, start, end) => {
+    const e = (byActivity[activityType()] ??= { statements: 0, ms: 0 });
+    e.statements += 1;
+    e.ms += end - start;
+  });
   return byActivity;
 }
 
@@ -281,6 +227,6 @@ async function runBare(task: BareTask): Promise<BareResult> {
 }
 
 if (require.main === module)
-  runAsBenchWorker<WorkerTask>('features-worker.ts', (task) =>
+  runAsChild<WorkerTask>((task) =>
     task.kind === 'ingest' ? runIngest(task) : task.kind === 'backfill' ? runBackfill(task) : runBare(task),
   );

@@ -30,12 +30,13 @@ import { featurePartitionWorkflowId } from '../src/api/features';
 import {
   EventType,
   eventMs,
-  runServerWorker,
+  fetchHistories,
   taskTimings,
   withDevServer,
   type HistoryEvent,
   type TaskTimings,
 } from './harness';
+import { bareEnv, runChild } from './child';
 import {
   median,
   type BenchContext,
@@ -45,6 +46,7 @@ import {
   type Figure,
 } from './report';
 import type { BackfillRunResult, BareResult, IngestResult, WorkerTask } from './features-worker';
+import { rangePhases, type RangePhases } from './range-phases';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -71,7 +73,7 @@ const SHARE_TOLERANCE = 1e-12;
 const WORKER_TIMEOUT_MS = 12 * 60_000;
 
 function runWorker<R>(ctx: BenchContext, task: WorkerTask): Promise<R> {
-  return runServerWorker<R>(ctx, 'features-worker.ts', task, WORKER_TIMEOUT_MS);
+  return runChild<R>(ctx, 'features-worker.ts', task, WORKER_TIMEOUT_MS, bareEnv());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -130,21 +132,6 @@ function decodeAlert(data: Uint8Array | null | undefined): string {
   } catch {
     return 'undecodable alert';
   }
-}
-
-async function fetchTimings(client: Client, partitions: string[], featureSet: string): Promise<PartitionTiming[]> {
-  const out: PartitionTiming[] = new Array(partitions.length);
-  let next = 0;
-  const lane = async () => {
-    for (let i = next++; i < partitions.length; i = next++) {
-      const history = await client.workflow
-        .getHandle(featurePartitionWorkflowId(featureSet, partitions[i]!))
-        .fetchHistory();
-      out[i] = partitionTiming(partitions[i]!, history.events ?? []);
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, lane));
-  return out;
 }
 
 async function backfillWall(client: Client, workflowId: string): Promise<number> {
@@ -523,8 +510,13 @@ export const benchmark: Benchmark = {
 
       const client = await server.client();
       ctx.log("reading the partitions' histories and verifying the bare output");
-      const timings = await fetchTimings(client, partitions, featureSet);
+      const histories = await fetchHistories(
+        client,
+        partitions.map((p) => ({ workflowId: featurePartitionWorkflowId(featureSet, p) })),
+      );
+      const timings = histories.map((events, i) => partitionTiming(partitions[i]!, events));
       const backfillServerMs = await backfillWall(client, backfill.backfillWorkflowId);
+      const rangeTime = await rangePhases(client, ranged.backfillWorkflowId);
       const check = await verify(dataDir, bare[0]!.output);
       const rows = check.offlineRowsTotal;
       order.splice(1, 0, { scenario: 'backfill', rep: 1, seconds: backfill.seconds, rows, rss: backfill.maxRssBytes });
@@ -677,6 +669,7 @@ export const benchmark: Benchmark = {
         rssTable(backfill),
         cpuTable(backfill, bare, serverCpuSeconds, [load0, load1]),
         alertTable(timings),
+        rangeTime.table,
         {
           title: 'Where the time goes',
           columns: ['observation'],
@@ -688,6 +681,7 @@ export const benchmark: Benchmark = {
             serverCpuSeconds,
             load: [load0, load1],
             rangedRatio: ranged.seconds / bareSeconds,
+            rangeTime,
           }),
         },
       ];
@@ -733,6 +727,16 @@ export const benchmark: Benchmark = {
   },
 };
 
+/** The largest parts of the range runs' time, as "part s (share)". */
+function rangeShares(phases: RangePhases): string {
+  const wall = phases.seconds['run wall time'] ?? 0;
+  return Object.entries(phases.seconds)
+    .filter(([k]) => k.includes(': ') || k.startsWith('outside'))
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k.trim()} ${v.toFixed(1)} s (${pct(v * 1000, wall * 1000)})`)
+    .join(', ');
+}
+
 function whereTimeGoes(x: {
   timings: PartitionTiming[];
   backfill: BackfillRunResult;
@@ -741,6 +745,7 @@ function whereTimeGoes(x: {
   serverCpuSeconds: number | undefined;
   load: [number, number];
   rangedRatio: number;
+  rangeTime: RangePhases;
 }): string[][] {
   const { timings, backfill } = x;
   const n = timings.length;
@@ -793,12 +798,19 @@ function whereTimeGoes(x: {
     ],
     [
       `What closes most of the gap: several days per run (\`--days-per-run ${RANGE_DAYS_PER_RUN}\`, measured in this section: ${x.rangedRatio.toFixed(1)}x the bare time, against ${x.ratio.toFixed(1)}x): ` +
-        "two activities per run of days instead of seven per day, and one statement for all the days' windows. What remains there: every day is still checked as its own partition " +
-        '(a stats scan and 3 queries per drift-checked feature), written and hashed as its own file, and the windows are aggregated by joining each row to the 7 days it counts for, ' +
-        "7x the aggregation of the bare run's RANGE window (which only works for decomposable aggregates: counts and sums, not any SQL aggregate a spec may declare). " +
-        'For one run per day: (1) fewer, larger steps per partition (extract + check + compute + validate as one activity, publish offline + online + record as a second), removing ~5 round trips per partition; ' +
+        "two activities per run of days instead of seven per day, and one statement for all the days' windows. " +
+        `What remains there, summed over its ${x.rangeTime.runs} runs (table "Where the time of a range run goes"): ${rangeShares(x.rangeTime)}. ` +
+        "Why it does not go lower: writing aggregates each row once per day whose window holds it (7x the rows of the bare run's RANGE window over daily counts, " +
+        'which only decomposable aggregates allow; a spec may declare any SQL aggregate, DuckDB cannot export the state of aggregates such as avg over DECIMAL to combine days, ' +
+        'and RANGE window frames over the rows themselves measured slower than the join), then writes and sorts every day as its own file, byte-identical to a one-day run; ' +
+        "checking computes every day's deciles of each drift-checked feature and bins each row against its own and the previous day's, which the per-partition PSI gate needs; " +
+        'the bare run does neither, nor publishes 174 partitions with manifests, registry records and an online snapshot.',
+    ],
+    [
+      'For one run per day: every day is read and aggregated 8 times over the backfill (as its partition and in 7 later windows) and each partition pays a fixed cost of 7 activities and 8 workflow tasks; ' +
+        'closer would take (1) fewer, larger steps per partition (extract + check + compute + validate as one activity, publish offline + online + record as a second), removing ~5 round trips per partition; ' +
         '(2) a drift check that does not warn on most days (it compares with the latest published partition, often several days back in a 4-lane backfill, and each warning costs a notify activity); ' +
-        '(3) more lanes where CPUs are free (a lane mostly waits).',
+        '(3) more lanes where CPUs are free (a lane mostly waits). Several days per run is the way to backfill.',
     ],
   ];
 }

@@ -1,12 +1,10 @@
 /**
- * The parent side of the benchmarks that run pipelines on Temporal (features, training): a dev server
- * of their own and its CPU time, the worker processes that talk to it, and the timings read back from
- * the server's histories. The worker side is bench/worker-harness.ts (kept apart: a worker process
- * should not load the dev server's modules, nor the parent the Temporal worker's).
+ * The parent side of the benchmarks that run on Temporal: a dev server of their own and its CPU time,
+ * and the timings read back from the server's histories. Their worker processes run through
+ * bench/child.ts with `bareEnv()` and build their worker with bench/worker-harness.ts (a module apart,
+ * so a worker process whose memory is measured loads none of the dev server's modules).
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { tsToMs } from '@temporalio/common/lib/time';
@@ -14,45 +12,16 @@ import { loadConfig, type Config } from '../src/config';
 import { ensureServer } from '../src/temporal/dev-server';
 import { connectClient } from '../src/temporal/client';
 import { freePort } from '../test/helpers/ports';
-import { runBenchChild } from './child';
-import { median, type BenchContext, type Figure } from './report';
+import { processCpuSeconds } from './process-stats';
+import { median, type BenchContext, type DetailTable, type Figure } from './report';
 import type { WarmUpRun } from './worker-harness';
-
-/**
- * Runs one task of a bench worker script (see `runBenchChild`) with no inherited configuration: the
- * task says where the server and the data are.
- */
-export function runServerWorker<R>(
-  ctx: BenchContext,
-  script: string,
-  task: { kind: string },
-  timeoutMs: number,
-): Promise<R> {
-  return runBenchChild<R>(ctx.repoRoot, script, task, timeoutMs, {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    TMPDIR: process.env.TMPDIR,
-  });
-}
-
-/** CPU seconds a process has used so far (Linux /proc), or undefined where that cannot be read. */
-export function processCpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
-    const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    return ticks / hz;
-  } catch {
-    return undefined;
-  }
-}
 
 /** What `withDevServer` hands the benchmark. */
 export interface BenchServer {
   /** The server's configuration: TEMPORAL_ADDRESS is where it listens. */
   config: Config;
+  /** The server process, where it was started as one. */
+  pid?: number;
   /** CPU seconds the server process has used so far, or undefined where that cannot be read. */
   cpuSeconds(): number | undefined;
   /** A client of the server, connected on the first call; closed before the server stops. */
@@ -91,6 +60,7 @@ export async function withDevServer<T>(ctx: BenchContext, work: (server: BenchSe
       throw new Error(`a server already answered at ${config.TEMPORAL_ADDRESS}: refusing to benchmark against it`);
     return await work({
       config,
+      pid: server.pid,
       cpuSeconds: () => processCpuSeconds(server.pid),
       client: () => (client ??= connectClient(config)),
       metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
@@ -155,10 +125,6 @@ export function taskTimings(events: HistoryEvent[]): TaskTimings {
   const scheduled = new Map<string, HistoryEvent>();
   const started = new Map<string, HistoryEvent>();
   const activities: ActivityTiming[] = [];
-  let workflowTaskMs = 0;
-  let workflowTaskQueueMs = 0;
-  let workflowTasks = 0;
-  let taskScheduled: number | undefined;
   for (const e of events) {
     switch (e.eventType) {
       case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
@@ -189,27 +155,93 @@ export function taskTimings(events: HistoryEvent[]): TaskTimings {
         });
         break;
       }
-      case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
-        taskScheduled = eventMs(e);
-        break;
-      case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
-        if (taskScheduled !== undefined) workflowTaskQueueMs += eventMs(e) - taskScheduled;
-        break;
-      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-        if (taskScheduled !== undefined) workflowTaskMs += eventMs(e) - taskScheduled;
-        workflowTasks += 1;
-        taskScheduled = undefined;
-        break;
     }
   }
+  const tasks = workflowTaskTimes(events);
   return {
     activities,
     activityMs: activities.reduce((s, a) => s + a.runMs, 0),
     queueMs: activities.reduce((s, a) => s + a.queueMs, 0),
-    workflowTaskMs,
-    workflowTaskQueueMs,
-    workflowTasks,
+    workflowTaskMs: tasks.reduce((s, t) => s + t.ms, 0),
+    workflowTaskQueueMs: tasks.reduce((s, t) => s + t.queueMs, 0),
+    workflowTasks: tasks.length,
   };
+}
+
+/** Each completed workflow task of a stretch of history: scheduled -> completed, and of it scheduled -> started (ms). */
+export function workflowTaskTimes(events: HistoryEvent[]): { ms: number; queueMs: number }[] {
+  const tasks: { ms: number; queueMs: number }[] = [];
+  let scheduled: number | undefined;
+  let started: number | undefined;
+  for (const e of events) {
+    if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED) [scheduled, started] = [eventMs(e), undefined];
+    else if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED) started = eventMs(e);
+    else if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && scheduled !== undefined) {
+      tasks.push({ ms: eventMs(e) - scheduled, queueMs: (started ?? scheduled) - scheduled });
+      scheduled = undefined;
+    }
+  }
+  return tasks;
+}
+
+/**
+ * Where the orchestration overhead of each row's stretch of history goes (server event times, ms);
+ * `note` adds what the benchmark knows of its stretches.
+ */
+export function overheadTable(
+  rowName: string,
+  rows: [string, Omit<TaskTimings, 'workflowTaskQueueMs'> & { wallMs: number }][],
+  note: string,
+): DetailTable {
+  return {
+    title: 'Orchestration overhead (server event times, ms)',
+    columns: [
+      rowName,
+      'wall',
+      'activities',
+      'overhead',
+      'per activity',
+      'activity queue wait',
+      'workflow tasks',
+      'other',
+      'activities',
+      'workflow tasks',
+    ],
+    rows: rows.map(([name, t]) => {
+      const overhead = t.wallMs - t.activityMs;
+      return [
+        name,
+        t.wallMs.toFixed(0),
+        t.activityMs.toFixed(0),
+        overhead.toFixed(0),
+        (overhead / t.activities.length).toFixed(0),
+        t.queueMs.toFixed(0),
+        t.workflowTaskMs.toFixed(0),
+        (overhead - t.queueMs - t.workflowTaskMs).toFixed(0),
+        t.activities.length,
+        t.workflowTasks,
+      ];
+    }),
+    note:
+      "Overhead = wall - sum of activity run times. Activity queue wait = scheduled -> started; workflow tasks = scheduled -> completed (the workflow code's turns, with their own queue wait); " +
+      `other = the rest (a completion's trip to the server and the next task's dispatch${note}`,
+  };
+}
+
+/** The histories of `runs` (a run id left out: the latest run), in order, `lanes` requests at a time. */
+export async function fetchHistories(
+  client: Client,
+  runs: { workflowId: string; runId?: string }[],
+  lanes = 8,
+): Promise<HistoryEvent[][]> {
+  const out: HistoryEvent[][] = new Array(runs.length);
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < runs.length; i = next++)
+      out[i] = (await client.workflow.getHandle(runs[i]!.workflowId, runs[i]!.runId).fetchHistory()).events ?? [];
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
+  return out;
 }
 
 /** A run's wall time and what its activities and workflow tasks took. */
@@ -227,19 +259,33 @@ export function workflowTiming(events: HistoryEvent[]): WorkflowTiming {
   return { wallMs: eventMs(completed) - eventMs(started), events: events.length, ...taskTimings(events) };
 }
 
-/** An activity a run scheduled, with its arguments (JSON payloads). */
+/** An activity a run scheduled, with its arguments and what it returned (JSON payloads). */
 export interface ActivityCall {
   type: string;
   args: unknown[];
+  /** Undefined when the activity did not complete. */
+  result: unknown;
 }
 
 /** The activities a history scheduled, in order, with the arguments they were scheduled with (once each, however often retried). */
 export function activityCalls(events: HistoryEvent[]): ActivityCall[] {
+  const results = new Map(
+    events
+      .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
+      .map((e) => {
+        const attrs = e.activityTaskCompletedEventAttributes!;
+        return [String(attrs.scheduledEventId), decodePayload(attrs.result?.payloads?.[0]?.data)];
+      }),
+  );
   return events
     .filter((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
     .map((e) => {
       const attrs = e.activityTaskScheduledEventAttributes!;
-      return { type: attrs.activityType!.name!, args: (attrs.input?.payloads ?? []).map((p) => decodePayload(p.data)) };
+      return {
+        type: attrs.activityType!.name!,
+        args: (attrs.input?.payloads ?? []).map((p) => decodePayload(p.data)),
+        result: results.get(String(e.eventId)),
+      };
     });
 }
 

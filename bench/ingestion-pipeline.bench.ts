@@ -9,8 +9,8 @@
  *    then the pipeline on a fresh data directory (batch `bench-<rep>`: a fresh metadata store, so nothing
  *    is skipped as already ingested and the quality gates see a first batch);
  * 2. the bare replay: the activity calls of that run's history (ingest the source, the quality gates,
- *    publish, the data-quality alert), with the same arguments, in the same order, on another fresh
- *    data directory;
+ *    publish, the data-quality alert), with the same arguments (the replay's own outputs where the run's
+ *    calls were handed the run's), in the same order, on another fresh data directory;
  * 3. from the server's history of each run: its wall time against the sum of its activities' run times.
  * The issue sets no aims for the pipeline: every figure is reported. How `ingest()` itself compares with a
  * bare DuckDB COPY is the `ingestion` benchmark's subject.
@@ -46,7 +46,7 @@ export const benchmark: Benchmark = {
   description:
     `Ingestion pipeline of ${loadSpec(SPEC).defaultSource}: \`ingestionPipeline\` on spec ${SPEC} (checkpointed ingestion, quality gates, publication, the data-quality alert), ` +
     'started by `startIngestion` on an embedded dev server, worker and client in one fresh Node process per run, each run on a fresh data directory with its own batch id; ' +
-    "against a bare replay in a fresh process: the activity calls of that run's history made directly, same arguments and order, on the worker's dependencies " +
+    "against a bare replay in a fresh process: the activity calls of that run's history made directly, same arguments and order (each URI a call of the run returned replaced by the one the replayed call returned), on the worker's dependencies " +
     '(DuckDB with `openDuckDb()` settings, the SQLite metadata store), on another fresh data directory, no Temporal. Pipeline and replay alternate. ' +
     WARM_UP_NOTE,
 

@@ -1,22 +1,21 @@
 /**
- * One measured run of the ingestion benchmark, in a process of its own so its peak RSS
- * (`process.resourceUsage().maxRSS`) is its own and not what an earlier run left behind.
- *
- *   node --import tsx bench/ingestion-worker.ts '<task JSON>'
+ * One measured run of the ingestion benchmark, in a process of its own (bench/child.ts) so its peak
+ * RSS is its own and not what an earlier run left behind.
  *
  * Task kinds:
  * - `bare`:   the baseline, `COPY (SELECT * FROM read_parquet([files])) TO out (FORMAT parquet)`;
  * - `ingest`: `ingest()` of the checkpointed engine over a source URI, on fresh directories.
  * Both open DuckDB with `openDuckDb()` (the settings the worker uses) and time only the work, not
- * the process start or the DuckDB open. The result is printed as one line `BENCH_RESULT <json>`.
+ * the process start or the DuckDB open.
  *
- * With `profile: true` every DuckDB statement is timed (by wrapping `DuckDBConnection.run`, which
- * every query of the engine goes through), so the time can be split by phase without touching src/.
+ * With `profile: true` every DuckDB statement is timed (bench/statement-timer.ts), so the time can be
+ * split by phase.
  */
-import { runAsBenchWorker } from './child';
+import { runAsChild } from './child';
+import { peakRssBytes } from './process-stats';
+import { timeEveryStatement } from './statement-timer';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { DuckDBConnection } from '@duckdb/node-api';
 import { openDuckDb, queryRows, sqlFileList, sqlString } from '../src/data/duckdb';
 import { ingest, type IngestOutcome } from '../src/data/ingest-engine';
 import { sha256Files } from '../src/data/artifact-store';
@@ -108,7 +107,7 @@ async function runBare(task: BareTask): Promise<WorkerResult> {
   const t0 = performance.now();
   await conn.run(`COPY (SELECT * FROM read_parquet(${sqlFileList(task.files)})) TO ${sqlString(out)} (FORMAT parquet)`);
   const seconds = (performance.now() - t0) / 1000;
-  const maxRssBytes = process.resourceUsage().maxRSS * 1024;
+  const maxRssBytes = peakRssBytes();
   const [row] = await queryRows<{ n: number }>(conn, `SELECT count(*) AS n FROM read_parquet(${sqlString(out)})`);
   conn.closeSync();
   return { kind: 'bare', seconds, rows: row!.n, maxRssBytes, rssBeforeBytes, outputBytes: (await fs.stat(out)).size };
@@ -130,22 +129,10 @@ async function runIngest(task: IngestTask): Promise<WorkerResult> {
 
   const statements: (StatementTiming & { endMs: number })[] = [];
   let t0 = 0;
-  if (task.profile) {
-    const original = DuckDBConnection.prototype.run;
-    DuckDBConnection.prototype.run = async function (this: DuckDBConnection, sql: string, ...rest: unknown[]) {
-      const start = performance.now();
-      try {
-        return await (original as (sql: string, ...args: unknown[]) => ReturnType<typeof original>).call(
-          this,
-          sql,
-          ...rest,
-        );
-      } finally {
-        const end = performance.now();
-        statements.push({ phase: classifyStatement(sql, task), ms: end - start, startMs: start - t0, endMs: end - t0 });
-      }
-    } as typeof original;
-  }
+  if (task.profile)
+    timeEveryStatement((sql, start, end) =>
+      statements.push({ phase: classifyStatement(sql, task), ms: end - start, startMs: start - t0, endMs: end - t0 }),
+    );
 
   const chunkRss: WorkerResult['chunkRss'] = [];
   const rssBeforeBytes = process.memoryUsage.rss();
@@ -165,7 +152,7 @@ async function runIngest(task: IngestTask): Promise<WorkerResult> {
     },
   );
   const totalMs = performance.now() - t0;
-  const maxRssBytes = process.resourceUsage().maxRSS * 1024;
+  const maxRssBytes = peakRssBytes();
 
   // Ingested and validated: every source row was read, and every row read is either accepted or a dead letter.
   const s = outcome.stats;
@@ -206,7 +193,4 @@ async function runIngest(task: IngestTask): Promise<WorkerResult> {
   };
 }
 
-if (require.main === module)
-  runAsBenchWorker<WorkerTask>('ingestion-worker.ts', (task) =>
-    task.kind === 'bare' ? runBare(task) : runIngest(task),
-  );
+if (require.main === module) runAsChild<WorkerTask>((task) => (task.kind === 'bare' ? runBare(task) : runIngest(task)));

@@ -8,7 +8,7 @@
  * Aims (from the issue): at most 2x the bare time, peak RSS under 1 GiB, and memory that does not
  * grow with the number of rows.
  */
-import { runBenchChild } from './child';
+import { runChild } from './child';
 import fs from 'node:fs';
 import path from 'node:path';
 import { resolveSourceUri } from '../src/data/source-uri';
@@ -41,7 +41,7 @@ interface Sample {
 }
 
 function runWorker(ctx: BenchContext, task: WorkerTask): Promise<WorkerResult> {
-  return runBenchChild<WorkerResult>(ctx.repoRoot, 'ingestion-worker.ts', task, WORKER_TIMEOUT_MS);
+  return runChild<WorkerResult>(ctx, 'ingestion-worker.ts', task, WORKER_TIMEOUT_MS);
 }
 
 /** Bare and subject samples, alternating, each on a fresh run directory removed afterwards. */

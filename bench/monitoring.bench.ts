@@ -5,14 +5,15 @@
  *
  * The parent (this module) starts a Temporal dev server on a free port with a fresh data directory;
  * every step runs in a child process of its own, so its peak RSS is its own:
- * 1. not measured, it prepares the input, with the training benchmark's worker (bench/training-worker.ts):
- *    ingest flights-3m and backfill the feature partitions of the training window and the monitored
- *    window (`setup`), then train the model on the training window and approve it (`pipeline`), which
- *    promotes v1 to production and writes its monitoring baseline;
+ * 1. not measured, it prepares the input: flights-3m ingested and the feature partitions of the
+ *    training window and the monitored window backfilled (bench/flights-input.ts), then the model
+ *    trained on the training window and approved by the training benchmark's `pipeline` task
+ *    (bench/training-worker.ts), which promotes v1 to production and writes its monitoring baseline;
  * 2. per repetition (bench/pipeline-worker.ts): a worker and a client run a warm-up workflow (not
- *    measured: see `warmUp` in bench/worker-harness.ts), then the pipeline over the window,
- *    then the bare replay makes the activity calls of that run's history directly, same arguments,
- *    same order, on the same data directory (as a run of its own: its workspace and report are apart);
+ *    measured: see `warmUp` in bench/worker-harness.ts), then the pipeline over the window, then the
+ *    bare replay makes the activity calls of that run's history directly, same arguments (the replay's
+ *    own outputs where the run's calls were handed the run's), same order, on the same data directory
+ *    (as a run of its own: its workspace and report are apart);
  * 3. from the server's history of each run: its wall time against the sum of its activities' run times.
  *
  * The window drifts from the training window (spring is not winter), so the spec's trigger asks for a
@@ -31,22 +32,18 @@ import path from 'node:path';
 import { partitionRange } from '../src/features/partition-dates';
 import { loadTrainingSpec } from '../src/training/training-spec';
 import { retrainWorkflowId } from '../src/api/monitoring';
-import { WARM_UP_NOTE, runServerWorker, withDevServer } from './harness';
+import { WARM_UP_NOTE, withDevServer } from './harness';
+import { bareEnv, runChild } from './child';
+import { ingestAndBackfill } from './flights-input';
 import { measurePair, pipelineDetails, pipelineFigures, sampleData, type PipelineSample } from './pipeline-replay';
 import type { BenchContext, Benchmark, BenchmarkResult, Figure } from './report';
-import type {
-  PipelineRunResult as TrainingRunResult,
-  SetupResult,
-  WorkerTask as TrainingTask,
-} from './training-worker';
+import type { PipelineRunResult as TrainingRunResult, WorkerTask as TrainingTask } from './training-worker';
 
 const SPEC = 'flights';
 /** The model: the spec's default training window (the training benchmark's). */
 const TRAINING = { from: '2001-01-08', to: '2001-02-28' };
 /** The monitored window: the two weeks after the training window, its partitions backfilled in step 1. */
 const WINDOW = { from: '2001-03-01', to: '2001-03-14' };
-const AS_OF = '2001-07-02T00:00:00Z';
-const BACKFILL_CONCURRENCY = 4;
 const TRAINING_TIMEOUT_MS = 20 * 60_000;
 
 interface MonitoringShape {
@@ -64,7 +61,7 @@ const verdict = (s: PipelineSample) => {
 };
 
 const trainingWorker = <R>(ctx: BenchContext, task: TrainingTask) =>
-  runServerWorker<R>(ctx, 'training-worker.ts', task, TRAINING_TIMEOUT_MS);
+  runChild<R>(ctx, 'training-worker.ts', task, TRAINING_TIMEOUT_MS, bareEnv());
 
 export const benchmark: Benchmark = {
   name: 'monitoring',
@@ -72,7 +69,7 @@ export const benchmark: Benchmark = {
     `Monitoring pipeline of flight-delay (src/specs/flights.ts): \`monitoringPipeline\` on spec ${SPEC}, window ${WINDOW.from}..${WINDOW.to} (${partitionRange(WINDOW.from, WINDOW.to).length} daily feature partitions), ` +
     `watching v1, trained on ${TRAINING.from}..${TRAINING.to} and approved first (not timed), with the window's retraining already in flight (a stand-in that never runs: see the module's header), ` +
     'started by `startMonitoring` on an embedded dev server, worker and client in one fresh Node process per run; ' +
-    "against a bare replay in a fresh process: the activity calls of that run's history made directly, same arguments and order, on the worker's dependencies " +
+    "against a bare replay in a fresh process: the activity calls of that run's history made directly, same arguments and order (each URI a call of the run returned replaced by the one the replayed call returned), on the worker's dependencies " +
     '(DuckDB with `openDuckDb()` settings, the SQLite metadata store), on the same data directory, no Temporal. Pipeline and replay alternate. ' +
     'Input: flights-3m ingested and the feature partitions of both windows backfilled first (not timed). ' +
     WARM_UP_NOTE,
@@ -88,19 +85,7 @@ export const benchmark: Benchmark = {
         taskQueue: `bench-monitoring-${randomUUID().slice(0, 8)}`,
       };
 
-      ctx.log(`ingesting flights-3m and backfilling ${TRAINING.from}..${WINDOW.to} (not timed)`);
-      const setup = await trainingWorker<SetupResult>(ctx, {
-        kind: 'setup',
-        ...env,
-        spec: SPEC,
-        from: TRAINING.from,
-        to: WINDOW.to,
-        asOf: AS_OF,
-        concurrency: BACKFILL_CONCURRENCY,
-      });
-      ctx.log(
-        `ingested ${setup.rowsAccepted} rows in ${setup.ingestSeconds.toFixed(1)} s; ${setup.partitionsComputed} partitions in ${setup.backfillSeconds.toFixed(1)} s`,
-      );
+      const setup = await ingestAndBackfill(ctx, env, { spec: SPEC, from: TRAINING.from, to: WINDOW.to });
       ctx.log(`training and approving the model on ${TRAINING.from}..${TRAINING.to} (not timed)`);
       const trained = await trainingWorker<TrainingRunResult>(ctx, {
         kind: 'pipeline',

@@ -3,9 +3,16 @@
  * departure) to the daily spec flights-nightly through its event-driven chain, as the articles'
  * nightly ETL would feed them.
  *
- * The parent (this module) writes the nights' files from flights-3m (not timed) and starts a dev server;
- * bench/nightly-worker.ts plays them in order (a night's file arrives, one sensor look chains it:
- * ingestion with its gates, then the day's features) and then does each day's work with bare DuckDB.
+ * The parent writes the nights' files from flights-3m (not timed), starts a dev server and runs this
+ * module's `nightly` task in a child process (bench/child.ts). There a worker (as `mlpipe worker` builds
+ * it) and a client run a warm-up workflow, then play the nights as they would arrive: each night's file
+ * is moved into the incoming folder (stamped as arrived the morning after its day) and one sensor look
+ * (`deliverySensor`) hands it to its day's chain (`dailyChain`: ingestion with its gates, then the day's
+ * features), awaited before the next night arrives. Every night's outcome is kept: its gate warnings, or
+ * the failure that stopped it. Then the baseline, in the same process: bare DuckDB (`openDuckDb()`
+ * settings) doing each day's work, the night's file copied to Parquet (the rows its contract accepts)
+ * and, for a day whose chain computed features, the day's features by one statement over the copies of
+ * its window (`bareFeatureSql`), checked in row count against the chain's partition.
  * What it shows:
  * - the false alarms of the like-for-like gates on real data: nights stopped (the aim is none), and
  *   every warning, listed night by night;
@@ -19,16 +26,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { openDuckDb, queryRows, sqlString, withConnection } from '../src/data/duckdb';
-import { partitionRange } from '../src/features/partition-dates';
-import type { Client } from '@temporalio/client';
-import { dailyChainWorkflowId } from '../src/api/daily';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { dailyChainWorkflowId, type DailyChainResult } from '../src/api/daily';
 import { featurePartitionWorkflowId } from '../src/api/features';
-import { ingestionWorkflowId } from '../src/api/ingestion';
+import { ingestionWorkflowId, type IngestionResult } from '../src/api/ingestion';
+import { startSensorLook } from '../src/client/daily';
+import { ArtifactStore } from '../src/data/artifact-store';
+import { openDuckDb, queryRows, sqlFileList, sqlString, withConnection } from '../src/data/duckdb';
+import { maxWindowDays } from '../src/features/feature-sql';
+import { addDays, partitionRange } from '../src/features/partition-dates';
+import type { GateCheck, GateReport } from '../src/quality/gate-report';
 import { loadSpec } from '../src/specs';
-import { runServerWorker, withDevServer, workflowTiming } from './harness';
-import type { NightOutcome, NightlyTask } from './nightly-worker';
+import { bareFeatureSql } from './bare-features';
+import { bareEnv, runAsChild, runChild } from './child';
+import { withDevServer, workflowTiming } from './harness';
 import { median, type BenchContext, type Benchmark, type BenchmarkResult, type Figure } from './report';
+import { quietLogger, warmUp, withWorkerAndClient, type ServerEnv } from './worker-harness';
 
 const SPEC = 'flights-nightly';
 const FLIGHTS = path.resolve(__dirname, '..', 'node_modules/vega-datasets/data/flights-3m.parquet');
@@ -86,6 +99,130 @@ const FEATURE_SET = (() => {
   return `${set.name}@${set.version}`;
 })();
 
+// ---------------------------------------------------------------------------------------------
+// The child: the feed, then the bare days.
+
+interface NightlyTask extends ServerEnv {
+  kind: 'nightly';
+  spec: string;
+  /** The nights in order: each one's day and its file under `<dataDir>/staged`. */
+  nights: { day: string; file: string }[];
+}
+
+interface NightOutcome {
+  day: string;
+  /** The night's file moved in to its chain's end, as the nightly job sees it: one sensor look. */
+  wallMs: number;
+  /** Bare DuckDB: the file copied, plus the day's features when the chain computed them. */
+  bareMs: number;
+  rowsRead: number;
+  rowsRejected: number;
+  published: boolean;
+  /** Feature rows of the day: the chain's partition and bare DuckDB's (null when not computed). */
+  featureRows: number | null;
+  bareFeatureRows: number | null;
+  /** The failed checks of the night's gate report: warnings, and the blocking ones when stopped. */
+  failed: GateCheck[];
+  /** Why the chain stopped, when it did. */
+  error?: string;
+}
+
+type Fed = Omit<NightOutcome, 'bareMs' | 'bareFeatureRows'>;
+
+const PATTERN = 'incoming/night-{day}.parquet';
+
+async function feed(task: NightlyTask): Promise<Fed[]> {
+  return withWorkerAndClient(task, quietLogger(), async (w) => {
+    await warmUp(w, task.taskQueue, 'dailyChain');
+    const artifacts = ArtifactStore.local(w.config.dataDir);
+    const incoming = path.join(task.dataDir, 'incoming');
+    fs.mkdirSync(incoming, { recursive: true });
+    const reportOf = async (day: string) => {
+      const ingestion = w.client.workflow.getHandle(ingestionWorkflowId(task.spec, day));
+      const result = (await ingestion.result().catch(() => undefined)) as IngestionResult | undefined;
+      return result && (JSON.parse(fs.readFileSync(await artifacts.open(result.reportUri), 'utf8')) as GateReport);
+    };
+    const fed: Fed[] = [];
+    for (const night of task.nights) {
+      const target = path.join(incoming, `night-${night.day}.parquet`);
+      const t0 = performance.now();
+      fs.renameSync(path.join(task.dataDir, night.file), target);
+      const arrived = new Date(`${addDays(night.day, 1)}T06:00:00Z`);
+      fs.utimesSync(target, arrived, arrived);
+      const look = await startSensorLook(w.client, w.config, {
+        spec: task.spec,
+        pattern: PATTERN,
+        taskQueue: task.taskQueue,
+      });
+      const error = await look.result().then(
+        () => undefined,
+        (e: unknown) => (e instanceof WorkflowFailedError ? String(e.cause?.message) : String(e)),
+      );
+      const wallMs = performance.now() - t0;
+      const chain = error
+        ? undefined
+        : ((await w.client.workflow
+            .getHandle(dailyChainWorkflowId(task.spec, night.day))
+            .result()) as DailyChainResult);
+      const report = await reportOf(night.day);
+      fed.push({
+        day: night.day,
+        wallMs,
+        rowsRead: chain?.ingestion.rowsRead ?? 0,
+        rowsRejected: chain?.ingestion.rowsRejected ?? 0,
+        published: chain !== undefined,
+        featureRows: chain?.features.status === 'computed' ? chain.features.partitions[0]!.rows : null,
+        failed: report?.checks.filter((c) => c.verdict === 'fail') ?? [],
+        error,
+      });
+    }
+    return fed;
+  });
+}
+
+/** Bare DuckDB doing each day's work, timed day by day; the feature rows of each day it computes. */
+async function bare(task: NightlyTask, fed: Fed[]): Promise<{ ms: number; featureRows: number | null }[]> {
+  const window = maxWindowDays(loadSpec(task.spec).featureSet!);
+  const db = await openDuckDb();
+  const out = fs.mkdtempSync(path.join(task.dataDir, 'bare-'));
+  const copy = (day: string) => path.join(out, `${day}.parquet`);
+  try {
+    return await withConnection(db, async (conn) => {
+      const days: { ms: number; featureRows: number | null }[] = [];
+      for (const night of fed) {
+        const t0 = performance.now();
+        const source = path.join(task.dataDir, 'incoming', `night-${night.day}.parquet`);
+        // The rows the contract accepts: its one rule the file breaks is the delay's range (two recording
+        // errors); any other difference shows as a feature-row mismatch.
+        await conn.run(
+          `COPY (SELECT * FROM read_parquet(${sqlString(source)}) WHERE delay >= -720) TO ${sqlString(copy(night.day))} (FORMAT parquet)`,
+        );
+        if (night.featureRows !== null) {
+          const files = partitionRange(addDays(night.day, -window), night.day)
+            .map(copy)
+            .filter((f) => fs.existsSync(f));
+          const target = path.join(out, `features-${night.day}.parquet`);
+          await conn.run(
+            `COPY (${bareFeatureSql(files, night.day, night.day)}) TO ${sqlString(target)} (FORMAT parquet)`,
+          );
+          const ms = performance.now() - t0;
+          const [row] = await queryRows<{ n: bigint }>(
+            conn,
+            `SELECT count(*) AS n FROM read_parquet(${sqlFileList([target])})`,
+          );
+          days.push({ ms, featureRows: Number(row!.n) });
+          continue;
+        }
+        days.push({ ms: performance.now() - t0, featureRows: null });
+      }
+      return days;
+    });
+  } finally {
+    db.closeSync();
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
 export const benchmark: Benchmark = {
   name: 'nightly',
   description:
@@ -109,7 +246,7 @@ export const benchmark: Benchmark = {
         nights: NIGHTS.map((day) => ({ day, file: `staged/night-${day}.parquet` })),
       };
       ctx.log(`feeding ${NIGHTS.length} nights`);
-      const nights = await runServerWorker<NightOutcome[]>(ctx, 'nightly-worker.ts', task, 60 * 60_000);
+      const nights = await runChild<NightOutcome[]>(ctx, 'nightly.bench.ts', task, 60 * 60_000, bareEnv());
 
       const client = await server.client();
       const published = nights.filter((n) => n.published);
@@ -200,3 +337,14 @@ export const benchmark: Benchmark = {
     });
   },
 };
+
+if (require.main === module)
+  runAsChild<NightlyTask>(async (task) => {
+    const fed = await feed(task);
+    const baseline = await bare(task, fed);
+    return fed.map((night, i): NightOutcome => ({
+      ...night,
+      bareMs: baseline[i]!.ms,
+      bareFeatureRows: baseline[i]!.featureRows,
+    }));
+  });

@@ -18,7 +18,7 @@ import { createWorker } from '../src/worker';
 import { observerStore } from '../test/helpers/hosts';
 import { startS3, type TestS3 } from '../test/helpers/s3';
 import { withDevServer } from './harness';
-import { median, type BenchContext, type Benchmark, type BenchmarkResult, type Figure } from './report';
+import { median, paired, type BenchContext, type Benchmark, type BenchmarkResult, type Figure } from './report';
 import { quietLogger } from './worker-harness';
 
 const BUCKET = 'bench';
@@ -116,33 +116,23 @@ export const benchmark: Benchmark = {
         const same = local.every(
           (l, i) => l.outputHash === remote[i]!.outputHash && l.partitions === remote[i]!.partitions,
         );
-        const paired = (name: string, pick: (s: Sample) => number, note: string): Figure => {
-          const samples = remote.map(pick);
-          const baselineSamples = local.map(pick);
-          const ratioSamples = samples.map((v, i) => v / baselineSamples[i]!);
-          return {
-            name,
-            value: median(samples),
-            unit: 's',
-            baseline: median(baselineSamples),
-            ratio: median(ratioSamples),
-            ratioNote: 'S3 time / local directory time, same run',
-            samples,
-            baselineSamples,
-            ratioSamples,
-            note,
-            headline: true,
-          };
-        };
+        const againstLocal = (name: string, pick: (s: Sample) => number, note: string): Figure => ({
+          name,
+          unit: 's',
+          ...paired(remote.map(pick), local.map(pick)),
+          ratioNote: 'S3 time / local directory time, same run',
+          note,
+          headline: true,
+        });
         const coldMs = median(caches.map((c) => c.coldMs));
         const warmMs = median(caches.map((c) => c.warmMs));
         const figures: Figure[] = [
-          paired(
+          againstLocal(
             'ingestion pipeline, 3M rows',
             (x) => x.ingestSeconds,
             'every chunk mirrored to S3 before its heartbeat',
           ),
-          paired(
+          againstLocal(
             `feature backfill, ${local[0]!.partitions} days in one run`,
             (x) => x.backfillSeconds,
             'the dataset read through the scratch cache, partitions published through manifests',

@@ -13,12 +13,13 @@ import {
   activityCalls,
   coldStartFigure,
   firstTasks,
-  runServerWorker,
+  overheadTable,
   workflowTiming,
   type FirstTasks,
   type WorkflowTiming,
 } from './harness';
-import { median, type BenchContext, type DetailTable, type Figure } from './report';
+import { bareEnv, runChild } from './child';
+import { median, paired, type BenchContext, type DetailTable, type Figure } from './report';
 import type { IngestionTask, MonitoringTask, PipelineRunResult, ReplayResult, ReplayTask } from './pipeline-worker';
 
 const MiB = 2 ** 20;
@@ -47,7 +48,7 @@ export async function measurePair(
   replayDataDir: string,
 ): Promise<PipelineSample> {
   const load0 = os.loadavg()[0]!;
-  const run = await runServerWorker<PipelineRunResult>(ctx, 'pipeline-worker.ts', task, WORKER_TIMEOUT_MS);
+  const run = await runChild<PipelineRunResult>(ctx, 'pipeline-worker.ts', task, WORKER_TIMEOUT_MS, bareEnv());
   const events = (await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events ?? [];
   const timing = workflowTiming(events);
   const callsFile = path.join(ctx.tmpDir, `activity-calls-${rep}.json`);
@@ -59,7 +60,7 @@ export async function measurePair(
     callsFile,
     execution: { workflowId: run.workflowId, runId: `bare-${rep}` },
   };
-  const bare = await runServerWorker<ReplayResult>(ctx, 'pipeline-worker.ts', replay, WORKER_TIMEOUT_MS);
+  const bare = await runChild<ReplayResult>(ctx, 'pipeline-worker.ts', replay, WORKER_TIMEOUT_MS, bareEnv());
   ctx.log(
     `#${rep}: pipeline ${secs(timing.wallMs)} s (activities ${secs(timing.activityMs)} s, overhead ${secs(timing.wallMs - timing.activityMs)} s, ${timing.activities.length} activities), ` +
       `bare replay ${bare.seconds.toFixed(2)} s; peak RSS ${mib(run.maxRssBytes)} / ${mib(bare.maxRssBytes)}`,
@@ -90,42 +91,34 @@ const perRun = (values: number[], digits = 2) => values.map((v) => v.toFixed(dig
 const overheadMs = (t: WorkflowTiming) => t.wallMs - t.activityMs;
 
 /** Per-run values, the bare replays', and the per-run ratios, with their medians. */
-function paired(samples: PipelineSample[], pipeline: (s: PipelineSample) => number, bare: (b: ReplayResult) => number) {
-  const values = samples.map(pipeline);
-  const baselines = samples.map((s) => bare(s.bare));
-  const ratios = values.map((v, i) => v / baselines[i]!);
-  return {
-    value: median(values),
-    samples: values,
-    baseline: median(baselines),
-    baselineSamples: baselines,
-    ratio: median(ratios),
-    ratioSamples: ratios,
-  };
-}
+const pairs = (samples: PipelineSample[], pipeline: (s: PipelineSample) => number, bare: (b: ReplayResult) => number) =>
+  paired(
+    samples.map(pipeline),
+    samples.map((s) => bare(s.bare)),
+  );
 
 /** Wall time, activity time, orchestration overhead (in all, per activity), peak RSS and CPU of the runs. */
 export function pipelineFigures(label: string, samples: PipelineSample[]): Figure[] {
   const first = samples[0]!.timing;
   const activities = first.activities.length;
-  const wall = paired(
+  const wall = pairs(
     samples,
     (s) => s.timing.wallMs / 1000,
     (b) => b.seconds,
   );
-  const activityTime = paired(
+  const activityTime = pairs(
     samples,
     (s) => s.timing.activityMs / 1000,
     (b) => b.seconds,
   );
   const overheads = samples.map((s) => overheadMs(s.timing) / 1000);
   const wallOverActivities = samples.map((s) => s.timing.wallMs / s.timing.activityMs);
-  const rss = paired(
+  const rss = pairs(
     samples,
     (s) => s.run.maxRssBytes,
     (b) => b.maxRssBytes,
   );
-  const cpu = paired(
+  const cpu = pairs(
     samples,
     (s) => s.run.cpuSeconds,
     (b) => b.cpuSeconds,
@@ -241,7 +234,11 @@ export function pipelineDetails(samples: PipelineSample[], activityNote?: string
         'where it exceeds the CPUs, both sides wait for a CPU, and a ratio within the spread of the per-run ratios says "no measurable difference" rather than a direction.',
     },
     activityTable(samples, activityNote),
-    overheadTable(samples),
+    overheadTable(
+      'run',
+      samples.map((s): [string, WorkflowTiming] => [`#${s.rep}`, s.timing]),
+      `, the gap between the run's start and its first workflow task). History events per run: ${samples.map((s) => s.timing.events).join(', ')}.`,
+    ),
   ];
 }
 
@@ -305,46 +302,8 @@ function activityTable(samples: PipelineSample[], extraNote = ''): DetailTable {
     ],
     rows,
     note:
-      'Run = ActivityTaskStarted -> ActivityTaskCompleted and queue wait = ActivityTaskScheduled -> ActivityTaskStarted (server event times); bare call = the same call with the same arguments made directly by the replay process (its clock). ' +
-      "Same result = the activity's result in the history equals the bare call's (as JSON), in how many runs; results that name their run (a report's URI, an alert's id) differ by design." +
+      "Run = ActivityTaskStarted -> ActivityTaskCompleted and queue wait = ActivityTaskScheduled -> ActivityTaskStarted (server event times); bare call = the same call with the same arguments (the replay's own outputs for the run's) made directly by the replay process (its clock). " +
+      "Same result = the activity's result in the history equals the bare call's (as JSON), in how many runs; results that name their run (the URI of what a step published, an alert's id) differ by design." +
       (extraNote ? ` ${extraNote}` : ''),
-  };
-}
-
-function overheadTable(samples: PipelineSample[]): DetailTable {
-  return {
-    title: 'Orchestration overhead (server event times, ms)',
-    columns: [
-      'run',
-      'wall',
-      'activities',
-      'overhead',
-      'per activity',
-      'activity queue wait',
-      'workflow tasks',
-      'other',
-      'activities',
-      'workflow tasks',
-      'history events',
-    ],
-    rows: samples.map(({ rep, timing: t }) => {
-      const overhead = overheadMs(t);
-      return [
-        `#${rep}`,
-        t.wallMs.toFixed(0),
-        t.activityMs.toFixed(0),
-        overhead.toFixed(0),
-        (overhead / t.activities.length).toFixed(0),
-        t.queueMs.toFixed(0),
-        t.workflowTaskMs.toFixed(0),
-        (overhead - t.queueMs - t.workflowTaskMs).toFixed(0),
-        t.activities.length,
-        t.workflowTasks,
-        t.events,
-      ];
-    }),
-    note:
-      "Overhead = wall - sum of activity run times. Activity queue wait = scheduled -> started; workflow tasks = scheduled -> completed (the workflow code's turns, with their own queue wait); " +
-      "other = the rest (a completion's trip to the server and the next task's dispatch, the gap between the run's start and its first workflow task).",
   };
 }

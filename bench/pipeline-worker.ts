@@ -1,9 +1,6 @@
 /**
  * One run of the ingestion-pipeline or monitoring benchmark (bench/ingestion-pipeline.bench.ts,
- * bench/monitoring.bench.ts), in a process of its own so its peak RSS
- * (`process.resourceUsage().maxRSS`) is its own and not what an earlier run left behind.
- *
- *   node --import tsx bench/pipeline-worker.ts '<task JSON>'
+ * bench/monitoring.bench.ts), in a process of its own (bench/child.ts) so its peak RSS is its own.
  *
  * Task kinds:
  * - `ingestion`:  a fresh worker (as `mlpipe worker` builds it) and a client run a warm-up workflow
@@ -11,30 +8,23 @@
  *                 its result;
  * - `monitoring`: the same for `monitoringPipeline` through `startMonitoring`;
  * - `replay`:     the baseline: the activity calls of a pipeline run (types and arguments, as its
- *                 history scheduled them) made directly in this process, in the same order, on
- *                 activities built from the worker's dependencies, with no Temporal: no server, no
- *                 workflow code, no task queues (an activity that asks the server something still
- *                 does). `MockActivityEnvironment` gives each call the activity Context it reads (its
- *                 run's ids for workspace paths, heartbeats).
+ *                 history scheduled them) made directly in this process, in the same order
+ *                 (bench/direct-activities.ts), each handed the URIs the replayed calls before it
+ *                 returned where the run's call was handed the run's.
  * In the pipeline runs the peak-RSS mark is reset once the worker is up and warmed up (workflow bundling excluded);
- * in the replay once the dependencies are open. The result is printed as one line `BENCH_RESULT <json>`.
+ * in the replay once the dependencies are open.
  */
-import { openActivityDeps } from '../activities/open-deps';
-import { runAsBenchWorker } from './child';
 import fs from 'node:fs';
 import type { WorkflowHandle } from '@temporalio/client';
-import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities } from '../activities';
-import { heartbeatKeepaliveInterceptor } from '../activities/heartbeat';
 import { loadConfig } from '../src/config';
 import { startIngestion } from '../src/client/ingestion';
 import { startMonitoring } from '../src/client/monitoring';
+import { runAsChild } from './child';
+import { withDirectActivities, type Activities, type DirectCall } from './direct-activities';
 import type { ActivityCall } from './harness';
+import { measured, type Resources } from './process-stats';
 import {
-  cpuSecondsSince,
-  peakRssBytes,
   quietLogger,
-  resetPeakRss,
   warmUp,
   withWorkerAndClient,
   type ServerEnv,
@@ -69,18 +59,6 @@ export interface ReplayTask {
 
 export type WorkerTask = IngestionTask | MonitoringTask | ReplayTask;
 
-/** Peak RSS (bytes) and CPU seconds of the measured stretch. */
-interface Resources {
-  /** Peak RSS from the mark's reset to the end, bytes. */
-  maxRssBytes: number;
-  /** Whether the peak-RSS reset worked; if not, maxRssBytes is the whole process's peak. */
-  peakReset: boolean;
-  /** RSS just before the measured stretch (the idle worker, or the replay's open dependencies). */
-  rssBeforeBytes: number;
-  /** CPU seconds of this process (every thread: JS, DuckDB, the Temporal core) over the stretch. */
-  cpuSeconds: number;
-}
-
 export interface PipelineRunResult extends Resources {
   kind: 'ingestion' | 'monitoring';
   workflowId: string;
@@ -98,18 +76,9 @@ export interface PipelineRunResult extends Resources {
 export interface ReplayResult extends Resources {
   kind: 'replay';
   /** Each call, in order: its wall time in this process and what it returned. */
-  steps: { type: string; ms: number; result: unknown }[];
+  steps: DirectCall[];
   /** Sum of the steps. */
   seconds: number;
-}
-
-/** Runs `work` with the peak-RSS mark reset first, and the stretch's resources. */
-async function measured<T>(work: () => Promise<T>): Promise<T & Resources> {
-  const rssBeforeBytes = process.memoryUsage.rss();
-  const peakReset = resetPeakRss();
-  const cpu0 = process.cpuUsage();
-  const out = await work();
-  return { ...out, cpuSeconds: cpuSecondsSince(cpu0), maxRssBytes: peakRssBytes(), peakReset, rssBeforeBytes };
 }
 
 function runPipeline(
@@ -136,34 +105,36 @@ function runPipeline(
   });
 }
 
-async function runReplay(task: ReplayTask): Promise<ReplayResult> {
+/**
+ * Pairs every artifact URI in what the run's call returned with the string at the same place in what
+ * the replayed call returned, so later calls read the replay's own outputs.
+ */
+function pairUris(ran: unknown, replayed: unknown, into: Map<string, string>): void {
+  if (typeof ran === 'string' && ran.startsWith('artifact:') && typeof replayed === 'string') into.set(ran, replayed);
+  else if (ran && replayed && typeof ran === 'object' && typeof replayed === 'object')
+    for (const [key, value] of Object.entries(ran)) pairUris(value, (replayed as Record<string, unknown>)[key], into);
+}
+
+/** The run's arguments with every URI it returned replaced by the replay's. */
+const ownInputs = (args: unknown[], uris: Map<string, string>): unknown[] =>
+  JSON.parse(JSON.stringify(args), (_key, value: unknown) =>
+    typeof value === 'string' ? (uris.get(value) ?? value) : value,
+  ) as unknown[];
+
+function runReplay(task: ReplayTask): Promise<ReplayResult> {
   const calls = JSON.parse(fs.readFileSync(task.callsFile, 'utf8')) as ActivityCall[];
-  // The worker's dependencies, opened by the same function as `createWorker` (src/worker.ts) uses.
   const config = loadConfig({ MLPIPE_DATA_DIR: task.dataDir, TEMPORAL_ADDRESS: task.address });
-  const opened = await openActivityDeps(config, quietLogger());
-  const activities = createActivities(opened.deps) as unknown as Record<
-    string,
-    (...args: unknown[]) => Promise<unknown>
-  >;
-  try {
-    return await measured(async () => {
-      const steps: ReplayResult['steps'] = [];
-      for (const call of calls) {
-        const fn = activities[call.type];
-        if (!fn) throw new Error(`no activity ${call.type}`);
-        const env = new MockActivityEnvironment(
-          { activityType: call.type, workflowExecution: task.execution },
-          { interceptors: [heartbeatKeepaliveInterceptor] },
-        );
-        const t0 = performance.now();
-        const result = await env.run(fn, ...call.args);
-        steps.push({ type: call.type, ms: performance.now() - t0, result });
+  const uris = new Map<string, string>();
+  return withDirectActivities(config, quietLogger(), task.execution, (activities) =>
+    measured(async () => {
+      for (const c of calls) {
+        const args = ownInputs(c.args, uris) as [never];
+        pairUris(c.result, await activities.call(c.type as keyof Activities, ...args), uris);
       }
+      const steps = activities.calls;
       return { kind: 'replay' as const, steps, seconds: steps.reduce((s, x) => s + x.ms, 0) / 1000 };
-    });
-  } finally {
-    await opened.close();
-  }
+    }),
+  );
 }
 
 function run(task: WorkerTask): Promise<PipelineRunResult | ReplayResult> {
@@ -191,4 +162,4 @@ function run(task: WorkerTask): Promise<PipelineRunResult | ReplayResult> {
   }
 }
 
-if (require.main === module) runAsBenchWorker<WorkerTask>('pipeline-worker.ts', run);
+runAsChild<WorkerTask>(run);

@@ -108,6 +108,22 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/**
+ * A figure's samples against the baseline sample taken with each (sample i right after baseline i, so
+ * their ratio cancels most drift of a shared machine): both medians and the median of the ratios.
+ */
+export function paired(values: number[], baselines: number[]) {
+  const ratios = values.map((v, i) => v / baselines[i]!);
+  return {
+    value: median(values),
+    samples: values,
+    baseline: median(baselines),
+    baselineSamples: baselines,
+    ratio: median(ratios),
+    ratioSamples: ratios,
+  };
+}
+
 /** Sets each figure's verdict from its aim. */
 export function judge(figure: Figure): Figure {
   if (!figure.aim) return { ...figure, verdict: 'info' };

@@ -10,10 +10,10 @@
  * once settled before and after the run). The parent reads the histories. The result is printed as
  * one line `BENCH_RESULT <json>`.
  */
-import fs from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import { runAsBenchWorker } from './child';
+import { runAsChild } from './child';
+import { cpuSecondsSince, processCpuSeconds, threadCpuSeconds } from './process-stats';
 import { readSettledServerMetrics, serverDelta, type ServerOperation } from './server-metrics';
 import type { CallKind, noopChain } from './roundtrip-workflows';
 
@@ -48,40 +48,9 @@ export interface RoundtripResult {
   }[];
 }
 
-/** CPU ms a process has used so far, from Linux /proc (utime + stime, in USER_HZ = 100 ticks/s), or undefined. */
-function processCpuMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * CPU ms this process's threads have used so far, summed by thread name (/proc/self/task/<tid>/comm:
- * Node's MainThread, the workflow sandbox's WorkerThread, the SDK core's tokio-runtime-w, V8's workers),
- * or {} where /proc cannot be read. Threads that ended since are missing from a later reading.
- */
-function threadCpuMs(): Record<string, number> {
-  const byName: Record<string, number> = {};
-  try {
-    for (const tid of fs.readdirSync('/proc/self/task')) {
-      const name = fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
-      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      byName[name] = (byName[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10;
-    }
-  } catch {
-    // a thread that ended while being read, or no /proc: what was read stands
-  }
-  return byName;
-}
-
-const difference = (after: Record<string, number>, before: Record<string, number>) =>
-  Object.fromEntries(Object.entries(after).map(([name, ms]) => [name, ms - (before[name] ?? 0)]));
+/** CPU ms by thread name between two readings of `threadCpuSeconds`. */
+const differenceMs = (after: Record<string, number>, before: Record<string, number>) =>
+  Object.fromEntries(Object.entries(after).map(([name, s]) => [name, (s - (before[name] ?? 0)) * 1000]));
 
 const noop = () => {};
 const quiet = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m) };
@@ -119,24 +88,24 @@ async function main(task: RoundtripTask): Promise<RoundtripResult> {
     const runs: RoundtripResult['runs'] = [];
     let metrics0 = await readSettledServerMetrics(task.metricsUrl);
     for (const run of task.runs) {
-      const server0 = processCpuMs(task.serverPid);
+      const server0 = processCpuSeconds(task.serverPid);
+      const threads0 = threadCpuSeconds();
       const cpu0 = process.cpuUsage();
-      const threads0 = threadCpuMs();
       const started = performance.now();
       const sum = await execute(run.workflowId, run.calls, run.activityKind);
       const wallMs = performance.now() - started;
-      const cpu = process.cpuUsage(cpu0);
-      const threads = difference(threadCpuMs(), threads0);
-      const server1 = processCpuMs(task.serverPid);
+      const workerCpuMs = cpuSecondsSince(cpu0) * 1000;
+      const threads = differenceMs(threadCpuSeconds(), threads0);
+      const server1 = processCpuSeconds(task.serverPid);
       const metrics1 = await readSettledServerMetrics(task.metricsUrl);
       const server = serverDelta(metrics0, metrics1);
       metrics0 = metrics1;
       if (sum !== (run.calls * (run.calls - 1)) / 2) throw new Error(`${run.workflowId}: noopChain returned ${sum}`);
-      const serverCpuMs = server0 !== undefined && server1 !== undefined ? server1 - server0 : undefined;
+      const serverCpuMs = server0 !== undefined && server1 !== undefined ? (server1 - server0) * 1000 : undefined;
       runs.push({
         ...run,
         wallMs,
-        workerCpuMs: (cpu.user + cpu.system) / 1000,
+        workerCpuMs,
         threadCpuMs: threads,
         serverCpuMs,
         server,
@@ -151,4 +120,4 @@ async function main(task: RoundtripTask): Promise<RoundtripResult> {
   }
 }
 
-runAsBenchWorker<RoundtripTask>('roundtrip-worker.ts', main);
+runAsChild<RoundtripTask>(main);

@@ -13,8 +13,8 @@
  * adds to a workflow task.
  */
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import { EventType, eventMs, runServerWorker, withDevServer, type HistoryEvent } from './harness';
+import { EventType, withDevServer, workflowTaskTimes, workflowTiming, type HistoryEvent } from './harness';
+import { bareEnv, runChild } from './child';
 import {
   median,
   type BenchContext,
@@ -60,85 +60,20 @@ interface HistoryTiming {
 }
 
 function historyTiming(events: HistoryEvent[]): HistoryTiming {
-  const t: HistoryTiming = {
-    roundTripMs: [],
-    queueMs: [],
-    runMs: [],
-    cycleMs: [],
-    workflowTaskMs: [],
-    workflowTaskQueueMs: [],
-    executionMs: NaN,
+  const { wallMs, activities } = workflowTiming(events);
+  const tasks = workflowTaskTimes(events);
+  return {
+    roundTripMs: activities.map((a) => a.closed - a.scheduled),
+    queueMs: activities.map((a) => a.queueMs),
+    runMs: activities.map((a) => a.runMs),
+    cycleMs: activities.slice(1).map((a, i) => a.closed - activities[i]!.closed),
+    workflowTaskMs: tasks.map((t) => t.ms),
+    workflowTaskQueueMs: tasks.map((t) => t.queueMs),
+    executionMs: wallMs,
     events: events.length,
-    activities: 0,
-    markers: 0,
+    activities: activities.length,
+    markers: events.filter((e) => e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED).length,
   };
-  const scheduled = new Map<string, number>();
-  const started = new Map<string, number>();
-  let taskScheduled: number | undefined;
-  let lastCompleted: number | undefined;
-  let executionStarted: number | undefined;
-  for (const e of events) {
-    switch (e.eventType) {
-      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-        executionStarted = eventMs(e);
-        break;
-      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
-        t.executionMs = eventMs(e) - executionStarted!;
-        break;
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-        scheduled.set(String(e.eventId), eventMs(e));
-        break;
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-        started.set(String(e.activityTaskStartedEventAttributes!.scheduledEventId), eventMs(e));
-        break;
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: {
-        const id = String(e.activityTaskCompletedEventAttributes!.scheduledEventId);
-        const s = scheduled.get(id)!;
-        const st = started.get(id)!;
-        t.roundTripMs.push(eventMs(e) - s);
-        t.queueMs.push(st - s);
-        t.runMs.push(eventMs(e) - st);
-        if (lastCompleted !== undefined) t.cycleMs.push(eventMs(e) - lastCompleted);
-        lastCompleted = eventMs(e);
-        t.activities += 1;
-        break;
-      }
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
-        throw new Error(`a no-op activity failed: ${EventType[e.eventType]}`);
-      case EventType.EVENT_TYPE_MARKER_RECORDED:
-        t.markers += 1;
-        break;
-      case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
-        taskScheduled = eventMs(e);
-        break;
-      case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
-        if (taskScheduled !== undefined) t.workflowTaskQueueMs.push(eventMs(e) - taskScheduled);
-        break;
-      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-        if (taskScheduled !== undefined) t.workflowTaskMs.push(eventMs(e) - taskScheduled);
-        taskScheduled = undefined;
-        break;
-    }
-  }
-  return t;
-}
-
-/**
- * The process of the dev server listening at `address` (Linux /proc), or undefined. withDevServer gives
- * only the server's total CPU time; the worker reads the server's CPU time around each run itself.
- */
-function devServerPid(address: string): number | undefined {
-  const port = address.slice(address.lastIndexOf(':') + 1);
-  for (const entry of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const args = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (args.includes('start-dev') && args[args.indexOf('--port') + 1] === port) return Number(entry);
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return undefined;
 }
 
 interface RunSample {
@@ -237,17 +172,16 @@ export const benchmark: Benchmark = {
           runs.push({ workflowId: `${taskQueue}-${activityKind}-${rep}`, calls: CALLS, activityKind });
       }
       ctx.log(`worker: ${runs.length} runs of ${CALLS} no-op calls on ${taskQueue}`);
-      const serverPid = fs.existsSync('/proc') ? devServerPid(server.config.TEMPORAL_ADDRESS) : undefined;
       const task: RoundtripTask = {
         kind: 'roundtrip',
         address: server.config.TEMPORAL_ADDRESS,
         taskQueue,
         warmupCalls: WARMUP_CALLS,
-        serverPid,
+        serverPid: server.pid,
         metricsUrl: server.metricsUrl,
         runs,
       };
-      const result = await runServerWorker<RoundtripResult>(ctx, 'roundtrip-worker.ts', task, WORKER_TIMEOUT_MS);
+      const result = await runChild<RoundtripResult>(ctx, 'roundtrip-worker.ts', task, WORKER_TIMEOUT_MS, bareEnv());
       const client = await server.client();
       const samples: RunSample[] = [];
       for (const [i, run] of result.runs.entries()) {

@@ -3,17 +3,232 @@
  * (src/ml/scorer.ts, onnxruntime-node) on 2.9M rows of real flight model inputs, against a bare
  * onnxruntime-node loop over the same rows in the same process, and the peak RSS of scoring 2.9M and
  * 29M rows streamed a chunk at a time, as the scoring pipeline reads a day at a time.
+ *
+ * Each task of this module runs in a fresh child process (bench/child.ts), so its peak RSS is its own:
+ * - `setup` (not measured): the flights model inputs of 2001-01-08..2001-06-30 as one Parquet file
+ *   (`bareFeatureSql`, the features benchmark's verified one-statement rewrite, then the spec's
+ *   transforms), and an ONNX model from the bundled LightGBM trainer (trainers/flight_delay_lgbm.py, in
+ *   its provisioned Python environment) trained on January-February of those rows; the serving
+ *   benchmark runs it too, for its ONNX model;
+ * - `throughput`: every row loaded as columns, then, alternating: `scoreMatrixRange` with the ONNX
+ *   scorer (src/ml/scorer.ts), and the bare loop: the same session-run calls on the same 65,536-row
+ *   chunks, their row-major float32 input built before the clock starts;
+ * - `memory`: the rows streamed from the file a DuckDB chunk at a time and scored, `passes` times over:
+ *   1 pass is 2.9M rows, 10 passes 29M; the peak RSS says whether memory grows with rows.
  */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { DuckDBDoubleVector } from '@duckdb/node-api';
+import * as ort from 'onnxruntime-node';
+import { runAsChild, runChild } from './child';
+import { peakRssBytes } from './process-stats';
+import { bareFeatureSql } from './bare-features';
+import { openDuckDb, sqlIdent, sqlString } from '../src/data/duckdb';
+import { readMatrixFromDuckDB } from '../src/data/read-matrix';
+import { transformSql } from '../src/ml/feature-transform';
+import { openOnnxScorer, scoreMatrixRange } from '../src/ml/scorer';
+import { flightsLgbmSpec } from '../src/specs/flights-lgbm';
+import { defaultPythonEnvsDir, ensurePythonEnv } from '../src/training/python-env';
+import { loadTrainingSpec } from '../src/training/training-spec';
+
 import { median, type BenchContext, type Benchmark, type BenchmarkResult } from './report';
-import { runBenchChild } from './child';
-import type {
-  MemoryResult,
-  MemoryTask,
-  SetupResult,
-  SetupTask,
-  ThroughputResult,
-  ThroughputTask,
-} from './scoring-worker';
+
+export interface SetupTask {
+  kind: 'setup';
+  dir: string;
+}
+export interface SetupResult {
+  inputs: string;
+  model: string;
+  features: string[];
+  rows: number;
+  trainRows: number;
+  seconds: number;
+}
+interface ThroughputTask {
+  kind: 'throughput';
+  inputs: string;
+  model: string;
+  features: string[];
+  reps: number;
+}
+interface ThroughputResult {
+  rows: number;
+  scorerSeconds: number[];
+  bareSeconds: number[];
+  maxAbsDifference: number;
+}
+interface MemoryTask {
+  kind: 'memory';
+  inputs: string;
+  model: string;
+  features: string[];
+  passes: number;
+}
+interface MemoryResult {
+  rows: number;
+  seconds: number;
+  peakRssBytes: number;
+}
+
+const FROM = '2001-01-08';
+const TO = '2001-06-30';
+const CHUNK_ROWS = 65_536;
+
+async function setup(task: SetupTask): Promise<SetupResult> {
+  const t0 = performance.now();
+  await fs.mkdir(task.dir, { recursive: true });
+  const t = loadTrainingSpec('flights');
+  const source = path.resolve(__dirname, '..', 'node_modules/vega-datasets/data/flights-3m.parquet');
+  const db = await openDuckDb({ memoryLimit: '2GB', tempDirectory: path.join(task.dir, 'duckdb-tmp') });
+  const conn = await db.connect();
+  const inputs = path.join(task.dir, 'inputs.parquet');
+  const columns = t.transforms.map((x) => `CAST(${transformSql(x)} AS DOUBLE) AS ${sqlIdent(x.name)}`);
+  await conn.run(`COPY (
+    SELECT (row_number() OVER (ORDER BY date, delay, distance, origin, destination) - 1)::BIGINT AS "row", ${columns.join(', ')},
+      CAST((${t.model.label.sql}) AS TINYINT) AS "label", CAST(date AS DATE) AS day
+    FROM (${bareFeatureSql([source], FROM, TO)}) ORDER BY "row") TO ${sqlString(inputs)} (FORMAT parquet)`);
+  // The trainer's contract: train, validation and test splits by day, in row order.
+  const trainer = path.join(task.dir, 'trainer');
+  const splits = {
+    train: ['2001-01-08', '2001-02-14'],
+    validation: ['2001-02-15', '2001-02-21'],
+    test: ['2001-02-22', '2001-02-28'],
+  };
+  const files: Record<string, string> = {};
+  for (const [name, [from, to]] of Object.entries(splits)) {
+    files[name] = path.join(trainer, `${name}.parquet`);
+    await fs.mkdir(trainer, { recursive: true });
+    await conn.run(
+      `COPY (SELECT * EXCLUDE (day) FROM read_parquet(${sqlString(inputs)}) WHERE day BETWEEN DATE '${from}' AND DATE '${to}' ORDER BY "row") TO ${sqlString(files[name]!)} (FORMAT parquet)`,
+    );
+  }
+  const counted = (
+    await conn.runAndReadAll(
+      `SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE day <= DATE '2001-02-14')::INTEGER AS train FROM read_parquet(${sqlString(inputs)})`,
+    )
+  ).getRowObjectsJson()[0]!;
+  conn.closeSync();
+  db.closeSync();
+
+  const spec = flightsLgbmSpec.model!.trainer!;
+  const env = await ensurePythonEnv(path.join(spec.directory, spec.requirements!), {
+    python: process.env.MLPIPE_PYTHON ?? 'python3',
+    envsDir: process.env.MLPIPE_PYTHON_ENVS_DIR ?? defaultPythonEnvsDir(),
+  });
+  const input = path.join(trainer, 'input.json');
+  for (const dir of ['checkpoint', 'output']) await fs.mkdir(path.join(trainer, dir), { recursive: true });
+  await fs.writeFile(
+    input,
+    JSON.stringify({
+      contract: 1,
+      splits: files,
+      features: t.features,
+      hyperParameters: spec.hyperParameters,
+      checkpointDir: path.join(trainer, 'checkpoint'),
+      resume: false,
+      outputDir: path.join(trainer, 'output'),
+    }),
+  );
+  await promisify(execFile)(path.join(env.bin, 'python'), [spec.command[1]!, input], {
+    cwd: spec.directory,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return {
+    inputs,
+    model: path.join(trainer, 'output', 'model.onnx'),
+    features: t.features,
+    rows: Number(counted.n),
+    trainRows: Number(counted.train),
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+async function throughput(task: ThroughputTask): Promise<ThroughputResult> {
+  const db = await openDuckDb();
+  const conn = await db.connect();
+  const matrix = await readMatrixFromDuckDB(
+    conn,
+    `SELECT * FROM read_parquet(${sqlString(task.inputs)}) ORDER BY "row"`,
+    {
+      features: task.features,
+      label: 'label',
+      day: 'day',
+      segments: [],
+    },
+  );
+  conn.closeSync();
+  db.closeSync();
+  const d = task.features.length;
+  // The bare loop's input, row-major float32 as the session takes it, built before its clock starts.
+  const chunks: Float32Array[] = [];
+  for (let start = 0; start < matrix.rows; start += CHUNK_ROWS) {
+    const n = Math.min(CHUNK_ROWS, matrix.rows - start);
+    const data = new Float32Array(n * d);
+    for (let j = 0; j < d; j++) for (let i = 0; i < n; i++) data[i * d + j] = matrix.columns[j]![start + i]!;
+    chunks.push(data);
+  }
+  const session = await ort.InferenceSession.create(task.model, { graphOptimizationLevel: 'all' });
+  const inputName = session.inputNames[0]!;
+  const bare = async (): Promise<Float64Array> => {
+    const scores = new Float64Array(matrix.rows);
+    let offset = 0;
+    for (const data of chunks) {
+      const n = data.length / d;
+      const out = await session.run({ [inputName]: new ort.Tensor('float32', data, [n, d]) }, ['probabilities']);
+      const p = out.probabilities!.data as Float32Array;
+      for (let i = 0; i < n; i++) scores[offset + i] = p[i * 2 + 1]!;
+      offset += n;
+    }
+    return scores;
+  };
+  const scorer = await openOnnxScorer(task.model, task.features);
+  const result: ThroughputResult = { rows: matrix.rows, scorerSeconds: [], bareSeconds: [], maxAbsDifference: 0 };
+  for (let rep = 0; rep < task.reps; rep++) {
+    let t0 = performance.now();
+    const bareScores = await bare();
+    result.bareSeconds.push((performance.now() - t0) / 1000);
+    t0 = performance.now();
+    const scores = await scoreMatrixRange(scorer, matrix, { start: 0, end: matrix.rows });
+    result.scorerSeconds.push((performance.now() - t0) / 1000);
+    for (let i = 0; i < matrix.rows; i++)
+      result.maxAbsDifference = Math.max(result.maxAbsDifference, Math.abs(scores[i]! - bareScores[i]!));
+  }
+  await scorer.close();
+  await session.release();
+  return result;
+}
+
+async function memory(task: MemoryTask): Promise<MemoryResult> {
+  const db = await openDuckDb();
+  const conn = await db.connect();
+  const scorer = await openOnnxScorer(task.model, task.features);
+  const t0 = performance.now();
+  let rows = 0;
+  for (let pass = 0; pass < task.passes; pass++) {
+    const result = await conn.stream(
+      `SELECT ${task.features.map(sqlIdent).join(', ')} FROM read_parquet(${sqlString(task.inputs)})`,
+    );
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      const n = chunk.rowCount;
+      const columns = task.features.map((_, j) => {
+        const vector = chunk.getColumnVector(j) as DuckDBDoubleVector;
+        return Float64Array.from({ length: n }, (_, i) => vector.getItem(i) ?? NaN);
+      });
+      await scorer.scoreColumns(columns, n);
+      rows += n;
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await scorer.close();
+  conn.closeSync();
+  db.closeSync();
+  return { rows, seconds, peakRssBytes: peakRssBytes() };
+}
 
 const SETUP_TIMEOUT_MS = 20 * 60_000;
 const MEASURE_TIMEOUT_MS = 20 * 60_000;
@@ -23,7 +238,7 @@ export const benchmark: Benchmark = {
   name: 'scoring',
   description:
     'The ONNX scorer (src/ml/scorer.ts: columns to row-major float32 in 65,536-row chunks, onnxruntime-node, the positive class taken out) ' +
-    "on the flights model inputs of 2001-01-08..2001-06-30 (bench/features-worker.ts `bareFeatureSql` and the spec's transforms), " +
+    "on the flights model inputs of 2001-01-08..2001-06-30 (bench/bare-features.ts `bareFeatureSql` and the spec's transforms), " +
     'with the LightGBM model the bundled Python trainer makes on January-February (trainers/flight_delay_lgbm.py, 200 rounds), ' +
     'against a bare onnxruntime-node loop: the same session runs on the same chunks, their input built before its clock starts; alternating in one fresh process. ' +
     'Memory: the rows streamed from Parquet a DuckDB chunk at a time and scored, 1 and 10 passes, each in a fresh process.',
@@ -31,25 +246,15 @@ export const benchmark: Benchmark = {
     const started = performance.now();
     ctx.log('preparing the model inputs and training the LightGBM model (not measured)');
     const setupTask: SetupTask = { kind: 'setup', dir: ctx.tmpDir };
-    const setup = await runBenchChild<SetupResult>(ctx.repoRoot, 'scoring-worker.ts', setupTask, SETUP_TIMEOUT_MS);
+    const setup = await runChild<SetupResult>(ctx, 'scoring.bench.ts', setupTask, SETUP_TIMEOUT_MS);
     ctx.log(`setup took ${setup.seconds.toFixed(1)} s: ${setup.rows} rows, trained on ${setup.trainRows}`);
     const base = { inputs: setup.inputs, model: setup.model, features: setup.features };
     const throughputTask: ThroughputTask = { kind: 'throughput', ...base, reps: ctx.reps };
-    const t = await runBenchChild<ThroughputResult>(
-      ctx.repoRoot,
-      'scoring-worker.ts',
-      throughputTask,
-      MEASURE_TIMEOUT_MS,
-    );
+    const t = await runChild<ThroughputResult>(ctx, 'scoring.bench.ts', throughputTask, MEASURE_TIMEOUT_MS);
     const memory: Record<number, MemoryResult> = {};
     const memoryTask = (passes: number): MemoryTask => ({ kind: 'memory', ...base, passes });
     for (const passes of [1, 10]) {
-      memory[passes] = await runBenchChild<MemoryResult>(
-        ctx.repoRoot,
-        'scoring-worker.ts',
-        memoryTask(passes),
-        MEASURE_TIMEOUT_MS,
-      );
+      memory[passes] = await runChild<MemoryResult>(ctx, 'scoring.bench.ts', memoryTask(passes), MEASURE_TIMEOUT_MS);
       ctx.log(
         `${memory[passes]!.rows} rows streamed: ${memory[passes]!.seconds.toFixed(1)} s, peak RSS ${(memory[passes]!.peakRssBytes / MiB).toFixed(0)} MiB`,
       );
@@ -95,3 +300,10 @@ export const benchmark: Benchmark = {
     };
   },
 };
+
+if (require.main === module)
+  runAsChild<SetupTask | ThroughputTask | MemoryTask>((task) => {
+    if (task.kind === 'setup') return setup(task);
+    if (task.kind === 'throughput') return throughput(task);
+    return memory(task);
+  });

@@ -22,7 +22,8 @@ import { createLogger } from '../src/logger';
 import { BODY_LIMIT_BYTES } from '../src/serving/app';
 import { startServing } from '../src/serving/server';
 import { openMetadataStore } from '../src/store/database';
-import { runAsBenchWorker } from './child';
+import { runAsChild } from './child';
+import { cpuSecondsSince, peakRssBytes } from './process-stats';
 
 export const LISTENING_PREFIX = 'LISTENING ';
 
@@ -67,8 +68,7 @@ async function main(task: ServerTask): Promise<ServerResult> {
       duck.closeSync();
     }
   }
-  const cpu = process.cpuUsage();
-  return { cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+  return { cpuSeconds: cpuSecondsSince(), peakRssBytes: peakRssBytes() };
 }
 
-if (require.main === module) runAsBenchWorker<ServerTask>('bench/serving-server.ts', main);
+if (require.main === module) runAsChild<ServerTask>(main);

@@ -18,7 +18,6 @@
  * 5. The servers are stopped (in-flight requests finish); the prediction log is counted by requestId:
  *    exactly one entry per served prediction, none for an oversized body.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ArtifactStore } from '../src/data/artifact-store';
@@ -37,12 +36,12 @@ import {
   type LoadResult,
   type LogCheck,
 } from '../test/helpers/serving-load';
-import { RESULT_PREFIX, runBenchChild } from './child';
-import type { SetupResult, SetupTask } from './scoring-worker';
+import { bareEnv, runChild, startChild, type StartedChild } from './child';
+import type { SetupResult, SetupTask } from './scoring.bench';
 import { ModelArtifactSchema } from '../src/ml/model-artifact';
 import { flightsLgbmSpec } from '../src/specs/flights-lgbm';
 import type { MetadataStore } from '../src/store/database';
-import { processCpuSeconds } from './harness';
+import { processCpuSeconds } from './process-stats';
 import {
   median,
   type Aim,
@@ -76,70 +75,12 @@ const WARMUP_REQUESTS = 300;
 const OVERSIZED = 40;
 const SERVER_START_TIMEOUT_MS = 60_000;
 
-interface ServerChild {
-  url: string;
-  pid: number;
-  /** SIGTERM, then the child's CPU seconds and peak RSS. */
-  stop(): Promise<ServerResult>;
-}
+/** A server process, once it listens; `stop` gives its CPU seconds and peak RSS. */
+type ServerChild = StartedChild<ServerResult> & { url: string };
 
-function startServerChild(ctx: BenchContext, task: ServerTask): Promise<ServerChild> {
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(ctx.repoRoot, 'bench', 'serving-server.ts'), JSON.stringify(task)],
-      {
-        cwd: ctx.repoRoot,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    let listening = false;
-    const exited = new Promise<ServerResult>((done, failed) =>
-      child.on('close', (code, signal) => {
-        const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
-        if (code === 0 && line) done(JSON.parse(line.slice(RESULT_PREFIX.length)) as ServerResult);
-        else
-          failed(
-            new Error(
-              `serving-server (${task.kind}) failed: ${signal ?? `exit ${code}`}\n${stderr.trim().slice(-4000)}`,
-            ),
-          );
-      }),
-    );
-    exited.catch((error) => {
-      if (!listening) reject(error);
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`serving-server (${task.kind}) did not listen within ${SERVER_START_TIMEOUT_MS} ms\n${stderr}`));
-    }, SERVER_START_TIMEOUT_MS);
-    const killOnExit = () => child.kill('SIGKILL');
-    process.once('exit', killOnExit);
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      const line = stdout.split('\n').find((l) => l.startsWith(LISTENING_PREFIX));
-      if (line && !listening) {
-        listening = true;
-        clearTimeout(timer);
-        resolve({
-          url: line.slice(LISTENING_PREFIX.length).trim(),
-          pid: child.pid!,
-          stop: async () => {
-            child.kill('SIGTERM');
-            try {
-              return await exited;
-            } finally {
-              process.removeListener('exit', killOnExit);
-            }
-          },
-        });
-      }
-    });
-  });
+async function startServerChild(ctx: BenchContext, task: ServerTask): Promise<ServerChild> {
+  const child = startChild<ServerResult>(ctx, 'serving-server.ts', task, bareEnv());
+  return { ...child, url: await child.line(LISTENING_PREFIX, SERVER_START_TIMEOUT_MS) };
 }
 
 interface RunSample {
@@ -248,7 +189,7 @@ const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) :
 
 /**
  * A LightGBM ONNX version of the same model (the bundled Python trainer on January-February flights,
- * 200 rounds, as bench/scoring-worker.ts makes it), registered as version 2 beside the built-in
+ * 200 rounds, as the scoring benchmark's setup makes it), registered as version 2 beside the built-in
  * production version: requests ask for it by number. Without Python the scenario is skipped, saying why.
  */
 async function registerOnnxVersion(
@@ -259,7 +200,7 @@ async function registerOnnxVersion(
   let setup: SetupResult;
   try {
     const task: SetupTask = { kind: 'setup', dir: path.join(ctx.tmpDir, 'onnx') };
-    setup = await runBenchChild<SetupResult>(ctx.repoRoot, 'scoring-worker.ts', task, 20 * 60_000);
+    setup = await runChild<SetupResult>(ctx, 'scoring.bench.ts', task, 20 * 60_000);
   } catch (error) {
     ctx.log(`ONNX scenario skipped: ${(error as Error).message.split('\n')[0]}`);
     return { skipped: (error as Error).message.split('\n')[0]! };

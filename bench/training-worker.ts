@@ -1,65 +1,35 @@
 /**
- * One step of the training benchmark, in a process of its own so its peak RSS
- * (`process.resourceUsage().maxRSS`) is its own and not what an earlier step left behind.
- *
- *   node --import tsx bench/training-worker.ts '<task JSON>'
+ * One run of the training benchmark (bench/training.bench.ts; its `pipeline` also trains the model
+ * bench/monitoring.bench.ts watches), in a process of its own (bench/child.ts) so its peak RSS is its own.
  *
  * Task kinds:
- * - `setup`:    a worker (as `mlpipe worker` builds it) and a client ingest flights-3m into a fresh data
- *               directory and backfill the window's feature partitions; not measured, it prepares the input;
- * - `pipeline`: a fresh worker and a client run a warm-up workflow (`warmUp`, not measured), then
+ * - `pipeline`: a fresh worker (as `mlpipe worker` builds it) and a client run a warm-up workflow (`warmUp`, not measured), then
  *               `trainingPipeline` on the window, wait until it awaits
  *               approval, approve it through the `decide` Update and await the result. The peak-RSS mark
  *               is reset once the worker is up (workflow bundling excluded);
- * - `bare`:     the baseline: the same data steps and model fit called directly, no Temporal: the
- *               activities' SQL (extract, transform, matrix) on one DuckDB connection, the matrix file
- *               written and read back, the time split, the standardizer, `train()` with the spec's
- *               hyper-parameters, and the evaluation of the test and validation splits.
- * The result is printed as one line `BENCH_RESULT <json>`.
+ * - `bare`:     the baseline: the pipeline's data and model steps up to the evaluation, the activities
+ *               themselves called directly (bench/direct-activities.ts), each handed the URIs the steps
+ *               before it returned, as the workflow chains them. The peak-RSS mark is reset once their
+ *               dependencies are open.
  */
-import { runAsBenchWorker } from './child';
 import fs from 'node:fs';
 import path from 'node:path';
 import type pino from 'pino';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createLogger } from '../src/logger';
-import { startIngestion } from '../src/client/ingestion';
-import { startBackfill } from '../src/client/features';
+import { loadConfig } from '../src/config';
 import { approvalView, decide, startTraining } from '../src/client/training';
 import { ArtifactStore } from '../src/data/artifact-store';
-import { openDuckDb, sqlString } from '../src/data/duckdb';
-import { readMatrixFromDuckDB } from '../src/data/read-matrix';
-import { partitionRange } from '../src/features/partition-dates';
-import { readMatrixFile, writeMatrixFile } from '../src/ml/matrix-file';
-import { rowRange } from '../src/ml/feature-matrix';
-import { splitDays } from '../src/ml/time-split';
-import { Standardizer } from '../src/ml/standardizer';
-import { predict, train } from '../src/ml/logistic-regression';
-import { evaluateRows } from '../src/ml/evaluation';
-import { DAY, LABEL, extractionSql, matrixSql, segmentColumn, transformedSql } from '../src/training/training-sql';
-import { loadTrainingSpec } from '../src/training/training-spec';
 import { PipelineStage } from '../src/api/search-attributes';
-import {
-  cpuSecondsSince,
-  peakRssBytes,
-  quietLogger,
-  resetPeakRss,
-  warmUp,
-  withWorkerAndClient,
-  type ServerEnv,
-  type WarmUpRun,
-} from './worker-harness';
+import { runAsChild } from './child';
+import { withDirectActivities } from './direct-activities';
+import { cpuSecondsSince, measured, peakRssBytes, resetPeakRss, type Resources } from './process-stats';
+import { warmUp, withWorkerAndClient, type ServerEnv, type WarmUpRun } from './worker-harness';
 
 export interface Window {
   spec: string;
   from: string;
   to: string;
-}
-
-export interface SetupTask extends ServerEnv, Window {
-  kind: 'setup';
-  asOf: string;
-  concurrency: number;
 }
 
 export interface PipelineTask extends ServerEnv, Window {
@@ -70,22 +40,13 @@ export interface PipelineTask extends ServerEnv, Window {
   reviewer: string;
 }
 
-export interface BareTask extends Window {
+export interface BareTask extends ServerEnv, Window {
   kind: 'bare';
-  dataDir: string;
-  runDir: string;
+  /** Names the run the bare calls belong to (where they publish). */
+  runId: string;
 }
 
-export type WorkerTask = SetupTask | PipelineTask | BareTask;
-
-export interface SetupResult {
-  kind: 'setup';
-  rowsAccepted: number;
-  rowsRejected: number;
-  ingestSeconds: number;
-  partitionsComputed: number;
-  backfillSeconds: number;
-}
+export type WorkerTask = PipelineTask | BareTask;
 
 export interface PipelineRunResult {
   kind: 'pipeline';
@@ -116,20 +77,19 @@ export interface PipelineRunResult {
   cpuSeconds: { beforeApproval: number; afterApproval: number };
 }
 
-/** The bare steps, in the order they ran; `train` is `train()` alone, the matrix already standardized. */
+/** The activities the bare run calls, in the order the workflow runs them. */
 export const BARE_STEPS = [
-  'extract',
-  'transform',
-  'assemble',
-  'load',
-  'split',
-  'standardize',
-  'train',
-  'evaluate',
+  'extractTrainingWindow',
+  'validateTrainingData',
+  'transformTrainingData',
+  'assembleFeatureMatrix',
+  'splitByTime',
+  'trainModel',
+  'evaluateModel',
 ] as const;
 export type BareStep = (typeof BARE_STEPS)[number];
 
-export interface BareResult {
+export interface BareResult extends Resources {
   kind: 'bare';
   stepSeconds: Record<BareStep, number>;
   seconds: number;
@@ -143,44 +103,9 @@ export interface BareResult {
   weights: number[];
   intercept: number;
   testAuc: number;
-  /** Client clock (ms since train() was called) at each checkpoint callback. */
-  checkpointMs: number[];
-  maxRssBytes: number;
-  rssBeforeBytes: number;
-  cpuSeconds: number;
-}
-
-function runSetup(task: SetupTask): Promise<SetupResult> {
-  return withWorkerAndClient(task, quietLogger(), async (w) => {
-    let t0 = performance.now();
-    const ingestion = await startIngestion(w.client, w.config, {
-      spec: task.spec,
-      batch: 'bench',
-      asOf: task.asOf,
-      taskQueue: task.taskQueue,
-    });
-    const ingested = await ingestion.result();
-    const ingestSeconds = (performance.now() - t0) / 1000;
-    t0 = performance.now();
-    const backfill = await startBackfill(w.client, w.config, {
-      spec: task.spec,
-      from: task.from,
-      to: task.to,
-      concurrency: task.concurrency,
-      taskQueue: task.taskQueue,
-    });
-    const filled = await backfill.result();
-    if (filled.computed + filled.alreadyDone !== partitionRange(task.from, task.to).length)
-      throw new Error(`the backfill published ${filled.computed + filled.alreadyDone} of ${filled.total} partitions`);
-    return {
-      kind: 'setup',
-      rowsAccepted: ingested.rowsAccepted,
-      rowsRejected: ingested.rowsRejected,
-      ingestSeconds,
-      partitionsComputed: filled.computed,
-      backfillSeconds: (performance.now() - t0) / 1000,
-    };
-  });
+  /** The trainModel call's start and end, and its checkpoint log lines, this process's clock (epoch ms). */
+  training: { started: number; closed: number };
+  checkpointTimes: number[];
 }
 
 /**
@@ -289,115 +214,48 @@ async function runPipeline(task: PipelineTask): Promise<PipelineRunResult> {
   });
 }
 
-async function runBare(task: BareTask): Promise<BareResult> {
-  const t = loadTrainingSpec(task.spec);
-  const artifacts = ArtifactStore.local(task.dataDir);
-  const files: string[] = [];
-  for (const day of partitionRange(task.from, task.to)) {
-    files.push(
-      ...(await artifacts.parquetFiles(
-        await artifacts.openKey({ kind: 'features', name: t.fs.name, version: t.fs.version, partition: day }),
-      )),
-    );
-  }
-  fs.mkdirSync(task.runDir, { recursive: true });
-  const file = (name: string) => path.join(task.runDir, name);
-  const db = await openDuckDb({ tempDirectory: file('duckdb-tmp') });
-  const conn = await db.connect();
-
-  const stepSeconds = {} as Record<BareStep, number>;
-  const timed = async <T>(step: BareStep, work: () => Promise<T> | T): Promise<T> => {
-    const t0 = performance.now();
-    const result = await work();
-    stepSeconds[step] = (performance.now() - t0) / 1000;
-    return result;
-  };
-  const rssBeforeBytes = process.memoryUsage.rss();
-  const cpu0 = process.cpuUsage();
-
-  await timed('extract', () =>
-    conn.run(`COPY (${extractionSql(t, files)}) TO ${sqlString(file('window.parquet'))} (FORMAT parquet)`),
-  );
-  await timed('transform', () =>
-    conn.run(
-      `COPY (${transformedSql(t, file('window.parquet'))}) TO ${sqlString(file('transformed.parquet'))} (FORMAT parquet)`,
-    ),
-  );
-  const { sha256 } = await timed('assemble', async () => {
-    const assembled = await readMatrixFromDuckDB(conn, matrixSql(t, file('transformed.parquet')), {
-      features: t.features,
-      label: LABEL,
-      day: DAY,
-      segments: t.model.segments.map((s) => segmentColumn(s.name)),
-    });
-    assembled.segments = t.model.segments.map((s) => s.name);
-    return writeMatrixFile(file('matrix.bin'), assembled);
-  });
-  conn.closeSync();
-  const matrix = await timed('load', () => readMatrixFile(file('matrix.bin')));
-  const split = await timed('split', () => {
-    const parts = splitDays(matrix.days, t.model.split);
-    const part = (p: { from: string; to: string }) => ({ ...p, ...rowRange(matrix, p.from, p.to) });
-    return { train: part(parts.train), validation: part(parts.validation), test: part(parts.test) };
-  });
-  const trainRows = split.train.end - split.train.start;
-  const trainColumns = matrix.columns.map((c) => c.subarray(split.train.start, split.train.end));
-  const { standardizer, data } = await timed('standardize', () => {
-    const s = Standardizer.fit(trainColumns, trainRows);
-    return {
-      standardizer: s,
-      data: {
-        columns: s.transform(trainColumns, trainRows),
-        labels: matrix.labels.subarray(split.train.start, split.train.end),
-      },
-    };
-  });
-  const checkpointMs: number[] = [];
-  const trainStart = performance.now();
-  const model = await timed('train', () =>
-    train(data, t.model.hyperParameters!, {
-      onCheckpoint: () => void checkpointMs.push(performance.now() - trainStart),
+function runBare(task: BareTask): Promise<BareResult> {
+  const checkpointTimes: number[] = [];
+  const config = loadConfig({ TEMPORAL_ADDRESS: task.address, MLPIPE_DATA_DIR: task.dataDir });
+  const window = { spec: task.spec, from: task.from, to: task.to };
+  const input = (inputs: Record<string, string>) => ({ ...window, inputs });
+  const execution = { workflowId: `training/bench-bare/${task.runId}`, runId: task.runId };
+  return withDirectActivities(config, checkpointCapturingLogger(checkpointTimes), execution, ({ call, calls }) =>
+    measured(async () => {
+      const extracted = await call('extractTrainingWindow', input({}));
+      await call('validateTrainingData', input({ window: extracted.uri }));
+      const transformed = await call('transformTrainingData', input({ window: extracted.uri }));
+      const matrix = await call('assembleFeatureMatrix', input({ transformed: transformed.uri }));
+      const split = await call('splitByTime', input({ matrix: matrix.uri }));
+      const fit = { matrix: matrix.uri, split: split.uri, transformed: transformed.uri };
+      const trained = await call('trainModel', input(fit));
+      const evaluated = await call('evaluateModel', input({ ...fit, model: trained.uri }));
+      const model = JSON.parse(fs.readFileSync(await ArtifactStore.local(task.dataDir).open(trained.uri), 'utf8')) as {
+        weights: number[];
+        intercept: number;
+      };
+      const training = calls.find((c) => c.type === 'trainModel')!;
+      return {
+        kind: 'bare' as const,
+        stepSeconds: Object.fromEntries(calls.map((c) => [c.type, c.ms / 1000])) as Record<BareStep, number>,
+        seconds: calls.reduce((sum, c) => sum + c.ms, 0) / 1000,
+        rows: matrix.rows,
+        trainRows: split.train.rows,
+        testRows: evaluated.test.rows,
+        matrixSha256: matrix.sha256,
+        iterations: trained.iterations,
+        converged: trained.converged ?? false,
+        loss: trained.loss,
+        weights: model.weights,
+        intercept: model.intercept,
+        testAuc: evaluated.test.overall.auc,
+        training: { started: training.started, closed: training.closed },
+        checkpointTimes,
+      };
     }),
   );
-  const test = await timed('evaluate', () => {
-    const evaluate = (name: string, part: { from: string; to: string; start: number; end: number }) => {
-      const rows = part.end - part.start;
-      const scores = predict(
-        model,
-        standardizer.transform(
-          matrix.columns.map((c) => c.subarray(part.start, part.end)),
-          rows,
-        ),
-      );
-      return evaluateRows(matrix, part, scores, t.model.threshold, { split: name, from: part.from, to: part.to });
-    };
-    evaluate('validation', split.validation);
-    return evaluate('test', split.test);
-  });
-  const cpu = cpuSecondsSince(cpu0);
-  return {
-    kind: 'bare',
-    stepSeconds,
-    seconds: BARE_STEPS.reduce((s, step) => s + stepSeconds[step], 0),
-    rows: matrix.rows,
-    trainRows,
-    testRows: test.rows,
-    matrixSha256: sha256,
-    iterations: model.iterations,
-    converged: model.converged,
-    loss: model.loss,
-    weights: model.weights,
-    intercept: model.intercept,
-    testAuc: test.overall.auc,
-    checkpointMs,
-    maxRssBytes: peakRssBytes(),
-    rssBeforeBytes,
-    cpuSeconds: cpu,
-  };
 }
 
 if (require.main === module) {
-  runAsBenchWorker<WorkerTask>('training-worker.ts', (task) =>
-    task.kind === 'setup' ? runSetup(task) : task.kind === 'pipeline' ? runPipeline(task) : runBare(task),
-  );
+  runAsChild<WorkerTask>((task) => (task.kind === 'pipeline' ? runPipeline(task) : runBare(task)));
 }

@@ -1,9 +1,8 @@
 /**
  * The worker-process side of the benchmarks that run pipelines on Temporal (bench/features-worker.ts,
- * bench/training-worker.ts): a Temporal worker and a client on the benchmark's dev server, and the
- * process's own CPU time and peak RSS. The parent side is bench/harness.ts.
+ * bench/training-worker.ts, ...): a Temporal worker and a client on the benchmark's dev server, and a
+ * warm-up run before the measured one. The parent side is bench/harness.ts.
  */
-import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
@@ -85,23 +84,4 @@ export async function warmUp(w: WorkerAndClient, taskQueue: string, workflowType
   if (!(cause instanceof ApplicationFailure && cause.type === ErrorTypes.InvalidInput))
     throw new Error(`the warm-up ${workflowType} did not fail its input check: ${String(failure)}`);
   return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
-}
-
-/** Resets the kernel's peak-RSS mark (VmHWM, and with it getrusage's maxrss) to the current RSS. */
-export function resetPeakRss(): boolean {
-  try {
-    fs.writeFileSync('/proc/self/clear_refs', '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Peak RSS of this process (since the start, or since `resetPeakRss`), bytes. */
-export const peakRssBytes = () => process.resourceUsage().maxRSS * 1024;
-
-/** CPU seconds (user + system, every thread) this process has used since `since`. */
-export function cpuSecondsSince(since: NodeJS.CpuUsage): number {
-  const cpu = process.cpuUsage(since);
-  return (cpu.user + cpu.system) / 1e6;
 }

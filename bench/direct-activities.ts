@@ -1,0 +1,65 @@
+/**
+ * The bare baseline of a pipeline benchmark: the pipeline's own activities, built from the worker's
+ * dependencies by the same functions as `createWorker` (src/worker.ts) uses, called directly in this
+ * process with no Temporal: no server, no workflow code, no task queues (an activity that asks the
+ * server something still does). `MockActivityEnvironment` gives each call the activity Context it reads
+ * (its run's ids for the paths of what it publishes, heartbeats).
+ */
+import type pino from 'pino';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../activities';
+import { heartbeatKeepaliveInterceptor } from '../activities/heartbeat';
+import { openActivityDeps } from '../activities/open-deps';
+import type { Config } from '../src/config';
+
+export type Activities = ReturnType<typeof createActivities>;
+
+/** One direct call: its wall time on this process's clock, its start and end (epoch ms), and what it returned. */
+export interface DirectCall {
+  type: string;
+  ms: number;
+  started: number;
+  closed: number;
+  result: unknown;
+}
+
+export interface DirectActivities {
+  /** Calls one activity as a run of `execution` would have it called, and records the call. */
+  call<K extends keyof Activities>(
+    type: K,
+    ...args: Parameters<Activities[K]>
+  ): Promise<Awaited<ReturnType<Activities[K]>>>;
+  /** Every call so far, in order. */
+  calls: DirectCall[];
+}
+
+/** Opens the worker's dependencies, runs `work` with the activities on them, and closes them. */
+export async function withDirectActivities<T>(
+  config: Config,
+  logger: pino.Logger,
+  execution: { workflowId: string; runId: string },
+  work: (activities: DirectActivities) => Promise<T>,
+): Promise<T> {
+  const opened = await openActivityDeps(config, logger);
+  const activities = createActivities(opened.deps);
+  const calls: DirectCall[] = [];
+  const call = async <K extends keyof Activities>(
+    type: K,
+    ...args: Parameters<Activities[K]>
+  ): Promise<Awaited<ReturnType<Activities[K]>>> => {
+    const env = new MockActivityEnvironment(
+      { activityType: type, workflowExecution: execution },
+      { interceptors: [heartbeatKeepaliveInterceptor] },
+    );
+    const started = Date.now();
+    const t0 = performance.now();
+    const result = await env.run(activities[type] as (...a: unknown[]) => Promise<unknown>, ...args);
+    calls.push({ type, ms: performance.now() - t0, started, closed: Date.now(), result });
+    return result as Awaited<ReturnType<Activities[K]>>;
+  };
+  try {
+    return await work({ call, calls });
+  } finally {
+    await opened.close();
+  }
+}
