@@ -30,9 +30,12 @@ const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 /** The 30M source needs ~10 copies of the file plus two outputs of about the same size; ask for ample room. */
 const MIN_FREE_BYTES = 2 * GiB;
-/** "Memory does not grow with rows": 10x the rows may cost at most this much more peak RSS. */
-const MAX_RSS_GROWTH = 1.25;
+/** "Memory does not grow with rows": 10x the rows may cost at most this much more peak RSS (issue #16). */
+const MAX_RSS_GROWTH = 1.15;
 const WORKER_TIMEOUT_MS = 10 * 60_000;
+
+/** What the work itself added to the process's peak: peak RSS minus the RSS of the loaded process before it. */
+const aboveLoaded = (r: WorkerResult) => r.maxRssBytes - r.rssBeforeBytes;
 
 interface Sample {
   scenario: string;
@@ -298,8 +301,20 @@ export const benchmark: Benchmark = {
           unit: 'bytes',
           baseline: rss3,
           ratio: rss30 / rss3,
-          ratioNote: 'median peak RSS of the 30M ingest / that of the 3M ingest (10x the rows)',
+          ratioNote: `median peak RSS of the 30M ingest / that of the 3M ingest (10x the rows); bare COPY's own peak grew ${(median(large.bare.map((r) => r.maxRssBytes)) / median(small.bare.map((r) => r.maxRssBytes))).toFixed(2)}x`,
           aim: { on: 'ratio', op: '<=', limit: MAX_RSS_GROWTH, text: `<= ${MAX_RSS_GROWTH}x (flat)` },
+          note:
+            "What is left of the growth (measured while fixing it): the engine keeps nothing per row (dead letters are written and dropped per chunk); DuckDB's allocator keeps what a statement freed until a thread idles for 0.5 s, which a loop of statements never does, so the engine gives it back after every chunk (`releaseFreedMemory`, src/data/duckdb.ts: 30M peak 470 -> about 300 MiB, about 13% more ingest time). " +
+            'What remains is about 1.3 MiB per chunk (the figure below): two thirds native memory of DuckDB results freed only when V8 collects their wrappers (no GC runs during the ingest; forcing one per chunk cut it from +36 to +13 MiB), the rest state a DuckDB connection accumulates per statement until it closes (about 95 KB per COPY ... RETURN_STATS); ' +
+            "and each chunk's own peak varies by 87-118 MiB above the floor with 2 threads, so 30 chunks reach a higher maximum than 3. The bare COPY grows inside one statement, where nothing can be released.",
+        },
+        {
+          name: 'peak RSS above the loaded process, 30M vs 3M rows',
+          value: median(large.subject.map(aboveLoaded)),
+          unit: 'bytes',
+          baseline: median(small.subject.map(aboveLoaded)),
+          ratio: median(large.subject.map(aboveLoaded)) / median(small.subject.map(aboveLoaded)),
+          ratioNote: `peak RSS minus RSS before the work (Node, tsx and DuckDB loaded), 30M / 3M ingest; bare COPY: ${(median(large.bare.map(aboveLoaded)) / median(small.bare.map(aboveLoaded))).toFixed(2)}x`,
         },
         {
           name: 'RSS growth within the 30M run',
@@ -309,7 +324,8 @@ export const benchmark: Benchmark = {
             large.subject.map((r) => r.chunkRss![Math.round(r.chunkRss!.length / REPEAT) - 1]!.rssBytes),
           ),
           ratio: median(growthWithin),
-          ratioNote: 'RSS after the last chunk / RSS after the first 3M rows, same run (median over samples)',
+          ratioNote:
+            'RSS after the last chunk / RSS after the first 3M rows, same run (median over samples); after each chunk the engine has given back what DuckDB freed, so this is the drift above that floor',
           aim: { on: 'ratio', op: '<=', limit: MAX_RSS_GROWTH, text: `<= ${MAX_RSS_GROWTH}x (flat)` },
           ratioSamples: growthWithin,
         },

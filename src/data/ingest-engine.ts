@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import type { Contract } from '../specs/contract-schema';
 import type { IngestStats } from '../quality/gate-report';
-import { queryRows, sqlIdent, sqlString, withConnection, type DuckDBConnection } from './duckdb';
+import { queryRows, releaseFreedMemory, sqlIdent, sqlString, withConnection, type DuckDBConnection } from './duckdb';
 import { sha256Files } from './artifact-store';
 import { exists, writeFileAtomic } from './atomic-files';
 import { compareSchema, type SchemaDifference } from './schema-drift';
@@ -113,10 +113,14 @@ export async function ingest(db: DuckDBInstance, req: IngestRequest, hooks: Inge
     const references = await loadReferences(conn, req, prepared, typedColumns);
     const rules = rowRuleSql(req.contract, prepared.text, references, req.partitionDay);
     const joins = [...references.values()].some((r) => 'table' in r);
+    // Memory flat in the number of rows: each chunk starts from what the process held before the first
+    // one, not from what the whole-source passes above and the chunks before it left in the allocators.
+    await releaseFreedMemory(db, conn);
     for (let i = start; i < plan.length; i++) {
       await hooks.beforeChunk?.(i);
       hooks.log?.('chunk started', { chunk: i, chunksTotal: plan.length });
       const manifest = await processChunk(conn, req, plan[i]!, rules, stagingKey, prepared.text, joins);
+      await releaseFreedMemory(db, conn);
       const rowsRead = plan[i]!.end + plan[i]!.fileOffset;
       hooks.log?.('chunk ingested', { chunk: i, rowsRead: manifest.rowsRead, accepted: manifest.rowsAccepted });
       await hooks.onChunk({ fingerprint: stagingKey, chunksDone: i + 1, chunksTotal: plan.length, rowsRead });
