@@ -164,18 +164,26 @@ function daysRelation(days: readonly string[]): string {
   return `SELECT unnest([${days.map(ts).join(', ')}]) AS ${rangeDay}`;
 }
 
-/** The row days of each day D's window [D + shift - window, D + shift): (d, row_day) for row_day = D + shift - window .. D + shift - 1. */
-function windowDays(g: EntityGroup, shiftDays: number): string {
-  return `SELECT ${rangeDay} AS d, ${rangeDay} + to_days(CAST(o AS INTEGER)) AS row_day
-          FROM days, range(${shiftDays - g.windowDays}, ${shiftDays}) AS offsets(o)`;
+/**
+ * The row days of each day D's window [D + shift - window, D + shift): (__window_day, __window_row_day)
+ * for row days D + shift - window .. D + shift - 1. Helper columns are named like the others here
+ * (`__...`) so a contract column or a feature's SQL can never meet one of them.
+ */
+function windowDays(g: EntityGroup, shiftDays: number, days: readonly string[]): string {
+  // A VALUES list, not a cross join of `days` with range(): DuckDB knows its size, builds the join's hash
+  // table on it and streams the rows past (on a cross join's estimate it built the table on the rows).
+  const pairs = days.flatMap((d) =>
+    Array.from({ length: g.windowDays }, (_, i) => `(${ts(d)}, ${ts(addDays(d, shiftDays - g.windowDays + i))})`),
+  );
+  return `SELECT * FROM (VALUES ${pairs.join(', ')}) AS window_days(__window_day, __window_row_day)`;
 }
 
 const aggregateItems = (g: EntityGroup) => g.features.map((f) => `${f.sql} AS ${sqlIdent(f.name)}`).join(', ');
 
 /** Aggregates of one entity group for every day D of `days`, over [D + shift - window, D + shift). */
-function rangeGroupAggregate(g: EntityGroup, shiftDays: number): string {
-  return `SELECT w.d, ${keyColumn(g.entity)} AS k, ${aggregateItems(g)}
-          FROM keyed JOIN (${windowDays(g, shiftDays)}) w ON w.row_day = keyed.${rowDay}
+function rangeGroupAggregate(g: EntityGroup, shiftDays: number, days: readonly string[]): string {
+  return `SELECT w.__window_day AS d, ${keyColumn(g.entity)} AS k, ${aggregateItems(g)}
+          FROM keyed JOIN (${windowDays(g, shiftDays, days)}) w ON w.__window_row_day = keyed.${rowDay}
           WHERE ${keyColumn(g.entity)} IS NOT NULL
           GROUP BY 1, 2`;
 }
@@ -190,7 +198,7 @@ export function offlineRangeSql(fs: FeatureSet, contract: Contract, source: stri
   const features = offlineFeatureItems(fs, gs);
   return `WITH keyed AS (${rangeKeyed(fs, contract, source)}),
   days AS (${daysRelation(days)}),
-  ${gs.map((g, i) => `g${i} AS (${rangeGroupAggregate(g, 0)})`).join(',\n  ')}${gs.length ? ',' : ''}
+  ${gs.map((g, i) => `g${i} AS (${rangeGroupAggregate(g, 0, days)})`).join(',\n  ')}${gs.length ? ',' : ''}
   r AS (SELECT keyed.*, days.${rangeDay} FROM keyed JOIN days ON days.${rangeDay} = keyed.${rowDay})
   SELECT r.${rangeDay}, ${columns.join(', ')}, ${features.join(', ')}
   FROM r ${gs.map((g, i) => `LEFT JOIN g${i} ON g${i}.d = r.${rangeDay} AND g${i}.k = r.${keyColumn(g.entity)}`).join(' ')}`;
@@ -219,20 +227,21 @@ export function onlineRangeSnapshotSql(
   // Only each key's newest day is aggregated (its other days' snapshots were overwritten): the days of
   // its rows say which days' windows hold it, then one window of rows per key is aggregated.
   const holding = gs.map(
-    (g) => `SELECT present.k, w.d FROM present JOIN (${windowDays(g, 1)}) w ON w.row_day = present.row_day`,
+    (g) =>
+      `SELECT present.k, w.__window_day AS d FROM present JOIN (${windowDays(g, 1, days)}) w ON w.__window_row_day = present.row_day`,
   );
   const aggregates = gs.map(
-    (g) => `SELECT newest.k, ${aggregateItems(g)}
-          FROM keyed JOIN newest ON newest.k = keyed.${key}
-            AND keyed.${rowDay} BETWEEN newest.d + to_days(${1 - g.windowDays}) AND newest.d
+    (g) => `SELECT newest.__newest_key AS k, ${aggregateItems(g)}
+          FROM keyed JOIN newest ON newest.__newest_key = keyed.${key}
+            AND keyed.${rowDay} BETWEEN newest.__newest_day + to_days(${1 - g.windowDays}) AND newest.__newest_day
           GROUP BY 1`,
   );
   return `WITH keyed AS (${rangeKeyed(fs, contract, source)}),
   days AS (${daysRelation(days)}),
   present AS (SELECT DISTINCT ${key} AS k, ${rowDay} AS row_day FROM keyed WHERE ${key} IS NOT NULL),
-  newest AS (SELECT k, max(d) AS d FROM (${holding.join(' UNION ALL ')}) GROUP BY k),
+  newest AS (SELECT k AS __newest_key, max(d) AS __newest_day FROM (${holding.join(' UNION ALL ')}) GROUP BY k),
   ${aggregates.map((a, i) => `g${i} AS (${a})`).join(',\n  ')}
-  SELECT newest.k AS entity_key, strftime(newest.d + INTERVAL 1 DAY, '%Y-%m-%d') AS valid_from, ${snapshotFeatureItems(gs).join(', ')}
-  FROM newest ${gs.map((_, i) => `LEFT JOIN g${i} ON g${i}.k = newest.k`).join(' ')}
+  SELECT newest.__newest_key AS entity_key, strftime(newest.__newest_day + INTERVAL 1 DAY, '%Y-%m-%d') AS valid_from, ${snapshotFeatureItems(gs).join(', ')}
+  FROM newest ${gs.map((_, i) => `LEFT JOIN g${i} ON g${i}.k = newest.__newest_key`).join(' ')}
   ORDER BY entity_key`;
 }

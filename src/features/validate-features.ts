@@ -142,7 +142,10 @@ async function driftCheck(
     `SELECT quantile_cont(${c}, ${DECILES}) AS q FROM read_parquet(${sqlString(previousFile)}) WHERE ${c} IS NOT NULL`,
   );
   if (!edges?.q) return distributionCheck(feature, maxPsi, 'previous partition has no values');
-  const bin = `CASE ${edges.q.map((e, i) => `WHEN ${c} <= ${e} THEN ${i}`).join(' ')} ELSE ${edges.q.length} END`;
+  // Each edge as the double it is: a number literal would be read as a DECIMAL and may round to another
+  // double (and NaN or Infinity would not parse at all).
+  const edge = (e: number) => `CAST(${sqlString(String(e))} AS DOUBLE)`;
+  const bin = `CASE ${edges.q.map((e, i) => `WHEN ${c} <= ${edge(e)} THEN ${i}`).join(' ')} ELSE ${edges.q.length} END`;
   const counts = async (f: string) => {
     const rows = await queryRows<{ b: number; n: number }>(
       conn,
@@ -237,6 +240,9 @@ function distributionCheck(feature: string, maxPsi: number, counts: BinCounts | 
     severity: 'warning' as const,
   };
   if (typeof counts === 'string') return { ...base, observed: 'n/a', verdict: 'skipped', detail: counts };
+  // A partition whose values are all null has no distribution (its nulls check refuses it).
+  if (counts.current.every((n) => n === 0))
+    return { ...base, observed: 'n/a', verdict: 'skipped', detail: 'partition has no values' };
   const psi = psiFromCounts(Float64Array.from(counts.previous), Float64Array.from(counts.current));
   return {
     ...base,

@@ -64,13 +64,20 @@ describe('feature SQL of a range of days', () => {
     const duck = await openDuckDb();
     try {
       await withConnection(duck, async (conn) => {
-        // 2001-01-01..19; airport A flies daily, B every third day, C only on the 2nd and the 13th.
+        // 2001-01-01..19; airport A flies daily, B every third day, C only on the 2nd and the 13th; D only
+        // on the 6th (its newest snapshot is the 12th's), E only on the 1st (in no window of the range), F
+        // only on the 9th (the edge of the 10th's 7-day window).
         await conn.run(`CREATE TEMP TABLE flights AS
           SELECT TIMESTAMP '2001-01-01' + to_days(d::INTEGER) + to_hours((i % 24)::INTEGER) AS date,
                  ((d * 7 + i * 13) % 60)::BIGINT - 10 AS delay, (100 + (d * 31 + i) % 900)::BIGINT AS distance,
                  origin, 'Z' AS destination
-          FROM range(19) t(d), range(40) r(i), (VALUES ('A'), ('B'), ('C')) o(origin)
-          WHERE origin = 'A' OR (origin = 'B' AND d % 3 = 0) OR (origin = 'C' AND d IN (1, 12))`);
+          FROM range(19) t(d), range(40) r(i), (VALUES ('A'), ('B'), ('C'), ('D'), ('E'), ('F')) o(origin)
+          WHERE origin = 'A' OR (origin = 'B' AND d % 3 = 0) OR (origin = 'C' AND d IN (1, 12))
+             OR (origin = 'D' AND d = 5) OR (origin = 'E' AND d = 0) OR (origin = 'F' AND d = 8)`);
+        // A flight without a time and one without an origin: in no window, and no key.
+        await conn.run(
+          `INSERT INTO flights VALUES (NULL, 5, 100, 'A', 'Z'), (TIMESTAMP '2001-01-14 10:00', 5, 100, NULL, 'Z')`,
+        );
         const range = await queryRows<Record<string, unknown>>(
           conn,
           `SELECT strftime(${RANGE_DAY_COLUMN}, '%Y-%m-%d') AS day, * EXCLUDE (${RANGE_DAY_COLUMN})

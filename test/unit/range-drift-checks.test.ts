@@ -13,7 +13,7 @@ import {
 } from '../../src/features/validate-features';
 
 /**
- * A range's days checked together (one statement per drift-checked feature over all the days' rows)
+ * A range's days checked together (one statement for every drift-checked feature over all the days' rows)
  * must judge each day as checking its own file against its previous day's file does.
  */
 describe('checks of a range of days, in a few statements', () => {
@@ -26,10 +26,12 @@ describe('checks of a range of days, in a few statements', () => {
     const duck = await openDuckDb();
     try {
       await withConnection(duck, async (conn) => {
-        // Each day its own distribution (a shift on the third), some nulls, one day with a column all null.
+        // Each day its own distribution (a shift on the third), some nulls; on the last day the first
+        // feature and the first drift-checked one are all null.
+        const allNullOnLastDay = [0, set.features.indexOf(checked[0]!)];
         const columns = set.features.map(
           (f, j) =>
-            `CASE WHEN d = 3 AND ${j} = 0 THEN NULL WHEN hash(i, ${j}) % 17 = 0 THEN NULL ELSE (hash(i * 31 + ${j}) % 1000) / 1000.0 * ${f.range[1] - f.range[0]} + ${f.range[0]} + (CASE WHEN d = 2 THEN ${0.3 * (f.range[1] - f.range[0])} ELSE 0 END) END AS "${f.name}"`,
+            `CASE WHEN d = 3 AND ${allNullOnLastDay.includes(j)} THEN NULL WHEN hash(i, ${j}) % 17 = 0 THEN NULL ELSE (hash(i * 31 + ${j}) % 1000) / 1000.0 * ${f.range[1] - f.range[0]} + ${f.range[0]} + (CASE WHEN d = 2 THEN ${0.3 * (f.range[1] - f.range[0])} ELSE 0 END) END AS "${f.name}"`,
         );
         await conn.run(
           `CREATE TEMP TABLE rows AS SELECT TIMESTAMP '2001-01-08' + to_days(d::INTEGER) AS day, ${columns.join(', ')}
@@ -57,6 +59,11 @@ describe('checks of a range of days, in a few statements', () => {
             );
           }
         }
+        assert.equal(
+          byDay.get(days[3]!)!().get(checked[0]!.name)!.detail,
+          'partition has no values',
+          'a day whose values are all null has no distribution to compare',
+        );
         const verdicts = [...byDay.values()].flatMap((checks) => [...checks().values()].map((c) => c.verdict));
         assert.ok(
           verdicts.includes('fail') && verdicts.includes('pass'),
