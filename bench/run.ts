@@ -7,6 +7,7 @@
  *   npm run bench -- ingestion         only benchmarks whose name contains "ingestion"
  *   npm run bench -- --reps=5          more repetitions
  *   npm run bench -- --strict          exit 1 when a figure misses its aim
+ *   npm run bench -- --results=DIR     write latest.json/latest.md to DIR instead (a trial run)
  *
  * A filtered run replaces its own sections of latest.json/latest.md and keeps the others, each marked
  * with the date and commit it was measured on. Failing an aim is reported, not an error, unless
@@ -27,18 +28,24 @@ import {
 
 const BENCH_DIR = __dirname;
 const REPO_ROOT = path.resolve(BENCH_DIR, '..');
-const RESULTS_DIR = path.join(BENCH_DIR, 'results');
 
 interface Options {
   filters: string[];
   reps: number;
   strict: boolean;
+  resultsDir: string;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { filters: [], reps: Number(process.env.BENCH_REPS ?? 3), strict: false };
+  const options: Options = {
+    filters: [],
+    reps: Number(process.env.BENCH_REPS ?? 3),
+    strict: false,
+    resultsDir: path.join(BENCH_DIR, 'results'),
+  };
   for (const arg of argv) {
     if (arg.startsWith('--reps=')) options.reps = Number(arg.slice('--reps='.length));
+    else if (arg.startsWith('--results=')) options.resultsDir = path.resolve(arg.slice('--results='.length));
     else if (arg === '--strict') options.strict = true;
     else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
     else options.filters.push(arg);
@@ -66,8 +73,8 @@ async function load(file: string): Promise<Benchmark> {
  * The sections of the current latest.json that this run does not re-run, stamped with the run they
  * come from; sections of benchmarks that no longer exist are dropped.
  */
-function keptSections(benchmarks: Benchmark[], rerun: Benchmark[]): BenchmarkResult[] {
-  const file = path.join(RESULTS_DIR, 'latest.json');
+function keptSections(resultsDir: string, benchmarks: Benchmark[], rerun: Benchmark[]): BenchmarkResult[] {
+  const file = path.join(resultsDir, 'latest.json');
   if (!fs.existsSync(file)) return [];
   const previous = JSON.parse(fs.readFileSync(file, 'utf8')) as { machine: MachineInfo; benchmarks: BenchmarkResult[] };
   return previous.benchmarks
@@ -126,9 +133,9 @@ async function main(): Promise<number> {
     }
   }
 
-  const sections = [...results, ...keptSections(benchmarks, selected)];
+  const sections = [...results, ...keptSections(options.resultsDir, benchmarks, selected)];
   const inOrder = benchmarks.flatMap((b) => sections.filter((r) => r.name === b.name));
-  const written = writeResults(RESULTS_DIR, machine, inOrder);
+  const written = writeResults(options.resultsDir, machine, inOrder);
   console.log(renderText(results));
   console.log(`\nwrote ${path.relative(REPO_ROOT, written.json)} and ${path.relative(REPO_ROOT, written.markdown)}`);
   const missed = results.flatMap((r) =>
