@@ -94,6 +94,8 @@ export function classifyStatement(sql: string, task: IngestTask): string {
   if (s.startsWith('CREATE OR REPLACE TEMP TABLE rejected')) return 'chunk: materialise rejected rows';
   if (s.includes('unnest(__reasons)')) return 'chunk: per-rule counts';
   if (s.startsWith('DROP TABLE rejected')) return 'chunk: drop rejected';
+  if (s.startsWith('SET memory_limit')) return 'release freed memory (before the chunks, after each)';
+  if (s.startsWith('SELECT DISTINCT CAST(')) return 'reference check: unknown values (a pass over the source)';
   if (/^SELECT count\(\*\) AS n FROM read_parquet\(\[/.test(s)) return 'finish: count written rows';
   return `other: ${s.slice(0, 40)}`;
 }

@@ -1,4 +1,5 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBResultReader, type DuckDBValue } from '@duckdb/node-api';
+import { collectYoungGarbage } from './collect-garbage';
 
 export type { DuckDBConnection };
 
@@ -35,6 +36,10 @@ export async function openDuckDb(options: DuckDbOptions = {}): Promise<DuckDBIns
  * and the next statement faults those pages in again, so call it between large statements, not per row batch.
  */
 export async function releaseFreedMemory(db: DuckDBInstance, conn: DuckDBConnection): Promise<void> {
+  // First what finished results still hold: their memory goes back to the allocators when their
+  // wrappers are collected, and the finalizers run on the turn after the collection.
+  collectYoungGarbage();
+  await new Promise((resolve) => setImmediate(resolve));
   let limit = memoryLimits.get(db);
   if (limit === undefined) {
     const [row] = await queryRows<{ memory_limit: string }>(
