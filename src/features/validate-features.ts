@@ -159,9 +159,10 @@ async function driftCheck(
 /**
  * The distribution checks of days of `relation` (day in its TIMESTAMP `dayColumn`) each against another
  * day of it, its previous partition (`pairs`), counted in one statement: the same deciles, bins and PSI
- * as a check of each day's file against its previous one's. Every row is binned twice per drift-checked
- * feature, on its own day's deciles (the previous side of the day it precedes) and on its previous day's
- * (the current side), and the bins are counted in one pass of grouping sets. Per day, a function gives
+ * as a check of each day's file against its previous one's. Deciles are computed only for days that are
+ * some day's previous. Every row is binned twice per drift-checked feature, on its own day's deciles (the
+ * previous side of the day it precedes; none for a day that precedes none) and on its previous day's (the
+ * current side), and the bins are counted in one pass of grouping sets. Per day, a function gives
  * the checks: PSI is computed when asked, so a day refused before validation never is.
  */
 export async function driftChecksAgainstDays(
@@ -191,10 +192,11 @@ export async function driftChecksAgainstDays(
   const rows = await queryRows<Record<string, number | null> & { day: string; n: number }>(
     conn,
     `WITH pairs(day, previous) AS (VALUES ${pairRows}),
-          deciles AS (SELECT ${dayOf} AS day, ${checked.map((f, i) => `quantile_cont(${sqlIdent(f.name)}, ${DECILES}) AS q${i}`).join(', ')} FROM ${relation} GROUP BY 1),
+          deciles AS (SELECT ${dayOf} AS day, ${checked.map((f, i) => `quantile_cont(${sqlIdent(f.name)}, ${DECILES}) AS q${i}`).join(', ')}
+                      FROM ${relation} WHERE ${dayOf} IN (SELECT previous FROM pairs) GROUP BY 1),
           edges AS (SELECT day, ${edgeColumns.join(', ')} FROM deciles),
           bins AS (SELECT v.${dayOf} AS day, ${bins.join(', ')}
-                   FROM ${relation} v JOIN edges own ON own.day = v.${dayOf}
+                   FROM ${relation} v LEFT JOIN edges own ON own.day = v.${dayOf}
                    LEFT JOIN pairs p ON p.day = v.${dayOf} LEFT JOIN edges before ON before.day = p.previous)
      SELECT strftime(day, '%Y-%m-%d') AS day, ${sides.map((s) => `${s}, grouping(${s}) AS grouped_${s}`).join(', ')}, count(*) AS n
      FROM bins GROUP BY GROUPING SETS (${sides.map((s) => `(day, ${s})`).join(', ')})`,
