@@ -19,10 +19,18 @@ import { backfillWorkflowId, featureSetOf } from '../src/client/features';
 import { loadConfig } from '../src/config';
 import { partitionRange } from '../src/features/partition-dates';
 import { closedRuns, maxOverlap, runInterval } from '../test/helpers/workflow-runs';
-import { fetchHistories, withDevServer, workflowTiming, type BenchServer, type WorkflowTiming } from './harness';
-import { bareEnv, runChild } from './child';
+import {
+  fetchHistories,
+  runMeasuresTable,
+  underLoad,
+  withDevServer,
+  workflowTiming,
+  type BenchServer,
+  type RunMeasure,
+  type WorkflowTiming,
+} from './harness';
 import { formatBytes, median, type BenchContext, type Benchmark, type BenchmarkResult, type Figure } from './report';
-import type { BackfillRunResult, IngestResult, WorkerTask } from './features-worker';
+import { runFeatureTask, type BackfillRunResult } from './features-worker';
 import type { ServerEnv } from './worker-harness';
 
 const SPEC = 'weather';
@@ -61,10 +69,6 @@ interface Sample {
 const label = featureSetOf(SPEC).label;
 const count = (s: Scenario) => partitionRange(s.from, s.to).length;
 
-function runWorker<R>(ctx: BenchContext, task: WorkerTask): Promise<R> {
-  return runChild<R>(ctx, 'features-worker.ts', task, WORKER_TIMEOUT_MS, bareEnv());
-}
-
 async function measure(
   ctx: BenchContext,
   server: BenchServer,
@@ -72,19 +76,13 @@ async function measure(
   rep: number,
   scenario: Scenario,
 ): Promise<Sample> {
-  const load0 = os.loadavg()[0]!;
-  const cpu0 = server.cpuSeconds();
-  let run: BackfillRunResult | undefined;
-  let failure: string | undefined;
-  try {
-    run = await runWorker<BackfillRunResult>(ctx, { kind: 'backfill', spec: SPEC, ...env, ...scenario });
-  } catch (error) {
-    // A failed backfill is a result here (the figures count it), not a crash of the benchmark.
-    failure = (error as Error).message;
-  }
-  const cpu1 = server.cpuSeconds();
-  const load: [number, number] = [load0, os.loadavg()[0]!];
-
+  const { result, ...usage } = await underLoad(server, () =>
+    runFeatureTask(ctx, { kind: 'backfill', spec: SPEC, ...env, ...scenario }, WORKER_TIMEOUT_MS).then(
+      (run) => ({ run, failure: undefined }),
+      // A failed backfill is a result here (the figures count it), not a crash of the benchmark.
+      (error: Error) => ({ run: undefined, failure: error.message }),
+    ),
+  );
   const client = await server.client();
   const id = backfillWorkflowId(label, scenario.from, scenario.to);
   const runs = (await closedRuns(client, `TaskQueue = '${env.taskQueue}'`)).filter(
@@ -98,8 +96,7 @@ async function measure(
     rep,
     scenario,
     partitions: count(scenario),
-    run,
-    failure,
+    ...result,
     computed: new Set(completed.map((r) => r.workflowId)).size,
     notCompleted: runs
       .filter((r) => r.status.name !== 'COMPLETED')
@@ -108,8 +105,7 @@ async function measure(
     maxChildren: maxOverlap(children.map(runInterval)),
     maxActivities: maxOverlap(timings.flatMap((t) => t.activities.map((a) => ({ start: a.started, end: a.closed })))),
     timings,
-    serverCpuSeconds: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0,
-    load,
+    ...usage,
   };
 }
 
@@ -117,6 +113,8 @@ const measured = (samples: Sample[]) =>
   samples.filter((s): s is Sample & { run: BackfillRunResult } => s.run !== undefined);
 const rate = (s: Sample & { run: BackfillRunResult }) => s.run.computed / s.run.seconds;
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+/** A measure's median over every child of every repetition. */
+const over = (samples: Sample[]) => (f: RunMeasure) => median(samples.flatMap((s) => s.timings.map(f)));
 const partitionWall = (s: Sample) => median(s.timings.map((t) => t.wallMs));
 /** Share of the children's summed wall time spent outside activities. */
 const overheadShare = (s: Sample) => 1 - sum(s.timings.map((t) => t.activityMs)) / sum(s.timings.map((t) => t.wallMs));
@@ -228,48 +226,22 @@ function figures(loaded: Sample[], serial: Sample[]): Figure[] {
   ];
 }
 
-function sampleRow(s: Sample): (string | number)[] {
-  const run = s.run;
-  return [
-    s.rep,
-    `${s.partitions} days, ${s.scenario.concurrency} at a time`,
-    s.computed,
-    run ? run.seconds.toFixed(1) : 'failed',
-    run ? (run.computed / run.seconds).toFixed(2) : '',
-    s.maxChildren,
-    s.maxActivities,
-    partitionWall(s).toFixed(0),
-    `${(100 * overheadShare(s)).toFixed(0)}%`,
-    run ? formatBytes(run.maxRssBytes) : '',
-    run ? run.cpuSeconds.toFixed(1) : '',
-    s.serverCpuSeconds?.toFixed(1) ?? 'n/a',
-    `${s.load[0].toFixed(1)} -> ${s.load[1].toFixed(1)}`,
-  ];
-}
-
-/** Where a partition's wall time goes, 1 at a time against 8 at a time (medians over every child of every repetition). */
-function partitionTable(loaded: Sample[], serial: Sample[]) {
-  const col = (samples: Sample[], f: (t: WorkflowTiming) => number) =>
-    median(samples.flatMap((s) => s.timings.map(f))).toFixed(0);
-  const row = (what: string, f: (t: WorkflowTiming) => number) => [what, col(serial, f), col(loaded, f)];
-  return {
-    title: 'A partition (featurePipeline child), median ms',
-    columns: [
-      'measure',
-      `1 at a time (${count(SERIAL)} days)`,
-      `${LOADED.concurrency} at a time (${count(LOADED)} days)`,
-    ],
-    rows: [
-      row('wall time (WorkflowExecutionStarted -> Completed)', (t) => t.wallMs),
-      row('sum of activity run times (started -> closed)', (t) => t.activityMs),
-      row('activity queue wait (scheduled -> started)', (t) => t.queueMs),
-      row('workflow tasks (scheduled -> completed)', (t) => t.workflowTaskMs),
-      row('  of which waiting to be picked up', (t) => t.workflowTaskQueueMs),
-      row('activities', (t) => t.activities.length),
-      row('workflow tasks', (t) => t.workflowTasks),
-    ],
-  };
-}
+/** The samples table's columns: each a heading and its cell of a sample. */
+const SAMPLE_COLUMNS: [string, (s: Sample) => string | number][] = [
+  ['rep', (s) => s.rep],
+  ['backfill', (s) => `${s.partitions} days, ${s.scenario.concurrency} at a time`],
+  ['computed', (s) => s.computed],
+  ['wall s', (s) => s.run?.seconds.toFixed(1) ?? 'failed'],
+  ['partitions/s', (s) => (s.run ? (s.run.computed / s.run.seconds).toFixed(2) : '')],
+  ['most children at once', (s) => s.maxChildren],
+  ['most activities at once', (s) => s.maxActivities],
+  ['median partition ms', (s) => partitionWall(s).toFixed(0)],
+  ['outside activities', (s) => `${(100 * overheadShare(s)).toFixed(0)}%`],
+  ['peak RSS', (s) => (s.run ? formatBytes(s.run.maxRssBytes) : '')],
+  ['worker CPU s', (s) => s.run?.cpuSeconds.toFixed(1) ?? ''],
+  ['server CPU s', (s) => s.serverCpuSeconds?.toFixed(1) ?? 'n/a'],
+  ['load avg (1 min)', (s) => `${s.load[0].toFixed(1)} -> ${s.load[1].toFixed(1)}`],
+];
 
 export const benchmark: Benchmark = {
   name: 'backfill-load',
@@ -292,13 +264,11 @@ export const benchmark: Benchmark = {
           dataDir: path.join(ctx.tmpDir, `data-${rep}`),
           taskQueue: `bench-backfill-load-${randomUUID().slice(0, 8)}`,
         };
-        const ingested = await runWorker<IngestResult>(ctx, {
-          kind: 'ingest',
-          spec: SPEC,
-          ...env,
-          batch: `bench-${rep}`,
-          asOf: AS_OF,
-        });
+        const ingested = await runFeatureTask(
+          ctx,
+          { kind: 'ingest', spec: SPEC, ...env, batch: `bench-${rep}`, asOf: AS_OF },
+          WORKER_TIMEOUT_MS,
+        );
         ctx.log(`#${rep}: ingested ${ingested.rowsAccepted} rows in ${ingested.seconds.toFixed(1)} s`);
         for (const [scenario, samples] of [
           [SERIAL, serial],
@@ -320,27 +290,16 @@ export const benchmark: Benchmark = {
         details: [
           {
             title: 'All samples, in the order they ran',
-            columns: [
-              'rep',
-              'backfill',
-              'computed',
-              'wall s',
-              'partitions/s',
-              'most children at once',
-              'most activities at once',
-              'median partition ms',
-              'outside activities',
-              'peak RSS',
-              'worker CPU s',
-              'server CPU s',
-              'load avg (1 min)',
-            ],
+            columns: SAMPLE_COLUMNS.map(([heading]) => heading),
             rows: [...loaded, ...serial]
               .sort((a, b) => a.rep - b.rep || a.scenario.concurrency - b.scenario.concurrency)
-              .map(sampleRow),
+              .map((s) => SAMPLE_COLUMNS.map(([, cell]) => cell(s))),
             note: "Load average: every process on the machine, the benchmark's and others', at the start and end of the backfill.",
           },
-          partitionTable(loaded, serial),
+          runMeasuresTable('A partition (featurePipeline child), median ms', [
+            [`1 at a time (${count(SERIAL)} days)`, over(serial)],
+            [`${LOADED.concurrency} at a time (${count(LOADED)} days)`, over(loaded)],
+          ]),
         ],
         data: {
           loaded: LOADED,

@@ -7,12 +7,14 @@
  */
 import type pino from 'pino';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities } from '../activities';
+import { createActivities, type Activities } from '../activities';
 import { heartbeatKeepaliveInterceptor } from '../activities/heartbeat';
 import { openActivityDeps } from '../activities/open-deps';
 import type { Config } from '../src/config';
 
-export type Activities = ReturnType<typeof createActivities>;
+export type { Activities };
+/** What activity `K` returns. */
+export type ActivityResult<K extends keyof Activities> = Awaited<ReturnType<Activities[K]>>;
 
 /** One direct call: its wall time on this process's clock, its start and end (epoch ms), and what it returned. */
 export interface DirectCall {
@@ -23,22 +25,18 @@ export interface DirectCall {
   result: unknown;
 }
 
-export interface DirectActivities {
-  /** Calls one activity as a run of `execution` would have it called, and records the call. */
-  call<K extends keyof Activities>(
-    type: K,
-    ...args: Parameters<Activities[K]>
-  ): Promise<Awaited<ReturnType<Activities[K]>>>;
-  /** Every call so far, in order. */
-  calls: DirectCall[];
-}
-
-/** Opens the worker's dependencies, runs `work` with the activities on them, and closes them. */
+/**
+ * Opens the worker's dependencies, runs `work` with the activities on them, and closes them. `call`
+ * calls one activity as a run of `execution` would have it called, and records the call in `calls`.
+ */
 export async function withDirectActivities<T>(
   config: Config,
   logger: pino.Logger,
   execution: { workflowId: string; runId: string },
-  work: (activities: DirectActivities) => Promise<T>,
+  work: (activities: {
+    call<K extends keyof Activities>(type: K, ...args: Parameters<Activities[K]>): Promise<ActivityResult<K>>;
+    calls: DirectCall[];
+  }) => Promise<T>,
 ): Promise<T> {
   const opened = await openActivityDeps(config, logger);
   const activities = createActivities(opened.deps);
@@ -46,7 +44,7 @@ export async function withDirectActivities<T>(
   const call = async <K extends keyof Activities>(
     type: K,
     ...args: Parameters<Activities[K]>
-  ): Promise<Awaited<ReturnType<Activities[K]>>> => {
+  ): Promise<ActivityResult<K>> => {
     const env = new MockActivityEnvironment(
       { activityType: type, workflowExecution: execution },
       { interceptors: [heartbeatKeepaliveInterceptor] },
@@ -55,7 +53,7 @@ export async function withDirectActivities<T>(
     const t0 = performance.now();
     const result = await env.run(activities[type] as (...a: unknown[]) => Promise<unknown>, ...args);
     calls.push({ type, ms: performance.now() - t0, started, closed: Date.now(), result });
-    return result as Awaited<ReturnType<Activities[K]>>;
+    return result as ActivityResult<K>;
   };
   try {
     return await work({ call, calls });

@@ -1,18 +1,15 @@
 /**
- * The drift benchmark's measuring process (bench/drift.bench.ts runs it once, in a fresh Node process,
- * so its RSS is the drift's and the matrices', nothing else's):
- * 1. loads the reference and current windows (bench/drift-setup.ts wrote them) with `readMatrixFromDuckDB`;
+ * The drift benchmark's measuring process (bench/drift.bench.ts runs it once, in a fresh process):
+ * 1. loads the two windows with `readMatrixFromDuckDB`;
  * 2. `reps` times, alternating: the bare pass (the mean of every column of both matrices: each value
  *    read once, the least any drift computation does), then `computeDrift`, timed, with the rise of the
  *    peak RSS over the RSS it started from;
  * 3. per column, `columnDrift` (the method computeDrift chose) and `histogramPair` alone, timed, and the
  *    peak RSS they add, with a GC before each column so one column's garbage is not charged to the
  *    next; then `columnDrift` with each other method that applies to the column, for per-method costs.
- *
- *   node --import tsx bench/drift-worker.ts '<task JSON>'
- *
- * It loads no Temporal module (bench/process-stats.ts has the peak-RSS helpers): the Temporal worker's
- * hundreds of MiB would swamp what is measured here.
+ * It loads no Temporal module and none of drift.bench.ts's (the dev server, the report): the Temporal
+ * worker's hundreds of MiB would swamp what is measured here, and drift.bench.ts's imports added about
+ * 10 MiB to every mark when this process was tried as a task of drift.bench.ts itself.
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -24,7 +21,7 @@ import type { FeatureMatrix } from '../src/ml/feature-matrix';
 import { computeDrift, PREDICTION_COLUMN, type DriftInput, type DriftResult } from '../src/monitoring/drift';
 import { histogramPair } from '../src/monitoring/histogram';
 import type { ColumnDriftReport } from '../src/monitoring/report-types';
-import { columnDrift, type DatasetDrift, type DriftMethod } from '../src/stats/column-drift';
+import { columnDrift, type DriftMethod } from '../src/stats/column-drift';
 
 export interface MeasureTask {
   kind: 'measure';
@@ -37,15 +34,7 @@ export interface MeasureTask {
   reps: number;
 }
 
-export interface DriftSample {
-  seconds: number;
-  /** Peak RSS during computeDrift minus the RSS just before it (after a GC), bytes. */
-  addedPeakBytes: number;
-  /** RSS right after it returned, before any GC, minus the RSS before it. */
-  addedAfterBytes: number;
-}
-
-export interface ColumnTiming {
+interface ColumnTiming {
   column: string;
   /** columnDrift alone with each method that applies to the column (the chosen one among them). */
   methodSeconds: Partial<Record<DriftMethod, number>>;
@@ -54,27 +43,7 @@ export interface ColumnTiming {
   addedPeakBytes: number;
 }
 
-export interface MeasureResult {
-  kind: 'measure';
-  rows: { reference: number; current: number };
-  /** Bytes of the two matrices' typed arrays (columns, labels, day index). */
-  matrixBytes: number;
-  columnBytes: number;
-  loadSeconds: number;
-  /** RSS after start-up (modules loaded), after loading the matrices, and after the last drift, each after a GC. */
-  rss: { start: number; loaded: number; afterDrift: number };
-  /** Peak RSS while loading (DuckDB's buffers included), and over the whole process. */
-  peakLoadBytes: number;
-  peakProcessBytes: number;
-  peakReset: boolean;
-  bareSeconds: number[];
-  drift: DriftSample[];
-  /** One entry per rep, columns in computeDrift's order (features, then the prediction). */
-  columns: ColumnTiming[][];
-  /** The last run's verdicts, histograms left out. */
-  verdicts: Omit<ColumnDriftReport, 'histogram'>[];
-  dataset: DatasetDrift;
-}
+export type MeasureResult = Awaited<ReturnType<typeof measure>>;
 
 // A forced GC before each mark makes it the live memory, not the previous phase's garbage.
 v8.setFlagsFromString('--expose-gc');
@@ -85,6 +54,15 @@ const settled = () => {
   gc();
   return rss();
 };
+
+/** The process's peak RSS: the highest of the marks read, each since its last reset. */
+let peakProcessBytes = 0;
+/** The peak RSS since the last reset, also kept in peakProcessBytes. */
+function peakSinceReset(): number {
+  const bytes = peakRssBytes();
+  peakProcessBytes = Math.max(peakProcessBytes, bytes);
+  return bytes;
+}
 
 function timed<T>(work: () => T): { value: T; seconds: number } {
   const t0 = performance.now();
@@ -123,12 +101,7 @@ function fewValues(values: Float64Array): boolean {
  * One column as computeDrift judges it (its chosen method, then the histogram), timed, with the peak
  * RSS it adds; then every other method that applies to the column, timed, for the per-method costs.
  */
-function columnSample(
-  report: ColumnDriftReport,
-  reference: FeatureMatrix,
-  current: FeatureMatrix,
-  onPeak: (bytes: number) => void,
-): ColumnTiming {
+function columnSample(report: ColumnDriftReport, reference: FeatureMatrix, current: FeatureMatrix): ColumnTiming {
   const sample = {
     kind: 'numeric',
     reference: reference.columns[reference.features.indexOf(report.column)]!,
@@ -140,8 +113,7 @@ function columnSample(
     columnDrift(report.column, sample, { method: report.method, threshold: report.threshold }),
   ).seconds;
   const histogramSeconds = timed(() => histogramPair(sample.reference, sample.current)).seconds;
-  const peak = peakRssBytes();
-  onPeak(peak);
+  const peak = peakSinceReset();
   const methodSeconds: Partial<Record<DriftMethod, number>> = { [report.method]: testSeconds };
   const others = [...NUMERIC_METHODS, ...(fewValues(sample.reference) ? (['chi-square'] as const) : [])].filter(
     (m) => m !== report.method,
@@ -150,15 +122,10 @@ function columnSample(
     gc();
     methodSeconds[method] = timed(() => columnDrift(report.column, sample, { method })).seconds;
   }
-  return {
-    column: report.column,
-    methodSeconds,
-    histogramSeconds,
-    addedPeakBytes: peak - base,
-  };
+  return { column: report.column, methodSeconds, histogramSeconds, addedPeakBytes: peak - base };
 }
 
-async function measure(task: MeasureTask): Promise<MeasureResult> {
+async function measure(task: MeasureTask) {
   const start = settled();
   const t0 = performance.now();
   const db = await openDuckDb();
@@ -176,12 +143,13 @@ async function measure(task: MeasureTask): Promise<MeasureResult> {
   db.closeSync();
   const loadSeconds = (performance.now() - t0) / 1000;
   const loaded = settled();
-  const peakLoadBytes = peakRssBytes();
-  let peakProcessBytes = peakLoadBytes;
+  const peakLoadBytes = peakSinceReset();
 
   const input: DriftInput = { reference, current, columns: task.features, settings: task.settings };
   const bareSeconds: number[] = [];
-  const drift: DriftSample[] = [];
+  /** Per run: its time; the peak RSS during it, and the RSS right after it (before a GC), over the RSS before it. */
+  const drift: { seconds: number; addedPeakBytes: number; addedAfterBytes: number }[] = [];
+  /** Per run, each column in computeDrift's order (features, then the prediction). */
   const columns: ColumnTiming[][] = [];
   let peakReset = true;
   let result: DriftResult | undefined;
@@ -192,23 +160,19 @@ async function measure(task: MeasureTask): Promise<MeasureResult> {
     const before = settled();
     peakReset &&= resetPeakRss();
     const run = timed(() => computeDrift(input));
-    const peak = peakRssBytes();
-    peakProcessBytes = Math.max(peakProcessBytes, peak);
+    const peak = peakSinceReset();
     drift.push({ seconds: run.seconds, addedPeakBytes: peak - before, addedAfterBytes: rss() - before });
     result = run.value;
 
-    columns.push(
-      reportsOf(result).map((report) =>
-        columnSample(report, reference, current, (bytes) => (peakProcessBytes = Math.max(peakProcessBytes, bytes))),
-      ),
-    );
+    columns.push(reportsOf(result).map((report) => columnSample(report, reference, current)));
   }
   return {
-    kind: 'measure',
     rows: { reference: reference.rows, current: current.rows },
+    /** The two matrices' typed arrays (columns, labels, day index), and one column. */
     matrixBytes: bytesOf(reference) + bytesOf(current),
     columnBytes: reference.rows * Float64Array.BYTES_PER_ELEMENT,
     loadSeconds,
+    /** After start-up (modules loaded), after loading the matrices, and after the last drift, each after a GC. */
     rss: { start, loaded, afterDrift: settled() },
     peakLoadBytes,
     peakProcessBytes,
@@ -216,6 +180,7 @@ async function measure(task: MeasureTask): Promise<MeasureResult> {
     bareSeconds,
     drift,
     columns,
+    /** The last run's verdicts, histograms left out. */
     verdicts: reportsOf(result!).map(({ histogram: _, ...verdict }) => verdict),
     dataset: result!.dataset,
   };

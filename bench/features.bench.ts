@@ -13,7 +13,8 @@
  *    the sum of its activities (orchestration overhead), and activity time by type;
  * 4. the bare output is checked against the pipeline's offline partitions on sample days;
  * 5. the backfill again with several days per run (featureRangePipeline) on a second data directory,
- *    timed against the same bare runs, its partitions compared with the first backfill's.
+ *    timed against the same bare runs, its partitions compared with the first backfill's, and where
+ *    its runs' time goes read from their histories.
  * Aims (from the issue): at most 1.5x the bare time, peak worker RSS under 1 GiB.
  */
 import fs from 'node:fs';
@@ -21,7 +22,8 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Client } from '@temporalio/client';
-import { openDuckDb, queryRows, sqlString } from '../src/data/duckdb';
+import type { FeaturePipelineResult } from '../src/api/features';
+import { openDuckDb, queryRows, sqlString, withConnection } from '../src/data/duckdb';
 import { loadSpec } from '../src/specs';
 import { openMetadataStore } from '../src/store/database';
 import { partitionRange } from '../src/features/partition-dates';
@@ -29,27 +31,33 @@ import { maxWindowDays } from '../src/features/feature-sql';
 import { featurePartitionWorkflowId } from '../src/api/features';
 import {
   EventType,
-  eventMs,
+  activityCalls,
+  decodePayload,
   fetchHistories,
-  taskTimings,
+  runMeasuresTable,
+  underLoad,
   withDevServer,
+  workflowTiming,
+  type ActivityTiming,
   type HistoryEvent,
-  type TaskTimings,
+  type RunMeasure,
+  type WorkflowTiming,
 } from './harness';
-import { bareEnv, runChild } from './child';
 import {
   median,
-  type BenchContext,
+  mib,
+  pct,
+  quantile,
   type Benchmark,
   type BenchmarkResult,
   type DetailTable,
   type Figure,
 } from './report';
-import type { BackfillRunResult, BareResult, IngestResult, WorkerTask } from './features-worker';
-import { rangePhases, type RangePhases } from './range-phases';
+import { runFeatureTask, type BackfillRunResult, type BareResult, type FeatureTask } from './features-worker';
+import { columnTable } from './table';
+import type { ServerEnv } from './worker-harness';
 
 const GiB = 2 ** 30;
-const MiB = 2 ** 20;
 /** The ratio the issue aims at: backfill wall time / bare wall time. */
 const MAX_RATIO = 1.5;
 const AS_OF = '2001-07-02T00:00:00Z';
@@ -72,17 +80,11 @@ const SAMPLE_DAYS = ['2001-01-08', '2001-03-28', '2001-06-30'];
 const SHARE_TOLERANCE = 1e-12;
 const WORKER_TIMEOUT_MS = 12 * 60_000;
 
-function runWorker<R>(ctx: BenchContext, task: WorkerTask): Promise<R> {
-  return runChild<R>(ctx, 'features-worker.ts', task, WORKER_TIMEOUT_MS, bareEnv());
-}
-
 // ---------------------------------------------------------------------------------------------
-// Histories: per-partition wall time against the time spent in activities.
+// Histories: per-partition wall time against the time spent in activities; a range run's phases.
 
-interface PartitionTiming extends TaskTimings {
+interface PartitionTiming extends WorkflowTiming {
   partition: string;
-  wallMs: number;
-  events: number;
   /** Alerts the partition raised (`code: message`), from the notify activities' inputs. */
   alerts: string[];
   /** From the workflow's result: offline rows and online snapshot rows written per entity. */
@@ -90,334 +92,231 @@ interface PartitionTiming extends TaskTimings {
   onlineWritten: Record<string, number>;
 }
 
-export function partitionTiming(partition: string, events: HistoryEvent[]): PartitionTiming {
-  const started = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
-  const closed = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
-  if (!started || !closed)
-    throw new Error(`the history of ${partition} has no start or no completion: did the partition fail?`);
-  const alerts = events
-    .filter(
-      (e) =>
-        e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
-        e.activityTaskScheduledEventAttributes!.activityType?.name === 'notify',
-    )
-    .map((e) => decodeAlert(e.activityTaskScheduledEventAttributes!.input?.payloads?.[0]?.data));
-  return {
-    partition,
-    wallMs: eventMs(closed) - eventMs(started),
-    ...taskTimings(events),
-    events: events.length,
-    alerts,
-    ...decodeResult(closed.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0]?.data),
+function partitionTiming(partition: string, events: HistoryEvent[]): PartitionTiming {
+  const alerts = activityCalls(events)
+    .filter((c) => c.type === 'notify')
+    .map((c) => c.args[0] as { code?: string; message?: string } | undefined)
+    .map((alert) => `${alert?.code}: ${alert?.message}`);
+  const result = decodePayload(
+    events.at(-1)?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0]?.data,
+  ) as FeaturePipelineResult | undefined;
+  const timing = workflowTiming(events);
+  return { partition, ...timing, alerts, rows: result?.rows ?? NaN, onlineWritten: result?.onlineWritten ?? {} };
+}
+
+/**
+ * Where the time of a backfill with several days per run goes: each featureRangePipeline run's wall
+ * time, its two activities' run times, and the phases those activities report in their results
+ * (activities/feature-range.ts: extract, write, check; offline, online, records), summed over the runs.
+ */
+async function rangePhases(client: Client, backfillWorkflowId: string) {
+  const [parent] = await fetchHistories(client, [{ workflowId: backfillWorkflowId }]);
+  const children = parent!
+    .filter((e) => e.eventType === EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED)
+    .map((e) => ({ workflowId: e.childWorkflowExecutionStartedEventAttributes!.workflowExecution!.workflowId! }));
+  const runs = (await fetchHistories(client, children)).map(workflowTiming);
+  const seconds: Record<string, number> = {};
+  const add = (label: string, s: number) => (seconds[label] = (seconds[label] ?? 0) + s);
+  for (const run of runs) {
+    add('run wall time', run.wallMs / 1000);
+    add('outside activities (workflow tasks, queues)', (run.wallMs - run.activityMs) / 1000);
+    for (const a of run.activities) {
+      add(a.type, a.runMs / 1000);
+      const phases = (a.result as { seconds?: Record<string, number> } | undefined)?.seconds;
+      for (const [phase, s] of Object.entries(phases ?? {})) add(`  ${a.type}: ${phase}`, s);
+    }
+  }
+  const wall = seconds['run wall time'] ?? 0;
+  const table: DetailTable = {
+    title: 'Where the time of a range run goes',
+    columns: ['part', 'seconds (sum over runs)', 'share of run wall time'],
+    // In the order first seen: each activity followed by the phases it reports.
+    rows: Object.entries(seconds).map(([part, s]) => [part, Number(s.toFixed(2)), pct(s, wall)]),
+    note:
+      `Summed over the ${runs.length} featureRangePipeline runs, from their histories: each run's wall time, its activities' run times ` +
+      'and the phases they report (activities/feature-range.ts). computeFeatureRange: extract = the window of input rows to one ' +
+      "Parquet file; write = every day's rows by one statement (each input row aggregated once per day whose window holds it) " +
+      "and one sorted COPY per day; check = every day's statistics and its drift against the day before (deciles, bins, PSI) " +
+      'and the input checks. publishFeatureRange: offline = each day published as its own partition; online = the snapshot the ' +
+      'days leave, upserted; records = the registry rows.',
   };
+  return { runs: runs.length, seconds, table };
 }
-
-function decodeResult(data: Uint8Array | null | undefined): { rows: number; onlineWritten: Record<string, number> } {
-  try {
-    const r = JSON.parse(Buffer.from(data ?? []).toString('utf8')) as {
-      rows: number;
-      onlineWritten: Record<string, number>;
-    };
-    return { rows: r.rows, onlineWritten: r.onlineWritten ?? {} };
-  } catch {
-    return { rows: NaN, onlineWritten: {} };
-  }
-}
-
-/** `code: message` of a notify activity's input (the default JSON payload converter). */
-function decodeAlert(data: Uint8Array | null | undefined): string {
-  try {
-    const alert = JSON.parse(Buffer.from(data ?? []).toString('utf8')) as { code?: string; message?: string };
-    return `${alert.code}: ${alert.message}`;
-  } catch {
-    return 'undecodable alert';
-  }
-}
-
-async function backfillWall(client: Client, workflowId: string): Promise<number> {
-  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-  const start = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)!;
-  const end = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)!;
-  return eventMs(end) - eventMs(start);
-}
+type RangePhases = Awaited<ReturnType<typeof rangePhases>>;
 
 // ---------------------------------------------------------------------------------------------
-// Verification: the bare output against the pipeline's offline partitions.
-
-interface Verification {
-  days: string[];
-  rowsCompared: number;
-  valuesCompared: number;
-  mismatches: number;
-  rowCountMismatches: string[];
-  maxShareDiff: number;
-  offlineRowsTotal: number;
-  examples: string[];
-}
-
-const COUNT_FEATURES = ['route_flights_7d', 'hour_of_day', 'day_of_week'];
-const SHARE_FEATURES = ['origin_delay_share_7d', 'dest_delay_share_7d', 'log_distance'];
-const KEY_COLUMNS = ['date', 'delay', 'distance', 'origin', 'destination'];
+// Verification: the bare output against the pipeline's offline partitions, and two backfills' partitions.
 
 /** The partitions two backfills recorded: the same output hash and row count for every day? */
-async function compareOutputs(
-  dirA: string,
-  dirB: string,
-  days: string[],
-): Promise<{ compared: number; mismatches: string[] }> {
-  const [a, b] = await Promise.all(
+async function compareOutputs(dirA: string, dirB: string, days: string[]) {
+  const stores = await Promise.all(
     [dirA, dirB].map((dir) => openMetadataStore(`sqlite:${path.join(dir, 'metadata.sqlite')}`)),
   );
   try {
     const mismatches: string[] = [];
+    const text = (p?: { rows: number; output_hash?: string | null }) =>
+      p ? `${p.rows} rows ${p.output_hash?.slice(0, 8)}` : 'missing';
     for (const day of days) {
-      const [x, y] = await Promise.all([
-        a!.features.get('flight_delay', '1', day),
-        b!.features.get('flight_delay', '1', day),
-      ]);
+      const [x, y] = await Promise.all(stores.map((s) => s.features.get('flight_delay', '1', day)));
       if (!x || !y || x.output_hash !== y.output_hash || x.rows !== y.rows)
-        mismatches.push(
-          `${day}: ${x ? `${x.rows} rows ${x.output_hash?.slice(0, 8)}` : 'missing'} vs ${y ? `${y.rows} rows ${y.output_hash?.slice(0, 8)}` : 'missing'}`,
-        );
+        mismatches.push(`${day}: ${text(x)} vs ${text(y)}`);
     }
     return { compared: days.length, mismatches };
   } finally {
-    await Promise.all([a!.close(), b!.close()]);
+    await Promise.all(stores.map((s) => s.close()));
   }
 }
 
-async function verify(dataDir: string, bareOutput: string): Promise<Verification> {
-  const db = await openDuckDb();
-  const conn = await db.connect();
-  const partitionFile = (day: string) =>
-    path.join(dataDir, 'artifacts', 'features', 'flight_delay', '1', day, 'part-00000.parquet');
-  const result: Verification = {
+const COUNT_FEATURES = ['route_flights_7d', 'hour_of_day', 'day_of_week'];
+const SHARE_FEATURES = ['origin_delay_share_7d', 'dest_delay_share_7d', 'log_distance'];
+const FEATURES = [...COUNT_FEATURES, ...SHARE_FEATURES];
+const KEY_COLUMNS = ['date', 'delay', 'distance', 'origin', 'destination'];
+/** SQL: row i of the pipeline's partition (p) and of the bare output (b) disagree on `column`. */
+const differs = (column: string) =>
+  SHARE_FEATURES.includes(column)
+    ? `((p.${column} IS NULL) <> (b.${column} IS NULL) OR abs(p.${column} - b.${column}) > ${SHARE_TOLERANCE})`
+    : `p.${column} IS DISTINCT FROM b.${column}`;
+
+async function verify(dataDir: string, bareOutput: string) {
+  const partitions = path.join(dataDir, 'artifacts', 'features', 'flight_delay', '1');
+  const result = {
     days: SAMPLE_DAYS,
     rowsCompared: 0,
     valuesCompared: 0,
     mismatches: 0,
-    rowCountMismatches: [],
+    rowCountMismatches: [] as string[],
     maxShareDiff: 0,
     offlineRowsTotal: 0,
-    examples: [],
+    examples: [] as string[],
   };
+  const db = await openDuckDb();
   try {
-    const [total] = await queryRows<{ n: number }>(
-      conn,
-      `SELECT count(*) AS n FROM read_parquet(${sqlString(path.join(dataDir, 'artifacts', 'features', 'flight_delay', '1', '*', 'part-00000.parquet'))})`,
-    );
-    result.offlineRowsTotal = total!.n;
-    for (const day of SAMPLE_DAYS) {
-      // Both files are sorted by every contract column, so the i-th row of the day is the same
-      // flight in both (ties are identical rows, whose features are identical too).
-      const numbered = (file: string, where: string) =>
-        `SELECT *, row_number() OVER (ORDER BY file_row_number) AS i FROM read_parquet(${sqlString(file)}, file_row_number = true) ${where}`;
-      const sql = `WITH p AS (${numbered(partitionFile(day), '')}),
-        b AS (${numbered(bareOutput, `WHERE CAST(date AS DATE) = DATE ${sqlString(day)}`)})
-        SELECT (SELECT count(*) FROM p) AS p_rows, (SELECT count(*) FROM b) AS b_rows,
-          count(*) AS joined,
-          count(*) FILTER (WHERE ${KEY_COLUMNS.map((c) => `p.${c} IS DISTINCT FROM b.${c}`).join(' OR ')}) AS key_mismatches,
-          ${COUNT_FEATURES.map((f) => `count(*) FILTER (WHERE p.${f} IS DISTINCT FROM b.${f}) AS mm_${f}`).join(', ')},
-          ${SHARE_FEATURES.map((f) => `count(*) FILTER (WHERE (p.${f} IS NULL) <> (b.${f} IS NULL) OR abs(p.${f} - b.${f}) > ${SHARE_TOLERANCE}) AS mm_${f}, max(abs(p.${f} - b.${f})) AS diff_${f}`).join(', ')}
-        FROM p JOIN b USING (i)`;
-      const [row] = await queryRows<Record<string, number | null>>(conn, sql);
-      const r = row!;
-      if (r.p_rows !== r.b_rows) result.rowCountMismatches.push(`${day}: pipeline ${r.p_rows} rows, bare ${r.b_rows}`);
-      result.rowsCompared += r.joined!;
-      result.valuesCompared += r.joined! * (COUNT_FEATURES.length + SHARE_FEATURES.length);
-      const dayMismatches =
-        Number(r.key_mismatches) + [...COUNT_FEATURES, ...SHARE_FEATURES].reduce((s, f) => s + Number(r[`mm_${f}`]), 0);
-      result.mismatches += dayMismatches;
-      for (const f of SHARE_FEATURES) result.maxShareDiff = Math.max(result.maxShareDiff, Number(r[`diff_${f}`] ?? 0));
-      if (dayMismatches > 0 && result.examples.length < 5) {
-        const bad = await queryRows(
+    return await withConnection(db, async (conn) => {
+      const [total] = await queryRows<{ n: number }>(
+        conn,
+        `SELECT count(*) AS n FROM read_parquet(${sqlString(path.join(partitions, '*', 'part-00000.parquet'))})`,
+      );
+      result.offlineRowsTotal = total!.n;
+      for (const day of SAMPLE_DAYS) {
+        // Both files are sorted by every contract column, so the i-th row of the day is the same
+        // flight in both (ties are identical rows, whose features are identical too).
+        const numbered = (file: string, where = '') =>
+          `SELECT *, row_number() OVER (ORDER BY file_row_number) AS i FROM read_parquet(${sqlString(file)}, file_row_number = true) ${where}`;
+        const joined = `WITH p AS (${numbered(path.join(partitions, day, 'part-00000.parquet'))}),
+          b AS (${numbered(bareOutput, `WHERE CAST(date AS DATE) = DATE ${sqlString(day)}`)})`;
+        const [r] = await queryRows<Record<string, number | null>>(
           conn,
-          `WITH p AS (${numbered(partitionFile(day), '')}), b AS (${numbered(bareOutput, `WHERE CAST(date AS DATE) = DATE ${sqlString(day)}`)})
-          SELECT p.*, ${[...COUNT_FEATURES, ...SHARE_FEATURES].map((f) => `b.${f} AS bare_${f}`).join(', ')} FROM p JOIN b USING (i)
-          WHERE ${[...KEY_COLUMNS, ...COUNT_FEATURES].map((c) => `p.${c} IS DISTINCT FROM b.${c}`).join(' OR ')} OR ${SHARE_FEATURES.map((f) => `(p.${f} IS NULL) <> (b.${f} IS NULL) OR abs(p.${f} - b.${f}) > ${SHARE_TOLERANCE}`).join(' OR ')} LIMIT 2`,
+          `${joined} SELECT (SELECT count(*) FROM p) AS p_rows, (SELECT count(*) FROM b) AS b_rows, count(*) AS joined,
+            count(*) FILTER (WHERE ${KEY_COLUMNS.map(differs).join(' OR ')}) AS key_mismatches,
+            ${FEATURES.map((f) => `count(*) FILTER (WHERE ${differs(f)}) AS mm_${f}`).join(', ')},
+            ${SHARE_FEATURES.map((f) => `max(abs(p.${f} - b.${f})) AS diff_${f}`).join(', ')}
+          FROM p JOIN b USING (i)`,
         );
-        result.examples.push(...bad.map((b) => `${day}: ${JSON.stringify(b)}`));
+        if (r!.p_rows !== r!.b_rows)
+          result.rowCountMismatches.push(`${day}: pipeline ${r!.p_rows} rows, bare ${r!.b_rows}`);
+        result.rowsCompared += r!.joined!;
+        result.valuesCompared += r!.joined! * FEATURES.length;
+        const dayMismatches = Number(r!.key_mismatches) + FEATURES.reduce((s, f) => s + Number(r![`mm_${f}`]), 0);
+        result.mismatches += dayMismatches;
+        for (const f of SHARE_FEATURES)
+          result.maxShareDiff = Math.max(result.maxShareDiff, Number(r![`diff_${f}`] ?? 0));
+        if (dayMismatches > 0 && result.examples.length < 5) {
+          const bad = await queryRows(
+            conn,
+            `${joined} SELECT p.*, ${FEATURES.map((f) => `b.${f} AS bare_${f}`).join(', ')} FROM p JOIN b USING (i)
+            WHERE ${[...KEY_COLUMNS, ...FEATURES].map(differs).join(' OR ')} LIMIT 2`,
+          );
+          result.examples.push(...bad.map((b) => `${day}: ${JSON.stringify(b)}`));
+        }
       }
-    }
+      return result;
+    });
   } finally {
-    conn.closeSync();
     db.closeSync();
   }
-  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
 
-const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
-const quantile = (values: number[], q: number) => {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN;
-};
+const sum = (values: number[]) => values.reduce((s, x) => s + x, 0);
+const sec = (ms: number) => (ms / 1000).toFixed(1);
 
 function activityTable(timings: PartitionTiming[], run: BackfillRunResult): DetailTable {
-  const byType = new Map<string, { n: number; runMs: number[]; queueMs: number }>();
-  for (const t of timings) {
-    for (const a of t.activities) {
-      const e = byType.get(a.type) ?? { n: 0, runMs: [], queueMs: 0 };
-      e.n += 1;
-      e.runMs.push(a.runMs);
-      e.queueMs += a.queueMs;
-      byType.set(a.type, e);
-    }
-  }
-  const total = timings.reduce((s, t) => s + t.activityMs, 0);
-  const sql = (type: string) => run.sqlByActivity[type] ?? { statements: 0, ms: 0 };
-  const sqlTotal = [...byType.keys()].reduce((s, type) => s + sql(type).ms, 0);
-  const rows = [...byType.entries()].map(([type, e]) => {
-    const sum = e.runMs.reduce((s, x) => s + x, 0);
-    return [
-      type,
-      e.n,
-      (sum / 1000).toFixed(1),
-      pct(sum, total),
-      median(e.runMs).toFixed(0),
-      quantile(e.runMs, 0.9).toFixed(0),
-      (sql(type).ms / 1000).toFixed(1),
-      (sql(type).statements / e.n).toFixed(1),
-      ((sum - sql(type).ms) / 1000).toFixed(1),
-      (e.queueMs / 1000).toFixed(1),
-    ];
-  });
-  const queue = timings.reduce((s, t) => s + t.queueMs, 0);
-  rows.push([
-    'all activities',
-    timings.reduce((s, t) => s + t.activities.length, 0),
-    (total / 1000).toFixed(1),
-    '100%',
-    '',
-    '',
-    (sqlTotal / 1000).toFixed(1),
-    '',
-    ((total - sqlTotal) / 1000).toFixed(1),
-    (queue / 1000).toFixed(1),
-  ]);
-  return {
-    title: `Activity time by type, summed over the ${timings.length} partitions`,
-    columns: [
-      'activity',
-      'runs',
-      'run s',
-      'share',
-      'median ms',
-      'p90 ms',
-      'DuckDB s',
-      'statements/run',
-      'other s',
-      'queue wait s',
+  const all = timings.flatMap((t) => t.activities);
+  const byType = new Map<string, ActivityTiming[]>();
+  for (const a of all) byType.set(a.type, [...(byType.get(a.type) ?? []), a]);
+  const total = sum(all.map((a) => a.runMs));
+  const row = (type: string, activities: ActivityTiming[], sql: { statements: number; ms: number }, each = true) => {
+    const runs = activities.map((a) => a.runMs);
+    return { type, runs, ms: sum(runs), queueMs: sum(activities.map((a) => a.queueMs)), sql, each };
+  };
+  const rows = [...byType].map(([type, activities]) =>
+    row(type, activities, run.sqlByActivity[type] ?? { statements: 0, ms: 0 }),
+  );
+  rows.push(row('all activities', all, { statements: NaN, ms: sum(rows.map((r) => r.sql.ms)) }, false));
+  return columnTable(
+    `Activity time by type, summed over the ${timings.length} partitions`,
+    [
+      ['activity', (r) => r.type],
+      ['runs', (r) => r.runs.length],
+      ['run s', (r) => sec(r.ms)],
+      ['share', (r) => pct(r.ms, total)],
+      ['median ms', (r) => (r.each ? median(r.runs).toFixed(0) : '')],
+      ['p90 ms', (r) => (r.each ? quantile(r.runs, 0.9).toFixed(0) : '')],
+      ['DuckDB s', (r) => sec(r.sql.ms)],
+      ['statements/run', (r) => (r.each ? (r.sql.statements / r.runs.length).toFixed(1) : '')],
+      ['other s', (r) => sec(r.ms - r.sql.ms)],
+      ['queue wait s', (r) => sec(r.queueMs)],
     ],
     rows,
-    note:
-      'Run = ActivityTaskStarted -> ActivityTaskCompleted (server event times); queue wait = ActivityTaskScheduled -> ActivityTaskStarted. ' +
+    'Run = ActivityTaskStarted -> ActivityTaskCompleted (server event times); queue wait = ActivityTaskScheduled -> ActivityTaskStarted. ' +
       'DuckDB = time inside `DuckDBConnection.run` (every statement), measured in the worker; other = run - DuckDB: JavaScript, the SQLite metadata/online store, file copies and hashing, ' +
       `and the completion's trip to the server. ${CONCURRENCY} partitions run at once, so the summed run time (${(total / 1000).toFixed(0)} s) exceeds the backfill's wall time (${run.seconds.toFixed(0)} s).`,
-  };
-}
-
-function partitionTable(timings: PartitionTiming[]): DetailTable {
-  const col = (f: (t: PartitionTiming) => number) => {
-    const v = timings.map(f);
-    return [median(v).toFixed(0), quantile(v, 0.9).toFixed(0), Math.max(...v).toFixed(0)];
-  };
-  return {
-    title: 'Per-partition child workflow (featurePipeline), ms',
-    columns: ['measure', 'median', 'p90', 'max'],
-    rows: [
-      ['wall time (WorkflowExecutionStarted -> Completed)', ...col((t) => t.wallMs)],
-      ['sum of activity run times', ...col((t) => t.activityMs)],
-      ['overhead = wall - sum of activities', ...col((t) => t.wallMs - t.activityMs)],
-      ['  of which activity queue wait (scheduled -> started)', ...col((t) => t.queueMs)],
-      ['  of which workflow tasks (scheduled -> completed)', ...col((t) => t.workflowTaskMs)],
-      ['    of which workflow task queue wait (scheduled -> started)', ...col((t) => t.workflowTaskQueueMs)],
-      ['activities per partition', ...col((t) => t.activities.length)],
-      ['workflow tasks per partition', ...col((t) => t.workflowTasks)],
-      ['history events per partition', ...col((t) => t.events)],
-    ],
-  };
-}
-
-function cpuTable(
-  run: BackfillRunResult,
-  bare: BareResult[],
-  serverCpuSeconds: number | undefined,
-  load: [number, number],
-): DetailTable {
-  const cores = os.cpus().length;
-  const bareMid = [...bare].sort((a, b) => a.seconds - b.seconds)[Math.floor(bare.length / 2)]!;
-  const row = (what: string, cpu: number | undefined, wall: number) => [
-    what,
-    wall.toFixed(1),
-    cpu === undefined ? 'n/a' : cpu.toFixed(1),
-    cpu === undefined ? 'n/a' : (cpu / wall).toFixed(2),
-    cpu === undefined ? 'n/a' : pct(cpu / wall, cores),
-  ];
-  return {
-    title: `CPU (the machine has ${cores} CPUs)`,
-    columns: ['process', 'wall s', 'CPU s', 'cores busy (avg)', 'of the machine'],
-    rows: [
-      row('backfill: worker + client process (JS, workflow threads, DuckDB)', run.cpuSeconds, run.seconds),
-      row('backfill: Temporal dev server (same interval)', serverCpuSeconds, run.seconds),
-      row('bare run (median sample)', bareMid.cpuSeconds, bareMid.seconds),
-    ],
-    note:
-      `Machine load average (1 min, every process on the machine, the benchmark's and others'): ${load[0].toFixed(1)} when the backfill started, ${load[1].toFixed(1)} when it ended. ` +
-      `Worker event-loop delay during the backfill: p50 ${run.eventLoopDelayMs.p50.toFixed(1)} ms, p99 ${run.eventLoopDelayMs.p99.toFixed(1)} ms, max ${run.eventLoopDelayMs.max.toFixed(0)} ms (time a ready callback, e.g. a task poll's answer, waited for the main thread).`,
-  };
+  );
 }
 
 function alertTable(timings: PartitionTiming[]): DetailTable {
   const checks = new Map<string, { partitions: number; psi: number[] }>();
   const codes = new Map<string, number>();
-  for (const t of timings) {
-    for (const a of t.alerts) {
-      const code = a.slice(0, a.indexOf(':'));
-      codes.set(code, (codes.get(code) ?? 0) + 1);
-      for (const m of a.matchAll(/(\w+)\((\w+)\): (?:PSI ([\d.]+))?/g)) {
-        const key = `${m[1]}(${m[2]})`;
-        const e = checks.get(key) ?? { partitions: 0, psi: [] };
-        e.partitions += 1;
-        if (m[3]) e.psi.push(Number(m[3]));
-        checks.set(key, e);
-      }
+  for (const alert of timings.flatMap((t) => t.alerts)) {
+    const code = alert.slice(0, alert.indexOf(':'));
+    codes.set(code, (codes.get(code) ?? 0) + 1);
+    for (const [, check, feature, psi] of alert.matchAll(/(\w+)\((\w+)\): (?:PSI ([\d.]+))?/g)) {
+      const e = checks.get(`${check}(${feature})`) ?? { partitions: 0, psi: [] };
+      e.partitions += 1;
+      if (psi) e.psi.push(Number(psi));
+      checks.set(`${check}(${feature})`, e);
     }
   }
   const withAlerts = timings.filter((t) => t.alerts.length > 0).length;
+  const psi = (values: number[], f: (v: number[]) => number) => (values.length ? f(values).toFixed(3) : '');
   return {
-    title: `Alerts raised during the backfill: ${withAlerts} of ${timings.length} partitions (${[...codes.entries()].map(([c, n]) => `${n} ${c}`).join(', ') || 'none'})`,
+    title: `Alerts raised during the backfill: ${withAlerts} of ${timings.length} partitions (${[...codes].map(([c, n]) => `${n} ${c}`).join(', ') || 'none'})`,
     columns: ['failed check', 'partitions', 'median PSI', 'max PSI'],
-    rows: [...checks.entries()]
+    rows: [...checks]
       .sort((a, b) => b[1].partitions - a[1].partitions)
-      .map(([k, e]) => [
-        k,
-        e.partitions,
-        e.psi.length ? median(e.psi).toFixed(3) : '',
-        e.psi.length ? Math.max(...e.psi).toFixed(3) : '',
-      ]),
+      .map(([k, e]) => [k, e.partitions, psi(e.psi, median), psi(e.psi, (v) => Math.max(...v))]),
     note: "From the notify activities' inputs in the histories. Each alert is one more activity (and workflow task) in the partition, counted in the activity table.",
   };
 }
 
-function rssTable(run: BackfillRunResult): DetailTable {
+/** The worker's RSS through the backfill (sampled every 250 ms) at a few points in time, and its largest sample. */
+function rssOverTime(run: BackfillRunResult): string {
   const series = run.rssSeries;
-  const at = (q: number) => series[Math.min(series.length - 1, Math.max(0, Math.round(q * series.length) - 1))];
-  const points = [0.1, 0.25, 0.5, 0.75, 1].map(at).filter((p): p is NonNullable<typeof p> => Boolean(p));
-  return {
-    title: 'Worker RSS during the backfill (sampled every 250 ms)',
-    columns: ['before', ...points.map((p) => `${(p.ms / 1000).toFixed(0)} s`), 'sampled max', 'peak (kernel)'],
-    rows: [
-      [
-        `${(run.rssBeforeBytes / MiB).toFixed(0)} MiB`,
-        ...points.map((p) => `${(p.rssBytes / MiB).toFixed(0)} MiB`),
-        `${(Math.max(...series.map((p) => p.rssBytes)) / MiB).toFixed(0)} MiB`,
-        `${(run.maxRssBytes / MiB).toFixed(0)} MiB`,
-      ],
-    ],
-  };
+  const points = [0.1, 0.25, 0.5, 0.75, 1]
+    .map((q) => series[Math.min(series.length - 1, Math.max(0, Math.round(q * series.length) - 1))])
+    .filter((p) => p !== undefined);
+  return (
+    `RSS sampled every 250 ms: ${points.map((p) => `${mib(p.rssBytes)} at ${(p.ms / 1000).toFixed(0)} s`).join(', ')}; ` +
+    `largest sample ${mib(Math.max(...series.map((p) => p.rssBytes)))}`
+  );
 }
+
+/** The CPU time and average busy cores of a process, or why there are none. */
+const busy = (cpu: number | undefined, wall: number) =>
+  cpu === undefined
+    ? 'n/a (could not be read)'
+    : `${cpu.toFixed(1)} s, ${(cpu / wall).toFixed(2)} cores busy on average`;
 
 export const benchmark: Benchmark = {
   name: 'features',
@@ -432,11 +331,16 @@ export const benchmark: Benchmark = {
     `Then the same backfill with ${RANGE_DAYS_PER_RUN} days per run (\`--days-per-run\`: \`featureRangePipeline\` children, ${RANGE_CONCURRENCY} at a time, each computing its days in one statement ` +
     `and checking each day as its own partition) on a second data directory ingested the same way, its partitions compared with the first backfill's.`,
 
-  async run(ctx: BenchContext): Promise<BenchmarkResult> {
+  async run(ctx): Promise<BenchmarkResult> {
     const started = performance.now();
     const spec = loadSpec('flights');
     const featureSet = `${spec.featureSet!.name}@${spec.featureSet!.version}`;
     const partitions = partitionRange(FROM, TO);
+    const runWorker = <T extends FeatureTask>(task: T) => runFeatureTask(ctx, task, WORKER_TIMEOUT_MS);
+    const ingest = (env: ServerEnv) =>
+      runWorker({ kind: 'ingest', spec: 'flights', ...env, batch: 'bench', asOf: AS_OF });
+    const backfillOf = (env: ServerEnv, concurrency: number, daysPerRun?: number) =>
+      runWorker({ kind: 'backfill', spec: 'flights', ...env, from: FROM, to: TO, concurrency, daysPerRun });
     return withDevServer(ctx, async (server) => {
       const dataDir = path.join(ctx.tmpDir, 'data');
       const env = {
@@ -446,26 +350,18 @@ export const benchmark: Benchmark = {
       };
 
       ctx.log('ingesting flights-3m (not timed)');
-      const ingested = await runWorker<IngestResult>(ctx, {
-        kind: 'ingest',
-        spec: 'flights',
-        ...env,
-        batch: 'bench',
-        asOf: AS_OF,
-      });
+      const ingested = await ingest(env);
       ctx.log(
         `ingested ${ingested.rowsAccepted} rows (${ingested.rowsRejected} dead letters) in ${ingested.seconds.toFixed(1)} s: ${ingested.datasetUri}`,
       );
 
       const bare: BareResult[] = [];
-      const order: { scenario: string; rep: number; seconds: number; rows: number; rss: number }[] = [];
       const runBare = async (rep: number) => {
         const runDir = path.join(ctx.tmpDir, 'bare', String(rep));
-        const r = await runWorker<BareResult>(ctx, { kind: 'bare', files: ingested.files, runDir, from: FROM, to: TO });
+        const r = await runWorker({ kind: 'bare', files: ingested.files, runDir, from: FROM, to: TO });
         bare.push(r);
-        order.push({ scenario: 'bare', rep, seconds: r.seconds, rows: r.rows, rss: r.maxRssBytes });
         ctx.log(
-          `bare     #${rep}: ${r.seconds.toFixed(2)} s, ${(r.rows / r.seconds / 1e6).toFixed(2)}M rows/s, peak RSS ${(r.maxRssBytes / MiB).toFixed(0)} MiB`,
+          `bare     #${rep}: ${r.seconds.toFixed(2)} s, ${(r.rows / r.seconds / 1e6).toFixed(2)}M rows/s, peak RSS ${mib(r.maxRssBytes)}`,
         );
         // Keep the first output for the verification; the others only cost disk.
         if (rep > 1) fs.rmSync(runDir, { recursive: true, force: true });
@@ -473,38 +369,15 @@ export const benchmark: Benchmark = {
 
       await runBare(1);
       ctx.log(`backfill ${FROM}..${TO} (${partitions.length} partitions, ${CONCURRENCY} at a time)`);
-      const load0 = os.loadavg()[0]!;
-      const serverCpu0 = server.cpuSeconds();
-      const backfill = await runWorker<BackfillRunResult>(ctx, {
-        kind: 'backfill',
-        spec: 'flights',
-        ...env,
-        from: FROM,
-        to: TO,
-        concurrency: CONCURRENCY,
-      });
-      const serverCpu1 = server.cpuSeconds();
-      const serverCpuSeconds =
-        serverCpu0 === undefined || serverCpu1 === undefined ? undefined : serverCpu1 - serverCpu0;
-      const load1 = os.loadavg()[0]!;
+      const { result: backfill, serverCpuSeconds, load } = await underLoad(server, () => backfillOf(env, CONCURRENCY));
       await runBare(2);
 
       // The same backfill, several days per run, on its own data directory (ingested again, not timed).
       const rangeEnv = { ...env, dataDir: path.join(ctx.tmpDir, 'data-ranges'), taskQueue: `${env.taskQueue}-ranges` };
-      await runWorker<IngestResult>(ctx, { kind: 'ingest', spec: 'flights', ...rangeEnv, batch: 'bench', asOf: AS_OF });
+      await ingest(rangeEnv);
       ctx.log(`backfill ${FROM}..${TO}, ${RANGE_DAYS_PER_RUN} days per run, ${RANGE_CONCURRENCY} runs at a time`);
-      const ranged = await runWorker<BackfillRunResult>(ctx, {
-        kind: 'backfill',
-        spec: 'flights',
-        ...rangeEnv,
-        from: FROM,
-        to: TO,
-        concurrency: RANGE_CONCURRENCY,
-        daysPerRun: RANGE_DAYS_PER_RUN,
-      });
-      ctx.log(
-        `backfill (ranges): ${ranged.seconds.toFixed(2)} s, peak RSS ${(ranged.maxRssBytes / MiB).toFixed(0)} MiB`,
-      );
+      const ranged = await backfillOf(rangeEnv, RANGE_CONCURRENCY, RANGE_DAYS_PER_RUN);
+      ctx.log(`backfill (ranges): ${ranged.seconds.toFixed(2)} s, peak RSS ${mib(ranged.maxRssBytes)}`);
       for (let rep = 3; rep <= ctx.reps; rep++) await runBare(rep);
       const sameOutput = await compareOutputs(env.dataDir, rangeEnv.dataDir, partitions);
 
@@ -515,24 +388,31 @@ export const benchmark: Benchmark = {
         partitions.map((p) => ({ workflowId: featurePartitionWorkflowId(featureSet, p) })),
       );
       const timings = histories.map((events, i) => partitionTiming(partitions[i]!, events));
-      const backfillServerMs = await backfillWall(client, backfill.backfillWorkflowId);
+      const [backfillHistory] = await fetchHistories(client, [{ workflowId: backfill.backfillWorkflowId }]);
+      const backfillServerMs = workflowTiming(backfillHistory!).wallMs;
       const rangeTime = await rangePhases(client, ranged.backfillWorkflowId);
       const check = await verify(dataDir, bare[0]!.output);
       const rows = check.offlineRowsTotal;
-      order.splice(1, 0, { scenario: 'backfill', rep: 1, seconds: backfill.seconds, rows, rss: backfill.maxRssBytes });
       ctx.log(
-        `backfill  #1: ${backfill.seconds.toFixed(2)} s, ${(rows / backfill.seconds / 1e3).toFixed(1)}k rows/s, peak RSS ${(backfill.maxRssBytes / MiB).toFixed(0)} MiB`,
+        `backfill  #1: ${backfill.seconds.toFixed(2)} s, ${(rows / backfill.seconds / 1e3).toFixed(1)}k rows/s, peak RSS ${mib(backfill.maxRssBytes)}`,
       );
 
-      const bareSeconds = median(bare.map((b) => b.seconds));
-      const ratio = backfill.seconds / bareSeconds;
-      const ratioSamples = bare.map((b) => backfill.seconds / b.seconds);
+      /** A backfill's value against the bare runs': the ratio to their median, and to each one. */
+      const vsBare = (value: number, bareValue: (b: BareResult) => number) => {
+        const baselines = bare.map(bareValue);
+        const baseline = median(baselines);
+        const ratioSamples = baselines.map((b) => value / b);
+        return { value, samples: [value], baseline, baselineSamples: baselines, ratio: value / baseline, ratioSamples };
+      };
+      const wall = vsBare(backfill.seconds, (b) => b.seconds);
+      const { baseline: bareSeconds, ratio, ratioSamples } = wall;
       const ratioNote = `backfill wall time / median bare time (the backfill runs once, between bare #1 and bare #2; per-bare-run ratios ${ratioSamples.map((r) => r.toFixed(1)).join(', ')})`;
       const backfillCpu = backfill.cpuSeconds + (serverCpuSeconds ?? 0);
+      const bareMid = [...bare].sort((a, b) => a.seconds - b.seconds)[Math.floor(bare.length / 2)]!;
       const overheads = timings.map((t) => t.wallMs - t.activityMs);
       const wallOverActivities = timings.map((t) => t.wallMs / t.activityMs);
-      const activityTotalMs = timings.reduce((s, t) => s + t.activityMs, 0);
-      const wallTotalMs = timings.reduce((s, t) => s + t.wallMs, 0);
+      const activityTotalMs = sum(timings.map((t) => t.activityMs));
+      const wallTotalMs = sum(timings.map((t) => t.wallMs));
       const retried = timings.flatMap((t) =>
         t.activities.filter((a) => a.attempt > 1).map((a) => `${t.partition} ${a.type} attempt ${a.attempt}`),
       );
@@ -548,77 +428,60 @@ export const benchmark: Benchmark = {
         {
           name: 'backfill: wall time',
           headline: true,
-          value: backfill.seconds,
           unit: 's',
-          baseline: bareSeconds,
-          ratio,
+          ...wall,
           ratioNote,
           aim: { on: 'ratio', op: '<=', limit: MAX_RATIO, text: `<= ${MAX_RATIO}x bare time` },
-          samples: [backfill.seconds],
-          baselineSamples: bare.map((b) => b.seconds),
-          ratioSamples,
           note: `client view, startBackfill() to result(); the server's history says ${(backfillServerMs / 1000).toFixed(1)} s; worker start-up (bundling included) took ${backfill.workerStartSeconds.toFixed(1)} s before it, not counted`,
         },
         {
           name: 'backfill: throughput',
-          value: rows / backfill.seconds,
           unit: 'rows/s',
-          baseline: median(bare.map((b) => b.rows / b.seconds)),
+          ...vsBare(rows / backfill.seconds, (b) => b.rows / b.seconds),
           ratio,
+          ratioSamples,
           ratioNote: 'the time ratio (same rows on both sides)',
-          samples: [rows / backfill.seconds],
-          baselineSamples: bare.map((b) => b.rows / b.seconds),
           note: `offline rows written: ${rows} (sum over the ${partitions.length} partitions); bare output rows: ${bare[0]!.rows}`,
         },
         {
           name: 'backfill: peak worker RSS',
-          value: backfill.maxRssBytes,
           unit: 'bytes',
-          baseline: median(bare.map((b) => b.maxRssBytes)),
-          ratio: backfill.maxRssBytes / median(bare.map((b) => b.maxRssBytes)),
+          ...vsBare(backfill.maxRssBytes, (b) => b.maxRssBytes),
           ratioNote:
             'backfill peak RSS / bare peak RSS (whole process: Node, tsx, DuckDB, and for the backfill the Temporal worker and client)',
           aim: { on: 'value', op: '<=', limit: GiB, text: '< 1 GiB' },
-          samples: [backfill.maxRssBytes],
-          baselineSamples: bare.map((b) => b.maxRssBytes),
-          note: backfill.peakReset
-            ? `peak from the start of the backfill to its end (kernel high-water mark reset once the worker was up); the whole process including worker start-up and workflow bundling peaked at ${(backfill.processMaxRssBytes / MiB).toFixed(0)} MiB; RSS before the backfill ${(backfill.rssBeforeBytes / MiB).toFixed(0)} MiB`
-            : `whole-process peak (the high-water mark could not be reset), worker start-up and workflow bundling included; RSS before the backfill ${(backfill.rssBeforeBytes / MiB).toFixed(0)} MiB`,
+          note:
+            (backfill.peakReset
+              ? `peak from the start of the backfill to its end (kernel high-water mark reset once the worker was up); the whole process including worker start-up and workflow bundling peaked at ${mib(backfill.processMaxRssBytes)}`
+              : 'whole-process peak (the high-water mark could not be reset), worker start-up and workflow bundling included') +
+            `; RSS before the backfill ${mib(backfill.rssBeforeBytes)}; ${rssOverTime(backfill)}`,
         },
         {
           name: 'backfill: CPU time',
-          value: backfillCpu,
           unit: 's',
-          baseline: median(bare.map((b) => b.cpuSeconds)),
-          ratio: backfillCpu / median(bare.map((b) => b.cpuSeconds)),
+          ...vsBare(backfillCpu, (b) => b.cpuSeconds),
           ratioNote:
             'CPU seconds of the backfill / median CPU seconds of a bare run: what the work costs, less sensitive to other load on a shared machine than wall time',
-          baselineSamples: bare.map((b) => b.cpuSeconds),
-          note: `worker + client process ${backfill.cpuSeconds.toFixed(1)} s${serverCpuSeconds === undefined ? " (the dev server's CPU could not be read)" : ` + Temporal dev server ${serverCpuSeconds.toFixed(1)} s`}`,
+          note:
+            `worker + client process (JS, workflow threads, DuckDB) ${busy(backfill.cpuSeconds, backfill.seconds)}; Temporal dev server over the same interval ${busy(serverCpuSeconds, backfill.seconds)}; ` +
+            `the median bare run ${busy(bareMid.cpuSeconds, bareMid.seconds)}; on ${os.cpus().length} CPUs, load average (1 min, every process on the machine, the benchmark's and others') ${load[0].toFixed(1)} when the backfill started, ${load[1].toFixed(1)} when it ended; ` +
+            `worker event-loop delay during the backfill p50 ${backfill.eventLoopDelayMs.p50.toFixed(1)} ms, p99 ${backfill.eventLoopDelayMs.p99.toFixed(1)} ms, max ${backfill.eventLoopDelayMs.max.toFixed(0)} ms (time a ready callback, e.g. a task poll's answer, waited for the main thread)`,
         },
         {
           name: `backfill, ${RANGE_DAYS_PER_RUN} days per run: wall time`,
           headline: true,
-          value: ranged.seconds,
           unit: 's',
-          baseline: bareSeconds,
-          ratio: ranged.seconds / bareSeconds,
+          ...vsBare(ranged.seconds, (b) => b.seconds),
           ratioNote: `backfill wall time / median bare time; ${RANGE_CONCURRENCY} runs of up to ${RANGE_DAYS_PER_RUN} days at a time (featureRangePipeline: each run computes its days in one statement and checks each day as its own partition), on a second data directory ingested the same way; runs after bare #2`,
           aim: { on: 'ratio', op: '<=', limit: MAX_RATIO, text: `<= ${MAX_RATIO}x bare time` },
-          samples: [ranged.seconds],
-          baselineSamples: bare.map((b) => b.seconds),
-          ratioSamples: bare.map((b) => ranged.seconds / b.seconds),
           note: `client view; result: ${ranged.computed} computed of ${ranged.total}; against one run per day: ${(backfill.seconds / ranged.seconds).toFixed(1)}x faster; CPU ${ranged.cpuSeconds.toFixed(1)} s (worker + client)`,
         },
         {
           name: `backfill, ${RANGE_DAYS_PER_RUN} days per run: peak worker RSS`,
-          value: ranged.maxRssBytes,
           unit: 'bytes',
-          baseline: median(bare.map((b) => b.maxRssBytes)),
-          ratio: ranged.maxRssBytes / median(bare.map((b) => b.maxRssBytes)),
+          ...vsBare(ranged.maxRssBytes, (b) => b.maxRssBytes),
           ratioNote: 'backfill peak RSS / bare peak RSS (whole process)',
           aim: { on: 'value', op: '<=', limit: GiB, text: '< 1 GiB' },
-          samples: [ranged.maxRssBytes],
         },
         {
           name: `backfill, ${RANGE_DAYS_PER_RUN} days per run = one run per day`,
@@ -652,22 +515,14 @@ export const benchmark: Benchmark = {
         },
       ];
 
+      const over = (of: (values: number[]) => number) => (f: RunMeasure) => of(timings.map(f));
       const details: DetailTable[] = [
-        {
-          title: 'All samples, in the order they ran',
-          columns: ['scenario', 'rep', 'seconds', 'rows/s', 'peak RSS'],
-          rows: order.map((s) => [
-            s.scenario,
-            s.rep,
-            s.seconds.toFixed(2),
-            `${(s.rows / s.seconds / 1e3).toFixed(0)}k`,
-            `${(s.rss / MiB).toFixed(0)} MiB`,
-          ]),
-        },
-        partitionTable(timings),
+        runMeasuresTable('Per-partition child workflow (featurePipeline), ms', [
+          ['median', over(median)],
+          ['p90', over((v) => quantile(v, 0.9))],
+          ['max', over((v) => Math.max(...v))],
+        ]),
         activityTable(timings, backfill),
-        rssTable(backfill),
-        cpuTable(backfill, bare, serverCpuSeconds, [load0, load1]),
         alertTable(timings),
         rangeTime.table,
         {
@@ -679,7 +534,7 @@ export const benchmark: Benchmark = {
             bareSeconds,
             ratio,
             serverCpuSeconds,
-            load: [load0, load1],
+            load,
             rangedRatio: ranged.seconds / bareSeconds,
             rangeTime,
           }),
@@ -695,13 +550,7 @@ export const benchmark: Benchmark = {
           range: { from: FROM, to: TO, partitions: partitions.length, concurrency: CONCURRENCY },
           ingest: ingested,
           bare: bare.map(({ output, ...b }) => ({ ...b, output: path.basename(output) })),
-          backfill: {
-            ...backfill,
-            rssSeries: undefined,
-            backfillServerMs,
-            serverCpuSeconds,
-            loadAverage: [load0, load1],
-          },
+          backfill: { ...backfill, rssSeries: undefined, backfillServerMs, serverCpuSeconds, loadAverage: load },
           rangeBackfill: {
             ...ranged,
             rssSeries: undefined,
@@ -714,12 +563,7 @@ export const benchmark: Benchmark = {
           verification: check,
           partitions: timings.map((t) => ({
             ...t,
-            activities: t.activities.map((a) => ({
-              type: a.type,
-              runMs: a.runMs,
-              queueMs: a.queueMs,
-              attempt: a.attempt,
-            })),
+            activities: t.activities.map(({ type, runMs, queueMs, attempt }) => ({ type, runMs, queueMs, attempt })),
           })),
         },
       };

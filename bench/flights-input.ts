@@ -4,8 +4,7 @@
  * benchmark's child tasks (bench/features-worker.ts).
  */
 import { partitionRange } from '../src/features/partition-dates';
-import { bareEnv, runChild } from './child';
-import type { BackfillRunResult, IngestResult, WorkerTask } from './features-worker';
+import { runFeatureTask } from './features-worker';
 import type { BenchContext } from './report';
 import type { ServerEnv } from './worker-harness';
 
@@ -14,28 +13,22 @@ const AS_OF = '2001-07-02T00:00:00Z';
 const BACKFILL_CONCURRENCY = 4;
 const TIMEOUT_MS = 20 * 60_000;
 
-export interface FlightsInput {
-  rowsAccepted: number;
-  rowsRejected: number;
-  ingestSeconds: number;
-  partitionsComputed: number;
-  backfillSeconds: number;
-}
-
 export async function ingestAndBackfill(
   ctx: BenchContext,
   env: ServerEnv,
   window: { spec: string; from: string; to: string },
-): Promise<FlightsInput> {
+) {
   ctx.log(`ingesting flights-3m and backfilling ${window.from}..${window.to} (not timed)`);
-  const run = <R>(task: WorkerTask) => runChild<R>(ctx, 'features-worker.ts', task, TIMEOUT_MS, bareEnv());
-  const ingested = await run<IngestResult>({ kind: 'ingest', ...env, spec: window.spec, batch: 'bench', asOf: AS_OF });
-  const filled = await run<BackfillRunResult>({
-    kind: 'backfill',
-    ...env,
-    ...window,
-    concurrency: BACKFILL_CONCURRENCY,
-  });
+  const ingested = await runFeatureTask(
+    ctx,
+    { kind: 'ingest', ...env, spec: window.spec, batch: 'bench', asOf: AS_OF },
+    TIMEOUT_MS,
+  );
+  const filled = await runFeatureTask(
+    ctx,
+    { kind: 'backfill', ...env, ...window, concurrency: BACKFILL_CONCURRENCY },
+    TIMEOUT_MS,
+  );
   const days = partitionRange(window.from, window.to).length;
   if (filled.computed + filled.alreadyDone !== days)
     throw new Error(`the backfill published ${filled.computed + filled.alreadyDone} of ${days} partitions`);

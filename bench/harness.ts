@@ -4,6 +4,7 @@
  * bench/child.ts with `bareEnv()` and build their worker with bench/worker-harness.ts (a module apart,
  * so a worker process whose memory is measured loads none of the dev server's modules).
  */
+import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -14,6 +15,7 @@ import { connectClient } from '../src/temporal/client';
 import { freePort } from '../test/helpers/ports';
 import { processCpuSeconds } from './process-stats';
 import { median, type BenchContext, type DetailTable, type Figure } from './report';
+import { columnTable } from './table';
 import type { WarmUpRun } from './worker-harness';
 
 /** What `withDevServer` hands the benchmark. */
@@ -75,6 +77,19 @@ export async function withDevServer<T>(ctx: BenchContext, work: (server: BenchSe
   }
 }
 
+/** What the dev server's CPU and the machine's 1-minute load average did while `work` ran. */
+export async function underLoad<T>(
+  server: BenchServer,
+  work: () => Promise<T>,
+): Promise<{ result: T; serverCpuSeconds?: number; load: [number, number] }> {
+  const load0 = os.loadavg()[0]!;
+  const cpu0 = server.cpuSeconds();
+  const result = await work();
+  const cpu1 = server.cpuSeconds();
+  const serverCpuSeconds = cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0;
+  return { result, serverCpuSeconds, load: [load0, os.loadavg()[0]!] };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Histories: activity and workflow-task timings from the server's events.
 
@@ -122,48 +137,36 @@ export interface TaskTimings {
 
 /** The activities and workflow tasks of a stretch of history, timed by the server's event times. */
 export function taskTimings(events: HistoryEvent[]): TaskTimings {
-  const scheduled = new Map<string, HistoryEvent>();
-  const started = new Map<string, HistoryEvent>();
-  const activities: ActivityTiming[] = [];
-  for (const e of events) {
-    switch (e.eventType) {
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-        scheduled.set(String(e.eventId), e);
-        break;
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-        started.set(String(e.activityTaskStartedEventAttributes!.scheduledEventId), e);
-        break;
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: {
-        const attrs =
-          e.activityTaskCompletedEventAttributes ??
-          e.activityTaskFailedEventAttributes ??
-          e.activityTaskTimedOutEventAttributes;
-        const id = String(attrs!.scheduledEventId);
-        const s = scheduled.get(id)!;
-        const st = started.get(id)!;
-        activities.push({
-          type: s.activityTaskScheduledEventAttributes!.activityType!.name!,
-          attempt: st.activityTaskStartedEventAttributes!.attempt ?? 1,
-          scheduled: eventMs(s),
-          started: eventMs(st),
-          closed: eventMs(e),
-          runMs: eventMs(e) - eventMs(st),
-          queueMs: eventMs(st) - eventMs(s),
-          result: decodePayload(e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data),
-        });
-        break;
-      }
-    }
-  }
+  const byId = new Map(events.map((e) => [String(e.eventId), e]));
+  const activities = events.flatMap((e): ActivityTiming[] => {
+    const closed =
+      e.activityTaskCompletedEventAttributes ??
+      e.activityTaskFailedEventAttributes ??
+      e.activityTaskTimedOutEventAttributes;
+    if (!closed) return [];
+    const scheduled = byId.get(String(closed.scheduledEventId))!;
+    const started = byId.get(String(closed.startedEventId))!;
+    return [
+      {
+        type: scheduled.activityTaskScheduledEventAttributes!.activityType!.name!,
+        attempt: started.activityTaskStartedEventAttributes!.attempt ?? 1,
+        scheduled: eventMs(scheduled),
+        started: eventMs(started),
+        closed: eventMs(e),
+        runMs: eventMs(e) - eventMs(started),
+        queueMs: eventMs(started) - eventMs(scheduled),
+        result: decodePayload(e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data),
+      },
+    ];
+  });
   const tasks = workflowTaskTimes(events);
+  const sum = <T>(items: T[], f: (item: T) => number) => items.reduce((total, item) => total + f(item), 0);
   return {
     activities,
-    activityMs: activities.reduce((s, a) => s + a.runMs, 0),
-    queueMs: activities.reduce((s, a) => s + a.queueMs, 0),
-    workflowTaskMs: tasks.reduce((s, t) => s + t.ms, 0),
-    workflowTaskQueueMs: tasks.reduce((s, t) => s + t.queueMs, 0),
+    activityMs: sum(activities, (a) => a.runMs),
+    queueMs: sum(activities, (a) => a.queueMs),
+    workflowTaskMs: sum(tasks, (t) => t.ms),
+    workflowTaskQueueMs: sum(tasks, (t) => t.queueMs),
     workflowTasks: tasks.length,
   };
 }
@@ -184,48 +187,32 @@ export function workflowTaskTimes(events: HistoryEvent[]): { ms: number; queueMs
   return tasks;
 }
 
+type OverheadRow = Omit<TaskTimings, 'workflowTaskQueueMs'> & { wallMs: number };
+
 /**
  * Where the orchestration overhead of each row's stretch of history goes (server event times, ms);
  * `note` adds what the benchmark knows of its stretches.
  */
-export function overheadTable(
-  rowName: string,
-  rows: [string, Omit<TaskTimings, 'workflowTaskQueueMs'> & { wallMs: number }][],
-  note: string,
-): DetailTable {
-  return {
-    title: 'Orchestration overhead (server event times, ms)',
-    columns: [
-      rowName,
-      'wall',
-      'activities',
-      'overhead',
-      'per activity',
-      'activity queue wait',
-      'workflow tasks',
-      'other',
-      'activities',
-      'workflow tasks',
+export function overheadTable(rowName: string, rows: [string, OverheadRow][], note: string): DetailTable {
+  const overhead = (t: OverheadRow) => t.wallMs - t.activityMs;
+  return columnTable(
+    'Orchestration overhead (server event times, ms)',
+    [
+      [rowName, ([name]) => name],
+      ['wall', ([, t]) => t.wallMs.toFixed(0)],
+      ['activities', ([, t]) => t.activityMs.toFixed(0)],
+      ['overhead', ([, t]) => overhead(t).toFixed(0)],
+      ['per activity', ([, t]) => (overhead(t) / t.activities.length).toFixed(0)],
+      ['activity queue wait', ([, t]) => t.queueMs.toFixed(0)],
+      ['workflow tasks', ([, t]) => t.workflowTaskMs.toFixed(0)],
+      ['other', ([, t]) => (overhead(t) - t.queueMs - t.workflowTaskMs).toFixed(0)],
+      ['activities', ([, t]) => t.activities.length],
+      ['workflow tasks', ([, t]) => t.workflowTasks],
     ],
-    rows: rows.map(([name, t]) => {
-      const overhead = t.wallMs - t.activityMs;
-      return [
-        name,
-        t.wallMs.toFixed(0),
-        t.activityMs.toFixed(0),
-        overhead.toFixed(0),
-        (overhead / t.activities.length).toFixed(0),
-        t.queueMs.toFixed(0),
-        t.workflowTaskMs.toFixed(0),
-        (overhead - t.queueMs - t.workflowTaskMs).toFixed(0),
-        t.activities.length,
-        t.workflowTasks,
-      ];
-    }),
-    note:
-      "Overhead = wall - sum of activity run times. Activity queue wait = scheduled -> started; workflow tasks = scheduled -> completed (the workflow code's turns, with their own queue wait); " +
+    rows,
+    "Overhead = wall - sum of activity run times. Activity queue wait = scheduled -> started; workflow tasks = scheduled -> completed (the workflow code's turns, with their own queue wait); " +
       `other = the rest (a completion's trip to the server and the next task's dispatch${note}`,
-  };
+  );
 }
 
 /** The histories of `runs` (a run id left out: the latest run), in order, `lanes` requests at a time. */
@@ -257,6 +244,30 @@ export function workflowTiming(events: HistoryEvent[]): WorkflowTiming {
   const completed = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
   if (!started || !completed) throw new Error('the history has no start or no completion: did the run fail?');
   return { wallMs: eventMs(completed) - eventMs(started), events: events.length, ...taskTimings(events) };
+}
+
+export type RunMeasure = (t: WorkflowTiming) => number;
+
+/** What the per-partition tables show of a workflow run, by label. */
+const RUN_MEASURES: [string, RunMeasure][] = [
+  ['wall time (WorkflowExecutionStarted -> Completed)', (t) => t.wallMs],
+  ['sum of activity run times (started -> closed)', (t) => t.activityMs],
+  ['overhead = wall - sum of activities', (t) => t.wallMs - t.activityMs],
+  ['  of which activity queue wait (scheduled -> started)', (t) => t.queueMs],
+  ['  of which workflow tasks (scheduled -> completed)', (t) => t.workflowTaskMs],
+  ['    of which waiting to be picked up (scheduled -> started)', (t) => t.workflowTaskQueueMs],
+  ['activities', (t) => t.activities.length],
+  ['workflow tasks', (t) => t.workflowTasks],
+  ['history events', (t) => t.events],
+];
+
+/** The measures of a set of runs (rows) by `columns`: each a heading and how it sums a measure up, e.g. its median over some runs. */
+export function runMeasuresTable(title: string, columns: [string, (measure: RunMeasure) => number][]): DetailTable {
+  return {
+    title,
+    columns: ['measure', ...columns.map(([heading]) => heading)],
+    rows: RUN_MEASURES.map(([what, f]) => [what, ...columns.map(([, sum]) => sum(f).toFixed(0))]),
+  };
 }
 
 /** An activity a run scheduled, with its arguments and what it returned (JSON payloads). */
@@ -299,24 +310,26 @@ export const WARM_UP_NOTE =
   "so the run's workflow tasks are warm, as in a long-lived production worker; the first task's cold cost (loading the workflow bundle into the worker's V8 context) is reported apart. " +
   'The activities are not warmed (the baseline runs in a fresh process too).';
 
-/** The first workflow task of a history: scheduled -> completed (its queue wait included), ms. */
-export function firstWorkflowTaskMs(events: HistoryEvent[]): number {
-  const scheduled = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
-  const completed = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
-  if (!scheduled || !completed) throw new Error('the history has no completed workflow task');
-  return eventMs(completed) - eventMs(scheduled);
-}
-
 /** A worker process's first workflow task (its warm-up's), and the measured run's first, after it; ms. */
 export interface FirstTasks {
   cold: number;
   warm: number;
 }
 
-/** The first workflow tasks of a worker process: its warm-up run's, read from the server, and the measured run's (`events`). */
+/**
+ * The first workflow tasks of a worker process, scheduled -> completed (queue wait included): its
+ * warm-up run's, read from the server, and the measured run's (`events`).
+ */
 export async function firstTasks(client: Client, warmUp: WarmUpRun, events: HistoryEvent[]): Promise<FirstTasks> {
-  const warmUpEvents = (await client.workflow.getHandle(warmUp.workflowId, warmUp.runId).fetchHistory()).events ?? [];
-  return { cold: firstWorkflowTaskMs(warmUpEvents), warm: firstWorkflowTaskMs(events) };
+  const [warmUpEvents] = await fetchHistories(client, [warmUp]);
+  // From the first task scheduled, so a first attempt that failed or timed out counts with its retry.
+  const first = (history: HistoryEvent[]) => {
+    const scheduled = history.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+    const completed = history.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+    if (!scheduled || !completed) throw new Error('the history has no completed workflow task');
+    return eventMs(completed) - eventMs(scheduled);
+  };
+  return { cold: first(warmUpEvents!), warm: first(events) };
 }
 
 /** What a fresh worker process pays once, on its first workflow task: kept out of the runs, and shown here. */

@@ -1,23 +1,14 @@
 /**
- * Ingestion pipeline benchmark: `ingestionPipeline` (workflows/ingestion.ts) on flights-3m, against
- * the same activity calls made directly in one process, without Temporal.
- *
- * The parent (this module) starts a Temporal dev server on a free port with a fresh data directory; each
- * repetition is a pair of fresh child processes (bench/pipeline-worker.ts), so each one's peak RSS is
- * its own:
- * 1. a worker and a client run a warm-up workflow (not measured: see `warmUp` in bench/worker-harness.ts),
- *    then the pipeline on a fresh data directory (batch `bench-<rep>`: a fresh metadata store, so nothing
- *    is skipped as already ingested and the quality gates see a first batch);
- * 2. the bare replay: the activity calls of that run's history (ingest the source, the quality gates,
- *    publish, the data-quality alert), with the same arguments (the replay's own outputs where the run's
- *    calls were handed the run's), in the same order, on another fresh data directory;
- * 3. from the server's history of each run: its wall time against the sum of its activities' run times.
- * The issue sets no aims for the pipeline: every figure is reported. How `ingest()` itself compares with a
- * bare DuckDB COPY is the `ingestion` benchmark's subject.
+ * Ingestion pipeline benchmark: `ingestionPipeline` (workflows/ingestion.ts) on flights-3m, against the
+ * same activity calls made directly without Temporal (bench/pipeline-replay.ts). Each run has a fresh
+ * data directory and batch id: a fresh metadata store, so nothing is skipped as already ingested and the
+ * quality gates see a first batch. How `ingest()` itself compares with a bare DuckDB COPY is the
+ * `ingestion` benchmark's subject.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import type { IngestionResult } from '../src/api/ingestion';
 import { loadSpec } from '../src/specs';
 import { WARM_UP_NOTE, withDevServer } from './harness';
 import { measurePair, pipelineDetails, pipelineFigures, sampleData, type PipelineSample } from './pipeline-replay';
@@ -27,17 +18,9 @@ const SPEC = 'flights';
 /** The freshness gate measures the data's age against this: the file's last day is 2001-07-01. */
 const AS_OF = '2001-07-02T00:00:00Z';
 
-interface IngestionShape {
-  rowsRead: number;
-  rowsAccepted: number;
-  rowsRejected: number;
-  chunksTotal: number;
-  warnings: number;
-  outputHash: string;
-}
-
+/** What a run ingested, without what names the run. */
 const counts = (s: PipelineSample) => {
-  const { rowsRead, rowsAccepted, rowsRejected, chunksTotal, warnings, outputHash } = s.run.result as IngestionShape;
+  const { rowsRead, rowsAccepted, rowsRejected, chunksTotal, warnings, outputHash } = s.run.result as IngestionResult;
   return JSON.stringify([rowsRead, rowsAccepted, rowsRejected, chunksTotal, warnings, outputHash]);
 };
 
@@ -60,14 +43,13 @@ export const benchmark: Benchmark = {
         const dataDir = path.join(ctx.tmpDir, 'runs', `pipeline-${rep}`);
         const bareDir = path.join(ctx.tmpDir, 'runs', `bare-${rep}`);
         try {
+          const options = { spec: SPEC, batch: `bench-${rep}`, asOf: AS_OF };
           const task = {
             kind: 'ingestion' as const,
             address: server.config.TEMPORAL_ADDRESS,
             dataDir,
             taskQueue,
-            spec: SPEC,
-            batch: `bench-${rep}`,
-            asOf: AS_OF,
+            options,
           };
           samples.push(await measurePair(ctx, client, rep, task, bareDir));
         } finally {
@@ -76,7 +58,7 @@ export const benchmark: Benchmark = {
         }
       }
 
-      const ingested = samples[0]!.run.result as IngestionShape;
+      const ingested = samples[0]!.run.result as IngestionResult;
       const figures: Figure[] = [
         {
           name: 'rows ingested per run',

@@ -1,20 +1,10 @@
 /**
  * Monitoring pipeline benchmark: `monitoringPipeline` (workflows/monitoring.ts) watching the flights
  * model over the two weeks after its training window, against the same activity calls made directly
- * in one process, without Temporal.
- *
- * The parent (this module) starts a Temporal dev server on a free port with a fresh data directory;
- * every step runs in a child process of its own, so its peak RSS is its own:
- * 1. not measured, it prepares the input: flights-3m ingested and the feature partitions of the
- *    training window and the monitored window backfilled (bench/flights-input.ts), then the model
- *    trained on the training window and approved by the training benchmark's `pipeline` task
- *    (bench/training-worker.ts), which promotes v1 to production and writes its monitoring baseline;
- * 2. per repetition (bench/pipeline-worker.ts): a worker and a client run a warm-up workflow (not
- *    measured: see `warmUp` in bench/worker-harness.ts), then the pipeline over the window, then the
- *    bare replay makes the activity calls of that run's history directly, same arguments (the replay's
- *    own outputs where the run's calls were handed the run's), same order, on the same data directory
- *    (as a run of its own: its workspace and report are apart);
- * 3. from the server's history of each run: its wall time against the sum of its activities' run times.
+ * without Temporal (bench/pipeline-replay.ts). Not measured, first: flights-3m ingested and both
+ * windows' feature partitions backfilled (bench/flights-input.ts), then the model trained and approved
+ * by the training benchmark's `pipeline` task (bench/training-worker.ts), which promotes v1 and writes
+ * its monitoring baseline. Pipeline and replay share the data directory (each a run of its own).
  *
  * The window drifts from the training window (spring is not winter), so the spec's trigger asks for a
  * retraining. The pipeline starts one retraining child per model and window, and none while another
@@ -29,14 +19,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { retrainWorkflowId, type MonitoringResult } from '../src/api/monitoring';
 import { partitionRange } from '../src/features/partition-dates';
 import { loadTrainingSpec } from '../src/training/training-spec';
-import { retrainWorkflowId } from '../src/api/monitoring';
-import { WARM_UP_NOTE, withDevServer } from './harness';
 import { bareEnv, runChild } from './child';
 import { ingestAndBackfill } from './flights-input';
+import { WARM_UP_NOTE, withDevServer } from './harness';
 import { measurePair, pipelineDetails, pipelineFigures, sampleData, type PipelineSample } from './pipeline-replay';
-import type { BenchContext, Benchmark, BenchmarkResult, Figure } from './report';
+import type { Benchmark } from './report';
 import type { PipelineRunResult as TrainingRunResult, WorkerTask as TrainingTask } from './training-worker';
 
 const SPEC = 'flights';
@@ -44,24 +34,12 @@ const SPEC = 'flights';
 const TRAINING = { from: '2001-01-08', to: '2001-02-28' };
 /** The monitored window: the two weeks after the training window, its partitions backfilled in step 1. */
 const WINDOW = { from: '2001-03-01', to: '2001-03-14' };
-const TRAINING_TIMEOUT_MS = 20 * 60_000;
-
-interface MonitoringShape {
-  version: number;
-  datasetDrift: boolean;
-  driftedFeatures: string[];
-  degraded: boolean;
-  retraining: { started: boolean; why: string };
-}
 
 /** What a run found, without what names the run (its report's URI). */
 const verdict = (s: PipelineSample) => {
-  const { version, datasetDrift, driftedFeatures, degraded, retraining } = s.run.result as MonitoringShape;
+  const { version, datasetDrift, driftedFeatures, degraded, retraining } = s.run.result as MonitoringResult;
   return JSON.stringify([version, datasetDrift, driftedFeatures, degraded, retraining]);
 };
-
-const trainingWorker = <R>(ctx: BenchContext, task: TrainingTask) =>
-  runChild<R>(ctx, 'training-worker.ts', task, TRAINING_TIMEOUT_MS, bareEnv());
 
 export const benchmark: Benchmark = {
   name: 'monitoring',
@@ -74,7 +52,7 @@ export const benchmark: Benchmark = {
     'Input: flights-3m ingested and the feature partitions of both windows backfilled first (not timed). ' +
     WARM_UP_NOTE,
 
-  async run(ctx: BenchContext): Promise<BenchmarkResult> {
+  async run(ctx) {
     const started = performance.now();
     return withDevServer(ctx, async (server) => {
       const client = await server.client();
@@ -87,7 +65,7 @@ export const benchmark: Benchmark = {
 
       const setup = await ingestAndBackfill(ctx, env, { spec: SPEC, from: TRAINING.from, to: WINDOW.to });
       ctx.log(`training and approving the model on ${TRAINING.from}..${TRAINING.to} (not timed)`);
-      const trained = await trainingWorker<TrainingRunResult>(ctx, {
+      const training: TrainingTask = {
         kind: 'pipeline',
         ...env,
         spec: SPEC,
@@ -95,57 +73,45 @@ export const benchmark: Benchmark = {
         runId: 'monitored',
         initiatedBy: 'bench',
         reviewer: 'ben',
-      });
+      };
+      const trained = await runChild<TrainingRunResult>(ctx, 'training-worker.ts', training, 20 * 60_000, bareEnv());
       ctx.log(`v${trained.version} in production (test AUC ${trained.approval.testAuc.toFixed(4)})`);
       const inFlight = await client.workflow.start('trainingPipeline', {
         workflowId: retrainWorkflowId(loadTrainingSpec(SPEC).model.name, WINDOW.from, WINDOW.to),
         taskQueue: `${env.taskQueue}-unpolled`,
         args: [
-          {
-            spec: SPEC,
-            from: WINDOW.from,
-            to: WINDOW.to,
-            initiatedBy: 'monitoring',
-            reason: 'benchmark stand-in: a retraining in flight',
-          },
+          { spec: SPEC, ...WINDOW, initiatedBy: 'monitoring', reason: 'benchmark stand-in: a retraining in flight' },
         ],
       });
       ctx.log(`stand-in retraining ${inFlight.workflowId} in flight (never runs)`);
 
       const samples: PipelineSample[] = [];
       for (let rep = 1; rep <= ctx.reps; rep++) {
-        const sample = await measurePair(
-          ctx,
-          client,
-          rep,
-          { kind: 'monitoring', ...env, spec: SPEC, ...WINDOW },
-          dataDir,
-        );
-        const result = sample.run.result as MonitoringShape;
-        if (result.retraining.started)
-          throw new Error(
-            `run #${rep} started a retraining child (${result.retraining.why}) despite the stand-in in flight`,
-          );
+        const task = { kind: 'monitoring' as const, ...env, options: { spec: SPEC, ...WINDOW } };
+        const sample = await measurePair(ctx, client, rep, task, dataDir);
+        const { retraining } = sample.run.result as MonitoringResult;
+        if (retraining.started)
+          throw new Error(`run #${rep} started a retraining child (${retraining.why}) despite the stand-in in flight`);
         samples.push(sample);
       }
 
-      const found = samples[0]!.run.result as MonitoringShape;
-      const figures: Figure[] = [
-        {
-          name: 'features drifted in the window',
-          value: found.driftedFeatures.length,
-          unit: 'features',
-          note:
-            `v${found.version} over ${WINDOW.from}..${WINDOW.to}: ${found.driftedFeatures.length ? found.driftedFeatures.join(', ') : 'none'}${found.datasetDrift ? ' (dataset drift)' : ''}; ` +
-            `performance ${found.degraded ? 'degraded' : 'not degraded'}; retraining: ${found.retraining.why}; the same verdict in every run: ${samples.every((s) => verdict(s) === verdict(samples[0]!)) ? 'yes' : 'NO'}`,
-        },
-        ...pipelineFigures('monitoring pipeline', samples),
-      ];
+      const found = samples[0]!.run.result as MonitoringResult;
+      const drifted = found.driftedFeatures;
       return {
         name: 'monitoring',
         description: this.description,
         seconds: (performance.now() - started) / 1000,
-        figures,
+        figures: [
+          {
+            name: 'features drifted in the window',
+            value: drifted.length,
+            unit: 'features',
+            note:
+              `v${found.version} over ${WINDOW.from}..${WINDOW.to}: ${drifted.length ? drifted.join(', ') : 'none'}${found.datasetDrift ? ' (dataset drift)' : ''}; ` +
+              `performance ${found.degraded ? 'degraded' : 'not degraded'}; retraining: ${found.retraining.why}; the same verdict in every run: ${samples.every((s) => verdict(s) === verdict(samples[0]!)) ? 'yes' : 'NO'}`,
+          },
+          ...pipelineFigures('monitoring pipeline', samples),
+        ],
         details: pipelineDetails(
           samples,
           "retrainingsInFlight lists the model's running retrainings on the server, in the replay too: both sides open the activity's client connection in that call, but in the replay it is the process's first use of the gRPC client (in the pipeline process the benchmark's own client has warmed it).",

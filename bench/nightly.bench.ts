@@ -31,16 +31,17 @@ import { dailyChainWorkflowId, type DailyChainResult } from '../src/api/daily';
 import { featurePartitionWorkflowId } from '../src/api/features';
 import { ingestionWorkflowId, type IngestionResult } from '../src/api/ingestion';
 import { startSensorLook } from '../src/client/daily';
+import { featureSetOf } from '../src/client/features';
 import { ArtifactStore } from '../src/data/artifact-store';
-import { openDuckDb, queryRows, sqlFileList, sqlString, withConnection } from '../src/data/duckdb';
+import { openDuckDb, queryRows, sqlString, withConnection } from '../src/data/duckdb';
 import { maxWindowDays } from '../src/features/feature-sql';
 import { addDays, partitionRange } from '../src/features/partition-dates';
 import type { GateCheck, GateReport } from '../src/quality/gate-report';
 import { loadSpec } from '../src/specs';
 import { bareFeatureSql } from './bare-features';
 import { bareEnv, runAsChild, runChild } from './child';
-import { withDevServer, workflowTiming } from './harness';
-import { median, type BenchContext, type Benchmark, type BenchmarkResult, type Figure } from './report';
+import { fetchHistories, withDevServer, workflowTiming, type WorkflowTiming } from './harness';
+import { median, quantile, type BenchContext, type Benchmark, type BenchmarkResult, type Figure } from './report';
 import { quietLogger, warmUp, withWorkerAndClient, type ServerEnv } from './worker-harness';
 
 const SPEC = 'flights-nightly';
@@ -73,31 +74,25 @@ async function writeNights(dataDir: string): Promise<number> {
   }
 }
 
-const percentile = (values: number[], p: number) =>
-  [...values].sort((a, b) => a - b)[Math.ceil(p * values.length) - 1]!;
-
 /** What a day's chain spent, by the server's histories of the chain and its child runs. */
 async function chainTiming(client: Client, day: string, computedFeatures: boolean) {
-  const history = async (id: string) => (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
-  const chain = workflowTiming(await history(dailyChainWorkflowId(SPEC, day)));
-  const children = [
-    workflowTiming(await history(ingestionWorkflowId(SPEC, day))),
-    ...(computedFeatures ? [workflowTiming(await history(featurePartitionWorkflowId(FEATURE_SET, day)))] : []),
-  ];
-  const runs = [chain, ...children];
+  const ids = [dailyChainWorkflowId(SPEC, day), ingestionWorkflowId(SPEC, day)];
+  if (computedFeatures) ids.push(featurePartitionWorkflowId(featureSetOf(SPEC).label, day));
+  const runs = (
+    await fetchHistories(
+      client,
+      ids.map((workflowId) => ({ workflowId })),
+    )
+  ).map(workflowTiming);
+  const total = (f: (t: WorkflowTiming) => number) => runs.reduce((sum, t) => sum + f(t), 0);
   return {
-    wallMs: chain.wallMs,
-    activityMs: runs.reduce((sum, t) => sum + t.activityMs, 0),
-    activities: runs.reduce((sum, t) => sum + t.activities.length, 0),
-    workflowTaskMs: runs.reduce((sum, t) => sum + t.workflowTaskMs, 0),
-    workflowTasks: runs.reduce((sum, t) => sum + t.workflowTasks, 0),
+    wallMs: runs[0]!.wallMs,
+    activityMs: total((t) => t.activityMs),
+    activities: total((t) => t.activities.length),
+    workflowTaskMs: total((t) => t.workflowTaskMs),
+    workflowTasks: total((t) => t.workflowTasks),
   };
 }
-
-const FEATURE_SET = (() => {
-  const set = loadSpec(SPEC).featureSet!;
-  return `${set.name}@${set.version}`;
-})();
 
 // ---------------------------------------------------------------------------------------------
 // The child: the feed, then the bare days.
@@ -105,8 +100,8 @@ const FEATURE_SET = (() => {
 interface NightlyTask extends ServerEnv {
   kind: 'nightly';
   spec: string;
-  /** The nights in order: each one's day and its file under `<dataDir>/staged`. */
-  nights: { day: string; file: string }[];
+  /** The nights' days in order; their files are under `<dataDir>/staged` (`writeNights`). */
+  nights: string[];
 }
 
 interface NightOutcome {
@@ -129,8 +124,6 @@ interface NightOutcome {
 
 type Fed = Omit<NightOutcome, 'bareMs' | 'bareFeatureRows'>;
 
-const PATTERN = 'incoming/night-{day}.parquet';
-
 async function feed(task: NightlyTask): Promise<Fed[]> {
   return withWorkerAndClient(task, quietLogger(), async (w) => {
     await warmUp(w, task.taskQueue, 'dailyChain');
@@ -143,17 +136,14 @@ async function feed(task: NightlyTask): Promise<Fed[]> {
       return result && (JSON.parse(fs.readFileSync(await artifacts.open(result.reportUri), 'utf8')) as GateReport);
     };
     const fed: Fed[] = [];
-    for (const night of task.nights) {
-      const target = path.join(incoming, `night-${night.day}.parquet`);
+    for (const day of task.nights) {
+      const target = path.join(incoming, `night-${day}.parquet`);
       const t0 = performance.now();
-      fs.renameSync(path.join(task.dataDir, night.file), target);
-      const arrived = new Date(`${addDays(night.day, 1)}T06:00:00Z`);
+      fs.renameSync(path.join(task.dataDir, 'staged', `night-${day}.parquet`), target);
+      const arrived = new Date(`${addDays(day, 1)}T06:00:00Z`);
       fs.utimesSync(target, arrived, arrived);
-      const look = await startSensorLook(w.client, w.config, {
-        spec: task.spec,
-        pattern: PATTERN,
-        taskQueue: task.taskQueue,
-      });
+      const pattern = 'incoming/night-{day}.parquet';
+      const look = await startSensorLook(w.client, w.config, { spec: task.spec, pattern, taskQueue: task.taskQueue });
       const error = await look.result().then(
         () => undefined,
         (e: unknown) => (e instanceof WorkflowFailedError ? String(e.cause?.message) : String(e)),
@@ -161,12 +151,10 @@ async function feed(task: NightlyTask): Promise<Fed[]> {
       const wallMs = performance.now() - t0;
       const chain = error
         ? undefined
-        : ((await w.client.workflow
-            .getHandle(dailyChainWorkflowId(task.spec, night.day))
-            .result()) as DailyChainResult);
-      const report = await reportOf(night.day);
+        : ((await w.client.workflow.getHandle(dailyChainWorkflowId(task.spec, day)).result()) as DailyChainResult);
+      const report = await reportOf(day);
       fed.push({
-        day: night.day,
+        day,
         wallMs,
         rowsRead: chain?.ingestion.rowsRead ?? 0,
         rowsRejected: chain?.ingestion.rowsRejected ?? 0,
@@ -180,15 +168,15 @@ async function feed(task: NightlyTask): Promise<Fed[]> {
   });
 }
 
-/** Bare DuckDB doing each day's work, timed day by day; the feature rows of each day it computes. */
-async function bare(task: NightlyTask, fed: Fed[]): Promise<{ ms: number; featureRows: number | null }[]> {
+/** Bare DuckDB doing each day's work after the feed, timed day by day; the feature rows of each day it computes. */
+async function bare(task: NightlyTask, fed: Fed[]): Promise<NightOutcome[]> {
   const window = maxWindowDays(loadSpec(task.spec).featureSet!);
   const db = await openDuckDb();
   const out = fs.mkdtempSync(path.join(task.dataDir, 'bare-'));
   const copy = (day: string) => path.join(out, `${day}.parquet`);
   try {
     return await withConnection(db, async (conn) => {
-      const days: { ms: number; featureRows: number | null }[] = [];
+      const days: NightOutcome[] = [];
       for (const night of fed) {
         const t0 = performance.now();
         const source = path.join(task.dataDir, 'incoming', `night-${night.day}.parquet`);
@@ -197,23 +185,23 @@ async function bare(task: NightlyTask, fed: Fed[]): Promise<{ ms: number; featur
         await conn.run(
           `COPY (SELECT * FROM read_parquet(${sqlString(source)}) WHERE delay >= -720) TO ${sqlString(copy(night.day))} (FORMAT parquet)`,
         );
-        if (night.featureRows !== null) {
-          const files = partitionRange(addDays(night.day, -window), night.day)
-            .map(copy)
-            .filter((f) => fs.existsSync(f));
-          const target = path.join(out, `features-${night.day}.parquet`);
-          await conn.run(
-            `COPY (${bareFeatureSql(files, night.day, night.day)}) TO ${sqlString(target)} (FORMAT parquet)`,
-          );
-          const ms = performance.now() - t0;
-          const [row] = await queryRows<{ n: bigint }>(
-            conn,
-            `SELECT count(*) AS n FROM read_parquet(${sqlFileList([target])})`,
-          );
-          days.push({ ms, featureRows: Number(row!.n) });
+        if (night.featureRows === null) {
+          days.push({ ...night, bareMs: performance.now() - t0, bareFeatureRows: null });
           continue;
         }
-        days.push({ ms: performance.now() - t0, featureRows: null });
+        const files = partitionRange(addDays(night.day, -window), night.day)
+          .map(copy)
+          .filter((f) => fs.existsSync(f));
+        const target = path.join(out, `features-${night.day}.parquet`);
+        await conn.run(
+          `COPY (${bareFeatureSql(files, night.day, night.day)}) TO ${sqlString(target)} (FORMAT parquet)`,
+        );
+        const bareMs = performance.now() - t0;
+        const [row] = await queryRows<{ n: bigint }>(
+          conn,
+          `SELECT count(*) AS n FROM read_parquet(${sqlString(target)})`,
+        );
+        days.push({ ...night, bareMs, bareFeatureRows: Number(row!.n) });
       }
       return days;
     });
@@ -243,7 +231,7 @@ export const benchmark: Benchmark = {
         dataDir,
         taskQueue: `bench-nightly-${randomUUID().slice(0, 8)}`,
         spec: SPEC,
-        nights: NIGHTS.map((day) => ({ day, file: `staged/night-${day}.parquet` })),
+        nights: NIGHTS,
       };
       ctx.log(`feeding ${NIGHTS.length} nights`);
       const nights = await runChild<NightOutcome[]>(ctx, 'nightly.bench.ts', task, 60 * 60_000, bareEnv());
@@ -308,7 +296,7 @@ export const benchmark: Benchmark = {
           samples: wall,
           baselineSamples: bareMs,
           headline: true,
-          note: `p90 ${Math.round(percentile(wall, 0.9))} ms; the whole feed ${(wall.reduce((a, b) => a + b, 0) / 1000).toFixed(0)} s, bare ${(bareMs.reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s`,
+          note: `p90 ${Math.round(quantile(wall, 0.9))} ms; the whole feed ${(wall.reduce((a, b) => a + b, 0) / 1000).toFixed(0)} s, bare ${(bareMs.reduce((a, b) => a + b, 0) / 1000).toFixed(1)} s`,
         },
         {
           name: 'activities per day',
@@ -338,13 +326,4 @@ export const benchmark: Benchmark = {
   },
 };
 
-if (require.main === module)
-  runAsChild<NightlyTask>(async (task) => {
-    const fed = await feed(task);
-    const baseline = await bare(task, fed);
-    return fed.map((night, i): NightOutcome => ({
-      ...night,
-      bareMs: baseline[i]!.ms,
-      bareFeatureRows: baseline[i]!.featureRows,
-    }));
-  });
+if (require.main === module) runAsChild<NightlyTask>(async (task) => bare(task, await feed(task)));

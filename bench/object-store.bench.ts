@@ -1,11 +1,8 @@
 /**
- * Artifacts in an object store against the local directory: the ingestion pipeline (flights-3m, every
- * chunk mirrored to the store before its heartbeat, the batch published through a manifest) and a
- * feature backfill (2001-01-08..2001-01-31 in one run: the dataset downloaded to the scratch cache, the
- * partitions published through manifests), each run once with a worker on the local directory and once
- * on a real S3 server (versitygw on loopback), alternating, on fresh data directories, in one process.
- * Then what the scratch cache saves on a re-run: opening the published dataset from a host with an
- * empty cache (it downloads every object) against one that has it (one manifest read).
+ * Artifacts in an object store (a real S3 server, versitygw on loopback) against the local directory:
+ * the ingestion pipeline and a feature backfill with a worker on each, alternating, in one process; then
+ * what the scratch cache saves when a host opens the published dataset again (one manifest read instead
+ * of every object).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,55 +23,49 @@ const BUCKET = 'bench';
 const AS_OF = '2001-07-02T00:00:00Z';
 const WINDOW = { from: '2001-01-08', to: '2001-01-31' };
 
-interface Sample {
-  ingestSeconds: number;
-  backfillSeconds: number;
-  outputHash: string;
-  partitions: number;
-}
-
 /** Ingests flights-3m and backfills the window with a worker of `config`, on a fresh task queue. */
-async function pipelines(client: Client, config: Config): Promise<Sample> {
+async function pipelines(client: Client, config: Config) {
   const taskQueue = `bench-objects-${randomUUID().slice(0, 8)}`;
   const started = await createWorker(config, quietLogger(), { taskQueue });
   const running = started.run();
+  const timed = async <T>(start: () => Promise<{ result(): Promise<T> }>) => {
+    const t0 = performance.now();
+    const result = await (await start()).result();
+    return { result, seconds: (performance.now() - t0) / 1000 };
+  };
   try {
-    let t0 = performance.now();
-    const ingestion = await startIngestion(client, config, { spec: 'flights', batch: 'bench', asOf: AS_OF, taskQueue });
-    const ingested = await ingestion.result();
-    const ingestSeconds = (performance.now() - t0) / 1000;
-    t0 = performance.now();
-    const backfill = await startBackfill(client, config, { spec: 'flights', ...WINDOW, daysPerRun: 24, taskQueue });
-    const filled = await backfill.result();
-    const backfillSeconds = (performance.now() - t0) / 1000;
+    const ingestion = await timed(() =>
+      startIngestion(client, config, { spec: 'flights', batch: 'bench', asOf: AS_OF, taskQueue }),
+    );
+    const backfill = await timed(() =>
+      startBackfill(client, config, { spec: 'flights', ...WINDOW, daysPerRun: 24, taskQueue }),
+    );
     return {
-      ingestSeconds,
-      backfillSeconds,
-      outputHash: ingested.outputHash,
-      partitions: filled.total,
+      ingestSeconds: ingestion.seconds,
+      backfillSeconds: backfill.seconds,
+      outputHash: ingestion.result.outputHash,
+      partitions: backfill.result.total,
     };
   } finally {
     started.worker.shutdown();
     await running;
   }
 }
+type Sample = Awaited<ReturnType<typeof pipelines>>;
 
-/** Opening the published dataset from an empty scratch cache, then again from the same one. */
-async function cacheSaving(
-  config: Config,
-): Promise<{ coldMs: number; warmMs: number; coldBytes: number; warmBytes: number }> {
+/** Opening the published dataset from an empty scratch cache, then again from the same one: time and bytes downloaded. */
+async function cacheSaving(config: Config) {
   const reader = observerStore(config);
-  const uri = 'artifact:datasets/flights/1.0.0/bench';
-  const timed = async () => {
-    const before = { ...reader.traffic() };
+  const open = async () => {
+    const before = reader.traffic().bytesDown;
     const t0 = performance.now();
-    await reader.open(uri);
-    return { ms: performance.now() - t0, bytes: reader.traffic().bytesDown - before.bytesDown };
+    await reader.open('artifact:datasets/flights/1.0.0/bench');
+    return { ms: performance.now() - t0, bytes: reader.traffic().bytesDown - before };
   };
-  const cold = await timed();
-  const warm = await timed();
+  const cold = await open();
+  const warm = await open();
   reader.close();
-  return { coldMs: cold.ms, warmMs: warm.ms, coldBytes: cold.bytes, warmBytes: warm.bytes };
+  return { cold, warm };
 }
 
 export const benchmark: Benchmark = {
@@ -124,8 +115,8 @@ export const benchmark: Benchmark = {
           note,
           headline: true,
         });
-        const coldMs = median(caches.map((c) => c.coldMs));
-        const warmMs = median(caches.map((c) => c.warmMs));
+        const coldMs = median(caches.map((c) => c.cold.ms));
+        const warmMs = median(caches.map((c) => c.warm.ms));
         const figures: Figure[] = [
           againstLocal(
             'ingestion pipeline, 3M rows',
@@ -150,7 +141,7 @@ export const benchmark: Benchmark = {
             baseline: warmMs,
             ratio: coldMs / warmMs,
             ratioNote: 'time with an empty scratch cache / with the cached copy',
-            note: `${(median(caches.map((c) => c.coldBytes)) / 2 ** 20).toFixed(1)} MiB downloaded with an empty cache; ${median(caches.map((c) => c.warmBytes))} bytes with it (one manifest read)`,
+            note: `${(median(caches.map((c) => c.cold.bytes)) / 2 ** 20).toFixed(1)} MiB downloaded with an empty cache; ${median(caches.map((c) => c.warm.bytes))} bytes with it (one manifest read)`,
             headline: true,
           },
         ];

@@ -19,11 +19,8 @@ import {
   type WorkflowTiming,
 } from './harness';
 import { bareEnv, runChild } from './child';
-import { median, paired, type BenchContext, type DetailTable, type Figure } from './report';
-import type { IngestionTask, MonitoringTask, PipelineRunResult, ReplayResult, ReplayTask } from './pipeline-worker';
-
-const MiB = 2 ** 20;
-const WORKER_TIMEOUT_MS = 10 * 60_000;
+import { median, mib, paired, pct, type BenchContext, type DetailTable, type Figure } from './report';
+import type { PipelineRunResult, PipelineTask, ReplayResult, ReplayTask } from './pipeline-worker';
 
 export interface PipelineSample {
   rep: number;
@@ -44,35 +41,29 @@ export async function measurePair(
   ctx: BenchContext,
   client: Client,
   rep: number,
-  task: IngestionTask | MonitoringTask,
+  task: PipelineTask,
   replayDataDir: string,
 ): Promise<PipelineSample> {
   const load0 = os.loadavg()[0]!;
-  const run = await runChild<PipelineRunResult>(ctx, 'pipeline-worker.ts', task, WORKER_TIMEOUT_MS, bareEnv());
+  const child = <R>(t: PipelineTask | ReplayTask) => runChild<R>(ctx, 'pipeline-worker.ts', t, 10 * 60_000, bareEnv());
+  const run = await child<PipelineRunResult>(task);
   const events = (await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events ?? [];
   const timing = workflowTiming(events);
   const callsFile = path.join(ctx.tmpDir, `activity-calls-${rep}.json`);
   fs.writeFileSync(callsFile, JSON.stringify(activityCalls(events)));
-  const replay: ReplayTask = {
+  const bare = await child<ReplayResult>({
     kind: 'replay',
     dataDir: replayDataDir,
     address: task.address,
     callsFile,
     execution: { workflowId: run.workflowId, runId: `bare-${rep}` },
-  };
-  const bare = await runChild<ReplayResult>(ctx, 'pipeline-worker.ts', replay, WORKER_TIMEOUT_MS, bareEnv());
+  });
   ctx.log(
     `#${rep}: pipeline ${secs(timing.wallMs)} s (activities ${secs(timing.activityMs)} s, overhead ${secs(timing.wallMs - timing.activityMs)} s, ${timing.activities.length} activities), ` +
       `bare replay ${bare.seconds.toFixed(2)} s; peak RSS ${mib(run.maxRssBytes)} / ${mib(bare.maxRssBytes)}`,
   );
-  return {
-    rep,
-    run,
-    timing,
-    firstTasks: await firstTasks(client, run.warmUp, events),
-    bare,
-    loadAverage: [load0, os.loadavg()[0]!],
-  };
+  const loadAverage: [number, number] = [load0, os.loadavg()[0]!];
+  return { rep, run, timing, firstTasks: await firstTasks(client, run.warmUp, events), bare, loadAverage };
 }
 
 /** The samples for latest.json, without the activities' results (the tables have compared them). */
@@ -85,48 +76,29 @@ export function sampleData(samples: PipelineSample[]) {
 }
 
 const secs = (ms: number) => (ms / 1000).toFixed(2);
-const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`;
-const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
 const perRun = (values: number[], digits = 2) => values.map((v) => v.toFixed(digits)).join(', ');
 const overheadMs = (t: WorkflowTiming) => t.wallMs - t.activityMs;
-
-/** Per-run values, the bare replays', and the per-run ratios, with their medians. */
-const pairs = (samples: PipelineSample[], pipeline: (s: PipelineSample) => number, bare: (b: ReplayResult) => number) =>
-  paired(
-    samples.map(pipeline),
-    samples.map((s) => bare(s.bare)),
-  );
 
 /** Wall time, activity time, orchestration overhead (in all, per activity), peak RSS and CPU of the runs. */
 export function pipelineFigures(label: string, samples: PipelineSample[]): Figure[] {
   const first = samples[0]!.timing;
   const activities = first.activities.length;
-  const wall = pairs(
-    samples,
-    (s) => s.timing.wallMs / 1000,
-    (b) => b.seconds,
-  );
-  const activityTime = pairs(
-    samples,
-    (s) => s.timing.activityMs / 1000,
-    (b) => b.seconds,
-  );
+  /** Per-run values against the bare replays' (each pair picked as [pipeline, bare]), with the per-run ratios. */
+  const vsBare = (pick: (s: PipelineSample) => [number, number]) =>
+    paired(
+      samples.map((s) => pick(s)[0]),
+      samples.map((s) => pick(s)[1]),
+    );
+  const wall = vsBare((s) => [s.timing.wallMs / 1000, s.bare.seconds]);
+  const activityTime = vsBare((s) => [s.timing.activityMs / 1000, s.bare.seconds]);
+  const cpu = vsBare((s) => [s.run.cpuSeconds, s.bare.cpuSeconds]);
   const overheads = samples.map((s) => overheadMs(s.timing) / 1000);
   const wallOverActivities = samples.map((s) => s.timing.wallMs / s.timing.activityMs);
-  const rss = pairs(
-    samples,
-    (s) => s.run.maxRssBytes,
-    (b) => b.maxRssBytes,
-  );
-  const cpu = pairs(
-    samples,
-    (s) => s.run.cpuSeconds,
-    (b) => b.cpuSeconds,
-  );
   const retried = samples.flatMap((s) =>
     s.timing.activities.filter((a) => a.attempt > 1).map((a) => `#${s.rep} ${a.type} attempt ${a.attempt}`),
   );
-  const medianOf = (f: (t: WorkflowTiming) => number) => median(samples.map((s) => f(s.timing)));
+  const perActivity = (f: (t: WorkflowTiming) => number) =>
+    (median(samples.map((s) => f(s.timing))) / activities).toFixed(0);
   return [
     {
       name: `${label}: wall time`,
@@ -135,11 +107,13 @@ export function pipelineFigures(label: string, samples: PipelineSample[]): Figur
       headline: true,
       ratioNote: `median of per-run ratios, the run's wall time / the bare replay of its activity calls (the sum of the calls) right after it; per-run ratios ${perRun(wall.ratioSamples)}`,
       note:
-        `server history, WorkflowExecutionStarted -> WorkflowExecutionCompleted, per run ${perRun(wall.samples)} s; client view (start call -> result) ${perRun(samples.map((s) => s.run.clientSeconds))} s; ` +
+        `server history, WorkflowExecutionStarted -> WorkflowExecutionCompleted, per run ${perRun(wall.samples)} s (bare ${perRun(wall.baselineSamples)} s, right after each); client view (start call -> result) ${perRun(samples.map((s) => s.run.clientSeconds))} s; ` +
         `worker start-up (bundling included) took ${perRun(
           samples.map((s) => s.run.workerStartSeconds),
           1,
-        )} s before it, then a warm-up run (see "first workflow task in a fresh worker process"), neither counted`,
+        )} s before it, then a warm-up run (see "first workflow task in a fresh worker process"), neither counted. ` +
+        `The machine's 1-minute load (every process on it) before each run and after its replay: ${samples.map((s) => s.loadAverage.map((l) => l.toFixed(1)).join(' -> ')).join(', ')}, on ${os.cpus().length} CPUs; ` +
+        'where it exceeds the CPUs, both sides wait for a CPU, and a ratio within the spread of the per-run ratios says "no measurable difference" rather than a direction',
     },
     {
       name: `${label}: sum of activity run times`,
@@ -169,8 +143,8 @@ export function pipelineFigures(label: string, samples: PipelineSample[]): Figur
       samples: overheads.map((o) => (o * 1000) / activities),
       headline: true,
       note:
-        `over ${activities} activities and ${first.workflowTasks} workflow tasks per run; of it, per activity, activity queue wait ${(medianOf((t) => t.queueMs) / activities).toFixed(0)} ms ` +
-        `and workflow tasks ${(medianOf((t) => t.workflowTaskMs) / activities).toFixed(0)} ms (medians; see "Orchestration overhead")`,
+        `over ${activities} activities and ${first.workflowTasks} workflow tasks per run; of it, per activity, activity queue wait ${perActivity((t) => t.queueMs)} ms ` +
+        `and workflow tasks ${perActivity((t) => t.workflowTaskMs)} ms (medians; see "Orchestration overhead")`,
     },
     coldStartFigure(
       samples.map((s) => s.firstTasks),
@@ -179,14 +153,14 @@ export function pipelineFigures(label: string, samples: PipelineSample[]): Figur
     {
       name: `${label}: peak worker RSS`,
       unit: 'bytes',
-      ...rss,
+      ...vsBare((s) => [s.run.maxRssBytes, s.bare.maxRssBytes]),
       ratioNote:
         "median of per-run ratios, the pipeline process's peak RSS / the bare replay process's (whole process: Node, tsx, DuckDB, the metadata store; for the pipeline also the Temporal worker with its workflow bundle, and the client)",
       note:
         (samples.every((s) => s.run.peakReset && s.bare.peakReset)
           ? "peak over the run (kernel high-water mark reset once the worker, or the replay's dependencies, were up)"
           : 'whole-process peak (the high-water mark could not be reset)') +
-        `; RSS before the work: pipeline a median ${mib(median(samples.map((s) => s.run.rssBeforeBytes)))} (the idle worker), bare ${mib(median(samples.map((s) => s.bare.rssBeforeBytes)))}`,
+        `; per run ${samples.map((s) => `${mib(s.run.maxRssBytes)} / ${mib(s.bare.maxRssBytes)}`).join(', ')}; RSS before the work: pipeline a median ${mib(median(samples.map((s) => s.run.rssBeforeBytes)))} (the idle worker), bare ${mib(median(samples.map((s) => s.bare.rssBeforeBytes)))}`,
     },
     {
       name: `${label}: CPU time`,
@@ -200,39 +174,11 @@ export function pipelineFigures(label: string, samples: PipelineSample[]): Figur
 }
 
 /**
- * The samples, each activity against its bare call, and where the orchestration overhead goes;
+ * Each activity against its bare call, and where the orchestration overhead goes;
  * `activityNote` says what the benchmark knows of its own activities' bare calls.
  */
 export function pipelineDetails(samples: PipelineSample[], activityNote?: string): DetailTable[] {
   return [
-    {
-      title: 'All samples, in the order they ran (seconds)',
-      columns: [
-        'rep',
-        'pipeline wall',
-        'activities',
-        'overhead',
-        'client view',
-        'bare replay',
-        'pipeline peak RSS',
-        'bare peak RSS',
-        'load average',
-      ],
-      rows: samples.map((s) => [
-        s.rep,
-        secs(s.timing.wallMs),
-        secs(s.timing.activityMs),
-        secs(overheadMs(s.timing)),
-        s.run.clientSeconds.toFixed(2),
-        s.bare.seconds.toFixed(2),
-        mib(s.run.maxRssBytes),
-        mib(s.bare.maxRssBytes),
-        s.loadAverage.map((l) => l.toFixed(1)).join(' -> '),
-      ]),
-      note:
-        `Each pipeline run is followed by the bare replay of its own activity calls. Load average: the machine's 1-minute load (every process on it) before the run and after its replay, on ${os.cpus().length} CPUs; ` +
-        'where it exceeds the CPUs, both sides wait for a CPU, and a ratio within the spread of the per-run ratios says "no measurable difference" rather than a direction.',
-    },
     activityTable(samples, activityNote),
     overheadTable(
       'run',
@@ -243,37 +189,33 @@ export function pipelineDetails(samples: PipelineSample[], activityNote?: string
 }
 
 function activityTable(samples: PipelineSample[], extraNote = ''): DetailTable {
+  // The rows pair the runs' activities and the replays' calls by position: they must be the same calls.
   const order = samples[0]!.timing.activities.map((a) => a.type);
   for (const s of samples) {
-    const types = s.timing.activities.map((a) => a.type);
-    if (types.join() !== order.join())
+    const [ran, replayed] = [s.timing.activities, s.bare.steps].map((calls) => calls.map((c) => c.type).join(', '));
+    if (ran !== order.join(', ') || replayed !== ran)
       throw new Error(
-        `run #${s.rep} ran other activities (${types.join(', ')}) than run #${samples[0]!.rep} (${order.join(', ')})`,
-      );
-    const replayed = s.bare.steps.map((b) => b.type);
-    if (replayed.join() !== types.join())
-      throw new Error(
-        `the replay of run #${s.rep} made other calls (${replayed.join(', ')}) than the run's activities (${types.join(', ')})`,
+        `run #${s.rep} ran ${ran} and its replay ${replayed}, where run #${samples[0]!.rep} ran ${order.join(', ')}`,
       );
   }
   const total = median(samples.map((s) => s.timing.activityMs));
   const rows = order.map((type, i) => {
-    const at = samples.map((s) => s.timing.activities[i]!);
-    const bare = samples.map((s) => s.bare.steps[i]!);
-    const runs = at.map((a) => a.runMs);
+    const runs = samples.map((s) => s.timing.activities[i]!.runMs);
     const run = median(runs);
-    const bareMs = median(bare.map((b) => b.ms));
-    const same = samples.filter((_, k) => JSON.stringify(at[k]!.result) === JSON.stringify(bare[k]!.result)).length;
+    const bareMs = median(samples.map((s) => s.bare.steps[i]!.ms));
+    const same = samples.filter(
+      (s) => JSON.stringify(s.timing.activities[i]!.result) === JSON.stringify(s.bare.steps[i]!.result),
+    );
     return [
       i + 1,
       type,
-      median(at.map((a) => a.queueMs)).toFixed(0),
+      median(samples.map((s) => s.timing.activities[i]!.queueMs)).toFixed(0),
       run.toFixed(0),
       runs.map((r) => r.toFixed(0)).join(', '),
       pct(run, total),
       bareMs.toFixed(0),
       `${(run / bareMs).toFixed(2)}x`,
-      `${same} of ${samples.length}`,
+      `${same.length} of ${samples.length}`,
     ];
   });
   rows.push([

@@ -108,6 +108,15 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** The `q` quantile of `values`, by nearest rank. */
+export function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
+}
+
+export const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
+export const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
 /**
  * A figure's samples against the baseline sample taken with each (sample i right after baseline i, so
  * their ratio cancels most drift of a shared machine): both medians and the median of the ratios.
@@ -195,6 +204,8 @@ const escapeCell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, '
 const verdictText = (f: Figure) => (f.verdict === 'pass' ? 'pass' : f.verdict === 'fail' ? '**FAIL**' : '-');
 const ratioText = (f: Figure) => (f.ratio === undefined ? '' : `${f.ratio.toFixed(2)}x`);
 
+const FIGURE_COLUMNS = ['figure', 'value', 'baseline', 'ratio', 'aim', 'verdict'];
+
 function figureRow(f: Figure): string[] {
   return [
     f.name,
@@ -211,23 +222,12 @@ function figureRow(f: Figure): string[] {
  * none and add no rows; with no headline figure at all there is no summary.
  */
 function summary(results: BenchmarkResult[]): string[] {
-  const rows = results.flatMap((r) =>
-    r.figures
-      .filter((f) => f.headline)
-      .map((f) => [
-        r.name,
-        f.name,
-        formatValue(f.value, f.unit),
-        formatValue(f.baseline, f.unit),
-        ratioText(f),
-        verdictText(f),
-      ]),
-  );
+  const rows = results.flatMap((r) => r.figures.filter((f) => f.headline).map((f) => [r.name, ...figureRow(f)]));
   if (rows.length === 0) return [];
   return [
     '## Summary',
     '',
-    markdownTable(['benchmark', 'figure', 'value', 'baseline', 'ratio', 'verdict'], rows),
+    markdownTable(['benchmark', ...FIGURE_COLUMNS], rows),
     '',
     'Each section below says what its baseline and ratio are.',
     '',
@@ -260,7 +260,7 @@ export function renderMarkdown(machine: MachineInfo, results: BenchmarkResult[])
         '',
       );
     out.push(r.description, '');
-    out.push(markdownTable(['figure', 'value', 'baseline', 'ratio', 'aim', 'verdict'], r.figures.map(figureRow)), '');
+    out.push(markdownTable(FIGURE_COLUMNS, r.figures.map(figureRow)), '');
     const notes = r.figures.filter((f) => f.note || f.ratioNote);
     if (notes.length) {
       for (const f of notes)
@@ -280,11 +280,10 @@ export function renderMarkdown(machine: MachineInfo, results: BenchmarkResult[])
 
 /** A plain-text table for the terminal. */
 export function renderText(results: BenchmarkResult[]): string {
-  const header = ['figure', 'value', 'baseline', 'ratio', 'aim', 'verdict'];
   const lines: string[] = [];
   for (const r of results) {
-    const rows = [header, ...r.figures.map((f) => figureRow(f).map((c) => c.replace(/\*\*/g, '')))];
-    const widths = header.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+    const rows = [FIGURE_COLUMNS, ...r.figures.map((f) => figureRow(f).map((c) => c.replace(/\*\*/g, '')))];
+    const widths = FIGURE_COLUMNS.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
     lines.push('', `${r.name}`);
     for (const row of rows) lines.push(`  ${row.map((c, i) => c.padEnd(widths[i]!)).join('  ')}`.trimEnd());
   }

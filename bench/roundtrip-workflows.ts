@@ -1,6 +1,6 @@
 /**
  * Bench-only workflow code for the orchestration round-trip benchmark (bench/roundtrip.bench.ts),
- * bundled on its own by bench/roundtrip-worker.ts and run on a task queue of its own: nothing here is
+ * bundled on its own by that module's child process and run on a task queue of its own: nothing here is
  * part of the pipelines' workflow bundle (workflows/), so their recorded histories are unaffected.
  */
 import { proxyActivities, proxyLocalActivities, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';

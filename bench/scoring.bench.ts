@@ -1,20 +1,12 @@
 /**
  * Batch scoring benchmark: the ONNX scorer every model kind goes through after training
- * (src/ml/scorer.ts, onnxruntime-node) on 2.9M rows of real flight model inputs, against a bare
- * onnxruntime-node loop over the same rows in the same process, and the peak RSS of scoring 2.9M and
- * 29M rows streamed a chunk at a time, as the scoring pipeline reads a day at a time.
- *
- * Each task of this module runs in a fresh child process (bench/child.ts), so its peak RSS is its own:
- * - `setup` (not measured): the flights model inputs of 2001-01-08..2001-06-30 as one Parquet file
- *   (`bareFeatureSql`, the features benchmark's verified one-statement rewrite, then the spec's
- *   transforms), and an ONNX model from the bundled LightGBM trainer (trainers/flight_delay_lgbm.py, in
- *   its provisioned Python environment) trained on January-February of those rows; the serving
- *   benchmark runs it too, for its ONNX model;
- * - `throughput`: every row loaded as columns, then, alternating: `scoreMatrixRange` with the ONNX
- *   scorer (src/ml/scorer.ts), and the bare loop: the same session-run calls on the same 65,536-row
- *   chunks, their row-major float32 input built before the clock starts;
- * - `memory`: the rows streamed from the file a DuckDB chunk at a time and scored, `passes` times over:
- *   1 pass is 2.9M rows, 10 passes 29M; the peak RSS says whether memory grows with rows.
+ * (src/ml/scorer.ts) against a bare onnxruntime-node loop, and the peak RSS of scoring 2.9M and 29M rows
+ * streamed a chunk at a time, as the scoring pipeline reads a day at a time.
+ * Each task of this module runs in a fresh child process, so its peak RSS is its own:
+ * - `setup` (not measured): the model inputs as one Parquet file, and an ONNX model from the bundled
+ *   LightGBM trainer (in its provisioned Python environment); the serving benchmark runs it too;
+ * - `throughput`: every row loaded as columns, then the scorer and the bare loop, alternating;
+ * - `memory`: the rows streamed from the file and scored, `passes` times over.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -47,31 +39,9 @@ export interface SetupResult {
   trainRows: number;
   seconds: number;
 }
-interface ThroughputTask {
-  kind: 'throughput';
-  inputs: string;
-  model: string;
-  features: string[];
-  reps: number;
-}
-interface ThroughputResult {
-  rows: number;
-  scorerSeconds: number[];
-  bareSeconds: number[];
-  maxAbsDifference: number;
-}
-interface MemoryTask {
-  kind: 'memory';
-  inputs: string;
-  model: string;
-  features: string[];
-  passes: number;
-}
-interface MemoryResult {
-  rows: number;
-  seconds: number;
-  peakRssBytes: number;
-}
+type Input = Pick<SetupResult, 'inputs' | 'model' | 'features'>;
+type ThroughputTask = Input & { kind: 'throughput'; reps: number };
+type MemoryTask = Input & { kind: 'memory'; passes: number };
 
 const FROM = '2001-01-08';
 const TO = '2001-06-30';
@@ -146,7 +116,7 @@ async function setup(task: SetupTask): Promise<SetupResult> {
   };
 }
 
-async function throughput(task: ThroughputTask): Promise<ThroughputResult> {
+async function throughput(task: ThroughputTask) {
   const db = await openDuckDb();
   const conn = await db.connect();
   const matrix = await readMatrixFromDuckDB(
@@ -185,7 +155,7 @@ async function throughput(task: ThroughputTask): Promise<ThroughputResult> {
     return scores;
   };
   const scorer = await openOnnxScorer(task.model, task.features);
-  const result: ThroughputResult = { rows: matrix.rows, scorerSeconds: [], bareSeconds: [], maxAbsDifference: 0 };
+  const result = { rows: matrix.rows, scorerSeconds: [] as number[], bareSeconds: [] as number[], maxAbsDifference: 0 };
   for (let rep = 0; rep < task.reps; rep++) {
     let t0 = performance.now();
     const bareScores = await bare();
@@ -201,7 +171,7 @@ async function throughput(task: ThroughputTask): Promise<ThroughputResult> {
   return result;
 }
 
-async function memory(task: MemoryTask): Promise<MemoryResult> {
+async function memory(task: MemoryTask) {
   const db = await openDuckDb();
   const conn = await db.connect();
   const scorer = await openOnnxScorer(task.model, task.features);
@@ -230,9 +200,7 @@ async function memory(task: MemoryTask): Promise<MemoryResult> {
   return { rows, seconds, peakRssBytes: peakRssBytes() };
 }
 
-const SETUP_TIMEOUT_MS = 20 * 60_000;
-const MEASURE_TIMEOUT_MS = 20 * 60_000;
-const MiB = 2 ** 20;
+const TIMEOUT_MS = 20 * 60_000;
 
 export const benchmark: Benchmark = {
   name: 'scoring',
@@ -245,22 +213,20 @@ export const benchmark: Benchmark = {
   async run(ctx: BenchContext): Promise<BenchmarkResult> {
     const started = performance.now();
     ctx.log('preparing the model inputs and training the LightGBM model (not measured)');
-    const setupTask: SetupTask = { kind: 'setup', dir: ctx.tmpDir };
-    const setup = await runChild<SetupResult>(ctx, 'scoring.bench.ts', setupTask, SETUP_TIMEOUT_MS);
+    const child = <R>(task: SetupTask | ThroughputTask | MemoryTask) =>
+      runChild<R>(ctx, 'scoring.bench.ts', task, TIMEOUT_MS);
+    const setup = await child<SetupResult>({ kind: 'setup', dir: ctx.tmpDir });
     ctx.log(`setup took ${setup.seconds.toFixed(1)} s: ${setup.rows} rows, trained on ${setup.trainRows}`);
-    const base = { inputs: setup.inputs, model: setup.model, features: setup.features };
-    const throughputTask: ThroughputTask = { kind: 'throughput', ...base, reps: ctx.reps };
-    const t = await runChild<ThroughputResult>(ctx, 'scoring.bench.ts', throughputTask, MEASURE_TIMEOUT_MS);
-    const memory: Record<number, MemoryResult> = {};
-    const memoryTask = (passes: number): MemoryTask => ({ kind: 'memory', ...base, passes });
+    const input = { inputs: setup.inputs, model: setup.model, features: setup.features };
+    const t = await child<Awaited<ReturnType<typeof throughput>>>({ kind: 'throughput', ...input, reps: ctx.reps });
+    const streamed: Awaited<ReturnType<typeof memory>>[] = [];
     for (const passes of [1, 10]) {
-      memory[passes] = await runChild<MemoryResult>(ctx, 'scoring.bench.ts', memoryTask(passes), MEASURE_TIMEOUT_MS);
-      ctx.log(
-        `${memory[passes]!.rows} rows streamed: ${memory[passes]!.seconds.toFixed(1)} s, peak RSS ${(memory[passes]!.peakRssBytes / MiB).toFixed(0)} MiB`,
-      );
+      streamed.push(await child({ kind: 'memory', ...input, passes }));
+      const { rows, seconds, peakRssBytes } = streamed.at(-1)!;
+      ctx.log(`${rows} rows streamed: ${seconds.toFixed(1)} s, peak RSS ${(peakRssBytes / 2 ** 20).toFixed(0)} MiB`);
     }
+    const [small, large] = [streamed[0]!, streamed[1]!];
     const ratios = t.scorerSeconds.map((s, i) => s / t.bareSeconds[i]!);
-    const [small, large] = [memory[1]!, memory[10]!];
     return {
       name: 'scoring',
       description: this.description,
@@ -296,7 +262,11 @@ export const benchmark: Benchmark = {
           note: `${(large.rows / large.seconds / 1e6).toFixed(2)}M rows/s including the Parquet read`,
         },
       ],
-      data: { setup: { ...setup, inputs: 'inputs.parquet', model: 'model.onnx' }, throughput: t, memory },
+      data: {
+        setup: { ...setup, inputs: 'inputs.parquet', model: 'model.onnx' },
+        throughput: t,
+        memory: { 1: small, 10: large },
+      },
     };
   },
 };

@@ -1,16 +1,10 @@
 /**
  * The server side of the serving benchmark, in a process of its own (so the load generator does not
- * share its event loop, and its CPU time is its own):
- *
- *   node --import tsx bench/serving-server.ts '{"kind":"predict","dataDir":"..."}'   the prediction server
- *   node --import tsx bench/serving-server.ts '{"kind":"trivial"}'                   bare Fastify
- *
- * `predict` opens the stores the way `mlpipe serve` does (metadata store and online store in the data
- * directory's SQLite file, DuckDB, the artifact store) and starts `startServing` with a logger at
- * warn (no line per request). `trivial` is Fastify with the same body limit answering POST /predict
- * with one fixed prediction per row after parsing the body: the HTTP and JSON cost without the prediction work.
- * Both print `LISTENING <url>` once up, and on SIGTERM close (in-flight requests finish), then print
- * `BENCH_RESULT <json>` with the process's CPU seconds and peak RSS, and exit.
+ * share its event loop, and its CPU time is its own). `predict` opens the stores the way `mlpipe serve`
+ * does and starts `startServing` with a logger at warn (no line per request); `trivial` is Fastify with
+ * the same body limit answering one fixed prediction per row after parsing the body: the HTTP and JSON
+ * cost without the prediction work. Both print `LISTENING <url>` once up; on SIGTERM they close
+ * (in-flight requests finish) and report the process's CPU seconds and peak RSS.
  */
 import path from 'node:path';
 import Fastify from 'fastify';
@@ -29,15 +23,16 @@ export const LISTENING_PREFIX = 'LISTENING ';
 
 export type ServerTask = { kind: 'predict'; dataDir: string } | { kind: 'trivial' };
 
-export interface ServerResult {
-  cpuSeconds: number;
-  peakRssBytes: number;
+export type ServerResult = Awaited<ReturnType<typeof main>>;
+
+/** Says where it listens, waits for SIGTERM, then closes (in-flight requests finish). */
+async function serve(url: string, close: () => Promise<unknown>): Promise<void> {
+  process.stdout.write(`${LISTENING_PREFIX}${url}\n`);
+  await new Promise((resolve) => process.once('SIGTERM', resolve));
+  await close();
 }
 
-const stopped = () => new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
-
-async function main(task: ServerTask): Promise<ServerResult> {
-  const logger = createLogger('warn', pino.destination({ dest: 2, sync: true }));
+async function main(task: ServerTask) {
   if (task.kind === 'trivial') {
     const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES });
     // One fixed answer per row sent, so the load generator counts the answer as complete.
@@ -45,23 +40,16 @@ async function main(task: ServerTask): Promise<ServerResult> {
       const body = request.body as { requestId?: string; rows?: unknown[] };
       return { requestId: body.requestId ?? 'trivial', predictions: (body.rows ?? []).map(() => ({ score: 0.5 })) };
     });
-    const url = await app.listen({ host: '127.0.0.1', port: 0 });
-    process.stdout.write(`${LISTENING_PREFIX}${url}\n`);
-    await stopped();
-    await app.close();
+    await serve(await app.listen({ host: '127.0.0.1', port: 0 }), () => app.close());
   } else {
-    const databaseUrl = `sqlite:${path.join(task.dataDir, 'metadata.sqlite')}`;
-    const store = await openMetadataStore(databaseUrl);
+    const logger = createLogger('warn', pino.destination({ dest: 2, sync: true }));
+    const store = await openMetadataStore(`sqlite:${path.join(task.dataDir, 'metadata.sqlite')}`);
     const duck = await openDuckDb({ tempDirectory: path.join(task.dataDir, 'duckdb-tmp') });
     const online = openOnlineStore(undefined, store.db);
     try {
-      const server = await startServing(
-        { logger, store, duck, online, artifacts: ArtifactStore.local(task.dataDir) },
-        { host: '127.0.0.1', port: 0 },
-      );
-      process.stdout.write(`${LISTENING_PREFIX}${server.url}\n`);
-      await stopped();
-      await server.close();
+      const artifacts = ArtifactStore.local(task.dataDir);
+      const server = await startServing({ logger, store, duck, online, artifacts }, { host: '127.0.0.1', port: 0 });
+      await serve(server.url, () => server.close());
     } finally {
       await online.close();
       await store.close();

@@ -23,59 +23,30 @@ import { ArtifactStore } from '../src/data/artifact-store';
 import { PipelineStage } from '../src/api/search-attributes';
 import { runAsChild } from './child';
 import { withDirectActivities } from './direct-activities';
-import { cpuSecondsSince, measured, peakRssBytes, resetPeakRss, type Resources } from './process-stats';
-import { warmUp, withWorkerAndClient, type ServerEnv, type WarmUpRun } from './worker-harness';
+import { cpuSecondsSince, measured, peakRssBytes } from './process-stats';
+import { warmUp, withWorkerAndClient, type ServerEnv } from './worker-harness';
 
-export interface Window {
+interface Window {
   spec: string;
   from: string;
   to: string;
 }
 
-export interface PipelineTask extends ServerEnv, Window {
-  kind: 'pipeline';
-  /** Names the workflow: training/<model>/<runId>. */
-  runId: string;
-  initiatedBy: string;
-  reviewer: string;
-}
+export type WorkerTask =
+  | (ServerEnv &
+      Window & {
+        kind: 'pipeline';
+        /** Names the workflow: training/<model>/<runId>. */
+        runId: string;
+        initiatedBy: string;
+        reviewer: string;
+      })
+  /** `runId` names the run the bare calls belong to (where they publish). */
+  | (ServerEnv & Window & { kind: 'bare'; runId: string });
+type Task<K> = Extract<WorkerTask, { kind: K }>;
 
-export interface BareTask extends ServerEnv, Window {
-  kind: 'bare';
-  /** Names the run the bare calls belong to (where they publish). */
-  runId: string;
-}
-
-export type WorkerTask = PipelineTask | BareTask;
-
-export interface PipelineRunResult {
-  kind: 'pipeline';
-  workflowId: string;
-  runId: string;
-  /** The registered model's model.json (weights, metrics, training-data hash). */
-  modelFile: string;
-  version: number;
-  /** Client clock (epoch ms): startTraining() called, AwaitingApproval first seen, decide() called and answered, result() resolved. */
-  client: { startedAt: number; awaitingSeenAt: number; decideAt: number; decidedAt: number; resultAt: number };
-  /** What the reviewer saw: the test evaluation's rows and AUC. */
-  approval: { testRows: number; testAuc: number };
-  /** Worker clock (epoch ms) of each trainModel checkpoint log line, in iteration order. */
-  checkpointTimes: number[];
-  /** Peak RSS from the start of the run to its end (the mark is reset once the worker is up), bytes. */
-  maxRssBytes: number;
-  /** Whether the peak-RSS reset worked; if not, maxRssBytes is the whole process's peak. */
-  peakReset: boolean;
-  /** Peak RSS of the whole process, worker start-up (workflow bundling) included. */
-  processMaxRssBytes: number;
-  rssBeforeBytes: number;
-  /** Largest RSS sampled (every 100 ms) while the run was last seen in each stage, in stage order. */
-  rssByStage: { stage: string; maxRssBytes: number }[];
-  workerStartSeconds: number;
-  /** The worker's warm-up run, before the measured one; not measured. */
-  warmUp: WarmUpRun;
-  /** CPU seconds of this process (worker, client, DuckDB threads) from start to AwaitingApproval, and from the decision to the result. */
-  cpuSeconds: { beforeApproval: number; afterApproval: number };
-}
+export type PipelineRunResult = Awaited<ReturnType<typeof runPipeline>>;
+export type BareResult = Awaited<ReturnType<typeof runBare>>;
 
 /** The activities the bare run calls, in the order the workflow runs them. */
 export const BARE_STEPS = [
@@ -88,25 +59,6 @@ export const BARE_STEPS = [
   'evaluateModel',
 ] as const;
 export type BareStep = (typeof BARE_STEPS)[number];
-
-export interface BareResult extends Resources {
-  kind: 'bare';
-  stepSeconds: Record<BareStep, number>;
-  seconds: number;
-  rows: number;
-  trainRows: number;
-  testRows: number;
-  matrixSha256: string;
-  iterations: number;
-  converged: boolean;
-  loss: number;
-  weights: number[];
-  intercept: number;
-  testAuc: number;
-  /** The trainModel call's start and end, and its checkpoint log lines, this process's clock (epoch ms). */
-  training: { started: number; closed: number };
-  checkpointTimes: number[];
-}
 
 /**
  * The worker logs at info, as `mlpipe worker` does by default; its JSON lines are read here rather than
@@ -145,7 +97,7 @@ async function untilAwaitingApproval(handle: WorkflowHandle, onStage: (stage: st
   }
 }
 
-async function runPipeline(task: PipelineTask): Promise<PipelineRunResult> {
+async function runPipeline(task: Task<'pipeline'>) {
   const checkpointTimes: number[] = [];
   return withWorkerAndClient(task, checkpointCapturingLogger(checkpointTimes), async (w) => {
     const warmUpRun = await warmUp(w, task.taskQueue, 'trainingPipeline');
@@ -156,57 +108,59 @@ async function runPipeline(task: PipelineTask): Promise<PipelineRunResult> {
       () => rssByStage.set(stage, Math.max(rssByStage.get(stage) ?? 0, process.memoryUsage.rss())),
       100,
     );
+    const processMaxBefore = peakRssBytes();
     try {
-      const processMaxBefore = peakRssBytes();
-      const rssBeforeBytes = process.memoryUsage.rss();
-      const peakReset = resetPeakRss();
-      const cpu0 = process.cpuUsage();
-      const startedAt = Date.now();
-      const handle = await startTraining(w.client, w.config, {
-        spec: task.spec,
-        from: task.from,
-        to: task.to,
-        initiatedBy: task.initiatedBy,
-        runId: task.runId,
-        taskQueue: task.taskQueue,
+      const { result, ...run } = await measured(async () => {
+        const cpu0 = process.cpuUsage();
+        const startedAt = Date.now();
+        const { spec, from, to, initiatedBy, runId, taskQueue } = task;
+        const handle = await startTraining(w.client, w.config, { spec, from, to, initiatedBy, runId, taskQueue });
+        await untilAwaitingApproval(handle, (s) => (stage = s));
+        const awaitingSeenAt = Date.now();
+        // The reviewer's query is not the pipeline's work: its CPU is left out of the run's.
+        const cpuToApprovalSeconds = cpuSecondsSince(cpu0);
+        const evaluation = (await approvalView(w.client, handle.workflowId)).evaluation as {
+          test: { rows: number; overall: { auc: number } };
+        };
+        stage = 'after the decision';
+        const cpu1 = process.cpuUsage();
+        const decideAt = Date.now();
+        await decide(w.client, handle.workflowId, {
+          decision: 'approve',
+          reviewer: task.reviewer,
+          comment: 'benchmark run',
+        });
+        const decidedAt = Date.now();
+        const result = await handle.result();
+        const resultAt = Date.now();
+        const cpuAfterApprovalSeconds = cpuSecondsSince(cpu1);
+        return {
+          workflowId: handle.workflowId,
+          runId: handle.firstExecutionRunId,
+          result,
+          /** Client clock (epoch ms): startTraining() called, AwaitingApproval first seen, decide() called and answered, result() resolved. */
+          client: { startedAt, awaitingSeenAt, decideAt, decidedAt, resultAt },
+          /** What the reviewer saw: the test evaluation's rows and AUC. */
+          approval: { testRows: evaluation.test.rows, testAuc: evaluation.test.overall.auc },
+          /** The run's CPU seconds: from the start to AwaitingApproval seen, and from the decision to the result. */
+          pipelineCpuSeconds: cpuToApprovalSeconds + cpuAfterApprovalSeconds,
+          /** Of those, the ones from the decision to the result. */
+          cpuAfterApprovalSeconds,
+        };
       });
-      await untilAwaitingApproval(handle, (s) => (stage = s));
-      const awaitingSeenAt = Date.now();
-      const cpuBeforeApproval = cpuSecondsSince(cpu0);
-      const evaluation = (await approvalView(w.client, handle.workflowId)).evaluation as {
-        test: { rows: number; overall: { auc: number } };
-      };
-
-      stage = 'after the decision';
-      const cpu1 = process.cpuUsage();
-      const decideAt = Date.now();
-      await decide(w.client, handle.workflowId, {
-        decision: 'approve',
-        reviewer: task.reviewer,
-        comment: 'benchmark run',
-      });
-      const decidedAt = Date.now();
-      const result = await handle.result();
-      const resultAt = Date.now();
-      const cpuAfterApproval = cpuSecondsSince(cpu1);
-      const maxRssBytes = peakRssBytes();
       return {
-        kind: 'pipeline',
-        workflowId: handle.workflowId,
-        runId: handle.firstExecutionRunId,
+        ...run,
+        /** The registered model's model.json (weights, metrics, training-data hash). */
         modelFile: path.join(await ArtifactStore.local(w.config.dataDir).open(result.artifactUri), 'model.json'),
         version: result.version,
-        client: { startedAt, awaitingSeenAt, decideAt, decidedAt, resultAt },
-        approval: { testRows: evaluation.test.rows, testAuc: evaluation.test.overall.auc },
+        /** Peak RSS of the whole process, worker start-up (workflow bundling) included. */
+        processMaxRssBytes: Math.max(processMaxBefore, run.maxRssBytes),
+        /** Worker clock (epoch ms) of each trainModel checkpoint log line, in iteration order. */
         checkpointTimes,
-        maxRssBytes,
-        peakReset,
-        processMaxRssBytes: Math.max(processMaxBefore, maxRssBytes),
-        rssBeforeBytes,
-        rssByStage: [...rssByStage.entries()].map(([s, bytes]) => ({ stage: s, maxRssBytes: bytes })),
+        /** Largest RSS sampled while the run was last seen in each stage, in stage order. */
+        rssByStage: [...rssByStage].map(([s, bytes]) => ({ stage: s, maxRssBytes: bytes })),
         workerStartSeconds: w.startSeconds,
         warmUp: warmUpRun,
-        cpuSeconds: { beforeApproval: cpuBeforeApproval, afterApproval: cpuAfterApproval },
       };
     } finally {
       clearInterval(sampler);
@@ -214,7 +168,7 @@ async function runPipeline(task: PipelineTask): Promise<PipelineRunResult> {
   });
 }
 
-function runBare(task: BareTask): Promise<BareResult> {
+function runBare(task: Task<'bare'>) {
   const checkpointTimes: number[] = [];
   const config = loadConfig({ TEMPORAL_ADDRESS: task.address, MLPIPE_DATA_DIR: task.dataDir });
   const window = { spec: task.spec, from: task.from, to: task.to };
@@ -236,7 +190,6 @@ function runBare(task: BareTask): Promise<BareResult> {
       };
       const training = calls.find((c) => c.type === 'trainModel')!;
       return {
-        kind: 'bare' as const,
         stepSeconds: Object.fromEntries(calls.map((c) => [c.type, c.ms / 1000])) as Record<BareStep, number>,
         seconds: calls.reduce((sum, c) => sum + c.ms, 0) / 1000,
         rows: matrix.rows,
@@ -249,6 +202,7 @@ function runBare(task: BareTask): Promise<BareResult> {
         weights: model.weights,
         intercept: model.intercept,
         testAuc: evaluated.test.overall.auc,
+        /** The trainModel call's start and end, and its checkpoint log lines, this process's clock (epoch ms). */
         training: { started: training.started, closed: training.closed },
         checkpointTimes,
       };
@@ -256,6 +210,5 @@ function runBare(task: BareTask): Promise<BareResult> {
   );
 }
 
-if (require.main === module) {
+if (require.main === module)
   runAsChild<WorkerTask>((task) => (task.kind === 'pipeline' ? runPipeline(task) : runBare(task)));
-}

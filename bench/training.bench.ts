@@ -22,7 +22,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { temporal } from '@temporalio/proto';
 import { partitionRange } from '../src/features/partition-dates';
 import { loadTrainingSpec } from '../src/training/training-spec';
 import {
@@ -30,19 +29,26 @@ import {
   WARM_UP_NOTE,
   coldStartFigure,
   eventMs,
+  fetchHistories,
   firstTasks,
   overheadTable,
   taskTimings,
+  underLoad,
   withDevServer,
+  workflowTiming,
   type ActivityTiming,
   type FirstTasks,
   type HistoryEvent,
+  type TaskTimings,
 } from './harness';
 import { bareEnv, runChild } from './child';
+import type { Activities, ActivityResult } from './direct-activities';
 import { ingestAndBackfill } from './flights-input';
 import {
   median,
+  mib,
   paired,
+  pct,
   type BenchContext,
   type Benchmark,
   type BenchmarkResult,
@@ -51,7 +57,6 @@ import {
 } from './report';
 import { BARE_STEPS, type BareResult, type BareStep, type PipelineRunResult, type WorkerTask } from './training-worker';
 
-const MiB = 2 ** 20;
 const SPEC = 'flights';
 /** The spec's default window: the January-February matrix (the 7 days before it are the first feature window's history). */
 const FROM = '2001-01-08';
@@ -72,92 +77,42 @@ function runWorker<R>(ctx: BenchContext, task: WorkerTask): Promise<R> {
 // ---------------------------------------------------------------------------------------------
 // The run's history: activity run times, wall time either side of the human wait.
 
-interface Phase {
-  /** Server times, ms. */
-  from: number;
-  to: number;
-  wallMs: number;
-  activities: ActivityTiming[];
-  activityMs: number;
-  queueMs: number;
-  /** Workflow tasks: scheduled -> completed, summed (the workflow code's turns, including their queue wait). */
-  workflowTaskMs: number;
-  workflowTasks: number;
-}
-
-interface RunTiming {
-  /** WorkflowExecutionStarted -> the workflow task that started the approval timer completed. */
-  beforeApproval: Phase;
-  /** The approval's arrival (first event after the timer started) -> WorkflowExecutionCompleted. */
-  afterApproval: Phase;
-  /** The two phases together: the run with the human wait left out. */
-  both: Omit<Phase, 'from' | 'to'>;
-  /** The human wait: between the two phases. */
-  waitMs: number;
-  events: number;
-}
-
 /**
  * Splits the run's history at the human wait. The wait starts when the workflow task that started the
  * approval deadline's timer (the run's only timer) completed, and ends at the first event after it
  * (the workflow task that carries the reviewer's decision).
  */
-function runTiming(events: HistoryEvent[]): RunTiming {
-  const find = (type: temporal.api.enums.v1.EventType) => {
-    const i = events.findIndex((e) => e.eventType === type);
-    if (i < 0) throw new Error(`the history has no ${EventType[type]}: did the run fail?`);
-    return i;
-  };
-  const timer = find(EventType.EVENT_TYPE_TIMER_STARTED);
+function runTiming(events: HistoryEvent[]) {
+  const timer = events.findIndex((e) => e.eventType === EventType.EVENT_TYPE_TIMER_STARTED);
+  if (timer < 0) throw new Error('the history has no approval timer: did the run await approval?');
   const waitStart = events
     .slice(0, timer)
     .reverse()
     .find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
-  if (!waitStart) throw new Error('no workflow task completed before the approval timer');
-  const before = phase(
-    events.slice(0, timer + 1),
-    eventMs(events[find(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED)]!),
-    eventMs(waitStart),
-  );
-  const after = phase(
-    events.slice(timer + 1),
-    eventMs(events[timer + 1]!),
-    eventMs(events[find(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED)]!),
-  );
-  const both = {
-    wallMs: before.wallMs + after.wallMs,
-    activities: [...before.activities, ...after.activities],
-    activityMs: before.activityMs + after.activityMs,
-    queueMs: before.queueMs + after.queueMs,
-    workflowTaskMs: before.workflowTaskMs + after.workflowTaskMs,
-    workflowTasks: before.workflowTasks + after.workflowTasks,
+  if (!waitStart) throw new Error('no workflow task completed before the approval timer: did the run await approval?');
+  const phase = (part: HistoryEvent[], from: number, to: number) => ({
+    from,
+    to,
+    wallMs: to - from,
+    ...taskTimings(part),
+  });
+  /** WorkflowExecutionStarted -> the workflow task that started the approval timer completed. */
+  const beforeApproval = phase(events.slice(0, timer + 1), eventMs(events[0]!), eventMs(waitStart));
+  /** The approval's arrival (first event after the timer started) -> WorkflowExecutionCompleted. */
+  const afterApproval = phase(events.slice(timer + 1), eventMs(events[timer + 1]!), eventMs(events.at(-1)!));
+  return {
+    beforeApproval,
+    afterApproval,
+    /** The two phases together: the run with the human wait left out. */
+    both: { ...workflowTiming(events), wallMs: beforeApproval.wallMs + afterApproval.wallMs },
+    /** The human wait: between the two phases. */
+    waitMs: afterApproval.from - beforeApproval.to,
   };
-  return { beforeApproval: before, afterApproval: after, both, waitMs: after.from - before.to, events: events.length };
 }
-
-function phase(events: HistoryEvent[], from: number, to: number): Phase {
-  const { activities, activityMs, queueMs, workflowTaskMs, workflowTasks } = taskTimings(events);
-  return { from, to, wallMs: to - from, activities, activityMs, queueMs, workflowTaskMs, workflowTasks };
-}
+type RunTiming = ReturnType<typeof runTiming>;
 
 // ---------------------------------------------------------------------------------------------
 // One pipeline run, and its model against the bare run's.
-
-interface TrainResultShape {
-  iterations: number;
-  loss: number;
-  converged: boolean;
-}
-interface SplitShape {
-  train: { rows: number; from: string; to: string };
-  validation: { rows: number; from: string; to: string };
-  test: { rows: number; from: string; to: string };
-}
-interface MatrixShape {
-  rows: number;
-  features: string[];
-  bytes: number;
-}
 
 interface PipelineSample {
   rep: number;
@@ -171,12 +126,11 @@ interface PipelineSample {
   mismatches: string[];
   maxWeightDiff: number;
   serverCpuSeconds?: number;
-  loadAverage: [number, number];
+  load: [number, number];
 }
 
-function resultOf<T>(timing: RunTiming, type: string): T {
-  return activityOf(timing, type).result as T;
-}
+const resultOf = <K extends keyof Activities>(timing: RunTiming, type: K) =>
+  activityOf(timing, type).result as ActivityResult<K>;
 
 function activityOf(timing: RunTiming, type: string): ActivityTiming {
   const a = timing.both.activities.find((x) => x.type === type);
@@ -211,12 +165,9 @@ function compareWithBare(run: PipelineRunResult, bare: BareResult): { mismatches
 
 // ---------------------------------------------------------------------------------------------
 
-const pct = (part: number, whole: number) => `${((100 * part) / whole).toFixed(1)}%`;
 const secs = (ms: number) => (ms / 1000).toFixed(2);
-const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`;
-const sumSteps = (b: BareResult, steps: readonly BareStep[]) => steps.reduce((s, step) => s + b.stepSeconds[step], 0);
-const medianStep = (bare: BareResult[], steps: readonly BareStep[]) => median(bare.map((b) => sumSteps(b, steps)));
 const bareTraining = (b: BareResult) => b.stepSeconds.trainModel;
+const perRun = (values: number[], digits = 2) => values.map((v) => v.toFixed(digits)).join(', ');
 const overheadMs = (t: RunTiming) => t.both.wallMs - t.both.activityMs;
 
 function activityTable(samples: PipelineSample[], bare: BareResult[]): DetailTable {
@@ -233,17 +184,18 @@ function activityTable(samples: PipelineSample[], bare: BareResult[]): DetailTab
   const rows = order.map((type, i) => {
     const runs = at(i).map((a) => a.runMs);
     const run = median(runs);
-    const bareMs = hasBare(type) ? medianStep(bare, [type]) * 1000 : undefined;
+    const bareMs = hasBare(type) ? bare.map((b) => b.stepSeconds[type] * 1000) : [];
     const retried = at(i).filter((a) => a.attempt > 1).length;
     return [
       i + 1,
       type + (retried ? ` (retried in ${retried} runs)` : ''),
       median(at(i).map((a) => a.queueMs)).toFixed(0),
       run.toFixed(0),
-      runs.map((r) => r.toFixed(0)).join(', '),
+      perRun(runs, 0),
       pct(run, total),
-      bareMs === undefined ? '' : bareMs.toFixed(0),
-      bareMs === undefined ? '' : `${(run / bareMs).toFixed(2)}x`,
+      ...(bareMs.length
+        ? [median(bareMs).toFixed(0), perRun(bareMs, 0), `${(run / median(bareMs)).toFixed(2)}x`]
+        : ['', '', '']),
     ];
   });
   rows.splice(samples[0]!.timing.beforeApproval.activities.length, 0, [
@@ -255,24 +207,40 @@ function activityTable(samples: PipelineSample[], bare: BareResult[]): DetailTab
     '',
     '',
     '',
+    '',
   ]);
+  const bareTotals = bare.map((b) => b.seconds * 1000);
   rows.push([
     '',
     'all activities',
     median(samples.map((s) => s.timing.both.queueMs)).toFixed(0),
     total.toFixed(0),
-    samples.map((s) => s.timing.both.activityMs.toFixed(0)).join(', '),
+    perRun(
+      samples.map((s) => s.timing.both.activityMs),
+      0,
+    ),
     '100%',
-    '',
+    median(bareTotals).toFixed(0),
+    perRun(bareTotals, 0),
     '',
   ]);
   return {
     title: `Activities of a run, in order (median of ${samples.length} runs, server event times, ms)`,
-    columns: ['#', 'activity', 'queue wait', 'run', 'run, each run', 'share', 'bare ms (median)', 'run / bare'],
+    columns: [
+      '#',
+      'activity',
+      'queue wait',
+      'run',
+      'run, each run',
+      'share',
+      'bare ms (median)',
+      'bare, each run',
+      'run / bare',
+    ],
     rows,
     note:
       'Run = ActivityTaskStarted -> ActivityTaskCompleted; queue wait = ActivityTaskScheduled -> ActivityTaskStarted. ' +
-      'Bare = the same activity called directly in the bare run (its clock), handed the URIs the bare steps before it returned. ' +
+      "Bare = the same activity called directly in the bare run (its clock), handed the URIs the bare steps before it returned; its 'all activities' are the bare run end to end. " +
       'Planning, comparison, registry, bias gate, staging, the skew check (a prediction server on a loopback port), the decision record and promotion have no bare counterpart.',
   };
 }
@@ -321,7 +289,7 @@ function trainingTable(samples: PipelineSample[], bare: BareResult[]): DetailTab
   };
 }
 
-function rssTable(samples: PipelineSample[]): DetailTable {
+function rssTable(samples: PipelineSample[], bare: BareResult[]): DetailTable {
   // Every stage any run was seen in, in run order: a stage one run skipped between two polls goes
   // right after the stage that preceded it in the run that saw it.
   const stages: string[] = [];
@@ -334,16 +302,21 @@ function rssTable(samples: PipelineSample[]): DetailTable {
   return {
     title: 'Worker RSS by stage (sampled every 100 ms)',
     columns: ['run', 'before the run', ...stages, 'peak (kernel)'],
-    rows: samples.map((s) => [
-      `#${s.rep}`,
-      mib(s.run.rssBeforeBytes),
-      ...stages.map((stage) => {
-        const seen = s.run.rssByStage.find((x) => x.stage === stage);
-        return seen ? mib(seen.maxRssBytes) : '';
-      }),
-      mib(s.run.maxRssBytes),
-    ]),
-    note: 'The largest RSS sampled while the run was last seen (by polling its search attributes) in each stage; a stage shorter than a poll may be missed.',
+    rows: [
+      ...samples.map((s) => [
+        `#${s.rep}`,
+        mib(s.run.rssBeforeBytes),
+        ...stages.map((stage) => {
+          const seen = s.run.rssByStage.find((x) => x.stage === stage);
+          return seen ? mib(seen.maxRssBytes) : '';
+        }),
+        mib(s.run.maxRssBytes),
+      ]),
+      ...bare.map((b, i) => [`bare #${i + 1}`, mib(b.rssBeforeBytes), ...stages.map(() => ''), mib(b.maxRssBytes)]),
+    ],
+    note:
+      'The largest RSS sampled while the run was last seen (by polling its search attributes) in each stage; a stage shorter than a poll may be missed. ' +
+      "Bare rows: the bare run's process, before its calls (its dependencies open) and its peak over them.",
   };
 }
 
@@ -368,8 +341,8 @@ function whereTimeGoes(samples: PipelineSample[], bare: BareResult[]): string[][
   const peakStage = [...peak.rssByStage].sort((a, b) => b.maxRssBytes - a.maxRssBytes)[0];
   const growth = peak.maxRssBytes - peak.rssBeforeBytes;
   const bareGrowth = median(bare.map((b) => b.maxRssBytes - b.rssBeforeBytes));
-  const loads = samples.flatMap((s) => s.loadAverage);
-  const matrix = resultOf<MatrixShape>(samples[0]!.timing, 'assembleFeatureMatrix');
+  const loads = samples.flatMap((s) => s.load);
+  const matrix = resultOf(samples[0]!.timing, 'assembleFeatureMatrix');
   return [
     [
       `Activities take ${pct(activityMs, wallMs)} of a run's wall time (human wait excluded; medians of ${samples.length} runs). The other ${secs(overhead)} s, ${(overhead / activities).toFixed(0)} ms per activity, ` +
@@ -378,7 +351,7 @@ function whereTimeGoes(samples: PipelineSample[], bare: BareResult[]): string[][
         `The median step runs ${medianStepMs.toFixed(0)} ms; ${shortSteps.length ? `${shortSteps.length} of the ${activities} steps (${shortSteps.join(', ')}) run shorter than their share of the overhead` : 'every step runs longer than its share of the overhead'}.`,
     ],
     [
-      `To AwaitingApproval a run takes ${preRatio.toFixed(2)}x the bare end-to-end run. The steps with a bare counterpart (${withBare.join(', ')}) ran ${secs(withBare.reduce((s, type) => s + runMs(type), 0))} s as activities against ${medianStep(bare, withBare).toFixed(2)} s called directly (medians); ` +
+      `To AwaitingApproval a run takes ${preRatio.toFixed(2)}x the bare end-to-end run. The steps with a bare counterpart (${withBare.join(', ')}) ran ${secs(withBare.reduce((s, type) => s + runMs(type), 0))} s as activities against ${median(bare.map((b) => withBare.reduce((sum, step) => sum + b.stepSeconds[step], 0))).toFixed(2)} s called directly (medians); ` +
         `the steps without one ${secs(withoutBare.reduce((s, type) => s + runMs(type), 0))} s, mostly compareWithProduction (${runMs('compareWithProduction').toFixed(0)} ms: the matrix read again, the test split scored by the candidate and by the baseline) ` +
         `and checkServingSkew (${runMs('checkServingSkew').toFixed(0)} ms: a prediction server started on a loopback port, a sample replayed through it); and orchestration ${secs(med((s) => s.timing.beforeApproval.wallMs - s.timing.beforeApproval.activityMs))} s. ` +
         `splitByTime, trainModel, evaluateModel and compareWithProduction each read the ${mib(matrix.bytes)} matrix file again, in the bare run too (it makes the same calls).`,
@@ -439,29 +412,27 @@ export const benchmark: Benchmark = {
 
         fs.rmSync(dataDir, { recursive: true, force: true });
         fs.cpSync(prepared, dataDir, { recursive: true });
-        const load0 = os.loadavg()[0]!;
-        const serverCpu0 = server.cpuSeconds();
-        const run = await runWorker<PipelineRunResult>(ctx, {
-          kind: 'pipeline',
-          ...env,
-          ...window,
-          runId: `bench-${rep}`,
-          initiatedBy: INITIATED_BY,
-          reviewer: REVIEWER,
-        });
-        const serverCpu1 = server.cpuSeconds();
-        const events = (await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory()).events ?? [];
-        const timing = runTiming(events);
+        const { result: run, ...usage } = await underLoad(server, () =>
+          runWorker<PipelineRunResult>(ctx, {
+            kind: 'pipeline',
+            ...env,
+            ...window,
+            runId: `bench-${rep}`,
+            initiatedBy: INITIATED_BY,
+            reviewer: REVIEWER,
+          }),
+        );
+        const [events] = await fetchHistories(client, [run]);
+        const timing = runTiming(events!);
         const training = activityOf(timing, 'trainModel');
         samples.push({
           rep,
           run,
           timing,
-          firstTasks: await firstTasks(client, run.warmUp, events),
+          firstTasks: await firstTasks(client, run.warmUp, events!),
           training,
           ...compareWithBare(run, b),
-          serverCpuSeconds: serverCpu0 === undefined || serverCpu1 === undefined ? undefined : serverCpu1 - serverCpu0,
-          loadAverage: [load0, os.loadavg()[0]!],
+          ...usage,
         });
         ctx.log(
           `pipeline #${rep}: ${secs(timing.beforeApproval.wallMs)} s to AwaitingApproval, ${secs(timing.afterApproval.wallMs)} s after the approval; ` +
@@ -470,36 +441,28 @@ export const benchmark: Benchmark = {
       }
 
       const first = samples[0]!.timing;
-      const trained = resultOf<TrainResultShape>(first, 'trainModel');
-      const matrix = resultOf<MatrixShape>(first, 'assembleFeatureMatrix');
-      const split = resultOf<SplitShape>(first, 'splitByTime');
-      const iterations = samples.map((s) => resultOf<TrainResultShape>(s.timing, 'trainModel').iterations);
-      /** Per-run values and their ratios to the bare run just before each. */
-      const pairs = (pipeline: (s: PipelineSample) => number, baseline: (b: BareResult) => number) =>
-        paired(samples.map(pipeline), bare.map(baseline));
-      const trainTime = pairs((s) => s.training.runMs / 1000, bareTraining);
+      const trained = resultOf(first, 'trainModel');
+      const matrix = resultOf(first, 'assembleFeatureMatrix');
+      const split = resultOf(first, 'splitByTime');
+      const iterations = samples.map((s) => resultOf(s.timing, 'trainModel').iterations);
+      /** Per-run values against the bare run just before each (picked as [pipeline, bare]), with the per-run ratios. */
+      const pairs = (pick: (s: PipelineSample, b: BareResult) => [number, number]) => {
+        const picked = samples.map((s, i) => pick(s, bare[i]!));
+        return paired(
+          picked.map(([p]) => p),
+          picked.map(([, b]) => b),
+        );
+      };
+      const trainTime = pairs((s, b) => [s.training.runMs / 1000, bareTraining(b)]);
       const work = split.train.rows * trained.iterations;
-      const throughput = pairs(
-        (s) => work / (s.training.runMs / 1000),
-        (b) => work / bareTraining(b),
-      );
-      const preWall = pairs(
-        (s) => s.timing.beforeApproval.wallMs / 1000,
-        (b) => b.seconds,
-      );
+      const throughput = pairs((s, b) => [work / (s.training.runMs / 1000), work / bareTraining(b)]);
+      const preWall = pairs((s, b) => [s.timing.beforeApproval.wallMs / 1000, b.seconds]);
       const postWall = samples.map((s) => s.timing.afterApproval.wallMs / 1000);
       const activitySeconds = samples.map((s) => s.timing.both.activityMs / 1000);
       const overheads = samples.map((s) => overheadMs(s.timing) / 1000);
-      const rss = pairs(
-        (s) => s.run.maxRssBytes,
-        (b) => b.maxRssBytes,
-      );
-      const cpu = pairs(
-        (s) => s.run.cpuSeconds.beforeApproval + s.run.cpuSeconds.afterApproval,
-        (b) => b.cpuSeconds,
-      );
+      const rss = pairs((s, b) => [s.run.maxRssBytes, b.maxRssBytes]);
+      const cpu = pairs((s, b) => [s.run.pipelineCpuSeconds, b.cpuSeconds]);
       const mismatches = samples.flatMap((s) => s.mismatches.map((m) => `run #${s.rep}: ${m}`));
-      const perRun = (values: number[], digits = 2) => values.map((v) => v.toFixed(digits)).join(', ');
       const activities = first.both.activities.length;
       const serverCpu = samples.map((s) => s.serverCpuSeconds).filter((c): c is number => c !== undefined);
       const retried = samples.flatMap((s) =>
@@ -611,7 +574,7 @@ export const benchmark: Benchmark = {
             'median of per-run ratios, CPU seconds of the worker + client process from start to result (human wait included, the process idles in it) / CPU seconds of the bare run just before it',
           note:
             `worker + client process per run ${perRun(cpu.samples, 1)} s, of which after the approval ${perRun(
-              samples.map((s) => s.run.cpuSeconds.afterApproval),
+              samples.map((s) => s.run.cpuAfterApprovalSeconds),
               1,
             )} s` +
             (serverCpu.length
@@ -630,60 +593,19 @@ export const benchmark: Benchmark = {
       ];
 
       const details: DetailTable[] = [
-        {
-          title: 'All samples, in the order they ran',
-          columns: [
-            'scenario',
-            'rep',
-            'end to end s (pipeline: to AwaitingApproval)',
-            'after the approval s',
-            'training s',
-            'activities s',
-            'overhead s',
-            'peak RSS',
-          ],
-          rows: bare.flatMap((b, i) => {
-            const s = samples[i]!;
-            return [
-              ['bare', i + 1, b.seconds.toFixed(2), '', bareTraining(b).toFixed(2), '', '', mib(b.maxRssBytes)],
-              [
-                'pipeline',
-                s.rep,
-                secs(s.timing.beforeApproval.wallMs),
-                secs(s.timing.afterApproval.wallMs),
-                secs(s.training.runMs),
-                secs(s.timing.both.activityMs),
-                secs(overheadMs(s.timing)),
-                mib(s.run.maxRssBytes),
-              ],
-            ];
-          }),
-        },
         activityTable(samples, bare),
         overheadTable(
           'run, phase',
-          samples.flatMap((s): [string, Omit<Phase, 'from' | 'to'>][] => [
+          samples.flatMap((s): [string, TaskTimings & { wallMs: number }][] => [
             [`#${s.rep} start -> AwaitingApproval`, s.timing.beforeApproval],
             [`#${s.rep} approval -> completed`, s.timing.afterApproval],
             [`#${s.rep} both (human wait excluded)`, s.timing.both],
           ]),
-          `). ${samples[0]!.timing.events} history events in a run. ` +
+          `). ${samples[0]!.timing.both.events} history events in a run. ` +
             `The human wait (${samples.map((s) => secs(s.timing.waitMs)).join(', ')} s: the benchmark approves as soon as it sees the stage) is left out of every figure.`,
         ),
         trainingTable(samples, bare),
-        {
-          title: 'Bare run, by step (seconds)',
-          columns: ['step', ...bare.map((_, i) => `#${i + 1}`), 'median'],
-          rows: [
-            ...BARE_STEPS.map((step) => [
-              step,
-              ...bare.map((b) => b.stepSeconds[step].toFixed(3)),
-              median(bare.map((b) => b.stepSeconds[step])).toFixed(3),
-            ]),
-            ['total', ...bare.map((b) => b.seconds.toFixed(2)), median(bare.map((b) => b.seconds)).toFixed(2)],
-          ],
-        },
-        rssTable(samples),
+        rssTable(samples, bare),
         { title: 'Where the time goes', columns: ['observation'], rows: whereTimeGoes(samples, bare) },
       ];
       return {
@@ -698,7 +620,7 @@ export const benchmark: Benchmark = {
           pipeline: samples.map(({ timing, training: _training, ...s }) => ({
             ...s,
             waitMs: timing.waitMs,
-            events: timing.events,
+            events: timing.both.events,
             phases: [timing.beforeApproval, timing.afterApproval].map(({ activities: acts, ...p }) => ({
               ...p,
               activities: acts.map(({ result: _result, ...a }) => a),
