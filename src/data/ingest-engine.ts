@@ -115,12 +115,14 @@ export async function ingest(db: DuckDBInstance, req: IngestRequest, hooks: Inge
     const joins = [...references.values()].some((r) => 'table' in r);
     // Memory flat in the number of rows: each chunk starts from what the process held before the first
     // one, not from what the whole-source passes above and the chunks before it left in the allocators.
-    await releaseFreedMemory(db, conn);
+    // A source of one chunk (a nightly delivery) has nothing to keep flat and would pay for nothing.
+    const release = plan.length > 1 ? () => releaseFreedMemory(db, conn) : async () => {};
+    await release();
     for (let i = start; i < plan.length; i++) {
       await hooks.beforeChunk?.(i);
       hooks.log?.('chunk started', { chunk: i, chunksTotal: plan.length });
       const manifest = await processChunk(conn, req, plan[i]!, rules, stagingKey, prepared.text, joins);
-      await releaseFreedMemory(db, conn);
+      await release();
       const rowsRead = plan[i]!.end + plan[i]!.fileOffset;
       hooks.log?.('chunk ingested', { chunk: i, rowsRead: manifest.rowsRead, accepted: manifest.rowsAccepted });
       await hooks.onChunk({ fingerprint: stagingKey, chunksDone: i + 1, chunksTotal: plan.length, rowsRead });
