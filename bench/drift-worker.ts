@@ -11,9 +11,8 @@
  * worker's hundreds of MiB would swamp what is measured here, and drift.bench.ts's imports added about
  * 10 MiB to every mark when this process was tried as a task of drift.bench.ts itself.
  */
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { runAsChild } from './child';
+import { collectAllGarbage } from '../src/data/collect-garbage';
 import { peakRssBytes, resetPeakRss } from './process-stats';
 import { openDuckDb, sqlString } from '../src/data/duckdb';
 import { readMatrixFromDuckDB } from '../src/data/read-matrix';
@@ -45,13 +44,10 @@ interface ColumnTiming {
 
 export type MeasureResult = Awaited<ReturnType<typeof measure>>;
 
-// A forced GC before each mark makes it the live memory, not the previous phase's garbage.
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
-
 const rss = () => process.memoryUsage.rss();
+// A full collection before each mark makes it the live memory, not the previous phase's garbage.
 const settled = () => {
-  gc();
+  collectAllGarbage();
   return rss();
 };
 
@@ -119,7 +115,7 @@ function columnSample(report: ColumnDriftReport, reference: FeatureMatrix, curre
     (m) => m !== report.method,
   );
   for (const method of others) {
-    gc();
+    collectAllGarbage();
     methodSeconds[method] = timed(() => columnDrift(report.column, sample, { method })).seconds;
   }
   return { column: report.column, methodSeconds, histogramSeconds, addedPeakBytes: peak - base };
@@ -154,7 +150,7 @@ async function measure(task: MeasureTask) {
   let peakReset = true;
   let result: DriftResult | undefined;
   for (let rep = 0; rep < task.reps; rep++) {
-    gc();
+    collectAllGarbage();
     bareSeconds.push(timed(() => columnMeans([reference, current])).seconds);
 
     const before = settled();

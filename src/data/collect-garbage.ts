@@ -27,3 +27,8 @@ const gc: (options?: { type: 'major' | 'minor' }) => void =
 export function collectYoungGarbage(): void {
   gc({ type: 'minor' });
 }
+
+/** A full collection: only live memory is left, e.g. before a benchmark reads a memory mark. */
+export function collectAllGarbage(): void {
+  gc({ type: 'major' });
+}
