@@ -1,6 +1,14 @@
-import type { Kysely, Selectable } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Selectable } from 'kysely';
 import type { OnlineFeaturesTable, Tables } from '../store/tables';
-import { batches, byEntityKey, checkNames, prepareRows, type OnlineRow, type OnlineStore } from './online-store';
+import {
+  batches,
+  byEntityKey,
+  checkNames,
+  prepareRows,
+  UPSERT_BATCH_SIZE,
+  type OnlineRow,
+  type OnlineStore,
+} from './online-store';
 import { SqlOnlineGets } from './sql-online-gets';
 
 /**
@@ -9,6 +17,8 @@ import { SqlOnlineGets } from './sql-online-gets';
  */
 export class SqlOnlineStore implements OnlineStore {
   private readonly gets: SqlOnlineGets;
+  /** The upsert of a full batch, written once: most rows of a partition go through it. */
+  private fullBatchSql: string | undefined;
 
   constructor(private readonly db: Kysely<Tables>) {
     this.gets = new SqlOnlineGets(db);
@@ -23,36 +33,28 @@ export class SqlOnlineStore implements OnlineStore {
     return this.db.transaction().execute(async (trx) => {
       let written = 0;
       for (const batch of batches(prepared)) {
-        const result = await trx
-          .insertInto('online_features')
-          .values(
-            batch.map((row) => ({
-              feature_set: featureSet,
-              version,
-              entity_type: entityType,
-              entity_key: row.entityKey,
-              values_json: JSON.stringify(row.values),
-              valid_from: row.validFrom,
-              updated_at: updatedAt,
-            })),
-          )
-          .onConflict((oc) =>
-            oc
-              .columns(['feature_set', 'version', 'entity_type', 'entity_key'])
-              .doUpdateSet((eb) => ({
-                values_json: eb.ref('excluded.values_json'),
-                valid_from: eb.ref('excluded.valid_from'),
-                updated_at: eb.ref('excluded.updated_at'),
-              }))
-              // Both normalised ISO text, so text order is time order. A skipped update is not
-              // counted as a changed row by either engine, which makes the count "rows written".
-              .whereRef('excluded.valid_from', '>=', 'online_features.valid_from'),
-          )
-          .executeTakeFirst();
-        written += Number(result.numInsertedOrUpdatedRows ?? 0);
+        // In UPSERT_COLUMNS order.
+        const values: unknown[] = [];
+        for (const row of batch)
+          values.push(
+            featureSet,
+            version,
+            entityType,
+            row.entityKey,
+            JSON.stringify(row.values),
+            row.validFrom,
+            updatedAt,
+          );
+        const result = await trx.executeQuery(CompiledQuery.raw(this.upsertSql(batch.length), values));
+        written += Number(result.numAffectedRows ?? 0);
       }
       return written;
     });
+  }
+
+  private upsertSql(rows: number): string {
+    if (rows !== UPSERT_BATCH_SIZE) return upsertSql(rows, placeholderOf(this.db));
+    return (this.fullBatchSql ??= upsertSql(rows, placeholderOf(this.db)));
   }
 
   /** Lookups asked for together are answered by one statement (SqlOnlineGets). */
@@ -81,4 +83,38 @@ function fromRow(row: Selectable<OnlineFeaturesTable>): OnlineRow {
     values: JSON.parse(row.values_json) as OnlineRow['values'],
     validFrom: row.valid_from,
   };
+}
+
+const UPSERT_COLUMNS = [
+  'feature_set',
+  'version',
+  'entity_type',
+  'entity_key',
+  'values_json',
+  'valid_from',
+  'updated_at',
+] satisfies (keyof OnlineFeaturesTable)[];
+
+/**
+ * The upsert of `rows` rows, written out rather than built by the query builder: a partition upserts
+ * thousands of rows, and building the statement node by node (an object per value) allocated about as
+ * much as the rest of a backfill's JavaScript. A row replaces the stored one only if its validFrom is
+ * not older: both are normalised ISO text, so text order is time order. A skipped update is not
+ * counted as a changed row by either engine, which makes the count "rows written".
+ */
+function upsertSql(rows: number, placeholder: (n: number) => string): string {
+  const width = UPSERT_COLUMNS.length;
+  const tuples = Array.from(
+    { length: rows },
+    (_, r) => `(${Array.from({ length: width }, (_, c) => placeholder(r * width + c + 1)).join(', ')})`,
+  );
+  const updated = ['values_json', 'valid_from', 'updated_at'].map((c) => `"${c}" = excluded."${c}"`);
+  return `INSERT INTO "online_features" (${UPSERT_COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES ${tuples.join(', ')}
+    ON CONFLICT ("feature_set", "version", "entity_type", "entity_key") DO UPDATE SET ${updated.join(', ')}
+    WHERE excluded."valid_from" >= "online_features"."valid_from"`;
+}
+
+/** The database's n-th (1-based) parameter placeholder as its query compiler writes it: `?` (SQLite) or `$n` (PostgreSQL). */
+function placeholderOf(db: Kysely<Tables>): (n: number) => string {
+  return sql`${0}`.compile(db).sql === '?' ? () => '?' : (n) => `$${n}`;
 }
