@@ -78,18 +78,36 @@ export async function validateFeatures(
   return { stats, checks: judgeFeatures(fs, stats, await driftChecks(conn, fs, file, previousFile)) };
 }
 
-/** The distribution check of each drift-checked feature of a partition's file against its previous partition's. */
+/**
+ * The distribution check of each drift-checked feature of a partition's file against its previous
+ * partition's: the two files as two days of one relation, checked by the statement that checks a
+ * range's days (one statement for every feature, not three per feature).
+ */
 export async function driftChecks(
   conn: DuckDBConnection,
   fs: FeatureSet,
   file: string,
   previousFile: string | undefined,
 ): Promise<Map<string, FeatureCheck>> {
-  const drift = new Map<string, FeatureCheck>();
-  for (const f of fs.features.filter((x) => x.driftCheck))
-    drift.set(f.name, await driftCheck(conn, f.name, file, previousFile, fs.validation.maxPsi));
-  return drift;
+  const checked = fs.features.filter((x) => x.driftCheck);
+  if (!previousFile || checked.length === 0)
+    return new Map(
+      checked.map((f) => [f.name, distributionCheck(f.name, fs.validation.maxPsi, 'no previous partition')]),
+    );
+  const columns = checked.map((f) => sqlIdent(f.name)).join(', ');
+  const side = (f: string, day: string) =>
+    `SELECT ${columns}, TIMESTAMP ${sqlString(`${day} 00:00:00`)} AS ${sqlIdent(FILE_DAY)} FROM read_parquet(${sqlString(f)})`;
+  const relation = `(${side(file, CURRENT_DAY)} UNION ALL ${side(previousFile, PREVIOUS_DAY)})`;
+  const byDay = await driftChecksAgainstDays(conn, fs, relation, FILE_DAY, [
+    { day: CURRENT_DAY, previous: PREVIOUS_DAY },
+  ]);
+  return byDay.get(CURRENT_DAY)!();
 }
+
+/** The day column, and its two days, of the relation a file and its previous partition's file make. */
+const FILE_DAY = '__file_day';
+const CURRENT_DAY = '2000-01-02';
+const PREVIOUS_DAY = '2000-01-01';
 
 /** The checks of a partition from its statistics and its drift-checked features' distribution checks, in feature order. */
 export function judgeFeatures(fs: FeatureSet, stats: FeatureStats, drift: Map<string, FeatureCheck>): FeatureCheck[] {
@@ -127,39 +145,11 @@ const DECILES = '[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]';
 /** The positions (1-based) of the nine deciles in a quantile list. */
 const DECILE_CUTS = Array.from({ length: 9 }, (_, i) => i + 1);
 
-/** PSI on the previous partition's deciles (the project's one PSI convention, src/stats/psi.ts). */
-async function driftCheck(
-  conn: DuckDBConnection,
-  feature: string,
-  file: string,
-  previousFile: string | undefined,
-  maxPsi: number,
-): Promise<FeatureCheck> {
-  if (!previousFile) return distributionCheck(feature, maxPsi, 'no previous partition');
-  const c = sqlIdent(feature);
-  const [edges] = await queryRows<{ q: number[] | null }>(
-    conn,
-    `SELECT quantile_cont(${c}, ${DECILES}) AS q FROM read_parquet(${sqlString(previousFile)}) WHERE ${c} IS NOT NULL`,
-  );
-  if (!edges?.q) return distributionCheck(feature, maxPsi, 'previous partition has no values');
-  // Each edge as the double it is: a number literal would be read as a DECIMAL and may round to another
-  // double (and NaN or Infinity would not parse at all).
-  const edge = (e: number) => `CAST(${sqlString(String(e))} AS DOUBLE)`;
-  const bin = `CASE ${edges.q.map((e, i) => `WHEN ${c} <= ${edge(e)} THEN ${i}`).join(' ')} ELSE ${edges.q.length} END`;
-  const counts = async (f: string) => {
-    const rows = await queryRows<{ b: number; n: number }>(
-      conn,
-      `SELECT ${bin} AS b, count(*) AS n FROM read_parquet(${sqlString(f)}) WHERE ${c} IS NOT NULL GROUP BY 1`,
-    );
-    return binned(rows);
-  };
-  return distributionCheck(feature, maxPsi, { previous: await counts(previousFile), current: await counts(file) });
-}
-
 /**
  * The distribution checks of days of `relation` (day in its TIMESTAMP `dayColumn`) each against another
- * day of it, its previous partition (`pairs`), counted in one statement: the same deciles, bins and PSI
- * as a check of each day's file against its previous one's. Deciles are computed only for days that are
+ * day of it, its previous partition (`pairs`), counted in one statement: PSI of the day's values on the
+ * deciles of its previous partition's (a value in the first bin whose edge it does not exceed, the
+ * tenth past the last edge). Deciles are computed only for days that are
  * some day's previous. Every row is binned twice per drift-checked feature, on its own day's deciles (the
  * previous side of the day it precedes; none for a day that precedes none) and on its previous day's (the
  * current side), and the bins are counted in one pass of grouping sets. Per day, a function gives
@@ -178,7 +168,7 @@ export async function driftChecksAgainstDays(
   const dayOf = sqlIdent(dayColumn);
   const at = (day: string) => `TIMESTAMP ${sqlString(`${day} 00:00:00`)}`;
   const pairRows = pairs.map((p) => `(${at(p.day)}, ${at(p.previous)})`).join(', ');
-  // A value's decile bin (a CASE as the per-day check writes it) on deciles held as columns e<i>_<k>
+  // A value's decile bin on deciles held as columns e<i>_<k>
   // (not list elements: extracting them per row cost more than the rest of the statement); no bin
   // without a value or without deciles.
   const bin = (value: string, edges: string, i: number) =>

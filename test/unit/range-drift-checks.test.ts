@@ -3,7 +3,16 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDuckDb, sqlString, withConnection } from '../../src/data/duckdb';
+import {
+  openDuckDb,
+  queryRows,
+  sqlIdent,
+  sqlString,
+  withConnection,
+  type DuckDBConnection,
+} from '../../src/data/duckdb';
+import { formatNumber } from '../../src/quality/gate-math';
+import { psiFromCounts } from '../../src/stats/psi';
 import { loadSpec } from '../../src/specs';
 import {
   driftChecks,
@@ -11,6 +20,35 @@ import {
   featureStats,
   featureStatsByDay,
 } from '../../src/features/validate-features';
+
+/**
+ * PSI as the distribution check defines it, computed apart in JavaScript: the previous partition's
+ * deciles (DuckDB's quantile_cont), each value of both sides in the first bin whose edge it does not
+ * exceed (the tenth past the last edge), PSI of the two sides' bin counts. Undefined when the previous
+ * side has no values.
+ */
+async function referencePsi(conn: DuckDBConnection, feature: string, file: string, previousFile: string) {
+  const c = sqlIdent(feature);
+  const [edges] = await queryRows<{ q: number[] | null }>(
+    conn,
+    `SELECT quantile_cont(${c}, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]) AS q FROM read_parquet(${sqlString(previousFile)})`,
+  );
+  const q = edges!.q;
+  if (!q) return undefined;
+  const counts = async (f: string) => {
+    const bins = new Float64Array(10);
+    const rows = await queryRows<{ v: number }>(
+      conn,
+      `SELECT ${c} AS v FROM read_parquet(${sqlString(f)}) WHERE ${c} IS NOT NULL`,
+    );
+    for (const { v } of rows) {
+      const bin = q.findIndex((edge) => v <= edge);
+      bins[bin === -1 ? 9 : bin]! += 1;
+    }
+    return bins;
+  };
+  return psiFromCounts(await counts(previousFile), await counts(file));
+}
 
 /**
  * A range's days checked together (one statement for every drift-checked feature over all the days' rows)
@@ -46,7 +84,14 @@ describe('checks of a range of days, in a few statements', () => {
         const byDay = await driftChecksAgainstDays(conn, set, 'rows', 'day', pairs);
         const stats = await featureStatsByDay(conn, set, 'rows', 'day');
         for (const { day, previous } of pairs) {
-          assert.deepEqual(byDay.get(day)!(), await driftChecks(conn, set, file(day), file(previous)), day);
+          const checks = byDay.get(day)!();
+          assert.deepEqual(checks, await driftChecks(conn, set, file(day), file(previous)), day);
+          for (const f of checked) {
+            const check = checks.get(f.name)!;
+            if (check.verdict === 'skipped') continue;
+            const psi = await referencePsi(conn, f.name, file(day), file(previous));
+            assert.equal(check.observed, formatNumber(psi!), `${day} ${f.name} PSI`);
+          }
           const own = await featureStats(conn, set, file(day));
           assert.equal(stats.get(day)!.rows, own.rows);
           for (const f of set.features) {
