@@ -82,32 +82,42 @@ export function prepareRows(rows: OnlineRow[]): OnlineRow[] {
  * schema parses them all and throws its own error, naming the row and field.
  */
 function parsedRows(rows: OnlineRow[]): OnlineRow[] | undefined {
+  if (!Array.isArray(rows)) return undefined;
   const validFroms = new Map<string, string>();
   const parsed: OnlineRow[] = [];
   for (const row of rows as unknown[]) {
     if (typeof row !== 'object' || row === null) return undefined;
     const { entityKey, values, validFrom } = row as Record<string, unknown>;
     if (typeof entityKey !== 'string' || entityKey === '' || typeof validFrom !== 'string') return undefined;
-    if (!isFeatureValues(values)) return undefined;
+    const checked = featureValues(values);
+    if (!checked) return undefined;
     let normalised = validFroms.get(validFrom);
     if (normalised === undefined) {
       const result = TimestampSchema.safeParse(validFrom);
       if (!result.success) return undefined;
       validFroms.set(validFrom, (normalised = result.data));
     }
-    parsed.push({ entityKey, values, validFrom: normalised });
+    parsed.push({ entityKey, values: checked, validFrom: normalised });
   }
   return parsed;
 }
 
-/** A plain object of finite numbers or nulls, as OnlineRowSchema's `values` accepts. */
-function isFeatureValues(values: unknown): values is Record<string, number | null> {
-  if (typeof values !== 'object' || values === null || Object.getPrototypeOf(values) !== Object.prototype) return false;
-  for (const key in values) {
+/**
+ * A copy of a plain object of finite numbers or nulls, as OnlineRowSchema's `values` parses it (each
+ * value read once, so what is stored is what was checked); undefined for anything else, symbol keys
+ * and a `__proto__` key included.
+ */
+function featureValues(values: unknown): Record<string, number | null> | undefined {
+  if (typeof values !== 'object' || values === null || Object.getPrototypeOf(values) !== Object.prototype)
+    return undefined;
+  if (Object.getOwnPropertySymbols(values).length > 0) return undefined;
+  const copy: Record<string, number | null> = {};
+  for (const key of Object.keys(values)) {
     const v = (values as Record<string, unknown>)[key];
-    if (v !== null && !Number.isFinite(v)) return false;
+    if (key === '__proto__' || (v !== null && !Number.isFinite(v))) return undefined;
+    copy[key] = v as number | null;
   }
-  return true;
+  return copy;
 }
 
 export function batches<T>(items: T[], size = UPSERT_BATCH_SIZE): T[][] {
