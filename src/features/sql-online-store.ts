@@ -17,11 +17,13 @@ import { SqlOnlineGets } from './sql-online-gets';
  */
 export class SqlOnlineStore implements OnlineStore {
   private readonly gets: SqlOnlineGets;
+  private readonly placeholder: (n: number) => string;
   /** The upsert of a full batch, written once: most rows of a partition go through it. */
   private fullBatchSql: string | undefined;
 
   constructor(private readonly db: Kysely<Tables>) {
     this.gets = new SqlOnlineGets(db);
+    this.placeholder = placeholderOf(db);
   }
 
   /** One transaction for all batches, so a failed upsert leaves no partial write behind. */
@@ -53,8 +55,8 @@ export class SqlOnlineStore implements OnlineStore {
   }
 
   private upsertSql(rows: number): string {
-    if (rows !== UPSERT_BATCH_SIZE) return upsertSql(rows, placeholderOf(this.db));
-    return (this.fullBatchSql ??= upsertSql(rows, placeholderOf(this.db)));
+    if (rows !== UPSERT_BATCH_SIZE) return upsertSql(rows, this.placeholder);
+    return (this.fullBatchSql ??= upsertSql(rows, this.placeholder));
   }
 
   /** Lookups asked for together are answered by one statement (SqlOnlineGets). */
@@ -108,7 +110,8 @@ function upsertSql(rows: number, placeholder: (n: number) => string): string {
     { length: rows },
     (_, r) => `(${Array.from({ length: width }, (_, c) => placeholder(r * width + c + 1)).join(', ')})`,
   );
-  const updated = ['values_json', 'valid_from', 'updated_at'].map((c) => `"${c}" = excluded."${c}"`);
+  const replaced = ['values_json', 'valid_from', 'updated_at'] satisfies (keyof OnlineFeaturesTable)[];
+  const updated = replaced.map((c) => `"${c}" = excluded."${c}"`);
   return `INSERT INTO "online_features" (${UPSERT_COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES ${tuples.join(', ')}
     ON CONFLICT ("feature_set", "version", "entity_type", "entity_key") DO UPDATE SET ${updated.join(', ')}
     WHERE excluded."valid_from" >= "online_features"."valid_from"`;
