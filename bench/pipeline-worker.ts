@@ -1,6 +1,7 @@
 /**
- * One run of the ingestion-pipeline or monitoring benchmark, in a process of its own (bench/child.ts)
- * so its peak RSS is its own; bench/pipeline-replay.ts is the parent side.
+ * One run of the ingestion-pipeline or monitoring benchmark, or a replay of any pipeline's activity
+ * calls, in a process of its own (bench/child.ts) so its peak RSS is its own; bench/pipeline-replay.ts
+ * is the parent side (and bench/features.bench.ts replays both feature backfills' calls).
  * - `ingestion`, `monitoring`: a fresh worker (as `mlpipe worker` builds it) and a client run a warm-up
  *   workflow (`warmUp`, not measured), then the pipeline through its client function (`startIngestion`,
  *   `startMonitoring`), and await its result; the peak-RSS mark is reset once the worker is warmed up.

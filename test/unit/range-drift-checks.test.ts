@@ -58,7 +58,7 @@ describe('checks of a range of days, in a few statements', () => {
   it('give each day the statistics and distribution checks its own files give', async () => {
     const set = loadSpec('flights').featureSet!;
     const checked = set.features.filter((f) => f.driftCheck);
-    assert.ok(checked.length > 0, 'the flights feature set has drift-checked features');
+    assert.ok(checked.length > 1, 'the flights feature set has several drift-checked features');
     const days = ['2001-01-08', '2001-01-09', '2001-01-10', '2001-01-11'];
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'range-checks-'));
     const duck = await openDuckDb();
@@ -80,7 +80,12 @@ describe('checks of a range of days, in a few statements', () => {
           await conn.run(
             `COPY (SELECT * EXCLUDE (day) FROM rows WHERE day = TIMESTAMP '${day}') TO ${sqlString(file(day))} (FORMAT parquet)`,
           );
-        const pairs = days.slice(1).map((day, i) => ({ day, previous: days[i]! }));
+        // Each day against the day before it, and the first day against the last, whose first
+        // drift-checked feature has no values to take deciles from.
+        const pairs = [
+          ...days.slice(1).map((day, i) => ({ day, previous: days[i]! })),
+          { day: days[0]!, previous: days[3]! },
+        ];
         const byDay = await driftChecksAgainstDays(conn, set, 'rows', 'day', pairs);
         const stats = await featureStatsByDay(conn, set, 'rows', 'day');
         for (const { day, previous } of pairs) {
@@ -108,6 +113,16 @@ describe('checks of a range of days, in a few statements', () => {
           byDay.get(days[3]!)!().get(checked[0]!.name)!.detail,
           'partition has no values',
           'a day whose values are all null has no distribution to compare',
+        );
+        assert.equal(
+          byDay.get(days[0]!)!().get(checked[0]!.name)!.detail,
+          'previous partition has no values',
+          'a day whose previous partition has only nulls has no deciles to be binned on',
+        );
+        assert.notEqual(
+          byDay.get(days[0]!)!().get(checked[1]!.name)!.verdict,
+          'skipped',
+          'the other features of that day are still compared',
         );
         const verdicts = [...byDay.values()].flatMap((checks) => [...checks().values()].map((c) => c.verdict));
         assert.ok(
