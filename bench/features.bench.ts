@@ -110,12 +110,16 @@ function partitionTiming(partition: string, events: HistoryEvent[]): PartitionTi
   return { partition, ...timing, alerts, rows: result?.rows ?? NaN, onlineWritten: result?.onlineWritten ?? {} };
 }
 
-/** A backfill's steps called directly (bench/pipeline-worker.ts `replay`): the sum of the calls' wall times and the process's CPU. */
+/**
+ * A backfill's steps called directly (bench/pipeline-worker.ts `replay`): the sum of the calls' wall
+ * times, the process's CPU, and the partitions they recorded that differ from the first backfill's.
+ */
 interface DirectRun {
   calls: number;
   seconds: number;
   cpuSeconds: number;
   maxRssBytes: number;
+  mismatches: string[];
 }
 
 /**
@@ -430,7 +434,14 @@ export const benchmark: Benchmark = {
         ctx.log(
           `direct (${label}): ${calls.length} calls, ${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(1)} s`,
         );
-        return { calls: calls.length, seconds: r.seconds, cpuSeconds: r.cpuSeconds, maxRssBytes: r.maxRssBytes };
+        const { mismatches } = await compareOutputs(env.dataDir, directEnv.dataDir, partitions);
+        return {
+          calls: calls.length,
+          seconds: r.seconds,
+          cpuSeconds: r.cpuSeconds,
+          maxRssBytes: r.maxRssBytes,
+          mismatches,
+        };
       };
       ctx.log("both backfills' steps called directly, without Temporal (not timed against the aims)");
       const directDaily = await direct('per-day', histories.flatMap(activityCalls));
@@ -470,6 +481,7 @@ export const benchmark: Benchmark = {
           note: `on ${cores} CPUs, these steps cannot finish in less than ${(d.cpuSeconds / cores).toFixed(1)} s however they are scheduled: ${(d.cpuSeconds / cores / bareSeconds).toFixed(1)}x the bare time`,
         },
       ];
+      const directMismatches = [...directDaily.mismatches, ...directRange.mismatches];
       const backfillCpu = backfill.cpuSeconds + (serverCpuSeconds ?? 0);
       const bareMid = [...bare].sort((a, b) => a.seconds - b.seconds)[Math.floor(bare.length / 2)]!;
       const overheads = timings.map((t) => t.wallMs - t.activityMs);
@@ -560,6 +572,15 @@ export const benchmark: Benchmark = {
           ranged.seconds,
           directRange,
         ),
+        {
+          name: 'steps called directly = the backfill',
+          value: directMismatches.length,
+          unit: 'mismatches',
+          aim: { on: 'value', op: '<=', limit: 0, text: 'the same partitions (0 mismatches)' },
+          note:
+            `offline partition hashes and row counts recorded by each direct run against the first backfill's, ${partitions.length} partitions each` +
+            (directMismatches.length ? `; differ: ${directMismatches.slice(0, 5).join('; ')}` : ', all equal'),
+        },
         {
           name: 'orchestration overhead per partition',
           headline: true,
