@@ -124,12 +124,12 @@ export function runAsChild<T extends { kind: string }>(run: (task: T) => Promise
     : Promise.reject(new Error(`usage: ${path.basename(process.argv[1] ?? 'bench script')} <task JSON>`));
   work.then(
     (result) => {
-      // Exit once the line is written: stdout to a pipe is asynchronous, and exiting at once cut a long result short.
+      // Exit once the line is written: a pipe is written asynchronously, and exiting at once cut a long result short.
       process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`, () => process.exit(0));
     },
     (error) => {
-      console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-      process.exit(1);
+      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      process.stderr.write(`${text}\n`, () => process.exit(1));
     },
   );
 }

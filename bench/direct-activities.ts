@@ -16,6 +16,12 @@ export type { Activities };
 /** What activity `K` returns. */
 export type ActivityResult<K extends keyof Activities> = Awaited<ReturnType<Activities[K]>>;
 
+/** The workflow run an activity believes called it: its ids name the run's workspaces, reports and alerts. */
+export interface WorkflowRun {
+  workflowId: string;
+  runId: string;
+}
+
 /** One direct call: its wall time on this process's clock, its start and end (epoch ms), and what it returned. */
 export interface DirectCall {
   type: string;
@@ -27,26 +33,33 @@ export interface DirectCall {
 
 /**
  * Opens the worker's dependencies, runs `work` with the activities on them, and closes them. `call`
- * calls one activity as a run of `execution` would have it called, and records the call in `calls`.
+ * calls one activity as a run of `execution` would have it called, `callFrom` as another run would
+ * (a replay of many runs' calls); both record the call in `calls`.
  */
 export async function withDirectActivities<T>(
   config: Config,
   logger: pino.Logger,
-  execution: { workflowId: string; runId: string },
+  execution: WorkflowRun,
   work: (activities: {
     call<K extends keyof Activities>(type: K, ...args: Parameters<Activities[K]>): Promise<ActivityResult<K>>;
+    callFrom<K extends keyof Activities>(
+      run: WorkflowRun,
+      type: K,
+      ...args: Parameters<Activities[K]>
+    ): Promise<ActivityResult<K>>;
     calls: DirectCall[];
   }) => Promise<T>,
 ): Promise<T> {
   const opened = await openActivityDeps(config, logger);
   const activities = createActivities(opened.deps);
   const calls: DirectCall[] = [];
-  const call = async <K extends keyof Activities>(
+  const callFrom = async <K extends keyof Activities>(
+    run: WorkflowRun,
     type: K,
     ...args: Parameters<Activities[K]>
   ): Promise<ActivityResult<K>> => {
     const env = new MockActivityEnvironment(
-      { activityType: type, workflowExecution: execution },
+      { activityType: type, workflowExecution: run },
       { interceptors: [heartbeatKeepaliveInterceptor] },
     );
     const started = Date.now();
@@ -55,8 +68,10 @@ export async function withDirectActivities<T>(
     calls.push({ type, ms: performance.now() - t0, started, closed: Date.now(), result });
     return result as ActivityResult<K>;
   };
+  const call = <K extends keyof Activities>(type: K, ...args: Parameters<Activities[K]>) =>
+    callFrom(execution, type, ...args);
   try {
-    return await work({ call, calls });
+    return await work({ call, callFrom, calls });
   } finally {
     await opened.close();
   }

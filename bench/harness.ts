@@ -17,6 +17,7 @@ import { processCpuSeconds } from './process-stats';
 import { median, type BenchContext, type DetailTable, type Figure } from './report';
 import { columnTable } from './table';
 import type { WarmUpRun } from './worker-harness';
+import type { WorkflowRun } from './direct-activities';
 
 /** What `withDevServer` hands the benchmark. */
 export interface BenchServer {
@@ -276,6 +277,8 @@ export interface ActivityCall {
   args: unknown[];
   /** Undefined when the activity did not complete. */
   result: unknown;
+  /** The run that scheduled it, where a replay holds the calls of several runs (a backfill's children). */
+  run?: WorkflowRun;
 }
 
 /** The activities a history scheduled, in order, with the arguments they were scheduled with (once each, however often retried). */

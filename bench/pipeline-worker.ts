@@ -15,7 +15,7 @@ import { loadConfig } from '../src/config';
 import { startIngestion } from '../src/client/ingestion';
 import { startMonitoring } from '../src/client/monitoring';
 import { runAsChild } from './child';
-import { withDirectActivities, type Activities } from './direct-activities';
+import { withDirectActivities, type Activities, type WorkflowRun } from './direct-activities';
 import type { ActivityCall } from './harness';
 import { measured } from './process-stats';
 import { quietLogger, warmUp, withWorkerAndClient, type ServerEnv } from './worker-harness';
@@ -35,8 +35,8 @@ export interface ReplayTask {
   address: string;
   /** A JSON file holding the run's `ActivityCall[]` (a report's input can be too large for argv). */
   callsFile: string;
-  /** The run the activities believe called them: their workspaces and reports are named after it. */
-  execution: { workflowId: string; runId: string };
+  /** The run the activities believe called them (a call naming its own `run` excepted): their workspaces and reports are named after it. */
+  execution: WorkflowRun;
 }
 
 export type PipelineRunResult = Awaited<ReturnType<typeof runPipeline>>;
@@ -91,8 +91,13 @@ function runReplay(task: ReplayTask) {
     ) as [never];
   return withDirectActivities(config, quietLogger(), task.execution, (activities) =>
     measured(async () => {
-      for (const c of calls)
-        pairUris(c.result, await activities.call(c.type as keyof Activities, ...ownInputs(c.args)), uris);
+      for (const c of calls) {
+        const type = c.type as keyof Activities;
+        const replayed = c.run
+          ? await activities.callFrom(c.run, type, ...ownInputs(c.args))
+          : await activities.call(type, ...ownInputs(c.args));
+        pairUris(c.result, replayed, uris);
+      }
       // Each call, in order, with its wall time in this process and what it returned; and their sum.
       return { steps: activities.calls, seconds: activities.calls.reduce((s, x) => s + x.ms, 0) / 1000 };
     }),
