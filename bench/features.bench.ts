@@ -146,14 +146,18 @@ function produced(type: string, result: unknown): string | undefined {
   return undefined;
 }
 
-/** The replayed calls whose product differs from the backfill's call's (or that the replay did not make). */
-function productMismatches(calls: ActivityCall[], replayed: { type: string; result: unknown }[]): string[] {
-  return calls.flatMap((c, i) => {
+/** The calls whose product was compared, and those whose replay produced something else (or was not made). */
+function compareProducts(calls: ActivityCall[], replayed: { type: string; result: unknown }[]) {
+  let compared = 0;
+  const mismatches: string[] = [];
+  calls.forEach((c, i) => {
     const expected = produced(c.type, c.result);
-    if (expected === undefined) return [];
+    if (expected === undefined) return;
+    compared += 1;
     const got = replayed[i]?.type === c.type ? produced(c.type, replayed[i]!.result) : 'not called';
-    return got === expected ? [] : [`${c.type} #${i + 1}: ${expected} vs ${got}`];
+    if (got !== expected) mismatches.push(`${c.type} #${i + 1}: ${expected} vs ${got}`);
   });
+  return { compared, mismatches };
 }
 
 /**
@@ -476,8 +480,7 @@ export const benchmark: Benchmark = {
           seconds: r.seconds,
           cpuSeconds: r.cpuSeconds,
           maxRssBytes: r.maxRssBytes,
-          compared: calls.filter((c) => produced(c.type, c.result) !== undefined).length,
-          mismatches: productMismatches(calls, r.steps),
+          ...compareProducts(calls, r.steps),
         };
       };
       ctx.log("both backfills' steps called directly, without Temporal (not timed against the aims)");

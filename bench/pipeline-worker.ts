@@ -92,10 +92,11 @@ function runReplay(task: ReplayTask) {
   return withDirectActivities(config, quietLogger(), task.execution, (activities) =>
     measured(async () => {
       for (const c of calls) {
-        const type = c.type as keyof Activities;
-        const replayed = c.run
-          ? await activities.callFrom(c.run, type, ...ownInputs(c.args))
-          : await activities.call(type, ...ownInputs(c.args));
+        const replayed = await activities.callFrom(
+          c.run ?? task.execution,
+          c.type as keyof Activities,
+          ...ownInputs(c.args),
+        );
         pairUris(c.result, replayed, uris);
       }
       // Each call, in order, with its wall time in this process and what it returned; and their sum.

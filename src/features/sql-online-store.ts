@@ -47,14 +47,14 @@ export class SqlOnlineStore implements OnlineStore {
             row.validFrom,
             updatedAt,
           );
-        const result = await trx.executeQuery(CompiledQuery.raw(this.upsertSql(batch.length), values));
+        const result = await trx.executeQuery(CompiledQuery.raw(this.upsertSqlFor(batch.length), values));
         written += Number(result.numAffectedRows ?? 0);
       }
       return written;
     });
   }
 
-  private upsertSql(rows: number): string {
+  private upsertSqlFor(rows: number): string {
     if (rows !== UPSERT_BATCH_SIZE) return upsertSql(rows, this.placeholder);
     return (this.fullBatchSql ??= upsertSql(rows, this.placeholder));
   }
